@@ -30,6 +30,7 @@ import torch
 
 from graphgen.errors import CheckpointError
 from graphgen.io._atomic import atomic_write
+from graphgen.io._safe_load import safe_torch_load
 
 __all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "graphs_fingerprint", "CHECKPOINT_FORMAT"]
 
@@ -91,13 +92,7 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         CheckpointError: missing file, not a torch file, unsafe content, or an unknown format.
     """
     p = Path(path)
-    if not p.is_file():
-        raise CheckpointError(f"checkpoint {p} does not exist")
-    try:
-        obj = torch.load(p, map_location="cpu", weights_only=True)
-    except Exception as exc:  # UnpicklingError for unsafe content, RuntimeError for corruption
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise CheckpointError(f"cannot open checkpoint {p} safely: {msg}") from None
+    obj = safe_torch_load(p, CheckpointError, "checkpoint")
     if not isinstance(obj, Mapping) or obj.get("format") != CHECKPOINT_FORMAT:
         raise CheckpointError(f"{p} is not a graphgen checkpoint")
     if obj.get("format_version") != CHECKPOINT_VERSION:

@@ -38,6 +38,7 @@ from torch_geometric.data import Data
 from graphgen.data.convert import from_edge_array, upper_edge_weights, upper_edges
 from graphgen.errors import GraphFormatError, GraphgenError, InvalidGraphError, InvalidSmilesError
 from graphgen.io._atomic import atomic_write
+from graphgen.io._safe_load import safe_torch_load
 from graphgen.io.graph6 import decode_graph6, encode_graph6
 
 __all__ = ["GraphFormat", "FORMATS", "resolve_format", "read_graphs", "write_graphs", "parse_graph6_lines"]
@@ -244,15 +245,7 @@ def _write_smiles(graphs: Sequence[Data], path: Path) -> None:
 
 # ---------------------------------------------------------------------------------------------- pt
 def _read_pt(path: Path) -> list[Data]:
-    if not path.exists():
-        raise GraphFormatError(f"{path}: no such file")
-    try:
-        obj = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises UnpicklingError, RuntimeError, EOFError, ...
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise GraphFormatError(
-            f"{path} is not a safe graphgen .pt file (opened with weights_only=True): {first}"
-        ) from None
+    obj = safe_torch_load(path, GraphFormatError, "graph file")
     if not isinstance(obj, dict) or obj.get("format") != PT_FORMAT:
         raise GraphFormatError(f"{path} is a torch file but not a graphgen graph file (format {PT_FORMAT!r})")
     if obj.get("version") != PT_VERSION:

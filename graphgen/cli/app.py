@@ -1,0 +1,52 @@
+"""Typer application and the error boundary of the ``graphgen`` command.
+
+Heavy libraries (torch, PyG, RDKit, POT) are imported inside the commands that need them, so
+``graphgen --help`` answers quickly. Every :class:`~graphgen.errors.GraphgenError` becomes one line
+on stderr and exit status 1; usage errors (unknown flag, bad value) exit with status 2.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from graphgen.cli import datasets_cmd, sample_cmd, train_cmd
+
+app = typer.Typer(
+    name="graphgen",
+    help="Graph generation and graph learning: sample, train, datasets.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+app.add_typer(datasets_cmd.app, name="datasets")
+app.command("sample")(sample_cmd.sample)
+app.add_typer(train_cmd.app, name="train")
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the graphgen version and exit.", is_eager=True),
+) -> None:
+    if version:
+        from graphgen import __version__
+
+        typer.echo(f"graphgen {__version__}")
+        raise typer.Exit()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point of the ``graphgen`` console script."""
+    from graphgen.errors import GraphgenError
+
+    try:
+        app(args=argv, prog_name="graphgen")
+    except GraphgenError as exc:
+        typer.echo(f"graphgen: error: {exc}", err=True)
+        sys.exit(1)
+    except KeyboardInterrupt:
+        typer.echo("graphgen: interrupted", err=True)
+        sys.exit(130)

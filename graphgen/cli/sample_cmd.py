@@ -1,0 +1,47 @@
+"""``graphgen sample``: draw graphs from a shipped or saved generator."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import typer
+
+
+def sample(
+    checkpoint: str = typer.Option(
+        None, "--checkpoint", "-c", help="A shipped model name or a checkpoint file (default: the shipped default)."
+    ),
+    num_graphs: int = typer.Option(16, "--num-graphs", "-n", min=1, help="How many graphs to sample."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same graphs)."),
+    out: Path = typer.Option(None, "--out", "-o", help="Output file (default: graph6 lines on stdout)."),
+    format: str = typer.Option(None, "--format", "-f", help="graph6, sparse6, edgelist, smiles or pt."),
+    num_nodes: int = typer.Option(None, "--num-nodes", min=1, help="Force the number of nodes of every graph."),
+) -> None:
+    """Sample graphs. Provenance (which model, trained on what) is printed to stderr."""
+    import torch
+
+    from graphgen.io import write_graphs
+    from graphgen.io.graph6 import encode_graph6
+    from graphgen.models.pretrained import PRETRAINED, load_model, resolve_checkpoint
+    from graphgen.data import upper_edges
+
+    _, label = resolve_checkpoint(checkpoint)
+    model, ckpt = load_model(checkpoint)
+    generator = torch.Generator().manual_seed(seed)
+    graphs = model.sample(num_graphs, generator=generator, num_nodes=num_nodes)
+    if label in PRETRAINED:
+        what = PRETRAINED[label].description
+    else:
+        meta = ckpt.metadata
+        what = f"{ckpt.model} trained on {meta.get('dataset', 'unknown data')} ({meta.get('split', '?')} split)"
+    typer.echo(f"sampled {len(graphs)} graphs (seed {seed}) from {label}: {what}", err=True)
+    if out is None and format not in (None, "graph6"):
+        raise typer.BadParameter("--format other than graph6 needs --out FILE", param_hint="--format")
+    if out is not None:
+        write_graphs(graphs, out, format)
+        typer.echo(f"wrote {out}", err=True)
+    else:
+        for g in graphs:
+            sys.stdout.buffer.write(encode_graph6(int(g.num_nodes), upper_edges(g).numpy()) + b"\n")
+        sys.stdout.flush()

@@ -1,0 +1,70 @@
+"""Checkpoints shipped inside the package, addressable by name, and loading of any checkpoint.
+
+``graphgen sample`` with no ``--checkpoint`` uses :data:`DEFAULT_MODEL`. Until a trained HiGen
+checkpoint ships, the default is the Erdős–Rényi baseline fitted to community_small, and every
+caller says so.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from graphgen.errors import CheckpointError
+from graphgen.io.checkpoint import Checkpoint, load_checkpoint
+
+__all__ = ["PretrainedEntry", "PRETRAINED", "DEFAULT_MODEL", "resolve_checkpoint", "load_model"]
+
+
+@dataclass(frozen=True)
+class PretrainedEntry:
+    """A shipped checkpoint: file name under ``graphgen/checkpoints`` and a one-line description."""
+
+    filename: str
+    description: str
+    trained: bool
+
+
+PRETRAINED: dict[str, PretrainedEntry] = {
+    "er-community-small": PretrainedEntry(
+        "er-community-small.pt",
+        "Erdős–Rényi baseline G(n, m), (n, m) drawn from the 80 community_small training graphs "
+        "(not a trained model: no HiGen checkpoint ships with this version yet)",
+        trained=False,
+    ),
+}
+DEFAULT_MODEL = "er-community-small"
+
+
+def _model_classes() -> dict[str, type]:
+    from graphgen.models.baselines import ErdosRenyiBaseline
+
+    return {ErdosRenyiBaseline.model_name: ErdosRenyiBaseline}
+
+
+
+
+
+def resolve_checkpoint(name_or_path: str | os.PathLike | None) -> tuple[Path, str]:
+    """Path of a shipped checkpoint name, or of a file; returns ``(path, label)``."""
+    key = str(name_or_path) if name_or_path is not None else DEFAULT_MODEL
+    if key in PRETRAINED:
+        path = Path(str(resources.files("graphgen") / "checkpoints" / PRETRAINED[key].filename))
+        return path, key
+    path = Path(key)
+    if path.is_file():
+        return path, str(path)
+    names = ", ".join(PRETRAINED)
+    raise CheckpointError(f"no checkpoint named {key!r} and no such file (shipped names: {names})")
+
+
+def load_model(name_or_path: str | os.PathLike | None = None):
+    """Load a generator from a shipped name or a checkpoint file; returns ``(model, checkpoint)``."""
+    path, _ = resolve_checkpoint(name_or_path)
+    ckpt: Checkpoint = load_checkpoint(path)
+    classes = _model_classes()
+    if ckpt.model not in classes:
+        raise CheckpointError(f"checkpoint {path} holds unknown model {ckpt.model!r} (known: {', '.join(classes)})")
+    return classes[ckpt.model].from_checkpoint(ckpt), ckpt
