@@ -14,21 +14,26 @@ app = typer.Typer(
 @app.command("list")
 def list_() -> None:
     """Print the catalogue: graphs per split, node range and source of each dataset."""
+    from rich import box
     from rich.console import Console
     from rich.table import Table
 
     from graphgen.datasets.cards import dataset_summary
     from graphgen.datasets.catalog import list_datasets
 
-    table = Table(title="graphgen datasets (splits of the default protocol)")
-    for col in ("name", "kind", "train", "val", "test", "nodes", "protocols", "source"):
-        table.add_column(col, justify="right" if col in ("train", "val", "test") else "left")
+    table = Table(title="graphgen datasets (splits of the default protocol)", box=box.SIMPLE_HEAD)
+    for col in ("name", "train", "val", "test", "nodes", "protocols", "origin"):
+        table.add_column(col, justify="right" if col in ("train", "val", "test") else "left", no_wrap=True)
     for info in list_datasets():
         s = dataset_summary(info.name)
-        protocols = ", ".join([info.default_protocol] + [p for p in info.protocols if p != info.default_protocol])
-        table.add_row(info.name, info.kind, *(str(s["splits"].get(k, "–")) for k in ("train", "val", "test")),
-                      s["nodes"], protocols, s["source"])
-    Console().print(table)
+        protocols = ",".join([info.default_protocol] + [p for p in info.protocols if p != info.default_protocol])
+        nodes = s["nodes"] if info.kind == "graphs" else "molecules"
+        table.add_row(info.name, *(str(s["splits"].get(k, "–")) for k in ("train", "val", "test")),
+                      nodes, protocols, info.origin)
+    console = Console()
+    # never ellipsise numbers or names: on a narrow terminal, long lines wrap instead
+    Console(width=max(console.width, console.measure(table).maximum)).print(table)
+    typer.echo("Details, citation and licence: graphgen datasets info NAME")
 
 
 @app.command("info")

@@ -11,9 +11,10 @@ so the result does not depend on the order in which an algorithm happens to emit
 :class:`LouvainPartitioner` (the default, as in HiGen) reads the successive levels of one Louvain
 run (the dendrogram of ``networkx.community.louvain_partitions``) and keeps the coarsest ``P``.
 HiGen's two-level hierarchy is therefore the final (coarsest) Louvain partition. **Documented
-choice:** when the dendrogram has fewer than ``P`` levels, the missing levels are identity steps
-(every community alone in its parent), inserted between the finest Louvain level and the leaf
-side; they are reported by :attr:`Hierarchy.trivial_levels`.
+choice:** when the dendrogram has fewer than ``P`` levels, the finest Louvain partition is repeated,
+so the leaf graph is still partitioned into real communities and the missing steps are identities
+(every community alone in its parent) just above it; they are counted in
+:attr:`~graphgen.data.hierarchy.Hierarchy.trivial_levels`.
 """
 
 from __future__ import annotations

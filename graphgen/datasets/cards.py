@@ -95,7 +95,7 @@ def dataset_summary(name: str) -> dict:
         node_range = f"{lo}–{hi}"
     return {"name": info.name, "kind": info.kind, "splits": per_split, "total": all_row["graphs"],
             "nodes": node_range, "default_protocol": info.default_protocol,
-            "protocols": list(info.protocols), "source": info.source.split(" ")[0]}
+            "protocols": list(info.protocols), "origin": info.origin}
 
 
 def render_index() -> str:
@@ -104,13 +104,13 @@ def render_index() -> str:
              "Benchmark graphs and molecules shipped with graphgen. Each folder has a card (`README.md`) with",
              "source, citation, licence, split protocols, statistics and checksums; `catalog.json` is the",
              "machine-readable catalogue the loader reads. Cards are generated: `python -m graphgen.datasets.cards --write`.",
-             "", "| dataset | kind | graphs per split (default protocol) | nodes | protocols (default first) | source |",
+             "", "| dataset | kind | graphs per split (default protocol) | nodes | protocols (default first) | origin |",
              "|---|---|---|---|---|---|"]
     for info in list_datasets():
         s = dataset_summary(info.name)
         splits = ", ".join(f"{k} {v}" for k, v in s["splits"].items())
         protocols = ", ".join([s["default_protocol"]] + [p for p in s["protocols"] if p != s["default_protocol"]])
-        lines.append(f"| [{info.name}]({info.name}/README.md) | {info.kind} | {splits} | {s['nodes']} | {protocols} | {s['source']} |")
+        lines.append(f"| [{info.name}]({info.name}/README.md) | {info.kind} | {splits} | {s['nodes']} | {protocols} | {s['origin']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -29,6 +29,7 @@ class DatasetInfo:
 
     name: str
     title: str
+    origin: str
     kind: str
     source: str
     citation: str

@@ -4,7 +4,7 @@ Example:
     >>> from graphgen.datasets import load_dataset
     >>> train = load_dataset("community_small", split="train")
     >>> len(train), train[0].num_nodes
-    (80, 18)
+    (80, 14)
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ grid          ``networkx.grid_2d_graph(m, n)`` with m, n uniform in ``[min_side,
 planar        Delaunay triangulation of ``num_nodes`` uniform points in the unit square (SPECTRE)
 sbm           2..5 blocks of 20..40 nodes, ``p_in = 0.3``, ``p_out = 0.05`` (SPECTRE)
 tree          uniform random labelled tree (Prüfer sequence) of ``num_nodes`` nodes
-lobster       ``networkx.random_lobster(mean_nodes, p1, p2)`` kept if ``min..max`` nodes (GRAN)
+lobster       backbone path + legs (``p1``) + leg extensions (``p2``), kept if ``min..max`` nodes (GRAN)
 ego           radius-``radius`` ego graphs of random nodes in a Barabási–Albert graph with
               ``min..max`` nodes (a synthetic stand-in for the Citeseer ego graphs)
 ============  ===============================================================================
@@ -198,6 +198,25 @@ def tree_graphs(num_graphs: int, *, seed: int = 0, num_nodes: int = 64) -> list[
     return out
 
 
+def _lobster(mean_nodes: int, p1: float, p2: float, rng: np.random.Generator) -> tuple[int, np.ndarray]:
+    """One random lobster (the recipe of ``networkx.random_lobster``): a backbone path of
+    ``int(2 U mean_nodes + 0.5)`` nodes; each backbone node grows legs while ``U < p1``; each leg
+    grows one extension while ``U < p2``."""
+    backbone = int(2 * rng.random() * mean_nodes + 0.5)
+    backbone = max(backbone, 1)
+    edges = [(i, i + 1) for i in range(backbone - 1)]
+    n = backbone
+    for v in range(backbone):
+        while rng.random() < p1:
+            leg = n
+            edges.append((v, leg))
+            n += 1
+            if rng.random() < p2:
+                edges.append((leg, n))
+                n += 1
+    return n, np.array(edges, dtype=np.int64).reshape(-1, 2)
+
+
 def lobster_graphs(
     num_graphs: int,
     *,
@@ -209,13 +228,14 @@ def lobster_graphs(
     max_nodes: int = 100,
     max_tries: int = 10000,
 ) -> list[Data]:
-    """Random lobsters (GRAN recipe): a path backbone, legs with ``p1``, leg extensions with ``p2``."""
-    import networkx as nx
-
+    """Random lobsters (GRAN recipe): backbone path, legs with ``p1``, leg extensions with ``p2``,
+    kept when they have ``min_nodes..max_nodes`` nodes."""
     _check_count(num_graphs)
     _check_range(min_nodes, max_nodes, "node count")
     _check_prob(p1, "p1")
     _check_prob(p2, "p2")
+    if p1 >= 1 or p2 > 1:
+        raise InvalidGraphError("p1 must be < 1 (otherwise a lobster never stops growing legs)")
     rng = np.random.default_rng(seed)
     out: list[Data] = []
     tries = 0
@@ -225,9 +245,9 @@ def lobster_graphs(
             raise InvalidGraphError(
                 f"no lobster with {min_nodes}..{max_nodes} nodes after {max_tries} draws; adjust mean_nodes"
             )
-        g = nx.random_lobster(mean_nodes, p1, p2, seed=int(rng.integers(2**31)))
-        if min_nodes <= g.number_of_nodes() <= max_nodes:
-            out.append(from_networkx(g))
+        n, edges = _lobster(mean_nodes, p1, p2, rng)
+        if min_nodes <= n <= max_nodes:
+            out.append(from_edge_array(n, edges))
     return out
 
 

@@ -11,11 +11,11 @@ Decoding is strict: wrong length, bytes outside ``63..126`` and non-zero padding
 than a refusal.
 
 Example:
-    >>> n, edges = decode_graph6(b"Bw")  # the path 0-1-2
+    >>> n, edges = decode_graph6(b"Bg")  # the path 0-1-2: bits (0,1)=1 (0,2)=0 (1,2)=1
     >>> n, edges.tolist()
     (3, [[0, 1], [1, 2]])
     >>> encode_graph6(3, edges)
-    b'Bw'
+    b'Bg'
 """
 
 from __future__ import annotations

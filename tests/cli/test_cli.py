@@ -1,0 +1,85 @@
+"""The command line, run in-process through its entry point (so the error boundary is tested)."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from graphgen.cli import main
+from graphgen.io import read_graphs
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return info.value.code or 0, out.out, out.err
+
+
+def test_sample_default_says_what_it_sampled_from(capsys, tmp_path):
+    code, out, err = run(capsys, "sample", "-n", "4", "--seed", "1")
+    assert code == 0 and len(out.splitlines()) == 4
+    assert "er-community-small" in err and "not a trained model" in err
+    code, out2, _ = run(capsys, "sample", "-n", "4", "--seed", "1")
+    assert out2 == out  # same seed, same graphs
+    code, _, _ = run(capsys, "sample", "-n", "3", "--out", str(tmp_path / "s.edgelist"), "--num-nodes", "9")
+    assert code == 0 and [g.num_nodes for g in read_graphs(tmp_path / "s.edgelist")] == [9, 9, 9]
+
+
+def test_datasets_commands(capsys, tmp_path):
+    code, out, _ = run(capsys, "datasets", "list")
+    assert code == 0 and "community_small" in out and "qm9" in out
+    code, out, _ = run(capsys, "datasets", "info", "planar")
+    assert code == 0 and "sha256" in out and "spectre" in out
+    code, _, err = run(capsys, "datasets", "export", "sbm", "--split", "test", "--out", str(tmp_path / "t.g6"))
+    assert code == 0 and len(read_graphs(tmp_path / "t.g6")) == 40
+    code, _, _ = run(capsys, "datasets", "generate", "tree", "-n", "5", "--num-nodes", "10", "--out", str(tmp_path / "t.s6"))
+    assert code == 0 and [g.num_nodes for g in read_graphs(tmp_path / "t.s6")] == [10] * 5
+
+
+def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
+    ckpt = tmp_path / "er.pt"
+    code, _, _ = run(capsys, "train", "erdos-renyi", "--dataset", "grid", "--out", str(ckpt))
+    assert code == 0
+    code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "2")
+    assert code == 0 and "trained on grid" in err and len(out.splitlines()) == 2
+
+
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (["datasets", "info", "planr"], 1, "did you mean planar"),
+        (["datasets", "export", "planar", "--protocol", "x", "--out", "{tmp}/a.g6"], 1, "no split protocol"),
+        (["datasets", "export", "planar", "--out", "{tmp}/a.smi"], 1, "no atom features"),
+        (["datasets", "export", "planar", "--out", "{tmp}/a.xyz"], 1, "cannot tell the format"),
+        (["datasets", "export", "planar", "--out", "{tmp}/missing/a.g6"], 1, "does not exist"),
+        (["datasets", "generate", "sbm", "--out", "{tmp}/a.g6", "-n", "0"], 2, "num-graphs"),
+        (["sample", "--bogus"], 2, "No such option"),
+        (["sample", "-n", "0"], 2, "num-graphs"),
+        (["sample", "-c", "{tmp}/nope.pt"], 1, "no checkpoint named"),
+        (["sample", "-c", "{tmp}/fake.pt"], 1, "not a PyTorch checkpoint"),
+        (["sample", "--format", "pt"], 2, "needs --out"),
+    ],
+)
+def test_bad_input_gives_one_line_error_and_no_output_file(capsys, tmp_path, args, code, message):
+    (tmp_path / "fake.pt").write_text("not a checkpoint")
+    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
+    got, out, err = run(capsys, *args)
+    assert got == code
+    assert message in err
+    if code == 1:
+        assert len(err.strip().splitlines()) == 1 and err.startswith("graphgen: error:")
+        assert "Traceback" not in err
+    assert sorted(os.listdir(tmp_path)) == ["fake.pt"]
+
+
+def test_import_graphgen_is_light_and_help_needs_no_torch():
+    code = (
+        "import sys, graphgen, graphgen.cli; "
+        "heavy = [m for m in ('torch', 'torch_geometric', 'rdkit', 'ot', 'networkx') if m in sys.modules]; "
+        "print(heavy)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

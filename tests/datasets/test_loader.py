@@ -1,0 +1,110 @@
+import shutil
+
+import pytest
+import torch
+
+from graphgen.datasets import data_root, dataset_info, list_datasets, load_dataset, load_smiles, split_indices
+from graphgen.datasets.cards import render_card, render_index
+from graphgen.errors import ChecksumError, DatasetError, UnknownDatasetError
+
+# (dataset, protocol) -> graphs per split, from the source MANIFEST
+EXPECTED = {
+    ("planar", "spectre"): {"train": 128, "val": 32, "test": 40},
+    ("planar", "digress"): {"train": 128, "val": 32, "test": 40},
+    ("sbm", "spectre"): {"train": 128, "val": 32, "test": 40},
+    ("tree", "source"): {"train": 128, "val": 32, "test": 40},
+    ("community_small", "gdss"): {"train": 80, "test": 20},
+    ("ego_small", "gdss"): {"train": 160, "test": 40},
+    ("grid", "gdss"): {"train": 80, "test": 20},
+    ("enzymes", "gdss"): {"train": 470, "test": 117},
+    ("enzymes", "graphrnn"): {"train": 469, "val": 117, "test": 118},
+    ("proteins", "graphrnn"): {"train": 591, "val": 147, "test": 148},
+    ("community20", "spectre"): {"train": 64, "val": 16, "test": 20},
+    ("community20", "digress"): {"train": 68, "val": 15, "test": 17},
+    ("qm9", "digress"): {"train": 97734, "val": 20042, "test": 13055},
+    ("qm9", "gdss"): {"train": 117917, "test": 12914},
+}
+
+
+@pytest.mark.parametrize("key", sorted(EXPECTED))
+def test_split_sizes_match_the_literature(key):
+    name, protocol = key
+    for split, count in EXPECTED[key].items():
+        assert len(split_indices(name, split, protocol=protocol)) == count
+
+
+def test_spectre_split_equals_the_source_files():
+    from graphgen.io import read_graphs
+
+    for split in ("train", "val", "test"):
+        ours = load_dataset("planar", split)
+        theirs = read_graphs(data_root() / "planar" / f"{split}.g6")
+        assert [g.edge_index.tolist() for g in ours] == [g.edge_index.tolist() for g in theirs]
+
+
+def test_graph_statistics_of_a_few_splits():
+    train = load_dataset("enzymes", "train")
+    nodes = [g.num_nodes for g in train]
+    edges = [g.edge_index.shape[1] // 2 for g in train]
+    assert (min(nodes), max(nodes), min(edges), max(edges)) == (10, 125, 17, 149)
+    assert all(g.y.shape == (1,) and 1 <= int(g.y) <= 6 for g in train)
+    trees = load_dataset("tree", "test")
+    assert all(g.num_nodes == 64 and g.edge_index.shape[1] == 126 for g in trees)
+
+
+def test_molecules_carry_features_and_targets():
+    mols = load_dataset("qm9", "test", limit=50)
+    assert len(mols) == 50
+    for m in mols:
+        assert m.x.shape[1] == 3 and m.y.shape == (1, 5) and isinstance(m.smiles, str)
+        assert int(m.num_nodes) <= 9
+    smiles, targets, _ = load_smiles("qm9", "val")
+    assert len(smiles) == 20042 and torch.isfinite(targets).all()
+
+
+def test_names_are_normalised_and_unknown_ones_suggest():
+    assert dataset_info("Community-Small").name == "community_small"
+    with pytest.raises(UnknownDatasetError, match="did you mean planar"):
+        load_dataset("planr")
+    with pytest.raises(DatasetError, match="no split protocol 'foo'"):
+        load_dataset("enzymes", protocol="foo")
+    with pytest.raises(DatasetError, match="no 'val' split"):
+        load_dataset("grid", "val")
+
+
+@pytest.fixture
+def copied_root(tmp_path):
+    root = tmp_path / "catalogue"
+    shutil.copytree(data_root(), root, symlinks=False)
+    return root
+
+
+def test_corrupted_file_is_detected(copied_root):
+    path = copied_root / "planar" / "all.g6"
+    data = bytearray(path.read_bytes())
+    data[100] = data[100] ^ 1
+    path.write_bytes(bytes(data))
+    with pytest.raises(ChecksumError, match="corrupted"):
+        load_dataset("planar", root=copied_root)
+
+
+def test_missing_file_is_detected(copied_root):
+    (copied_root / "grid" / "all.g6").unlink()
+    with pytest.raises(ChecksumError, match="missing"):
+        load_dataset("grid", root=copied_root)
+
+
+def test_every_catalogued_file_exists_with_its_checksum():
+    from graphgen.datasets.catalog import dataset_file
+
+    for info in list_datasets():
+        for filename in info.files:
+            dataset_file(info.name, filename)
+        assert info.default_protocol in info.protocols
+
+
+def test_committed_cards_match_the_renderer():
+    root = data_root()
+    for info in list_datasets():
+        assert (root / info.name / "README.md").read_text(encoding="utf-8") == render_card(info.name), info.name
+    assert (root / "README.md").read_text(encoding="utf-8") == render_index()

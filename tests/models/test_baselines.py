@@ -1,0 +1,81 @@
+import pytest
+import torch
+
+from graphgen.data import check_simple_graph, num_undirected_edges
+from graphgen.datasets import load_dataset
+from graphgen.errors import CheckpointError, InvalidGraphError
+from graphgen.io import load_checkpoint, save_checkpoint
+from graphgen.models import DEFAULT_MODEL, PRETRAINED, ErdosRenyiBaseline, load_model
+
+
+@pytest.fixture(scope="module")
+def train():
+    return load_dataset("community_small", "train")
+
+
+def test_samples_have_training_sizes_and_are_simple(train):
+    model = ErdosRenyiBaseline().fit(train)
+    pairs = {(int(g.num_nodes), num_undirected_edges(g)) for g in train}
+    for g in model.sample(50, generator=torch.Generator().manual_seed(1)):
+        check_simple_graph(g)
+        assert (int(g.num_nodes), num_undirected_edges(g)) in pairs
+
+
+def test_seeded_sampling_repeats(train):
+    model = ErdosRenyiBaseline().fit(train)
+    a = model.sample(5, generator=torch.Generator().manual_seed(3))
+    b = model.sample(5, generator=torch.Generator().manual_seed(3))
+    assert [g.edge_index.tolist() for g in a] == [g.edge_index.tolist() for g in b]
+
+
+def test_gnm_is_uniform_over_pairs():
+    # every one of the 10 pairs of a 5-node graph is chosen with probability m / 10
+    counts = torch.zeros(5, 5)
+    gen = torch.Generator().manual_seed(0)
+    for _ in range(4000):
+        g = ErdosRenyiBaseline._gnm(5, 3, gen)
+        counts[g.edge_index[0], g.edge_index[1]] += 1
+    upper = counts[torch.triu_indices(5, 5, 1).unbind()] / 4000
+    assert torch.allclose(upper, torch.full_like(upper, 0.3), atol=0.03)
+
+
+def test_num_nodes_override_keeps_density(train):
+    model = ErdosRenyiBaseline().fit(train)
+    graphs = model.sample(10, generator=torch.Generator().manual_seed(0), num_nodes=40)
+    assert all(g.num_nodes == 40 for g in graphs)
+    with pytest.raises(InvalidGraphError, match=">= 1"):
+        model.sample(1, num_nodes=0)
+    with pytest.raises(InvalidGraphError):
+        ErdosRenyiBaseline().fit([])
+
+
+def test_checkpoint_round_trip(tmp_path, train):
+    model = ErdosRenyiBaseline().fit(train)
+    save_checkpoint(model.to_checkpoint({"dataset": "community_small"}), tmp_path / "er.pt")
+    back, ckpt = load_model(tmp_path / "er.pt")
+    gen = lambda: torch.Generator().manual_seed(9)  # noqa: E731
+    assert [g.edge_index.tolist() for g in back.sample(4, generator=gen())] == [
+        g.edge_index.tolist() for g in model.sample(4, generator=gen())
+    ]
+    assert ckpt.data_fingerprint == model.data_fingerprint_
+
+
+def test_shipped_default_loads_and_is_labelled_untrained():
+    model, ckpt = load_model()
+    assert DEFAULT_MODEL in PRETRAINED and not PRETRAINED[DEFAULT_MODEL].trained
+    assert ckpt.metadata["dataset"] == "community_small" and model.num_nodes_.numel() == 80
+    with pytest.raises(CheckpointError, match="no checkpoint named"):
+        load_model("higen-nonexistent")
+
+
+def test_wrong_model_in_checkpoint(tmp_path, train):
+    ckpt = ErdosRenyiBaseline().fit(train).to_checkpoint()
+    ckpt.model = "mystery"
+    save_checkpoint(ckpt, tmp_path / "m.pt")
+    with pytest.raises(CheckpointError, match="unknown model 'mystery'"):
+        load_model(tmp_path / "m.pt")
+    ckpt.model = "erdos-renyi"
+    ckpt.state_dict = {}
+    save_checkpoint(ckpt, tmp_path / "m.pt")
+    with pytest.raises(CheckpointError, match="malformed"):
+        load_checkpoint(tmp_path / "m.pt") and load_model(tmp_path / "m.pt")

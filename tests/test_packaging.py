@@ -1,0 +1,37 @@
+"""Layout rules from DESIGN.md and the docstring examples of every public module."""
+
+import doctest
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+import graphgen
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_top_level_datasets_and_metrics_are_not_packages():
+    for folder in ("datasets", "metrics"):
+        assert not (REPO / folder / "__init__.py").exists()
+
+
+def test_shipped_data_resolves_independently_of_the_working_directory(tmp_path, monkeypatch):
+    from graphgen.datasets import data_root, load_dataset
+
+    monkeypatch.chdir(tmp_path)
+    assert (data_root() / "catalog.json").is_file()
+    assert len(load_dataset("ego_small", "test")) == 40
+
+
+MODULES = sorted(
+    m.name for m in pkgutil.walk_packages(graphgen.__path__, "graphgen.") if not m.name.startswith("graphgen.cli")
+)
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0
