@@ -30,9 +30,8 @@ def list_() -> None:
         nodes = s["nodes"] if info.kind == "graphs" else "molecules"
         table.add_row(info.name, *(str(s["splits"].get(k, "–")) for k in ("train", "val", "test")),
                       nodes, protocols, info.origin)
-    console = Console()
-    # never ellipsise numbers or names: on a narrow terminal, long lines wrap instead
-    Console(width=max(console.width, console.measure(table).maximum)).print(table)
+    # never ellipsise numbers or names (the table needs about 95 columns): a narrow terminal wraps
+    Console(width=max(Console().width, 100)).print(table)
     typer.echo("Details, citation and licence: graphgen datasets info NAME")
 
 
