@@ -29,27 +29,38 @@ __all__ = ["smiles_to_graph", "graph_to_smiles", "canonical_smiles"]
 
 def _rdkit():
     try:
-        from rdkit import Chem, RDLogger
+        from rdkit import Chem
     except ImportError as exc:  # pragma: no cover - rdkit is a core dependency
         raise ImportError("molecule support needs RDKit: pip install rdkit") from exc
-    RDLogger.DisableLog("rdApp.*")  # errors are reported through our exceptions instead
     return Chem
+
+
+def _parse(smiles: str):
+    """RDKit molecule of ``smiles`` or ``None``; RDKit's own log lines are muted for this call only
+    (our exception says what went wrong), leaving the user's RDKit logging settings untouched."""
+    from rdkit.rdBase import BlockLogs
+
+    Chem = _rdkit()
+    if not smiles:
+        return None
+    _block = BlockLogs()  # noqa: F841 - logs stay blocked while this object lives
+    mol = Chem.MolFromSmiles(smiles)
+    return mol if mol is not None and mol.GetNumAtoms() > 0 else None
 
 
 def canonical_smiles(smiles: str) -> str:
     """RDKit canonical SMILES of ``smiles``; raises :class:`InvalidSmilesError` if it does not parse."""
-    Chem = _rdkit()
-    mol = Chem.MolFromSmiles(smiles) if smiles else None
-    if mol is None or mol.GetNumAtoms() == 0:
+    mol = _parse(smiles)
+    if mol is None:
         raise InvalidSmilesError(f"invalid SMILES {smiles!r}")
-    return Chem.MolToSmiles(mol)
+    return _rdkit().MolToSmiles(mol)
 
 
 def smiles_to_graph(smiles: str) -> Data:
     """Parse ``smiles`` with RDKit into a molecule graph (see the module docstring for the fields)."""
     Chem = _rdkit()
-    mol = Chem.MolFromSmiles(smiles) if smiles else None
-    if mol is None or mol.GetNumAtoms() == 0:
+    mol = _parse(smiles)
+    if mol is None:
         raise InvalidSmilesError(f"invalid SMILES {smiles!r}")
     canonical = Chem.MolToSmiles(mol)
     Chem.Kekulize(mol, clearAromaticFlags=True)
@@ -105,6 +116,9 @@ def graph_to_smiles(data: Data) -> str:
                 raise InvalidGraphError(f"bond order {order} between atoms {u} and {v} is not 1, 2 or 3")
             rw.AddBond(u, v, bond_types[int(order)])
     mol = rw.GetMol()
+    from rdkit.rdBase import BlockLogs
+
+    _block = BlockLogs()  # noqa: F841
     try:
         Chem.SanitizeMol(mol)
     except Exception as exc:  # RDKit raises several unrelated exception types here

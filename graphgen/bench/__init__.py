@@ -1,0 +1,1 @@
+"""Benchmarks behind ``graphgen bench``: each compares graphgen with a baseline in the same run."""

@@ -1,0 +1,40 @@
+"""``graphgen bench``: benchmarks that compare against a baseline measured in the same run."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+app = typer.Typer(
+    help="Speed benchmarks; results are JSON records with provenance.", no_args_is_help=True, rich_markup_mode=None
+)
+
+
+@app.command("backend")
+def backend(
+    quick: bool = typer.Option(False, "--quick", help="Fewer repeats and a smaller hierarchy set."),
+    json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
+) -> None:
+    """Graph I/O and per-graph ops of graphgen.data against networkx."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from graphgen.bench.backend import run
+    from graphgen.io._atomic import atomic_write
+
+    result = run(quick=quick)
+    table = Table(title="graphgen bench backend (median seconds)")
+    for col in ("task", "graphs", "graphgen", "baseline", "speed-up"):
+        table.add_column(col, no_wrap=True)
+    for r in result["records"]:
+        base = r.get("baseline_seconds")
+        table.add_row(r["task"], str(r["graphs"]), f"{r['graphgen_seconds']:.4f}",
+                      f"{base:.4f}" if base is not None else "–",
+                      f"{r['speedup']:.1f}x" if "speedup" in r else "–")
+    Console(width=max(Console().width, 90)).print(table)
+    if json_out is not None:
+        with atomic_write(json_out, "w") as fh:
+            json.dump(result, fh, indent=2)
+        typer.echo(f"wrote {json_out}", err=True)

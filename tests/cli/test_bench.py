@@ -1,0 +1,20 @@
+import json
+
+import pytest
+
+from tests.cli.test_cli import run
+
+
+@pytest.mark.slow
+def test_bench_backend_quick_writes_records_with_provenance(capsys, tmp_path):
+    out = tmp_path / "bench.json"
+    code, stdout, _ = run(capsys, "bench", "backend", "--quick", "--json", str(out))
+    assert code == 0 and "graph6_decode" in stdout
+    result = json.loads(out.read_text())
+    assert result["benchmark"] == "backend" and result["graphgen_version"] and result["machine"]["cpu_count"]
+    tasks = {r["task"]: r for r in result["records"]}
+    assert set(tasks) == {"graph6_decode", "triangles_clustering", "normalized_laplacian", "hierarchy"}
+    for r in tasks.values():
+        assert r["graphgen_seconds"] > 0
+        if "baseline_seconds" in r:
+            assert r["speedup"] == pytest.approx(r["baseline_seconds"] / r["graphgen_seconds"])
