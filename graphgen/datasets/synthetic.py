@@ -237,18 +237,9 @@ def lobster_graphs(
     if p1 >= 1 or p2 > 1:
         raise InvalidGraphError("p1 must be < 1 (otherwise a lobster never stops growing legs)")
     rng = np.random.default_rng(seed)
-    out: list[Data] = []
-    tries = 0
-    while len(out) < num_graphs:
-        tries += 1
-        if tries > max_tries:
-            raise InvalidGraphError(
-                f"no lobster with {min_nodes}..{max_nodes} nodes after {max_tries} draws; adjust mean_nodes"
-            )
-        n, edges = _lobster(mean_nodes, p1, p2, rng)
-        if min_nodes <= n <= max_nodes:
-            out.append(from_edge_array(n, edges))
-    return out
+    return _draw_until(
+        num_graphs, lambda: _lobster(mean_nodes, p1, p2, rng), min_nodes, max_nodes, max_tries, "lobsters"
+    )
 
 
 def ego_graphs(
@@ -269,19 +260,38 @@ def ego_graphs(
     _check_range(min_nodes, max_nodes, "node count")
     rng = np.random.default_rng(seed)
     base = nx.barabasi_albert_graph(base_nodes, attach, seed=int(rng.integers(2**31)))
+
+    def draw() -> tuple[int, np.ndarray]:
+        centre = int(rng.integers(base_nodes))
+        ego = nx.ego_graph(base, centre, radius=radius)
+        label = {centre: 0}  # the centre is node 0, the others in ascending base id
+        label.update({v: i for i, v in enumerate(sorted(v for v in ego if v != centre), start=1)})
+        return len(label), np.array([(label[u], label[v]) for u, v in ego.edges()], dtype=np.int64)
+
+    return _draw_until(num_graphs, draw, min_nodes, max_nodes, max_tries, "ego graphs")
+
+
+def _draw_until(
+    num_graphs: int,
+    draw: Callable[[], tuple[int, np.ndarray]],
+    min_nodes: int,
+    max_nodes: int,
+    max_tries: int,
+    what: str,
+) -> list[Data]:
+    """Rejection sampling: call ``draw() -> (n, edges)`` until ``num_graphs`` have ``min..max`` nodes."""
     out: list[Data] = []
     for _ in range(max_tries):
         if len(out) == num_graphs:
             break
-        centre = int(rng.integers(base_nodes))
-        ego = nx.ego_graph(base, centre, radius=radius)
-        if min_nodes <= ego.number_of_nodes() <= max_nodes:
-            order = [centre] + sorted(v for v in ego if v != centre)  # the centre is node 0
-            label = {v: i for i, v in enumerate(order)}
-            edges = np.array([(label[u], label[v]) for u, v in ego.edges()], dtype=np.int64)
-            out.append(from_edge_array(len(order), edges))
+        n, edges = draw()
+        if min_nodes <= n <= max_nodes:
+            out.append(from_edge_array(n, edges))
     if len(out) < num_graphs:
-        raise InvalidGraphError(f"found only {len(out)} ego graphs with {min_nodes}..{max_nodes} nodes")
+        raise InvalidGraphError(
+            f"found only {len(out)} of {num_graphs} {what} with {min_nodes}..{max_nodes} nodes "
+            f"in {max_tries} draws; change the size range or the family's parameters"
+        )
     return out
 
 

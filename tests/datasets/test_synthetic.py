@@ -53,7 +53,7 @@ def test_community_graphs_have_a_bridge_and_dense_blocks():
         ("tree", {"num_nodes": 0}, "impossible"),
         ("community", {"p_in": 1.5}, "probability"),
         ("planar", {"num_nodes": 2}, "impossible"),
-        ("lobster", {"min_nodes": 500, "max_nodes": 501, "max_tries": 20}, "no lobster"),
+        ("lobster", {"min_nodes": 500, "max_nodes": 501, "max_tries": 20}, "found only 0 of 3 lobsters"),
         ("grid", {"bogus": 1}, "bad parameter"),
         ("hexagon", {}, "unknown graph family"),
     ],
