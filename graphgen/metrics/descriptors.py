@@ -31,10 +31,9 @@ lies mathematically, so every one is counted.
 from __future__ import annotations
 
 import numpy as np
-import scipy.sparse as sp
 
 from graphgen.metrics.graph_set import GraphSet, as_graph_set
-from graphgen.metrics.orbits import orbit_counts_from_edges
+from graphgen.metrics.orbits import common_neighbour_counts, orbit_counts_from_edges
 
 __all__ = [
     "degree_histograms",
@@ -88,22 +87,14 @@ def degree_histograms(graphs) -> np.ndarray:
     return hist / gs.num_nodes[:, None]
 
 
-def _triangles(n: int, edges: np.ndarray) -> np.ndarray:
-    if edges.size == 0:
-        return np.zeros(n, dtype=np.int64)
-    rows = np.concatenate([edges[:, 0], edges[:, 1]])
-    cols = np.concatenate([edges[:, 1], edges[:, 0]])
-    adj = sp.csr_matrix((np.ones(rows.size, dtype=np.int64), (rows, cols)), shape=(n, n))
-    return np.asarray((adj @ adj).multiply(adj).sum(axis=1)).ravel().astype(np.int64) // 2
-
-
 def clustering_histograms(graphs, bins: int = 100) -> np.ndarray:
     """Clustering-coefficient histograms ``(G, bins)`` on ``[0, 1]``, divided by ``n``."""
     gs = as_graph_set(graphs)
     if not len(gs):
         return np.zeros((0, bins))
     deg, graph_of_node, n, edges = _degrees(gs)
-    tri = _triangles(n, edges).astype(np.float64)
+    rows, _, common = common_neighbour_counts(n, edges, graph_of_node)
+    tri = (np.bincount(rows, weights=common, minlength=n) // 2).astype(np.float64)
     denom = deg * (deg - 1)
     # the same floating operations as networkx: 2 T / (d (d - 1))
     coeff = np.where(denom > 0, 2 * tri / np.maximum(denom, 1), 0.0)
@@ -117,24 +108,28 @@ def orbit_features(graphs) -> np.ndarray:
     if not len(gs):
         return np.zeros((0, 15))
     n, edges, graph_of_node = gs.union()
-    counts = orbit_counts_from_edges(n, edges)
+    counts = orbit_counts_from_edges(n, edges, graph_of_node)
     totals = np.zeros((len(gs), 15), dtype=np.int64)
     np.add.at(totals, graph_of_node, counts)
     return totals / gs.num_nodes[:, None]
 
 
 def _normalized_laplacian_dense(n: int, edges: np.ndarray) -> np.ndarray:
-    """Dense ``D^{-1/2} (D - A) D^{-1/2}`` with networkx's operation order (isolated nodes: 0)."""
-    rows = np.concatenate([edges[:, 0], edges[:, 1]])
-    cols = np.concatenate([edges[:, 1], edges[:, 0]])
-    adj = sp.csr_array((np.ones(rows.size), (rows, cols)), shape=(n, n), dtype=np.float64)
-    d = adj.sum(axis=1)
-    lap = sp.dia_array((d, 0), shape=(n, n)).tocsr() - adj
+    """Dense ``D^{-1/2} (D - A) D^{-1/2}`` (isolated nodes: 0), bit-identical to networkx's
+    ``normalized_laplacian_matrix``, which computes ``DH @ (L @ DH)``: entry ``(i, j)`` is
+    ``dh_i * (L_ij * dh_j)`` with ``dh = 1/sqrt(d)`` (0 where ``d = 0``)."""
+    d = np.bincount(edges.ravel(), minlength=n).astype(np.float64)
     with np.errstate(divide="ignore"):
-        inv_sqrt = 1.0 / np.sqrt(d)
-    inv_sqrt[np.isinf(inv_sqrt)] = 0
-    dh = sp.dia_array((inv_sqrt, 0), shape=(n, n)).tocsr()
-    return (dh @ (lap @ dh)).toarray()
+        dh = 1.0 / np.sqrt(d)
+    dh[np.isinf(dh)] = 0.0
+    lap = np.zeros((n, n))
+    u, v = edges[:, 0], edges[:, 1]
+    off = dh[u] * (-1.0 * dh[v])
+    lap[u, v] = off
+    lap[v, u] = dh[v] * (-1.0 * dh[u])
+    idx = np.arange(n)
+    lap[idx, idx] = dh * (d * dh)
+    return lap
 
 
 def spectral_histograms(

@@ -49,7 +49,7 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["orbit_counts_from_edges", "NUM_ORBITS", "ORBIT_NAMES"]
+__all__ = ["orbit_counts_from_edges", "common_neighbour_counts", "NUM_ORBITS", "ORBIT_NAMES"]
 
 NUM_ORBITS = 15
 ORBIT_NAMES = (
@@ -83,49 +83,119 @@ def _contains(sorted_keys: np.ndarray, query: np.ndarray) -> np.ndarray:
     return sorted_keys[pos] == query
 
 
-def _non_induced_counts(n: int, u: np.ndarray, w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+class _Adjacency:
+    """Membership tests and common-neighbour counts for a block-diagonal union of graphs.
+
+    When the graphs are small enough, each node gets a dense row over the nodes of its own graph
+    (a boolean row for O(1) membership and a packed 64-bit row whose AND/popcount gives common
+    neighbour counts). Otherwise sorted keys and binary search are used. Both give identical results.
+    """
+
+    DENSE_BUDGET = 64_000_000  # booleans in the dense local adjacency before falling back
+
+    def __init__(self, n: int, rows: np.ndarray, cols: np.ndarray, graph_of_node: np.ndarray | None):
+        self.n = n
+        if graph_of_node is None:
+            graph_of_node = np.zeros(n, dtype=np.int64)
+        sizes = np.bincount(graph_of_node) if n else np.zeros(1, dtype=np.int64)
+        offsets = np.cumsum(sizes) - sizes
+        self.local = np.arange(n, dtype=np.int64) - offsets[graph_of_node]
+        width = int(sizes.max()) if n else 0
+        self.dense = n * width <= self.DENSE_BUDGET and width > 0
+        if self.dense:
+            self.bool_rows = np.zeros((n, width), dtype=bool)
+            self.bool_rows[rows, self.local[cols]] = True
+            padded = np.zeros((n, -(-width // 64) * 64), dtype=bool)
+            padded[:, :width] = self.bool_rows
+            self.bit_rows = np.packbits(padded, axis=1, bitorder="little").view(np.uint64)
+        else:
+            self.keys = np.sort(rows * n + cols)
+
+    def contains(self, u: np.ndarray, x: np.ndarray) -> np.ndarray:
+        if self.dense:
+            return self.bool_rows[u, self.local[x]]
+        return _contains(self.keys, u * self.n + x)
+
+    def common(self, u: np.ndarray, w: np.ndarray, a2_lookup) -> np.ndarray:
+        """``|N(u) ∩ N(w)|`` for pairs of nodes of the same graph."""
+        if self.dense:
+            out = np.zeros(u.size, dtype=np.int64)
+            for start in range(0, u.size, 1 << 16):  # chunks bound the temporary memory
+                sl = slice(start, start + (1 << 16))
+                out[sl] = np.bitwise_count(self.bit_rows[u[sl]] & self.bit_rows[w[sl]]).sum(axis=1)
+            return out
+        return a2_lookup(u, w)
+
+
+def _sorted_lookup(a2, n: int):
+    """``(x, y) -> (A²)_{xy}`` by binary search in the sorted entries of ``A²``."""
+    a2 = a2.copy()
+    a2.sort_indices()
+    keys = np.repeat(np.arange(n, dtype=np.int64), np.diff(a2.indptr)) * n + a2.indices
+    vals = a2.data.astype(np.int64)
+
+    def lookup(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        query = x * n + y
+        if keys.size == 0:
+            return np.zeros(query.shape, dtype=np.int64)
+        pos = np.searchsorted(keys, query).clip(max=keys.size - 1)
+        return np.where(keys[pos] == query, vals[pos], 0)
+
+    return lookup
+
+
+def common_neighbour_counts(n: int, edges: np.ndarray, graph_of_node: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(rows, cols, c)``: both directions of each edge and ``c = |N(row) ∩ N(col)|``.
+
+    ``edges`` are undirected edges ``u < v`` without loops or duplicates.
+    """
+    rows = np.concatenate([edges[:, 0], edges[:, 1]])
+    cols = np.concatenate([edges[:, 1], edges[:, 0]])
+    lookup = _Adjacency(n, rows, cols, graph_of_node)
+    if lookup.dense:
+        return rows, cols, lookup.common(rows, cols, None)
+    adj = sp.csr_matrix((np.ones(rows.size, dtype=np.int64), (rows, cols)), shape=(n, n))
+    return rows, cols, _sorted_lookup((adj @ adj).tocsr(), n)(rows, cols)
+
+
+def _non_induced_counts(
+    n: int, u: np.ndarray, w: np.ndarray, graph_of_node: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Orbits 0-3 (induced, closed form) and non-induced pattern counts N4..N14, each ``(n,)`` int64.
 
-    ``u < w`` are the undirected edges (no loops, no duplicates), node ids ``0..n-1``.
+    ``u < w`` are the undirected edges (no loops, no duplicates), node ids ``0..n-1``;
+    ``graph_of_node`` (optional) says which graph of a block-diagonal union each node belongs to.
     """
     m = u.size
     ones = np.ones(2 * m, dtype=np.int64)
     rows, cols = np.concatenate([u, w]), np.concatenate([w, u])
     adj = sp.csr_matrix((ones, (rows, cols)), shape=(n, n), dtype=np.int64)
-    adj.sort_indices()
     deg = np.asarray(adj.sum(axis=1)).ravel().astype(np.int64)
     a2 = (adj @ adj).tocsr()  # (A²)_{vb}: common neighbours of v and b
-    a2.sort_indices()
     a2_rows = np.repeat(np.arange(n, dtype=np.int64), np.diff(a2.indptr))
-    a2_keys = a2_rows * n + a2.indices
     a2_vals = a2.data.astype(np.int64)
-
-    def common(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        keys = x * n + y
-        if a2_keys.size == 0:
-            return np.zeros(keys.shape, dtype=np.int64)
-        pos = np.searchsorted(a2_keys, keys).clip(max=a2_keys.size - 1)
-        return np.where(a2_keys[pos] == keys, a2_vals[pos], 0)
-
-    c_edge = common(rows, cols)  # c_va for each directed edge (v=rows, a=cols)
+    lookup = _Adjacency(n, rows, cols, graph_of_node)
+    a2_lookup = None if lookup.dense else _sorted_lookup(a2, n)
+    c_edge = lookup.common(rows, cols, a2_lookup)  # c_va for each directed edge (v=rows, a=cols)
     tri = np.bincount(rows, weights=c_edge, minlength=n).astype(np.int64) // 2
     s = adj @ (deg - 1)
 
     # ---- list triangles u < v < x: x runs over the upper neighbours of v, checked against (u, x)
     upper = sp.csr_matrix((np.ones(m, dtype=np.int64), (u, w)), shape=(n, n))
     upper.sort_indices()
-    edge_keys = np.sort(u * n + w)
     starts, counts = upper.indptr[w], np.diff(upper.indptr)[w]
     cand = upper.indices[_ranges(starts, counts)].astype(np.int64)
     eu, ev = np.repeat(u, counts), np.repeat(w, counts)
-    ok = _contains(edge_keys, eu * n + cand)
+    ok = lookup.contains(eu, cand)
     t_u, t_v, t_x = eu[ok], ev[ok], cand[ok]
     # ---- list 4-cliques u < v < x < y: y over the upper neighbours of x, checked against u and v
     starts, counts = upper.indptr[t_x], np.diff(upper.indptr)[t_x]
     cand = upper.indices[_ranges(starts, counts)].astype(np.int64)
-    qu, qv, qx = np.repeat(t_u, counts), np.repeat(t_v, counts), np.repeat(t_x, counts)
-    ok = _contains(edge_keys, qu * n + cand) & _contains(edge_keys, qv * n + cand)
-    k4 = np.bincount(np.concatenate([qu[ok], qv[ok], qx[ok], cand[ok]]), minlength=n).astype(np.int64)
+    qu, qv = np.repeat(t_u, counts), np.repeat(t_v, counts)
+    ok = lookup.contains(qu, cand)
+    ok[ok] = lookup.contains(qv[ok], cand[ok])
+    k4_nodes = np.concatenate([qu[ok], qv[ok], np.repeat(t_x, counts)[ok], cand[ok]])
+    k4 = np.bincount(k4_nodes, minlength=n).astype(np.int64)
 
     out = np.zeros((NUM_ORBITS, n), dtype=np.int64)
     out[0] = deg
@@ -141,10 +211,11 @@ def _non_induced_counts(n: int, u: np.ndarray, w: np.ndarray) -> tuple[np.ndarra
     out[9] = adj @ tri - np.bincount(rows, weights=c_edge, minlength=n).astype(np.int64)
     out[10] = np.bincount(rows, weights=c_edge * (deg[cols] - 2), minlength=n).astype(np.int64)
     out[11] = tri * (deg - 2)
-    n12 = np.zeros(n, dtype=np.int64)
-    for node, a, b in ((t_u, t_v, t_x), (t_v, t_u, t_x), (t_x, t_u, t_v)):
-        np.add.at(n12, node, common(a, b) - 1)
-    out[12] = n12
+    # N12: each triangle credits each of its nodes with (common neighbours of the other two) - 1
+    tri_nodes = np.concatenate([t_u, t_v, t_x])
+    opposite = np.concatenate([lookup.common(t_v, t_x, a2_lookup), lookup.common(t_u, t_x, a2_lookup),
+                               lookup.common(t_u, t_v, a2_lookup)])
+    out[12] = np.bincount(tri_nodes, weights=opposite - 1, minlength=n).astype(np.int64)
     out[13] = np.bincount(rows, weights=_choose2(c_edge), minlength=n).astype(np.int64)
     out[14] = k4
     return out[:4], out[4:]
@@ -184,16 +255,18 @@ def _inverse_pattern_matrix() -> np.ndarray:
     return inv
 
 
-def orbit_counts_from_edges(num_nodes: int, edges: np.ndarray) -> np.ndarray:
+def orbit_counts_from_edges(num_nodes: int, edges: np.ndarray, graph_of_node: np.ndarray | None = None) -> np.ndarray:
     """Orbit counts ``(num_nodes, 15)`` int64 of a simple undirected graph (or a block-diagonal union).
 
     Args:
         num_nodes: number of nodes.
         edges: ``(E, 2)`` undirected edges, each once, any orientation; self-loops are ignored.
+        graph_of_node: for a union of graphs whose nodes are contiguous per graph, the graph of
+            each node (lets the counter use small dense per-graph rows; results are identical).
     """
     e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
     u, w = np.minimum(e[:, 0], e[:, 1]), np.maximum(e[:, 0], e[:, 1])
     keep = u != w
-    small, non_induced = _non_induced_counts(num_nodes, u[keep], w[keep])
+    small, non_induced = _non_induced_counts(num_nodes, u[keep], w[keep], graph_of_node)
     induced = _inverse_pattern_matrix() @ non_induced
     return np.concatenate([small, induced], axis=0).T.copy()
