@@ -8,6 +8,10 @@ from pathlib import Path
 import typer
 
 
+# validity test of each dataset whose family has one
+DEFAULT_VALIDITY = {"planar": "planar", "tree": "tree", "sbm": "sbm_modularity", "grid": "grid"}
+
+
 def _load(spec: str, what: str):
     """A graph file, or a dataset split written ``NAME:SPLIT`` (``NAME:SPLIT:PROTOCOL``)."""
     from graphgen.datasets import load_dataset
@@ -32,6 +36,8 @@ def evaluate(
     json_out: Path = typer.Option(None, "--json", help="Write the full result to this JSON file (atomically)."),
     floor: bool = typer.Option(True, "--floor/--no-floor", help="With a dataset reference, also score train vs reference at the same size."),
     seed: int = typer.Option(0, "--seed", help="Seed of the training subset used for the floor."),
+    train_spec: str = typer.Option(None, "--train", help="Training graphs for novelty/V.U.N. (default: the reference dataset's train split)."),
+    validity: str = typer.Option(None, "--validity", help="planar, tree, lobster, grid or sbm_modularity (default: by dataset)."),
 ) -> None:
     """MMD² of degree, clustering, orbit and spectral descriptors, with the train-vs-test floor."""
     from rich.console import Console
@@ -42,6 +48,8 @@ def evaluate(
     from graphgen.io._atomic import atomic_write
     from graphgen.metrics import evaluate as run_evaluate
     from graphgen.metrics import load_protocol, train_test_floor
+    from graphgen.metrics.novelty import uniqueness_novelty_vun
+    from graphgen.metrics.validity import VALIDITY
 
     proto = load_protocol(protocol)
     ref, ref_source = _load(reference, "reference")
@@ -49,6 +57,10 @@ def evaluate(
     if any(getattr(g, "smiles", None) is not None for g in gen[:1]):
         raise GraphgenError("molecule metrics (validity, FCD, NSPDK, ...) are not available yet; "
                             "these graphs are scored structurally only with --protocol on plain graph files")
+    if validity is None and ref_source is not None:
+        validity = DEFAULT_VALIDITY.get(ref_source[0])
+    if validity is not None and validity not in VALIDITY:
+        raise GraphgenError(f"unknown validity test {validity!r}; choose one of {', '.join(VALIDITY)}")
     result = run_evaluate(ref, gen, proto)
     result["reference"] = reference
     result["samples"] = samples
@@ -60,6 +72,13 @@ def evaluate(
         result["floor"] = {k: v for k, v in floor_result.items() if k.endswith("_mmd")}
         result["floor"].update({"n_samples": floor_result["n_samples"], "seed": seed,
                                 "what": f"{name} train (seeded subset) vs {reference}"})
+    train = None
+    if train_spec is not None:
+        train, _ = _load(train_spec, "train")
+    elif ref_source is not None:
+        train = load_dataset(ref_source[0], "train", protocol=ref_source[2])
+    if train is not None:
+        result["vun"] = uniqueness_novelty_vun(gen, train, validity)
     table = Table(title=f"graphgen evaluate — protocol {proto.name} ({proto.estimator} MMD²)")
     table.add_column("descriptor")
     table.add_column("kernel")
@@ -80,7 +99,13 @@ def evaluate(
     dropped = result["input"]["samples"].get("spectral_eigenvalues_dropped", 0)
     if dropped:
         notes.append(f"{dropped} sample eigenvalues fell outside the spectral histogram (reference behaviour)")
-    console.print("; ".join(notes))
+    if "vun" in result:
+        v = result["vun"]
+        notes.append(
+            f"valid {v['frac_valid']:.3f} ({v['validity'] or 'no test'}), unique {v['frac_unique']:.3f}, "
+            f"unique & novel {v['frac_unique_novel']:.3f}, V.U.N. {v['vun']:.3f}"
+        )
+    console.print("\n".join(notes))
     if json_out is not None:
         with atomic_write(json_out, "w") as fh:
             json.dump(result, fh, indent=2)

@@ -1,0 +1,79 @@
+import networkx as nx
+import pytest
+
+from graphgen.data import from_networkx
+from graphgen.datasets import generate, load_dataset
+from graphgen.metrics.novelty import IsomorphismIndex, uniqueness_novelty_vun
+from graphgen.metrics.validity import (
+    is_grid_graph,
+    is_lobster_graph,
+    is_planar_graph,
+    is_sbm_graph_modularity,
+    is_tree_graph,
+    sbm_modularity_pvalue,
+)
+
+
+def test_family_tests_on_hand_built_graphs():
+    assert is_planar_graph(nx.complete_graph(4)) and not is_planar_graph(nx.complete_graph(5))
+    assert not is_planar_graph(nx.Graph([(0, 1), (2, 3)]))  # planar but disconnected
+    assert is_tree_graph(nx.path_graph(5)) and not is_tree_graph(nx.cycle_graph(5))
+    caterpillar = nx.path_graph(6)
+    caterpillar.add_edges_from([(1, 10), (10, 11), (3, 12)])
+    assert is_lobster_graph(caterpillar) and is_lobster_graph(nx.path_graph(3))
+    spider = nx.Graph([(0, 1), (1, 2), (2, 3), (0, 4), (4, 5), (5, 6), (0, 7), (7, 8), (8, 9)])
+    assert not is_lobster_graph(spider)  # three legs of length 3: not a path after two prunings
+    assert is_grid_graph(nx.grid_2d_graph(4, 7)) and not is_grid_graph(nx.grid_2d_graph(1, 7))
+    g = nx.grid_2d_graph(5, 5)
+    g.add_edge((0, 0), (1, 1))
+    assert not is_grid_graph(g)
+
+
+def test_inputs_are_not_mutated():
+    g = nx.path_graph(7)
+    before = sorted(g.edges())
+    is_lobster_graph(g)
+    assert sorted(g.edges()) == before
+
+
+def test_shipped_training_sets_are_valid():
+    for name, test in (("planar", is_planar_graph), ("tree", is_tree_graph), ("grid", is_grid_graph)):
+        assert all(test(g) for g in load_dataset(name, "train")), name
+    assert all(is_lobster_graph(g) for g in generate("lobster", 30, seed=5))
+
+
+def test_sbm_modularity_accepts_a_planted_sbm_with_exact_parameters():
+    accepted = 0
+    for seed in range(10):
+        g = nx.stochastic_block_model([30, 30, 30], [[0.3, 0.005, 0.005], [0.005, 0.3, 0.005], [0.005, 0.005, 0.3]], seed=seed)
+        accepted += is_sbm_graph_modularity(g)
+        pvalue, blocks, sizes = sbm_modularity_pvalue(g)
+        assert blocks == 3 and sorted(sizes) == [30, 30, 30]
+    assert accepted >= 8
+    assert not is_sbm_graph_modularity(nx.gnp_random_graph(90, 0.1, seed=0))
+
+
+def test_vun_counts_duplicates_train_copies_and_relabelled_copies():
+    train = [nx.path_graph(5), nx.cycle_graph(6)]
+    relabelled_cycle = nx.relabel_nodes(nx.cycle_graph(6), {i: (i * 5) % 6 for i in range(6)})
+    star = nx.star_graph(4)
+    samples = [star, nx.relabel_nodes(star, {0: 4, 4: 0}), relabelled_cycle, nx.path_graph(7), nx.complete_graph(4)]
+    r = uniqueness_novelty_vun([from_networkx(g) for g in samples], train, "tree")
+    assert r["n_duplicates"] == 1 and r["n_in_train"] == 1
+    assert r["frac_unique"] == 4 / 5 and r["frac_unique_novel"] == 3 / 5
+    assert r["vun"] == 2 / 5  # the star and the 7-path; K4 is novel but not a tree
+    assert r["frac_valid"] == 3 / 5  # star, its relabelled copy and the 7-path are trees
+
+
+def test_isomorphism_index_never_merges_non_isomorphic_graphs():
+    # same degree sequence, different graphs: two triangles vs a hexagon
+    two_triangles = nx.disjoint_union(nx.cycle_graph(3), nx.cycle_graph(3))
+    index = IsomorphismIndex([two_triangles])
+    assert not index.contains(nx.cycle_graph(6)) and index.contains(nx.relabel_nodes(two_triangles, {0: 5, 5: 0}))
+
+
+def test_vun_on_a_dataset_split():
+    r = uniqueness_novelty_vun(load_dataset("community_small", "test"), load_dataset("community_small", "train"))
+    assert r["n_duplicates"] == 5 and r["n_in_train"] == 5 and r["vun"] == 0.5
+    with pytest.raises(ValueError):
+        uniqueness_novelty_vun([], [])
