@@ -107,6 +107,11 @@ def evaluate(
         )
     console.print("\n".join(notes))
     if json_out is not None:
+        import sys
+
+        from graphgen.bench.record import provenance
+
+        result["provenance"] = provenance("graphgen " + " ".join(sys.argv[1:]))
         with atomic_write(json_out, "w") as fh:
             json.dump(result, fh, indent=2)
         typer.echo(f"wrote {json_out}", err=True)
