@@ -38,6 +38,7 @@ def evaluate(
     seed: int = typer.Option(0, "--seed", help="Seed of the training subset used for the floor."),
     train_spec: str = typer.Option(None, "--train", help="Training graphs for novelty/V.U.N. (default: the reference dataset's train split)."),
     validity: str = typer.Option(None, "--validity", help="planar, tree, lobster, grid or sbm_modularity (default: by dataset)."),
+    gnn_seeds: int = typer.Option(10, "--gnn-seeds", min=0, help="Random-GIN seeds for the GNN metrics (0: skip them)."),
 ) -> None:
     """MMD² of degree, clustering, orbit and spectral descriptors, with the train-vs-test floor."""
     from rich.console import Console
@@ -48,6 +49,7 @@ def evaluate(
     from graphgen.io._atomic import atomic_write
     from graphgen.metrics import evaluate as run_evaluate
     from graphgen.metrics import load_protocol, train_test_floor
+    from graphgen.metrics.gnn import gnn_metrics
     from graphgen.metrics.novelty import uniqueness_novelty_vun
     from graphgen.metrics.validity import VALIDITY
 
@@ -79,6 +81,8 @@ def evaluate(
         train = load_dataset(ref_source[0], "train", protocol=ref_source[2])
     if train is not None:
         result["vun"] = uniqueness_novelty_vun(gen, train, validity)
+    if gnn_seeds:
+        result["gnn"] = gnn_metrics(ref, gen, seeds=range(gnn_seeds))
     table = Table(title=f"graphgen evaluate — protocol {proto.name} ({proto.estimator} MMD²)")
     table.add_column("descriptor")
     table.add_column("kernel")
@@ -99,6 +103,12 @@ def evaluate(
     dropped = result["input"]["samples"].get("spectral_eigenvalues_dropped", 0)
     if dropped:
         notes.append(f"{dropped} sample eigenvalues fell outside the spectral histogram (reference behaviour)")
+    if "gnn" in result:
+        gm = result["gnn"]
+        text = f"GNN ({gnn_seeds} random GINs): FD {gm['fd']:.4g} ± {gm['fd_std']:.2g}, MMD-RBF {gm['mmd_rbf']:.4g}"
+        if "f1_pr" in gm:
+            text += f", F1 P/R {gm['f1_pr']:.3f}, F1 D/C {gm['f1_dc']:.3f}"
+        notes.append(text)
     if "vun" in result:
         v = result["vun"]
         notes.append(
