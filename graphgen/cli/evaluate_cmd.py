@@ -29,6 +29,70 @@ def _load(spec: str, what: str):
     raise GraphgenError(f"{what} {spec!r} is neither an existing file nor a dataset split NAME:SPLIT (e.g. planar:test)")
 
 
+def _is_molecule_spec(spec: str) -> bool:
+    from graphgen.datasets import dataset_info
+
+    if Path(spec).suffix.lower() in (".smi", ".smiles"):
+        return True
+    if not Path(spec).exists() and ":" in spec:
+        return dataset_info(spec.split(":")[0]).kind == "molecules"
+    return False
+
+
+def _load_smiles(spec: str, what: str) -> list[str]:
+    """SMILES of a .smi file (first field per line) or of a molecule dataset split NAME:SPLIT."""
+    from graphgen.datasets import load_smiles
+    from graphgen.errors import GraphFormatError, GraphgenError
+
+    path = Path(spec)
+    if path.exists():
+        lines = [line.split()[0] for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+                 if line.strip() and not line.startswith("#")]
+        if lines and lines[0].lower() == "smiles":
+            lines = lines[1:]
+        if not lines:
+            raise GraphFormatError(f"{path} holds no SMILES")
+        return lines
+    parts = spec.split(":")
+    if len(parts) in (2, 3):
+        return load_smiles(parts[0], parts[1], protocol=parts[2] if len(parts) == 3 else None)[0]
+    raise GraphgenError(f"{what} {spec!r} is neither an existing file nor a dataset split NAME:SPLIT")
+
+
+def _evaluate_molecules(reference: str, samples: str, train_spec: str | None, floor: bool, seed: int) -> dict:
+    import numpy as np
+    from rich.console import Console
+    from rich.table import Table
+
+    from graphgen.metrics.molecules import molecule_metrics
+
+    ref, gen = _load_smiles(reference, "reference"), _load_smiles(samples, "samples")
+    train = None
+    if train_spec is not None:
+        train = _load_smiles(train_spec, "train")
+    elif ":" in reference and not Path(reference).exists():
+        train = _load_smiles(reference.split(":")[0] + ":train", "train")
+    result = {"mode": "molecules", "reference": reference, "samples": samples,
+              "metrics": molecule_metrics(gen, ref, train)}
+    if floor and train is not None:
+        pick = np.random.default_rng(seed).choice(len(train), size=min(len(gen), len(train)), replace=False)
+        result["floor"] = molecule_metrics([train[i] for i in sorted(pick)], ref, train)
+        result["floor"]["what"] = f"seeded subset of the training molecules (seed {seed}) vs the reference"
+    table = Table(title="graphgen evaluate — molecules (MOSES definitions)")
+    table.add_column("metric")
+    table.add_column("samples", justify="right")
+    if "floor" in result:
+        table.add_column("floor: train vs reference", justify="right")
+    for key, value in result["metrics"].items():
+        fmt = lambda v: "–" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))  # noqa: E731
+        row = [key, fmt(value)]
+        if "floor" in result:
+            row.append(fmt(result["floor"].get(key)))
+        table.add_row(*row)
+    Console(width=max(Console().width, 90)).print(table)
+    return result
+
+
 def evaluate(
     reference: str = typer.Option(..., "--reference", "-r", help="Reference graphs: a file or NAME:SPLIT (e.g. planar:test)."),
     samples: str = typer.Option(..., "--samples", "-s", help="Generated graphs: a file or NAME:SPLIT."),
@@ -46,19 +110,19 @@ def evaluate(
 
     from graphgen.datasets import load_dataset
     from graphgen.errors import GraphgenError
-    from graphgen.io._atomic import atomic_write
     from graphgen.metrics import evaluate as run_evaluate
     from graphgen.metrics import load_protocol, train_test_floor
     from graphgen.metrics.gnn import gnn_metrics
     from graphgen.metrics.novelty import uniqueness_novelty_vun
     from graphgen.metrics.validity import VALIDITY
 
+    if _is_molecule_spec(reference) or _is_molecule_spec(samples):
+        result = _evaluate_molecules(reference, samples, train_spec, floor, seed)
+        _write_json(result, json_out)
+        return
     proto = load_protocol(protocol)
     ref, ref_source = _load(reference, "reference")
     gen, _ = _load(samples, "samples")
-    if any(getattr(g, "smiles", None) is not None for g in gen[:1]):
-        raise GraphgenError("molecule metrics (validity, FCD, NSPDK, ...) are not available yet; "
-                            "these graphs are scored structurally only with --protocol on plain graph files")
     if validity is None and ref_source is not None:
         validity = DEFAULT_VALIDITY.get(ref_source[0])
     if validity is not None and validity not in VALIDITY:
@@ -116,11 +180,16 @@ def evaluate(
             f"unique & novel {v['frac_unique_novel']:.3f}, V.U.N. {v['vun']:.3f}"
         )
     console.print("\n".join(notes))
+    _write_json(result, json_out)
+
+
+def _write_json(result: dict, json_out: Path | None) -> None:
+    import sys
+
+    from graphgen.bench.record import provenance
+    from graphgen.io._atomic import atomic_write
+
     if json_out is not None:
-        import sys
-
-        from graphgen.bench.record import provenance
-
         result["provenance"] = provenance("graphgen " + " ".join(sys.argv[1:]))
         with atomic_write(json_out, "w") as fh:
             json.dump(result, fh, indent=2)

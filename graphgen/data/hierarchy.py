@@ -39,7 +39,7 @@ import torch
 from torch_geometric.data import Batch, Data
 
 from graphgen.data.convert import _symmetrise, from_edge_array
-from graphgen.data.ops import batch_vector, node_offsets, nodes_per_graph, num_graphs
+from graphgen.data.ops import batch_vector, nodes_per_graph, num_graphs
 from graphgen.data.partition import LouvainPartitioner, Partitioner
 from graphgen.errors import InvalidGraphError
 

@@ -18,7 +18,6 @@ Example:
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 from torch_geometric.data import Data
 

@@ -1,6 +1,5 @@
 import networkx as nx
 import pytest
-import torch
 
 from graphgen.data import check_simple_graph, to_networkx
 from graphgen.datasets import GENERATORS, generate

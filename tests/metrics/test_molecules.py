@@ -1,0 +1,71 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from graphgen.io import smiles_to_graph
+from graphgen.metrics.molecules import canonical_valid, mol_to_labelled_nx, molecule_metrics, tanimoto_matrix
+from graphgen.metrics.nspdk import nspdk_features, nspdk_mmd
+
+DATA = Path(__file__).parent / "data"
+
+
+def test_nspdk_equals_eden_features():
+    ref = json.loads((DATA / "nspdk_eden_reference.json").read_text())
+    feats = nspdk_features([mol_to_labelled_nx(s) for s in ref["smiles"]]).toarray()
+    assert feats.shape[1] == ref["dim"]
+    for row, expected in zip(feats, ref["features"]):
+        want = np.zeros(ref["dim"])
+        for col, val in expected:
+            want[col] = val
+        assert np.allclose(row, want, atol=1e-12)
+
+
+def test_nspdk_is_independent_of_the_python_hash_seed():
+    code = ("from graphgen.metrics.nspdk import nspdk_features; from graphgen.metrics.molecules import mol_to_labelled_nx;"
+            "x = nspdk_features([mol_to_labelled_nx(s) for s in ['CCO', 'c1ccccc1N', 'OC(=O)C#N']]).tocoo();"
+            "print(sorted(zip(x.row.tolist(), x.col.tolist(), [round(v, 12) for v in x.data])))")
+    outs = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
+                           capture_output=True, text=True, check=True).stdout for seed in ("0", "1")}
+    assert len(outs) == 1
+
+
+def test_nspdk_mmd_properties():
+    a = [mol_to_labelled_nx(s) for s in ["CCO", "CCN", "c1ccccc1"]]
+    b = [mol_to_labelled_nx(s) for s in ["CCCCCC", "OCCO"]]
+    assert nspdk_mmd(a, a) == pytest.approx(0, abs=1e-12)
+    assert nspdk_mmd(a, b) > 0
+    feats = nspdk_features(a)
+    assert np.allclose(np.sqrt(feats.multiply(feats).sum(axis=1)), 1)  # unit norm
+
+
+def test_validity_canonicalisation_and_fragments():
+    smiles, connected = canonical_valid(["OCC", "C(O)C", "C1CC", "CC.O", "", smiles_to_graph("c1ccccc1")])
+    assert smiles[:2] == ["CCO", "CCO"] and smiles[2] is None and smiles[3] == "CC" and smiles[4] is None
+    assert smiles[5] == "c1ccccc1" and connected == [True, True, False, False, False, True]
+
+
+def test_molecule_metrics_definitions():
+    train = ["CCO", "CCN", "c1ccccc1", "CC(=O)O"]
+    samples = ["OCC", "C(C)O", "CCCl", "C1CC", "c1ccncc1"]
+    r = molecule_metrics(samples, train, train, fcd=False, nspdk=False)
+    assert r["validity"] == 4 / 5 and r["uniqueness"] == 3 / 4  # OCC and C(C)O are the same molecule
+    assert r["novelty"] == 2 / 3  # CCCl and pyridine are new; ethanol is in train
+    same = molecule_metrics(["CCO"] * 4, ["CCO"], fcd=False, nspdk=False)
+    assert same["int_div"] == 0 and same["snn"] == 1.0
+    fps = np.array([[1, 0, 1], [0, 0, 0]], dtype=np.uint8)
+    assert tanimoto_matrix(fps, fps).tolist() == [[1.0, 0.0], [0.0, 1.0]]  # two empty prints: 1
+
+
+def test_fcd_of_a_set_with_itself_is_zero():
+    from graphgen.datasets import load_smiles
+
+    smiles, _, _ = load_smiles("qm9", "val")
+    r = molecule_metrics(smiles[:300], smiles[:300], fcd=True, nspdk=False)
+    assert r["fcd"] == pytest.approx(0, abs=1e-3)
+    other = molecule_metrics(smiles[:300], smiles[5000:5300], fcd=True, nspdk=False)
+    assert other["fcd"] > 0.1
