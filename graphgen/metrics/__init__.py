@@ -21,11 +21,12 @@ from graphgen.metrics.kernels import (
 from graphgen.metrics.mmd import ESTIMATORS, mmd2
 from graphgen.metrics.orbits import NUM_ORBITS, ORBIT_NAMES, orbit_counts_from_edges
 from graphgen.metrics.protocols import Protocol, list_protocols, load_protocol
+from graphgen.metrics.wasserstein import descriptor_ot, histogram_w1, pooled_w1
 
 __all__ = [
     "DESCRIPTORS", "degree_histograms", "clustering_histograms", "orbit_features", "spectral_histograms",
     "evaluate", "compute_descriptors", "train_test_floor", "GraphSet", "MetricInputWarning", "as_graph_set",
     "KERNELS", "Kernel", "GaussianTV", "GaussianEMD", "GaussianL2", "LaplacianTV", "LaplacianEMD",
     "ESTIMATORS", "mmd2", "NUM_ORBITS", "ORBIT_NAMES", "orbit_counts_from_edges",
-    "Protocol", "load_protocol", "list_protocols",
+    "Protocol", "load_protocol", "list_protocols", "descriptor_ot", "histogram_w1", "pooled_w1",
 ]

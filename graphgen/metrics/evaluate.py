@@ -17,6 +17,7 @@ from graphgen.metrics.descriptors import DESCRIPTORS, spectral_histograms
 from graphgen.metrics.graph_set import GraphSet, as_graph_set
 from graphgen.metrics.mmd import mmd2
 from graphgen.metrics.protocols import Protocol, load_protocol
+from graphgen.metrics.wasserstein import pooled_w1
 
 __all__ = ["evaluate", "compute_descriptors", "train_test_floor"]
 
@@ -44,7 +45,8 @@ def evaluate(reference, samples, protocol: str | Protocol = "gran") -> dict:
         protocol: a shipped protocol name (``gran``, ``graphrnn``, ``sound``) or a :class:`Protocol`.
 
     Returns:
-        A JSON-ready dict: ``{descriptor}_mmd`` for each descriptor, ``n_reference``, ``n_samples``,
+        A JSON-ready dict: ``{descriptor}_mmd`` for each descriptor, ``pooled_w1`` (degree and
+        clustering, see :mod:`graphgen.metrics.wasserstein`), ``n_reference``, ``n_samples``,
         ``n_empty`` (0-node samples excluded), the same hygiene counts for the reference, and the
         protocol's full description.
 
@@ -63,6 +65,7 @@ def evaluate(reference, samples, protocol: str | Protocol = "gran") -> dict:
     result: dict = {"protocol": proto.name, "estimator": proto.estimator}
     for name, spec in proto.descriptors.items():
         result[f"{name}_mmd"] = mmd2(ref_desc[name], gen_desc[name], spec.kernel, proto.estimator)
+    result["pooled_w1"] = {stat: pooled_w1(ref, gen, stat) for stat in ("degree", "clustering")}
     result.update({
         "n_reference": len(ref), "n_samples": len(gen), "n_empty": gen.n_empty,
         "n_empty_reference": ref.n_empty,
