@@ -1,0 +1,166 @@
+"""Exact distributions of HiGen's community model: a multinomial over a community's integer edge
+weights, factorised row by row into binomials ("stick-breaking").
+
+**The identity** (Karami, ICLR 2024, Sec. 3.2). Let ``Â`` be the lower-triangular integer weight
+matrix of a community (diagonal = self-loops on coarse levels) with total ``W``, drawn as
+``Â ~ Mult(W, π)`` over the cells. Write ``v_t = Σ_{τ ≤ t} Â_tτ`` for the mass of row ``t`` and
+``ρ_t = Σ_τ π_tτ``. Then
+
+    p(Â) = Π_t Bin(v_t | W - Σ_{τ<t} v_τ, η_t) · Mult(Â_t· | v_t, π_t· / ρ_t),
+    η_t  = ρ_t / (1 - Σ_{τ<t} ρ_τ),
+
+so a row can be generated from the budget left by earlier rows alone -- which is what lets
+HiGen generate all communities of a level in parallel, row by row. :func:`stick_breaking_log_prob`
+computes the right-hand side; the tests check it against ``Mult(W, π)`` by enumeration.
+
+**HiGen's row model** (the reference code's parametrisation, see ``specs/higen.md`` §1.4). Row
+``t`` of a community with budget ``W``:
+
+* reservation ``c_t = 1[t > 1]``: every new node joins at least one earlier node;
+* remaining budget ``r_t = W - Σ_{τ<t} v_τ - c_t``; modelled mass ``u_t = v_t - c_t``;
+* ``u_t ~ Bin(r_t, p_t)``; on coarse levels the self-loop ``s_t ~ Bin(u_t, q_t)`` (``s_t = 0``
+  on the leaf level); the first row has no earlier node, so all of its mass is its self-loop (and
+  on the leaf level it has no mass at all: nothing is drawn for it);
+* the edges to earlier nodes ``Â_t,<t ~ Mult(u_t - s_t + c_t, π_t)``.
+
+The community ends after the row that spends the budget (``W - Σ_{τ≤t} v_τ = 0``), so its size is
+emergent. Each factor is a proper distribution and every row after the first spends at least one
+unit, so the probabilities of all complete communities sum to 1 (tested by enumeration). A
+``K``-component mixture weights whole rows: ``p(row) = Σ_k α_k p_k(row)``, combined with
+``logsumexp`` (GRAN's PR #11 fixed a bug exactly there).
+
+Everything is computed with exact log-probabilities (``lgamma``), in float64 for the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+__all__ = [
+    "binomial_log_prob",
+    "multinomial_log_prob",
+    "stick_breaking_log_prob",
+    "row_budgets",
+    "CommunityRowProbabilities",
+    "community_log_prob",
+]
+
+
+def binomial_log_prob(k: torch.Tensor, n: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """``log Bin(k | n, p)``, exact, elementwise; ``n = 0`` gives 0 for ``k = 0``.
+
+    Safe at ``p ∈ {0, 1}`` (``0 · log 0 = 0``) and differentiable in ``p`` elsewhere.
+    """
+    k, n, p = (torch.as_tensor(a, dtype=torch.float64) if not torch.is_tensor(a) else a for a in (k, n, p))
+    log_choose = torch.lgamma(n + 1) - torch.lgamma(k + 1) - torch.lgamma(n - k + 1)
+    return log_choose + torch.xlogy(k, p) + torch.xlogy(n - k, 1 - p)
+
+
+def multinomial_log_prob(counts: torch.Tensor, probs: torch.Tensor) -> torch.Tensor:
+    """``log Mult(counts | Σ counts, probs)`` over the last dimension (``probs`` sums to 1 there)."""
+    total = counts.sum(-1)
+    return torch.lgamma(total + 1) - torch.lgamma(counts + 1).sum(-1) + torch.xlogy(counts, probs).sum(-1)
+
+
+def stick_breaking_log_prob(a_lower: torch.Tensor, pi: torch.Tensor) -> torch.Tensor:
+    """The right-hand side of the identity: ``Σ_t log Bin(v_t | ...) + log Mult(row_t | ...)``.
+
+    Args:
+        a_lower: ``(n, n)`` lower-triangular non-negative integer matrix (float64).
+        pi: ``(n, n)`` cell probabilities, zero above the diagonal, summing to 1.
+    """
+    n = a_lower.shape[0]
+    total = a_lower.sum()
+    rho = pi.sum(1)
+    spent = torch.zeros((), dtype=torch.float64)
+    used = torch.zeros((), dtype=torch.float64)
+    out = torch.zeros((), dtype=torch.float64)
+    for t in range(n):
+        v = a_lower[t, : t + 1].sum()
+        eta = (rho[t] / (1 - used)).clamp(0, 1) if float(1 - used) > 0 else torch.zeros((), dtype=torch.float64)
+        out = out + binomial_log_prob(v, total - spent, eta)
+        if float(rho[t]) > 0:
+            out = out + multinomial_log_prob(a_lower[t, : t + 1], pi[t, : t + 1] / rho[t])
+        elif float(v) > 0:
+            return torch.tensor(float("-inf"), dtype=torch.float64)
+        spent = spent + v
+        used = used + rho[t]
+    return out
+
+
+def row_budgets(masses: torch.Tensor, total: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Reservation ``c_t`` and remaining budget ``r_t`` of each row, given row masses ``v_t``."""
+    n = masses.numel()
+    reserved = (torch.arange(n) > 0).to(torch.float64)
+    before = torch.cumsum(masses.to(torch.float64), 0) - masses.to(torch.float64)
+    return reserved, total - before - reserved
+
+
+@dataclass
+class CommunityRowProbabilities:
+    """Probabilities of one mixture component for row ``t`` (given by the network in HiGen).
+
+    Attributes:
+        p_mass: ``p_t``, the share of the remaining budget the row takes.
+        q_self: ``q_t``, the self-loop share of the row's mass (ignored on the leaf level).
+        pi_edges: ``(t - 1,)`` distribution over the earlier nodes.
+    """
+
+    p_mass: torch.Tensor
+    q_self: torch.Tensor
+    pi_edges: torch.Tensor
+
+
+def community_log_prob(
+    a_lower: torch.Tensor,
+    total: int,
+    row_probs: Callable[[int, torch.Tensor], list[tuple[torch.Tensor, CommunityRowProbabilities]]],
+    *,
+    leaf: bool,
+) -> torch.Tensor:
+    """Exact log-probability of a community's lower-triangular weight matrix under HiGen's rows.
+
+    Args:
+        a_lower: ``(n, n)`` lower-triangular weights (diagonal = self-loops; zero on the leaf level).
+        total: the community's budget ``W`` (the parent's self-loop weight).
+        row_probs: ``(t, prefix) -> [(log α_k, probabilities of component k)]`` for row ``t``
+            (0-based), where ``prefix = a_lower[:t, :t]`` is what has been generated so far; this
+            is where HiGen's network plugs in.
+        leaf: leaf level (no self-loops) or coarse level.
+
+    Returns ``-inf`` for a matrix the model cannot produce (budget not spent exactly, a row after
+    the first without an edge to an earlier node, self-loops on the leaf level).
+    """
+    a = a_lower.to(torch.float64)
+    n = a.shape[0]
+    minus_inf = torch.tensor(float("-inf"), dtype=torch.float64)
+    masses = torch.stack([a[t, : t + 1].sum() for t in range(n)])
+    if int(masses.sum()) != total or (leaf and bool(torch.diagonal(a).ne(0).any())):
+        return minus_inf
+    reserved, remaining = row_budgets(masses, total)
+    spent_before = torch.cumsum(masses, 0) - masses
+    # the community stops right after the row that spends the budget: no earlier row may spend it
+    if n > 1 and bool((spent_before[1:] >= total).any()):
+        return minus_inf
+    out = torch.zeros((), dtype=torch.float64)
+    for t in range(n):
+        self_loop = a[t, t]
+        edges = a[t, :t]
+        u = masses[t] - reserved[t]
+        if u < 0 or u > remaining[t]:
+            return minus_inf
+        if t == 0 and leaf:
+            continue  # a leaf community's first node has no possible edge: nothing to choose
+        components = []
+        for log_alpha, probs in row_probs(t, a[:t, :t]):
+            lp = log_alpha + binomial_log_prob(u, remaining[t], probs.p_mass)
+            if t > 0:  # the first row's mass is all self-loop: no further choice
+                if not leaf:
+                    lp = lp + binomial_log_prob(self_loop, u, probs.q_self)
+                lp = lp + multinomial_log_prob(edges, probs.pi_edges)
+            components.append(lp)
+        out = out + torch.logsumexp(torch.stack(components), 0)
+    return out

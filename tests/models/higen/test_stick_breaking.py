@@ -1,0 +1,101 @@
+import itertools
+import math
+
+import pytest
+import torch
+
+from graphgen.models.higen.stick_breaking import (
+    CommunityRowProbabilities,
+    binomial_log_prob,
+    community_log_prob,
+    multinomial_log_prob,
+    stick_breaking_log_prob,
+)
+
+
+def lower_cells(n, leaf):
+    return [(i, j) for i in range(n) for j in range(i + (0 if leaf else 1))]
+
+
+def matrices(n, total, leaf):
+    """Every lower-triangular non-negative integer matrix of size n with entries summing to total."""
+    cells = lower_cells(n, leaf)
+    for combo in itertools.combinations_with_replacement(range(len(cells)), total):
+        a = torch.zeros(n, n, dtype=torch.float64)
+        for c in combo:
+            a[cells[c]] += 1
+        yield a
+
+
+def test_binomial_and_multinomial_are_exact():
+    assert math.exp(binomial_log_prob(2, 5, torch.tensor(0.3, dtype=torch.float64))) == pytest.approx(
+        math.comb(5, 2) * 0.3**2 * 0.7**3, rel=1e-12)
+    assert float(binomial_log_prob(0, 0, torch.tensor(0.0, dtype=torch.float64))) == 0.0
+    counts = torch.tensor([2.0, 0.0, 1.0], dtype=torch.float64)
+    probs = torch.tensor([0.5, 0.2, 0.3], dtype=torch.float64)
+    assert math.exp(multinomial_log_prob(counts, probs)) == pytest.approx(3 * 0.25 * 0.3, rel=1e-12)
+
+
+@pytest.mark.parametrize("n, total", [(1, 3), (2, 2), (2, 4), (3, 3), (3, 4)])
+def test_stick_breaking_equals_the_multinomial(n, total):
+    gen = torch.Generator().manual_seed(n * 10 + total)
+    mask = torch.tril(torch.ones(n, n, dtype=torch.float64))
+    pi = torch.rand(n, n, generator=gen, dtype=torch.float64) * mask
+    pi = pi / pi.sum()
+    cells = lower_cells(n, leaf=False)
+    flat_pi = torch.stack([pi[c] for c in cells])
+    seen = 0.0
+    for a in matrices(n, total, leaf=False):
+        flat = torch.stack([a[c] for c in cells])
+        direct = multinomial_log_prob(flat, flat_pi)
+        assert float(stick_breaking_log_prob(a, pi)) == pytest.approx(float(direct), abs=1e-12)
+        seen += math.exp(direct)
+    assert seen == pytest.approx(1.0, abs=1e-12)
+
+
+def fake_network(num_components=2):
+    """Deterministic row probabilities depending on the row and the prefix, as a network's would."""
+    def row_probs(t, prefix):
+        seed = int(1000 * t + 7 * float(prefix.sum()) + 3 * float(torch.diagonal(prefix).sum()) if t else 1)
+        gen = torch.Generator().manual_seed(seed)
+        log_alpha = torch.log_softmax(torch.randn(num_components, generator=gen, dtype=torch.float64), 0)
+        out = []
+        for k in range(num_components):
+            p, q = torch.rand(2, generator=gen, dtype=torch.float64) * 0.9 + 0.05
+            pi = torch.softmax(torch.randn(max(t, 1), generator=gen, dtype=torch.float64), 0)[:t]
+            out.append((log_alpha[k], CommunityRowProbabilities(p, q, pi)))
+        return out
+    return row_probs
+
+
+@pytest.mark.parametrize("leaf", [True, False])
+@pytest.mark.parametrize("total", [0, 1, 2, 3, 4])
+def test_community_probabilities_sum_to_one_by_enumeration(leaf, total):
+    row_probs = fake_network()
+    mass = 0.0
+    for n in range(1, total + 3):  # sizes beyond total + 1 are impossible; include them anyway
+        for a in matrices(n, total, leaf):
+            lp = community_log_prob(a, total, row_probs, leaf=leaf)
+            mass += math.exp(float(lp))
+    assert mass == pytest.approx(1.0, abs=1e-12)
+
+
+def test_impossible_communities_have_probability_zero():
+    row_probs = fake_network()
+    lonely = torch.tensor([[0.0, 0.0], [0.0, 2.0]], dtype=torch.float64)  # row 2 joins no earlier node
+    assert float(community_log_prob(lonely, 2, row_probs, leaf=False)) == float("-inf")
+    loops_on_leaf = torch.tensor([[1.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
+    assert float(community_log_prob(loops_on_leaf, 2, row_probs, leaf=True)) == float("-inf")
+    wrong_budget = torch.tensor([[0.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
+    assert float(community_log_prob(wrong_budget, 2, row_probs, leaf=True)) == float("-inf")
+    trailing = torch.tensor([[2.0, 0.0], [1.0, 0.0]], dtype=torch.float64)  # budget spent before row 2
+    assert float(community_log_prob(trailing, 2, row_probs, leaf=False)) == float("-inf")
+
+
+def test_log_prob_is_differentiable_in_the_probabilities():
+    p = torch.tensor(0.4, dtype=torch.float64, requires_grad=True)
+    probs = CommunityRowProbabilities(p, torch.tensor(0.5, dtype=torch.float64), torch.ones(1, dtype=torch.float64))
+    a = torch.tensor([[0.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
+    lp = community_log_prob(a, 1, lambda t, prefix: [(torch.zeros((), dtype=torch.float64), probs)], leaf=True)
+    lp.backward()
+    assert torch.isfinite(p.grad) and float(lp.detach()) == pytest.approx(0.0)  # the only leaf community of W = 1
