@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
+
+from graphgen.cli._output import make_table, wide_console, write_json
 
 app = typer.Typer(
     help="Speed benchmarks; results are JSON records with provenance.", no_args_is_help=True, rich_markup_mode=None
@@ -18,22 +19,17 @@ def backend(
     json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
 ) -> None:
     """Graph I/O and per-graph ops of graphgen.data against networkx."""
-    from rich.console import Console
-    from rich.table import Table
-
     from graphgen.bench.backend import run
 
     result = run(quick=quick)
-    table = Table(title="graphgen bench backend (median seconds)")
-    for col in ("task", "graphs", "graphgen", "baseline", "speed-up"):
-        table.add_column(col, no_wrap=True)
+    table = make_table("graphgen bench backend (median seconds)", ("task", "graphs", "graphgen", "baseline", "speed-up"))
     for r in result["records"]:
         base = r.get("baseline_seconds")
         table.add_row(r["task"], str(r["graphs"]), f"{r['graphgen_seconds']:.4f}",
                       f"{base:.4f}" if base is not None else "–",
                       f"{r['speedup']:.1f}x" if "speedup" in r else "–")
-    Console(width=max(Console().width, 90)).print(table)
-    _write(result, json_out)
+    wide_console(90).print(table)
+    write_json(result, json_out)
 
 
 @app.command("metrics")
@@ -42,23 +38,18 @@ def metrics(
     json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
 ) -> None:
     """The gran and graphrnn protocols against the reference approach (values checked equal)."""
-    from rich.console import Console
-    from rich.table import Table
-
     from graphgen.bench.metrics import run
 
     result = run(quick=quick)
-    table = Table(title="graphgen bench metrics (seconds; values agree to 1e-9)")
-    for col in ("protocol", "graphs", "graphgen", "reference approach", "speed-up"):
-        table.add_column(col, no_wrap=True)
+    table = make_table("graphgen bench metrics (seconds; values agree to 1e-9)",
+                       ("protocol", "graphs", "graphgen", "reference approach", "speed-up"))
     for r in result["records"]:
         table.add_row(r["protocol"], " vs ".join(map(str, r["graphs"])), f"{r['graphgen_seconds']:.2f}",
                       f"{r['reference_approach_seconds']:.2f}", f"{r['speedup']:.0f}x")
-    console = Console(width=max(Console().width, 90))
+    console = wide_console(90)
     console.print(table)
-    detail = Table(title="per descriptor: extraction + kernel step (seconds)")
-    for col in ("protocol", "descriptor", "graphgen", "reference approach", "kernel speed-up"):
-        detail.add_column(col, no_wrap=True)
+    detail = make_table("per descriptor: extraction + kernel step (seconds)",
+                        ("protocol", "descriptor", "graphgen", "reference approach", "kernel speed-up"))
     for r in result["records"]:
         for name, b in r["breakdown"].items():
             detail.add_row(
@@ -68,13 +59,4 @@ def metrics(
                 f"{b['reference_kernel_seconds'] / max(b['graphgen_kernel_seconds'], 1e-9):.0f}x",
             )
     console.print(detail)
-    _write(result, json_out)
-
-
-def _write(result: dict, json_out: Path | None) -> None:
-    from graphgen.io._atomic import atomic_write
-
-    if json_out is not None:
-        with atomic_write(json_out, "w") as fh:
-            json.dump(result, fh, indent=2)
-        typer.echo(f"wrote {json_out}", err=True)
+    write_json(result, json_out)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from graphgen.cli._output import wide_console
+
 app = typer.Typer(
     help="The shipped benchmark datasets and synthetic generators.", no_args_is_help=True, rich_markup_mode=None
 )
@@ -15,7 +17,6 @@ app = typer.Typer(
 def list_() -> None:
     """Print the catalogue: graphs per split, node range and source of each dataset."""
     from rich import box
-    from rich.console import Console
     from rich.table import Table
 
     from graphgen.datasets.cards import dataset_summary
@@ -30,8 +31,7 @@ def list_() -> None:
         nodes = s["nodes"] if info.kind == "graphs" else "molecules"
         table.add_row(info.name, *(str(s["splits"].get(k, "–")) for k in ("train", "val", "test")),
                       nodes, protocols, info.origin)
-    # never ellipsise numbers or names (the table needs about 95 columns): a narrow terminal wraps
-    Console(width=max(Console().width, 100)).print(table)
+    wide_console(100).print(table)  # the table needs about 95 columns
     typer.echo("Details, citation and licence: graphgen datasets info NAME")
 
 

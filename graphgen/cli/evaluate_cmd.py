@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
+
+from graphgen.cli._output import wide_console, write_json
 
 
 # validity test of each dataset whose family has one
@@ -61,7 +62,6 @@ def _load_smiles(spec: str, what: str) -> list[str]:
 
 def _evaluate_molecules(reference: str, samples: str, train_spec: str | None, floor: bool, seed: int) -> dict:
     import numpy as np
-    from rich.console import Console
     from rich.table import Table
 
     from graphgen.metrics.molecules import molecule_metrics
@@ -89,7 +89,7 @@ def _evaluate_molecules(reference: str, samples: str, train_spec: str | None, fl
         if "floor" in result:
             row.append(fmt(result["floor"].get(key)))
         table.add_row(*row)
-    Console(width=max(Console().width, 90)).print(table)
+    wide_console(90).print(table)
     return result
 
 
@@ -105,7 +105,6 @@ def evaluate(
     gnn_seeds: int = typer.Option(10, "--gnn-seeds", min=0, help="Random-GIN seeds for the GNN metrics (0: skip them)."),
 ) -> None:
     """MMD² of degree, clustering, orbit and spectral descriptors, with the train-vs-test floor."""
-    from rich.console import Console
     from rich.table import Table
 
     from graphgen.datasets import load_dataset
@@ -118,7 +117,7 @@ def evaluate(
 
     if _is_molecule_spec(reference) or _is_molecule_spec(samples):
         result = _evaluate_molecules(reference, samples, train_spec, floor, seed)
-        _write_json(result, json_out)
+        write_json(result, json_out)
         return
     proto = load_protocol(protocol)
     ref, ref_source = _load(reference, "reference")
@@ -159,7 +158,7 @@ def evaluate(
         if floor_result is not None:
             row.append(f"{floor_result[f'{name}_mmd']:.6g}")
         table.add_row(*row)
-    console = Console(width=max(Console().width, 100))
+    console = wide_console(100)
     console.print(table)
     notes = [f"{result['n_samples']} samples vs {result['n_reference']} reference graphs"]
     if result["n_empty"]:
@@ -180,17 +179,4 @@ def evaluate(
             f"unique & novel {v['frac_unique_novel']:.3f}, V.U.N. {v['vun']:.3f}"
         )
     console.print("\n".join(notes))
-    _write_json(result, json_out)
-
-
-def _write_json(result: dict, json_out: Path | None) -> None:
-    import sys
-
-    from graphgen.bench.record import provenance
-    from graphgen.io._atomic import atomic_write
-
-    if json_out is not None:
-        result["provenance"] = provenance("graphgen " + " ".join(sys.argv[1:]))
-        with atomic_write(json_out, "w") as fh:
-            json.dump(result, fh, indent=2)
-        typer.echo(f"wrote {json_out}", err=True)
+    write_json(result, json_out)

@@ -24,7 +24,7 @@ import torch
 from torch_geometric.data import Data
 
 from graphgen.data.hierarchy import Hierarchy, batch_from_edges
-from graphgen.data.ops import batch_vector, nodes_per_graph
+from graphgen.data.ops import nodes_per_graph
 from graphgen.data.ordering import bfs_order, degree_order, dfs_order, inverse_permutation
 
 __all__ = ["bfsdc_order", "WITHIN_COMMUNITY_ORDERS", "order_hierarchy"]

@@ -1,0 +1,42 @@
+"""Terminal and file output shared by the commands: wide tables and atomic JSON results."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+
+def wide_console(min_width: int):
+    """A rich console at least ``min_width`` columns wide, so table cells are never ellipsised
+    (a narrow terminal wraps long lines instead)."""
+    from rich.console import Console
+
+    return Console(width=max(Console().width, min_width))
+
+
+def make_table(title: str, columns: tuple[str, ...], right: tuple[str, ...] = ()):
+    """A rich table whose columns never wrap; ``right`` columns are right-aligned."""
+    from rich.table import Table
+
+    table = Table(title=title)
+    for col in columns:
+        table.add_column(col, justify="right" if col in right else "left", no_wrap=True)
+    return table
+
+
+def write_json(result: dict, path: Path | None, *, with_provenance: bool = True) -> None:
+    """Write ``result`` atomically to ``path`` (if given), adding provenance (version, git sha,
+    command line, date, machine) unless the result already carries it."""
+    if path is None:
+        return
+    from graphgen.bench.record import provenance
+    from graphgen.io._atomic import atomic_write
+
+    if with_provenance and "graphgen_version" not in result:
+        result["provenance"] = provenance("graphgen " + " ".join(sys.argv[1:]))
+    with atomic_write(path, "w") as fh:
+        json.dump(result, fh, indent=2)
+    typer.echo(f"wrote {path}", err=True)
