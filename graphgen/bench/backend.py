@@ -40,9 +40,17 @@ def run(quick: bool = False) -> dict:
     lines = [line for line in dataset_file("proteins", "all.g6").read_bytes().splitlines() if line]
     ours = median_seconds(lambda: [decode_graph6(line) for line in lines], repeats)
     base = median_seconds(lambda: [nx.from_graph6_bytes(line) for line in lines], repeats)
-    records.append({"task": "graph6_decode", "dataset": "proteins/all", "graphs": len(lines),
-                    "graphgen_seconds": ours, "baseline": "networkx.from_graph6_bytes",
-                    "baseline_seconds": base, "speedup": base / ours})
+    records.append(
+        {
+            "task": "graph6_decode",
+            "dataset": "proteins/all",
+            "graphs": len(lines),
+            "graphgen_seconds": ours,
+            "baseline": "networkx.from_graph6_bytes",
+            "baseline_seconds": base,
+            "speedup": base / ours,
+        }
+    )
 
     graphs = load_dataset("enzymes", "all")
     batch = Batch.from_data_list(graphs)
@@ -51,15 +59,31 @@ def run(quick: bool = False) -> dict:
     assert tri == [t for g in nx_graphs for t in nx.triangles(g).values()], "triangle counts differ from networkx"
     ours = median_seconds(lambda: (triangle_counts(batch), clustering_coefficients(batch)), repeats)
     base = median_seconds(lambda: [(nx.triangles(g), nx.clustering(g)) for g in nx_graphs], repeats)
-    records.append({"task": "triangles_clustering", "dataset": "enzymes/all", "graphs": len(graphs),
-                    "graphgen_seconds": ours, "baseline": "networkx.triangles+clustering per graph",
-                    "baseline_seconds": base, "speedup": base / ours})
+    records.append(
+        {
+            "task": "triangles_clustering",
+            "dataset": "enzymes/all",
+            "graphs": len(graphs),
+            "graphgen_seconds": ours,
+            "baseline": "networkx.triangles+clustering per graph",
+            "baseline_seconds": base,
+            "speedup": base / ours,
+        }
+    )
 
     ours = median_seconds(lambda: normalized_laplacian(batch), repeats)
     base = median_seconds(lambda: [nx.normalized_laplacian_matrix(g) for g in nx_graphs], repeats)
-    records.append({"task": "normalized_laplacian", "dataset": "enzymes/all", "graphs": len(graphs),
-                    "graphgen_seconds": ours, "baseline": "networkx.normalized_laplacian_matrix per graph",
-                    "baseline_seconds": base, "speedup": base / ours})
+    records.append(
+        {
+            "task": "normalized_laplacian",
+            "dataset": "enzymes/all",
+            "graphs": len(graphs),
+            "graphgen_seconds": ours,
+            "baseline": "networkx.normalized_laplacian_matrix per graph",
+            "baseline_seconds": base,
+            "speedup": base / ours,
+        }
+    )
 
     sbm = load_dataset("sbm", "train")
     if quick:
@@ -69,10 +93,22 @@ def run(quick: bool = False) -> dict:
         lambda: [LouvainPartitioner().partition_levels(g, 1, 0) for g in sbm], max(1, repeats // 2), warmup=0
     )
     sizes = build_hierarchy(sbm, num_levels=2, seed=0).levels[1]
-    records.append({"task": "hierarchy", "dataset": f"sbm/train[:{len(sbm)}]", "graphs": len(sbm),
-                    "graphgen_seconds": total, "seconds_per_graph": total / len(sbm),
-                    "louvain_share": louvain / total,
-                    "mean_communities": float(np.mean(np.bincount(sizes.batch.numpy())))})
+    records.append(
+        {
+            "task": "hierarchy",
+            "dataset": f"sbm/train[:{len(sbm)}]",
+            "graphs": len(sbm),
+            "graphgen_seconds": total,
+            "seconds_per_graph": total / len(sbm),
+            "louvain_share": louvain / total,
+            "mean_communities": float(np.mean(np.bincount(sizes.batch.numpy()))),
+        }
+    )
     del torch
-    return {"benchmark": "backend", "quick": quick, "repeats": repeats,
-            **provenance(f"graphgen bench backend{' --quick' if quick else ''}"), "records": records}
+    return {
+        "benchmark": "backend",
+        "quick": quick,
+        "repeats": repeats,
+        **provenance(f"graphgen bench backend{' --quick' if quick else ''}"),
+        "records": records,
+    }

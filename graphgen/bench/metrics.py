@@ -41,8 +41,12 @@ def _breakdown(reference, samples, protocol_name: str) -> dict:
         t3 = time.perf_counter()
         _mmd_loop(xs, ys, _kernel(spec.kernel_name, spec.kernel_params), proto.estimator)
         t4 = time.perf_counter()
-        out[name] = {"graphgen_descriptor_seconds": t1 - t0, "graphgen_kernel_seconds": t2 - t1,
-                     "reference_descriptor_seconds": t3 - t2, "reference_kernel_seconds": t4 - t3}
+        out[name] = {
+            "graphgen_descriptor_seconds": t1 - t0,
+            "graphgen_kernel_seconds": t2 - t1,
+            "reference_descriptor_seconds": t3 - t2,
+            "reference_kernel_seconds": t4 - t3,
+        }
     return out
 
 
@@ -71,12 +75,24 @@ def run(quick: bool = False) -> dict:
             if rel > 1e-9:
                 raise AssertionError(f"{protocol} {d}: graphgen {a} differs from the reference approach {b}")
             values[d] = {"graphgen": a, "reference_approach": b, "relative_difference": rel}
-        records.append({
-            "protocol": protocol, "graphs": [len(reference), len(samples)],
-            "nodes": [min(int(g.num_nodes) for g in reference + samples), max(int(g.num_nodes) for g in reference + samples)],
-            "graphgen_seconds": fast_seconds, "reference_approach_seconds": slow_seconds,
-            "speedup": slow_seconds / fast_seconds, "values": values,
-            "breakdown": _breakdown(reference, samples, protocol),
-        })
-    return {"benchmark": "metrics", "quick": quick, **provenance(f"graphgen bench metrics{' --quick' if quick else ''}"),
-            "records": records}
+        records.append(
+            {
+                "protocol": protocol,
+                "graphs": [len(reference), len(samples)],
+                "nodes": [
+                    min(int(g.num_nodes) for g in reference + samples),
+                    max(int(g.num_nodes) for g in reference + samples),
+                ],
+                "graphgen_seconds": fast_seconds,
+                "reference_approach_seconds": slow_seconds,
+                "speedup": slow_seconds / fast_seconds,
+                "values": values,
+                "breakdown": _breakdown(reference, samples, protocol),
+            }
+        )
+    return {
+        "benchmark": "metrics",
+        "quick": quick,
+        **provenance(f"graphgen bench metrics{' --quick' if quick else ''}"),
+        "records": records,
+    }

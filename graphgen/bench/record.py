@@ -27,8 +27,11 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> f
 def git_sha(repo: Path | None = None) -> str | None:
     try:
         out = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=repo or Path(__file__).resolve().parents[2],
-            capture_output=True, text=True, timeout=5,
+            ["git", "rev-parse", "HEAD"],
+            cwd=repo or Path(__file__).resolve().parents[2],
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
     except (OSError, subprocess.SubprocessError):
         return None

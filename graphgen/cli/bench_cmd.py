@@ -22,12 +22,18 @@ def backend(
     from graphgen.bench.backend import run
 
     result = run(quick=quick)
-    table = make_table("graphgen bench backend (median seconds)", ("task", "graphs", "graphgen", "baseline", "speed-up"))
+    table = make_table(
+        "graphgen bench backend (median seconds)", ("task", "graphs", "graphgen", "baseline", "speed-up")
+    )
     for r in result["records"]:
         base = r.get("baseline_seconds")
-        table.add_row(r["task"], str(r["graphs"]), f"{r['graphgen_seconds']:.4f}",
-                      f"{base:.4f}" if base is not None else "–",
-                      f"{r['speedup']:.1f}x" if "speedup" in r else "–")
+        table.add_row(
+            r["task"],
+            str(r["graphs"]),
+            f"{r['graphgen_seconds']:.4f}",
+            f"{base:.4f}" if base is not None else "–",
+            f"{r['speedup']:.1f}x" if "speedup" in r else "–",
+        )
     wide_console(90).print(table)
     write_json(result, json_out)
 
@@ -41,19 +47,29 @@ def metrics(
     from graphgen.bench.metrics import run
 
     result = run(quick=quick)
-    table = make_table("graphgen bench metrics (seconds; values agree to 1e-9)",
-                       ("protocol", "graphs", "graphgen", "reference approach", "speed-up"))
+    table = make_table(
+        "graphgen bench metrics (seconds; values agree to 1e-9)",
+        ("protocol", "graphs", "graphgen", "reference approach", "speed-up"),
+    )
     for r in result["records"]:
-        table.add_row(r["protocol"], " vs ".join(map(str, r["graphs"])), f"{r['graphgen_seconds']:.2f}",
-                      f"{r['reference_approach_seconds']:.2f}", f"{r['speedup']:.0f}x")
+        table.add_row(
+            r["protocol"],
+            " vs ".join(map(str, r["graphs"])),
+            f"{r['graphgen_seconds']:.2f}",
+            f"{r['reference_approach_seconds']:.2f}",
+            f"{r['speedup']:.0f}x",
+        )
     console = wide_console(90)
     console.print(table)
-    detail = make_table("per descriptor: extraction + kernel step (seconds)",
-                        ("protocol", "descriptor", "graphgen", "reference approach", "kernel speed-up"))
+    detail = make_table(
+        "per descriptor: extraction + kernel step (seconds)",
+        ("protocol", "descriptor", "graphgen", "reference approach", "kernel speed-up"),
+    )
     for r in result["records"]:
         for name, b in r["breakdown"].items():
             detail.add_row(
-                r["protocol"], name,
+                r["protocol"],
+                name,
                 f"{b['graphgen_descriptor_seconds']:.3f} + {b['graphgen_kernel_seconds']:.4f}",
                 f"{b['reference_descriptor_seconds']:.3f} + {b['reference_kernel_seconds']:.3f}",
                 f"{b['reference_kernel_seconds'] / max(b['graphgen_kernel_seconds'], 1e-9):.0f}x",

@@ -29,8 +29,9 @@ def list_() -> None:
         s = dataset_summary(info.name)
         protocols = ",".join([info.default_protocol] + [p for p in info.protocols if p != info.default_protocol])
         nodes = s["nodes"] if info.kind == "graphs" else "molecules"
-        table.add_row(info.name, *(str(s["splits"].get(k, "–")) for k in ("train", "val", "test")),
-                      nodes, protocols, info.origin)
+        table.add_row(
+            info.name, *(str(s["splits"].get(k, "–")) for k in ("train", "val", "test")), nodes, protocols, info.origin
+        )
     wide_console(100).print(table)  # the table needs about 95 columns
     typer.echo("Details, citation and licence: graphgen datasets info NAME")
 

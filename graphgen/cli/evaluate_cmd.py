@@ -8,7 +8,6 @@ import typer
 
 from graphgen.cli._output import wide_console, write_json
 
-
 # validity test of each dataset whose family has one
 DEFAULT_VALIDITY = {"planar": "planar", "tree": "tree", "sbm": "sbm_modularity", "grid": "grid"}
 
@@ -27,7 +26,9 @@ def _load(spec: str, what: str):
         name, split = parts[0], parts[1]
         protocol = parts[2] if len(parts) == 3 else None
         return load_dataset(name, split, protocol=protocol), (name, split, protocol)
-    raise GraphgenError(f"{what} {spec!r} is neither an existing file nor a dataset split NAME:SPLIT (e.g. planar:test)")
+    raise GraphgenError(
+        f"{what} {spec!r} is neither an existing file nor a dataset split NAME:SPLIT (e.g. planar:test)"
+    )
 
 
 def _is_molecule_spec(spec: str) -> bool:
@@ -47,8 +48,11 @@ def _load_smiles(spec: str, what: str) -> list[str]:
 
     path = Path(spec)
     if path.exists():
-        lines = [line.split()[0] for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
-                 if line.strip() and not line.startswith("#")]
+        lines = [
+            line.split()[0]
+            for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+            if line.strip() and not line.startswith("#")
+        ]
         if lines and lines[0].lower() == "smiles":
             lines = lines[1:]
         if not lines:
@@ -72,8 +76,12 @@ def _evaluate_molecules(reference: str, samples: str, train_spec: str | None, fl
         train = _load_smiles(train_spec, "train")
     elif ":" in reference and not Path(reference).exists():
         train = _load_smiles(reference.split(":")[0] + ":train", "train")
-    result = {"mode": "molecules", "reference": reference, "samples": samples,
-              "metrics": molecule_metrics(gen, ref, train)}
+    result = {
+        "mode": "molecules",
+        "reference": reference,
+        "samples": samples,
+        "metrics": molecule_metrics(gen, ref, train),
+    }
     if floor and train is not None:
         pick = np.random.default_rng(seed).choice(len(train), size=min(len(gen), len(train)), replace=False)
         result["floor"] = molecule_metrics([train[i] for i in sorted(pick)], ref, train)
@@ -94,15 +102,25 @@ def _evaluate_molecules(reference: str, samples: str, train_spec: str | None, fl
 
 
 def evaluate(
-    reference: str = typer.Option(..., "--reference", "-r", help="Reference graphs: a file or NAME:SPLIT (e.g. planar:test)."),
+    reference: str = typer.Option(
+        ..., "--reference", "-r", help="Reference graphs: a file or NAME:SPLIT (e.g. planar:test)."
+    ),
     samples: str = typer.Option(..., "--samples", "-s", help="Generated graphs: a file or NAME:SPLIT."),
     protocol: str = typer.Option("gran", "--protocol", "-p", help="gran, graphrnn, sound, or a protocol JSON file."),
     json_out: Path = typer.Option(None, "--json", help="Write the full result to this JSON file (atomically)."),
-    floor: bool = typer.Option(True, "--floor/--no-floor", help="With a dataset reference, also score train vs reference at the same size."),
+    floor: bool = typer.Option(
+        True, "--floor/--no-floor", help="With a dataset reference, also score train vs reference at the same size."
+    ),
     seed: int = typer.Option(0, "--seed", help="Seed of the training subset used for the floor."),
-    train_spec: str = typer.Option(None, "--train", help="Training graphs for novelty/V.U.N. (default: the reference dataset's train split)."),
-    validity: str = typer.Option(None, "--validity", help="planar, tree, lobster, grid or sbm_modularity (default: by dataset)."),
-    gnn_seeds: int = typer.Option(10, "--gnn-seeds", min=0, help="Random-GIN seeds for the GNN metrics (0: skip them)."),
+    train_spec: str = typer.Option(
+        None, "--train", help="Training graphs for novelty/V.U.N. (default: the reference dataset's train split)."
+    ),
+    validity: str = typer.Option(
+        None, "--validity", help="planar, tree, lobster, grid or sbm_modularity (default: by dataset)."
+    ),
+    gnn_seeds: int = typer.Option(
+        10, "--gnn-seeds", min=0, help="Random-GIN seeds for the GNN metrics (0: skip them)."
+    ),
 ) -> None:
     """MMD² of degree, clustering, orbit and spectral descriptors, with the train-vs-test floor."""
     from rich.table import Table
@@ -135,8 +153,13 @@ def evaluate(
         train = load_dataset(name, "train", protocol=split_protocol)
         floor_result = train_test_floor(train, ref, result["n_samples"], proto, seed=seed)
         result["floor"] = {k: v for k, v in floor_result.items() if k.endswith("_mmd")}
-        result["floor"].update({"n_samples": floor_result["n_samples"], "seed": seed,
-                                "what": f"{name} train (seeded subset) vs {reference}"})
+        result["floor"].update(
+            {
+                "n_samples": floor_result["n_samples"],
+                "seed": seed,
+                "what": f"{name} train (seeded subset) vs {reference}",
+            }
+        )
     train = None
     if train_spec is not None:
         train, _ = _load(train_spec, "train")
@@ -153,8 +176,11 @@ def evaluate(
     if floor_result is not None:
         table.add_column("floor: train vs reference", justify="right")
     for name, spec in proto.descriptors.items():
-        row = [name, f"{spec.kernel_name} " + " ".join(f"{k}={v}" for k, v in spec.kernel_params.items()),
-               f"{result[f'{name}_mmd']:.6g}"]
+        row = [
+            name,
+            f"{spec.kernel_name} " + " ".join(f"{k}={v}" for k, v in spec.kernel_params.items()),
+            f"{result[f'{name}_mmd']:.6g}",
+        ]
         if floor_result is not None:
             row.append(f"{floor_result[f'{name}_mmd']:.6g}")
         table.add_row(*row)

@@ -21,10 +21,10 @@ def sample(
     """Sample graphs. Provenance (which model, trained on what) is printed to stderr."""
     import torch
 
+    from graphgen.data import upper_edges
     from graphgen.io import write_graphs
     from graphgen.io.graph6 import encode_graph6
     from graphgen.models.pretrained import PRETRAINED, load_model, resolve_checkpoint
-    from graphgen.data import upper_edges
 
     _, label = resolve_checkpoint(checkpoint)
     model, ckpt = load_model(checkpoint)

@@ -26,8 +26,12 @@ def erdos_renyi(
     info = dataset_info(dataset)
     graphs = load_dataset(info.name, split, protocol=protocol)
     model = ErdosRenyiBaseline().fit(graphs)
-    meta = {"dataset": info.name, "split": split, "protocol": protocol or info.default_protocol,
-            "num_training_graphs": len(graphs),
-            "command": f"graphgen train erdos-renyi --dataset {info.name} --split {split} --out {out.name}"}
+    meta = {
+        "dataset": info.name,
+        "split": split,
+        "protocol": protocol or info.default_protocol,
+        "num_training_graphs": len(graphs),
+        "command": f"graphgen train erdos-renyi --dataset {info.name} --split {split} --out {out.name}",
+    }
     save_checkpoint(model.to_checkpoint(meta), out)
     typer.echo(f"fitted erdos-renyi on {len(graphs)} {info.name} {split} graphs; wrote {out}", err=True)

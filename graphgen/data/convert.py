@@ -61,9 +61,7 @@ def from_edge_array(
     e = torch.as_tensor(np.asarray(edges, dtype=np.int64) if not torch.is_tensor(edges) else edges)
     e = e.to(torch.long).reshape(-1, 2)
     if e.numel() and (int(e.min()) < 0 or int(e.max()) >= num_nodes):
-        raise InvalidGraphError(
-            f"edge endpoints must lie in 0..{num_nodes - 1}, found {int(e.min())}..{int(e.max())}"
-        )
+        raise InvalidGraphError(f"edge endpoints must lie in 0..{num_nodes - 1}, found {int(e.min())}..{int(e.max())}")
     w = None
     if edge_weight is not None:
         w = torch.as_tensor(np.asarray(edge_weight) if not torch.is_tensor(edge_weight) else edge_weight)
@@ -86,9 +84,7 @@ def from_edge_array(
         if not allow_duplicates:
             counts = torch.bincount(inverse)
             d = int(uniq[counts > 1][0])
-            raise InvalidGraphError(
-                f"duplicate edge ({d // max(num_nodes, 1)}, {d % max(num_nodes, 1)})"
-            )
+            raise InvalidGraphError(f"duplicate edge ({d // max(num_nodes, 1)}, {d % max(num_nodes, 1)})")
         base = w if w is not None else torch.ones(key.numel(), dtype=torch.long)
         w = torch.zeros(uniq.numel(), dtype=torch.long).index_add_(0, inverse, base)
         lo, hi = uniq // max(num_nodes, 1), uniq % max(num_nodes, 1)

@@ -286,9 +286,7 @@ def build_hierarchy(
     partitioner = partitioner or LouvainPartitioner()
     data_list = leaf.to_data_list()
     num_partitions = num_levels - 1
-    per_graph = [
-        partitioner.partition_levels(g, num_partitions, seed) if num_partitions else [] for g in data_list
-    ]
+    per_graph = [partitioner.partition_levels(g, num_partitions, seed) if num_partitions else [] for g in data_list]
     # root assignment: every node of the coarsest level -> the graph's root
     levels: list[Batch] = [leaf]
     assignments: list[torch.Tensor] = []

@@ -118,9 +118,7 @@ def dfs_order(data: Data, *, generator: torch.Generator | None = None) -> torch.
     return _traversal(data, generator, depth_first=True)
 
 
-def degree_order(
-    data: Data, *, descending: bool = True, generator: torch.Generator | None = None
-) -> torch.Tensor:
+def degree_order(data: Data, *, descending: bool = True, generator: torch.Generator | None = None) -> torch.Tensor:
     """Nodes sorted by degree; ties by ascending id, or at random with ``generator``."""
     n = int(data.num_nodes)
     d = degree(data)

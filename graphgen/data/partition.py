@@ -36,8 +36,7 @@ __all__ = ["Partitioner", "LouvainPartitioner", "FixedPartitioner", "canonical_a
 class Partitioner(Protocol):
     """Strategy interface: nested community assignments of one graph, fine to coarse."""
 
-    def partition_levels(self, graph: Data, num_partitions: int, seed: int) -> list[torch.Tensor]:
-        ...
+    def partition_levels(self, graph: Data, num_partitions: int, seed: int) -> list[torch.Tensor]: ...
 
 
 def canonical_assignment(assignment: torch.Tensor) -> torch.Tensor:

@@ -15,8 +15,22 @@ from graphgen.datasets.synthetic import (
 )
 
 __all__ = [
-    "DatasetInfo", "data_root", "dataset_file", "dataset_info", "list_datasets",
-    "SPLITS", "load_dataset", "load_smiles", "split_indices",
-    "GENERATORS", "generate", "community_graphs", "grid_graphs", "planar_graphs", "sbm_graphs",
-    "tree_graphs", "lobster_graphs", "ego_graphs",
+    "DatasetInfo",
+    "data_root",
+    "dataset_file",
+    "dataset_info",
+    "list_datasets",
+    "SPLITS",
+    "load_dataset",
+    "load_smiles",
+    "split_indices",
+    "GENERATORS",
+    "generate",
+    "community_graphs",
+    "grid_graphs",
+    "planar_graphs",
+    "sbm_graphs",
+    "tree_graphs",
+    "lobster_graphs",
+    "ego_graphs",
 ]

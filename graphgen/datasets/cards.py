@@ -46,12 +46,24 @@ def split_statistics(name: str) -> list[dict]:
                 idx = split_indices(name, split, protocol=protocol)
             except Exception:
                 continue
-            rows.append({
-                "protocol": protocol, "split": split, "graphs": len(idx),
-                "nodes": _fmt_stats([nodes[i] for i in idx]), "edges": _fmt_stats([edges[i] for i in idx]),
-            })
-    rows.append({"protocol": "-", "split": "all", "graphs": len(all_graphs),
-                 "nodes": _fmt_stats(nodes), "edges": _fmt_stats(edges)})
+            rows.append(
+                {
+                    "protocol": protocol,
+                    "split": split,
+                    "graphs": len(idx),
+                    "nodes": _fmt_stats([nodes[i] for i in idx]),
+                    "edges": _fmt_stats([edges[i] for i in idx]),
+                }
+            )
+    rows.append(
+        {
+            "protocol": "-",
+            "split": "all",
+            "graphs": len(all_graphs),
+            "nodes": _fmt_stats(nodes),
+            "edges": _fmt_stats(edges),
+        }
+    )
     return rows
 
 
@@ -59,21 +71,29 @@ def render_card(name: str) -> str:
     """The Markdown card of dataset ``name``."""
     info = dataset_info(name)
     lines = [f"# {info.name}: {info.title}", ""]
-    lines += [f"- **Kind:** {info.kind}", f"- **Source:** {info.source}", f"- **Cite:** {info.citation}",
-              f"- **Licence:** {info.licence}", f"- **Reproduces:** {info.reproduces}", ""]
+    lines += [
+        f"- **Kind:** {info.kind}",
+        f"- **Source:** {info.source}",
+        f"- **Cite:** {info.citation}",
+        f"- **Licence:** {info.licence}",
+        f"- **Reproduces:** {info.reproduces}",
+        "",
+    ]
     lines += ["## Split protocols", ""]
     for protocol, text in info.protocols.items():
         default = " (default)" if protocol == info.default_protocol else ""
         lines.append(f"- `{protocol}`{default}: {text}")
-    lines += ["", f"Load with `graphgen.datasets.load_dataset(\"{info.name}\", split=\"train\", protocol=...)`.", ""]
+    lines += ["", f'Load with `graphgen.datasets.load_dataset("{info.name}", split="train", protocol=...)`.', ""]
     lines += ["## Counts", ""]
     if info.kind == "molecules":
         lines += ["| protocol | split | molecules |", "|---|---|---:|"]
         for r in split_statistics(name):
             lines.append(f"| {r['protocol']} | {r['split']} | {r['graphs']} |")
     else:
-        lines += ["| protocol | split | graphs | nodes min / mean / max | edges min / mean / max |",
-                  "|---|---|---:|---|---|"]
+        lines += [
+            "| protocol | split | graphs | nodes min / mean / max | edges min / mean / max |",
+            "|---|---|---:|---|---|",
+        ]
         for r in split_statistics(name):
             lines.append(f"| {r['protocol']} | {r['split']} | {r['graphs']} | {r['nodes']} | {r['edges']} |")
     if info.notes:
@@ -93,24 +113,37 @@ def dataset_summary(name: str) -> dict:
     if all_row["nodes"]:
         lo, _, hi = all_row["nodes"].split(" / ")
         node_range = f"{lo}–{hi}"
-    return {"name": info.name, "kind": info.kind, "splits": per_split, "total": all_row["graphs"],
-            "nodes": node_range, "default_protocol": info.default_protocol,
-            "protocols": list(info.protocols), "origin": info.origin}
+    return {
+        "name": info.name,
+        "kind": info.kind,
+        "splits": per_split,
+        "total": all_row["graphs"],
+        "nodes": node_range,
+        "default_protocol": info.default_protocol,
+        "protocols": list(info.protocols),
+        "origin": info.origin,
+    }
 
 
 def render_index() -> str:
     """``datasets/README.md``: the catalogue table."""
-    lines = ["# The graphgen dataset catalogue", "",
-             "Benchmark graphs and molecules shipped with graphgen. Each folder has a card (`README.md`) with",
-             "source, citation, licence, split protocols, statistics and checksums; `catalog.json` is the",
-             "machine-readable catalogue the loader reads. Cards are generated: `python -m graphgen.datasets.cards --write`.",
-             "", "| dataset | kind | graphs per split (default protocol) | nodes | protocols (default first) | origin |",
-             "|---|---|---|---|---|---|"]
+    lines = [
+        "# The graphgen dataset catalogue",
+        "",
+        "Benchmark graphs and molecules shipped with graphgen. Each folder has a card (`README.md`) with",
+        "source, citation, licence, split protocols, statistics and checksums; `catalog.json` is the",
+        "machine-readable catalogue the loader reads. Cards are generated: "
+        "`python -m graphgen.datasets.cards --write`.",
+        "",
+        "| dataset | kind | graphs per split (default protocol) | nodes | protocols (default first) | origin |",
+        "|---|---|---|---|---|---|",
+    ]
     for info in list_datasets():
         s = dataset_summary(info.name)
         splits = ", ".join(f"{k} {v}" for k, v in s["splits"].items())
         protocols = ", ".join([s["default_protocol"]] + [p for p in s["protocols"] if p != s["default_protocol"]])
-        lines.append(f"| [{info.name}]({info.name}/README.md) | {info.kind} | {splits} | {s['nodes']} | {protocols} | {s['origin']} |")
+        link = f"[{info.name}]({info.name}/README.md)"
+        lines.append(f"| {link} | {info.kind} | {splits} | {s['nodes']} | {protocols} | {s['origin']} |")
     return "\n".join(lines) + "\n"
 
 

@@ -120,7 +120,7 @@ def _read_sparse6(path: Path) -> list[Data]:
         if not line:
             continue
         if line.startswith(b">>sparse6<<"):
-            line = line[len(b">>sparse6<<"):]
+            line = line[len(b">>sparse6<<") :]
         if not line.startswith(b":"):
             raise _line_error(path, lineno, GraphFormatError("sparse6 lines start with ':'"))
         try:
@@ -178,7 +178,9 @@ def _read_edgelist(path: Path) -> list[Data]:
         try:
             values = [int(p) for p in parts]
         except ValueError:
-            raise _line_error(path, lineno, GraphFormatError(f"node ids and weights must be integers: {text!r}")) from None
+            raise _line_error(
+                path, lineno, GraphFormatError(f"node ids and weights must be integers: {text!r}")
+            ) from None
         current[2].append((lineno, values))
     graphs = []
     for nodes, header_line, rows in records:

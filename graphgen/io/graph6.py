@@ -67,7 +67,7 @@ def decode_graph6(line: bytes) -> tuple[int, np.ndarray]:
     """
     line = line.strip()
     if line.startswith(HEADER):
-        line = line[len(HEADER):]
+        line = line[len(HEADER) :]
     if line.startswith(b":"):
         raise GraphFormatError("this line is sparse6 (starts with ':'), not graph6")
     if line.startswith(b"&"):
@@ -81,9 +81,7 @@ def decode_graph6(line: bytes) -> tuple[int, np.ndarray]:
     expected = (num_bits + 5) // 6
     body = raw[offset:]
     if body.size != expected:
-        raise GraphFormatError(
-            f"graph6 line for {n} nodes must have {expected} data bytes, found {body.size}"
-        )
+        raise GraphFormatError(f"graph6 line for {n} nodes must have {expected} data bytes, found {body.size}")
     bits = np.unpackbits(body.astype(np.uint8)[:, None], axis=1)[:, 2:].reshape(-1)
     if bits[num_bits:].any():
         raise GraphFormatError("non-zero padding bits at the end of a graph6 line")

@@ -66,12 +66,16 @@ def evaluate(reference, samples, protocol: str | Protocol = "gran") -> dict:
     for name, spec in proto.descriptors.items():
         result[f"{name}_mmd"] = mmd2(ref_desc[name], gen_desc[name], spec.kernel, proto.estimator)
     result["pooled_w1"] = {stat: pooled_w1(ref, gen, stat) for stat in ("degree", "clustering")}
-    result.update({
-        "n_reference": len(ref), "n_samples": len(gen), "n_empty": gen.n_empty,
-        "n_empty_reference": ref.n_empty,
-        "input": {"reference": {**ref.report(), **ref_diag}, "samples": {**gen.report(), **gen_diag}},
-        "protocol_definition": proto.describe(),
-    })
+    result.update(
+        {
+            "n_reference": len(ref),
+            "n_samples": len(gen),
+            "n_empty": gen.n_empty,
+            "n_empty_reference": ref.n_empty,
+            "input": {"reference": {**ref.report(), **ref_diag}, "samples": {**gen.report(), **gen_diag}},
+            "protocol_definition": proto.describe(),
+        }
+    )
     return result
 
 

@@ -104,8 +104,8 @@ def mmd_rbf_max(x: np.ndarray, y: np.ndarray, multipliers: Sequence[float] = SIG
         sigma = m * base
         if sigma <= 0:
             continue
-        g = lambda d: np.exp(-d / (2 * sigma * sigma))  # noqa: E731
-        value = g(dxx).mean() + g(dyy).mean() - 2 * g(dxy).mean()
+        gamma = 1.0 / (2 * sigma * sigma)
+        value = np.exp(-gamma * dxx).mean() + np.exp(-gamma * dyy).mean() - 2 * np.exp(-gamma * dxy).mean()
         if value > best:
             best, best_sigma = float(value), float(sigma)
     return best, best_sigma
@@ -128,7 +128,10 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
     density = float(inside_real.sum() / (k * fake.shape[0]))
     coverage = float((d.min(axis=1) <= real_r).mean())
     return {
-        "precision": precision, "recall": recall, "density": density, "coverage": coverage,
+        "precision": precision,
+        "recall": recall,
+        "density": density,
+        "coverage": coverage,
         "f1_pr": 2 * precision * recall / (precision + recall + 1e-5),
         "f1_dc": 2 * density * coverage / (density + coverage + 1e-5),
     }

@@ -55,14 +55,20 @@ class GraphSet:
         offsets = np.concatenate([[0], np.cumsum(self.num_nodes)[:-1]]).astype(np.int64)
         edges = (
             np.concatenate([e + o for e, o in zip(self.edges, offsets)])
-            if self.edges else np.zeros((0, 2), dtype=np.int64)
+            if self.edges
+            else np.zeros((0, 2), dtype=np.int64)
         )
         graph_of_node = np.repeat(np.arange(len(self), dtype=np.int64), self.num_nodes)
         return int(self.num_nodes.sum()), edges.reshape(-1, 2), graph_of_node
 
     def report(self) -> dict[str, int]:
-        return {"n_input": self.n_input, "n_used": len(self), "n_empty": self.n_empty,
-                "n_with_self_loops": self.n_with_self_loops, "n_with_duplicate_edges": self.n_with_duplicate_edges}
+        return {
+            "n_input": self.n_input,
+            "n_used": len(self),
+            "n_empty": self.n_empty,
+            "n_with_self_loops": self.n_with_self_loops,
+            "n_with_duplicate_edges": self.n_with_duplicate_edges,
+        }
 
 
 def _edges_of(graph) -> tuple[int, np.ndarray]:
@@ -104,9 +110,17 @@ def as_graph_set(graphs, *, name: str = "graphs") -> GraphSet:
         edges.append(np.stack([keys // n, keys % n], axis=1))
         kept.append(k)
     if n_loops:
-        warnings.warn(f"{name}: stripped self-loops from {n_loops} graphs before computing metrics",
-                      MetricInputWarning, stacklevel=3)
+        warnings.warn(
+            f"{name}: stripped self-loops from {n_loops} graphs before computing metrics",
+            MetricInputWarning,
+            stacklevel=3,
+        )
     return GraphSet(
-        num_nodes=np.array(sizes, dtype=np.int64), edges=edges, n_input=len(graphs), n_empty=n_empty,
-        n_with_self_loops=n_loops, n_with_duplicate_edges=n_dups, kept_index=np.array(kept, dtype=np.int64),
+        num_nodes=np.array(sizes, dtype=np.int64),
+        edges=edges,
+        n_input=len(graphs),
+        n_empty=n_empty,
+        n_with_self_loops=n_loops,
+        n_with_duplicate_edges=n_dups,
+        kept_index=np.array(kept, dtype=np.int64),
     )

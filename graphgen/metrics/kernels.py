@@ -36,8 +36,16 @@ import numpy as np
 from scipy.spatial.distance import cdist
 
 __all__ = [
-    "Kernel", "GaussianTV", "GaussianEMD", "GaussianL2", "LaplacianTV", "LaplacianEMD",
-    "pad_columns", "tv_distances", "emd_distances", "KERNELS",
+    "Kernel",
+    "GaussianTV",
+    "GaussianEMD",
+    "GaussianL2",
+    "LaplacianTV",
+    "LaplacianEMD",
+    "pad_columns",
+    "tv_distances",
+    "emd_distances",
+    "KERNELS",
 ]
 
 

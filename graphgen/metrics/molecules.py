@@ -180,8 +180,9 @@ def _fcd(gen: Sequence[str], ref: Sequence[str]) -> float:
         torch.set_num_threads(threads)
 
 
-def molecule_metrics(samples: Sequence, reference: Sequence, train: Sequence | None = None, *, fcd: bool = True,
-                     nspdk: bool = True) -> dict:
+def molecule_metrics(
+    samples: Sequence, reference: Sequence, train: Sequence | None = None, *, fcd: bool = True, nspdk: bool = True
+) -> dict:
     """All molecule metrics of ``samples`` against ``reference`` (and ``train`` for novelty).
 
     Args:
@@ -198,8 +199,13 @@ def molecule_metrics(samples: Sequence, reference: Sequence, train: Sequence | N
     ref = [s for s in canonical_valid(reference)[0] if s is not None]
     train_set = set(s for s in canonical_valid(train)[0] if s is not None) if train is not None else set(ref)
     valid = [s for s in gen if s is not None]
-    out: dict = {"n_samples": len(samples), "n_valid": len(valid), "n_reference": len(ref),
-                 "validity": len(valid) / len(samples), "validity_connected": float(np.mean(connected))}
+    out: dict = {
+        "n_samples": len(samples),
+        "n_valid": len(valid),
+        "n_reference": len(ref),
+        "validity": len(valid) / len(samples),
+        "validity_connected": float(np.mean(connected)),
+    }
     if not valid:
         return out
     unique = set(valid)

@@ -85,8 +85,14 @@ def uniqueness_novelty_vun(samples: Sequence, train: Sequence, validity: str | C
             continue
         vun += is_valid
     return {
-        "n_samples": total, "frac_valid": valid / total, "frac_unique": (total - duplicates) / total,
-        "frac_unique_novel": (total - duplicates - in_train) / total, "vun": vun / total,
-        "n_duplicates": duplicates, "n_in_train": in_train,
-        "validity": validity if isinstance(validity, str) or validity is None else getattr(validity, "__name__", "custom"),
+        "n_samples": total,
+        "frac_valid": valid / total,
+        "frac_unique": (total - duplicates) / total,
+        "frac_unique_novel": (total - duplicates - in_train) / total,
+        "vun": vun / total,
+        "n_duplicates": duplicates,
+        "n_in_train": in_train,
+        "validity": validity
+        if isinstance(validity, str) or validity is None
+        else getattr(validity, "__name__", "custom"),
     }

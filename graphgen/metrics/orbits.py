@@ -53,9 +53,21 @@ __all__ = ["orbit_counts_from_edges", "common_neighbour_counts", "NUM_ORBITS", "
 
 NUM_ORBITS = 15
 ORBIT_NAMES = (
-    "edge", "3-path end", "3-path middle", "triangle", "4-path end", "4-path middle", "3-star leaf",
-    "3-star centre", "4-cycle", "paw pendant", "paw degree-2", "paw degree-3", "diamond degree-2",
-    "diamond degree-3", "4-clique",
+    "edge",
+    "3-path end",
+    "3-path middle",
+    "triangle",
+    "4-path end",
+    "4-path middle",
+    "3-star leaf",
+    "3-star centre",
+    "4-cycle",
+    "paw pendant",
+    "paw degree-2",
+    "paw degree-3",
+    "diamond degree-2",
+    "diamond degree-3",
+    "4-clique",
 )
 
 
@@ -144,7 +156,9 @@ def _sorted_lookup(a2, n: int):
     return lookup
 
 
-def common_neighbour_counts(n: int, edges: np.ndarray, graph_of_node: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def common_neighbour_counts(
+    n: int, edges: np.ndarray, graph_of_node: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """``(rows, cols, c)``: both directions of each edge and ``c = |N(row) ∩ N(col)|``.
 
     ``edges`` are undirected edges ``u < v`` without loops or duplicates.
@@ -213,8 +227,9 @@ def _non_induced_counts(
     out[11] = tri * (deg - 2)
     # N12: each triangle credits each of its nodes with (common neighbours of the other two) - 1
     tri_nodes = np.concatenate([t_u, t_v, t_x])
-    opposite = np.concatenate([lookup.common(t_v, t_x, a2_lookup), lookup.common(t_u, t_x, a2_lookup),
-                               lookup.common(t_u, t_v, a2_lookup)])
+    opposite = np.concatenate(
+        [lookup.common(t_v, t_x, a2_lookup), lookup.common(t_u, t_x, a2_lookup), lookup.common(t_u, t_v, a2_lookup)]
+    )
     out[12] = np.bincount(tri_nodes, weights=opposite - 1, minlength=n).astype(np.int64)
     out[13] = np.bincount(rows, weights=_choose2(c_edge), minlength=n).astype(np.int64)
     out[14] = k4
@@ -223,17 +238,17 @@ def _non_induced_counts(
 
 # representatives of the 11 orbits on 4 nodes: (edges, node in the orbit)
 _REPRESENTATIVES = (
-    ([(0, 1), (1, 2), (2, 3)], 0),                           # 4  path end
-    ([(0, 1), (1, 2), (2, 3)], 1),                           # 5  path middle
-    ([(0, 1), (0, 2), (0, 3)], 1),                           # 6  star leaf
-    ([(0, 1), (0, 2), (0, 3)], 0),                           # 7  star centre
-    ([(0, 1), (1, 2), (2, 3), (0, 3)], 0),                   # 8  cycle
-    ([(0, 1), (1, 2), (0, 2), (2, 3)], 3),                   # 9  paw pendant
-    ([(0, 1), (1, 2), (0, 2), (2, 3)], 0),                   # 10 paw degree-2
-    ([(0, 1), (1, 2), (0, 2), (2, 3)], 2),                   # 11 paw degree-3
-    ([(0, 1), (1, 2), (2, 3), (0, 3), (0, 2)], 1),           # 12 diamond degree-2
-    ([(0, 1), (1, 2), (2, 3), (0, 3), (0, 2)], 0),           # 13 diamond degree-3
-    ([(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)], 0),   # 14 clique
+    ([(0, 1), (1, 2), (2, 3)], 0),  # 4  path end
+    ([(0, 1), (1, 2), (2, 3)], 1),  # 5  path middle
+    ([(0, 1), (0, 2), (0, 3)], 1),  # 6  star leaf
+    ([(0, 1), (0, 2), (0, 3)], 0),  # 7  star centre
+    ([(0, 1), (1, 2), (2, 3), (0, 3)], 0),  # 8  cycle
+    ([(0, 1), (1, 2), (0, 2), (2, 3)], 3),  # 9  paw pendant
+    ([(0, 1), (1, 2), (0, 2), (2, 3)], 0),  # 10 paw degree-2
+    ([(0, 1), (1, 2), (0, 2), (2, 3)], 2),  # 11 paw degree-3
+    ([(0, 1), (1, 2), (2, 3), (0, 3), (0, 2)], 1),  # 12 diamond degree-2
+    ([(0, 1), (1, 2), (2, 3), (0, 3), (0, 2)], 0),  # 13 diamond degree-3
+    ([(0, 1), (0, 2), (0, 3), (1, 2), (1, 3), (2, 3)], 0),  # 14 clique
 )
 
 

@@ -46,7 +46,9 @@ class Protocol:
     def describe(self) -> dict:
         """A JSON-ready description (recorded with every result)."""
         return {
-            "name": self.name, "estimator": self.estimator, "source": self.source,
+            "name": self.name,
+            "estimator": self.estimator,
+            "source": self.source,
             "descriptors": {
                 k: {"kernel": d.kernel_name, **d.kernel_params, **d.params} for k, d in self.descriptors.items()
             },
@@ -85,8 +87,12 @@ def load_protocol(name_or_path: str | os.PathLike) -> Protocol:
         if raw["estimator"] not in ESTIMATORS:
             raise GraphgenError(f"unknown estimator {raw['estimator']!r}")
         return Protocol(
-            name=raw["name"], title=raw.get("title", ""), source=raw.get("source", ""),
-            estimator=raw["estimator"], descriptors=descriptors, notes=tuple(raw.get("notes", ())),
+            name=raw["name"],
+            title=raw.get("title", ""),
+            source=raw.get("source", ""),
+            estimator=raw["estimator"],
+            descriptors=descriptors,
+            notes=tuple(raw.get("notes", ())),
         )
     except (KeyError, TypeError, json.JSONDecodeError) as exc:
         raise GraphgenError(f"malformed protocol file {path}: {exc}") from None

@@ -58,9 +58,9 @@ def _kernel(name: str, params: dict):
         return np.linalg.norm(_pad(x, width) - _pad(y, width))
 
     return {
-        "gaussian_tv": lambda x, y: np.exp(-tv(x, y) ** 2 / (2 * sigma**2)),
-        "gaussian_emd": lambda x, y: np.exp(-emd(x, y) ** 2 / (2 * sigma**2)),
-        "gaussian_l2": lambda x, y: np.exp(-l2(x, y) ** 2 / (2 * sigma**2)),
+        "gaussian_tv": lambda x, y: np.exp(-(tv(x, y) ** 2) / (2 * sigma**2)),
+        "gaussian_emd": lambda x, y: np.exp(-(emd(x, y) ** 2) / (2 * sigma**2)),
+        "gaussian_l2": lambda x, y: np.exp(-(l2(x, y) ** 2) / (2 * sigma**2)),
         "laplacian_tv": lambda x, y: np.exp(-tv(x, y) / sigma),
         "laplacian_emd": lambda x, y: np.exp(-emd(x, y) / sigma),
     }[name]

@@ -24,8 +24,14 @@ from collections.abc import Callable
 import numpy as np
 
 __all__ = [
-    "is_planar_graph", "is_tree_graph", "is_lobster_graph", "is_grid_graph",
-    "sbm_modularity_pvalue", "is_sbm_graph_modularity", "VALIDITY", "to_nx",
+    "is_planar_graph",
+    "is_tree_graph",
+    "is_lobster_graph",
+    "is_grid_graph",
+    "sbm_modularity_pvalue",
+    "is_sbm_graph_modularity",
+    "VALIDITY",
+    "to_nx",
 ]
 
 
@@ -102,7 +108,9 @@ def _best_modularity_partition(g, seed: int) -> list[set]:
     return max(candidates, key=lambda c: c[0])[1] if candidates else [set(g.nodes())]
 
 
-def sbm_modularity_pvalue(graph, p_intra: float = 0.3, p_inter: float = 0.005, seed: int = 0) -> tuple[float, int, list[int]]:
+def sbm_modularity_pvalue(
+    graph, p_intra: float = 0.3, p_inter: float = 0.005, seed: int = 0
+) -> tuple[float, int, list[int]]:
     """Mean p-value of the SBM test, number of blocks and block sizes (see the module docstring)."""
     from scipy.stats import chi2
 
@@ -129,8 +137,14 @@ def sbm_modularity_pvalue(graph, p_intra: float = 0.3, p_inter: float = 0.005, s
 
 
 def is_sbm_graph_modularity(
-    graph, p_intra: float = 0.3, p_inter: float = 0.005, min_size: int = 20, max_size: int = 40,
-    min_blocks: int = 2, max_blocks: int = 5, seed: int = 0,
+    graph,
+    p_intra: float = 0.3,
+    p_inter: float = 0.005,
+    min_size: int = 20,
+    max_size: int = 40,
+    min_blocks: int = 2,
+    max_blocks: int = 5,
+    seed: int = 0,
 ) -> bool:
     """The strict SBM test with modularity-based blocks (see the module docstring)."""
     pvalue, k, sizes = sbm_modularity_pvalue(graph, p_intra, p_inter, seed)

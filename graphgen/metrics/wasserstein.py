@@ -81,8 +81,15 @@ def _cost(x: np.ndarray, y: np.ndarray, ground: str, scale: float) -> np.ndarray
 
 
 def descriptor_ot(
-    x: np.ndarray, y: np.ndarray, *, ground: str = "tv", method: str = "exact", reg: float = 0.05,
-    scale: float = 1.0, num_projections: int = 200, seed: int = 0,
+    x: np.ndarray,
+    y: np.ndarray,
+    *,
+    ground: str = "tv",
+    method: str = "exact",
+    reg: float = 0.05,
+    scale: float = 1.0,
+    num_projections: int = 200,
+    seed: int = 0,
 ) -> float:
     """Optimal-transport distance between the descriptor rows of two sets (uniform weights).
 

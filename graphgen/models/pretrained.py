@@ -44,9 +44,6 @@ def _model_classes() -> dict[str, type]:
     return {ErdosRenyiBaseline.model_name: ErdosRenyiBaseline}
 
 
-
-
-
 def resolve_checkpoint(name_or_path: str | os.PathLike | None) -> tuple[Path, str]:
     """Path of a shipped checkpoint name, or of a file; returns ``(path, label)``."""
     key = str(name_or_path) if name_or_path is not None else DEFAULT_MODEL

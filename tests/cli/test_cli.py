@@ -35,7 +35,9 @@ def test_datasets_commands(capsys, tmp_path):
     assert code == 0 and "sha256" in out and "spectre" in out
     code, _, err = run(capsys, "datasets", "export", "sbm", "--split", "test", "--out", str(tmp_path / "t.g6"))
     assert code == 0 and len(read_graphs(tmp_path / "t.g6")) == 40
-    code, _, _ = run(capsys, "datasets", "generate", "tree", "-n", "5", "--num-nodes", "10", "--out", str(tmp_path / "t.s6"))
+    code, _, _ = run(
+        capsys, "datasets", "generate", "tree", "-n", "5", "--num-nodes", "10", "--out", str(tmp_path / "t.s6")
+    )
     assert code == 0 and [g.num_nodes for g in read_graphs(tmp_path / "t.s6")] == [10] * 5
 
 
@@ -63,7 +65,11 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         (["sample", "--format", "pt"], 2, "needs --out"),
         (["evaluate", "-r", "planar:test", "-s", "{tmp}/none.g6"], 1, "neither an existing file"),
         (["evaluate", "-r", "planar:test", "-s", "planar:val", "-p", "nope"], 1, "unknown protocol"),
-        (["evaluate", "-r", "planar:test", "-s", "planar:val", "--validity", "x", "--json", "{tmp}/o.json"], 1, "unknown validity"),
+        (
+            ["evaluate", "-r", "planar:test", "-s", "planar:val", "--validity", "x", "--json", "{tmp}/o.json"],
+            1,
+            "unknown validity",
+        ),
         (["evaluate", "-r", "planar:test", "-s", "{tmp}/fake.pt"], 1, "not a PyTorch graph file"),
     ],
 )
@@ -91,18 +97,38 @@ def test_import_graphgen_is_light_and_help_needs_no_torch():
 
 
 def test_evaluate_graphs_and_molecules(capsys, tmp_path):
-    code, out, _ = run(capsys, "evaluate", "-r", "community_small:test", "-s", "community_small:test",
-                       "--json", str(tmp_path / "g.json"), "--gnn-seeds", "2")
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        "-r",
+        "community_small:test",
+        "-s",
+        "community_small:test",
+        "--json",
+        str(tmp_path / "g.json"),
+        "--gnn-seeds",
+        "2",
+    )
     assert code == 0 and "floor" in out
     import json
 
     result = json.loads((tmp_path / "g.json").read_text())
-    assert result["degree_mmd"] == pytest.approx(0, abs=1e-12) and result["provenance"]["command"].startswith("graphgen")
+    assert result["degree_mmd"] == pytest.approx(0, abs=1e-12) and result["provenance"]["command"].startswith(
+        "graphgen"
+    )
     assert result["vun"]["n_in_train"] > 0 and "gnn" in result and "floor" in result
     (tmp_path / "ref.smi").write_text("SMILES\nCCO\nCCN\nc1ccccc1\nCC(=O)O\n")
     (tmp_path / "gen.smi").write_text("OCC\nCCCl\nC1CC\n")
-    code, out, _ = run(capsys, "evaluate", "-r", str(tmp_path / "ref.smi"), "-s", str(tmp_path / "gen.smi"),
-                       "--json", str(tmp_path / "m.json"))
+    code, out, _ = run(
+        capsys,
+        "evaluate",
+        "-r",
+        str(tmp_path / "ref.smi"),
+        "-s",
+        str(tmp_path / "gen.smi"),
+        "--json",
+        str(tmp_path / "m.json"),
+    )
     assert code == 0
     metrics = json.loads((tmp_path / "m.json").read_text())["metrics"]
     assert metrics["validity"] == pytest.approx(2 / 3) and metrics["n_reference"] == 4

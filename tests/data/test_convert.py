@@ -1,6 +1,7 @@
 import networkx as nx
 import pytest
 import torch
+from torch_geometric.data import Data
 
 from graphgen.data import (
     check_simple_graph,
@@ -12,7 +13,6 @@ from graphgen.data import (
     upper_edges,
 )
 from graphgen.errors import InvalidGraphError
-from torch_geometric.data import Data
 
 
 def test_edges_are_symmetric_sorted_and_loops_stored_once():

@@ -9,8 +9,9 @@ from graphgen.datasets import load_dataset
 
 def test_bfsdc_on_a_hand_built_weighted_graph():
     # self-loops 0:1, 2:5; edges 0-1 (1), 1-2 (3), 2-3 (1), 1-3 (2), 3-4 (1)
-    g = from_edge_array(5, [[0, 0], [2, 2], [0, 1], [1, 2], [2, 3], [1, 3], [3, 4]], [1, 5, 1, 3, 1, 2, 1],
-                        allow_self_loops=True)
+    g = from_edge_array(
+        5, [[0, 0], [2, 2], [0, 1], [1, 2], [2, 3], [1, 3], [3, 4]], [1, 5, 1, 3, 1, 2, 1], allow_self_loops=True
+    )
     # start: largest self-loop (2); frontier {1: cut 3, 3: cut 1} -> 1; then {0: 1, 3: 1+2=3} -> 3; then 0 vs 4
     # (both cut 1): 0 has the larger self-loop -> 0, then 4
     assert bfsdc_order(g).tolist() == [2, 1, 3, 0, 4]

@@ -11,8 +11,8 @@ from graphgen.data import (
     from_dense,
     from_edge_array,
     graph_triangle_counts,
-    normalized_laplacian,
     nodes_per_graph,
+    normalized_laplacian,
     to_dense,
     to_networkx,
     triangle_counts,
@@ -38,7 +38,7 @@ def test_batched_ops_equal_networkx_graph_by_graph(graphs):
         if n:
             ref = nx.normalized_laplacian_matrix(nxg, nodelist=range(n)).toarray()
             assert np.allclose(lap[sl, sl], ref)
-            assert np.allclose(lap[sl, :][:, np.r_[0:offset, offset + n:lap.shape[1]]], 0)
+            assert np.allclose(lap[sl, :][:, np.r_[0:offset, offset + n : lap.shape[1]]], 0)
         offset += n
     expected = [sum(nx.triangles(to_networkx(g)).values()) // 3 for g in graphs]
     assert graph_triangle_counts(batch).tolist() == expected

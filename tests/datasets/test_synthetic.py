@@ -17,7 +17,9 @@ def test_seeded_reproducible_and_simple(family):
 
 def test_family_properties():
     assert all(nx.is_tree(to_networkx(g)) for g in generate("tree", 10, num_nodes=100))
-    assert all(nx.check_planarity(to_networkx(g))[0] and g.num_nodes == 200 for g in generate("planar", 3, num_nodes=200))
+    assert all(
+        nx.check_planarity(to_networkx(g))[0] and g.num_nodes == 200 for g in generate("planar", 3, num_nodes=200)
+    )
     for g in generate("grid", 5, min_side=3, max_side=6):
         nxg = to_networkx(g)
         degrees = sorted(d for _, d in nxg.degree())

@@ -3,9 +3,9 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 
+from graphgen.data import to_networkx, upper_edges
 from graphgen.errors import GraphFormatError
 from graphgen.io.graph6 import _decode_size, _encode_size, decode_graph6, encode_graph6
-from graphgen.data import to_networkx, upper_edges
 from tests.conftest import simple_graphs
 
 

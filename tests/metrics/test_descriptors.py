@@ -53,7 +53,7 @@ def test_descriptors_equal_networkx_graph_by_graph():
     for i, g in enumerate(graphs):
         n = g.number_of_nodes()
         d = np.array(nx.degree_histogram(g)) / n
-        assert np.array_equal(deg[i, : d.size], d) and not deg[i, d.size:].any()
+        assert np.array_equal(deg[i, : d.size], d) and not deg[i, d.size :].any()
         c = np.histogram(list(nx.clustering(g).values()), bins=100, range=(0, 1))[0] / n
         assert np.array_equal(clus[i], c)
         e = np.histogram(eigvalsh(nx.normalized_laplacian_matrix(g).toarray()), bins=200, range=(-1e-5, 2))[0]

@@ -31,8 +31,16 @@ def test_values_equal_the_reference_implementations(name, protocol):
 def test_result_keys_and_self_comparison():
     test = load_dataset("planar", "test")
     result = evaluate(test, test, "gran")
-    for key in ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd", "n_reference", "n_samples",
-                "n_empty", "protocol"):
+    for key in (
+        "degree_mmd",
+        "clustering_mmd",
+        "orbit_mmd",
+        "spectral_mmd",
+        "n_reference",
+        "n_samples",
+        "n_empty",
+        "protocol",
+    ):
         assert key in result
     assert all(result[f"{d}_mmd"] == pytest.approx(0, abs=1e-14) for d in ("degree", "clustering", "orbit", "spectral"))
     assert json.loads(json.dumps(result)) == result  # JSON-ready

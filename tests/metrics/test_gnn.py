@@ -15,7 +15,9 @@ def test_embeddings_are_seeded_and_permutation_invariant():
     assert not np.allclose(a, RandomGIN(4).embed(graphs))
     import torch
 
-    shuffled = [permute_graph(g, torch.randperm(int(g.num_nodes), generator=torch.Generator().manual_seed(1))) for g in graphs]
+    shuffled = [
+        permute_graph(g, torch.randperm(int(g.num_nodes), generator=torch.Generator().manual_seed(1))) for g in graphs
+    ]
     assert np.allclose(RandomGIN(3).embed(shuffled), a, rtol=1e-12, atol=1e-9)
 
 

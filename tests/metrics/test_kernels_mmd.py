@@ -25,7 +25,7 @@ def test_vectorised_kernels_equal_pairwise_loops():
     x, y = random_pmfs(rng, 7, 11), random_pmfs(rng, 5, 8)  # different widths: zero padding
     yp = np.pad(y, ((0, 0), (0, 3)))
     tv = lambda a, b: 0.5 * np.abs(a - b).sum()  # noqa: E731
-    loop = np.array([[np.exp(-tv(a, b) ** 2 / (2 * 0.3**2)) for b in yp] for a in x])
+    loop = np.array([[np.exp(-(tv(a, b) ** 2) / (2 * 0.3**2)) for b in yp] for a in x])
     assert np.allclose(GaussianTV(0.3).gram(x, y), loop, atol=1e-14)
     l2 = np.array([[np.exp(-np.sum((a - b) ** 2) / 2) for b in yp] for a in x])
     assert np.allclose(GaussianL2(1.0).gram(x, y), l2, atol=1e-14)
@@ -52,8 +52,12 @@ def test_mmd_estimators():
     kxx, kyy = k.gram(x, x), k.gram(y, y)
     m, n = len(x), len(y)
     # biased - umve = the diagonal terms, exactly
-    diag_part = kxx.sum() / m**2 - (kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + kyy.sum() / n**2 - (
-        kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+    diag_part = (
+        kxx.sum() / m**2
+        - (kxx.sum() - np.trace(kxx)) / (m * (m - 1))
+        + kyy.sum() / n**2
+        - (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+    )
     assert mmd2(x, y, k) - mmd2(x, y, k, "umve") == pytest.approx(diag_part, abs=1e-14)
     with pytest.raises(ValueError, match="equal set sizes"):
         mmd2(x, y, k, "ustat")

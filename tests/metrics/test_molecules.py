@@ -26,11 +26,21 @@ def test_nspdk_equals_eden_features():
 
 
 def test_nspdk_is_independent_of_the_python_hash_seed():
-    code = ("from graphgen.metrics.nspdk import nspdk_features; from graphgen.metrics.molecules import mol_to_labelled_nx;"
-            "x = nspdk_features([mol_to_labelled_nx(s) for s in ['CCO', 'c1ccccc1N', 'OC(=O)C#N']]).tocoo();"
-            "print(sorted(zip(x.row.tolist(), x.col.tolist(), [round(v, 12) for v in x.data])))")
-    outs = {subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONHASHSEED": seed},
-                           capture_output=True, text=True, check=True).stdout for seed in ("0", "1")}
+    code = (
+        "from graphgen.metrics.nspdk import nspdk_features; from graphgen.metrics.molecules import mol_to_labelled_nx;"
+        "x = nspdk_features([mol_to_labelled_nx(s) for s in ['CCO', 'c1ccccc1N', 'OC(=O)C#N']]).tocoo();"
+        "print(sorted(zip(x.row.tolist(), x.col.tolist(), [round(v, 12) for v in x.data])))"
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in ("0", "1")
+    }
     assert len(outs) == 1
 
 

@@ -45,7 +45,9 @@ def test_shipped_training_sets_are_valid():
 def test_sbm_modularity_accepts_a_planted_sbm_with_exact_parameters():
     accepted = 0
     for seed in range(10):
-        g = nx.stochastic_block_model([30, 30, 30], [[0.3, 0.005, 0.005], [0.005, 0.3, 0.005], [0.005, 0.005, 0.3]], seed=seed)
+        g = nx.stochastic_block_model(
+            [30, 30, 30], [[0.3, 0.005, 0.005], [0.005, 0.3, 0.005], [0.005, 0.005, 0.3]], seed=seed
+        )
         accepted += is_sbm_graph_modularity(g)
         pvalue, blocks, sizes = sbm_modularity_pvalue(g)
         assert blocks == 3 and sorted(sizes) == [30, 30, 30]

@@ -34,7 +34,9 @@ def test_descriptor_ot_methods():
     for method in ("exact", "sinkhorn", "sliced"):
         ground = "l2" if method == "sliced" else "tv"
         assert descriptor_ot(ref, ref, method=method, ground=ground) == pytest.approx(0, abs=1e-6)
-        assert descriptor_ot(ref, near, method=method, ground=ground) < descriptor_ot(ref, far, method=method, ground=ground)
+        assert descriptor_ot(ref, near, method=method, ground=ground) < descriptor_ot(
+            ref, far, method=method, ground=ground
+        )
     # exact OT between two single points equals their ground distance
     x, y = ref[:1], far[:1]
     assert descriptor_ot(x, y, ground="emd") == pytest.approx(histogram_w1(x[0], y[0]))

@@ -11,6 +11,10 @@ from graphgen.models.higen.stick_breaking import (
 )
 
 __all__ = [
-    "binomial_log_prob", "multinomial_log_prob", "stick_breaking_log_prob", "row_budgets",
-    "CommunityRowProbabilities", "community_log_prob",
+    "binomial_log_prob",
+    "multinomial_log_prob",
+    "stick_breaking_log_prob",
+    "row_budgets",
+    "CommunityRowProbabilities",
+    "community_log_prob",
 ]

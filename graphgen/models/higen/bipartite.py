@@ -80,7 +80,9 @@ def conditional_bernoulli_log_prob(edges: torch.Tensor, logits: torch.Tensor) ->
     return unnormalised - log_poisson_binomial(logits, k)
 
 
-def sample_conditional_bernoulli(logits: torch.Tensor, k: int, generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_conditional_bernoulli(
+    logits: torch.Tensor, k: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Exact sample of ``k`` distinct pairs (a 0/1 vector) from the conditional Bernoulli."""
     logits = logits.reshape(-1).detach().to(torch.float64)
     m = logits.numel()
@@ -102,7 +104,9 @@ def sample_conditional_bernoulli(logits: torch.Tensor, k: int, generator: torch.
     return y
 
 
-def sample_multinomial_block(logits: torch.Tensor, total: int, generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_multinomial_block(
+    logits: torch.Tensor, total: int, generator: torch.Generator | None = None
+) -> torch.Tensor:
     """Counts of ``total`` units over the pairs, ``~ Mult(total, softmax(logits))``."""
     probs = torch.softmax(logits.reshape(-1).detach().to(torch.float64), 0)
     if total == 0:

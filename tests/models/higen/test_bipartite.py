@@ -68,12 +68,16 @@ def test_large_blocks_are_stable_and_differentiable():
 def test_multinomial_block():
     logits = logits_for(4, 2)
     probs = torch.softmax(logits, 0)
-    total = sum(math.exp(float(multinomial_block_log_prob(torch.tensor(c, dtype=torch.float64), logits)))
-                for c in itertools.product(range(4), repeat=4) if sum(c) == 3)
+    total = sum(
+        math.exp(float(multinomial_block_log_prob(torch.tensor(c, dtype=torch.float64), logits)))
+        for c in itertools.product(range(4), repeat=4)
+        if sum(c) == 3
+    )
     assert total == pytest.approx(1.0, abs=1e-12)
     counts = sample_multinomial_block(logits, 7, torch.Generator().manual_seed(0))
     assert int(counts.sum()) == 7 and counts.numel() == 4
-    assert float(multinomial_block_log_prob(torch.tensor([3.0, 0, 0, 0], dtype=torch.float64), logits)) == pytest.approx(
-        3 * math.log(float(probs[0])), rel=1e-12)
+    assert float(
+        multinomial_block_log_prob(torch.tensor([3.0, 0, 0, 0], dtype=torch.float64), logits)
+    ) == pytest.approx(3 * math.log(float(probs[0])), rel=1e-12)
     with pytest.raises(ValueError, match="cannot place"):
         sample_conditional_bernoulli(logits, 5)

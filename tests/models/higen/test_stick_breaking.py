@@ -29,7 +29,8 @@ def matrices(n, total, leaf):
 
 def test_binomial_and_multinomial_are_exact():
     assert math.exp(binomial_log_prob(2, 5, torch.tensor(0.3, dtype=torch.float64))) == pytest.approx(
-        math.comb(5, 2) * 0.3**2 * 0.7**3, rel=1e-12)
+        math.comb(5, 2) * 0.3**2 * 0.7**3, rel=1e-12
+    )
     assert float(binomial_log_prob(0, 0, torch.tensor(0.0, dtype=torch.float64))) == 0.0
     counts = torch.tensor([2.0, 0.0, 1.0], dtype=torch.float64)
     probs = torch.tensor([0.5, 0.2, 0.3], dtype=torch.float64)
@@ -55,6 +56,7 @@ def test_stick_breaking_equals_the_multinomial(n, total):
 
 def fake_network(num_components=2):
     """Deterministic row probabilities depending on the row and the prefix, as a network's would."""
+
     def row_probs(t, prefix):
         seed = int(1000 * t + 7 * float(prefix.sum()) + 3 * float(torch.diagonal(prefix).sum()) if t else 1)
         gen = torch.Generator().manual_seed(seed)
@@ -65,6 +67,7 @@ def fake_network(num_components=2):
             pi = torch.softmax(torch.randn(max(t, 1), generator=gen, dtype=torch.float64), 0)[:t]
             out.append((log_alpha[k], CommunityRowProbabilities(p, q, pi)))
         return out
+
     return row_probs
 
 
