@@ -1,6 +1,17 @@
-"""HiGen (Karami, ICLR 2024): hierarchical graph generation. Work in progress (issue 4): the exact
-distributions of the community and bipartite models; the networks, training and sampling follow."""
+"""HiGen (Karami, ICLR 2024): hierarchical graph generation. Work in progress (issue 4).
 
+Done: the exact distributions of the community model (stick-breaking rows, mixtures, a simple-graph
+leaf variant) and of the bipartite model, the teacher-forcing rows of an ordered hierarchy and
+their batched likelihood. Still to come: the networks, training, sampling and checkpoints."""
+
+from graphgen.models.higen.bipartite import (
+    conditional_bernoulli_log_prob,
+    log_poisson_binomial,
+    multinomial_block_log_prob,
+    sample_conditional_bernoulli,
+    sample_multinomial_block,
+)
+from graphgen.models.higen.rows import LEAF_ROWS, CommunityRows, community_rows, row_log_likelihood
 from graphgen.models.higen.stick_breaking import (
     CommunityRowProbabilities,
     binomial_log_prob,
@@ -8,6 +19,7 @@ from graphgen.models.higen.stick_breaking import (
     multinomial_log_prob,
     row_budgets,
     stick_breaking_log_prob,
+    truncated_binomial_log_prob,
 )
 
 __all__ = [

@@ -29,6 +29,14 @@ unit, so the probabilities of all complete communities sum to 1 (tested by enume
 ``K``-component mixture weights whole rows: ``p(row) = Σ_k α_k p_k(row)``, combined with
 ``logsumexp`` (GRAN's PR #11 fixed a bug exactly there).
 
+**Leaf rows without multi-edges** (``leaf_rows="conditional_bernoulli"``, our option). The paper's
+multinomial can put two units on one leaf pair (the reference collapses them afterwards, so the
+parent budget is not honoured). Instead the row's modelled mass is a binomial truncated to what
+the row can hold, ``u_t ~ Bin(r_t, p_t | u_t <= t - 1 - c_t + 1)`` (at most one edge to each of the
+``t - 1`` earlier nodes; 1-based ``t``), and the edges ``y_t ∈ {0, 1}^{t-1}`` with ``Σ y_t = u_t + c_t``
+follow the conditional Bernoulli of :mod:`graphgen.models.higen.bipartite`. The leaf community
+is then a simple graph and spends its budget exactly. ``"multinomial"`` keeps the paper's rows.
+
 Everything is computed with exact log-probabilities (``lgamma``), in float64 for the tests.
 """
 
@@ -39,6 +47,8 @@ from dataclasses import dataclass
 
 import torch
 
+from graphgen.models.higen.bipartite import conditional_bernoulli_log_prob
+
 __all__ = [
     "binomial_log_prob",
     "multinomial_log_prob",
@@ -46,6 +56,7 @@ __all__ = [
     "row_budgets",
     "CommunityRowProbabilities",
     "community_log_prob",
+    "truncated_binomial_log_prob",
 ]
 
 
@@ -106,12 +117,26 @@ class CommunityRowProbabilities:
     Attributes:
         p_mass: ``p_t``, the share of the remaining budget the row takes.
         q_self: ``q_t``, the self-loop share of the row's mass (ignored on the leaf level).
-        pi_edges: ``(t - 1,)`` distribution over the earlier nodes.
+        pi_edges: ``(t - 1,)`` distribution over the earlier nodes (multinomial rows), or for
+            conditional-Bernoulli leaf rows the per-node edge probabilities ``σ(θ_j)``.
     """
 
     p_mass: torch.Tensor
     q_self: torch.Tensor
     pi_edges: torch.Tensor
+
+
+def truncated_binomial_log_prob(k: torch.Tensor, n: torch.Tensor, p: torch.Tensor, k_max: torch.Tensor) -> torch.Tensor:
+    """``log Bin(k | n, p)`` conditioned on ``k <= k_max`` (``-inf`` above ``k_max``)."""
+    n = torch.as_tensor(n, dtype=torch.float64)
+    k_max = torch.minimum(torch.as_tensor(k_max, dtype=torch.float64), n)
+    support = torch.arange(int(k_max.max()) + 1 if k_max.numel() else 1, dtype=torch.float64)
+    terms = binomial_log_prob(support, n.unsqueeze(-1), torch.as_tensor(p).unsqueeze(-1))
+    terms = torch.where(support <= k_max.unsqueeze(-1), terms, torch.full_like(terms, float("-inf")))
+    log_z = torch.logsumexp(terms, -1)
+    inside = torch.as_tensor(k, dtype=torch.float64) <= k_max
+    value = binomial_log_prob(k, n, p) - log_z
+    return torch.where(inside, value, torch.full_like(value, float("-inf")))
 
 
 def community_log_prob(
@@ -120,6 +145,7 @@ def community_log_prob(
     row_probs: Callable[[int, torch.Tensor], list[tuple[torch.Tensor, CommunityRowProbabilities]]],
     *,
     leaf: bool,
+    leaf_rows: str = "multinomial",
 ) -> torch.Tensor:
     """Exact log-probability of a community's lower-triangular weight matrix under HiGen's rows.
 
@@ -130,6 +156,8 @@ def community_log_prob(
             (0-based), where ``prefix = a_lower[:t, :t]`` is what has been generated so far; this
             is where HiGen's network plugs in.
         leaf: leaf level (no self-loops) or coarse level.
+        leaf_rows: on the leaf level, ``"multinomial"`` (the paper) or ``"conditional_bernoulli"``
+            (simple graphs; see the module docstring).
 
     Returns ``-inf`` for a matrix the model cannot produce (budget not spent exactly, a row after
     the first without an edge to an earlier node, self-loops on the leaf level).
@@ -154,13 +182,21 @@ def community_log_prob(
             return minus_inf
         if t == 0 and leaf:
             continue  # a leaf community's first node has no possible edge: nothing to choose
+        simple = leaf and leaf_rows == "conditional_bernoulli"
+        if simple and bool((edges > 1).any()):
+            return minus_inf
         components = []
         for log_alpha, probs in row_probs(t, a[:t, :t]):
-            lp = log_alpha + binomial_log_prob(u, remaining[t], probs.p_mass)
-            if t > 0:  # the first row's mass is all self-loop: no further choice
-                if not leaf:
-                    lp = lp + binomial_log_prob(self_loop, u, probs.q_self)
-                lp = lp + multinomial_log_prob(edges, probs.pi_edges)
+            if simple:  # at most one edge to each of the t earlier nodes: u + c <= t
+                lp = log_alpha + truncated_binomial_log_prob(u, remaining[t], probs.p_mass, t - reserved[t])
+                logits = torch.log(probs.pi_edges) - torch.log1p(-probs.pi_edges)
+                lp = lp + conditional_bernoulli_log_prob(edges, logits)
+            else:
+                lp = log_alpha + binomial_log_prob(u, remaining[t], probs.p_mass)
+                if t > 0:  # the first row's mass is all self-loop: no further choice
+                    if not leaf:
+                        lp = lp + binomial_log_prob(self_loop, u, probs.q_self)
+                    lp = lp + multinomial_log_prob(edges, probs.pi_edges)
             components.append(lp)
         out = out + torch.logsumexp(torch.stack(components), 0)
     return out

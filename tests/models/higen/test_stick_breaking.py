@@ -102,3 +102,36 @@ def test_log_prob_is_differentiable_in_the_probabilities():
     lp = community_log_prob(a, 1, lambda t, prefix: [(torch.zeros((), dtype=torch.float64), probs)], leaf=True)
     lp.backward()
     assert torch.isfinite(p.grad) and float(lp.detach()) == pytest.approx(0.0)  # the only leaf community of W = 1
+
+
+def simple_matrices(n, total):
+    """Every strictly lower-triangular 0/1 matrix of size n with total ones."""
+    cells = lower_cells(n, leaf=True)
+    for combo in itertools.combinations(range(len(cells)), total):
+        a = torch.zeros(n, n, dtype=torch.float64)
+        for c in combo:
+            a[cells[c]] = 1
+        yield a
+
+
+@pytest.mark.parametrize("total", [0, 1, 2, 3, 4, 5])
+def test_simple_leaf_rows_sum_to_one_over_simple_graphs(total):
+    row_probs = fake_network()
+
+    def bernoulli_probs(t, prefix):
+        # reuse the fake network but read pi as independent edge probabilities in (0, 1)
+        return [
+            (la, CommunityRowProbabilities(pr.p_mass, pr.q_self, pr.pi_edges * 0.9 + 0.05))
+            for la, pr in row_probs(t, prefix)
+        ]
+
+    mass = 0.0
+    for n in range(1, total + 3):
+        for a in simple_matrices(n, total):
+            lp = community_log_prob(a, total, bernoulli_probs, leaf=True, leaf_rows="conditional_bernoulli")
+            mass += math.exp(float(lp))
+    assert mass == pytest.approx(1.0, abs=1e-12)
+    multi = torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [2.0, 0.0, 0.0]], dtype=torch.float64)
+    assert float(community_log_prob(multi, 3, bernoulli_probs, leaf=True, leaf_rows="conditional_bernoulli")) == float(
+        "-inf"
+    )

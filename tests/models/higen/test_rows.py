@@ -1,0 +1,80 @@
+import pytest
+import torch
+
+from graphgen.data import build_hierarchy, to_dense
+from graphgen.data.hierarchy_order import order_hierarchy
+from graphgen.datasets import load_dataset
+from graphgen.models.higen.rows import community_rows, row_log_likelihood
+from graphgen.models.higen.stick_breaking import CommunityRowProbabilities, community_log_prob
+
+K = 3
+
+
+@pytest.fixture(scope="module")
+def hierarchy():
+    graphs = load_dataset("community_small", "train")[:3] + load_dataset("enzymes", "train")[:2]
+    return order_hierarchy(build_hierarchy(graphs, seed=0))
+
+
+def random_outputs(rows, seed):
+    gen = torch.Generator().manual_seed(seed)
+    r, p = rows.num_rows, int(rows.entry_row.numel())
+    log_alpha = torch.log_softmax(torch.randn(r, K, generator=gen, dtype=torch.float64), 1)
+    p_mass = torch.rand(r, K, generator=gen, dtype=torch.float64) * 0.9 + 0.05
+    q_self = torch.rand(r, K, generator=gen, dtype=torch.float64) * 0.9 + 0.05
+    logits = torch.randn(p, K, generator=gen, dtype=torch.float64)
+    return log_alpha, p_mass, q_self, logits
+
+
+@pytest.mark.parametrize("level, leaf_rows", [(1, "multinomial"), (2, "multinomial"), (2, "conditional_bernoulli")])
+def test_batched_rows_equal_the_per_community_reference(hierarchy, level, leaf_rows):
+    rows = community_rows(hierarchy, level)
+    log_alpha, p_mass, q_self, logits = random_outputs(rows, level)
+    fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, leaf_rows=leaf_rows)
+    comm = hierarchy.communities(level)
+    for c in range(comm.num_graphs):
+        sub = comm.get_example(c)
+        adj, _ = to_dense(sub)
+        a = torch.tril(adj[0]).to(torch.float64)
+        members = (rows.community == c).nonzero().flatten()  # rows of community c, in order
+
+        def row_probs(t, prefix, members=members):
+            i = int(members[t])
+            entries = (rows.entry_row == i).nonzero().flatten()
+            out = []
+            for k in range(K):
+                if leaf_rows == "conditional_bernoulli" and rows.leaf:
+                    pi = torch.sigmoid(logits[entries, k])
+                else:
+                    pi = torch.softmax(logits[entries, k], 0)
+                out.append((log_alpha[i, k], CommunityRowProbabilities(p_mass[i, k], q_self[i, k], pi)))
+            return out
+
+        slow = community_log_prob(a, int(rows.budget[members[0]]), row_probs, leaf=rows.leaf, leaf_rows=leaf_rows)
+        assert float(fast[members].sum()) == pytest.approx(float(slow), rel=1e-10, abs=1e-10)
+
+
+def test_rows_spend_the_budgets(hierarchy):
+    for level in (1, 2):
+        rows = community_rows(hierarchy, level)
+        spent = torch.zeros(int(rows.community.max()) + 1, dtype=torch.long).index_add_(
+            0, rows.community, rows.mass + rows.reserved
+        )
+        budget = torch.zeros_like(spent).index_put_((rows.community,), rows.budget)
+        assert torch.equal(spent, budget)
+        assert bool((rows.remaining >= rows.mass).all()) and bool((rows.mass >= 0).all())
+
+
+def test_likelihood_is_differentiable(hierarchy):
+    rows = community_rows(hierarchy, 2)
+    log_alpha, p_mass, q_self, logits = random_outputs(rows, 0)
+    logits.requires_grad_(True)
+    p_mass.requires_grad_(True)
+    for leaf_rows in ("multinomial", "conditional_bernoulli"):
+        loss = -row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, leaf_rows=leaf_rows).sum()
+        loss.backward()
+        assert torch.isfinite(logits.grad).all() and torch.isfinite(p_mass.grad).all()
+        logits.grad = None
+        p_mass.grad = None
+    with pytest.raises(ValueError, match="ordered hierarchy"):
+        community_rows(build_hierarchy(load_dataset("enzymes", "train")[:1], seed=0), 2)
