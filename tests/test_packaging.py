@@ -40,3 +40,13 @@ def test_docstring_examples(name):
 def test_ci_runs_exactly_the_readme_test_command():
     ci = (REPO / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert "pytest" in ci and ci in (REPO / "README.md").read_text()
+
+
+def test_lint_is_clean():
+    import shutil
+    import subprocess
+    import sys
+
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    out = subprocess.run([ruff, "check", "graphgen", "tests"], cwd=REPO, capture_output=True, text=True)
+    assert out.returncode == 0, out.stdout[-3000:]

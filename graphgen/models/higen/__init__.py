@@ -25,8 +25,18 @@ from graphgen.models.higen.stick_breaking import (
 __all__ = [
     "binomial_log_prob",
     "multinomial_log_prob",
+    "truncated_binomial_log_prob",
     "stick_breaking_log_prob",
     "row_budgets",
     "CommunityRowProbabilities",
     "community_log_prob",
+    "conditional_bernoulli_log_prob",
+    "log_poisson_binomial",
+    "multinomial_block_log_prob",
+    "sample_conditional_bernoulli",
+    "sample_multinomial_block",
+    "LEAF_ROWS",
+    "CommunityRows",
+    "community_rows",
+    "row_log_likelihood",
 ]
