@@ -1,8 +1,9 @@
 """HiGen (Karami, ICLR 2024): hierarchical graph generation. Work in progress (issue 4).
 
 Done: the exact distributions of the community model (stick-breaking rows, mixtures, a simple-graph
-leaf variant) and of the bipartite model, the teacher-forcing rows of an ordered hierarchy and
-their batched likelihood. Still to come: the networks, training, sampling and checkpoints."""
+leaf variant) and of the bipartite model, the teacher-forcing rows of an ordered hierarchy, their
+batched likelihood, and the community network (GRAN-style, teacher-forced over all rows at once).
+Still to come: the bipartite network, the training loop, sampling and checkpoints."""
 
 from graphgen.models.higen.bipartite import (
     conditional_bernoulli_log_prob,
@@ -11,6 +12,7 @@ from graphgen.models.higen.bipartite import (
     sample_conditional_bernoulli,
     sample_multinomial_block,
 )
+from graphgen.models.higen.community_net import CommunityNet, CommunityNetConfig, PrefixBatch, prefix_batch
 from graphgen.models.higen.rows import LEAF_ROWS, CommunityRows, community_rows, row_log_likelihood
 from graphgen.models.higen.stick_breaking import (
     CommunityRowProbabilities,
@@ -39,4 +41,8 @@ __all__ = [
     "CommunityRows",
     "community_rows",
     "row_log_likelihood",
+    "CommunityNet",
+    "CommunityNetConfig",
+    "PrefixBatch",
+    "prefix_batch",
 ]

@@ -1,0 +1,187 @@
+"""HiGen's community network: GRAN-style message passing over every row's prefix graph, batched.
+
+For row ``t`` of a community (see :mod:`graphgen.models.higen.rows`) the network sees the
+**prefix graph**: the community's first ``t`` nodes with their weighted edges, plus the new node
+``t`` joined to each earlier node by a *candidate* edge (Liao et al., GRAN, NeurIPS 2019; Karami,
+HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of prefix graphs.
+
+* Node input: ``[log1p(self-loop), log1p(weighted degree in the prefix), is_new]`` and a sinusoidal
+  encoding of the node's position in its community (``position_dim`` features; GRAN feeds each
+  node's adjacency row for the same purpose: without position, structurally identical earlier
+  nodes cannot be told apart), projected to ``hidden``; edge input: ``[log1p(weight), is_candidate]``.
+* ``num_layers`` GRAN layers: ``m_uv = f([h_u - h_v, e_uv]) ⊙ σ(g([h_u - h_v, e_uv]))``,
+  ``h_v ← GRUCell(Σ_u m_uv, h_v)``.
+* Row context: ``[log1p(W), log1p(r_t), log1p(t), log1p(parent degree)]`` (budget, remaining
+  budget, position, the parent node's weight to other communities).
+* Heads (``K`` mixture components): from ``[h_new, mean of earlier h, context]`` the mixture
+  logits, ``p_mass`` and ``q_self`` (sigmoids); from ``[h_new, h_j, context]`` the score of each
+  earlier node ``j`` per component.
+
+**Documented simplification:** the reference code also divides the binomial logits by
+``log(max(1, min(r_t + c_t, W))) + 1`` and embeds the parent graph with a GraphGPS network; here
+the context features above stand in for the parent encoder (to be revisited when training at
+scale). Configuration travels in checkpoints as :class:`CommunityNetConfig`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from graphgen.models.higen.rows import CommunityRows
+
+__all__ = ["CommunityNetConfig", "CommunityNet", "PrefixBatch", "prefix_batch", "position_encoding"]
+
+
+@dataclass(frozen=True)
+class CommunityNetConfig:
+    hidden: int = 64
+    num_layers: int = 3
+    num_mixtures: int = 4
+    position_dim: int = 16
+
+
+def position_encoding(position: torch.Tensor, dim: int) -> torch.Tensor:
+    """Sinusoidal encoding ``(N, dim)`` of integer positions (Vaswani et al. 2017)."""
+    half = dim // 2
+    freq = torch.exp(-torch.arange(half, dtype=torch.float32) * (torch.log(torch.tensor(1000.0)) / max(half, 1)))
+    angle = position.float().unsqueeze(1) * freq
+    return torch.cat([torch.sin(angle), torch.cos(angle)], 1)
+
+
+@dataclass
+class PrefixBatch:
+    """All prefix graphs of a set of rows: ``N`` prefix nodes, ``E`` directed prefix edges."""
+
+    node_row: torch.Tensor  # (N,) row of each prefix node
+    node_position: torch.Tensor  # (N,) position of the node in its community
+    node_features: torch.Tensor  # (N, 3)
+    is_new: torch.Tensor  # (N,) bool
+    edge_index: torch.Tensor  # (2, E) over prefix nodes
+    edge_features: torch.Tensor  # (E, 2)
+    entry_prefix_node: torch.Tensor  # (P,) prefix node of each earlier-node entry
+    new_node: torch.Tensor  # (R,) prefix node of each row's new node
+    context: torch.Tensor  # (R, 4)
+
+
+def _start_of(group: torch.Tensor) -> torch.Tensor:
+    counts = torch.bincount(group)
+    return (torch.cumsum(counts, 0) - counts)[group]
+
+
+def prefix_batch(rows: CommunityRows, level_graph, parent_degree: torch.Tensor | None = None) -> PrefixBatch:
+    """Build the prefix graphs of every row of ``rows`` (``level_graph`` is the ordered level)."""
+    r = rows.num_rows
+    t = rows.position
+    sizes = t + 1  # earlier nodes + the new node
+    node_row = torch.repeat_interleave(torch.arange(r), sizes)
+    first_prefix = torch.cumsum(sizes, 0) - sizes
+    local = torch.arange(int(sizes.sum())) - first_prefix[node_row]
+    is_new = local == t[node_row]
+    community_first = torch.arange(r) - t  # level index of each row's community's first node
+    level_node = community_first[node_row] + local  # the level node a prefix node stands for
+    # real edges of the level inside communities, each expanded into every later row's prefix
+    ei, w = level_graph.edge_index, level_graph.edge_weight.to(torch.float64)
+    same = rows.community[ei[0]] == rows.community[ei[1]]
+    off = same & (ei[0] != ei[1])
+    u, v, wu = ei[0, off], ei[1, off], w[off]
+    lu, lv = t[u], t[v]
+    last = torch.maximum(lu, lv)
+    n_comm = torch.bincount(rows.community)[rows.community[u]]
+    copies = n_comm - 1 - last  # rows t' > max(lu, lv) of the community see this edge
+    edge_rows_first = community_first[u] + last + 1
+    rep = torch.repeat_interleave(torch.arange(u.numel()), copies)
+    row_of_copy = edge_rows_first[rep] + (
+        torch.arange(int(copies.sum())) - torch.repeat_interleave(torch.cumsum(copies, 0) - copies, copies)
+    )
+    src = first_prefix[row_of_copy] + lu[rep]
+    dst = first_prefix[row_of_copy] + lv[rep]
+    real_w = wu[rep]
+    # candidate edges: new node <-> every earlier node, both directions
+    entry_prefix = first_prefix[rows.entry_row] + rows.entry_node
+    new_node = first_prefix + t
+    cand_src = torch.cat([new_node[rows.entry_row], entry_prefix])
+    cand_dst = torch.cat([entry_prefix, new_node[rows.entry_row]])
+    edge_index = torch.cat([torch.stack([src, dst]), torch.stack([cand_src, cand_dst])], 1)
+    edge_features = torch.cat(
+        [
+            torch.stack([torch.log1p(real_w), torch.zeros_like(real_w)], 1),
+            torch.stack(
+                [torch.zeros(cand_src.numel(), dtype=torch.float64), torch.ones(cand_src.numel(), dtype=torch.float64)],
+                1,
+            ),
+        ]
+    ).float()
+    # node features: self-loop and weighted degree inside the prefix (the new node: zeros)
+    loops = ei[0] == ei[1]
+    self_w = torch.zeros(int(level_graph.num_nodes), dtype=torch.float64).index_put_((ei[0, loops],), w[loops])
+    node_self = torch.where(is_new, torch.zeros(()), self_w[level_node].float())
+    prefix_degree = torch.zeros(int(sizes.sum()), dtype=torch.float64).index_add_(0, src, real_w)
+    node_features = torch.stack([torch.log1p(node_self), torch.log1p(prefix_degree).float(), is_new.float()], 1).float()
+    pdeg = parent_degree if parent_degree is not None else torch.zeros(r)
+    context = torch.stack(
+        [
+            torch.log1p(rows.budget.float()),
+            torch.log1p(rows.remaining.clamp(min=0).float()),
+            torch.log1p(t.float()),
+            torch.log1p(pdeg.float()),
+        ],
+        1,
+    )
+    return PrefixBatch(
+        node_row, local, node_features, is_new, edge_index, edge_features, entry_prefix, new_node, context
+    )
+
+
+def _mlp(inp: int, hidden: int, out: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(inp, hidden), nn.ReLU(), nn.Linear(hidden, out))
+
+
+class _GranLayer(nn.Module):
+    def __init__(self, hidden: int, edge_dim: int):
+        super().__init__()
+        self.message = _mlp(hidden + edge_dim, hidden, hidden)
+        self.gate = _mlp(hidden + edge_dim, hidden, hidden)
+        self.update = nn.GRUCell(hidden, hidden)
+
+    def forward(self, h: torch.Tensor, edge_index: torch.Tensor, edge_features: torch.Tensor) -> torch.Tensor:
+        src, dst = edge_index
+        z = torch.cat([h[src] - h[dst], edge_features], 1)  # (E, hidden + edge_dim)
+        m = self.message(z) * torch.sigmoid(self.gate(z))
+        agg = torch.zeros_like(h).index_add_(0, dst, m)
+        return self.update(agg, h)
+
+
+class CommunityNet(nn.Module):
+    """Outputs ``(log_alpha, p_mass, q_self, entry_logits)`` for :func:`row_log_likelihood`."""
+
+    def __init__(self, config: CommunityNetConfig | None = None):
+        super().__init__()
+        self.config = config or CommunityNetConfig()
+        c = self.config
+        self.embed = nn.Linear(3 + c.position_dim, c.hidden)
+        self.layers = nn.ModuleList([_GranLayer(c.hidden, 2) for _ in range(c.num_layers)])
+        self.row_head = _mlp(2 * c.hidden + 4, 2 * c.hidden, 3 * c.num_mixtures)
+        self.entry_head = _mlp(2 * c.hidden + 4, 2 * c.hidden, c.num_mixtures)
+
+    def forward(self, batch: PrefixBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        k = self.config.num_mixtures
+        pos = position_encoding(batch.node_position, self.config.position_dim)
+        h = self.embed(torch.cat([batch.node_features, pos], 1))
+        for layer in self.layers:
+            h = layer(h, batch.edge_index, batch.edge_features)
+        r = batch.new_node.numel()
+        h_new = h[batch.new_node]  # (R, hidden)
+        earlier = ~batch.is_new
+        sums = torch.zeros(r, h.shape[1]).index_add_(0, batch.node_row[earlier], h[earlier])
+        counts = torch.bincount(batch.node_row[earlier], minlength=r).clamp(min=1).unsqueeze(1)
+        row_in = torch.cat([h_new, sums / counts, batch.context], 1)
+        out = self.row_head(row_in).double()  # (R, 3K)
+        log_alpha = torch.log_softmax(out[:, :k], 1)
+        p_mass, q_self = torch.sigmoid(out[:, k : 2 * k]), torch.sigmoid(out[:, 2 * k :])
+        entry_row = batch.node_row[batch.entry_prefix_node]
+        entry_in = torch.cat([h_new[entry_row], h[batch.entry_prefix_node], batch.context[entry_row]], 1)
+        entry_logits = self.entry_head(entry_in).double()  # (P, K)
+        return log_alpha, p_mass, q_self, entry_logits

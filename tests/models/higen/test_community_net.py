@@ -1,0 +1,65 @@
+import torch
+
+from graphgen.data import build_hierarchy
+from graphgen.data.hierarchy_order import order_hierarchy
+from graphgen.datasets import load_dataset
+from graphgen.models.higen.community_net import CommunityNet, CommunityNetConfig, prefix_batch
+from graphgen.models.higen.rows import community_rows, row_log_likelihood
+from graphgen.models.higen.stick_breaking import binomial_log_prob
+
+
+def level(graphs, lv):
+    h = order_hierarchy(build_hierarchy(graphs, seed=0))
+    rows = community_rows(h, lv)
+    return rows, prefix_batch(rows, h.levels[lv])
+
+
+def test_prefix_graphs_hold_exactly_the_earlier_edges():
+    rows, pb = level(load_dataset("community_small", "train")[:2], 2)
+    real = pb.edge_features[:, 1] == 0
+    # every real prefix edge joins two earlier nodes of the same row; candidates touch the new node
+    src, dst = pb.edge_index[:, real]
+    assert torch.equal(pb.node_row[src], pb.node_row[dst]) and not pb.is_new[src].any()
+    cand = pb.edge_index[:, ~real]
+    assert bool((pb.is_new[cand[0]] | pb.is_new[cand[1]]).all())
+    # row t's prefix holds the community's edges among its first t nodes: count them directly
+    expected = 0
+    for r in range(rows.num_rows):
+        t = int(rows.position[r])
+        start = r - t
+        mask = (rows.entry_row >= start) & (rows.entry_row < r) & (rows.entry_count > 0)
+        expected += 2 * int(mask.sum())  # entries of earlier rows = edges among the first t nodes
+    assert int(real.sum()) == expected
+
+
+def test_outputs_are_valid_and_gradients_reach_every_parameter():
+    torch.manual_seed(0)
+    rows, pb = level(load_dataset("enzymes", "train")[:2], 2)
+    net = CommunityNet(CommunityNetConfig(hidden=16, num_layers=2, num_mixtures=3))
+    log_alpha, p_mass, q_self, logits = net(pb)
+    assert log_alpha.shape == (rows.num_rows, 3) and logits.shape == (rows.entry_row.numel(), 3)
+    assert torch.allclose(log_alpha.exp().sum(1), torch.ones(rows.num_rows, dtype=torch.float64))
+    assert bool(((p_mass > 0) & (p_mass < 1) & (q_self > 0) & (q_self < 1)).all())
+    loss = -row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, leaf_rows="conditional_bernoulli").sum()
+    loss.backward()
+    for name, param in net.named_parameters():
+        assert param.grad is not None and torch.isfinite(param.grad).all(), name
+        assert float(param.grad.abs().sum()) > 0, name
+
+
+def test_overfitting_one_graph_reaches_the_binomial_floor():
+    torch.manual_seed(0)
+    rows, pb = level(load_dataset("community_small", "train")[:1], 1)
+    # irreducible part: each row's mass is a binomial, best at p = u / r
+    u, r = rows.mass.double(), rows.remaining.double()
+    floor = -float(binomial_log_prob(u, r, torch.where(r > 0, u / r.clamp(min=1), torch.zeros_like(u))).sum())
+    net = CommunityNet(CommunityNetConfig(hidden=32))
+    opt = torch.optim.Adam(net.parameters(), lr=3e-3)
+    first = None
+    for _ in range(300):
+        loss = -row_log_likelihood(rows, *net(pb)).sum()
+        first = first if first is not None else loss.item()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert loss.item() < first / 5 and loss.item() < floor + 0.05
