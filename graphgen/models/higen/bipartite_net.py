@@ -1,0 +1,161 @@
+"""HiGen's bipartite (cross-community) model: pair scores and the batched block likelihood.
+
+After the communities of a level are generated, every parent edge ``(i, j)`` with weight ``w_ij``
+places exactly ``w_ij`` units on the ``n_i n_j`` pairs of ``C_i × C_j`` (see
+:mod:`graphgen.models.higen.bipartite` for the distributions: a multinomial per block on coarse
+levels, the exact conditional Bernoulli on the leaf level).
+
+Network (v0, documented simplification of the reference's GraphGPS over all candidate pairs):
+GRAN layers over the level's **intra-community** edges (what is known when blocks are generated)
+with node input ``[log1p(self-loop), log1p(intra degree)]`` plus the position encoding of the node
+in its community; the score of pair ``(a, b)`` of block ``(i, j)`` is
+``MLP([h_a + h_b, h_a ⊙ h_b, log1p(w_ij), log1p(n_i n_j)])`` -- symmetric in the two communities.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from graphgen.data.hierarchy import Hierarchy
+from graphgen.models.higen.community_net import _GranLayer, _mlp, position_encoding
+
+__all__ = ["BlockPairs", "block_pairs", "block_log_likelihood", "BipartiteNetConfig", "BipartiteNet"]
+
+_LOG_ZERO = -1e30
+
+
+@dataclass
+class BlockPairs:
+    """Every candidate pair of every block of one level: ``(Q,)`` pairs, ``(B,)`` blocks."""
+
+    pair_block: torch.Tensor  # (Q,) block of each pair
+    pair_left: torch.Tensor  # (Q,) level node ids
+    pair_right: torch.Tensor
+    pair_target: torch.Tensor  # (Q,) units on the pair (0/1 on the leaf level)
+    block_weight: torch.Tensor  # (B,) w_ij
+    block_size: torch.Tensor  # (B,) n_i n_j
+    leaf: bool
+
+
+def block_pairs(h: Hierarchy, level: int) -> BlockPairs:
+    """Candidate pairs and targets of the bipartite blocks of ``h.levels[level]``."""
+    blocks = h.bipartites(level)
+    order = h.community_order(level)
+    sizes = torch.bincount(h.assignments[level - 1], minlength=int(h.levels[level - 1].num_nodes))
+    first = torch.cumsum(sizes, 0) - sizes  # first position of each community in community order
+    m = blocks.left_size * blocks.right_size
+    pair_block = torch.repeat_interleave(torch.arange(blocks.num_blocks), m)
+    within = torch.arange(int(m.sum())) - torch.repeat_interleave(torch.cumsum(m, 0) - m, m)
+    right_size = blocks.right_size[pair_block]
+    a_local, b_local = within // right_size, within % right_size
+    pair_left = order[first[blocks.left_parent[pair_block]] + a_local]
+    pair_right = order[first[blocks.right_parent[pair_block]] + b_local]
+    n = int(h.levels[level].num_nodes)
+    edge_key = blocks.edge_left * n + blocks.edge_right
+    sort = torch.argsort(edge_key)
+    edge_key, edge_w = edge_key[sort], blocks.edge_weight[sort]
+    key = pair_left * n + pair_right
+    pos = torch.searchsorted(edge_key, key).clamp(max=max(edge_key.numel() - 1, 0))
+    hit = (edge_key[pos] == key) if edge_key.numel() else torch.zeros_like(key, dtype=torch.bool)
+    target = torch.where(hit, edge_w[pos] if edge_key.numel() else torch.zeros_like(key), torch.zeros_like(key))
+    return BlockPairs(pair_block, pair_left, pair_right, target, blocks.weight, m, leaf=level == len(h.levels) - 1)
+
+
+def block_log_likelihood(pairs: BlockPairs, logits: torch.Tensor) -> torch.Tensor:
+    """Log-likelihood of every block ``(B,)`` given pair scores ``(Q,)``."""
+    b = int(pairs.block_weight.numel())
+    logits = logits.double()
+    y = pairs.pair_target.double()
+    if not pairs.leaf:  # multinomial over the block's pairs
+        peak = torch.full((b,), float("-inf"), dtype=logits.dtype).scatter_reduce(
+            0, pairs.pair_block, logits, reduce="amax", include_self=True
+        )
+        log_z = (
+            torch.log(
+                torch.zeros(b, dtype=logits.dtype).index_add_(
+                    0, pairs.pair_block, torch.exp(logits - peak[pairs.pair_block])
+                )
+            )
+            + peak
+        )
+        log_pi = logits - log_z[pairs.pair_block]
+        total = pairs.block_weight.double()
+        per = torch.zeros(b, dtype=logits.dtype).index_add_(0, pairs.pair_block, y * log_pi - torch.lgamma(y + 1))
+        return torch.lgamma(total + 1) + per
+    # conditional Bernoulli: DP over the padded pairs of all blocks at once
+    m_max = int(pairs.block_size.max()) if b else 0
+    start = torch.cumsum(pairs.block_size, 0) - pairs.block_size
+    slot = torch.arange(pairs.pair_block.numel()) - start[pairs.pair_block]
+    dense_p = torch.full((b, m_max), _LOG_ZERO, dtype=logits.dtype)
+    dense_q = torch.zeros((b, m_max), dtype=logits.dtype)
+    dense_p[pairs.pair_block, slot] = F.logsigmoid(logits)
+    dense_q[pairs.pair_block, slot] = F.logsigmoid(-logits)
+    k_max = int(pairs.block_weight.max()) if b else 0
+    table = torch.full((b, k_max + 1), _LOG_ZERO, dtype=logits.dtype)
+    table[:, 0] = 0.0
+    for j in range(m_max):
+        shifted = torch.cat(
+            [torch.full((b, 1), _LOG_ZERO, dtype=logits.dtype), table[:, :-1] + dense_p[:, j : j + 1]], 1
+        )
+        table = torch.logaddexp(table + dense_q[:, j : j + 1], shifted)
+    log_z = table.gather(1, pairs.block_weight.view(b, 1)).squeeze(1)
+    unnormalised = torch.zeros(b, dtype=logits.dtype).index_add_(
+        0, pairs.pair_block, y * F.logsigmoid(logits) + (1 - y) * F.logsigmoid(-logits)
+    )
+    return unnormalised - log_z
+
+
+@dataclass(frozen=True)
+class BipartiteNetConfig:
+    hidden: int = 64
+    num_layers: int = 3
+    position_dim: int = 16
+
+
+class BipartiteNet(nn.Module):
+    """Pair scores ``(Q,)`` for :func:`block_log_likelihood` (see the module docstring)."""
+
+    def __init__(self, config: BipartiteNetConfig | None = None):
+        super().__init__()
+        self.config = config or BipartiteNetConfig()
+        c = self.config
+        self.embed = nn.Linear(2 + c.position_dim, c.hidden)
+        self.layers = nn.ModuleList([_GranLayer(c.hidden, 1) for _ in range(c.num_layers)])
+        self.score = _mlp(2 * c.hidden + 2, 2 * c.hidden, 1)
+
+    def node_embeddings(self, level_graph, parent: torch.Tensor) -> torch.Tensor:
+        ei, w = level_graph.edge_index, level_graph.edge_weight.float()
+        n = int(level_graph.num_nodes)
+        loops = ei[0] == ei[1]
+        inside = (parent[ei[0]] == parent[ei[1]]) & ~loops
+        self_w = torch.zeros(n).index_put_((ei[0, loops],), w[loops])
+        degree = torch.zeros(n).index_add_(0, ei[0, inside], w[inside])
+        counts = torch.bincount(parent)
+        position = torch.arange(n) - (torch.cumsum(counts, 0) - counts)[parent]
+        x = torch.cat(
+            [
+                torch.log1p(self_w)[:, None],
+                torch.log1p(degree)[:, None],
+                position_encoding(position, self.config.position_dim),
+            ],
+            1,
+        )
+        h = self.embed(x)
+        edge_index = ei[:, inside]
+        edge_features = torch.log1p(w[inside])[:, None]
+        for layer in self.layers:
+            h = layer(h, edge_index, edge_features)
+        return h
+
+    def forward(self, level_graph, parent: torch.Tensor, pairs: BlockPairs) -> torch.Tensor:
+        h = self.node_embeddings(level_graph, parent)
+        a, b = h[pairs.pair_left], h[pairs.pair_right]
+        block = pairs.pair_block
+        extra = torch.stack(
+            [torch.log1p(pairs.block_weight.float())[block], torch.log1p(pairs.block_size.float())[block]], 1
+        )
+        return self.score(torch.cat([a + b, a * b, extra], 1)).squeeze(1)
