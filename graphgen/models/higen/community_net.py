@@ -32,7 +32,14 @@ from torch import nn
 
 from graphgen.models.higen.rows import CommunityRows
 
-__all__ = ["CommunityNetConfig", "CommunityNet", "PrefixBatch", "prefix_batch", "position_encoding"]
+__all__ = [
+    "CommunityNetConfig",
+    "CommunityNet",
+    "PrefixBatch",
+    "prefix_batch",
+    "assemble_prefix_batch",
+    "position_encoding",
+]
 
 
 @dataclass(frozen=True)
@@ -66,66 +73,91 @@ class PrefixBatch:
     context: torch.Tensor  # (R, 4)
 
 
-def _start_of(group: torch.Tensor) -> torch.Tensor:
-    counts = torch.bincount(group)
-    return (torch.cumsum(counts, 0) - counts)[group]
-
-
 def prefix_batch(rows: CommunityRows, level_graph, parent_degree: torch.Tensor | None = None) -> PrefixBatch:
-    """Build the prefix graphs of every row of ``rows`` (``level_graph`` is the ordered level)."""
-    r = rows.num_rows
+    """Build the prefix graphs of every row of ``rows`` (``level_graph`` is the ordered level; row
+    ``i`` is level node ``i``)."""
     t = rows.position
-    sizes = t + 1  # earlier nodes + the new node
-    node_row = torch.repeat_interleave(torch.arange(r), sizes)
-    first_prefix = torch.cumsum(sizes, 0) - sizes
-    local = torch.arange(int(sizes.sum())) - first_prefix[node_row]
-    is_new = local == t[node_row]
-    community_first = torch.arange(r) - t  # level index of each row's community's first node
-    level_node = community_first[node_row] + local  # the level node a prefix node stands for
-    # real edges of the level inside communities, each expanded into every later row's prefix
+    community_first = torch.arange(rows.num_rows) - t  # level index of each row's community's first node
     ei, w = level_graph.edge_index, level_graph.edge_weight.to(torch.float64)
-    same = rows.community[ei[0]] == rows.community[ei[1]]
-    off = same & (ei[0] != ei[1])
+    off = (rows.community[ei[0]] == rows.community[ei[1]]) & (ei[0] != ei[1])
     u, v, wu = ei[0, off], ei[1, off], w[off]
     lu, lv = t[u], t[v]
     last = torch.maximum(lu, lv)
-    n_comm = torch.bincount(rows.community)[rows.community[u]]
-    copies = n_comm - 1 - last  # rows t' > max(lu, lv) of the community see this edge
-    edge_rows_first = community_first[u] + last + 1
+    copies = torch.bincount(rows.community)[rows.community[u]] - 1 - last  # rows t' > max(lu, lv) see it
     rep = torch.repeat_interleave(torch.arange(u.numel()), copies)
-    row_of_copy = edge_rows_first[rep] + (
-        torch.arange(int(copies.sum())) - torch.repeat_interleave(torch.cumsum(copies, 0) - copies, copies)
+    offset = torch.arange(int(copies.sum())) - torch.repeat_interleave(torch.cumsum(copies, 0) - copies, copies)
+    edge_row = (community_first[u] + last + 1)[rep] + offset
+    loops = ei[0] == ei[1]
+    self_loops = torch.zeros(int(level_graph.num_nodes), dtype=torch.float64).index_put_((ei[0, loops],), w[loops])
+    return assemble_prefix_batch(
+        t,
+        community_first,
+        edge_row,
+        lu[rep],
+        lv[rep],
+        wu[rep],
+        rows.entry_row,
+        rows.entry_node,
+        self_loops,
+        rows.budget,
+        rows.remaining,
+        parent_degree,
     )
-    src = first_prefix[row_of_copy] + lu[rep]
-    dst = first_prefix[row_of_copy] + lv[rep]
-    real_w = wu[rep]
-    # candidate edges: new node <-> every earlier node, both directions
-    entry_prefix = first_prefix[rows.entry_row] + rows.entry_node
-    new_node = first_prefix + t
-    cand_src = torch.cat([new_node[rows.entry_row], entry_prefix])
-    cand_dst = torch.cat([entry_prefix, new_node[rows.entry_row]])
+
+
+def assemble_prefix_batch(
+    position: torch.Tensor,
+    community_first: torch.Tensor,
+    edge_row: torch.Tensor,
+    edge_src_local: torch.Tensor,
+    edge_dst_local: torch.Tensor,
+    edge_weight: torch.Tensor,
+    entry_row: torch.Tensor,
+    entry_node: torch.Tensor,
+    self_loops: torch.Tensor,
+    budget: torch.Tensor,
+    remaining: torch.Tensor,
+    parent_degree: torch.Tensor | None = None,
+) -> PrefixBatch:
+    """Features of the prefix graphs of rows given as positions and their real prefix edges.
+
+    Row ``i`` has ``position[i]`` earlier nodes, the level nodes ``community_first[i] + 0..t-1``;
+    its real prefix edges are ``(edge_src_local, edge_dst_local)`` of ``edge_row == i`` (both
+    directions listed) with ``edge_weight``; ``entry_row``/``entry_node`` list its candidates;
+    ``self_loops`` holds the self-loop weight of every level node.
+    """
+    r = position.numel()
+    sizes = position + 1  # earlier nodes + the new node
+    node_row = torch.repeat_interleave(torch.arange(r), sizes)
+    first_prefix = torch.cumsum(sizes, 0) - sizes
+    local = torch.arange(int(sizes.sum())) - first_prefix[node_row]
+    is_new = local == position[node_row]
+    level_node = community_first[node_row] + local  # the level node a prefix node stands for
+    src = first_prefix[edge_row] + edge_src_local
+    dst = first_prefix[edge_row] + edge_dst_local
+    real_w = edge_weight.to(torch.float64)
+    entry_prefix = first_prefix[entry_row] + entry_node
+    new_node = first_prefix + position
+    cand_src = torch.cat([new_node[entry_row], entry_prefix])
+    cand_dst = torch.cat([entry_prefix, new_node[entry_row]])
     edge_index = torch.cat([torch.stack([src, dst]), torch.stack([cand_src, cand_dst])], 1)
+    ones = torch.ones(cand_src.numel(), dtype=torch.float64)
     edge_features = torch.cat(
         [
             torch.stack([torch.log1p(real_w), torch.zeros_like(real_w)], 1),
-            torch.stack(
-                [torch.zeros(cand_src.numel(), dtype=torch.float64), torch.ones(cand_src.numel(), dtype=torch.float64)],
-                1,
-            ),
+            torch.stack([torch.zeros_like(ones), ones], 1),
         ]
     ).float()
-    # node features: self-loop and weighted degree inside the prefix (the new node: zeros)
-    loops = ei[0] == ei[1]
-    self_w = torch.zeros(int(level_graph.num_nodes), dtype=torch.float64).index_put_((ei[0, loops],), w[loops])
-    node_self = torch.where(is_new, torch.zeros(()), self_w[level_node].float())
+    last_node = max(int(self_loops.numel()) - 1, 0)
+    node_self = torch.where(is_new, torch.zeros((), dtype=torch.float64), self_loops[level_node.clamp(max=last_node)])
     prefix_degree = torch.zeros(int(sizes.sum()), dtype=torch.float64).index_add_(0, src, real_w)
-    node_features = torch.stack([torch.log1p(node_self), torch.log1p(prefix_degree).float(), is_new.float()], 1).float()
+    node_features = torch.stack([torch.log1p(node_self), torch.log1p(prefix_degree), is_new.double()], 1).float()
     pdeg = parent_degree if parent_degree is not None else torch.zeros(r)
     context = torch.stack(
         [
-            torch.log1p(rows.budget.float()),
-            torch.log1p(rows.remaining.clamp(min=0).float()),
-            torch.log1p(t.float()),
+            torch.log1p(budget.float()),
+            torch.log1p(remaining.clamp(min=0).float()),
+            torch.log1p(position.float()),
             torch.log1p(pdeg.float()),
         ],
         1,
