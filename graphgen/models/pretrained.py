@@ -40,8 +40,9 @@ DEFAULT_MODEL = "er-community-small"
 
 def _model_classes() -> dict[str, type]:
     from graphgen.models.baselines import ErdosRenyiBaseline
+    from graphgen.models.higen.model import HiGen
 
-    return {ErdosRenyiBaseline.model_name: ErdosRenyiBaseline}
+    return {ErdosRenyiBaseline.model_name: ErdosRenyiBaseline, HiGen.model_name: HiGen}
 
 
 def resolve_checkpoint(name_or_path: str | os.PathLike | None) -> tuple[Path, str]:

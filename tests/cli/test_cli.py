@@ -132,3 +132,14 @@ def test_evaluate_graphs_and_molecules(capsys, tmp_path):
     assert code == 0
     metrics = json.loads((tmp_path / "m.json").read_text())["metrics"]
     assert metrics["validity"] == pytest.approx(2 / 3) and metrics["n_reference"] == 4
+
+
+def test_train_higen_then_sample(capsys, tmp_path):
+    ckpt = tmp_path / "h.pt"
+    code, _, err = run(capsys, "train", "higen", "--dataset", "community_small", "--epochs", "2", "--hidden", "16",
+                       "--num-layers", "1", "--out", str(ckpt))
+    assert code == 0 and "trained higen" in err
+    code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1")
+    assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
+    code, _, err = run(capsys, "train", "higen", "--dataset", "qm9", "--out", str(tmp_path / "x.pt"))
+    assert code == 1 and "molecules" in err

@@ -13,6 +13,7 @@ from graphgen.models.higen.bipartite import (
     sample_multinomial_block,
 )
 from graphgen.models.higen.community_net import CommunityNet, CommunityNetConfig, PrefixBatch, prefix_batch
+from graphgen.models.higen.model import HiGen, HiGenConfig
 from graphgen.models.higen.rows import LEAF_ROWS, CommunityRows, community_rows, row_log_likelihood
 from graphgen.models.higen.stick_breaking import (
     CommunityRowProbabilities,
@@ -23,6 +24,7 @@ from graphgen.models.higen.stick_breaking import (
     stick_breaking_log_prob,
     truncated_binomial_log_prob,
 )
+from graphgen.models.higen.train import TrainConfig, train_higen
 
 __all__ = [
     "binomial_log_prob",
@@ -45,4 +47,8 @@ __all__ = [
     "CommunityNetConfig",
     "PrefixBatch",
     "prefix_batch",
+    "HiGen",
+    "HiGenConfig",
+    "TrainConfig",
+    "train_higen",
 ]

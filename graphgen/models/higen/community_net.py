@@ -148,8 +148,10 @@ def assemble_prefix_batch(
             torch.stack([torch.zeros_like(ones), ones], 1),
         ]
     ).float()
-    last_node = max(int(self_loops.numel()) - 1, 0)
-    node_self = torch.where(is_new, torch.zeros((), dtype=torch.float64), self_loops[level_node.clamp(max=last_node)])
+    padded = torch.cat([self_loops.to(torch.float64), torch.zeros(1, dtype=torch.float64)])  # new nodes: 0
+    node_self = torch.where(
+        is_new, torch.zeros((), dtype=torch.float64), padded[level_node.clamp(max=padded.numel() - 1)]
+    )
     prefix_degree = torch.zeros(int(sizes.sum()), dtype=torch.float64).index_add_(0, src, real_w)
     node_features = torch.stack([torch.log1p(node_self), torch.log1p(prefix_degree), is_new.double()], 1).float()
     pdeg = parent_degree if parent_degree is not None else torch.zeros(r)

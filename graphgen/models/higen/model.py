@@ -1,0 +1,469 @@
+"""The HiGen model: hierarchy preparation, training loss and lock-step batched sampling.
+
+``p(G) = p(|E|) · Π_l [ Π_i p(C_i^l | G^{l-1}) · Π_{(i,j) ∈ E(G^{l-1})} p(B_ij^l | G^{l-1}, {C^l}) ]``
+
+* **Root/size model**: the budget ``|E|`` of a new graph is drawn from the empirical distribution
+  of the training graphs' edge counts (the reference copies it from a random training graph);
+  the number of nodes and communities then emerges from the community model.
+* **Level 1** (the coarse graph) is one community of the root with budget ``|E|``; deeper levels
+  generate all communities of all graphs **in parallel**, one row per network call, each
+  community stopping when its parent self-loop budget is spent; then every bipartite block
+  ``(i, j)`` places its parent weight ``w_ij`` (:mod:`graphgen.models.higen.bipartite_net`).
+* **Loss**: the negative log-likelihood of the teacher-forced rows and blocks of every level, per
+  edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
+  by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
+
+Sampling is real sampling from the model (a mixture component, a binomial mass, a self-loop
+binomial and an allocation are drawn for every row); a leaf block whose parent weight exceeds its
+``n_i n_j`` pairs is filled completely and counted in ``last_sample_report``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from torch_geometric.data import Data
+
+from graphgen.data.convert import from_edge_array
+from graphgen.data.hierarchy import Hierarchy, build_hierarchy
+from graphgen.data.hierarchy_order import order_hierarchy
+from graphgen.data.partition import LouvainPartitioner
+from graphgen.models.higen.bipartite import sample_conditional_bernoulli, sample_multinomial_block
+from graphgen.models.higen.bipartite_net import (
+    BipartiteNet,
+    BipartiteNetConfig,
+    BlockPairs,
+    block_log_likelihood,
+    block_pairs,
+)
+from graphgen.models.higen.community_net import (
+    CommunityNet,
+    CommunityNetConfig,
+    assemble_prefix_batch,
+    prefix_batch,
+)
+from graphgen.models.higen.rows import LEAF_ROWS, community_rows, row_log_likelihood
+
+__all__ = ["HiGenConfig", "HiGen", "PreparedBatch"]
+
+
+@dataclass(frozen=True)
+class HiGenConfig:
+    """Constructor arguments of :class:`HiGen`; travels in checkpoints."""
+
+    num_levels: int = 2
+    within_order: str = "bfsdc"
+    leaf_rows: str = "conditional_bernoulli"
+    hidden: int = 64
+    num_layers: int = 3
+    num_mixtures: int = 4
+    position_dim: int = 16
+    resolution: float = 1.0
+    partition_seed: int = 0
+
+    def __post_init__(self):
+        if self.num_levels < 2:
+            raise ValueError("HiGen needs num_levels >= 2 (a coarse graph and the leaf graph)")
+        if self.leaf_rows not in LEAF_ROWS:
+            raise ValueError(f"leaf_rows must be one of {', '.join(LEAF_ROWS)}")
+
+
+@dataclass
+class PreparedBatch:
+    """Teacher-forcing tensors of a batch of training graphs (reusable across epochs)."""
+
+    hierarchy: Hierarchy
+    num_edges: int
+    levels: list = field(default_factory=list)  # (rows, prefix, pairs | None) per level 1..L
+
+
+def _parent_degree(parent_graph) -> torch.Tensor:
+    ei, w = parent_graph.edge_index, parent_graph.edge_weight
+    off = ei[0] != ei[1]
+    return torch.zeros(int(parent_graph.num_nodes), dtype=torch.long).index_add_(0, ei[0, off], w[off])
+
+
+def _self_loops(graph_edges: torch.Tensor, weights: torch.Tensor, n: int) -> torch.Tensor:
+    loops = graph_edges[0] == graph_edges[1]
+    return torch.zeros(n, dtype=torch.long).index_put_((graph_edges[0, loops],), weights[loops])
+
+
+class HiGen(nn.Module):
+    """Hierarchical graph generator (Karami, ICLR 2024); see the module docstring."""
+
+    model_name = "higen"
+
+    def __init__(self, config: HiGenConfig | None = None):
+        super().__init__()
+        self.config = c = config or HiGenConfig()
+        self.community_nets = nn.ModuleList(
+            [
+                CommunityNet(CommunityNetConfig(c.hidden, c.num_layers, c.num_mixtures, c.position_dim))
+                for _ in range(c.num_levels)
+            ]
+        )
+        self.bipartite_nets = nn.ModuleList(
+            [BipartiteNet(BipartiteNetConfig(c.hidden, c.num_layers, c.position_dim)) for _ in range(c.num_levels - 1)]
+        )
+        self.register_buffer("edge_counts", torch.zeros(0, dtype=torch.long))
+        self.register_buffer("node_counts", torch.zeros(0, dtype=torch.long))
+        self.last_sample_report: dict = {}
+
+    # ------------------------------------------------------------------------------ training
+    def fit_size_model(self, graphs) -> HiGen:
+        """Record the training graphs' node and edge counts (the root budget distribution)."""
+        self.edge_counts = torch.tensor([int(g.edge_index.shape[1]) // 2 for g in graphs], dtype=torch.long)
+        self.node_counts = torch.tensor([int(g.num_nodes) for g in graphs], dtype=torch.long)
+        return self
+
+    def prepare(self, graphs) -> PreparedBatch:
+        """Hierarchy, ordering, rows, prefix graphs and block pairs of a batch of graphs."""
+        c = self.config
+        h = build_hierarchy(
+            list(graphs), num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=c.partition_seed
+        )
+        h = order_hierarchy(h, c.within_order)
+        prepared = PreparedBatch(hierarchy=h, num_edges=sum(int(g.edge_index.shape[1]) // 2 for g in graphs))
+        for lv in range(1, c.num_levels + 1):
+            rows = community_rows(h, lv)
+            pdeg = _parent_degree(h.levels[lv - 1])[h.assignments[lv - 1]]
+            pb = prefix_batch(rows, h.levels[lv], pdeg)
+            pairs = block_pairs(h, lv) if lv >= 2 else None
+            prepared.levels.append((rows, pb, pairs))
+        return prepared
+
+    def loss(self, batch) -> dict[str, torch.Tensor]:
+        """Negative log-likelihood per edge: ``{"loss", "community_nll", "bipartite_nll"}``."""
+        prepared = batch if isinstance(batch, PreparedBatch) else self.prepare(batch)
+        h = prepared.hierarchy
+        community = torch.zeros((), dtype=torch.float64)
+        bipartite = torch.zeros((), dtype=torch.float64)
+        for lv, (rows, pb, pairs) in enumerate(prepared.levels, start=1):
+            outputs = self.community_nets[lv - 1](pb)
+            community = community - row_log_likelihood(rows, *outputs, leaf_rows=self.config.leaf_rows).sum()
+            if pairs is not None and pairs.pair_block.numel():
+                logits = self.bipartite_nets[lv - 2](h.levels[lv], h.assignments[lv - 1], pairs)
+                bipartite = bipartite - block_log_likelihood(pairs, logits).sum()
+        edges = max(prepared.num_edges, 1)
+        return {
+            "loss": (community + bipartite) / edges,
+            "community_nll": community / edges,
+            "bipartite_nll": bipartite / edges,
+        }
+
+    # ------------------------------------------------------------------------------ sampling
+    @torch.no_grad()
+    def sample(
+        self,
+        num_graphs: int,
+        *,
+        generator: torch.Generator | None = None,
+        device: torch.device | str | None = None,
+        num_edges: int | None = None,
+        num_nodes: int | None = None,
+    ) -> list[Data]:
+        """Draw ``num_graphs`` graphs.
+
+        Args:
+            num_edges: force the root budget ``|E|`` (every graph then has exactly this many edges,
+                unless a leaf block overflows; see ``last_sample_report``).
+            num_nodes: aim at about this many nodes: the budget is the edge count of a random
+                training graph among those of the nearest size, scaled by ``num_nodes / n``. The
+                node count itself emerges from the model, so it is approximate.
+        """
+        from graphgen.errors import InvalidGraphError
+
+        if num_graphs < 0:
+            raise InvalidGraphError("number of graphs must be >= 0")
+        if num_graphs == 0:
+            return []
+        previous_threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # deterministic, and faster for these small graphs (see train.py)
+        try:
+            return self._sample(num_graphs, generator, device, num_edges, num_nodes)
+        finally:
+            torch.set_num_threads(previous_threads)
+
+    def _sample(self, num_graphs, generator, device, num_edges, num_nodes) -> list[Data]:
+        from graphgen.errors import InvalidGraphError
+
+        if num_nodes is not None and num_nodes < 1:
+            raise InvalidGraphError(f"number of nodes must be >= 1, got {num_nodes}")
+        if num_edges is None and self.edge_counts.numel() == 0:
+            raise RuntimeError("HiGen has no size model: call fit_size_model(train_graphs) first")
+        if num_edges is not None:
+            budgets = torch.full((num_graphs,), int(num_edges), dtype=torch.long)
+        elif num_nodes is not None:
+            gap = (self.node_counts - num_nodes).abs()
+            nearest = (gap == gap.min()).nonzero().flatten()
+            pick = nearest[torch.randint(nearest.numel(), (num_graphs,), generator=generator)]
+            scale = num_nodes / self.node_counts[pick].double()
+            budgets = (self.edge_counts[pick].double() * scale).round().long().clamp(min=0)
+        else:
+            budgets = self.edge_counts[torch.randint(self.edge_counts.numel(), (num_graphs,), generator=generator)]
+        self.last_sample_report = {"blocks_overfull": 0}
+        # the root level: one node per graph with self-loop |E|
+        parent_ei = torch.stack([torch.arange(num_graphs), torch.arange(num_graphs)])
+        parent_w = budgets.clone()
+        keep = parent_w > 0
+        parent = (num_graphs, parent_ei[:, keep], parent_w[keep], torch.arange(num_graphs))
+        for lv in range(1, self.config.num_levels + 1):
+            parent = self._sample_level(lv, parent, generator)
+        n, ei, w, graph_of_node = parent
+        out = []
+        for g in range(num_graphs):
+            nodes = (graph_of_node == g).nonzero().flatten()
+            first = int(nodes[0]) if nodes.numel() else 0
+            sel = (graph_of_node[ei[0]] == g) & (ei[0] < ei[1])
+            data = from_edge_array(int(nodes.numel()), (ei[:, sel] - first).t())
+            out.append(data.to(device or "cpu"))
+        return out
+
+    def _sample_level(self, lv: int, parent, generator):
+        """Generate level ``lv`` from its parent ``(n, edge_index, edge_weight, graph_of_node)``."""
+        n_parent, p_ei, p_w, p_graph = parent
+        leaf = lv == self.config.num_levels
+        simple = leaf and self.config.leaf_rows == "conditional_bernoulli"
+        net = self.community_nets[lv - 1]
+        budget = _self_loops(p_ei, p_w, n_parent)
+        off = p_ei[0] != p_ei[1]
+        parent_degree = torch.zeros(n_parent, dtype=torch.long).index_add_(0, p_ei[0, off], p_w[off])
+        # generated nodes: community, local position, self-loop; edges (later, earlier, weight) as local ids
+        node_comm: list[int] = []
+        node_local: list[int] = []
+        node_self: list[int] = []
+        edges: list[tuple[int, int, int, int]] = []  # (community, later local, earlier local, weight)
+        count = torch.zeros(n_parent, dtype=torch.long)
+        spent = torch.zeros(n_parent, dtype=torch.long)
+        active = torch.ones(n_parent, dtype=torch.bool)
+        while bool(active.any()):
+            comms = active.nonzero().flatten()
+            t = count[comms]
+            reserved = (t > 0).long()
+            remaining = budget[comms] - spent[comms] - reserved
+            # leaf communities start with a node that has nothing to choose
+            if leaf:
+                starters = t == 0
+                for c in comms[starters].tolist():
+                    node_comm.append(c), node_local.append(0), node_self.append(0)
+                count[comms[starters]] = 1
+                done = comms[starters][budget[comms[starters]] == 0]
+                active[done] = False
+                comms, t, reserved, remaining = (
+                    comms[~starters],
+                    t[~starters],
+                    reserved[~starters],
+                    remaining[~starters],
+                )
+                if comms.numel() == 0:
+                    continue
+            mass, self_loop, edge_counts, entry_row, entry_node = self._sample_rows(
+                net,
+                comms,
+                t,
+                reserved,
+                remaining,
+                budget,
+                parent_degree,
+                node_comm,
+                node_local,
+                node_self,
+                edges,
+                leaf,
+                simple,
+                generator,
+            )
+            for i, c in enumerate(comms.tolist()):
+                local = int(t[i])
+                node_comm.append(c), node_local.append(local), node_self.append(int(self_loop[i]))
+                sel = (entry_row == i) & (edge_counts > 0)
+                for j, k in zip(entry_node[sel].tolist(), edge_counts[sel].tolist()):
+                    edges.append((c, local, j, k))
+            count[comms] += 1
+            spent[comms] += mass + reserved
+            active[comms] = spent[comms] < budget[comms]
+        return self._assemble_level(
+            lv, n_parent, p_ei, p_w, p_graph, node_comm, node_local, node_self, edges, leaf, generator
+        )
+
+    def _sample_rows(
+        self,
+        net,
+        comms,
+        t,
+        reserved,
+        remaining,
+        budget,
+        parent_degree,
+        node_comm,
+        node_local,
+        node_self,
+        edges,
+        leaf,
+        simple,
+        generator,
+    ):
+        """One row for each community in ``comms``: network call, then the draws."""
+        r = comms.numel()
+        # a contiguous virtual layout of the generated nodes: community by community, in local order
+        comm_of = torch.tensor(node_comm, dtype=torch.long)
+        local_of = torch.tensor(node_local, dtype=torch.long)
+        self_of = torch.tensor(node_self, dtype=torch.float64)
+        slot = {int(c): i for i, c in enumerate(comms.tolist())}
+        order = sorted(range(len(node_comm)), key=lambda i: (node_comm[i], node_local[i]))
+        sizes = torch.zeros(budget.numel(), dtype=torch.long)
+        if node_comm:
+            sizes.index_add_(0, comm_of, torch.ones_like(comm_of))
+        starts = torch.cumsum(sizes, 0) - sizes
+        self_loops = torch.zeros(len(node_comm), dtype=torch.float64)
+        if node_comm:
+            self_loops[starts[comm_of[order]] + local_of[order]] = self_of[order]
+        community_first = starts[comms]
+        erows, esrc, edst, ew = [], [], [], []
+        for c, later, earlier, k in edges:
+            if c in slot:
+                i = slot[c]
+                erows += [i, i]
+                esrc += [later, earlier]
+                edst += [earlier, later]
+                ew += [k, k]
+        entry_row = torch.repeat_interleave(torch.arange(r), t)
+        entry_node = torch.arange(int(t.sum())) - torch.repeat_interleave(torch.cumsum(t, 0) - t, t)
+        as_long = lambda x: torch.tensor(x, dtype=torch.long)  # noqa: E731
+        pb = assemble_prefix_batch(
+            t,
+            community_first,
+            as_long(erows),
+            as_long(esrc),
+            as_long(edst),
+            torch.tensor(ew, dtype=torch.float64),
+            entry_row,
+            entry_node,
+            self_loops,
+            budget[comms],
+            remaining,
+            parent_degree[comms],
+        )
+        log_alpha, p_mass, q_self, logits = net(pb)
+        k = torch.multinomial(log_alpha.exp(), 1, generator=generator).squeeze(1)
+        rows = torch.arange(r)
+        p = p_mass[rows, k]
+        if simple:  # truncated binomial: at most one edge to each earlier node
+            cap = (t - reserved).clamp(min=0)
+            support = torch.arange(int(cap.max()) + 1 if r else 1, dtype=torch.float64)
+            from graphgen.models.higen.stick_breaking import binomial_log_prob
+
+            lp = binomial_log_prob(support, remaining.double().unsqueeze(1), p.unsqueeze(1))
+            lp = torch.where(
+                support <= torch.minimum(cap, remaining).unsqueeze(1), lp, torch.full_like(lp, float("-inf"))
+            )
+            mass = torch.multinomial(torch.softmax(lp, 1), 1, generator=generator).squeeze(1)
+        else:
+            mass = torch.binomial(remaining.double().clamp(min=0), p, generator=generator).long()
+        if leaf:
+            self_loop = torch.zeros(r, dtype=torch.long)
+        else:
+            drawn = torch.binomial(mass.double(), q_self[rows, k], generator=generator).long()
+            self_loop = torch.where(t == 0, mass, drawn)
+        take = mass + reserved - self_loop
+        edge_counts = torch.zeros(entry_row.numel(), dtype=torch.long)
+        for i in range(r):
+            sel = (entry_row == i).nonzero().flatten()
+            if sel.numel() == 0 or int(take[i]) == 0:
+                continue
+            scores = logits[sel, k[i]]
+            if simple:
+                edge_counts[sel] = sample_conditional_bernoulli(scores, int(take[i]), generator)
+            else:
+                edge_counts[sel] = sample_multinomial_block(scores, int(take[i]), generator)
+        return mass, self_loop, edge_counts, entry_row, entry_node
+
+    def _assemble_level(
+        self, lv, n_parent, p_ei, p_w, p_graph, node_comm, node_local, node_self, edges, leaf, generator
+    ):
+        """Number the new level's nodes community by community, add self-loops and cross blocks."""
+        comm_of = torch.tensor(node_comm, dtype=torch.long)
+        sizes = torch.bincount(comm_of, minlength=n_parent)
+        starts = torch.cumsum(sizes, 0) - sizes
+        n = int(sizes.sum())
+        gid = lambda c, loc: int(starts[c]) + int(loc)  # noqa: E731
+        rows, cols, wts = [], [], []
+        for c, loc, s in zip(node_comm, node_local, node_self):
+            if s > 0:
+                rows.append(gid(c, loc)), cols.append(gid(c, loc)), wts.append(s)
+        for c, later, earlier, k in edges:
+            rows.append(gid(c, later)), cols.append(gid(c, earlier)), wts.append(k)
+        parent = torch.repeat_interleave(torch.arange(n_parent), sizes)
+        intra = from_edge_array(
+            n,
+            torch.tensor([rows, cols], dtype=torch.long).t().reshape(-1, 2),
+            torch.tensor(wts, dtype=torch.long),
+            allow_self_loops=True,
+            allow_duplicates=True,
+        )
+        if intra.edge_weight is None:
+            intra.edge_weight = torch.ones(intra.edge_index.shape[1], dtype=torch.long)
+        # cross blocks for every parent edge i < j
+        upper = p_ei[0] < p_ei[1]
+        bi, bj, bw = p_ei[0, upper], p_ei[1, upper], p_w[upper]
+        cross_rows, cross_cols, cross_w = [], [], []
+        if bi.numel():
+            m = sizes[bi] * sizes[bj]
+            pair_block = torch.repeat_interleave(torch.arange(bi.numel()), m)
+            within = torch.arange(int(m.sum())) - torch.repeat_interleave(torch.cumsum(m, 0) - m, m)
+            right = sizes[bj][pair_block]
+            left_node = starts[bi][pair_block] + within // right
+            right_node = starts[bj][pair_block] + within % right
+            capped = torch.minimum(bw, m) if leaf else bw
+            self.last_sample_report["blocks_overfull"] += int((capped < bw).sum())
+            pairs = BlockPairs(pair_block, left_node, right_node, torch.zeros_like(pair_block), capped, m, leaf)
+            level_graph = Data(edge_index=intra.edge_index, edge_weight=intra.edge_weight, num_nodes=n)
+            logits = self.bipartite_nets[lv - 2](level_graph, parent, pairs)
+            for b in range(bi.numel()):
+                sel = (pair_block == b).nonzero().flatten()
+                if sel.numel() == 0 or int(capped[b]) == 0:
+                    continue
+                draw = (sample_conditional_bernoulli if leaf else sample_multinomial_block)(
+                    logits[sel], int(capped[b]), generator
+                )
+                hit = draw > 0
+                cross_rows += left_node[sel][hit].tolist()
+                cross_cols += right_node[sel][hit].tolist()
+                cross_w += draw[hit].tolist()
+        all_rows = torch.cat([intra.edge_index[0], torch.tensor(cross_rows + cross_cols, dtype=torch.long)])
+        all_cols = torch.cat([intra.edge_index[1], torch.tensor(cross_cols + cross_rows, dtype=torch.long)])
+        all_w = torch.cat([intra.edge_weight, torch.tensor(cross_w + cross_w, dtype=torch.long)])
+        order = torch.argsort(all_rows * max(n, 1) + all_cols)
+        ei = torch.stack([all_rows, all_cols])[:, order]
+        graph_of_node = p_graph[parent]
+        return n, ei, all_w[order], graph_of_node
+
+    # ------------------------------------------------------------------------------ checkpoints
+    def to_checkpoint(self, metadata: dict | None = None, data_fingerprint: str | None = None):
+        from graphgen.io.checkpoint import Checkpoint
+
+        return Checkpoint(
+            model=self.model_name,
+            config=asdict(self.config),
+            state_dict=self.state_dict(),
+            data_fingerprint=data_fingerprint,
+            metadata=dict(metadata or {}),
+        )
+
+    @classmethod
+    def from_checkpoint(cls, ckpt) -> HiGen:
+        from graphgen.errors import CheckpointError
+
+        if ckpt.model != cls.model_name:
+            raise CheckpointError(f"checkpoint holds model {ckpt.model!r}, not {cls.model_name!r}")
+        try:
+            model = cls(HiGenConfig(**ckpt.config))
+            model.edge_counts = ckpt.state_dict["edge_counts"].clone()
+            model.node_counts = ckpt.state_dict["node_counts"].clone()
+            model.load_state_dict(ckpt.state_dict)
+        except (KeyError, TypeError, RuntimeError, ValueError) as exc:
+            raise CheckpointError(f"malformed higen checkpoint: {str(exc).splitlines()[0]}") from None
+        model.eval()
+        return model
