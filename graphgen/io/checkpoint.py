@@ -32,7 +32,14 @@ from graphgen.errors import CheckpointError
 from graphgen.io._atomic import atomic_write
 from graphgen.io._safe_load import safe_torch_load
 
-__all__ = ["Checkpoint", "save_checkpoint", "load_checkpoint", "graphs_fingerprint", "CHECKPOINT_FORMAT"]
+__all__ = [
+    "Checkpoint",
+    "save_checkpoint",
+    "load_checkpoint",
+    "graphs_fingerprint",
+    "strip_training_state",
+    "CHECKPOINT_FORMAT",
+]
 
 CHECKPOINT_FORMAT = "graphgen.checkpoint"
 CHECKPOINT_VERSION = 1
@@ -112,3 +119,12 @@ def load_checkpoint(path: str | os.PathLike) -> Checkpoint:
         metadata=dict(obj.get("metadata") or {}),
         extra=dict(obj.get("extra") or {}),
     )
+
+
+def strip_training_state(src: str | os.PathLike, dst: str | os.PathLike) -> Checkpoint:
+    """Copy a training checkpoint without its optimizer and RNG state (what ships with a package):
+    the model, config, fingerprint and metadata (including the loss history) are kept."""
+    ckpt = load_checkpoint(src)
+    ckpt.extra = {}
+    save_checkpoint(ckpt, dst)
+    return ckpt

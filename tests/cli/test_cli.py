@@ -21,11 +21,30 @@ def run(capsys, *args):
 def test_sample_default_says_what_it_sampled_from(capsys, tmp_path):
     code, out, err = run(capsys, "sample", "-n", "4", "--seed", "1")
     assert code == 0 and len(out.splitlines()) == 4
-    assert "er-community-small" in err and "not a trained model" in err
+    assert "higen-community-small" in err and "trained 400 epochs" in err
     code, out2, _ = run(capsys, "sample", "-n", "4", "--seed", "1")
     assert out2 == out  # same seed, same graphs
-    code, _, _ = run(capsys, "sample", "-n", "3", "--out", str(tmp_path / "s.edgelist"), "--num-nodes", "9")
+    code, _, _ = run(
+        capsys,
+        "sample",
+        "-c",
+        "er-community-small",
+        "-n",
+        "3",
+        "--out",
+        str(tmp_path / "s.edgelist"),
+        "--num-nodes",
+        "9",
+    )
     assert code == 0 and [g.num_nodes for g in read_graphs(tmp_path / "s.edgelist")] == [9, 9, 9]
+    # HiGen's node count emerges from the model: --num-nodes steers it through the edge budget
+    sizes = {}
+    for target in (10, 40):
+        code, _, _ = run(
+            capsys, "sample", "-n", "6", "--num-nodes", str(target), "--out", str(tmp_path / f"h{target}.g6")
+        )
+        sizes[target] = sum(g.num_nodes for g in read_graphs(tmp_path / f"h{target}.g6")) / 6
+    assert sizes[10] < sizes[40]
 
 
 def test_datasets_commands(capsys, tmp_path):
@@ -136,8 +155,21 @@ def test_evaluate_graphs_and_molecules(capsys, tmp_path):
 
 def test_train_higen_then_sample(capsys, tmp_path):
     ckpt = tmp_path / "h.pt"
-    code, _, err = run(capsys, "train", "higen", "--dataset", "community_small", "--epochs", "2", "--hidden", "16",
-                       "--num-layers", "1", "--out", str(ckpt))
+    code, _, err = run(
+        capsys,
+        "train",
+        "higen",
+        "--dataset",
+        "community_small",
+        "--epochs",
+        "2",
+        "--hidden",
+        "16",
+        "--num-layers",
+        "1",
+        "--out",
+        str(ckpt),
+    )
     assert code == 0 and "trained higen" in err
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1")
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err

@@ -69,3 +69,13 @@ def test_fingerprint_depends_on_graphs_and_order():
     assert graphs_fingerprint([a, b]) == graphs_fingerprint([a, b])
     assert graphs_fingerprint([a, b]) != graphs_fingerprint([b, a])
     assert graphs_fingerprint([a]) != graphs_fingerprint([from_edge_array(4, [[0, 1]])])
+
+
+def test_strip_training_state(tmp_path):
+    from graphgen.io.checkpoint import strip_training_state
+
+    save_checkpoint(make_ckpt(), tmp_path / "run.pt")
+    slim = strip_training_state(tmp_path / "run.pt", tmp_path / "ship.pt")
+    back = load_checkpoint(tmp_path / "ship.pt")
+    assert back.extra == {} and slim.extra == {} and back.metadata["epochs"] == 3
+    assert torch.equal(back.state_dict["w"], make_ckpt().state_dict["w"])

@@ -60,10 +60,13 @@ def test_checkpoint_round_trip(tmp_path, train):
     assert ckpt.data_fingerprint == model.data_fingerprint_
 
 
-def test_shipped_default_loads_and_is_labelled_untrained():
-    model, ckpt = load_model()
-    assert DEFAULT_MODEL in PRETRAINED and not PRETRAINED[DEFAULT_MODEL].trained
+def test_shipped_models_load_and_are_labelled():
+    model, ckpt = load_model("er-community-small")
+    assert not PRETRAINED["er-community-small"].trained
     assert ckpt.metadata["dataset"] == "community_small" and model.num_nodes_.numel() == 80
+    default, ckpt = load_model()
+    assert DEFAULT_MODEL == "higen-community-small" and PRETRAINED[DEFAULT_MODEL].trained
+    assert ckpt.model == "higen" and ckpt.metadata["dataset"] == "community_small" and ckpt.extra == {}
     with pytest.raises(CheckpointError, match="no checkpoint named"):
         load_model("higen-nonexistent")
 

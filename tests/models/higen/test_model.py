@@ -45,7 +45,9 @@ def test_sampling_is_seeded_simple_and_spends_the_budget(train):
 
 def test_three_levels(train):
     torch.manual_seed(0)
-    model = HiGen(HiGenConfig(num_levels=3, hidden=16, num_layers=1, num_mixtures=2, position_dim=8)).fit_size_model(train)
+    model = HiGen(HiGenConfig(num_levels=3, hidden=16, num_layers=1, num_mixtures=2, position_dim=8)).fit_size_model(
+        train
+    )
     loss = model.loss(train[:8])["loss"]
     assert torch.isfinite(loss)
     for g in samples(model, 0):
