@@ -453,6 +453,25 @@ class HiGen(nn.Module):
         )
 
     @classmethod
+    def from_pretrained(cls, name_or_path: str = "higen-community-small") -> HiGen:
+        """A shipped HiGen model by name (see ``graphgen.models.PRETRAINED``) or a checkpoint file.
+
+        Example:
+            >>> import torch
+            >>> model = HiGen.from_pretrained("higen-community-small")
+            >>> graphs = model.sample(2, generator=torch.Generator().manual_seed(0))
+            >>> len(graphs)
+            2
+        """
+        from graphgen.errors import CheckpointError
+        from graphgen.models.pretrained import load_model
+
+        model, ckpt = load_model(name_or_path)
+        if not isinstance(model, cls):
+            raise CheckpointError(f"{name_or_path} holds a {ckpt.model} model, not HiGen")
+        return model
+
+    @classmethod
     def from_checkpoint(cls, ckpt) -> HiGen:
         from graphgen.errors import CheckpointError
 

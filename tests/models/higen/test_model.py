@@ -78,3 +78,14 @@ def test_malformed_checkpoint(train, tmp_path):
     with pytest.raises(CheckpointError, match="malformed higen"):
         load_model(tmp_path / "bad.pt")
     assert load_checkpoint(tmp_path / "bad.pt").model == "higen"
+
+
+def test_from_pretrained():
+    from graphgen.errors import CheckpointError
+    from graphgen.models import HiGen as Exported
+
+    model = Exported.from_pretrained("higen-community-small")
+    graphs = model.sample(3, generator=torch.Generator().manual_seed(0))
+    assert len(graphs) == 3 and all(g.num_nodes > 0 for g in graphs)
+    with pytest.raises(CheckpointError, match="not HiGen"):
+        HiGen.from_pretrained("er-community-small")
