@@ -79,6 +79,18 @@ class PreparedBatch:
     levels: list = field(default_factory=list)  # (rows, prefix, pairs | None) per level 1..L
 
 
+@dataclass
+class _LevelState:
+    """What has been generated of one level so far, community by community (sampling only)."""
+
+    budget: torch.Tensor  # (P,) budget of each community (its parent's self-loop)
+    parent_degree: torch.Tensor  # (P,) the parent's weight to other communities
+    node_comm: list = field(default_factory=list)  # community of each generated node
+    node_local: list = field(default_factory=list)  # its position in the community
+    node_self: list = field(default_factory=list)  # its self-loop weight
+    edges: list = field(default_factory=list)  # (community, later local, earlier local, weight)
+
+
 def _parent_degree(parent_graph) -> torch.Tensor:
     ei, w = parent_graph.edge_index, parent_graph.edge_weight
     off = ei[0] != ei[1]
@@ -230,11 +242,7 @@ class HiGen(nn.Module):
         budget = _self_loops(p_ei, p_w, n_parent)
         off = p_ei[0] != p_ei[1]
         parent_degree = torch.zeros(n_parent, dtype=torch.long).index_add_(0, p_ei[0, off], p_w[off])
-        # generated nodes: community, local position, self-loop; edges (later, earlier, weight) as local ids
-        node_comm: list[int] = []
-        node_local: list[int] = []
-        node_self: list[int] = []
-        edges: list[tuple[int, int, int, int]] = []  # (community, later local, earlier local, weight)
+        state = _LevelState(budget, parent_degree)
         count = torch.zeros(n_parent, dtype=torch.long)
         spent = torch.zeros(n_parent, dtype=torch.long)
         active = torch.ones(n_parent, dtype=torch.bool)
@@ -247,7 +255,7 @@ class HiGen(nn.Module):
             if leaf:
                 starters = t == 0
                 for c in comms[starters].tolist():
-                    node_comm.append(c), node_local.append(0), node_self.append(0)
+                    state.node_comm.append(c), state.node_local.append(0), state.node_self.append(0)
                 count[comms[starters]] = 1
                 done = comms[starters][budget[comms[starters]] == 0]
                 active[done] = False
@@ -260,54 +268,25 @@ class HiGen(nn.Module):
                 if comms.numel() == 0:
                     continue
             mass, self_loop, edge_counts, entry_row, entry_node = self._sample_rows(
-                net,
-                comms,
-                t,
-                reserved,
-                remaining,
-                budget,
-                parent_degree,
-                node_comm,
-                node_local,
-                node_self,
-                edges,
-                leaf,
-                simple,
-                generator,
+                net, state, comms, t, reserved, remaining, leaf, simple, generator
             )
             for i, c in enumerate(comms.tolist()):
                 local = int(t[i])
-                node_comm.append(c), node_local.append(local), node_self.append(int(self_loop[i]))
+                state.node_comm.append(c), state.node_local.append(local), state.node_self.append(int(self_loop[i]))
                 sel = (entry_row == i) & (edge_counts > 0)
                 for j, k in zip(entry_node[sel].tolist(), edge_counts[sel].tolist()):
-                    edges.append((c, local, j, k))
+                    state.edges.append((c, local, j, k))
             count[comms] += 1
             spent[comms] += mass + reserved
             active[comms] = spent[comms] < budget[comms]
-        return self._assemble_level(
-            lv, n_parent, p_ei, p_w, p_graph, node_comm, node_local, node_self, edges, leaf, generator
-        )
+        return self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, leaf, generator)
 
-    def _sample_rows(
-        self,
-        net,
-        comms,
-        t,
-        reserved,
-        remaining,
-        budget,
-        parent_degree,
-        node_comm,
-        node_local,
-        node_self,
-        edges,
-        leaf,
-        simple,
-        generator,
-    ):
+    def _sample_rows(self, net, state: _LevelState, comms, t, reserved, remaining, leaf, simple, generator):
         """One row for each community in ``comms``: network call, then the draws."""
         r = comms.numel()
         # a contiguous virtual layout of the generated nodes: community by community, in local order
+        node_comm, node_local, node_self = state.node_comm, state.node_local, state.node_self
+        budget, parent_degree = state.budget, state.parent_degree
         comm_of = torch.tensor(node_comm, dtype=torch.long)
         local_of = torch.tensor(node_local, dtype=torch.long)
         self_of = torch.tensor(node_self, dtype=torch.float64)
@@ -322,7 +301,7 @@ class HiGen(nn.Module):
             self_loops[starts[comm_of[order]] + local_of[order]] = self_of[order]
         community_first = starts[comms]
         erows, esrc, edst, ew = [], [], [], []
-        for c, later, earlier, k in edges:
+        for c, later, earlier, k in state.edges:
             if c in slot:
                 i = slot[c]
                 erows += [i, i]
@@ -380,10 +359,9 @@ class HiGen(nn.Module):
                 edge_counts[sel] = sample_multinomial_block(scores, int(take[i]), generator)
         return mass, self_loop, edge_counts, entry_row, entry_node
 
-    def _assemble_level(
-        self, lv, n_parent, p_ei, p_w, p_graph, node_comm, node_local, node_self, edges, leaf, generator
-    ):
+    def _assemble_level(self, lv, n_parent, p_ei, p_w, p_graph, state: _LevelState, leaf, generator):
         """Number the new level's nodes community by community, add self-loops and cross blocks."""
+        node_comm, node_local, node_self, edges = state.node_comm, state.node_local, state.node_self, state.edges
         comm_of = torch.tensor(node_comm, dtype=torch.long)
         sizes = torch.bincount(comm_of, minlength=n_parent)
         starts = torch.cumsum(sizes, 0) - sizes
