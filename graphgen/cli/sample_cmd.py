@@ -16,7 +16,10 @@ def sample(
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same graphs)."),
     out: Path = typer.Option(None, "--out", "-o", help="Output file (default: graph6 lines on stdout)."),
     format: str = typer.Option(None, "--format", "-f", help="graph6, sparse6, edgelist, smiles or pt."),
-    num_nodes: int = typer.Option(None, "--num-nodes", min=1, help="Force the number of nodes of every graph."),
+    num_nodes: int = typer.Option(
+        None, "--num-nodes", min=1, help="Nodes per graph (exact for the ER baseline, approximate for HiGen)."
+    ),
+    plot: Path = typer.Option(None, "--plot", help="Also draw the graphs, coloured by community, to this PNG."),
 ) -> None:
     """Sample graphs. Provenance (which model, trained on what) is printed to stderr."""
     import torch
@@ -38,6 +41,13 @@ def sample(
     typer.echo(f"sampled {len(graphs)} graphs (seed {seed}) from {label}: {what}", err=True)
     if out is None and format not in (None, "graph6"):
         raise typer.BadParameter("--format other than graph6 needs --out FILE", param_hint="--format")
+    if plot is not None:
+        if plot.suffix.lower() != ".png":
+            raise typer.BadParameter("the plot is written as PNG: give a .png file", param_hint="--plot")
+        from graphgen.io.plot import plot_graphs
+
+        plot_graphs(graphs, plot, seed=seed, title=f"{label}, seed {seed}")
+        typer.echo(f"wrote {plot}", err=True)
     if out is not None:
         write_graphs(graphs, out, format)
         typer.echo(f"wrote {out}", err=True)

@@ -175,3 +175,12 @@ def test_train_higen_then_sample(capsys, tmp_path):
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
     code, _, err = run(capsys, "train", "higen", "--dataset", "qm9", "--out", str(tmp_path / "x.pt"))
     assert code == 1 and "molecules" in err
+
+
+def test_sample_plot(capsys, tmp_path):
+    code, _, err = run(capsys, "sample", "-n", "4", "--plot", str(tmp_path / "grid.png"))
+    assert code == 0 and (tmp_path / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    code, _, err = run(capsys, "sample", "-c", "er-community-small", "-n", "2", "--plot", str(tmp_path / "er.png"))
+    assert code == 0 and (tmp_path / "er.png").exists()  # no communities stored: Louvain colours
+    code, _, err = run(capsys, "sample", "-n", "2", "--plot", str(tmp_path / "grid.jpg"))
+    assert code == 2 and ".png" in err and not (tmp_path / "grid.jpg").exists()

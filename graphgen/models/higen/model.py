@@ -122,6 +122,7 @@ class HiGen(nn.Module):
         self.register_buffer("edge_counts", torch.zeros(0, dtype=torch.long))
         self.register_buffer("node_counts", torch.zeros(0, dtype=torch.long))
         self.last_sample_report: dict = {}
+        self._last_parent = torch.zeros(0, dtype=torch.long)
 
     # ------------------------------------------------------------------------------ training
     def fit_size_model(self, graphs) -> HiGen:
@@ -224,12 +225,15 @@ class HiGen(nn.Module):
         for lv in range(1, self.config.num_levels + 1):
             parent = self._sample_level(lv, parent, generator)
         n, ei, w, graph_of_node = parent
+        communities = self._last_parent
         out = []
         for g in range(num_graphs):
             nodes = (graph_of_node == g).nonzero().flatten()
             first = int(nodes[0]) if nodes.numel() else 0
             sel = (graph_of_node[ei[0]] == g) & (ei[0] < ei[1])
             data = from_edge_array(int(nodes.numel()), (ei[:, sel] - first).t())
+            comm = communities[nodes]
+            data.community = comm - comm.min() if comm.numel() else comm  # the generated leaf communities
             out.append(data.to(device or "cpu"))
         return out
 
@@ -416,6 +420,7 @@ class HiGen(nn.Module):
         order = torch.argsort(all_rows * max(n, 1) + all_cols)
         ei = torch.stack([all_rows, all_cols])[:, order]
         graph_of_node = p_graph[parent]
+        self._last_parent = parent  # the community (parent node) of each node of this level
         return n, ei, all_w[order], graph_of_node
 
     # ------------------------------------------------------------------------------ checkpoints

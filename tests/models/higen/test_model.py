@@ -89,3 +89,11 @@ def test_from_pretrained():
     assert len(graphs) == 3 and all(g.num_nodes > 0 for g in graphs)
     with pytest.raises(CheckpointError, match="not HiGen"):
         HiGen.from_pretrained("er-community-small")
+
+
+def test_samples_carry_their_generated_communities():
+    model = HiGen.from_pretrained()
+    for g in model.sample(4, generator=torch.Generator().manual_seed(1)):
+        assert g.community.shape == (g.num_nodes,) and int(g.community.min()) == 0
+        # communities are contiguous blocks of node ids, in generation order
+        assert bool((g.community[1:] >= g.community[:-1]).all())
