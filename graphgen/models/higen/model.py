@@ -64,8 +64,8 @@ class HiGenConfig:
     partition_seed: int = 0
 
     def __post_init__(self):
-        if self.num_levels < 2:
-            raise ValueError("HiGen needs num_levels >= 2 (a coarse graph and the leaf graph)")
+        if self.num_levels < 1:
+            raise ValueError("num_levels must be >= 1 (1: flat, the whole graph as one community, GRAN-style)")
         if self.leaf_rows not in LEAF_ROWS:
             raise ValueError(f"leaf_rows must be one of {', '.join(LEAF_ROWS)}")
 
