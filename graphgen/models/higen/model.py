@@ -45,6 +45,7 @@ from graphgen.models.higen.community_net import (
     prefix_batch,
 )
 from graphgen.models.higen.rows import LEAF_ROWS, community_rows, row_log_likelihood
+from graphgen.models.higen.stick_breaking import truncated_binomial_log_prob
 
 __all__ = ["HiGenConfig", "HiGen", "PreparedBatch"]
 
@@ -336,11 +337,8 @@ class HiGen(nn.Module):
         if simple:  # truncated binomial: at most one edge to each earlier node
             cap = (t - reserved).clamp(min=0)
             support = torch.arange(int(cap.max()) + 1 if r else 1, dtype=torch.float64)
-            from graphgen.models.higen.stick_breaking import binomial_log_prob
-
-            lp = binomial_log_prob(support, remaining.double().unsqueeze(1), p.unsqueeze(1))
-            lp = torch.where(
-                support <= torch.minimum(cap, remaining).unsqueeze(1), lp, torch.full_like(lp, float("-inf"))
+            lp = truncated_binomial_log_prob(
+                support, remaining.double().unsqueeze(1), p.unsqueeze(1), cap.double().unsqueeze(1)
             )
             mass = torch.multinomial(torch.softmax(lp, 1), 1, generator=generator).squeeze(1)
         else:
