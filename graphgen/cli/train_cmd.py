@@ -60,6 +60,7 @@ def higen(
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
+    from graphgen.data.hierarchy_order import WITHIN_COMMUNITY_ORDERS
     from graphgen.datasets import dataset_info, load_dataset, split_indices
     from graphgen.errors import GraphgenError
     from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
@@ -67,8 +68,6 @@ def higen(
     info = dataset_info(dataset)
     if info.kind != "graphs":
         raise GraphgenError(f"HiGen trains on graph datasets; {info.name} holds molecules")
-    from graphgen.data.hierarchy_order import WITHIN_COMMUNITY_ORDERS
-
     if within_order not in WITHIN_COMMUNITY_ORDERS:
         raise GraphgenError(f"unknown order {within_order!r}; choose one of {', '.join(WITHIN_COMMUNITY_ORDERS)}")
     train = load_dataset(info.name, "train", protocol=protocol)
