@@ -11,6 +11,7 @@ from graphgen.data.convert import (
     upper_edges,
 )
 from graphgen.data.hierarchy import BipartiteBlocks, Hierarchy, batch_from_edges, build_hierarchy, coarsen
+from graphgen.data.hierarchy_order import WITHIN_COMMUNITY_ORDERS, bfsdc_order, order_hierarchy
 from graphgen.data.ops import (
     batch_vector,
     clustering_coefficients,
@@ -69,4 +70,7 @@ __all__ = [
     "build_hierarchy",
     "coarsen",
     "batch_from_edges",
+    "order_hierarchy",
+    "bfsdc_order",
+    "WITHIN_COMMUNITY_ORDERS",
 ]
