@@ -101,7 +101,9 @@ def test_samples_carry_their_generated_communities():
 
 def test_flat_single_level_model(train):
     torch.manual_seed(0)
-    flat = HiGen(HiGenConfig(num_levels=1, hidden=16, num_layers=1, num_mixtures=2, position_dim=8)).fit_size_model(train)
+    flat = HiGen(HiGenConfig(num_levels=1, hidden=16, num_layers=1, num_mixtures=2, position_dim=8)).fit_size_model(
+        train
+    )
     assert torch.isfinite(flat.loss(train[:8])["loss"]) and len(flat.bipartite_nets) == 0
     for g in flat.sample(3, generator=torch.Generator().manual_seed(0), num_edges=20):
         check_simple_graph(g)
