@@ -1,9 +1,17 @@
-"""HiGen (Karami, ICLR 2024): hierarchical graph generation. Work in progress (issue 4).
+"""HiGen (Karami, ICLR 2024): hierarchical graph generation.
 
-Done: the exact distributions of the community model (stick-breaking rows, mixtures, a simple-graph
-leaf variant) and of the bipartite model, the teacher-forcing rows of an ordered hierarchy, their
-batched likelihood, and the community network (GRAN-style, teacher-forced over all rows at once).
-Still to come: the bipartite network, the training loop, sampling and checkpoints."""
+The exact distributions (stick-breaking community rows with a simple-graph leaf variant,
+bipartite blocks), the teacher-forcing rows of an ordered hierarchy and their batched
+likelihood, the GRAN-style community and bipartite networks, the :class:`HiGen` model
+(loss, lock-step batched sampling, checkpoints, ``from_pretrained``) and resumable training.
+
+Example:
+    >>> import torch
+    >>> from graphgen.models.higen import HiGen
+    >>> graphs = HiGen.from_pretrained().sample(3, generator=torch.Generator().manual_seed(0))
+    >>> [g.num_nodes > 0 for g in graphs]
+    [True, True, True]
+"""
 
 from graphgen.models.higen.bipartite import (
     conditional_bernoulli_log_prob,
