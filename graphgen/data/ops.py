@@ -40,6 +40,9 @@ __all__ = [
     "normalized_laplacian",
     "to_dense",
     "from_dense",
+    "segment_arange",
+    "segment_logsumexp",
+    "self_loop_weights",
 ]
 
 
@@ -183,3 +186,30 @@ def from_dense(adj: torch.Tensor, mask: torch.Tensor, *, allow_self_loops: bool 
         keep = m.nonzero().flatten()
         graphs.append(graph_from_dense(a[keep][:, keep], allow_self_loops=allow_self_loops))
     return graphs
+
+
+def segment_arange(counts: torch.Tensor) -> torch.Tensor:
+    """Position of each element inside its segment, for consecutive segments of ``counts`` elements:
+    ``segment_arange([2, 3]) = [0, 1, 0, 1, 2]``."""
+    return torch.arange(int(counts.sum())) - torch.repeat_interleave(torch.cumsum(counts, 0) - counts, counts)
+
+
+def segment_logsumexp(values: torch.Tensor, segment: torch.Tensor, num_segments: int) -> torch.Tensor:
+    """``logsumexp`` of the rows of ``values`` ``(P, K)`` within segments, ``(S, K)``; empty segments
+    give ``-inf``."""
+    k = values.shape[1]
+    idx = segment.unsqueeze(1).expand(-1, k)
+    peak = torch.full((num_segments, k), float("-inf"), dtype=values.dtype).scatter_reduce(
+        0, idx, values, reduce="amax", include_self=True
+    )
+    safe_peak = torch.where(torch.isfinite(peak), peak, torch.zeros_like(peak))
+    sums = torch.zeros((num_segments, k), dtype=values.dtype).index_add_(
+        0, segment, torch.exp(values - safe_peak[segment])
+    )
+    return torch.log(sums) + safe_peak
+
+
+def self_loop_weights(edge_index: torch.Tensor, edge_weight: torch.Tensor, num_nodes: int) -> torch.Tensor:
+    """The self-loop weight of every node (0 without a loop), ``(N,)`` in ``edge_weight``'s dtype."""
+    loops = edge_index[0] == edge_index[1]
+    return torch.zeros(num_nodes, dtype=edge_weight.dtype).index_put_((edge_index[0, loops],), edge_weight[loops])

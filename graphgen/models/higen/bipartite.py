@@ -24,9 +24,11 @@ import torch.nn.functional as F
 
 # log of an impossible event inside the DP tables: finite, so that logaddexp keeps finite gradients
 # (logaddexp(-inf, -inf) has a NaN gradient); exp(-1e30) is exactly 0 in float64
-_LOG_ZERO = -1e30
+LOG_ZERO = -1e30
 
 __all__ = [
+    "LOG_ZERO",
+    "segment_conditional_bernoulli_log_prob",
     "multinomial_block_log_prob",
     "log_poisson_binomial",
     "conditional_bernoulli_log_prob",
@@ -47,7 +49,7 @@ def _suffix_table(logits: torch.Tensor, k_max: int) -> torch.Tensor:
     """``T[e, k] = log P(Σ_{e' >= e} y_e' = k)`` for ``k = 0..k_max``; row ``M`` is the empty sum."""
     m = logits.numel()
     log_p, log_q = F.logsigmoid(logits), F.logsigmoid(-logits)
-    neg_inf = torch.tensor(_LOG_ZERO, dtype=logits.dtype)
+    neg_inf = torch.tensor(LOG_ZERO, dtype=logits.dtype)
     rows = [torch.cat([torch.zeros(1, dtype=logits.dtype), neg_inf.expand(k_max)])]
     for e in range(m - 1, -1, -1):
         nxt = rows[-1]
@@ -62,9 +64,9 @@ def log_poisson_binomial(logits: torch.Tensor, k: int) -> torch.Tensor:
     if k < 0 or k > logits.numel():
         return torch.tensor(float("-inf"), dtype=logits.dtype)
     log_p, log_q = F.logsigmoid(logits), F.logsigmoid(-logits)
-    table = torch.cat([torch.zeros(1, dtype=logits.dtype), torch.full((k,), _LOG_ZERO, dtype=logits.dtype)])
+    table = torch.cat([torch.zeros(1, dtype=logits.dtype), torch.full((k,), LOG_ZERO, dtype=logits.dtype)])
     for e in range(logits.numel()):
-        shifted = torch.cat([torch.full((1,), _LOG_ZERO, dtype=logits.dtype), table[:-1] + log_p[e]])
+        shifted = torch.cat([torch.full((1,), LOG_ZERO, dtype=logits.dtype), table[:-1] + log_p[e]])
         table = torch.logaddexp(table + log_q[e], shifted)
     return table[k]
 
@@ -113,3 +115,40 @@ def sample_multinomial_block(
         return torch.zeros_like(probs, dtype=torch.long)
     draws = torch.multinomial(probs, total, replacement=True, generator=generator)
     return torch.bincount(draws, minlength=probs.numel())
+
+
+def segment_conditional_bernoulli_log_prob(
+    logits: torch.Tensor,
+    targets: torch.Tensor,
+    segment: torch.Tensor,
+    slot: torch.Tensor,
+    num_segments: int,
+    take: torch.Tensor,
+) -> torch.Tensor:
+    """Conditional-Bernoulli log-probabilities of many ragged segments at once, ``(S, K)``.
+
+    Element ``e`` of segment ``segment[e]`` sits at position ``slot[e]`` and has 0/1 target
+    ``targets[e]`` and logits ``logits[e]`` ``(P, K)`` (one column per mixture component); segment
+    ``s`` conditions on ``Σ y = take[s]``. One log-space DP runs over the padded segments
+    (padding can never be taken), so it equals :func:`conditional_bernoulli_log_prob` per segment.
+    """
+    s, k = num_segments, logits.shape[1]
+    length = int(slot.max()) + 1 if slot.numel() else 0
+    dense_p = torch.full((s, length, k), LOG_ZERO, dtype=logits.dtype)
+    dense_q = torch.zeros((s, length, k), dtype=logits.dtype)
+    dense_p[segment, slot] = F.logsigmoid(logits)
+    dense_q[segment, slot] = F.logsigmoid(-logits)
+    k_max = int(take.max()) if s else 0
+    table = torch.full((s, k_max + 1, k), LOG_ZERO, dtype=logits.dtype)
+    table[:, 0] = 0.0
+    for j in range(length):
+        shifted = torch.cat(
+            [torch.full((s, 1, k), LOG_ZERO, dtype=logits.dtype), table[:, :-1] + dense_p[:, j : j + 1]], 1
+        )
+        table = torch.logaddexp(table + dense_q[:, j : j + 1], shifted)
+    log_z = table.gather(1, take.clamp(min=0).view(s, 1, 1).expand(s, 1, k)).squeeze(1)
+    y = targets.to(logits.dtype).unsqueeze(1)
+    unnormalised = torch.zeros((s, k), dtype=logits.dtype).index_add_(
+        0, segment, y * F.logsigmoid(logits) + (1 - y) * F.logsigmoid(-logits)
+    )
+    return unnormalised - log_z

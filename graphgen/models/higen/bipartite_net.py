@@ -17,15 +17,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from graphgen.data.hierarchy import Hierarchy
+from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
+from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
 from graphgen.models.higen.community_net import _GranLayer, _mlp, position_encoding
 
 __all__ = ["BlockPairs", "block_pairs", "block_log_likelihood", "BipartiteNetConfig", "BipartiteNet"]
-
-_LOG_ZERO = -1e30
 
 
 @dataclass
@@ -49,7 +48,7 @@ def block_pairs(h: Hierarchy, level: int) -> BlockPairs:
     first = torch.cumsum(sizes, 0) - sizes  # first position of each community in community order
     m = blocks.left_size * blocks.right_size
     pair_block = torch.repeat_interleave(torch.arange(blocks.num_blocks), m)
-    within = torch.arange(int(m.sum())) - torch.repeat_interleave(torch.cumsum(m, 0) - m, m)
+    within = segment_arange(m)
     right_size = blocks.right_size[pair_block]
     a_local, b_local = within // right_size, within % right_size
     pair_left = order[first[blocks.left_parent[pair_block]] + a_local]
@@ -71,42 +70,16 @@ def block_log_likelihood(pairs: BlockPairs, logits: torch.Tensor) -> torch.Tenso
     logits = logits.double()
     y = pairs.pair_target.double()
     if not pairs.leaf:  # multinomial over the block's pairs
-        peak = torch.full((b,), float("-inf"), dtype=logits.dtype).scatter_reduce(
-            0, pairs.pair_block, logits, reduce="amax", include_self=True
-        )
-        log_z = (
-            torch.log(
-                torch.zeros(b, dtype=logits.dtype).index_add_(
-                    0, pairs.pair_block, torch.exp(logits - peak[pairs.pair_block])
-                )
-            )
-            + peak
-        )
+        log_z = segment_logsumexp(logits.unsqueeze(1), pairs.pair_block, b).squeeze(1)
         log_pi = logits - log_z[pairs.pair_block]
         total = pairs.block_weight.double()
         per = torch.zeros(b, dtype=logits.dtype).index_add_(0, pairs.pair_block, y * log_pi - torch.lgamma(y + 1))
         return torch.lgamma(total + 1) + per
-    # conditional Bernoulli: DP over the padded pairs of all blocks at once
-    m_max = int(pairs.block_size.max()) if b else 0
-    start = torch.cumsum(pairs.block_size, 0) - pairs.block_size
-    slot = torch.arange(pairs.pair_block.numel()) - start[pairs.pair_block]
-    dense_p = torch.full((b, m_max), _LOG_ZERO, dtype=logits.dtype)
-    dense_q = torch.zeros((b, m_max), dtype=logits.dtype)
-    dense_p[pairs.pair_block, slot] = F.logsigmoid(logits)
-    dense_q[pairs.pair_block, slot] = F.logsigmoid(-logits)
-    k_max = int(pairs.block_weight.max()) if b else 0
-    table = torch.full((b, k_max + 1), _LOG_ZERO, dtype=logits.dtype)
-    table[:, 0] = 0.0
-    for j in range(m_max):
-        shifted = torch.cat(
-            [torch.full((b, 1), _LOG_ZERO, dtype=logits.dtype), table[:, :-1] + dense_p[:, j : j + 1]], 1
-        )
-        table = torch.logaddexp(table + dense_q[:, j : j + 1], shifted)
-    log_z = table.gather(1, pairs.block_weight.view(b, 1)).squeeze(1)
-    unnormalised = torch.zeros(b, dtype=logits.dtype).index_add_(
-        0, pairs.pair_block, y * F.logsigmoid(logits) + (1 - y) * F.logsigmoid(-logits)
-    )
-    return unnormalised - log_z
+    # conditional Bernoulli with k = w_ij: one DP over the padded pairs of all blocks at once
+    slot = segment_arange(pairs.block_size)
+    return segment_conditional_bernoulli_log_prob(
+        logits.unsqueeze(1), pairs.pair_target, pairs.pair_block, slot, b, pairs.block_weight
+    ).squeeze(1)
 
 
 @dataclass(frozen=True)
@@ -132,7 +105,7 @@ class BipartiteNet(nn.Module):
         n = int(level_graph.num_nodes)
         loops = ei[0] == ei[1]
         inside = (parent[ei[0]] == parent[ei[1]]) & ~loops
-        self_w = torch.zeros(n).index_put_((ei[0, loops],), w[loops])
+        self_w = self_loop_weights(ei, w, n)
         degree = torch.zeros(n).index_add_(0, ei[0, inside], w[inside])
         counts = torch.bincount(parent)
         position = torch.arange(n) - (torch.cumsum(counts, 0) - counts)[parent]

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from graphgen.data.ops import segment_arange, self_loop_weights
 from graphgen.models.higen.rows import CommunityRows
 
 __all__ = [
@@ -85,10 +86,9 @@ def prefix_batch(rows: CommunityRows, level_graph, parent_degree: torch.Tensor |
     last = torch.maximum(lu, lv)
     copies = torch.bincount(rows.community)[rows.community[u]] - 1 - last  # rows t' > max(lu, lv) see it
     rep = torch.repeat_interleave(torch.arange(u.numel()), copies)
-    offset = torch.arange(int(copies.sum())) - torch.repeat_interleave(torch.cumsum(copies, 0) - copies, copies)
+    offset = segment_arange(copies)
     edge_row = (community_first[u] + last + 1)[rep] + offset
-    loops = ei[0] == ei[1]
-    self_loops = torch.zeros(int(level_graph.num_nodes), dtype=torch.float64).index_put_((ei[0, loops],), w[loops])
+    self_loops = self_loop_weights(ei, w, int(level_graph.num_nodes))
     return assemble_prefix_batch(
         t,
         community_first,

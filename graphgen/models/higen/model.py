@@ -29,6 +29,7 @@ from torch_geometric.data import Data
 from graphgen.data.convert import from_edge_array
 from graphgen.data.hierarchy import Hierarchy, build_hierarchy
 from graphgen.data.hierarchy_order import order_hierarchy
+from graphgen.data.ops import segment_arange, self_loop_weights
 from graphgen.data.partition import LouvainPartitioner
 from graphgen.models.higen.bipartite import sample_conditional_bernoulli, sample_multinomial_block
 from graphgen.models.higen.bipartite_net import (
@@ -92,15 +93,10 @@ class _LevelState:
     edges: list = field(default_factory=list)  # (community, later local, earlier local, weight)
 
 
-def _parent_degree(parent_graph) -> torch.Tensor:
-    ei, w = parent_graph.edge_index, parent_graph.edge_weight
-    off = ei[0] != ei[1]
-    return torch.zeros(int(parent_graph.num_nodes), dtype=torch.long).index_add_(0, ei[0, off], w[off])
-
-
-def _self_loops(graph_edges: torch.Tensor, weights: torch.Tensor, n: int) -> torch.Tensor:
-    loops = graph_edges[0] == graph_edges[1]
-    return torch.zeros(n, dtype=torch.long).index_put_((graph_edges[0, loops],), weights[loops])
+def _cross_degree(edge_index: torch.Tensor, edge_weight: torch.Tensor, num_nodes: int) -> torch.Tensor:
+    """Each node's total weight to other nodes (self-loops excluded): a parent's tie to other communities."""
+    off = edge_index[0] != edge_index[1]
+    return torch.zeros(num_nodes, dtype=torch.long).index_add_(0, edge_index[0, off], edge_weight[off])
 
 
 class HiGen(nn.Module):
@@ -142,7 +138,9 @@ class HiGen(nn.Module):
         prepared = PreparedBatch(hierarchy=h, num_edges=sum(int(g.edge_index.shape[1]) // 2 for g in graphs))
         for lv in range(1, c.num_levels + 1):
             rows = community_rows(h, lv)
-            pdeg = _parent_degree(h.levels[lv - 1])[h.assignments[lv - 1]]
+            parent_graph = h.levels[lv - 1]
+            pdeg = _cross_degree(parent_graph.edge_index, parent_graph.edge_weight, int(parent_graph.num_nodes))
+            pdeg = pdeg[h.assignments[lv - 1]]
             pb = prefix_batch(rows, h.levels[lv], pdeg)
             pairs = block_pairs(h, lv) if lv >= 2 else None
             prepared.levels.append((rows, pb, pairs))
@@ -244,9 +242,8 @@ class HiGen(nn.Module):
         leaf = lv == self.config.num_levels
         simple = leaf and self.config.leaf_rows == "conditional_bernoulli"
         net = self.community_nets[lv - 1]
-        budget = _self_loops(p_ei, p_w, n_parent)
-        off = p_ei[0] != p_ei[1]
-        parent_degree = torch.zeros(n_parent, dtype=torch.long).index_add_(0, p_ei[0, off], p_w[off])
+        budget = self_loop_weights(p_ei, p_w, n_parent)
+        parent_degree = _cross_degree(p_ei, p_w, n_parent)
         state = _LevelState(budget, parent_degree)
         count = torch.zeros(n_parent, dtype=torch.long)
         spent = torch.zeros(n_parent, dtype=torch.long)
@@ -314,7 +311,7 @@ class HiGen(nn.Module):
                 edst += [earlier, later]
                 ew += [k, k]
         entry_row = torch.repeat_interleave(torch.arange(r), t)
-        entry_node = torch.arange(int(t.sum())) - torch.repeat_interleave(torch.cumsum(t, 0) - t, t)
+        entry_node = segment_arange(t)
         as_long = lambda x: torch.tensor(x, dtype=torch.long)  # noqa: E731
         pb = assemble_prefix_batch(
             t,
@@ -392,7 +389,7 @@ class HiGen(nn.Module):
         if bi.numel():
             m = sizes[bi] * sizes[bj]
             pair_block = torch.repeat_interleave(torch.arange(bi.numel()), m)
-            within = torch.arange(int(m.sum())) - torch.repeat_interleave(torch.cumsum(m, 0) - m, m)
+            within = segment_arange(m)
             right = sizes[bj][pair_block]
             left_node = starts[bi][pair_block] + within // right
             right_node = starts[bj][pair_block] + within % right

@@ -18,15 +18,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 
 from graphgen.data.hierarchy import Hierarchy
+from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
+from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
 from graphgen.models.higen.stick_breaking import binomial_log_prob
 
 __all__ = ["CommunityRows", "community_rows", "row_log_likelihood", "LEAF_ROWS"]
 
 LEAF_ROWS = ("multinomial", "conditional_bernoulli")
-_LOG_ZERO = -1e30
 
 
 @dataclass
@@ -67,16 +67,11 @@ def community_rows(h: Hierarchy, level: int) -> CommunityRows:
     position = torch.arange(n) - _segment_start(parent)
     # budget of each community: the parent's self-loop weight
     pg = h.levels[level - 1]
-    loops = pg.edge_index[0] == pg.edge_index[1]
-    parent_loop = torch.zeros(int(pg.num_nodes), dtype=torch.long).index_put_(
-        (pg.edge_index[0, loops],), pg.edge_weight[loops]
-    )
-    budget = parent_loop[parent]
+    budget = self_loop_weights(pg.edge_index, pg.edge_weight, int(pg.num_nodes))[parent]
     ei, w = g.edge_index, g.edge_weight
     inside = parent[ei[0]] == parent[ei[1]]
     lower = inside & (ei[0] > ei[1])  # row = later node, column = earlier node
-    diag = ei[0] == ei[1]
-    self_loop = torch.zeros(n, dtype=torch.long).index_put_((ei[0, diag],), w[diag])
+    self_loop = self_loop_weights(ei, w, n)
     row_mass = self_loop + torch.zeros(n, dtype=torch.long).index_add_(0, ei[0, lower], w[lower])
     before = torch.cumsum(row_mass, 0) - row_mass
     before = before - before[_segment_start(parent)]
@@ -84,9 +79,7 @@ def community_rows(h: Hierarchy, level: int) -> CommunityRows:
     remaining = budget - before - reserved
     # entries: every (row t, earlier node j < t) of the same community
     entry_row = torch.repeat_interleave(torch.arange(n), position)
-    entry_node = torch.arange(int(position.sum())) - torch.repeat_interleave(
-        torch.cumsum(position, 0) - position, position
-    )
+    entry_node = segment_arange(position)
     first = _segment_start(parent)
     key = entry_row * n + (first[entry_row] + entry_node)
     edge_key = ei[0, lower] * n + ei[1, lower]
@@ -108,44 +101,6 @@ def community_rows(h: Hierarchy, level: int) -> CommunityRows:
         entry_count=entry_count,
         leaf=level == len(h.levels) - 1,
     )
-
-
-def _segment_logsumexp(values: torch.Tensor, segment: torch.Tensor, num_segments: int) -> torch.Tensor:
-    """logsumexp of ``values`` (P, K) within segments -> (S, K); empty segments give ``-inf``."""
-    k = values.shape[1]
-    idx = segment.unsqueeze(1).expand(-1, k)
-    peak = torch.full((num_segments, k), float("-inf"), dtype=values.dtype).scatter_reduce(
-        0, idx, values, reduce="amax", include_self=True
-    )
-    safe_peak = torch.where(torch.isfinite(peak), peak, torch.zeros_like(peak))
-    sums = torch.zeros((num_segments, k), dtype=values.dtype).index_add_(
-        0, segment, torch.exp(values - safe_peak[segment])
-    )
-    return torch.log(sums) + safe_peak
-
-
-def _conditional_bernoulli_rows(rows: CommunityRows, logits: torch.Tensor, take: torch.Tensor) -> torch.Tensor:
-    """Per row and component: log CB(entries | logits) with Σ = ``take`` (R,), vectorised DP."""
-    r, k = rows.num_rows, logits.shape[1]
-    t_max = int(rows.position.max()) if r else 0
-    dense_p = torch.full((r, t_max, k), _LOG_ZERO, dtype=logits.dtype)
-    dense_q = torch.zeros((r, t_max, k), dtype=logits.dtype)
-    dense_p[rows.entry_row, rows.entry_node] = F.logsigmoid(logits)
-    dense_q[rows.entry_row, rows.entry_node] = F.logsigmoid(-logits)
-    k_max = int(take.max()) if r else 0
-    table = torch.full((r, k_max + 1, k), _LOG_ZERO, dtype=logits.dtype)
-    table[:, 0] = 0.0
-    for j in range(t_max):
-        shifted = torch.cat(
-            [torch.full((r, 1, k), _LOG_ZERO, dtype=logits.dtype), table[:, :-1] + dense_p[:, j : j + 1]], 1
-        )
-        table = torch.logaddexp(table + dense_q[:, j : j + 1], shifted)
-    log_z = table.gather(1, take.clamp(min=0).view(r, 1, 1).expand(r, 1, k)).squeeze(1)
-    y = rows.entry_count.to(logits.dtype).unsqueeze(1)
-    unnormalised = torch.zeros((r, k), dtype=logits.dtype).index_add_(
-        0, rows.entry_row, y * F.logsigmoid(logits) + (1 - y) * F.logsigmoid(-logits)
-    )
-    return unnormalised - log_z
 
 
 def row_log_likelihood(
@@ -183,10 +138,12 @@ def row_log_likelihood(
         cap = (rows.position - rows.reserved).to(dtype).unsqueeze(1).expand_as(p_mass)
         mass_lp = truncated_binomial_log_prob(u.expand_as(p_mass), rem.expand_as(p_mass), p_mass, cap)
         take = rows.mass + rows.reserved
-        edge_lp = _conditional_bernoulli_rows(rows, entry_logits, take)
+        edge_lp = segment_conditional_bernoulli_log_prob(
+            entry_logits, rows.entry_count, rows.entry_row, rows.entry_node, r, take
+        )
     else:
         mass_lp = binomial_log_prob(u, rem, p_mass)
-        log_pi = entry_logits - _segment_logsumexp(entry_logits, rows.entry_row, r)[rows.entry_row]
+        log_pi = entry_logits - segment_logsumexp(entry_logits, rows.entry_row, r)[rows.entry_row]
         counts = rows.entry_count.to(dtype).unsqueeze(1)
         total = (rows.mass + rows.reserved - rows.self_loop).to(dtype).unsqueeze(1)
         per_row = torch.zeros((r, log_alpha.shape[1]), dtype=dtype).index_add_(
