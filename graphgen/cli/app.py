@@ -11,11 +11,11 @@ import sys
 
 import typer
 
-from graphgen.cli import bench_cmd, datasets_cmd, evaluate_cmd, sample_cmd, train_cmd
+from graphgen.cli import bench_cmd, datasets_cmd, evaluate_cmd, sample_cmd, train_cmd, value_cmd
 
 app = typer.Typer(
     name="graphgen",
-    help="Graph generation and graph learning: sample, evaluate, train, datasets, bench.",
+    help="Graph generation and graph learning: sample, evaluate, value, train, datasets, bench.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -25,6 +25,7 @@ app = typer.Typer(
 app.add_typer(datasets_cmd.app, name="datasets")
 app.command("sample")(sample_cmd.sample)
 app.command("evaluate")(evaluate_cmd.evaluate)
+app.command("value")(value_cmd.value)
 app.add_typer(train_cmd.app, name="train")
 app.add_typer(bench_cmd.app, name="bench")
 

@@ -76,3 +76,59 @@ def metrics(
             )
     console.print(detail)
     write_json(result, json_out)
+
+
+@app.command("valuation")
+def valuation(
+    quick: bool = typer.Option(False, "--quick", help="200 vs 200 graphs, smaller solver and usefulness runs."),
+    json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
+) -> None:
+    """Valuation at 1,000 vs 1,000 graphs, fast solvers against exact OT, and usefulness on CSBMs."""
+    from graphgen.bench.valuation import run
+
+    result = run(quick=quick)
+    console = wide_console(100)
+    speed = result["speed"]
+    table = make_table(
+        f"graphgen bench valuation: {' vs '.join(map(str, speed['graphs']))} graphs end to end (goal < 10 s)",
+        ("OT method", "seconds", "S", "R", "D"),
+        right=("seconds", "S", "R", "D"),
+    )
+    for method, r in speed["methods"].items():
+        row = r["row"]
+        table.add_row(
+            method,
+            f"{r['seconds']:.2f}",
+            f"{row['structural_disparity']:.4f}",
+            f"{row['relevance']:.4f}",
+            f"{row['diversity']:.4f}",
+        )
+    console.print(table)
+    solvers = result["solvers"]
+    table = make_table(
+        f"structural disparity on {' vs '.join(map(str, solvers['graphs']))} graphs against exact OT",
+        ("method", "seconds", "speed-up vs emd", "Spearman vs emd"),
+        right=("seconds", "speed-up vs emd", "Spearman vs emd"),
+    )
+    for method, r in solvers["methods"].items():
+        table.add_row(
+            method,
+            f"{r['seconds']:.2f}",
+            f"{r.get('speedup_vs_emd', 1.0):.1f}x",
+            f"{r.get('spearman_vs_emd', 1.0):.3f}",
+        )
+    console.print(table)
+    table = make_table(
+        "usefulness: Spearman rho between score and seller-alone accuracy (mean +- std over seeds)",
+        ("score", "rho", "pooled rho [95% CI]"),
+        right=("rho", "pooled rho [95% CI]"),
+    )
+    for key, r in result["usefulness"]["summary"]["utility_seller_alone"].items():
+        pooled = r["pooled_over_seeds"]
+        table.add_row(
+            key,
+            f"{r['mean_rho']:+.3f} +- {r['std_rho']:.3f}",
+            f"{pooled['rho']:+.3f} [{pooled['ci95'][0]:+.3f}, {pooled['ci95'][1]:+.3f}]",
+        )
+    console.print(table)
+    write_json(result, json_out)

@@ -54,6 +54,9 @@ def higen(
     within_order: str = typer.Option("bfsdc", "--order", help="bfsdc, dfs, bfs or degree inside communities."),
     checkpoint_every: int = typer.Option(10, "--checkpoint-every", min=1),
     protocol: str = typer.Option(None, "--protocol", "-p", help="Split protocol (default: the dataset's)."),
+    lr_schedule: str = typer.Option("constant", "--lr-schedule", help="constant, or cosine decay to --lr-min."),
+    lr_min: float = typer.Option(0.0, "--lr-min", min=0.0),
+    grad_clip: float = typer.Option(0.0, "--grad-clip", min=0.0, help="Clip the gradient norm (0: off)."),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split."""
     import sys
@@ -64,12 +67,15 @@ def higen(
     from graphgen.datasets import dataset_info, load_dataset, split_indices
     from graphgen.errors import GraphgenError
     from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
+    from graphgen.models.higen.train import LR_SCHEDULES
 
     info = dataset_info(dataset)
     if info.kind != "graphs":
         raise GraphgenError(f"HiGen trains on graph datasets; {info.name} holds molecules")
     if within_order not in WITHIN_COMMUNITY_ORDERS:
         raise GraphgenError(f"unknown order {within_order!r}; choose one of {', '.join(WITHIN_COMMUNITY_ORDERS)}")
+    if lr_schedule not in LR_SCHEDULES:
+        raise GraphgenError(f"unknown --lr-schedule {lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
     train = load_dataset(info.name, "train", protocol=protocol)
     try:
         split_indices(info.name, "val", protocol=protocol)
@@ -80,7 +86,14 @@ def higen(
         hidden=hidden, num_layers=num_layers, num_mixtures=num_mixtures, within_order=within_order
     )
     train_config = TrainConfig(
-        epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, checkpoint_every=checkpoint_every
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        seed=seed,
+        checkpoint_every=checkpoint_every,
+        lr_schedule=lr_schedule,
+        lr_min=lr_min,
+        grad_clip_norm=grad_clip,
     )
     meta = {
         "dataset": info.name,

@@ -4,6 +4,8 @@ from graphgen.datasets.catalog import DatasetInfo, data_root, dataset_file, data
 from graphgen.datasets.loader import SPLITS, load_dataset, load_smiles, split_indices
 from graphgen.datasets.synthetic import (
     GENERATORS,
+    barabasi_albert_graphs,
+    erdos_renyi_graphs,
     community_graphs,
     ego_graphs,
     generate,
@@ -33,4 +35,6 @@ __all__ = [
     "tree_graphs",
     "lobster_graphs",
     "ego_graphs",
+    "erdos_renyi_graphs",
+    "barabasi_albert_graphs",
 ]

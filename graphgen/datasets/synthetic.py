@@ -45,6 +45,8 @@ __all__ = [
     "tree_graphs",
     "lobster_graphs",
     "ego_graphs",
+    "erdos_renyi_graphs",
+    "barabasi_albert_graphs",
 ]
 
 
@@ -295,6 +297,42 @@ def _draw_until(
     return out
 
 
+def erdos_renyi_graphs(num_graphs: int, *, seed: int = 0, num_nodes: int = 50, p: float = 0.1) -> list[Data]:
+    """G(n, p) graphs: every pair of ``num_nodes`` nodes joined independently with probability ``p``."""
+    _check_count(num_graphs)
+    _check_range(num_nodes, num_nodes, "number of nodes")
+    _check_prob(p, "p")
+    rng = np.random.default_rng(seed)
+    iu, ju = np.triu_indices(num_nodes, k=1)
+    out = []
+    for _ in range(num_graphs):
+        keep = rng.random(iu.size) < p
+        out.append(from_edge_array(num_nodes, np.stack([iu[keep], ju[keep]], 1)))
+    return out
+
+
+def barabasi_albert_graphs(num_graphs: int, *, seed: int = 0, num_nodes: int = 50, m: int = 3) -> list[Data]:
+    """Preferential attachment: a star on ``m + 1`` nodes, then each new node joins ``m`` distinct
+    existing nodes drawn with probability proportional to their degree (networkx's recipe)."""
+    _check_count(num_graphs)
+    if not 1 <= m < num_nodes:
+        raise InvalidGraphError(f"Barabasi-Albert needs 1 <= m < num_nodes, got m={m}, num_nodes={num_nodes}")
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(num_graphs):
+        edges = [(0, v) for v in range(1, m + 1)]
+        ends = [u for e in edges for u in e]  # node repeated once per incident edge
+        for v in range(m + 1, num_nodes):
+            targets: set[int] = set()
+            while len(targets) < m:
+                targets.add(ends[int(rng.integers(len(ends)))])
+            for t in sorted(targets):
+                edges.append((t, v))
+                ends.extend((t, v))
+        out.append(from_edge_array(num_nodes, np.array(edges, dtype=np.int64)))
+    return out
+
+
 GENERATORS: dict[str, Callable[..., list[Data]]] = {
     "community": community_graphs,
     "grid": grid_graphs,
@@ -303,6 +341,8 @@ GENERATORS: dict[str, Callable[..., list[Data]]] = {
     "tree": tree_graphs,
     "lobster": lobster_graphs,
     "ego": ego_graphs,
+    "erdos_renyi": erdos_renyi_graphs,
+    "barabasi_albert": barabasi_albert_graphs,
 }
 
 
