@@ -97,9 +97,7 @@ def usefulness(*, num_graphs: int = 20, num_nodes: int = 50, seed: int = 0) -> d
     from graphgen.valuation import contextual_sbm, value_sellers
 
     buyer = contextual_sbm(num_graphs, classes=BUYER_CLASSES, num_nodes=num_nodes, seed=10_000 * seed + 1, **WORLD)
-    buyer_test = contextual_sbm(
-        num_graphs, classes=BUYER_CLASSES, num_nodes=num_nodes, seed=10_000 * seed + 2, **WORLD
-    )
+    buyer_test = contextual_sbm(num_graphs, classes=BUYER_CLASSES, num_nodes=num_nodes, seed=10_000 * seed + 2, **WORLD)
     sellers = {}
     for i, (name, overrides) in enumerate(USEFULNESS_SELLERS.items()):
         params = {"classes": BUYER_CLASSES, **WORLD, **overrides}
@@ -151,8 +149,18 @@ def _families(count: int, seed: int, num_nodes: int = 51) -> dict:
         "er 0.11": lambda s: generate("erdos_renyi", count, seed=s, num_nodes=num_nodes, p=0.11),
         "ba 3": lambda s: generate("barabasi_albert", count, seed=s, num_nodes=num_nodes, m=3),
         "ba 2": lambda s: generate("barabasi_albert", count, seed=s, num_nodes=num_nodes, m=2),
-        "sbm 4 blocks": lambda s: generate("sbm", count, seed=s, **{**sbm, "min_communities": 4, "max_communities": 4,
-                                                                    "min_size": num_nodes // 4, "max_size": num_nodes // 4}),
+        "sbm 4 blocks": lambda s: generate(
+            "sbm",
+            count,
+            seed=s,
+            **{
+                **sbm,
+                "min_communities": 4,
+                "max_communities": 4,
+                "min_size": num_nodes // 4,
+                "max_size": num_nodes // 4,
+            },
+        ),
     }
 
 
@@ -188,7 +196,10 @@ def run(quick: bool = False, seeds: int = 3) -> dict:
     use = [usefulness(seed=s, num_graphs=10 if quick else 20) for s in range(1 if quick else seeds)]
     summary = {}
     rng = np.random.default_rng(0)
-    for utility_key, corr_key in (("utility_seller_alone", "spearman"), ("utility_buyer_and_seller", "spearman_buyer_and_seller")):
+    for utility_key, corr_key in (
+        ("utility_seller_alone", "spearman"),
+        ("utility_buyer_and_seller", "spearman_buyer_and_seller"),
+    ):
         utility = np.array([row[utility_key] for u in use for row in u["sellers"]])
         block = {}
         for key in use[0][corr_key]:
@@ -203,6 +214,7 @@ def run(quick: bool = False, seeds: int = 3) -> dict:
         summary[utility_key] = block
     return {
         **provenance("graphgen bench valuation" + (" --quick" if quick else "")),
+        "benchmark": "valuation",
         "speed": {"graphs": [count, count], "nodes_per_graph": 51, "methods": speed, "goal_seconds": 10.0},
         "solvers": {"graphs": [small, small], "families": list(sellers_small), "methods": solvers},
         "usefulness": {"runs": use, "summary": summary},

@@ -66,7 +66,9 @@ def value(
     columns = ["#", "seller", "graphs", "S disparity", "R relevance", "D diversity", "aD+(1-a)R"]
     if s_scale is not None:
         columns.append("value")
-    table = make_table(f"sellers for buyer {buyer} ({len(buyer_graphs)} graphs)", tuple(columns), right=tuple(columns[2:]))
+    table = make_table(
+        f"sellers for buyer {buyer} ({len(buyer_graphs)} graphs)", tuple(columns), right=tuple(columns[2:])
+    )
     for i, r in enumerate(rows, 1):
         cells = [str(i), r.seller, str(r.num_graphs), f"{r.structural_disparity:.4f}", f"{r.relevance:.4f}"]
         cells += [f"{r.diversity:.4f}", f"{r.featural_value:.4f}"]

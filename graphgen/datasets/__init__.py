@@ -5,9 +5,9 @@ from graphgen.datasets.loader import SPLITS, load_dataset, load_smiles, split_in
 from graphgen.datasets.synthetic import (
     GENERATORS,
     barabasi_albert_graphs,
-    erdos_renyi_graphs,
     community_graphs,
     ego_graphs,
+    erdos_renyi_graphs,
     generate,
     grid_graphs,
     lobster_graphs,

@@ -80,6 +80,7 @@ class BuyerQuery:
     directions: np.ndarray  # (k, d), orthonormal real directions shuffled among decoys
     center: np.ndarray | None = None  # (d,) or None
     centering: str = "own"
+    scale: np.ndarray | None = None  # (d,) per-feature divisors both sides apply, or None
 
 
 @dataclass(frozen=True)
@@ -139,6 +140,7 @@ def query_from_second_moment(
     seed: int | None = 0,
     center: np.ndarray | None = None,
     centering: str = "own",
+    scale: np.ndarray | None = None,
 ) -> tuple[BuyerQuery, BuyerSecret]:
     """Build the buyer's query from its second-moment matrix ``cov`` (``d x d``, symmetric PSD).
 
@@ -180,21 +182,36 @@ def query_from_second_moment(
         real_index = np.argsort(perm)[: real.shape[0]]
     else:
         directions, real_index = real, np.arange(real.shape[0])
-    query = BuyerQuery(directions=directions, center=center, centering=centering)
+    query = BuyerQuery(directions=directions, center=center, centering=centering, scale=scale)
     return query, BuyerSecret(eigenvalues=lam[keep], real_index=real_index, num_features=d)
 
 
 def buyer_query(
-    x, *, threshold: float = 1e-2, num_decoys: int = 0, center: str = "own", seed: int | None = 0
+    x,
+    *,
+    threshold: float = 1e-2,
+    num_decoys: int = 0,
+    center: str = "own",
+    standardize: bool = False,
+    seed: int | None = 0,
 ) -> tuple[BuyerQuery, BuyerSecret]:
     """The buyer's side of the protocol on its raw data ``x`` (``n x d``).
 
     ``center``: ``"own"`` (the paper), ``"buyer"`` (send the buyer's mean with the query; the
     seller centres on it, which closes the mean blind spot but reveals the mean) or ``"none"``.
+    ``standardize``: divide every feature by the buyer's standard deviation on both sides (the
+    divisors travel with the query, revealing the buyer's per-feature spread). The paper assumes
+    normalised data; without a common scale the absolute ``threshold`` means nothing for features
+    of very different units (degrees beside clustering coefficients).
     """
     if center not in CENTERINGS:
         raise GraphgenError(f"unknown centering {center!r}; choose one of {', '.join(CENTERINGS)}")
     x = _as_matrix(x, "buyer data")
+    scale = None
+    if standardize:
+        std = x.std(axis=0)
+        scale = np.where(std > 0, std, 1.0)
+        x = x / scale
     mean = x.mean(axis=0)
     cov = second_moment(x, center="none" if center == "none" else mean)
     return query_from_second_moment(
@@ -204,6 +221,7 @@ def buyer_query(
         seed=seed,
         center=mean if center == "buyer" else None,
         centering=center,
+        scale=scale,
     )
 
 
@@ -236,7 +254,12 @@ def seller_response(
     if not isinstance(query, BuyerQuery):
         raise GraphgenError(f"a seller answers a BuyerQuery, got {type(query).__name__}")
     center = query.center if query.centering == "buyer" else query.centering
-    cov = second_moment(_as_matrix(x, "seller data"), center=center)
+    x = _as_matrix(x, "seller data")
+    if query.scale is not None:
+        if query.scale.shape != (x.shape[1],):
+            raise GraphgenError(f"seller data has {x.shape[1]} features, the buyer's query has {query.scale.shape[0]}")
+        x = x / query.scale
+    cov = second_moment(x, center=center)
     return response_from_second_moment(query, cov, mode=mode, noise_std=noise_std, seed=seed)
 
 

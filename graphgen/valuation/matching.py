@@ -60,9 +60,16 @@ def _shortest_paths(adj: np.ndarray) -> np.ndarray:
     return np.where(finite, dist, far)  # unreachable pairs: one more than the diameter
 
 
-def match_to_proxy(
-    graph, proxy, *, method: str = "faq", restarts: int = 5, seed: int = 0
-) -> np.ndarray:
+def _random_doubly_stochastic(size: int, rng: np.random.Generator, iterations: int = 50) -> np.ndarray:
+    """A random doubly stochastic matrix (Sinkhorn-balanced uniform noise), as FAQ's randomised start."""
+    m = rng.random((size, size)) + 1e-3
+    for _ in range(iterations):
+        m /= m.sum(axis=1, keepdims=True)
+        m /= m.sum(axis=0, keepdims=True)
+    return m
+
+
+def match_to_proxy(graph, proxy, *, method: str = "faq", restarts: int = 5, seed: int = 0) -> np.ndarray:
     """Node matching ``proxy node i -> graph node perm[i]`` on the padded size ``max(n, n_p)``.
 
     Indices ``>= n`` (or proxy indices ``>= n_p``) are padding nodes. Returns the best of
@@ -78,17 +85,19 @@ def match_to_proxy(
     adj_k, adj_p = dense_adjacency(graph, size), dense_adjacency(proxy, size)
     rng = np.random.default_rng(seed)
     best, best_score = None, -np.inf
-    for _ in range(restarts):
+    for attempt in range(restarts):
+        # the first start is the uninformative one (barycentre / product coupling), the rest random
         if method == "faq":
+            start = "barycenter" if attempt == 0 else _random_doubly_stochastic(size, rng)
             result = quadratic_assignment(
-                adj_p, adj_k, method="faq", options={"maximize": True, "P0": "randomized", "rng": rng}
+                adj_p, adj_k, method="faq", options={"maximize": True, "P0": start, "rng": rng}
             )
             perm = np.asarray(result.col_ind)
         else:
             import ot
 
             uniform = np.full(size, 1.0 / size)
-            start = rng.permutation(np.eye(size)) / size  # a random permutation coupling
+            start = None if attempt == 0 else _random_doubly_stochastic(size, rng) / size
             plan = ot.gromov.gromov_wasserstein(
                 _shortest_paths(adj_p), _shortest_paths(adj_k), uniform, uniform, "square_loss", G0=start
             )
@@ -100,7 +109,14 @@ def match_to_proxy(
 
 
 def proxy_embeddings(
-    graph, proxy, proxy_features: np.ndarray, *, iterations: int = 3, method: str = "faq", restarts: int = 5, seed: int = 0
+    graph,
+    proxy,
+    proxy_features: np.ndarray,
+    *,
+    iterations: int = 3,
+    method: str = "faq",
+    restarts: int = 5,
+    seed: int = 0,
 ) -> np.ndarray:
     """``E_k = [Z^0 || ... || Z^H]`` for the real nodes of ``graph`` (step 2 of the module docstring)."""
     from graphgen.valuation.structural import wl_propagate
@@ -125,6 +141,10 @@ def blind_structural_disparity(
     """Pooled OT disparity between the proxy-routed embeddings of two datasets (EXPERIMENTAL)."""
     from graphgen.valuation.structural import pooled_disparity
 
-    emb_a = [proxy_embeddings(g, proxy, proxy_features, iterations=iterations, method=method, seed=seed) for g in graphs_a]
-    emb_b = [proxy_embeddings(g, proxy, proxy_features, iterations=iterations, method=method, seed=seed) for g in graphs_b]
+    emb_a = [
+        proxy_embeddings(g, proxy, proxy_features, iterations=iterations, method=method, seed=seed) for g in graphs_a
+    ]
+    emb_b = [
+        proxy_embeddings(g, proxy, proxy_features, iterations=iterations, method=method, seed=seed) for g in graphs_b
+    ]
     return pooled_disparity(emb_a, emb_b, **ot_options)

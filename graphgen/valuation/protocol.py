@@ -56,19 +56,34 @@ class Buyer:
         threshold: keep directions with eigenvalue above this (1e-2, Amiri et al. eq. 4).
         num_decoys: random orthonormal decoy directions shuffled among the real ones.
         center: ``"own"`` (paper), ``"buyer"`` (reveals the buyer's mean) or ``"none"``.
+        standardize: scale every feature by the buyer's standard deviation on both sides.
         seed: seed of the decoys and their shuffle.
     """
 
-    def __init__(self, *, threshold: float = 1e-2, num_decoys: int = 0, center: str = "own", seed: int = 0):
+    def __init__(
+        self,
+        *,
+        threshold: float = 1e-2,
+        num_decoys: int = 0,
+        center: str = "own",
+        standardize: bool = False,
+        seed: int = 0,
+    ):
         self.threshold = threshold
         self.num_decoys = num_decoys
         self.center = center
+        self.standardize = standardize
         self.seed = seed
 
     def fit(self, x) -> Buyer:
         """Eigendecompose the buyer's second moment; sets ``query_`` and ``secret_``."""
         self.query_, self.secret_ = buyer_query(
-            x, threshold=self.threshold, num_decoys=self.num_decoys, center=self.center, seed=self.seed
+            x,
+            threshold=self.threshold,
+            num_decoys=self.num_decoys,
+            center=self.center,
+            standardize=self.standardize,
+            seed=self.seed,
         )
         return self
 

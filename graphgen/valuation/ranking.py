@@ -84,6 +84,7 @@ def value_sellers(
     weights: tuple[float, float, float] = (1 / 3, 1 / 3, 1 / 3),
     threshold: float = 1e-2,
     num_decoys: int = 0,
+    standardize: bool | None = None,
     sort_by: str | None = None,
     seed: int = 0,
 ) -> list[SellerValuation]:
@@ -98,6 +99,9 @@ def value_sellers(
             sellers, so that their ``S`` compare).
         s_scale: scale of ``S`` in the combined value; without it no combined value is computed.
         weights: ``(w_D, w_R, w_S)`` of the combined value.
+        standardize: scale the featural rows by the buyer's per-feature standard deviation (sent
+            with the query); ``None``: only for structural descriptors, whose columns have
+            unrelated units (node features are taken as given, normalised as the paper assumes).
         sort_by: ``"value"`` (default when ``s_scale`` is given), ``"relevance"`` (default otherwise),
             ``"featural_value"``, ``"diversity"`` (descending) or ``"structural_disparity"``
             (ascending).
@@ -121,7 +125,9 @@ def value_sellers(
     if featural_source == "auto":
         everyone = [buyer, *sellers.values()]
         featural_source = "node features" if all(_has_features(g) for g in everyone) else "structural descriptors"
-    buyer_role = Buyer(threshold=threshold, num_decoys=num_decoys, seed=seed).fit(
+    if standardize is None:
+        standardize = featural_source == "structural descriptors"
+    buyer_role = Buyer(threshold=threshold, num_decoys=num_decoys, standardize=standardize, seed=seed).fit(
         featural_matrix(buyer, featural_source, iterations=iterations)
     )
     broker = Broker(alpha=alpha)

@@ -18,3 +18,24 @@ def test_bench_backend_quick_writes_records_with_provenance(capsys, tmp_path):
         assert r["graphgen_seconds"] > 0
         if "baseline_seconds" in r:
             assert r["speedup"] == pytest.approx(r["baseline_seconds"] / r["graphgen_seconds"])
+
+
+@pytest.mark.slow
+def test_bench_valuation_quick_records_speed_solvers_and_usefulness(capsys, tmp_path):
+    out = tmp_path / "valuation.json"
+    code, stdout, _ = run(capsys, "bench", "valuation", "--quick", "--json", str(out))
+    assert code == 0 and "usefulness" in stdout
+    result = json.loads(out.read_text())
+    assert result["benchmark"] == "valuation" and result["speed"]["graphs"] == [200, 200]
+    assert set(result["speed"]["methods"]) == {"sliced", "sinkhorn"}
+    solvers = result["solvers"]["methods"]
+    assert solvers["sliced"]["speedup_vs_emd"] == pytest.approx(
+        solvers["emd"]["seconds"] / solvers["sliced"]["seconds"]
+    )
+    assert -1 <= solvers["sinkhorn"]["spearman_vs_emd"] <= 1
+    assert set(result["usefulness"]["summary"]["utility_seller_alone"]) == {
+        "relevance",
+        "-structural_disparity",
+        "diversity",
+        "featural_value",
+    }
