@@ -138,7 +138,8 @@ def _check(u, delta, A, B, C):
     if delta.shape != u.shape or A.shape[0] != d or B.shape != (b, A.shape[1], length) or C.shape != B.shape:
         raise ValueError(
             "selective scan expects u, delta: (b, d, L); A: (d, n); B, C: (b, n, L); got "
-            f"u {tuple(u.shape)}, delta {tuple(delta.shape)}, A {tuple(A.shape)}, B {tuple(B.shape)}, C {tuple(C.shape)}"
+            f"u {tuple(u.shape)}, delta {tuple(delta.shape)}, A {tuple(A.shape)}, "
+            f"B {tuple(B.shape)}, C {tuple(C.shape)}"
         )
 
 
