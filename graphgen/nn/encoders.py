@@ -174,6 +174,7 @@ class GraphMambaConfig:
     expand: int = 1
     share_in_proj: bool = True
     token_bidirectional: bool = True  # stage 1 (neighbourhood tokens); stage 2 is always bidirectional
+    tie_break: str = "random"  # degree ties: "random" (Graph-Mamba) or "features" (canonical, equivariant)
     rwse_steps: int = 0
     dropout: float = 0.0
     eval_orderings: int = 5
@@ -199,7 +200,7 @@ class GraphMamba(nn.Module):
             dropout=config.dropout,
         )
         self.walk_tokenizer = RandomWalkTokenizer(config.m, config.s, config.M) if config.m > 0 else None
-        self.node_tokenizer = NodeTokenizer()
+        self.node_tokenizer = NodeTokenizer(config.tie_break)
         self.layers = nn.ModuleList()
         self.token_stages = nn.ModuleList()
         self.node_stages = nn.ModuleList()
@@ -222,7 +223,7 @@ class GraphMamba(nn.Module):
         plans = [
             (
                 self.walk_tokenizer.tokenize(edge_index, batch, n, g) if self.walk_tokenizer is not None else None,
-                self.node_tokenizer.tokenize(edge_index, batch, n, g),
+                self.node_tokenizer.tokenize(edge_index, batch, n, g, x=x),
             )
             for g in generators
         ]
@@ -246,6 +247,7 @@ class GSMPlusPlusConfig:
     edge_dim: int | None = None
     local: str = "gatedgcn"
     tokenization: str = "hac_bfs"  # hac_bfs, hac_dfs, node or mot
+    tie_break: str = "random"  # degree ties of the node tokenization: "random" or "features"
     num_heads: int = 4
     d_state: int = 16
     expand: int = 1
@@ -255,9 +257,9 @@ class GSMPlusPlusConfig:
     eval_orderings: int = 5
 
 
-def _gsm_tokenizer(name: str) -> Tokenizer:
+def _gsm_tokenizer(name: str, tie_break: str) -> Tokenizer:
     return {
-        "node": NodeTokenizer(),
+        "node": NodeTokenizer(tie_break),
         "hac_bfs": HACTokenizer("bfs"),
         "hac_dfs": HACTokenizer("dfs"),
         "walks": RandomWalkTokenizer(2, 1, 4),
@@ -270,14 +272,16 @@ class GSMPlusPlus(nn.Module):
     def __init__(self, config: GSMPlusPlusConfig):
         super().__init__()
         if config.tokenization not in GSM_TOKENIZATIONS:
-            raise ValueError(f"unknown tokenization {config.tokenization!r}; choose one of {', '.join(GSM_TOKENIZATIONS)}")
+            raise ValueError(
+                f"unknown tokenization {config.tokenization!r}; choose one of {', '.join(GSM_TOKENIZATIONS)}"
+            )
         self.config = config
         d = config.hidden
         self.input = nn.Linear(config.in_channels + config.rwse_steps + config.hpe_levels, d)
         self.edge_input = nn.Linear(config.edge_dim, d) if config.edge_dim else None
         mamba = MambaConfig(d_model=d, d_state=config.d_state, expand=config.expand, dropout=config.dropout)
         self.experts = list(MOT_EXPERTS) if config.tokenization == "mot" else [config.tokenization]
-        self.tokenizers = {name: _gsm_tokenizer(name) for name in self.experts}
+        self.tokenizers = {name: _gsm_tokenizer(name, config.tie_break) for name in self.experts}
         extra = {"node": 0, "hac_bfs": 0, "hac_dfs": 2, "walks": 3}
 
         def hybrid(name):
@@ -314,7 +318,10 @@ class GSMPlusPlus(nn.Module):
         e = self.edge_input(edge_attr) if self.edge_input is not None and edge_attr is not None else None
         generators = _eval_generators(self.training, self.config.eval_orderings)
         plans = {  # a deterministic tokenization (HAC) needs one plan, random ones one per tie-break
-            name: [tok.tokenize(edge_index, batch, n, g, x=x) for g in (generators[:1] if tok.deterministic else generators)]
+            name: [
+                tok.tokenize(edge_index, batch, n, g, x=x)
+                for g in (generators[:1] if tok.deterministic else generators)
+            ]
             for name, tok in self.tokenizers.items()
         }
         for i, layer in enumerate(self.layers):

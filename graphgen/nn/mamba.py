@@ -15,7 +15,7 @@ and added before the gate: ``out = ((y_fwd + rev(y_bwd)) * silu(z)) W_out``. Wit
 ``share_in_proj=True`` (Vision-Mamba style; GMN's figure suggests it) both directions read the same
 ``W_in`` projection; with ``False`` the backward direction has its own ``W_in`` and gate.
 
-Initialisation as the reference: S4D-real ``A[d, n] = -n``... stored as ``A_log = log(n)``,
+Initialisation as the reference: S4D-real ``A[d, n] = -n`` (stored as ``A_log = log(n)``),
 ``dt`` log-uniform in ``[dt_min, dt_max]`` floored at ``dt_floor``, ``b_delta = softplus^{-1}(dt)``,
 ``W_up`` uniform in ``+-rank^{-1/2}``. ``A_log`` and ``D`` are marked ``_no_weight_decay``
 (:func:`parameter_groups` honours it).
@@ -198,7 +198,7 @@ class TransformerBlock(nn.Module):
 def parameter_groups(model: nn.Module, weight_decay: float) -> list[dict]:
     """Optimizer groups: parameters marked ``_no_weight_decay`` (A_log, D), biases and norms get none."""
     decay, no_decay = [], []
-    for name, p in model.named_parameters():
+    for p in model.parameters():
         if not p.requires_grad:
             continue
         if getattr(p, "_no_weight_decay", False) or p.dim() < 2:

@@ -109,18 +109,37 @@ def _degree(edge_index: torch.Tensor, num_nodes: int) -> torch.Tensor:
     return torch.bincount(edge_index[0], minlength=num_nodes)
 
 
-def degree_order(
-    edge_index: torch.Tensor, batch: torch.Tensor, num_nodes: int, generator: torch.Generator | None = None
-) -> torch.Tensor:
-    """Nodes sorted by (graph, degree + U[0, 1) noise), ascending and stable; no noise without generator.
+def _feature_rank(x: torch.Tensor) -> torch.Tensor:
+    """Rank of every row of ``x`` in lexicographic order of its columns (stable; equal rows keep id order)."""
+    order = torch.arange(x.shape[0])
+    for col in range(x.shape[1] - 1, -1, -1):
+        order = order[torch.argsort(x[order, col], stable=True)]
+    rank = torch.empty_like(order)
+    rank[order] = torch.arange(x.shape[0])
+    return rank
 
-    Without a generator ties keep node order (deterministic); with one they break at random.
+
+def degree_order(
+    edge_index: torch.Tensor,
+    batch: torch.Tensor,
+    num_nodes: int,
+    generator: torch.Generator | None = None,
+    x: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Nodes sorted by (graph, degree, tie-break), ascending and stable.
+
+    Tie-break: the features ``x`` in lexicographic order when given (canonical: permutation
+    equivariant when no two tied nodes share features), else uniform noise from ``generator``
+    (Graph-Mamba), else node id.
     """
-    key = _degree(edge_index, num_nodes).double()
-    if generator is not None:
-        key = key + torch.rand(num_nodes, generator=generator, dtype=torch.float64)
-    key = key + batch.double() * (key.max() + 2 if num_nodes else 1)  # graph id first
-    return torch.sort(key, stable=True).indices
+    order = torch.arange(num_nodes)
+    if x is not None:
+        order = torch.argsort(_feature_rank(x.detach()), stable=True)
+    elif generator is not None:
+        order = torch.randperm(num_nodes, generator=generator)
+    degree = _degree(edge_index, num_nodes)
+    order = order[torch.argsort(degree[order], stable=True)]
+    return order[torch.argsort(batch[order], stable=True)]
 
 
 def _mean_pool(rows: torch.Tensor, cols: torch.Tensor, shape: tuple[int, int]) -> torch.Tensor:
@@ -135,11 +154,23 @@ def _identity_pool(num_nodes: int) -> torch.Tensor:
     return _mean_pool(idx, idx, (num_nodes, num_nodes))
 
 
+@dataclass
 class NodeTokenizer(Tokenizer):
-    """One sequence per graph: its nodes by ascending degree (random tie-breaks when given a generator)."""
+    """One sequence per graph: its nodes by ascending degree; ties broken at random (``"random"``,
+    Graph-Mamba) or by the node features (``"features"``: canonical, hence permutation-equivariant)."""
+
+    tie_break: str = "random"
+
+    def __post_init__(self):
+        if self.tie_break not in ("random", "features"):
+            raise ValueError(f"tie_break must be 'random' or 'features', got {self.tie_break!r}")
+        self.deterministic = self.tie_break == "features"
 
     def tokenize(self, edge_index, batch, num_nodes, generator=None, x=None) -> Tokens:
-        order = degree_order(edge_index, batch, num_nodes, generator)
+        by_features = self.tie_break == "features" and x is not None
+        order = degree_order(
+            edge_index, batch, num_nodes, None if by_features else generator, x if by_features else None
+        )
         lengths = torch.bincount(batch, minlength=int(batch.max()) + 1 if num_nodes else 0)
         return Tokens(
             _identity_pool(num_nodes), order, lengths, torch.full_like(lengths, -1), torch.zeros(num_nodes, 0)
@@ -175,7 +206,9 @@ class RandomWalkTokenizer(Tokenizer):
 
     def __post_init__(self):
         if self.m < 0 or self.s < 1 or self.M < 1:
-            raise ValueError(f"RandomWalkTokenizer needs m >= 0, s >= 1, M >= 1; got m={self.m}, s={self.s}, M={self.M}")
+            raise ValueError(
+                f"RandomWalkTokenizer needs m >= 0, s >= 1, M >= 1; got m={self.m}, s={self.s}, M={self.M}"
+            )
 
     @property
     def sequence_length(self) -> int:
@@ -296,9 +329,18 @@ def hac_positional_encoding(tree: HACTree, max_levels: int) -> torch.Tensor:
     return torch.stack(cols, dim=1) if cols else torch.zeros(tree.assignment[0].numel(), 0)
 
 
-def _tree_order(tree: HACTree, batch: torch.Tensor) -> torch.Tensor:
-    """Nodes sorted so that every cluster of every level is contiguous (siblings adjacent)."""
-    keys = [batch] + [tree.assignment[level] for level in range(tree.num_levels - 1, -1, -1)]
+def _tree_order(tree: HACTree, batch: torch.Tensor, node_rank: torch.Tensor) -> torch.Tensor:
+    """Nodes sorted so that every cluster of every level is contiguous (siblings adjacent).
+
+    Clusters are ordered by the smallest ``node_rank`` among their members, not by their ids, so
+    the reading does not depend on how nodes are numbered when the ranks are canonical.
+    """
+    keys = [batch]
+    for level in range(tree.num_levels - 1, -1, -1):
+        a = tree.assignment[level]
+        first = torch.full((tree.num_clusters[level],), node_rank.numel(), dtype=torch.long)
+        first = first.scatter_reduce(0, a, node_rank, reduce="amin")
+        keys.append(first[a])
     order = torch.arange(batch.numel())
     for key in reversed(keys):  # least significant first, stable sorts
         order = order[torch.argsort(key[order], stable=True)]
@@ -320,9 +362,10 @@ class HACTokenizer(Tokenizer):
         tree = hac_tree(edge_index, batch, x, num_nodes)
         if self.reading == "bfs":
             lengths = torch.bincount(batch, minlength=int(batch.max()) + 1 if num_nodes else 0)
+            rank = _feature_rank(x.detach()) if x is not None else torch.arange(num_nodes)
             return Tokens(
                 _identity_pool(num_nodes),
-                _tree_order(tree, batch),
+                _tree_order(tree, batch, rank),
                 lengths,
                 torch.full_like(lengths, -1),
                 torch.zeros(num_nodes, 0),
@@ -340,7 +383,8 @@ class HACTokenizer(Tokenizer):
             extras.append(torch.stack([sizes.log(), torch.full_like(sizes, level / max(tree.num_levels - 1, 1))], 1))
             offset += tree.num_clusters[level]
         pool = _mean_pool(torch.cat(rows), torch.cat(cols), (offset, num_nodes))
-        path = torch.stack([off + tree.assignment[lv] for off, lv in zip(offsets, range(tree.num_levels - 1, -1, -1))], 1)
+        path = torch.stack(
+            [off + tree.assignment[lv] for off, lv in zip(offsets, range(tree.num_levels - 1, -1, -1))], 1
+        )
         lengths = torch.full((num_nodes,), tree.num_levels, dtype=torch.long)
         return Tokens(pool, path.reshape(-1), lengths, nodes, torch.cat(extras))
-

@@ -52,7 +52,7 @@ def test_linear_scan_gradcheck_and_combine_associativity():
     a = torch.rand(9, 3, generator=g, dtype=torch.float64).requires_grad_()
     b = torch.randn(9, 3, generator=g, dtype=torch.float64).requires_grad_()
     for method in ("sequential", "parallel"):
-        assert torch.autograd.gradcheck(lambda a, b: linear_scan(a, b, method), (a, b))
+        assert torch.autograd.gradcheck(lambda a, b, m=method: linear_scan(a, b, m), (a, b))
 
     def combine(x, y):
         return x[0] * y[0], y[0] * x[1] + y[1]

@@ -92,12 +92,18 @@ class BipartiteNetConfig:
 class BipartiteNet(nn.Module):
     """Pair scores ``(Q,)`` for :func:`block_log_likelihood` (see the module docstring)."""
 
-    def __init__(self, config: BipartiteNetConfig | None = None):
+    def __init__(self, config: BipartiteNetConfig | None = None, encoder: nn.Module | None = None):
+        """``encoder``: optional node-encoder strategy replacing the GRAN layers, called as
+        ``encoder(x, edge_index, edge_attr, batch=community)`` with ``x`` of width
+        ``2 + position_dim``, one edge feature, and returning ``(N, hidden)`` (e.g.
+        :class:`graphgen.nn.GSMPlusPlus` with ``edge_dim=1``). Not stored in checkpoints yet."""
         super().__init__()
         self.config = config or BipartiteNetConfig()
         c = self.config
-        self.embed = nn.Linear(2 + c.position_dim, c.hidden)
-        self.layers = nn.ModuleList([_GranLayer(c.hidden, 1) for _ in range(c.num_layers)])
+        self.encoder = encoder
+        if encoder is None:
+            self.embed = nn.Linear(2 + c.position_dim, c.hidden)
+            self.layers = nn.ModuleList([_GranLayer(c.hidden, 1) for _ in range(c.num_layers)])
         self.score = _mlp(2 * c.hidden + 2, 2 * c.hidden, 1)
 
     def node_embeddings(self, level_graph, parent: torch.Tensor) -> torch.Tensor:
@@ -117,9 +123,11 @@ class BipartiteNet(nn.Module):
             ],
             1,
         )
-        h = self.embed(x)
         edge_index = ei[:, inside]
         edge_features = torch.log1p(w[inside])[:, None]
+        if self.encoder is not None:
+            return self.encoder(x, edge_index, edge_features, batch=parent)
+        h = self.embed(x)
         for layer in self.layers:
             h = layer(h, edge_index, edge_features)
         return h

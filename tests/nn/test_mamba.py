@@ -1,0 +1,67 @@
+"""Mamba blocks: padding handling, bidirectional reversal, causality, weight-decay groups."""
+
+from __future__ import annotations
+
+import torch
+
+from graphgen.nn import MambaBlock, MambaConfig, TransformerBlock, parameter_groups, reverse_within_lengths
+
+
+def test_reverse_within_lengths_keeps_pads_in_place():
+    x = torch.arange(10.0).view(2, 5, 1)
+    out = reverse_within_lengths(x, torch.tensor([5, 3]))
+    assert out[0, :, 0].tolist() == [4, 3, 2, 1, 0]
+    assert out[1, :, 0].tolist() == [7, 6, 5, 8, 9]
+    torch.testing.assert_close(reverse_within_lengths(out, torch.tensor([5, 3])), x)
+
+
+def _block(bidirectional=True, share=True, seed=0):
+    torch.manual_seed(seed)
+    return MambaBlock(MambaConfig(d_model=8, d_state=4, bidirectional=bidirectional, share_in_proj=share)).double()
+
+
+def test_padded_batches_equal_each_sequence_alone():
+    for share in (True, False):
+        block = _block(share=share)
+        g = torch.Generator().manual_seed(1)
+        seqs = [torch.randn(n, 8, generator=g, dtype=torch.float64) for n in (6, 1, 4)]
+        alone = [block(s[None])[0] for s in seqs]
+        for extra_pad in (0, 1, 7):
+            width = 6 + extra_pad
+            padded = torch.zeros(3, width, 8, dtype=torch.float64)
+            for i, s in enumerate(seqs):
+                padded[i, : len(s)] = s
+                padded[i, len(s) :] = torch.randn(width - len(s), 8, generator=g, dtype=torch.float64) * 100  # junk
+            out = block(padded, torch.tensor([6, 1, 4]))
+            for i, s in enumerate(seqs):
+                torch.testing.assert_close(out[i, : len(s)], alone[i])
+
+
+def test_unidirectional_block_is_causal_and_bidirectional_is_not():
+    x = torch.randn(1, 7, 8, dtype=torch.float64)
+    later = x.clone()
+    later[0, 5:] += torch.randn(2, 8, dtype=torch.float64)  # not a constant shift: LayerNorm removes those
+    uni = _block(bidirectional=False)
+    torch.testing.assert_close(uni(later)[0, :5], uni(x)[0, :5])
+    bi = _block(bidirectional=True)
+    assert not torch.allclose(bi(later)[0, :5], bi(x)[0, :5])
+
+
+def test_transformer_block_masks_padding():
+    torch.manual_seed(0)
+    block = TransformerBlock(8, num_heads=2).double().eval()
+    x = torch.randn(1, 4, 8, dtype=torch.float64)
+    padded = torch.cat([x, 50 * torch.randn(1, 3, 8, dtype=torch.float64)], dim=1)
+    torch.testing.assert_close(block(padded, torch.tensor([4]))[0, :4], block(x)[0])
+
+
+def test_initialisation_and_weight_decay_groups():
+    block = _block()
+    ssm = block.mixer.ssm
+    torch.testing.assert_close(-torch.exp(ssm.A_log[0]), -torch.arange(1.0, 5.0, dtype=torch.float64))
+    dt = torch.nn.functional.softplus(ssm.dt_proj.bias)
+    assert (dt >= 1e-4 - 1e-12).all() and (dt <= 0.1 + 1e-9).all()
+    decay, no_decay = parameter_groups(block, 0.01)
+    no_decay_ids = {id(p) for p in no_decay["params"]}
+    assert id(ssm.A_log) in no_decay_ids and id(ssm.D) in no_decay_ids
+    assert id(ssm.x_proj.weight) in {id(p) for p in decay["params"]}
