@@ -132,3 +132,55 @@ def valuation(
         )
     console.print(table)
     write_json(result, json_out)
+
+
+@app.command("encoders")
+def encoders(
+    quick: bool = typer.Option(False, "--quick", help="Scaling at 1k/3k nodes; 3 tasks, 1 seed, 3 epochs."),
+    part: str = typer.Option("all", "--part", help="scaling, tasks or all."),
+    epochs: int = typer.Option(10, "--epochs", min=1, help="Training epochs per task run."),
+    json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
+) -> None:
+    """GMN and GSM++ against GINE, GatedGCN and GPS: synthetic and QM9 tasks, and scaling to large graphs."""
+    from graphgen.bench.record import provenance
+    from graphgen.errors import GraphgenError
+
+    if part not in ("scaling", "tasks", "all"):
+        raise GraphgenError(f"unknown --part {part!r}; choose scaling, tasks or all")
+    command = "graphgen bench encoders" + (" --quick" if quick else "") + f" --part {part} --epochs {epochs}"
+    result = {**provenance(command), "benchmark": "encoders"}
+    console = wide_console(100)
+    if part in ("tasks", "all"):
+        from graphgen.bench.encoder_tasks import run as run_tasks
+
+        result["records"] = run_tasks(quick=quick, epochs=epochs)
+        table = make_table(
+            "graphgen bench encoders: tasks (mean +- std over seeds)",
+            ("task", "model", "metric", "value", "params", "s/epoch"),
+            right=("value", "params", "s/epoch"),
+        )
+        for r in result["records"]:
+            table.add_row(
+                r["task"], r["model"], r["metric"], f"{r['value']:.4f} +- {r['std']:.4f}", str(r["params"]),
+                f"{r['seconds_per_epoch']:.2f}",
+            )  # fmt: skip
+        console.print(table)
+    if part in ("scaling", "all"):
+        from graphgen.bench.encoders import run as run_scaling
+
+        scaling = run_scaling(quick=quick)
+        result["scaling"] = scaling["scaling"]
+        result["scaling_ratios_vs_gps"] = scaling["scaling_ratios_vs_gps"]
+        result["scaling_setup"] = scaling["setup"]
+        table = make_table(
+            "graphgen bench encoders: one graph, forward + backward (1 thread)",
+            ("model", "nodes", "seconds", "peak MB", "note"),
+            right=("nodes", "seconds", "peak MB"),
+        )
+        for r in result["scaling"]:
+            if "seconds" in r:
+                table.add_row(r["model"], str(r["num_nodes"]), f"{r['seconds']:.2f}", f"{r['peak_memory_mb']:.0f}", "")
+            else:
+                table.add_row(r["model"], str(r["num_nodes"]), "-", "-", r.get("skipped") or r.get("failed", ""))
+        console.print(table)
+    write_json(result, json_out)

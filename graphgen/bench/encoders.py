@@ -1,0 +1,155 @@
+"""Encoder benchmark: forward + backward time and peak memory of one large graph, GMN / GSM++ vs GPS.
+
+Each point runs in a fresh subprocess (``python -m graphgen.bench.encoders MODEL NUM_NODES``) on a
+sparse random graph (``3 n`` random node pairs, mean degree about 6, seed 0) with 16 random input
+features, torch on one thread. It builds the model (hidden 64, 2 layers), runs one forward and
+backward pass to warm up, then times a second one. ``peak_memory_mb`` is the growth of the
+process's peak resident set over its size before the graph was built (``ru_maxrss``), so it covers
+activations, gradients and the tokenizers' work.
+
+Models: ``gmn`` (:class:`graphgen.nn.GraphMamba`, m = 2, s = 1, M = 4, GINE), ``gsm++``
+(:class:`graphgen.nn.GSMPlusPlus`, HAC-BFS tokens, GatedGCN), ``gps`` (PyG ``GPSConv`` with a GIN
+local model and 4-head full attention: the quadratic baseline). Attention past ``GPS_MAX_NODES``
+nodes is not run: its ``n^2`` attention matrices alone would take more than this machine's memory;
+the record says so.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+GPS_MAX_NODES = 10_000
+SIZES = (1_000, 3_000, 10_000, 30_000)  # 100k: ~25 GB with the materialised scan (see the README)
+QUICK_SIZES = (1_000, 3_000)
+MODELS = ("gmn", "gsm++", "gps")
+HIDDEN, LAYERS, FEATURES = 64, 2, 16
+
+
+def _graph(num_nodes: int):
+    import torch
+
+    g = torch.Generator().manual_seed(0)
+    pairs = torch.randint(0, num_nodes, (2, 3 * num_nodes), generator=g)
+    pairs = pairs[:, pairs[0] != pairs[1]]
+    ei = torch.unique(torch.cat([pairs, pairs.flip(0)], 1), dim=1)
+    return torch.randn(num_nodes, FEATURES, generator=g), ei
+
+
+def _model(name: str):
+    import torch
+    from torch import nn
+
+    if name == "gmn":
+        from graphgen.nn import GraphMamba, GraphMambaConfig
+
+        return GraphMamba(GraphMambaConfig(FEATURES, hidden=HIDDEN, num_layers=LAYERS, m=2, s=1, M=4, eval_orderings=1))
+    if name == "gsm++":
+        from graphgen.nn import GSMPlusPlus, GSMPlusPlusConfig
+
+        return GSMPlusPlus(GSMPlusPlusConfig(FEATURES, hidden=HIDDEN, num_layers=LAYERS, eval_orderings=1))
+    if name == "gps":
+        from torch_geometric.nn import GINConv, GPSConv
+
+        class GPS(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.input = nn.Linear(FEATURES, HIDDEN)
+                self.layers = nn.ModuleList(
+                    GPSConv(
+                        HIDDEN,
+                        GINConv(nn.Sequential(nn.Linear(HIDDEN, HIDDEN), nn.ReLU(), nn.Linear(HIDDEN, HIDDEN))),
+                        heads=4,
+                        norm="layer_norm",
+                    )
+                    for _ in range(LAYERS)
+                )
+
+            def forward(self, x, edge_index):
+                h = self.input(x)
+                for layer in self.layers:
+                    h = layer(h, edge_index, batch=torch.zeros(x.shape[0], dtype=torch.long))
+                return h
+
+        return GPS()
+    raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
+
+
+def point(name: str, num_nodes: int) -> dict:
+    """One scaling point in this process (see the module docstring)."""
+    import resource
+    import time
+
+    import torch
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    x, ei = _graph(num_nodes)
+    model = _model(name)
+
+    def step():
+        model.zero_grad()
+        out = model(x, ei)
+        out.square().mean().backward()
+
+    step()
+    start = time.perf_counter()
+    step()
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "model": name,
+        "num_nodes": num_nodes,
+        "num_edges": int(ei.shape[1] // 2),
+        "seconds": seconds,
+        "peak_memory_mb": (peak - before) / 1024,
+        "params": sum(p.numel() for p in model.parameters()),
+    }
+
+
+def run(quick: bool = False) -> dict:
+    from graphgen.bench.record import provenance
+
+    records = []
+    for n in QUICK_SIZES if quick else SIZES:
+        for name in MODELS:
+            if name == "gps" and n > GPS_MAX_NODES:
+                gb = 4 * 4 * n * n * 3 / 1e9  # heads x n^2 fp32, kept for backward, about 3 copies
+                records.append({"model": name, "num_nodes": n, "skipped": f"attention needs ~{gb:.0f} GB"})
+                continue
+            out = subprocess.run(
+                [sys.executable, "-m", "graphgen.bench.encoders", name, str(n)],
+                capture_output=True,
+                text=True,
+                timeout=1800,
+            )
+            if out.returncode != 0:
+                tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
+                records.append({"model": name, "num_nodes": n, "failed": tail[0]})
+                continue
+            records.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    ratios = {}
+    for n in QUICK_SIZES if quick else SIZES:
+        by = {r["model"]: r for r in records if r["num_nodes"] == n and "seconds" in r}
+        if "gps" in by:
+            ratios[str(n)] = {
+                m: {
+                    "time_ratio_gps_over_model": by["gps"]["seconds"] / by[m]["seconds"],
+                    "memory_ratio_gps_over_model": by["gps"]["peak_memory_mb"] / max(by[m]["peak_memory_mb"], 1e-3),
+                }
+                for m in ("gmn", "gsm++")
+                if m in by
+            }
+    return {
+        **provenance("graphgen bench encoders" + (" --quick" if quick else "")),
+        "benchmark": "encoders",
+        "scaling": records,
+        "scaling_ratios_vs_gps": ratios,
+        "setup": {"hidden": HIDDEN, "layers": LAYERS, "features": FEATURES, "torch_threads": 1, "mean_degree": 6},
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(point(sys.argv[1], int(sys.argv[2]))))
