@@ -40,9 +40,11 @@ import importlib.util
 import torch
 import torch.nn.functional as F
 
-__all__ = ["SCAN_METHODS", "LinearScan", "linear_scan", "selective_scan", "selective_scan_ref"]
+__all__ = ["SCAN_METHODS", "LinearScan", "ChunkedSelectiveScan", "linear_scan", "selective_scan", "selective_scan_ref"]
 
-SCAN_METHODS = ("auto", "sequential", "parallel")
+LINEAR_SCAN_METHODS = ("auto", "sequential", "parallel")
+SCAN_METHODS = (*LINEAR_SCAN_METHODS, "chunked")
+DEFAULT_CHUNK = 64
 
 
 def _scan_sequential(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -117,13 +119,83 @@ class LinearScan(torch.autograd.Function):
 
 def linear_scan(a: torch.Tensor, b: torch.Tensor, method: str = "auto") -> torch.Tensor:
     """All states of ``h_t = a_t h_{t-1} + b_t`` along dim 0; differentiable in ``a`` and ``b``."""
-    if method not in SCAN_METHODS:
-        raise ValueError(f"unknown scan method {method!r}; choose one of {', '.join(SCAN_METHODS)}")
+    if method not in LINEAR_SCAN_METHODS:
+        raise ValueError(f"unknown scan method {method!r}; choose one of {', '.join(LINEAR_SCAN_METHODS)}")
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     if b.shape[0] == 0:
         return b.clone()
     return LinearScan.apply(a, b, method)
+
+
+class ChunkedSelectiveScan(torch.autograd.Function):
+    """The scan ``y_t = C_t . h_t`` with ``h_t = exp(delta_t A) h_{t-1} + delta_t u_t B_t``, fused,
+    memory-lean: only ``y`` and the states at chunk starts are kept; ``dA``, ``delta B u`` and the
+    states inside a chunk are recomputed in the backward pass, chunk by chunk, from those
+    checkpoints. Hand-written gradients for ``u, delta, A, B, C`` (see the module docstring):
+
+        g_t = C_t gy_t + exp(delta_{t+1} A) g_{t+1}                 (gradient reaching h_t)
+        grad C_t = sum_d gy_t[d] h_t[d, :]
+        grad delta_t = sum_n (g_t h_{t-1} dA_t)[., n] A[., n] + sum_n g_t[., n] B_t[n] u_t
+        grad A = sum_t (g_t h_{t-1} dA_t) delta_t,   grad u_t = delta_t sum_n g_t B_t[n]
+        grad B_t = sum_d g_t[d, :] delta_t[d] u_t[d]
+    """
+
+    @staticmethod
+    def _chunk(u, delta, A, B, h, lo, hi):
+        d_a = torch.exp(torch.einsum("bdl,dn->lbdn", delta[..., lo:hi], A))  # (T, b, d, n)
+        d_bu = torch.einsum("bdl,bnl->lbdn", delta[..., lo:hi] * u[..., lo:hi], B[..., lo:hi])
+        states = torch.empty_like(d_bu)
+        torch.addcmul(d_bu[0], d_a[0], h, out=states[0])
+        for t in range(1, hi - lo):
+            torch.addcmul(d_bu[t], d_a[t], states[t - 1], out=states[t])
+        return d_a, states
+
+    @staticmethod
+    def forward(ctx, u, delta, A, B, C, chunk: int):
+        b, d, length = u.shape
+        h = u.new_zeros(b, d, A.shape[1])
+        y = u.new_empty(b, d, length)
+        starts = []
+        with torch.no_grad():
+            for lo in range(0, length, chunk):
+                hi = min(lo + chunk, length)
+                starts.append(h)
+                _, states = ChunkedSelectiveScan._chunk(u, delta, A, B, h, lo, hi)
+                y[..., lo:hi] = torch.einsum("lbdn,bnl->bdl", states, C[..., lo:hi])
+                h = states[-1].clone()
+        ctx.save_for_backward(u, delta, A, B, C, torch.stack(starts) if starts else u.new_zeros(0))
+        ctx.chunk = chunk
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        u, delta, A, B, C, starts = ctx.saved_tensors
+        chunk, length = ctx.chunk, u.shape[2]
+        grads = [torch.zeros_like(t) for t in (u, delta, A, B, C)]
+        grad_u, grad_delta, grad_A, grad_B, grad_C = grads
+        carry = None  # exp(delta_{t+1} A) g_{t+1} flowing into the last state of the previous chunk
+        with torch.no_grad():
+            for index in range((length + chunk - 1) // chunk - 1, -1, -1):
+                lo, hi = index * chunk, min(index * chunk + chunk, length)
+                h0 = starts[index]
+                d_a, states = ChunkedSelectiveScan._chunk(u, delta, A, B, h0, lo, hi)
+                direct = torch.einsum("bdl,bnl->lbdn", grad_y[..., lo:hi], C[..., lo:hi])
+                g = torch.empty_like(direct)
+                g[-1] = direct[-1] if carry is None else direct[-1] + carry
+                for t in range(hi - lo - 2, -1, -1):
+                    torch.addcmul(direct[t], d_a[t + 1], g[t + 1], out=g[t])
+                carry = d_a[0] * g[0]
+                previous = torch.cat([h0[None], states[:-1]])  # h_{t-1}
+                g_log_a = g * previous * d_a  # gradient wrt delta_t A, per (d, n)
+                d_lo_hi, u_lo_hi, b_lo_hi = delta[..., lo:hi], u[..., lo:hi], B[..., lo:hi]
+                gb = torch.einsum("lbdn,bnl->bdl", g, b_lo_hi)  # sum_n g_t B_t
+                grad_delta[..., lo:hi] = torch.einsum("lbdn,dn->bdl", g_log_a, A) + gb * u_lo_hi
+                grad_A += torch.einsum("lbdn,bdl->dn", g_log_a, d_lo_hi)
+                grad_u[..., lo:hi] = gb * d_lo_hi
+                grad_B[..., lo:hi] = torch.einsum("lbdn,bdl->bnl", g, d_lo_hi * u_lo_hi)
+                grad_C[..., lo:hi] = torch.einsum("bdl,lbdn->bnl", grad_y[..., lo:hi], states)
+        return grad_u, grad_delta, grad_A, grad_B, grad_C, None
 
 
 def _discretise(u, delta, A, B, delta_bias, delta_softplus):
@@ -205,17 +277,29 @@ def selective_scan(
     delta_softplus: bool = False,
     *,
     method: str = "auto",
+    chunk: int = DEFAULT_CHUNK,
 ) -> torch.Tensor:
     """The selective scan with the custom-backward linear scan (same signature as the reference).
 
     ``method``: ``"auto"`` (on CUDA: ``mamba_ssm``'s kernel when installed, else the parallel
-    scan; on CPU: the sequential scan), ``"sequential"`` or ``"parallel"`` (pure PyTorch, any device).
+    scan; on CPU: the sequential scan), ``"sequential"``, ``"parallel"`` or ``"chunked"``
+    (:class:`ChunkedSelectiveScan`: fused, recomputes inside ``chunk``-step chunks in backward;
+    pure PyTorch, any device).
     """
     _check(u, delta, A, B, C)
+    if method not in SCAN_METHODS:
+        raise ValueError(f"unknown scan method {method!r}; choose one of {', '.join(SCAN_METHODS)}")
     if method == "auto" and u.is_cuda:
         kernel = _mamba_ssm_kernel()
         if kernel is not None:
             return kernel(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
+    if method == "chunked":
+        if delta_bias is not None:
+            delta = delta + delta_bias[None, :, None]
+        if delta_softplus:
+            delta = F.softplus(delta)
+        y = ChunkedSelectiveScan.apply(u, delta, A, B, C, chunk) if u.shape[2] else u.new_zeros(u.shape)
+        return _finish(y, u, D, z)
     d_a, d_bu = _discretise(u, delta, A, B, delta_bias, delta_softplus)
     h = linear_scan(d_a, d_bu, method)  # (L, b, d, n)
     y = torch.einsum("lbdn,bnl->bdl", h, C)

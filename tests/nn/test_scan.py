@@ -22,12 +22,12 @@ def _inputs(b, d, n, length, seed=0, dtype=torch.float64):
                 D=r(d), z=r(b, d, length), delta_bias=r(d))  # fmt: skip
 
 
-@pytest.mark.parametrize("method", ["sequential", "parallel"])
+@pytest.mark.parametrize("method", ["sequential", "parallel", "chunked"])
 @pytest.mark.parametrize("shape", [(2, 3, 4, 1), (1, 2, 3, 2), (2, 3, 2, 7), (3, 2, 5, 33), (1, 4, 2, 100)])
 def test_fast_scan_equals_reference_in_outputs_and_all_gradients(method, shape):
     kw = _inputs(*shape)
     ref = selective_scan_ref(**kw, delta_softplus=True)
-    fast = selective_scan(**kw, delta_softplus=True, method=method)
+    fast = selective_scan(**kw, delta_softplus=True, method=method, chunk=3)  # chunks: 1, partial and many
     torch.testing.assert_close(fast, ref, rtol=1e-10, atol=1e-12)
     weights = torch.randn(ref.shape, generator=torch.Generator().manual_seed(9), dtype=ref.dtype)
     g_ref = torch.autograd.grad((ref * weights).sum(), list(kw.values()))
@@ -92,7 +92,7 @@ def test_long_sequences_stay_finite():
     delta = torch.randn(b, d, length, generator=g)
     A = -torch.rand(d, n, generator=g) - 0.01
     B, C = torch.randn(b, n, length, generator=g), torch.randn(b, n, length, generator=g)
-    for method in ("sequential", "parallel"):
+    for method in ("sequential", "parallel", "chunked"):
         y = selective_scan(u, delta, A, B, C, delta_softplus=True, method=method)
         (grad,) = torch.autograd.grad(y.square().mean(), u)
         assert torch.isfinite(y).all() and torch.isfinite(grad).all()
@@ -109,4 +109,6 @@ def test_shape_errors():
     with pytest.raises(ValueError, match="selective scan expects"):
         selective_scan(**kw)
     with pytest.raises(ValueError, match="unknown scan method"):
-        linear_scan(torch.ones(2, 1), torch.ones(2, 1), "blelloch")
+        linear_scan(torch.ones(2, 1), torch.ones(2, 1), "chunked")  # a selective-scan method only
+    with pytest.raises(ValueError, match="unknown scan method"):
+        selective_scan(**_inputs(1, 2, 3, 4), method="blelloch")
