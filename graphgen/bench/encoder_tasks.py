@@ -90,7 +90,9 @@ def _hops(g, source):
 
     n = int(g.num_nodes)
     ei = g.edge_index.numpy()
-    dist = shortest_path(sp.csr_matrix((np.ones(ei.shape[1]), (ei[0], ei[1])), shape=(n, n)), indices=source, unweighted=True)
+    dist = shortest_path(
+        sp.csr_matrix((np.ones(ei.shape[1]), (ei[0], ei[1])), shape=(n, n)), indices=source, unweighted=True
+    )
     return torch.from_numpy(np.where(np.isfinite(dist), dist, -1.0)).float()
 
 
@@ -99,7 +101,9 @@ def _connected(n, edges):
     from scipy.sparse.csgraph import connected_components
 
     e = np.asarray(edges).reshape(-1, 2)
-    return connected_components(sp.csr_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n)), directed=False)[0] == 1
+    return (
+        connected_components(sp.csr_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n, n)), directed=False)[0] == 1
+    )
 
 
 def _example(task: str, rng) -> object:
@@ -198,9 +202,13 @@ class _Stack(nn.Module):
         if kind == "gine":
             self.convs = nn.ModuleList(GINEConv(mlp()) if edge_dim else GINConv(mlp()) for _ in range(layers))
         elif kind == "gatedgcn":
-            self.convs = nn.ModuleList(ResGatedGraphConv(hidden, hidden, edge_dim=hidden if edge_dim else None) for _ in range(layers))
+            self.convs = nn.ModuleList(
+                ResGatedGraphConv(hidden, hidden, edge_dim=hidden if edge_dim else None) for _ in range(layers)
+            )
         elif kind == "gps":
-            self.convs = nn.ModuleList(GPSConv(hidden, GINConv(mlp()), heads=4, norm="layer_norm") for _ in range(layers))
+            self.convs = nn.ModuleList(
+                GPSConv(hidden, GINConv(mlp()), heads=4, norm="layer_norm") for _ in range(layers)
+            )
         self.norms = nn.ModuleList(nn.LayerNorm(hidden) for _ in range(layers))
 
     def forward(self, x, edge_index, edge_attr=None, batch=None):
@@ -222,7 +230,9 @@ def _encoder(kind: str, in_dim: int, hidden: int, edge_dim: int | None) -> nn.Mo
         return GraphMamba(GraphMambaConfig(in_dim, hidden=hidden, num_layers=2, m=2, edge_dim=edge_dim, d_state=8))
     if kind == "gsm++":
         heads = 4 if hidden % 4 == 0 else 1
-        return GSMPlusPlus(GSMPlusPlusConfig(in_dim, hidden=hidden, num_layers=2, num_heads=heads, edge_dim=edge_dim, d_state=8))
+        return GSMPlusPlus(
+            GSMPlusPlusConfig(in_dim, hidden=hidden, num_layers=2, num_heads=heads, edge_dim=edge_dim, d_state=8)
+        )
     return _Stack(kind, in_dim, hidden, 2 if kind == "gps" else 3, edge_dim)
 
 
@@ -249,9 +259,13 @@ def _params(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def hidden_for_budget(kind: str, in_dim: int, node_level: bool, edge_dim: int | None, budget: int = PARAM_BUDGET) -> int:
+def hidden_for_budget(
+    kind: str, in_dim: int, node_level: bool, edge_dim: int | None, budget: int = PARAM_BUDGET
+) -> int:
     """The multiple of 4 whose model has the parameter count nearest to ``budget``."""
-    best = min(range(8, 129, 4), key=lambda h: abs(_params(TaskModel(kind, in_dim, h, 1, node_level, edge_dim)) - budget))
+    best = min(
+        range(8, 129, 4), key=lambda h: abs(_params(TaskModel(kind, in_dim, h, 1, node_level, edge_dim)) - budget)
+    )
     return best
 
 
@@ -261,7 +275,11 @@ def train_and_evaluate(kind: str, task: str, seed: int, *, epochs: int, data=Non
     torch.manual_seed(seed)
     train, test = data if data is not None else make_task(task, seed)
     in_dim = train[0].x.shape[1]
-    edge_dim = train[0].edge_attr.shape[1] if getattr(train[0], "edge_attr", None) is not None and train[0].edge_attr.dim() == 2 else None
+    edge_dim = (
+        train[0].edge_attr.shape[1]
+        if getattr(train[0], "edge_attr", None) is not None and train[0].edge_attr.dim() == 2
+        else None
+    )
     node_level = task in NODE_LEVEL
     hidden = hidden_for_budget(kind, in_dim, node_level, edge_dim)
     model = TaskModel(kind, in_dim, hidden, 1, node_level, edge_dim)
@@ -293,7 +311,13 @@ def train_and_evaluate(kind: str, task: str, seed: int, *, epochs: int, data=Non
         metric, value = "accuracy", float(((pred > 0).float() == target).float().mean())
     else:
         metric, value = "mae", float((pred * std + mean - target).abs().mean())
-    return {"metric": metric, "value": value, "params": _params(model), "hidden": hidden, "seconds_per_epoch": seconds_per_epoch}
+    return {
+        "metric": metric,
+        "value": value,
+        "params": _params(model),
+        "hidden": hidden,
+        "seconds_per_epoch": seconds_per_epoch,
+    }
 
 
 def run(quick: bool = False, seeds: int = 3, epochs: int = 10) -> list[dict]:

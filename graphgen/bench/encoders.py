@@ -3,9 +3,10 @@
 Each point runs in a fresh subprocess (``python -m graphgen.bench.encoders MODEL NUM_NODES``) on a
 sparse random graph (``3 n`` random node pairs, mean degree about 6, seed 0) with 16 random input
 features, torch on one thread. It builds the model (hidden 64, 2 layers), runs one forward and
-backward pass to warm up, then times a second one. ``peak_memory_mb`` is the growth of the
-process's peak resident set over its size before the graph was built (``ru_maxrss``), so it covers
-activations, gradients and the tokenizers' work.
+backward pass to warm up, then times a second one. ``peak_memory_mb`` is the process's peak
+resident set during the first step minus its resident set just before it (Linux: the peak is reset
+through ``/proc/self/clear_refs`` and read from ``VmHWM``), so it covers activations, gradients and
+the tokenizers' work, not the imports.
 
 Models: ``gmn`` (:class:`graphgen.nn.GraphMamba`, m = 2, s = 1, M = 4, GINE), ``gsm++``
 (:class:`graphgen.nn.GSMPlusPlus`, HAC-BFS tokens, GatedGCN), ``gps`` (PyG ``GPSConv`` with a GIN
@@ -77,16 +78,22 @@ def _model(name: str):
     raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
 
 
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise OSError(f"{field} not in /proc/self/status")
+
+
 def point(name: str, num_nodes: int) -> dict:
     """One scaling point in this process (see the module docstring)."""
-    import resource
     import time
 
     import torch
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     x, ei = _graph(num_nodes)
     model = _model(name)
 
@@ -95,11 +102,14 @@ def point(name: str, num_nodes: int) -> dict:
         out = model(x, ei)
         out.square().mean().backward()
 
-    step()
+    with open("/proc/self/clear_refs", "w") as fh:  # reset the peak resident set (VmHWM)
+        fh.write("5")
+    before = _status_kb("VmRSS")
+    step()  # the first step measures memory (nothing cached by the allocator yet) and warms up
+    peak = _status_kb("VmHWM")
     start = time.perf_counter()
     step()
     seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {
         "model": name,
         "num_nodes": num_nodes,
@@ -119,7 +129,9 @@ def run(quick: bool = False) -> dict:
             if name == "gps" and n > GPS_MAX_NODES:
                 last = next(r for r in reversed(records) if r["model"] == "gps" and "seconds" in r)
                 estimate = last["seconds"] * (n / last["num_nodes"]) ** 2
-                records.append({"model": name, "num_nodes": n, "skipped": f"n^2 attention: ~{estimate:.0f} s estimated"})
+                records.append(
+                    {"model": name, "num_nodes": n, "skipped": f"n^2 attention: ~{estimate:.0f} s estimated"}
+                )
                 continue
             out = subprocess.run(
                 [sys.executable, "-m", "graphgen.bench.encoders", name, str(n)],

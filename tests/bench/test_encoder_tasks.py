@@ -18,7 +18,16 @@ def _nx(g):
 
 @pytest.mark.parametrize(
     "task",
-    ["degree", "triangles", "cycle", "connectivity", "shortest_path", "colour_count", "shortest_path_long", "connectivity_long"],
+    [
+        "degree",
+        "triangles",
+        "cycle",
+        "connectivity",
+        "shortest_path",
+        "colour_count",
+        "shortest_path_long",
+        "connectivity_long",
+    ],
 )
 def test_labels_agree_with_networkx(task):
     train, test = make_task(task, seed=3, num_train=40, num_test=10)

@@ -39,3 +39,24 @@ def test_bench_valuation_quick_records_speed_solvers_and_usefulness(capsys, tmp_
         "diversity",
         "featural_value",
     }
+
+
+@pytest.mark.slow
+def test_bench_encoders_quick_records_tasks_and_scaling(capsys, tmp_path):
+    out = tmp_path / "encoders.json"
+    code, stdout, _ = run(capsys, "bench", "encoders", "--quick", "--json", str(out))
+    assert code == 0 and "gsm++" in stdout
+    result = json.loads(out.read_text())
+    assert result["benchmark"] == "encoders"
+    for r in result["records"]:
+        assert {"model", "task", "metric", "value", "std", "params", "seconds_per_epoch", "peak_memory_mb"} <= set(r)
+    assert {r["model"] for r in result["records"]} == {"gine", "gatedgcn", "gps", "gmn", "gsm++"}
+    points = [r for r in result["scaling"] if "seconds" in r]
+    assert {(r["model"], r["num_nodes"]) for r in points} == {
+        (m, n) for m in ("gmn", "gsm++", "gps") for n in (1000, 3000)
+    }
+    for r in points:
+        assert {"model", "num_nodes", "seconds", "peak_memory_mb"} <= set(r) and r["seconds"] > 0
+        assert r["peak_memory_mb"] > 0
+    code, _, err = run(capsys, "bench", "encoders", "--part", "everything")
+    assert code == 1 and "unknown --part" in err
