@@ -8,12 +8,13 @@ resident set during the first step minus its resident set just before it (Linux:
 through ``/proc/self/clear_refs`` and read from ``VmHWM``), so it covers activations, gradients and
 the tokenizers' work, not the imports.
 
-Models: ``gmn`` (:class:`graphgen.nn.GraphMamba`, m = 2, s = 1, M = 4, GINE), ``gsm++``
+Models: ``gmn`` (:class:`graphgen.nn.GraphMamba`, m = 2, s = 1, M = 4, GINE), ``gmn-m0`` (the same
+with m = 0: node tokens only, GraphGPS with a bidirectional Mamba in place of attention), ``gsm++``
 (:class:`graphgen.nn.GSMPlusPlus`, HAC-BFS tokens, GatedGCN), ``gps`` (PyG ``GPSConv`` with a GIN
 local model and 4-head full attention: the quadratic baseline). PyTorch's CPU attention kernel
 never materialises the ``n x n`` matrix, so attention's *memory* grows linearly here; its *time*
-grows as ``n^2``: past ``GPS_MAX_NODES`` nodes it is not run (the record gives the extrapolated
-time instead).
+grows as ``n^2``. Past ``MAX_NODES`` a model is not run; the record gives the extrapolated time and
+memory instead.
 """
 
 from __future__ import annotations
@@ -22,10 +23,12 @@ import json
 import subprocess
 import sys
 
-GPS_MAX_NODES = 30_000
-SIZES = (1_000, 3_000, 10_000, 30_000)  # 100k: ~25 GB with the materialised scan (see the README)
+SIZES = (1_000, 3_000, 10_000, 30_000, 100_000)
 QUICK_SIZES = (1_000, 3_000)
-MODELS = ("gmn", "gsm++", "gps")
+MODELS = ("gmn", "gmn-m0", "gsm++", "gps")
+# largest size each model is run at, and why not beyond (extrapolated from the measured points)
+MAX_NODES = {"gmn": 30_000, "gmn-m0": 100_000, "gsm++": 30_000, "gps": 30_000}
+WHY_NOT = {"gmn": "memory", "gsm++": "time (its attention layer)", "gps": "time (n^2 attention)"}
 HIDDEN, LAYERS, FEATURES = 64, 2, 16
 
 
@@ -43,10 +46,11 @@ def _model(name: str):
     import torch
     from torch import nn
 
-    if name == "gmn":
+    if name in ("gmn", "gmn-m0"):
         from graphgen.nn import GraphMamba, GraphMambaConfig
 
-        return GraphMamba(GraphMambaConfig(FEATURES, hidden=HIDDEN, num_layers=LAYERS, m=2, s=1, M=4, eval_orderings=1))
+        m = 2 if name == "gmn" else 0
+        return GraphMamba(GraphMambaConfig(FEATURES, hidden=HIDDEN, num_layers=LAYERS, m=m, s=1, M=4, eval_orderings=1))
     if name == "gsm++":
         from graphgen.nn import GSMPlusPlus, GSMPlusPlusConfig
 
@@ -126,11 +130,17 @@ def run(quick: bool = False) -> dict:
     records = []
     for n in QUICK_SIZES if quick else SIZES:
         for name in MODELS:
-            if name == "gps" and n > GPS_MAX_NODES:
-                last = next(r for r in reversed(records) if r["model"] == "gps" and "seconds" in r)
-                estimate = last["seconds"] * (n / last["num_nodes"]) ** 2
+            if n > MAX_NODES[name]:
+                last = next(r for r in reversed(records) if r["model"] == name and "seconds" in r)
+                scale = n / last["num_nodes"]
+                time_power = 2 if name in ("gps", "gsm++") else 1
                 records.append(
-                    {"model": name, "num_nodes": n, "skipped": f"n^2 attention: ~{estimate:.0f} s estimated"}
+                    {
+                        "model": name,
+                        "num_nodes": n,
+                        "skipped": f"{WHY_NOT[name]}: ~{last['seconds'] * scale**time_power:.0f} s, "
+                        f"~{last['peak_memory_mb'] * scale / 1024:.0f} GB extrapolated",
+                    }
                 )
                 continue
             out = subprocess.run(
@@ -153,7 +163,7 @@ def run(quick: bool = False) -> dict:
                     "time_ratio_gps_over_model": by["gps"]["seconds"] / by[m]["seconds"],
                     "memory_ratio_gps_over_model": by["gps"]["peak_memory_mb"] / max(by[m]["peak_memory_mb"], 1e-3),
                 }
-                for m in ("gmn", "gsm++")
+                for m in ("gmn", "gmn-m0", "gsm++")
                 if m in by
             }
     return {
