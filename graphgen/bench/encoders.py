@@ -125,8 +125,7 @@ def point(name: str, num_nodes: int) -> dict:
 
 
 def run(quick: bool = False) -> dict:
-    from graphgen.bench.record import provenance
-
+    """The scaling records, their ratios to GPS and the setup (the caller adds provenance)."""
     records = []
     for n in QUICK_SIZES if quick else SIZES:
         for name in MODELS:
@@ -167,8 +166,6 @@ def run(quick: bool = False) -> dict:
                 if m in by
             }
     return {
-        **provenance("graphgen bench encoders" + (" --quick" if quick else "")),
-        "benchmark": "encoders",
         "scaling": records,
         "scaling_ratios_vs_gps": ratios,
         "setup": {"hidden": HIDDEN, "layers": LAYERS, "features": FEATURES, "torch_threads": 1, "mean_degree": 6},

@@ -169,8 +169,7 @@ def encoders(
         from graphgen.bench.encoders import run as run_scaling
 
         scaling = run_scaling(quick=quick)
-        result["scaling"] = scaling["scaling"]
-        result["scaling_ratios_vs_gps"] = scaling["scaling_ratios_vs_gps"]
+        result.update(scaling=scaling["scaling"], scaling_ratios_vs_gps=scaling["scaling_ratios_vs_gps"])
         result["scaling_setup"] = scaling["setup"]
         table = make_table(
             "graphgen bench encoders: one graph, forward + backward (1 thread)",

@@ -49,10 +49,6 @@ def value(
         if spec in named:
             raise GraphgenError(f"seller {spec!r} is given twice")
         named[spec], _ = _load(spec, "seller")
-    for what, graphs in (("buyer " + buyer, buyer_graphs), *((f"seller {k}", v) for k, v in named.items())):
-        empty = sum(int(g.num_nodes) == 0 for g in graphs)
-        if empty:
-            raise GraphgenError(f"{what} holds {empty} graph(s) with no nodes; remove them first")
     rows = value_sellers(
         buyer_graphs,
         named,

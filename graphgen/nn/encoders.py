@@ -41,7 +41,7 @@ Example:
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -344,8 +344,3 @@ class GraphHead(nn.Module):
         from torch_geometric.nn import global_mean_pool
 
         return self.mlp(global_mean_pool(h, batch))
-
-
-def config_dict(model: nn.Module) -> dict:
-    """The config of an encoder as a plain dict (``Model(Config(**d))`` rebuilds it)."""
-    return asdict(model.config)

@@ -143,8 +143,7 @@ class ChunkedSelectiveScan(torch.autograd.Function):
 
     @staticmethod
     def _chunk(u, delta, A, B, h, lo, hi):
-        d_a = torch.exp(torch.einsum("bdl,dn->lbdn", delta[..., lo:hi], A))  # (T, b, d, n)
-        d_bu = torch.einsum("bdl,bnl->lbdn", delta[..., lo:hi] * u[..., lo:hi], B[..., lo:hi])
+        d_a, d_bu = _discretise(u[..., lo:hi], delta[..., lo:hi], A, B[..., lo:hi])  # (T, b, d, n)
         states = torch.empty_like(d_bu)
         torch.addcmul(d_bu[0], d_a[0], h, out=states[0])
         for t in range(1, hi - lo):
@@ -198,12 +197,15 @@ class ChunkedSelectiveScan(torch.autograd.Function):
         return grad_u, grad_delta, grad_A, grad_B, grad_C, None
 
 
-def _discretise(u, delta, A, B, delta_bias, delta_softplus):
-    """``dA`` and ``delta B u``, time first: ``(L, b, d, n)`` each."""
+def _step_sizes(delta, delta_bias, delta_softplus):
+    """``delta`` with its bias added and softplus applied, as asked."""
     if delta_bias is not None:
         delta = delta + delta_bias[None, :, None]
-    if delta_softplus:
-        delta = F.softplus(delta)
+    return F.softplus(delta) if delta_softplus else delta
+
+
+def _discretise(u, delta, A, B):
+    """``dA`` and ``delta B u``, time first: ``(L, b, d, n)`` each."""
     d_a = torch.exp(torch.einsum("bdl,dn->lbdn", delta, A))
     d_bu = torch.einsum("bdl,bnl->lbdn", delta * u, B)
     return d_a, d_bu
@@ -245,7 +247,7 @@ def selective_scan_ref(
         Returns ``y``: ``(b, d, L)``.
     """
     _check(u, delta, A, B, C)
-    d_a, d_bu = _discretise(u, delta, A, B, delta_bias, delta_softplus)
+    d_a, d_bu = _discretise(u, _step_sizes(delta, delta_bias, delta_softplus), A, B)
     h = u.new_zeros(u.shape[0], u.shape[1], A.shape[1])
     ys = []
     for t in range(u.shape[2]):
@@ -293,14 +295,11 @@ def selective_scan(
         kernel = _mamba_ssm_kernel()
         if kernel is not None:
             return kernel(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
+    delta = _step_sizes(delta, delta_bias, delta_softplus)
     if method == "chunked":
-        if delta_bias is not None:
-            delta = delta + delta_bias[None, :, None]
-        if delta_softplus:
-            delta = F.softplus(delta)
         y = ChunkedSelectiveScan.apply(u, delta, A, B, C, chunk) if u.shape[2] else u.new_zeros(u.shape)
         return _finish(y, u, D, z)
-    d_a, d_bu = _discretise(u, delta, A, B, delta_bias, delta_softplus)
+    d_a, d_bu = _discretise(u, delta, A, B)
     h = linear_scan(d_a, d_bu, method)  # (L, b, d, n)
     y = torch.einsum("lbdn,bnl->bdl", h, C)
     return _finish(y, u, D, z)

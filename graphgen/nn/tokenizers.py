@@ -245,7 +245,7 @@ class RandomWalkTokenizer(Tokenizer):
                 token += n
         rows.append(token + nodes)
         cols.append(nodes)
-        extras.append(torch.stack([torch.zeros(n), torch.zeros(n), torch.zeros(n)], dim=1))
+        extras.append(torch.zeros(n, 3))  # the node itself: no extras
         per_node_tokens.append(token + nodes)
         token += n
         pool = _mean_pool(torch.cat(rows), torch.cat(cols), (token, n))

@@ -104,8 +104,7 @@ class Seller:
         self.seed = seed
 
     def answer(self, query: BuyerQuery) -> SellerResponse:
-        if not isinstance(query, BuyerQuery):
-            raise GraphgenError(f"a seller answers only a BuyerQuery, got {type(query).__name__}")
+        """The answers to ``query`` (anything but a BuyerQuery is refused by ``seller_response``)."""
         return seller_response(query, self._x, mode=self.mode, noise_std=self.noise_std, seed=self.seed)
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from graphgen.errors import GraphgenError
 from graphgen.valuation.protocol import Broker, Buyer, Seller
-from graphgen.valuation.structural import node_descriptors, structural_disparity
+from graphgen.valuation.structural import node_descriptors, pooled_disparity, wl_embeddings
 
 __all__ = ["FEATURAL_SOURCES", "SORT_KEYS", "SellerValuation", "featural_matrix", "value_sellers"]
 
@@ -106,8 +106,6 @@ def value_sellers(
             ``"featural_value"``, ``"diversity"`` (descending) or ``"structural_disparity"``
             (ascending).
     """
-    if len(buyer) == 0:
-        raise GraphgenError("the buyer has no graphs")
     if not sellers:
         raise GraphgenError("no sellers to value")
     if featural_source not in FEATURAL_SOURCES:
@@ -119,9 +117,12 @@ def value_sellers(
     sort_by = sort_by or ("value" if s_scale is not None else "relevance")
     if sort_by not in SORT_KEYS or (sort_by == "value" and s_scale is None):
         raise GraphgenError(f"cannot sort by {sort_by!r}; choose one of {', '.join(SORT_KEYS)} (value needs s_scale)")
-    for name, graphs in sellers.items():
+    for what, graphs in (("the buyer", buyer), *((f"seller {name!r}", g) for name, g in sellers.items())):
         if len(graphs) == 0:
-            raise GraphgenError(f"seller {name!r} has no graphs")
+            raise GraphgenError(f"{what} has no graphs")
+        empty = sum(int(g.num_nodes) == 0 for g in graphs)
+        if empty:
+            raise GraphgenError(f"{what} holds {empty} graph(s) with no nodes; remove them first")
     if featural_source == "auto":
         everyone = [buyer, *sellers.values()]
         featural_source = "node features" if all(_has_features(g) for g in everyone) else "structural descriptors"
@@ -135,10 +136,12 @@ def value_sellers(
     ot_method = method
     if method == "auto":  # one solver for every seller, so that their S values compare
         ot_method = "emd" if largest <= max_exact_atoms else "sliced"
+    buyer_embeddings = wl_embeddings(buyer, iterations=iterations)  # degree WL: the same for every seller
     rows = []
     for name, graphs in sellers.items():
         atoms = sum(int(g.num_nodes) for g in graphs)
-        s = structural_disparity(buyer, graphs, iterations=iterations, method=ot_method, seed=seed)
+        seller_embeddings = wl_embeddings(graphs, iterations=iterations)
+        s = pooled_disparity(buyer_embeddings, seller_embeddings, method=ot_method, seed=seed)
         answer = Seller(featural_matrix(graphs, featural_source, iterations=iterations)).answer(buyer_role.query_)
         score = broker.score(buyer_role.secret_, answer)
         value = None

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+from graphgen.data import from_edge_array
 from graphgen.datasets import erdos_renyi_graphs, sbm_graphs
 from graphgen.errors import GraphgenError
 from graphgen.valuation import contextual_sbm, value_sellers
@@ -58,6 +59,9 @@ def test_ranking_rejects_bad_requests():
     buyer = contextual_sbm(2, classes=range(5), seed=0)
     with pytest.raises(GraphgenError, match="no graphs"):
         value_sellers(buyer, {"empty": []})
+    empty = from_edge_array(0, np.zeros((0, 2), dtype=np.int64))
+    with pytest.raises(GraphgenError, match="seller 'hollow' holds 1 graph"):
+        value_sellers(buyer, {"hollow": [*buyer, empty]})
     with pytest.raises(GraphgenError, match="no sellers"):
         value_sellers(buyer, {})
     with pytest.raises(GraphgenError, match="s_scale"):
