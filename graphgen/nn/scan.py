@@ -71,9 +71,10 @@ def _scan_parallel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
 
 def _resolve(method: str, b: torch.Tensor) -> str:
     if method == "auto":
-        # measured on CPU (1 thread, forward + backward): the loop wins at every shape tried, from
-        # (b, d, n, L) = (2048, 64, 16, 17) to (1, 64, 16, 4096), by 1.3-2x; on a GPU the L
-        # kernel launches of the loop cost more than the log2 L steps of the parallel scan
+        # a development measurement on CPU (1 thread, forward + backward; not a recorded benchmark):
+        # the loop won at every shape tried, (b, d, n, L) = (2048, 64, 16, 17) to (1, 64, 16, 4096),
+        # by 1.3-2x; on a GPU the L kernel launches of the loop cost more than the log2 L steps
+        # of the parallel scan
         return "parallel" if b.is_cuda else "sequential"
     return method
 
