@@ -64,6 +64,7 @@ class HiGenConfig:
     position_dim: int = 16
     resolution: float = 1.0
     partition_seed: int = 0
+    allow_disconnected: bool = True  # coarse rows may spend their reserved unit on the self-loop
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -154,7 +155,12 @@ class HiGen(nn.Module):
         bipartite = torch.zeros((), dtype=torch.float64)
         for lv, (rows, pb, pairs) in enumerate(prepared.levels, start=1):
             outputs = self.community_nets[lv - 1](pb)
-            community = community - row_log_likelihood(rows, *outputs, leaf_rows=self.config.leaf_rows).sum()
+            community = (
+                community
+                - row_log_likelihood(
+                    rows, *outputs, leaf_rows=self.config.leaf_rows, allow_disconnected=self.config.allow_disconnected
+                ).sum()
+            )
             if pairs is not None and pairs.pair_block.numel():
                 logits = self.bipartite_nets[lv - 2](h.levels[lv], h.assignments[lv - 1], pairs)
                 bipartite = bipartite - block_log_likelihood(pairs, logits).sum()
@@ -343,7 +349,8 @@ class HiGen(nn.Module):
         if leaf:
             self_loop = torch.zeros(r, dtype=torch.long)
         else:
-            drawn = torch.binomial(mass.double(), q_self[rows, k], generator=generator).long()
+            trials = mass + reserved if self.config.allow_disconnected else mass
+            drawn = torch.binomial(trials.double(), q_self[rows, k], generator=generator).long()
             self_loop = torch.where(t == 0, mass, drawn)
         take = mass + reserved - self_loop
         edge_counts = torch.zeros(entry_row.numel(), dtype=torch.long)
@@ -456,7 +463,8 @@ class HiGen(nn.Module):
         if ckpt.model != cls.model_name:
             raise CheckpointError(f"checkpoint holds model {ckpt.model!r}, not {cls.model_name!r}")
         try:
-            model = cls(HiGenConfig(**ckpt.config))
+            # checkpoints written before `allow_disconnected` existed hold the stricter row model
+            model = cls(HiGenConfig(**{"allow_disconnected": False, **ckpt.config}))
             model.edge_counts = ckpt.state_dict["edge_counts"].clone()
             model.node_counts = ckpt.state_dict["node_counts"].clone()
             model.load_state_dict(ckpt.state_dict)

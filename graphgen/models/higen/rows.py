@@ -111,6 +111,7 @@ def row_log_likelihood(
     entry_logits: torch.Tensor,
     *,
     leaf_rows: str = "multinomial",
+    allow_disconnected: bool = True,
 ) -> torch.Tensor:
     """Mixture log-likelihood of every row, ``(R,)``.
 
@@ -121,6 +122,8 @@ def row_log_likelihood(
         entry_logits: ``(P, K)`` scores of the earlier nodes: a softmax within each row gives the
             multinomial ``π_t``; for conditional-Bernoulli leaf rows they are Bernoulli logits.
         leaf_rows: ``"multinomial"`` or ``"conditional_bernoulli"`` (leaf levels only).
+        allow_disconnected: coarse rows draw their self-loop from ``u_t + c_t`` units, so the
+            reserved unit may be the self-loop (see :mod:`~graphgen.models.higen.stick_breaking`).
 
     The first row of a leaf community has nothing to choose and contributes 0.
     """
@@ -151,7 +154,8 @@ def row_log_likelihood(
         )
         edge_lp = torch.lgamma(total + 1) + per_row
         if not rows.leaf:
-            edge_lp = edge_lp + binomial_log_prob(rows.self_loop.to(dtype).unsqueeze(1), u, q_self)
+            trials = u + rows.reserved.to(dtype).unsqueeze(1) if allow_disconnected else u
+            edge_lp = edge_lp + binomial_log_prob(rows.self_loop.to(dtype).unsqueeze(1), trials, q_self)
     lp = log_alpha + mass_lp + torch.where(later, edge_lp, torch.zeros_like(edge_lp))
     out = torch.logsumexp(lp, 1)
     if rows.leaf:

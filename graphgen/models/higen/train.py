@@ -2,9 +2,10 @@
 
 The training graphs are split once into fixed minibatches (their hierarchies, orderings and
 teacher-forcing tensors are prepared once, since Louvain dominates the cost); each epoch visits the
-minibatches in a seeded random order. A checkpoint holds the model, the optimizer state, the epoch,
-the RNG states and the loss history, so ``resume`` continues exactly where a killed run stopped
-(same seed, same result).
+minibatches in a seeded random order. With validation graphs, the epoch of lowest validation NLL
+is also kept beside the checkpoint as ``<out>.best.pt`` (a model only, for shipping). A checkpoint
+holds the model, the optimizer state, the epoch, the RNG states and the loss history, so ``resume``
+continues exactly where a killed run stopped (same seed, same result).
 
 **Threads.** Training runs with ``threads`` torch intra-op threads (default 1) and restores the
 previous setting afterwards. Measured on the 2-core build machine with another process busy: two
@@ -22,7 +23,7 @@ import torch
 from graphgen.io.checkpoint import graphs_fingerprint, load_checkpoint, save_checkpoint
 from graphgen.models.higen.model import HiGen, HiGenConfig
 
-__all__ = ["TrainConfig", "train_higen"]
+__all__ = ["TrainConfig", "train_higen", "best_checkpoint_path"]
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,16 @@ def learning_rate(tc: TrainConfig, epoch: int) -> float:
     if tc.lr_schedule == "cosine":
         return tc.lr_min + (tc.lr - tc.lr_min) * (1 + math.cos(math.pi * epoch / tc.epochs)) / 2
     raise ValueError(f"unknown lr_schedule {tc.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
+
+
+def best_checkpoint_path(out: str | Path) -> Path:
+    """Where the lowest-validation-NLL model of a run writing ``out`` is kept.
+
+    >>> best_checkpoint_path("runs/higen-sbm.pt").as_posix()
+    'runs/higen-sbm.best.pt'
+    """
+    out = Path(out)
+    return out.with_name(f"{out.stem}.best{out.suffix or '.pt'}")
 
 
 def _batches(graphs, size: int) -> list[list]:
@@ -115,16 +126,20 @@ def _train(train_graphs, out, model_config, tc, val_graphs, resume, metadata, pr
     fingerprint = graphs_fingerprint(train_graphs)
     started = time.perf_counter()
 
-    def save(epoch: int) -> None:
+    def save(epoch: int, path=out, resumable: bool = True) -> None:
         meta = {**(metadata or {}), "history": history, "train_config": asdict(tc)}
         ckpt = model.to_checkpoint(meta, fingerprint)
-        ckpt.extra = {
-            "optimizer": optimizer.state_dict(),
-            "epoch": epoch,
-            "generator_state": generator.get_state(),
-            "torch_rng_state": torch.get_rng_state(),
-        }
-        save_checkpoint(ckpt, out)
+        if resumable:
+            ckpt.extra = {
+                "optimizer": optimizer.state_dict(),
+                "epoch": epoch,
+                "generator_state": generator.get_state(),
+                "torch_rng_state": torch.get_rng_state(),
+            }
+        save_checkpoint(ckpt, path)
+
+    best_path = best_checkpoint_path(out)
+    best = min((h["val_nll_per_edge"] for h in history if h["val_nll_per_edge"] is not None), default=float("inf"))
 
     for epoch in range(start_epoch, tc.epochs):
         model.train()
@@ -149,6 +164,9 @@ def _train(train_graphs, out, model_config, tc, val_graphs, resume, metadata, pr
                     sum(b.num_edges for b in val_prepared), 1
                 )
         history.append({"epoch": epoch + 1, "train_nll_per_edge": total / max(edges, 1), "val_nll_per_edge": val})
+        if val is not None and val < best:
+            best = val
+            save(epoch + 1, best_path, resumable=False)
         if progress is not None:
             progress(epoch + 1, tc.epochs, total / max(edges, 1), val)
         if (epoch + 1) % tc.checkpoint_every == 0 or epoch + 1 == tc.epochs:

@@ -53,6 +53,10 @@ def test_overfitting_one_graph_reaches_the_binomial_floor():
     # irreducible part: each row's mass is a binomial, best at p = u / r
     u, r = rows.mass.double(), rows.remaining.double()
     floor = -float(binomial_log_prob(u, r, torch.where(r > 0, u / r.clamp(min=1), torch.zeros_like(u))).sum())
+    # ... and so is the self-loop share of a later coarse row: s ~ Bin(u + c, q), best at q = s / (u + c)
+    later = rows.position > 0
+    s, n = rows.self_loop[later].double(), (rows.mass + rows.reserved)[later].double()
+    floor -= float(binomial_log_prob(s, n, torch.where(n > 0, s / n.clamp(min=1), torch.zeros_like(s))).sum())
     net = CommunityNet(CommunityNetConfig(hidden=32))
     opt = torch.optim.Adam(net.parameters(), lr=3e-3)
     first = None

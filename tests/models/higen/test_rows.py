@@ -12,7 +12,8 @@ K = 3
 
 @pytest.fixture(scope="module")
 def hierarchy():
-    graphs = load_dataset("community_small", "train")[:3] + load_dataset("enzymes", "train")[:2]
+    enzymes = load_dataset("enzymes", "train")
+    graphs = load_dataset("community_small", "train")[:3] + enzymes[:2] + [enzymes[5]]  # enzymes[5]: 2 components
     return order_hierarchy(build_hierarchy(graphs, seed=0))
 
 
@@ -26,11 +27,16 @@ def random_outputs(rows, seed):
     return log_alpha, p_mass, q_self, logits
 
 
-@pytest.mark.parametrize("level, leaf_rows", [(1, "multinomial"), (2, "multinomial"), (2, "conditional_bernoulli")])
-def test_batched_rows_equal_the_per_community_reference(hierarchy, level, leaf_rows):
+@pytest.mark.parametrize(
+    "level, leaf_rows, allow_disconnected",
+    [(1, "multinomial", True), (1, "multinomial", False), (2, "multinomial", True), (2, "conditional_bernoulli", True)],
+)
+def test_batched_rows_equal_the_per_community_reference(hierarchy, level, leaf_rows, allow_disconnected):
     rows = community_rows(hierarchy, level)
     log_alpha, p_mass, q_self, logits = random_outputs(rows, level)
-    fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, leaf_rows=leaf_rows)
+    kw = dict(leaf_rows=leaf_rows, allow_disconnected=allow_disconnected)
+    fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, **kw)
+    impossible = 0
     comm = hierarchy.communities(level)
     for c in range(comm.num_graphs):
         sub = comm.get_example(c)
@@ -50,8 +56,14 @@ def test_batched_rows_equal_the_per_community_reference(hierarchy, level, leaf_r
                 out.append((log_alpha[i, k], CommunityRowProbabilities(p_mass[i, k], q_self[i, k], pi)))
             return out
 
-        slow = community_log_prob(a, int(rows.budget[members[0]]), row_probs, leaf=rows.leaf, leaf_rows=leaf_rows)
+        slow = community_log_prob(a, int(rows.budget[members[0]]), row_probs, leaf=rows.leaf, **kw)
+        if float(slow) == float("-inf"):
+            impossible += 1
+            assert float(fast[members].sum()) == float("-inf")
+            continue
         assert float(fast[members].sum()) == pytest.approx(float(slow), rel=1e-10, abs=1e-10)
+    # the two-component enzymes graph is impossible exactly when coarse rows must join an earlier node
+    assert impossible == (1 if (level == 1 and not allow_disconnected) else 0)
 
 
 def test_rows_spend_the_budgets(hierarchy):

@@ -71,22 +71,30 @@ def fake_network(num_components=2):
     return row_probs
 
 
-@pytest.mark.parametrize("leaf", [True, False])
+@pytest.mark.parametrize("leaf, allow_disconnected", [(True, True), (False, True), (False, False)])
 @pytest.mark.parametrize("total", [0, 1, 2, 3, 4])
-def test_community_probabilities_sum_to_one_by_enumeration(leaf, total):
+def test_community_probabilities_sum_to_one_by_enumeration(leaf, allow_disconnected, total):
     row_probs = fake_network()
-    mass = 0.0
+    mass, lonely_mass = 0.0, 0.0
     for n in range(1, total + 3):  # sizes beyond total + 1 are impossible; include them anyway
         for a in matrices(n, total, leaf):
-            lp = community_log_prob(a, total, row_probs, leaf=leaf)
+            lp = community_log_prob(a, total, row_probs, leaf=leaf, allow_disconnected=allow_disconnected)
             mass += math.exp(float(lp))
+            if any(float(a[t, :t].sum()) == 0 for t in range(1, n)):
+                lonely_mass += math.exp(float(lp))
     assert mass == pytest.approx(1.0, abs=1e-12)
+    # a row that joins no earlier node: only a coarse level with allow_disconnected can produce it
+    if not leaf and allow_disconnected and total >= 1:
+        assert lonely_mass > 1e-6
+    else:
+        assert lonely_mass == 0.0
 
 
 def test_impossible_communities_have_probability_zero():
     row_probs = fake_network()
-    lonely = torch.tensor([[0.0, 0.0], [0.0, 2.0]], dtype=torch.float64)  # row 2 joins no earlier node
-    assert float(community_log_prob(lonely, 2, row_probs, leaf=False)) == float("-inf")
+    lonely = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)  # row 2 joins no earlier node
+    assert float(community_log_prob(lonely, 2, row_probs, leaf=False, allow_disconnected=False)) == float("-inf")
+    assert float(community_log_prob(lonely, 2, row_probs, leaf=False)) > float("-inf")
     loops_on_leaf = torch.tensor([[1.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
     assert float(community_log_prob(loops_on_leaf, 2, row_probs, leaf=True)) == float("-inf")
     wrong_budget = torch.tensor([[0.0, 0.0], [1.0, 0.0]], dtype=torch.float64)
