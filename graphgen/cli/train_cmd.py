@@ -58,7 +58,12 @@ def higen(
     lr_min: float = typer.Option(0.0, "--lr-min", min=0.0),
     grad_clip: float = typer.Option(0.0, "--grad-clip", min=0.0, help="Clip the gradient norm (0: off)."),
 ) -> None:
-    """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split."""
+    """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
+
+    Runs under ``torchrun --nproc-per-node N -m graphgen train higen ...`` as N DDP processes (gloo on
+    CPU); rank 0 reports and writes the checkpoints.
+    """
+    import os
     import sys
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -95,6 +100,7 @@ def higen(
         lr_min=lr_min,
         grad_clip_norm=grad_clip,
     )
+    main_process = int(os.environ.get("RANK", "0")) == 0
     meta = {
         "dataset": info.name,
         "split": "train",
@@ -107,6 +113,7 @@ def higen(
         TextColumn("{task.completed}/{task.total}"),
         TimeRemainingColumn(),
         transient=False,
+        disable=not main_process,
     ) as bar:
         task = bar.add_task("epochs", total=epochs)
 
@@ -125,6 +132,8 @@ def higen(
             progress=report,
         )
     last = result["history"][-1]
+    if not main_process:
+        return
     typer.echo(
         f"trained higen on {len(train)} {info.name} graphs for {epochs} epochs in {result['seconds']:.0f} s "
         f"(train NLL/edge {last['train_nll_per_edge']:.4f}); wrote {out}",

@@ -171,6 +171,10 @@ class HiGen(nn.Module):
             "bipartite_nll": bipartite / edges,
         }
 
+    def forward(self, batch) -> dict[str, torch.Tensor]:
+        """The training loss (:meth:`loss`), so that ``DistributedDataParallel`` can wrap the model."""
+        return self.loss(batch)
+
     # ------------------------------------------------------------------------------ sampling
     @torch.no_grad()
     def sample(

@@ -102,7 +102,65 @@ def train_higen(
         torch.set_num_threads(previous_threads)
 
 
+class _Processes:
+    """The process group when launched by ``torchrun`` (``WORLD_SIZE > 1``), else a single process.
+
+    Under ``torchrun`` every process builds the same model from the same seed (DDP also broadcasts
+    rank 0's parameters), visits the same seeded permutation of minibatches and takes every
+    ``world``-th one (``ceil(batches / world)`` steps per epoch, wrapping around so each step has a
+    batch on every rank); DDP averages the gradients over the ranks (gloo on CPU). Losses are summed
+    over the ranks; only rank 0 reports progress and writes checkpoints.
+    """
+
+    def __init__(self):
+        import os
+
+        import torch.distributed as dist
+
+        self.dist = dist
+        self.owned = False
+        if int(os.environ.get("WORLD_SIZE", "1")) > 1 and not dist.is_initialized():
+            dist.init_process_group("gloo")
+            self.owned = True
+        self.active = dist.is_available() and dist.is_initialized()
+        self.rank = dist.get_rank() if self.active else 0
+        self.world = dist.get_world_size() if self.active else 1
+
+    def wrap(self, model: HiGen) -> torch.nn.Module:
+        if not self.active:
+            return model
+        from torch.nn.parallel import DistributedDataParallel
+
+        # a batch without bipartite blocks leaves the cross-edge networks unused
+        return DistributedDataParallel(model, find_unused_parameters=True)
+
+    def shard(self, order: list[int]) -> list[int]:
+        if self.world == 1 or not order:
+            return order
+        steps = -(-len(order) // self.world)
+        return [order[(step * self.world + self.rank) % len(order)] for step in range(steps)]
+
+    def sum(self, *values: float) -> list[float]:
+        if not self.active:
+            return list(values)
+        t = torch.tensor(values, dtype=torch.float64)
+        self.dist.all_reduce(t)
+        return t.tolist()
+
+    def close(self) -> None:
+        if self.owned:
+            self.dist.destroy_process_group()
+
+
 def _train(train_graphs, out, model_config, tc, val_graphs, resume, metadata, progress) -> dict:
+    processes = _Processes()
+    try:
+        return _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadata, progress, processes)
+    finally:
+        processes.close()
+
+
+def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadata, progress, processes) -> dict:
     import time
 
     torch.manual_seed(tc.seed)
@@ -121,13 +179,16 @@ def _train(train_graphs, out, model_config, tc, val_graphs, resume, metadata, pr
         history = list(ckpt.metadata.get("history", []))
         generator.set_state(ckpt.extra["generator_state"])
         torch.set_rng_state(ckpt.extra["torch_rng_state"])
+    network = processes.wrap(model)  # model itself, or its DDP wrapper under torchrun
     prepared = [model.prepare(batch) for batch in _batches(list(train_graphs), tc.batch_size)]
     val_prepared = [model.prepare(batch) for batch in _batches(list(val_graphs), tc.batch_size)] if val_graphs else []
     fingerprint = graphs_fingerprint(train_graphs)
     started = time.perf_counter()
 
     def save(epoch: int, path=out, resumable: bool = True) -> None:
-        meta = {**(metadata or {}), "history": history, "train_config": asdict(tc)}
+        if processes.rank != 0:
+            return
+        meta = {**(metadata or {}), "history": history, "train_config": asdict(tc), "processes": processes.world}
         ckpt = model.to_checkpoint(meta, fingerprint)
         if resumable:
             ckpt.extra = {
@@ -146,9 +207,9 @@ def _train(train_graphs, out, model_config, tc, val_graphs, resume, metadata, pr
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(tc, epoch)
         total, edges = 0.0, 0
-        for i in torch.randperm(len(prepared), generator=generator).tolist():
+        for i in processes.shard(torch.randperm(len(prepared), generator=generator).tolist()):
             batch = prepared[i]
-            loss = model.loss(batch)["loss"]
+            loss = network(batch)["loss"]
             optimizer.zero_grad()
             loss.backward()
             if tc.grad_clip_norm > 0:
@@ -156,18 +217,20 @@ def _train(train_graphs, out, model_config, tc, val_graphs, resume, metadata, pr
             optimizer.step()
             total += float(loss.detach()) * batch.num_edges
             edges += batch.num_edges
+        total, edges = processes.sum(total, edges)
         val = None
         if val_prepared:
             model.eval()
             with torch.no_grad():
-                val = sum(float(model.loss(b)["loss"]) * b.num_edges for b in val_prepared) / max(
-                    sum(b.num_edges for b in val_prepared), 1
-                )
+                mine = range(processes.rank, len(val_prepared), processes.world)  # each batch on one rank
+                nll = sum(float(model.loss(val_prepared[i])["loss"]) * val_prepared[i].num_edges for i in mine)
+                nll, val_edges = processes.sum(nll, sum(val_prepared[i].num_edges for i in mine))
+                val = nll / max(val_edges, 1)
         history.append({"epoch": epoch + 1, "train_nll_per_edge": total / max(edges, 1), "val_nll_per_edge": val})
         if val is not None and val < best:
             best = val
             save(epoch + 1, best_path, resumable=False)
-        if progress is not None:
+        if progress is not None and processes.rank == 0:
             progress(epoch + 1, tc.epochs, total / max(edges, 1), val)
         if (epoch + 1) % tc.checkpoint_every == 0 or epoch + 1 == tc.epochs:
             save(epoch + 1)
