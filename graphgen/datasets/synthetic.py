@@ -13,6 +13,9 @@ community     two (or more) G(n_c, p_in) communities + each cross pair with ``p_
 grid          ``networkx.grid_2d_graph(m, n)`` with m, n uniform in ``[min_side, max_side]``
 planar        Delaunay triangulation of ``num_nodes`` uniform points in the unit square (SPECTRE)
 sbm           2..5 blocks of 20..40 nodes, ``p_in = 0.3``, ``p_out = 0.05`` (SPECTRE)
+large_sbm     ``num_nodes`` nodes in blocks of 20..60, ``p_in = 0.2``; blocks on a ring with random
+              chords, each linked pair joined by ``1 + Poisson(2)`` edges (ours: a sparse block
+              graph, so cross edges grow linearly with the size, for scaling benchmarks)
 tree          uniform random labelled tree (Prüfer sequence) of ``num_nodes`` nodes
 lobster       backbone path + legs (``p1``) + leg extensions (``p2``), kept if ``min..max`` nodes (GRAN)
 ego           radius-``radius`` ego graphs of random nodes in a Barabási–Albert graph with
@@ -42,6 +45,7 @@ __all__ = [
     "grid_graphs",
     "planar_graphs",
     "sbm_graphs",
+    "large_sbm_graphs",
     "tree_graphs",
     "lobster_graphs",
     "ego_graphs",
@@ -165,6 +169,68 @@ def sbm_graphs(
         p = np.where(block[iu] == block[ju], p_in, p_out)
         keep = rng.random(iu.size) < p
         out.append(from_edge_array(n, np.stack([iu[keep], ju[keep]], 1)))
+    return out
+
+
+def large_sbm_graphs(
+    num_graphs: int,
+    *,
+    seed: int = 0,
+    num_nodes: int = 1000,
+    min_size: int = 20,
+    max_size: int = 60,
+    p_in: float = 0.2,
+    chords: float = 0.5,
+    mean_cross_edges: float = 3.0,
+) -> list[Data]:
+    """Block models with a sparse block graph, ``num_nodes`` nodes each (for scaling benchmarks).
+
+    Blocks of ``min..max_size`` nodes (the last one takes what is left, at least ``min_size``) are
+    ``G(n_b, p_in)``; the blocks sit on a ring (each linked to the next) plus ``chords`` random
+    extra links per block; each linked pair of blocks gets ``1 + Poisson(mean_cross_edges - 1)``
+    distinct random cross edges. Cross edges thus grow linearly with ``num_nodes``, as in large
+    real graphs, while the ordinary :func:`sbm_graphs` links every pair of blocks. A node left
+    without a block edge is joined to a random node of its block, so no node is isolated.
+
+    >>> g = large_sbm_graphs(1, num_nodes=300, seed=1)[0]
+    >>> g.num_nodes
+    300
+    """
+    _check_count(num_graphs)
+    _check_range(min_size, max_size, "community size")
+    _check_range(min_size, num_nodes, "number of nodes")
+    _check_prob(p_in, "p_in")
+    if chords < 0 or mean_cross_edges < 1:
+        raise InvalidGraphError("chords must be >= 0 and mean_cross_edges >= 1")
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(num_graphs):
+        sizes = []
+        while sum(sizes) < num_nodes:
+            sizes.append(int(rng.integers(min_size, max_size + 1)))
+        sizes[-1] -= sum(sizes) - num_nodes
+        if len(sizes) > 1 and sizes[-1] < min_size:  # fold a short remainder into the previous block
+            remainder = sizes.pop()
+            sizes[-1] += remainder
+        k = len(sizes)
+        first = np.cumsum(sizes) - sizes
+        edges = []
+        for b, size in enumerate(sizes):
+            iu, ju = np.triu_indices(size, k=1)
+            keep = rng.random(iu.size) < p_in
+            block = np.stack([iu[keep], ju[keep]], 1)
+            lonely = np.setdiff1d(np.arange(size), block.ravel())  # join each to a random block mate
+            mates = (lonely + rng.integers(1, size, size=lonely.size)) % size
+            edges.append(np.concatenate([block, np.stack([lonely, mates], 1)]) + first[b])
+        links = {(b, (b + 1) % k) for b in range(k)} if k > 1 else set()
+        for _ in range(int(round(chords * k)) if k > 2 else 0):
+            a, b = rng.choice(k, size=2, replace=False)
+            links.add((int(a), int(b)))
+        for a, b in sorted({(min(x), max(x)) for x in links}):
+            count = min(1 + int(rng.poisson(mean_cross_edges - 1)), sizes[a] * sizes[b])
+            pick = rng.choice(sizes[a] * sizes[b], size=count, replace=False)
+            edges.append(np.stack([first[a] + pick // sizes[b], first[b] + pick % sizes[b]], 1))
+        out.append(from_edge_array(num_nodes, np.concatenate(edges)))
     return out
 
 
@@ -338,6 +404,7 @@ GENERATORS: dict[str, Callable[..., list[Data]]] = {
     "grid": grid_graphs,
     "planar": planar_graphs,
     "sbm": sbm_graphs,
+    "large_sbm": large_sbm_graphs,
     "tree": tree_graphs,
     "lobster": lobster_graphs,
     "ego": ego_graphs,

@@ -5,6 +5,10 @@
 * **Root/size model**: the budget ``|E|`` of a new graph is drawn from the empirical distribution
   of the training graphs' edge counts (the reference copies it from a random training graph);
   the number of nodes and communities then emerges from the community model.
+* **Isolated nodes** (our choice): every row after a community's first spends at least one unit,
+  so a degree-0 node has probability 0. They are set aside: the hierarchy and the loss see each
+  graph without them, and a sample gets as many as the training graph its budget came from
+  (scaled with ``num_nodes``; none when ``num_edges`` is forced), appended last.
 * **Level 1** (the coarse graph) is one community of the root with budget ``|E|``; deeper levels
   generate all communities of all graphs **in parallel**, one row per network call, each
   community stopping when its parent self-loop budget is spent; then every bipartite block
@@ -84,20 +88,56 @@ class PreparedBatch:
 
 @dataclass
 class _LevelState:
-    """What has been generated of one level so far, community by community (sampling only)."""
+    """What has been generated of one level so far (sampling only), kept as tensors per step.
+
+    Nodes are numbered in generation order; ``edges`` rows are ``(community, later local, earlier
+    local, weight)``. Everything is appended as tensors and concatenated when read, so a step costs
+    tensor operations over what exists, never a Python loop over the generated edges.
+    """
 
     budget: torch.Tensor  # (P,) budget of each community (its parent's self-loop)
     parent_degree: torch.Tensor  # (P,) the parent's weight to other communities
-    node_comm: list = field(default_factory=list)  # community of each generated node
-    node_local: list = field(default_factory=list)  # its position in the community
-    node_self: list = field(default_factory=list)  # its self-loop weight
-    edges: list = field(default_factory=list)  # (community, later local, earlier local, weight)
+    node_chunks: list = field(default_factory=list)  # (k, 3) tensors: community, local position, self-loop
+    edge_chunks: list = field(default_factory=list)  # (k, 4) tensors: community, later, earlier, weight
+
+    def add_nodes(self, comm: torch.Tensor, local: torch.Tensor, self_loop: torch.Tensor) -> None:
+        if comm.numel():
+            self.node_chunks.append(torch.stack([comm, local, self_loop], 1))
+
+    def add_edges(self, comm: torch.Tensor, later: torch.Tensor, earlier: torch.Tensor, weight: torch.Tensor) -> None:
+        if comm.numel():
+            self.edge_chunks.append(torch.stack([comm, later, earlier, weight], 1))
+
+    def nodes(self) -> torch.Tensor:
+        if len(self.node_chunks) > 1:
+            self.node_chunks = [torch.cat(self.node_chunks)]
+        return self.node_chunks[0] if self.node_chunks else torch.zeros((0, 3), dtype=torch.long)
+
+    def edges(self) -> torch.Tensor:
+        if len(self.edge_chunks) > 1:
+            self.edge_chunks = [torch.cat(self.edge_chunks)]
+        return self.edge_chunks[0] if self.edge_chunks else torch.zeros((0, 4), dtype=torch.long)
 
 
 def _cross_degree(edge_index: torch.Tensor, edge_weight: torch.Tensor, num_nodes: int) -> torch.Tensor:
     """Each node's total weight to other nodes (self-loops excluded): a parent's tie to other communities."""
     off = edge_index[0] != edge_index[1]
     return torch.zeros(num_nodes, dtype=torch.long).index_add_(0, edge_index[0, off], edge_weight[off])
+
+
+def _isolated_count(g) -> int:
+    n = int(g.num_nodes)
+    return int((torch.bincount(g.edge_index[0], minlength=n) == 0).sum()) if n else 0
+
+
+def _without_isolated_nodes(g) -> Data:
+    """The graph without its degree-0 nodes (HiGen's rows cannot produce them; see the module)."""
+    if _isolated_count(g) == 0:
+        return g
+    from torch_geometric.utils import remove_isolated_nodes
+
+    edge_index, _, keep = remove_isolated_nodes(g.edge_index, num_nodes=int(g.num_nodes))
+    return Data(edge_index=edge_index, num_nodes=int(keep.sum()))
 
 
 class HiGen(nn.Module):
@@ -119,21 +159,24 @@ class HiGen(nn.Module):
         )
         self.register_buffer("edge_counts", torch.zeros(0, dtype=torch.long))
         self.register_buffer("node_counts", torch.zeros(0, dtype=torch.long))
+        self.register_buffer("isolated_counts", torch.zeros(0, dtype=torch.long))
         self.last_sample_report: dict = {}
         self._last_parent = torch.zeros(0, dtype=torch.long)
 
     # ------------------------------------------------------------------------------ training
     def fit_size_model(self, graphs) -> HiGen:
-        """Record the training graphs' node and edge counts (the root budget distribution)."""
+        """Record the training graphs' node, edge and isolated-node counts (the root/size model)."""
         self.edge_counts = torch.tensor([int(g.edge_index.shape[1]) // 2 for g in graphs], dtype=torch.long)
         self.node_counts = torch.tensor([int(g.num_nodes) for g in graphs], dtype=torch.long)
+        self.isolated_counts = torch.tensor([_isolated_count(g) for g in graphs], dtype=torch.long)
         return self
 
     def prepare(self, graphs) -> PreparedBatch:
         """Hierarchy, ordering, rows, prefix graphs and block pairs of a batch of graphs."""
         c = self.config
+        graphs = [_without_isolated_nodes(g) for g in graphs]
         h = build_hierarchy(
-            list(graphs), num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=c.partition_seed
+            graphs, num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=c.partition_seed
         )
         h = order_hierarchy(h, c.within_order)
         prepared = PreparedBatch(hierarchy=h, num_edges=sum(int(g.edge_index.shape[1]) // 2 for g in graphs))
@@ -215,6 +258,9 @@ class HiGen(nn.Module):
             raise InvalidGraphError(f"number of nodes must be >= 1, got {num_nodes}")
         if num_edges is None and self.edge_counts.numel() == 0:
             raise RuntimeError("HiGen has no size model: call fit_size_model(train_graphs) first")
+        known = self.isolated_counts.numel() == self.edge_counts.numel()  # older checkpoints lack them
+        isolated_counts = self.isolated_counts if known else torch.zeros_like(self.edge_counts)
+        isolated = torch.zeros(num_graphs, dtype=torch.long)
         if num_edges is not None:
             budgets = torch.full((num_graphs,), int(num_edges), dtype=torch.long)
         elif num_nodes is not None:
@@ -223,8 +269,10 @@ class HiGen(nn.Module):
             pick = nearest[torch.randint(nearest.numel(), (num_graphs,), generator=generator)]
             scale = num_nodes / self.node_counts[pick].double()
             budgets = (self.edge_counts[pick].double() * scale).round().long().clamp(min=0)
+            isolated = (isolated_counts[pick].double() * scale).round().long()
         else:
-            budgets = self.edge_counts[torch.randint(self.edge_counts.numel(), (num_graphs,), generator=generator)]
+            pick = torch.randint(self.edge_counts.numel(), (num_graphs,), generator=generator)
+            budgets, isolated = self.edge_counts[pick], isolated_counts[pick]
         self.last_sample_report = {"blocks_overfull": 0}
         # the root level: one node per graph with self-loop |E|
         parent_ei = torch.stack([torch.arange(num_graphs), torch.arange(num_graphs)])
@@ -240,9 +288,11 @@ class HiGen(nn.Module):
             nodes = (graph_of_node == g).nonzero().flatten()
             first = int(nodes[0]) if nodes.numel() else 0
             sel = (graph_of_node[ei[0]] == g) & (ei[0] < ei[1])
-            data = from_edge_array(int(nodes.numel()), (ei[:, sel] - first).t())
+            k = int(isolated[g])  # isolated nodes come last, each a community of its own
+            data = from_edge_array(int(nodes.numel()) + k, (ei[:, sel] - first).t())
             comm = communities[nodes]
-            data.community = comm - comm.min() if comm.numel() else comm  # the generated leaf communities
+            comm = comm - comm.min() if comm.numel() else comm  # the generated leaf communities
+            data.community = torch.cat([comm, torch.arange(k) + (int(comm.max()) + 1 if comm.numel() else 0)])
             out.append(data.to(device or "cpu"))
         return out
 
@@ -266,11 +316,10 @@ class HiGen(nn.Module):
             # leaf communities start with a node that has nothing to choose
             if leaf:
                 starters = t == 0
-                for c in comms[starters].tolist():
-                    state.node_comm.append(c), state.node_local.append(0), state.node_self.append(0)
-                count[comms[starters]] = 1
-                done = comms[starters][budget[comms[starters]] == 0]
-                active[done] = False
+                first = comms[starters]
+                state.add_nodes(first, torch.zeros_like(first), torch.zeros_like(first))
+                count[first] = 1
+                active[first[budget[first] == 0]] = False
                 comms, t, reserved, remaining = (
                     comms[~starters],
                     t[~starters],
@@ -282,12 +331,9 @@ class HiGen(nn.Module):
             mass, self_loop, edge_counts, entry_row, entry_node = self._sample_rows(
                 net, state, comms, t, reserved, remaining, leaf, simple, generator
             )
-            for i, c in enumerate(comms.tolist()):
-                local = int(t[i])
-                state.node_comm.append(c), state.node_local.append(local), state.node_self.append(int(self_loop[i]))
-                sel = (entry_row == i) & (edge_counts > 0)
-                for j, k in zip(entry_node[sel].tolist(), edge_counts[sel].tolist()):
-                    state.edges.append((c, local, j, k))
+            state.add_nodes(comms, t, self_loop)
+            hit = edge_counts > 0
+            state.add_edges(comms[entry_row[hit]], t[entry_row[hit]], entry_node[hit], edge_counts[hit])
             count[comms] += 1
             spent[comms] += mass + reserved
             active[comms] = spent[comms] < budget[comms]
@@ -297,39 +343,31 @@ class HiGen(nn.Module):
         """One row for each community in ``comms``: network call, then the draws."""
         r = comms.numel()
         # a contiguous virtual layout of the generated nodes: community by community, in local order
-        node_comm, node_local, node_self = state.node_comm, state.node_local, state.node_self
         budget, parent_degree = state.budget, state.parent_degree
-        comm_of = torch.tensor(node_comm, dtype=torch.long)
-        local_of = torch.tensor(node_local, dtype=torch.long)
-        self_of = torch.tensor(node_self, dtype=torch.float64)
-        slot = {int(c): i for i, c in enumerate(comms.tolist())}
-        order = sorted(range(len(node_comm)), key=lambda i: (node_comm[i], node_local[i]))
-        sizes = torch.zeros(budget.numel(), dtype=torch.long)
-        if node_comm:
-            sizes.index_add_(0, comm_of, torch.ones_like(comm_of))
+        nodes, edges = state.nodes(), state.edges()
+        node_comm, node_local = nodes[:, 0], nodes[:, 1]
+        sizes = torch.bincount(node_comm, minlength=budget.numel())
         starts = torch.cumsum(sizes, 0) - sizes
-        self_loops = torch.zeros(len(node_comm), dtype=torch.float64)
-        if node_comm:
-            self_loops[starts[comm_of[order]] + local_of[order]] = self_of[order]
+        self_loops = torch.zeros(node_comm.numel(), dtype=torch.float64)
+        self_loops[starts[node_comm] + node_local] = nodes[:, 2].to(torch.float64)
         community_first = starts[comms]
-        erows, esrc, edst, ew = [], [], [], []
-        for c, later, earlier, k in state.edges:
-            if c in slot:
-                i = slot[c]
-                erows += [i, i]
-                esrc += [later, earlier]
-                edst += [earlier, later]
-                ew += [k, k]
+        slot = torch.full((budget.numel(),), -1, dtype=torch.long)
+        slot[comms] = torch.arange(r)
+        mine = edges[slot[edges[:, 0]] >= 0]  # edges of the communities that get a row now
+        row_of = slot[mine[:, 0]]
+        erows = torch.cat([row_of, row_of])
+        esrc = torch.cat([mine[:, 1], mine[:, 2]])
+        edst = torch.cat([mine[:, 2], mine[:, 1]])
+        ew = torch.cat([mine[:, 3], mine[:, 3]]).to(torch.float64)
         entry_row = torch.repeat_interleave(torch.arange(r), t)
         entry_node = segment_arange(t)
-        as_long = lambda x: torch.tensor(x, dtype=torch.long)  # noqa: E731
         pb = assemble_prefix_batch(
             t,
             community_first,
-            as_long(erows),
-            as_long(esrc),
-            as_long(edst),
-            torch.tensor(ew, dtype=torch.float64),
+            erows,
+            esrc,
+            edst,
+            ew,
             entry_row,
             entry_node,
             self_loops,
@@ -371,23 +409,21 @@ class HiGen(nn.Module):
 
     def _assemble_level(self, lv, n_parent, p_ei, p_w, p_graph, state: _LevelState, leaf, generator):
         """Number the new level's nodes community by community, add self-loops and cross blocks."""
-        node_comm, node_local, node_self, edges = state.node_comm, state.node_local, state.node_self, state.edges
-        comm_of = torch.tensor(node_comm, dtype=torch.long)
+        nodes, edges = state.nodes(), state.edges()
+        comm_of = nodes[:, 0]
         sizes = torch.bincount(comm_of, minlength=n_parent)
         starts = torch.cumsum(sizes, 0) - sizes
         n = int(sizes.sum())
-        gid = lambda c, loc: int(starts[c]) + int(loc)  # noqa: E731
-        rows, cols, wts = [], [], []
-        for c, loc, s in zip(node_comm, node_local, node_self):
-            if s > 0:
-                rows.append(gid(c, loc)), cols.append(gid(c, loc)), wts.append(s)
-        for c, later, earlier, k in edges:
-            rows.append(gid(c, later)), cols.append(gid(c, earlier)), wts.append(k)
+        loops = nodes[nodes[:, 2] > 0]
+        loop_id = starts[loops[:, 0]] + loops[:, 1]
+        rows = torch.cat([loop_id, starts[edges[:, 0]] + edges[:, 1]])
+        cols = torch.cat([loop_id, starts[edges[:, 0]] + edges[:, 2]])
+        wts = torch.cat([loops[:, 2], edges[:, 3]])
         parent = torch.repeat_interleave(torch.arange(n_parent), sizes)
         intra = from_edge_array(
             n,
-            torch.tensor([rows, cols], dtype=torch.long).t().reshape(-1, 2),
-            torch.tensor(wts, dtype=torch.long),
+            torch.stack([rows, cols], 1),
+            wts,
             allow_self_loops=True,
             allow_duplicates=True,
         )
@@ -471,7 +507,10 @@ class HiGen(nn.Module):
             model = cls(HiGenConfig(**{"allow_disconnected": False, **ckpt.config}))
             model.edge_counts = ckpt.state_dict["edge_counts"].clone()
             model.node_counts = ckpt.state_dict["node_counts"].clone()
-            model.load_state_dict(ckpt.state_dict)
+            state = dict(ckpt.state_dict)
+            state.setdefault("isolated_counts", torch.zeros_like(model.node_counts))  # older checkpoints
+            model.isolated_counts = state["isolated_counts"].clone()
+            model.load_state_dict(state)
         except (KeyError, TypeError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"malformed higen checkpoint: {str(exc).splitlines()[0]}") from None
         model.eval()

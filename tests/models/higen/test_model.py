@@ -135,3 +135,40 @@ def test_likelihood_is_invariant_to_relabelling_when_the_order_is_canonical():
     for seed in range(3):
         perm = torch.randperm(int(data.num_nodes), generator=torch.Generator().manual_seed(seed))
         assert model.loss([permute_graph(data, perm)])["loss"].item() == pytest.approx(reference, rel=1e-9)
+
+
+def test_checkpoints_from_before_the_new_options_keep_their_model():
+    model = HiGen.from_pretrained("higen-community-small")
+    assert model.config.allow_disconnected is False  # written with the stricter coarse rows
+    assert torch.equal(model.isolated_counts, torch.zeros_like(model.node_counts))
+
+
+def test_disconnected_graphs_have_a_finite_likelihood():
+    enzymes = load_dataset("enzymes", "train")
+    graph = enzymes[5]  # two components: its coarse graph is disconnected
+    torch.manual_seed(0)
+    strict = HiGen(HiGenConfig(hidden=16, num_layers=1, allow_disconnected=False)).fit_size_model([graph])
+    assert float(strict.loss(strict.prepare([graph]))["loss"].detach()) == float("inf")
+    model = HiGen(HiGenConfig(hidden=16, num_layers=1)).fit_size_model([graph])
+    loss = model.loss(model.prepare([graph]))["loss"]
+    assert torch.isfinite(loss)
+    loss.backward()
+
+
+def test_isolated_nodes_are_set_aside_and_come_back_in_samples():
+    from graphgen.data.convert import from_edge_array
+
+    # a triangle and a path, plus two isolated nodes (ids 3 and 7)
+    graph = from_edge_array(8, torch.tensor([[0, 1], [1, 2], [0, 2], [4, 5], [5, 6]]))
+    torch.manual_seed(0)
+    model = HiGen(SMALL).fit_size_model([graph])
+    assert model.isolated_counts.tolist() == [2]
+    without = from_edge_array(6, torch.tensor([[0, 1], [1, 2], [0, 2], [3, 4], [4, 5]]))
+    # the likelihood is that of the graph without its isolated nodes
+    assert float(model.loss(model.prepare([graph]))["loss"].detach()) == pytest.approx(
+        float(model.loss(model.prepare([without]))["loss"].detach()), rel=1e-12
+    )
+    for g in model.sample(6, generator=torch.Generator().manual_seed(0)):
+        degree = torch.bincount(g.edge_index[0], minlength=g.num_nodes)
+        assert int((degree == 0).sum()) == 2 and bool((degree[-2:] == 0).all())
+        assert g.community.shape == (g.num_nodes,) and int(g.community[-1]) == int(g.community[-2]) + 1
