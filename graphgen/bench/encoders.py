@@ -23,6 +23,8 @@ import json
 import subprocess
 import sys
 
+from graphgen.bench.record import PeakMemory
+
 SIZES = (1_000, 3_000, 10_000, 30_000, 100_000)
 QUICK_SIZES = (1_000, 3_000)
 MODELS = ("gmn", "gmn-m0", "gsm++", "gps")
@@ -82,14 +84,6 @@ def _model(name: str):
     raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
 
 
-def _status_kb(field: str) -> int:
-    with open("/proc/self/status") as fh:
-        for line in fh:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise OSError(f"{field} not in /proc/self/status")
-
-
 def point(name: str, num_nodes: int) -> dict:
     """One scaling point in this process (see the module docstring)."""
     import time
@@ -106,11 +100,8 @@ def point(name: str, num_nodes: int) -> dict:
         out = model(x, ei)
         out.square().mean().backward()
 
-    with open("/proc/self/clear_refs", "w") as fh:  # reset the peak resident set (VmHWM)
-        fh.write("5")
-    before = _status_kb("VmRSS")
-    step()  # the first step measures memory (nothing cached by the allocator yet) and warms up
-    peak = _status_kb("VmHWM")
+    with PeakMemory() as memory:
+        step()  # the first step measures memory (nothing cached by the allocator yet) and warms up
     start = time.perf_counter()
     step()
     seconds = time.perf_counter() - start
@@ -119,7 +110,7 @@ def point(name: str, num_nodes: int) -> dict:
         "num_nodes": num_nodes,
         "num_edges": int(ei.shape[1] // 2),
         "seconds": seconds,
-        "peak_memory_mb": (peak - before) / 1024,
+        "peak_memory_mb": memory.mb,
         "params": sum(p.numel() for p in model.parameters()),
     }
 

@@ -24,6 +24,32 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> f
     return statistics.median(times)
 
 
+class PeakMemory:
+    """Peak resident memory of this process while a block runs, in MB (Linux ``VmHWM``).
+
+    ``/proc/self/clear_refs`` resets the high-water mark on entry; ``mb`` is the peak minus the
+    resident size at entry, i.e. what the block added at its worst moment.
+    """
+
+    @staticmethod
+    def _status_kb(field: str) -> int:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1])
+        raise OSError(f"{field} not in /proc/self/status")
+
+    def __enter__(self) -> PeakMemory:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        self._before = self._status_kb("VmRSS")
+        self.mb = 0.0
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.mb = (self._status_kb("VmHWM") - self._before) / 1024
+
+
 def git_sha(repo: Path | None = None) -> str | None:
     try:
         out = subprocess.run(

@@ -14,7 +14,7 @@ def wide_console(min_width: int):
     (a narrow terminal wraps long lines instead)."""
     from rich.console import Console
 
-    return Console(width=max(Console().width, min_width))
+    return Console(width=max(Console().width, min_width), emoji=False)
 
 
 def make_table(title: str, columns: tuple[str, ...], right: tuple[str, ...] = ()):

@@ -183,3 +183,49 @@ def encoders(
                 table.add_row(r["model"], str(r["num_nodes"]), "-", "-", r.get("skipped") or r.get("failed", ""))
         console.print(table)
     write_json(result, json_out)
+
+
+@app.command("higen")
+def higen(
+    quick: bool = typer.Option(False, "--quick", help="Targets 250-1000 nodes, 2 epochs, 1 throughput epoch."),
+    epochs: int = typer.Option(None, "--epochs", min=1, help="Training epochs of both bench models [default: 15]."),
+    json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
+) -> None:
+    """Hierarchical against flat (one-level, GRAN-style) sampling time and memory vs size; training throughput."""
+    from graphgen.bench.higen import run
+    from graphgen.bench.record import provenance
+
+    command = "graphgen bench higen" + (" --quick" if quick else "") + (f" --epochs {epochs}" if epochs else "")
+    result = {**provenance(command), "benchmark": "higen", **run(quick=quick, epochs=epochs)}
+    console = wide_console(100)
+    table = make_table(
+        "graphgen bench higen: one sampled graph (1 thread)",
+        ("model", "target", "nodes", "edges", "seconds", "peak MB", "note"),
+        right=("target", "nodes", "edges", "seconds", "peak MB"),
+    )
+    for r in result["sampling"]:
+        if "seconds" in r:
+            table.add_row(
+                r["model"], str(r["target_nodes"]), str(r["nodes"]), str(r["edges"]), f"{r['seconds']:.2f}",
+                f"{r['peak_memory_mb']:.0f}", "",
+            )  # fmt: skip
+        else:
+            table.add_row(r["model"], str(r["target_nodes"]), "-", "-", "-", "-", r.get("skipped") or r.get("failed"))
+    console.print(table)
+    at = result["compare_at_nodes"]
+    for name, s in result["summary"].items():
+        exponent = f"{s['growth_exponent']:.2f}" if s["growth_exponent"] is not None else "-"
+        value = s[f"seconds_at_{at}_nodes"]
+        console.print(
+            f"{name}: time grows as N^{exponent}; at {at} generated nodes {value:.2f} s"
+            if value is not None
+            else f"{name}: time grows as N^{exponent}; {at} nodes not bracketed"
+        )
+    if result["speedup_at_compare_size"] is not None:
+        console.print(f"hierarchical is {result['speedup_at_compare_size']:.1f}x faster than flat at {at} nodes")
+    tp = result["throughput"]
+    console.print(
+        f"training throughput on {tp['dataset']}: {tp['graphs_per_second']:.1f} graphs/s "
+        f"({tp['seconds_per_epoch']:.1f} s/epoch; preparation {tp['prepare_seconds']:.1f} s once)"
+    )
+    write_json(result, json_out)

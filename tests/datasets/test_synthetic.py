@@ -47,6 +47,26 @@ def test_community_graphs_have_a_bridge_and_dense_blocks():
         assert int(cross) == 1  # exactly the forced bridge when p_out = 0
 
 
+def test_large_sbm_has_exact_size_sparse_block_graph_and_no_isolated_nodes():
+    import torch
+
+    for n in (250, 1000, 3000):
+        for g in generate("large_sbm", 2, num_nodes=n, seed=n):
+            assert g.num_nodes == n
+            degree = torch.bincount(g.edge_index[0], minlength=n)
+            assert int((degree == 0).sum()) == 0
+    # cross-block edges grow linearly with the size (a sparse block graph), unlike sbm's all pairs
+    communities = {}
+    for n in (600, 6000):
+        g = generate("large_sbm", 1, num_nodes=n, seed=0, min_size=30, max_size=30, p_in=1.0)[0]
+        block = torch.arange(n) // 30  # p_in = 1: blocks are cliques of 30 consecutive nodes
+        ei = g.edge_index
+        within = int((block[ei[0]] == block[ei[1]]).sum()) // 2
+        assert within == (n // 30) * 30 * 29 // 2
+        communities[n] = int((block[ei[0]] != block[ei[1]]).sum()) // 2 / (n // 30)
+    assert 1.5 < communities[600] < 8 and 1.5 < communities[6000] < 8  # cross edges per block
+
+
 @pytest.mark.parametrize(
     "family, params, message",
     [
@@ -56,6 +76,7 @@ def test_community_graphs_have_a_bridge_and_dense_blocks():
         ("planar", {"num_nodes": 2}, "impossible"),
         ("lobster", {"min_nodes": 500, "max_nodes": 501, "max_tries": 20}, "found only 0 of 3 lobsters"),
         ("grid", {"bogus": 1}, "bad parameter"),
+        ("large_sbm", {"num_nodes": 10}, "impossible"),
         ("hexagon", {}, "unknown graph family"),
     ],
 )

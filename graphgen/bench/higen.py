@@ -1,0 +1,230 @@
+"""HiGen speed and scale: hierarchical against flat sampling, and training throughput.
+
+**Sampling vs graph size.** Two models with the same networks (hidden 32, 2 GRAN layers,
+2 mixture components) are trained for ``epochs`` epochs (seed 0) on a generated large-SBM set
+(:func:`graphgen.datasets.synthetic.large_sbm_graphs`: blocks of 20-60 nodes, sparse block
+graph), in a temporary directory:
+
+* ``hierarchical``: HiGen with two levels (communities generated in parallel, then cross blocks),
+  trained on 12 graphs of 250 to ``max_train_nodes`` nodes (geometric sizes);
+* ``flat``: the same model with one level -- the whole graph is one community generated node by
+  node, GRAN-style. Its teacher-forced prefix batch grows as ``N²``, so it trains on graphs of
+  250 to 500 nodes.
+
+Each sampling point runs in a fresh subprocess (``python -m graphgen.bench.higen CKPT TARGET``):
+one graph drawn with ``num_nodes=TARGET`` (seed 0, one torch thread), timed, with the peak
+resident memory it added (``VmHWM``, :class:`~graphgen.bench.record.PeakMemory`). The node count
+of a sample *emerges* from the model, so every record holds the nodes and edges actually
+generated, and the two models are compared at equal **generated** size: each curve is
+interpolated in log-log coordinates at ``compare_at`` nodes, and its growth exponent is the
+least-squares slope of log seconds on log nodes. A flat point slower than ``flat_limit_seconds``
+ends the flat curve (the remaining targets are recorded as skipped, with an ``N²`` estimate).
+
+**Training throughput** on enzymes-sized graphs: the default HiGen configuration trained for
+``throughput_epochs`` epochs on the enzymes training split (470 graphs of 10-125 nodes), batch 16,
+one thread; graphs per second of the optimisation alone, plus the one-off preparation time
+(Louvain, ordering, teacher-forcing tensors) reported apart.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HIDDEN, LAYERS, MIXTURES = 32, 2, 2
+TARGETS = (250, 500, 1000, 2000, 5000)
+QUICK_TARGETS = (250, 500, 1000)
+
+
+def _training_graphs(min_nodes: int, max_nodes: int, count: int = 12, seed: int = 100):
+    from graphgen.datasets import generate
+
+    sizes = sorted({round(min_nodes * (max_nodes / min_nodes) ** (i / max(count - 1, 1))) for i in range(count)})
+    return [generate("large_sbm", 1, num_nodes=n, seed=seed + i)[0] for i, n in enumerate(sizes)]
+
+
+def _train(levels: int, graphs, out: Path, epochs: int) -> dict:
+    from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
+
+    config = HiGenConfig(num_levels=levels, hidden=HIDDEN, num_layers=LAYERS, num_mixtures=MIXTURES)
+    start = time.perf_counter()
+    result = train_higen(graphs, out, model_config=config, train_config=TrainConfig(epochs=epochs, batch_size=2))
+    return {
+        "levels": levels,
+        "train_graphs": len(graphs),
+        "train_nodes": [min(int(g.num_nodes) for g in graphs), max(int(g.num_nodes) for g in graphs)],
+        "epochs": epochs,
+        "train_seconds": time.perf_counter() - start,
+        "final_train_nll_per_edge": result["history"][-1]["train_nll_per_edge"],
+    }
+
+
+def point(checkpoint: str, target: int) -> dict:
+    """One sampling point in this process (see the module docstring)."""
+    import torch
+
+    from graphgen.bench.record import PeakMemory
+    from graphgen.models.higen import HiGen
+
+    torch.set_num_threads(1)
+    model = HiGen.from_pretrained(checkpoint)
+    with PeakMemory() as memory:
+        start = time.perf_counter()
+        graph = model.sample(1, generator=torch.Generator().manual_seed(0), num_nodes=target)[0]
+        seconds = time.perf_counter() - start
+    return {
+        "target_nodes": target,
+        "nodes": int(graph.num_nodes),
+        "edges": int(graph.edge_index.shape[1]) // 2,
+        "communities": int(graph.community.max()) + 1 if graph.num_nodes else 0,
+        "seconds": seconds,
+        "peak_memory_mb": memory.mb,
+    }
+
+
+def _sample_point(checkpoint: Path, target: int, timeout: float) -> dict:
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "graphgen.bench.higen", str(checkpoint), str(target)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired:
+        return {"target_nodes": target, "failed": f"no sample within {timeout:.0f} s"}
+    if out.returncode != 0:
+        tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
+        return {"target_nodes": target, "failed": tail[0]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _log_fit(points: list[dict]) -> float | None:
+    """Least-squares slope of log seconds on log generated nodes (the growth exponent)."""
+    xs = [math.log(p["nodes"]) for p in points]
+    ys = [math.log(p["seconds"]) for p in points]
+    if len(xs) < 2 or max(xs) == min(xs):
+        return None
+    mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+    return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+
+
+def seconds_at(points: list[dict], nodes: float) -> float | None:
+    """Seconds at ``nodes`` generated nodes by log-log interpolation between the bracketing points.
+
+    >>> seconds_at([{"nodes": 100, "seconds": 1.0}, {"nodes": 1000, "seconds": 100.0}], 316.2277660168379)
+    10.000000000000002
+    """
+    pts = sorted((p["nodes"], p["seconds"]) for p in points)
+    for (n0, s0), (n1, s1) in zip(pts, pts[1:]):
+        if n0 <= nodes <= n1 and n1 > n0:
+            w = (math.log(nodes) - math.log(n0)) / (math.log(n1) - math.log(n0))
+            return math.exp((1 - w) * math.log(s0) + w * math.log(s1))
+    return None
+
+
+def _curve(checkpoint: Path, targets, limit: float | None, timeout: float) -> list[dict]:
+    records = []
+    for target in targets:
+        done = [r for r in records if "seconds" in r]
+        if limit is not None and done and done[-1]["seconds"] > limit:
+            last = done[-1]
+            estimate = last["seconds"] * (target / last["nodes"]) ** 2
+            records.append({"target_nodes": target, "skipped": f"over the time limit: ~{estimate:.0f} s by N^2"})
+            continue
+        records.append(_sample_point(checkpoint, target, timeout))
+    return records
+
+
+def _throughput(epochs: int) -> dict:
+    import torch
+
+    from graphgen.datasets import load_dataset
+    from graphgen.models.higen import HiGen, HiGenConfig
+
+    graphs = load_dataset("enzymes", "train")
+    torch.manual_seed(0)
+    torch.set_num_threads(1)
+    model = HiGen(HiGenConfig()).fit_size_model(graphs)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    start = time.perf_counter()
+    batches = [model.prepare(graphs[i : i + 16]) for i in range(0, len(graphs), 16)]
+    prepare_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    for _ in range(epochs):
+        for batch in batches:
+            loss = model.loss(batch)["loss"]
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    seconds = time.perf_counter() - start
+    return {
+        "dataset": "enzymes:train",
+        "graphs": len(graphs),
+        "epochs": epochs,
+        "batch_size": 16,
+        "config": "HiGenConfig() defaults (hidden 64, 3 layers, 4 mixtures, 2 levels)",
+        "prepare_seconds": prepare_seconds,
+        "seconds_per_epoch": seconds / epochs,
+        "graphs_per_second": len(graphs) * epochs / seconds,
+    }
+
+
+def run(
+    quick: bool = False,
+    *,
+    epochs: int | None = None,
+    max_train_nodes: int | None = None,
+    flat_limit_seconds: float = 300.0,
+    compare_at: int = 2000,
+    throughput_epochs: int = 2,
+) -> dict:
+    """The records (the caller adds provenance); see the module docstring."""
+    epochs = epochs or (2 if quick else 15)
+    targets = QUICK_TARGETS if quick else TARGETS
+    max_train_nodes = max_train_nodes or (500 if quick else 2000)
+    compare_at = min(compare_at, 500) if quick else compare_at
+    with tempfile.TemporaryDirectory(prefix="graphgen-bench-higen-") as tmp:
+        hier_ckpt, flat_ckpt = Path(tmp) / "hierarchical.pt", Path(tmp) / "flat.pt"
+        training = {
+            "hierarchical": _train(2, _training_graphs(250, max_train_nodes), hier_ckpt, epochs),
+            "flat": _train(1, _training_graphs(250, 500, count=6), flat_ckpt, epochs),
+        }
+        curves = {
+            "hierarchical": _curve(hier_ckpt, targets, None, timeout=1800),
+            "flat": _curve(flat_ckpt, targets, flat_limit_seconds, timeout=1800),
+        }
+    summary = {}
+    for name, records in curves.items():
+        done = [r for r in records if "seconds" in r]
+        summary[name] = {
+            "growth_exponent": _log_fit(done),
+            f"seconds_at_{compare_at}_nodes": seconds_at(done, compare_at),
+        }
+    hier_t = summary["hierarchical"][f"seconds_at_{compare_at}_nodes"]
+    flat_t = summary["flat"][f"seconds_at_{compare_at}_nodes"]
+    return {
+        "training": training,
+        "sampling": [{"model": m, **r} for m, rs in curves.items() for r in rs],
+        "summary": summary,
+        "speedup_at_compare_size": (flat_t / hier_t) if hier_t and flat_t else None,
+        "compare_at_nodes": compare_at,
+        "throughput": _throughput(1 if quick else throughput_epochs),
+        "setup": {
+            "hidden": HIDDEN,
+            "layers": LAYERS,
+            "mixtures": MIXTURES,
+            "torch_threads": 1,
+            "sampling_seed": 0,
+            "targets": list(targets),
+            "flat_limit_seconds": flat_limit_seconds,
+        },
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(point(sys.argv[1], int(sys.argv[2]))))

@@ -1,0 +1,106 @@
+"""Evaluate a trained HiGen checkpoint against its dataset's test split, and optionally ship it.
+
+    python metrics/scripts/evaluate_higen.py CHECKPOINT NAME DATASET PROTOCOL [--seeds 3] [--ship]
+        [--target KEY=VALUE ...] [--note TEXT]
+
+For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` then ``graphgen evaluate
+-r DATASET:test -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
+``metrics/results/NAME/{PROTOCOL}_seed{S}.json``, the samples, and ``summary.json`` (per-seed and mean
+MMDs, V.U.N., GNN F1, the train/test floor, the training curve and command from the checkpoint,
+the targets and whether each is met). With ``--ship`` the checkpoint is copied without its training
+state to ``graphgen/checkpoints/NAME.pt`` (its sha256 recorded).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
+
+
+def graphgen(*args: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "graphgen", *args], cwd=ROOT, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"graphgen {' '.join(args)} failed: {done.stderr.strip()[-500:]}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("checkpoint")
+    parser.add_argument("name")
+    parser.add_argument("dataset")
+    parser.add_argument("protocol")
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--ship", action="store_true")
+    parser.add_argument("--target", action="append", default=[], help="KEY=VALUE, e.g. degree_mmd=0.0017")
+    parser.add_argument("--note", default="")
+    args = parser.parse_args()
+
+    from graphgen.bench.record import provenance
+    from graphgen.cli._output import write_json
+    from graphgen.datasets import load_dataset
+    from graphgen.io.checkpoint import load_checkpoint, strip_training_state
+
+    ckpt = load_checkpoint(args.checkpoint)
+    out_dir = ROOT / "metrics" / "results" / args.name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    n_test = len(load_dataset(args.dataset, "test"))
+    per_seed, commands = [], []
+    for seed in range(args.seeds):
+        samples = out_dir / f"samples_seed{seed}.g6"
+        result = out_dir / f"{args.protocol}_seed{seed}.json"
+        sample_args = ["sample", "--checkpoint", args.checkpoint, "-n", str(n_test), "--seed", str(seed)]
+        eval_args = ["evaluate", "-r", f"{args.dataset}:test", "-s", str(samples), "-p", args.protocol]
+        graphgen(*sample_args, "--out", str(samples))
+        graphgen(*eval_args, "--json", str(result))
+        commands.append(" ".join(["graphgen", *sample_args, "--out", str(samples.relative_to(ROOT))]))
+        per_seed.append(json.loads(result.read_text()))
+    mean = {k: statistics.mean(r[k] for r in per_seed) for k in KEYS}
+    std = {k: statistics.pstdev(r[k] for r in per_seed) for k in KEYS}
+    targets = dict(kv.split("=", 1) for kv in args.target)
+    history = ckpt.metadata.get("history", [])
+    summary = {
+        "model": args.name,
+        "dataset": f"{args.dataset} (test split: {n_test} graphs)",
+        "protocol": args.protocol,
+        "note": args.note,
+        "checkpoint": args.checkpoint,
+        "training_command": ckpt.metadata.get("command"),
+        "epochs": len(history),
+        "config": ckpt.config,
+        "train_config": ckpt.metadata.get("train_config"),
+        "curve": [{k: h[k] for k in ("epoch", "train_nll_per_edge", "val_nll_per_edge")} for h in history],
+        "evaluation_commands": commands,
+        "per_seed": [{k: r[k] for k in KEYS} for r in per_seed],
+        "mean": mean,
+        "std": std,
+        "vun": [r.get("vun", {}).get("vun") for r in per_seed],
+        "gnn_f1_pr": [r.get("gnn", {}).get("f1_pr") for r in per_seed],
+        "floor_train_vs_test": per_seed[0].get("floor"),
+        "targets": {
+            k: {"target": float(v), "mean": mean.get(k), "met": mean.get(k, 1e9) <= float(v)}
+            for k, v in targets.items()
+        },
+        **provenance("python metrics/scripts/evaluate_higen.py " + " ".join(sys.argv[1:])),
+    }
+    if args.ship:
+        dst = ROOT / "graphgen" / "checkpoints" / f"{args.name}.pt"
+        strip_training_state(args.checkpoint, dst)
+        summary["shipped_checkpoint"] = {
+            "path": str(dst.relative_to(ROOT)),
+            "bytes": dst.stat().st_size,
+            "sha256": hashlib.sha256(dst.read_bytes()).hexdigest(),
+        }
+    write_json(summary, out_dir / "summary.json")
+    print(json.dumps({"mean": mean, "std": std, "vun": summary["vun"], "targets": summary["targets"]}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

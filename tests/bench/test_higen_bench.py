@@ -1,0 +1,25 @@
+import math
+
+import pytest
+
+from graphgen.bench.higen import _log_fit, point, seconds_at
+from graphgen.datasets import generate
+from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
+
+
+def test_growth_exponent_and_interpolation_are_exact_on_a_power_law():
+    points = [{"nodes": n, "seconds": 3e-6 * n**1.5} for n in (100, 400, 1600)]
+    assert _log_fit(points) == pytest.approx(1.5, rel=1e-12)
+    assert seconds_at(points, 800) == pytest.approx(3e-6 * 800**1.5, rel=1e-12)
+    assert seconds_at(points, 5000) is None  # never extrapolated
+    assert _log_fit(points[:1]) is None
+
+
+def test_a_sampling_point_reports_what_was_generated(tmp_path):
+    graphs = generate("large_sbm", 3, num_nodes=80, seed=0, min_size=20, max_size=30)
+    config = HiGenConfig(hidden=8, num_layers=1, num_mixtures=1, position_dim=4)
+    train_higen(graphs, tmp_path / "m.pt", model_config=config, train_config=TrainConfig(epochs=1, batch_size=3))
+    record = point(str(tmp_path / "m.pt"), 80)
+    assert record["target_nodes"] == 80 and record["nodes"] > 0 and record["edges"] > 0
+    assert record["seconds"] > 0 and math.isfinite(record["peak_memory_mb"])
+    assert 1 <= record["communities"] <= record["nodes"]
