@@ -57,6 +57,9 @@ def higen(
     lr_schedule: str = typer.Option("constant", "--lr-schedule", help="constant, or cosine decay to --lr-min."),
     lr_min: float = typer.Option(0.0, "--lr-min", min=0.0),
     grad_clip: float = typer.Option(0.0, "--grad-clip", min=0.0, help="Clip the gradient norm (0: off)."),
+    bipartite_encoder: str = typer.Option(
+        "gran", "--bipartite-encoder", help="Node encoder of the cross-edge model: gran, gmn or gsm++."
+    ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -72,6 +75,7 @@ def higen(
     from graphgen.datasets import dataset_info, load_dataset, split_indices
     from graphgen.errors import GraphgenError
     from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
+    from graphgen.models.higen.model import BIPARTITE_ENCODERS
     from graphgen.models.higen.train import LR_SCHEDULES
 
     info = dataset_info(dataset)
@@ -79,6 +83,10 @@ def higen(
         raise GraphgenError(f"HiGen trains on graph datasets; {info.name} holds molecules")
     if within_order not in WITHIN_COMMUNITY_ORDERS:
         raise GraphgenError(f"unknown order {within_order!r}; choose one of {', '.join(WITHIN_COMMUNITY_ORDERS)}")
+    if bipartite_encoder not in BIPARTITE_ENCODERS:
+        raise GraphgenError(
+            f"unknown --bipartite-encoder {bipartite_encoder!r}; choose one of {', '.join(BIPARTITE_ENCODERS)}"
+        )
     if lr_schedule not in LR_SCHEDULES:
         raise GraphgenError(f"unknown --lr-schedule {lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
     train = load_dataset(info.name, "train", protocol=protocol)
@@ -88,7 +96,11 @@ def higen(
     except GraphgenError:
         val = None
     model_config = HiGenConfig(
-        hidden=hidden, num_layers=num_layers, num_mixtures=num_mixtures, within_order=within_order
+        hidden=hidden,
+        num_layers=num_layers,
+        num_mixtures=num_mixtures,
+        within_order=within_order,
+        bipartite_encoder=bipartite_encoder,
     )
     train_config = TrainConfig(
         epochs=epochs,

@@ -34,6 +34,12 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "community_small training graphs; graphrnn-protocol MMDs in metrics/results/higen-community-small/",
         trained=True,
     ),
+    "higen-enzymes": PretrainedEntry(
+        "higen-enzymes.pt",
+        "HiGen (2 levels, defaults, K=4) trained 200 epochs on the 470 enzymes training graphs (CPU-limited); "
+        "gran-protocol MMDs against the test split in metrics/results/higen-enzymes/",
+        trained=True,
+    ),
     "er-community-small": PretrainedEntry(
         "er-community-small.pt",
         "Erdős–Rényi baseline G(n, m), (n, m) drawn from the 80 community_small training graphs "

@@ -111,7 +111,9 @@ class SequenceEncoder(nn.Module):
     """Runs a stack of sequence blocks over a batch's token sequences and maps results to nodes.
 
     Per-graph sequences (``tokens.owner == -1``) give every position back to its node; per-node
-    sequences give their node the state at the last position (the node itself).
+    sequences give their node the state at the last position (the node itself) -- computed by the
+    last block's ``forward_last`` when it has one (exact, and a bidirectional Mamba block then scans
+    once instead of twice).
     """
 
     def __init__(self, blocks: list[nn.Module], hidden: int, extra_dim: int):
@@ -121,10 +123,14 @@ class SequenceEncoder(nn.Module):
 
     def forward(self, h: torch.Tensor, tokens: Tokens) -> torch.Tensor:
         seq = self.project(tokens.sequences(h))  # (S, L, d)
-        for block in self.blocks:
+        per_node = bool((tokens.owner >= 0).all()) and tokens.owner.numel() > 0
+        last_only = per_node and hasattr(self.blocks[-1], "forward_last") if self.blocks else False
+        for block in self.blocks[:-1] if last_only else self.blocks:
             seq = block(seq, tokens.lengths)
         out = torch.zeros_like(h)
-        if bool((tokens.owner >= 0).all()) and tokens.owner.numel():
+        if last_only:
+            out[tokens.owner] = self.blocks[-1].forward_last(seq, tokens.lengths)
+        elif per_node:
             out[tokens.owner] = seq[torch.arange(seq.shape[0]), tokens.lengths - 1]
         else:
             out[tokens.order] = unpad_sequences(seq, tokens.lengths)

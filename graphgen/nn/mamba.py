@@ -158,6 +158,26 @@ class Mamba(nn.Module):
         y = self.ssm(x, z) + reverse_within_lengths(self.ssm_backward(xb, zb), lengths)
         return self.out_proj(y)
 
+    def forward_last(self, u: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """``forward(u, lengths)`` at each row's last real position only, ``(b, d_model)``; exact.
+
+        The backward direction's output at the last position has seen only the last token (its
+        causal conv and scan start there), so it is computed on that token alone: a bidirectional
+        read-out costs one full scan instead of two.
+        """
+        b, length = u.shape[0], u.shape[1]
+        rows = torch.arange(b, device=u.device)
+        last = lengths - 1 if lengths is not None else torch.full((b,), length - 1, device=u.device)
+        x, z = self.in_proj(u).chunk(2, dim=-1)
+        if not self.config.bidirectional:
+            return self.out_proj(self.ssm(x, z)[rows, last])
+        if self.config.share_in_proj:
+            y = self.ssm(x)[rows, last] + self.ssm_backward(x[rows, last].unsqueeze(1))[:, 0]
+            return self.out_proj(y * F.silu(z[rows, last]))
+        xb, zb = self.in_proj_backward(u[rows, last].unsqueeze(1)).chunk(2, dim=-1)
+        y = self.ssm(x, z)[rows, last] + self.ssm_backward(xb, zb)[:, 0]
+        return self.out_proj(y)
+
 
 class MambaBlock(nn.Module):
     """Pre-norm residual Mamba: ``x + dropout(Mamba(LayerNorm(x)))``."""
@@ -171,6 +191,12 @@ class MambaBlock(nn.Module):
 
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         return x + self.dropout(self.mixer(self.norm(x), lengths))
+
+    def forward_last(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
+        """``forward(x, lengths)`` at each row's last real position (see :meth:`Mamba.forward_last`)."""
+        rows = torch.arange(x.shape[0], device=x.device)
+        last = lengths - 1 if lengths is not None else torch.full((x.shape[0],), x.shape[1] - 1, device=x.device)
+        return x[rows, last] + self.dropout(self.mixer.forward_last(self.norm(x), lengths))
 
 
 class TransformerBlock(nn.Module):

@@ -175,6 +175,9 @@ def test_train_higen_then_sample(capsys, tmp_path):
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
     code, _, err = run(capsys, "train", "higen", "--dataset", "qm9", "--out", str(tmp_path / "x.pt"))
     assert code == 1 and "molecules" in err
+    bad = tmp_path / "y.pt"
+    code, _, err = run(capsys, "train", "higen", "-d", "community_small", "--bipartite-encoder", "mlp", "-o", str(bad))
+    assert code == 1 and "unknown --bipartite-encoder 'mlp'" in err and not bad.exists()
 
 
 def test_sample_plot(capsys, tmp_path):

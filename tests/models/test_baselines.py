@@ -82,3 +82,24 @@ def test_wrong_model_in_checkpoint(tmp_path, train):
     save_checkpoint(ckpt, tmp_path / "m.pt")
     with pytest.raises(CheckpointError, match="malformed"):
         load_checkpoint(tmp_path / "m.pt") and load_model(tmp_path / "m.pt")
+
+
+def test_every_shipped_checkpoint_is_small_stripped_matches_its_dataset_and_has_recorded_results():
+    from pathlib import Path
+
+    from graphgen.datasets import load_dataset
+    from graphgen.io.checkpoint import graphs_fingerprint
+    from graphgen.models.pretrained import resolve_checkpoint
+
+    root = Path(__file__).resolve().parents[2]
+    for name in PRETRAINED:
+        path, _ = resolve_checkpoint(name)
+        assert path.stat().st_size < 8_000_000, name  # "a few MB"
+        model, ckpt = load_model(name)
+        assert ckpt.extra == {}, name  # no optimizer or RNG state shipped
+        dataset = ckpt.metadata["dataset"]
+        assert ckpt.data_fingerprint == graphs_fingerprint(load_dataset(dataset, "train")), name
+        if PRETRAINED[name].trained:
+            assert (root / "metrics" / "results" / name / "summary.json").is_file(), name
+        graphs = model.sample(2, generator=torch.Generator().manual_seed(0))
+        assert len(graphs) == 2 and all(g.num_nodes > 0 for g in graphs), name

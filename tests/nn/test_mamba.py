@@ -65,3 +65,25 @@ def test_initialisation_and_weight_decay_groups():
     no_decay_ids = {id(p) for p in no_decay["params"]}
     assert id(ssm.A_log) in no_decay_ids and id(ssm.D) in no_decay_ids
     assert id(ssm.x_proj.weight) in {id(p) for p in decay["params"]}
+
+
+def test_last_position_readout_equals_the_full_block_with_gradients():
+    for bidirectional, share in ((True, True), (True, False), (False, True)):
+        block = _block(bidirectional, share)
+        g = torch.Generator().manual_seed(2)
+        lengths = torch.tensor([5, 1, 3, 5])
+        x = torch.randn(4, 5, 8, generator=g, dtype=torch.float64)
+        x[1, 1:] = 1e3  # junk in the pads must not leak
+        full_x, last_x = x.clone().requires_grad_(True), x.clone().requires_grad_(True)
+        full = block(full_x, lengths)[torch.arange(4), lengths - 1]
+        last = block.forward_last(last_x, lengths)
+        torch.testing.assert_close(last, full, rtol=1e-12, atol=1e-12)
+        weights = torch.randn(4, 8, generator=g, dtype=torch.float64)
+        grads_full = torch.autograd.grad((full * weights).sum(), [full_x, *block.parameters()], allow_unused=True)
+        grads_last = torch.autograd.grad((last * weights).sum(), [last_x, *block.parameters()], allow_unused=True)
+        for a, b in zip(grads_full, grads_last):
+            if a is None or b is None:  # a parameter the read-out never touches, in both
+                assert a is None or float(a.abs().max()) == 0.0
+                continue
+            torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-12)
+        torch.testing.assert_close(block.forward_last(x[:, :3]), block(x[:, :3])[:, -1], rtol=1e-12, atol=1e-12)

@@ -96,7 +96,8 @@ class BipartiteNet(nn.Module):
         """``encoder``: optional node-encoder strategy replacing the GRAN layers, called as
         ``encoder(x, edge_index, edge_attr, batch=community)`` with ``x`` of width
         ``2 + position_dim``, one edge feature, and returning ``(N, hidden)`` (e.g.
-        :class:`graphgen.nn.GSMPlusPlus` with ``edge_dim=1``). Not stored in checkpoints yet."""
+        :class:`graphgen.nn.GSMPlusPlus` with ``edge_dim=1``). HiGen builds it from
+        ``HiGenConfig.bipartite_encoder``, so it travels in checkpoints by name."""
         super().__init__()
         self.config = config or BipartiteNetConfig()
         c = self.config

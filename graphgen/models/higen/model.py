@@ -52,7 +52,7 @@ from graphgen.models.higen.community_net import (
 from graphgen.models.higen.rows import LEAF_ROWS, community_rows, row_log_likelihood
 from graphgen.models.higen.stick_breaking import truncated_binomial_log_prob
 
-__all__ = ["HiGenConfig", "HiGen", "PreparedBatch"]
+__all__ = ["HiGenConfig", "HiGen", "PreparedBatch", "BIPARTITE_ENCODERS", "bipartite_encoder"]
 
 
 @dataclass(frozen=True)
@@ -69,12 +69,36 @@ class HiGenConfig:
     resolution: float = 1.0
     partition_seed: int = 0
     allow_disconnected: bool = True  # coarse rows may spend their reserved unit on the self-loop
+    bipartite_encoder: str = "gran"  # node encoder of the cross-edge model: gran, gmn or gsm++
 
     def __post_init__(self):
         if self.num_levels < 1:
             raise ValueError("num_levels must be >= 1 (1: flat, the whole graph as one community, GRAN-style)")
         if self.leaf_rows not in LEAF_ROWS:
             raise ValueError(f"leaf_rows must be one of {', '.join(LEAF_ROWS)}")
+        if self.bipartite_encoder not in BIPARTITE_ENCODERS:
+            raise ValueError(f"bipartite_encoder must be one of {', '.join(BIPARTITE_ENCODERS)}")
+
+
+BIPARTITE_ENCODERS = ("gran", "gmn", "gsm++")
+
+
+def bipartite_encoder(config: HiGenConfig) -> nn.Module | None:
+    """The node encoder of the cross-edge model named by ``config.bipartite_encoder``.
+
+    ``gran``: the GRAN layers of :class:`BipartiteNet` (``None`` here). ``gmn`` / ``gsm++``: a
+    :class:`graphgen.nn.GraphMamba` (GINE local layers, walk tokens m=2) or
+    :class:`graphgen.nn.GSMPlusPlus` (GatedGCN + HAC tokens) of the same width and depth, reading
+    the level's intra-community graph with each community as one sequence batch.
+    """
+    if config.bipartite_encoder == "gran":
+        return None
+    from graphgen.nn import GraphMamba, GraphMambaConfig, GSMPlusPlus, GSMPlusPlusConfig
+
+    width = dict(in_channels=2 + config.position_dim, hidden=config.hidden, num_layers=config.num_layers, edge_dim=1)
+    if config.bipartite_encoder == "gmn":
+        return GraphMamba(GraphMambaConfig(**width))
+    return GSMPlusPlus(GSMPlusPlusConfig(**width))
 
 
 @dataclass
@@ -155,7 +179,10 @@ class HiGen(nn.Module):
             ]
         )
         self.bipartite_nets = nn.ModuleList(
-            [BipartiteNet(BipartiteNetConfig(c.hidden, c.num_layers, c.position_dim)) for _ in range(c.num_levels - 1)]
+            [
+                BipartiteNet(BipartiteNetConfig(c.hidden, c.num_layers, c.position_dim), encoder=bipartite_encoder(c))
+                for _ in range(c.num_levels - 1)
+            ]
         )
         self.register_buffer("edge_counts", torch.zeros(0, dtype=torch.long))
         self.register_buffer("node_counts", torch.zeros(0, dtype=torch.long))

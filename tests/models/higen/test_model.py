@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -172,3 +174,28 @@ def test_isolated_nodes_are_set_aside_and_come_back_in_samples():
         degree = torch.bincount(g.edge_index[0], minlength=g.num_nodes)
         assert int((degree == 0).sum()) == 2 and bool((degree[-2:] == 0).all())
         assert g.community.shape == (g.num_nodes,) and int(g.community[-1]) == int(g.community[-2]) + 1
+
+
+@pytest.mark.parametrize("encoder", ["gmn", "gsm++"])
+def test_sequence_encoders_as_the_cross_edge_network_travel_in_checkpoints(train, tmp_path, encoder):
+    from graphgen.nn import GraphMamba, GSMPlusPlus
+
+    config = HiGenConfig(hidden=16, num_layers=1, num_mixtures=2, position_dim=4, bipartite_encoder=encoder)
+    out = tmp_path / "m.pt"
+    train_higen(train[:8], out, model_config=config, train_config=TrainConfig(epochs=2, batch_size=4))
+    model = HiGen.from_pretrained(str(out))
+    assert isinstance(model.bipartite_nets[0].encoder, GraphMamba if encoder == "gmn" else GSMPlusPlus)
+    assert model.config.bipartite_encoder == encoder
+    state = load_checkpoint(out).state_dict
+    assert any(k.startswith("bipartite_nets.0.encoder.") for k in state)
+    for name, value in model.state_dict().items():
+        assert torch.equal(value, state[name]), name
+    model.eval()
+    batch = model.prepare(train[:4])
+    with torch.no_grad():
+        first, second = float(model.loss(batch)["bipartite_nll"]), float(model.loss(batch)["bipartite_nll"])
+    assert first == second and math.isfinite(first)  # evaluation averages fixed seeded orderings
+    graphs = model.sample(3, generator=torch.Generator().manual_seed(0))
+    assert len(graphs) == 3 and all(g.num_nodes > 0 for g in graphs)
+    with pytest.raises(ValueError, match="bipartite_encoder"):
+        HiGenConfig(bipartite_encoder="mlp")
