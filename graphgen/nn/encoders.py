@@ -317,17 +317,23 @@ class GSMPlusPlus(nn.Module):
         extras = [x]
         if self.config.rwse_steps:
             extras.append(random_walk_se(edge_index, n, self.config.rwse_steps).to(x))
-        if self.config.hpe_levels:
+        tree = None  # the HAC tree, built once for the positional encoding and the HAC tokens
+        if self.config.hpe_levels or any(isinstance(t, HACTokenizer) for t in self.tokenizers.values()):
             tree = hac_tree(edge_index, batch, x, n)
+        if self.config.hpe_levels:
             extras.append(hac_positional_encoding(tree, self.config.hpe_levels).to(x))
         h = self.input(torch.cat(extras, dim=1))
         e = self.edge_input(edge_attr) if self.edge_input is not None and edge_attr is not None else None
         generators = _eval_generators(self.training, self.config.eval_orderings)
         plans = {  # a deterministic tokenization (HAC) needs one plan, random ones one per tie-break
-            name: [
-                tok.tokenize(edge_index, batch, n, g, x=x)
-                for g in (generators[:1] if tok.deterministic else generators)
-            ]
+            name: (
+                [tok.from_tree(tree, batch, n, x=x)]
+                if isinstance(tok, HACTokenizer)
+                else [
+                    tok.tokenize(edge_index, batch, n, g, x=x)
+                    for g in (generators[:1] if tok.deterministic else generators)
+                ]
+            )
             for name, tok in self.tokenizers.items()
         }
         for i, layer in enumerate(self.layers):

@@ -359,7 +359,10 @@ class HACTokenizer(Tokenizer):
             raise ValueError(f"HAC reading must be 'bfs' or 'dfs', got {self.reading!r}")
 
     def tokenize(self, edge_index, batch, num_nodes, generator=None, x=None) -> Tokens:
-        tree = hac_tree(edge_index, batch, x, num_nodes)
+        return self.from_tree(hac_tree(edge_index, batch, x, num_nodes), batch, num_nodes, x)
+
+    def from_tree(self, tree, batch, num_nodes, x=None) -> Tokens:
+        """The tokens of an already built :func:`hac_tree` (lets an encoder build the tree once)."""
         if self.reading == "bfs":
             lengths = torch.bincount(batch, minlength=int(batch.max()) + 1 if num_nodes else 0)
             rank = _feature_rank(x.detach()) if x is not None else torch.arange(num_nodes)
