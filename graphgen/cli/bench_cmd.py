@@ -188,7 +188,7 @@ def encoders(
 @app.command("higen")
 def higen(
     quick: bool = typer.Option(False, "--quick", help="Targets 250-1000 nodes, 2 epochs, 1 throughput epoch."),
-    epochs: int = typer.Option(None, "--epochs", min=1, help="Training epochs of both bench models [default: 15]."),
+    epochs: int = typer.Option(None, "--epochs", min=1, help="Training epochs of both bench models [default: 8]."),
     json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
 ) -> None:
     """Hierarchical against flat (one-level, GRAN-style) sampling time and memory vs size; training throughput."""
