@@ -20,6 +20,11 @@ def sample(
         None, "--num-nodes", min=1, help="Nodes per graph (exact for the ER baseline, approximate for HiGen)."
     ),
     plot: Path = typer.Option(None, "--plot", help="Also draw the graphs, coloured by community, to this PNG."),
+    decoding: str = typer.Option(
+        "sample",
+        "--decoding",
+        help="HiGen: 'sample' (true samples, default) or 'mode' (the reference code's near-greedy decoding).",
+    ),
 ) -> None:
     """Sample graphs. Provenance (which model, trained on what) is printed to stderr."""
     import torch
@@ -32,13 +37,23 @@ def sample(
     _, label = resolve_checkpoint(checkpoint)
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)
-    graphs = model.sample(num_graphs, generator=generator, num_nodes=num_nodes)
+    options = {"num_nodes": num_nodes}
+    if decoding != "sample":
+        from graphgen.models.higen.model import DECODINGS, HiGen
+
+        if decoding not in DECODINGS:
+            raise typer.BadParameter(f"choose one of {', '.join(DECODINGS)}", param_hint="--decoding")
+        if not isinstance(model, HiGen):
+            raise typer.BadParameter(f"{label} is not a HiGen model; only 'sample' applies", param_hint="--decoding")
+        options["decoding"] = decoding
+    graphs = model.sample(num_graphs, generator=generator, **options)
     if label in PRETRAINED:
         what = PRETRAINED[label].description
     else:
         meta = ckpt.metadata
         what = f"{ckpt.model} trained on {meta.get('dataset', 'unknown data')} ({meta.get('split', '?')} split)"
-    typer.echo(f"sampled {len(graphs)} graphs (seed {seed}) from {label}: {what}", err=True)
+    how = "" if decoding == "sample" else f", {decoding} decoding"
+    typer.echo(f"sampled {len(graphs)} graphs (seed {seed}{how}) from {label}: {what}", err=True)
     if out is None and format not in (None, "graph6"):
         raise typer.BadParameter("--format other than graph6 needs --out FILE", param_hint="--format")
     if plot is not None:

@@ -57,6 +57,9 @@ def higen(
     lr_schedule: str = typer.Option("constant", "--lr-schedule", help="constant, or cosine decay to --lr-min."),
     lr_min: float = typer.Option(0.0, "--lr-min", min=0.0),
     grad_clip: float = typer.Option(0.0, "--grad-clip", min=0.0, help="Clip the gradient norm (0: off)."),
+    hierarchies: int = typer.Option(
+        1, "--hierarchies", min=1, help="Louvain hierarchies per training graph, cycled over epochs (augmentation)."
+    ),
     bipartite_encoder: str = typer.Option(
         "gran", "--bipartite-encoder", help="Node encoder of the cross-edge model: gran, gmn or gsm++."
     ),
@@ -111,6 +114,7 @@ def higen(
         lr_schedule=lr_schedule,
         lr_min=lr_min,
         grad_clip_norm=grad_clip,
+        hierarchies=hierarchies,
     )
     main_process = int(os.environ.get("RANK", "0")) == 0
     meta = {
@@ -129,9 +133,13 @@ def higen(
     ) as bar:
         task = bar.add_task("epochs", total=epochs)
 
+        log_lines = main_process and not bar.console.is_terminal  # nohup/redirected runs: one line per epoch
+
         def report(epoch, total, train_loss, val_loss):
             val_text = f", val {val_loss:.4f}" if val_loss is not None else ""
             bar.update(task, completed=epoch, description=f"train NLL/edge {train_loss:.4f}{val_text}")
+            if log_lines:
+                typer.echo(f"epoch {epoch}/{total}: train NLL/edge {train_loss:.4f}{val_text}", err=True)
 
         result = train_higen(
             train,

@@ -82,6 +82,8 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         (["sample", "-c", "{tmp}/nope.pt"], 1, "no checkpoint named"),
         (["sample", "-c", "{tmp}/fake.pt"], 1, "not a PyTorch checkpoint"),
         (["sample", "--format", "pt"], 2, "needs --out"),
+        (["sample", "--decoding", "argmax", "--out", "{tmp}/a.g6"], 2, "choose one of sample, mode"),
+        (["sample", "-c", "er-community-small", "--decoding", "mode", "--out", "{tmp}/a.g6"], 2, "not a HiGen model"),
         (["evaluate", "-r", "planar:test", "-s", "{tmp}/none.g6"], 1, "neither an existing file"),
         (["evaluate", "-r", "planar:test", "-s", "planar:val", "-p", "nope"], 1, "unknown protocol"),
         (
@@ -94,7 +96,6 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
 )
 def test_bad_input_gives_one_line_error_and_no_output_file(capsys, tmp_path, args, code, message):
     (tmp_path / "fake.pt").write_text("not a checkpoint")
-    args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     got, out, err = run(capsys, *args)
     assert got == code

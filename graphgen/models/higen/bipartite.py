@@ -34,6 +34,7 @@ __all__ = [
     "conditional_bernoulli_log_prob",
     "sample_conditional_bernoulli",
     "sample_multinomial_block",
+    "sample_block",
 ]
 
 
@@ -83,38 +84,74 @@ def conditional_bernoulli_log_prob(edges: torch.Tensor, logits: torch.Tensor) ->
 
 
 def sample_conditional_bernoulli(
-    logits: torch.Tensor, k: int, generator: torch.Generator | None = None
+    logits: torch.Tensor, k: int, generator: torch.Generator | None = None, num_draws: int | None = None
 ) -> torch.Tensor:
-    """Exact sample of ``k`` distinct pairs (a 0/1 vector) from the conditional Bernoulli."""
+    """Exact sample of ``k`` distinct pairs (a 0/1 vector) from the conditional Bernoulli.
+
+    With ``num_draws`` (``S``), ``S`` independent samples at once, ``(S, M)``.
+    """
     logits = logits.reshape(-1).detach().to(torch.float64)
     m = logits.numel()
     if not 0 <= k <= m:
         raise ValueError(f"cannot place {k} edges on {m} pairs")
     table = _suffix_table(logits, k)
     log_p = F.logsigmoid(logits)
-    y = torch.zeros(m, dtype=torch.long)
-    need = k
-    uniforms = torch.rand(m, generator=generator, dtype=torch.float64)
+    draws = 1 if num_draws is None else num_draws
+    y = torch.zeros(draws, m, dtype=torch.long)
+    need = torch.full((draws,), k, dtype=torch.long)
+    uniforms = torch.rand(draws, m, generator=generator, dtype=torch.float64)
     for e in range(m):
-        if need == 0:
+        active = need > 0
+        if not bool(active.any()):
             break
         # P(y_e = 1 | need more from e onwards) = p_e T[e+1, need-1] / T[e, need]
-        take = torch.exp(log_p[e] + table[e + 1, need - 1] - table[e, need])
-        if uniforms[e] < take:
-            y[e] = 1
-            need -= 1
-    return y
+        take = torch.exp(log_p[e] + table[e + 1, (need - 1).clamp(min=0)] - table[e, need])
+        hit = active & (uniforms[:, e] < take)
+        y[:, e] = hit.long()
+        need -= hit.long()
+    return y[0] if num_draws is None else y
 
 
 def sample_multinomial_block(
-    logits: torch.Tensor, total: int, generator: torch.Generator | None = None
+    logits: torch.Tensor, total: int, generator: torch.Generator | None = None, num_draws: int | None = None
 ) -> torch.Tensor:
-    """Counts of ``total`` units over the pairs, ``~ Mult(total, softmax(logits))``."""
+    """Counts of ``total`` units over the pairs, ``~ Mult(total, softmax(logits))``.
+
+    With ``num_draws`` (``S``), ``S`` independent samples at once, ``(S, M)``.
+    """
     probs = torch.softmax(logits.reshape(-1).detach().to(torch.float64), 0)
+    m, draws = probs.numel(), 1 if num_draws is None else num_draws
     if total == 0:
-        return torch.zeros_like(probs, dtype=torch.long)
-    draws = torch.multinomial(probs, total, replacement=True, generator=generator)
-    return torch.bincount(draws, minlength=probs.numel())
+        counts = torch.zeros(draws, m, dtype=torch.long)
+    else:
+        units = torch.multinomial(probs, total * draws, replacement=True, generator=generator)
+        counts = torch.bincount(units + torch.arange(draws).repeat_interleave(total) * m, minlength=draws * m)
+        counts = counts.reshape(draws, m)
+    return counts[0] if num_draws is None else counts
+
+
+def sample_block(
+    logits: torch.Tensor,
+    total: int,
+    distinct: bool,
+    generator: torch.Generator | None = None,
+    best_of: int | None = None,
+) -> torch.Tensor:
+    """One allocation of ``total`` units: conditional Bernoulli when ``distinct``, else multinomial.
+
+    ``best_of = S`` draws ``S`` samples and keeps the most likely one (the reference code's
+    near-greedy decoding, with ``S = 50``); ties go to the first. ``None``: one exact sample.
+    """
+    sampler = sample_conditional_bernoulli if distinct else sample_multinomial_block
+    if best_of is None:
+        return sampler(logits, total, generator)
+    draws = sampler(logits, total, generator, num_draws=best_of)  # (S, M)
+    logits = logits.reshape(-1).detach().to(torch.float64)
+    if distinct:  # at a fixed total, log p(y) = Σ y_e θ_e + a constant
+        score = draws.double() @ logits
+    else:
+        score = draws.double() @ torch.log_softmax(logits, 0) - torch.lgamma(draws.double() + 1).sum(1)
+    return draws[int(score.argmax())]
 
 
 def segment_conditional_bernoulli_log_prob(

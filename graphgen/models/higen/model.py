@@ -17,9 +17,13 @@
   edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
   by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
 
-Sampling is real sampling from the model (a mixture component, a binomial mass, a self-loop
-binomial and an allocation are drawn for every row); a leaf block whose parent weight exceeds its
-``n_i n_j`` pairs is filled completely and counted in ``last_sample_report``.
+Sampling is real sampling from the model by default (``decoding="sample"``: a mixture component, a
+binomial mass, a self-loop binomial and an allocation are drawn for every row). ``decoding="mode"``
+is the reference code's near-greedy decoding: the most likely component, the binomials' modes
+``floor((n + 1) p)`` (the argmax for the truncated binomial) and, for every allocation (rows and
+bipartite blocks), the most likely of :data:`MODE_DRAWS` = 50 exact draws; only the size draw and
+those allocations stay random. A leaf block whose parent weight exceeds its ``n_i n_j`` pairs is
+filled completely and counted in ``last_sample_report``.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from graphgen.data.hierarchy import Hierarchy, build_hierarchy
 from graphgen.data.hierarchy_order import order_hierarchy
 from graphgen.data.ops import segment_arange, self_loop_weights
 from graphgen.data.partition import LouvainPartitioner
-from graphgen.models.higen.bipartite import sample_conditional_bernoulli, sample_multinomial_block
+from graphgen.models.higen.bipartite import sample_block
 from graphgen.models.higen.bipartite_net import (
     BipartiteNet,
     BipartiteNetConfig,
@@ -52,7 +56,18 @@ from graphgen.models.higen.community_net import (
 from graphgen.models.higen.rows import LEAF_ROWS, community_rows, row_log_likelihood
 from graphgen.models.higen.stick_breaking import truncated_binomial_log_prob
 
-__all__ = ["HiGenConfig", "HiGen", "PreparedBatch", "BIPARTITE_ENCODERS", "bipartite_encoder"]
+__all__ = [
+    "HiGenConfig",
+    "HiGen",
+    "PreparedBatch",
+    "BIPARTITE_ENCODERS",
+    "DECODINGS",
+    "MODE_DRAWS",
+    "bipartite_encoder",
+]
+
+DECODINGS = ("sample", "mode")
+MODE_DRAWS = 50  # allocations under decoding="mode": the most likely of this many draws (as the reference)
 
 
 @dataclass(frozen=True)
@@ -184,6 +199,7 @@ class HiGen(nn.Module):
                 for _ in range(c.num_levels - 1)
             ]
         )
+        self._greedy = False  # set by sample(decoding=...)
         self.register_buffer("edge_counts", torch.zeros(0, dtype=torch.long))
         self.register_buffer("node_counts", torch.zeros(0, dtype=torch.long))
         self.register_buffer("isolated_counts", torch.zeros(0, dtype=torch.long))
@@ -198,13 +214,15 @@ class HiGen(nn.Module):
         self.isolated_counts = torch.tensor([_isolated_count(g) for g in graphs], dtype=torch.long)
         return self
 
-    def prepare(self, graphs) -> PreparedBatch:
-        """Hierarchy, ordering, rows, prefix graphs and block pairs of a batch of graphs."""
+    def prepare(self, graphs, partition_seed: int | None = None) -> PreparedBatch:
+        """Hierarchy, ordering, rows, prefix graphs and block pairs of a batch of graphs.
+
+        ``partition_seed`` overrides the configuration's Louvain seed (hierarchy augmentation).
+        """
         c = self.config
+        seed = c.partition_seed if partition_seed is None else partition_seed
         graphs = [_without_isolated_nodes(g) for g in graphs]
-        h = build_hierarchy(
-            graphs, num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=c.partition_seed
-        )
+        h = build_hierarchy(graphs, num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=seed)
         h = order_hierarchy(h, c.within_order)
         prepared = PreparedBatch(hierarchy=h, num_edges=sum(int(g.edge_index.shape[1]) // 2 for g in graphs))
         for lv in range(1, c.num_levels + 1):
@@ -255,6 +273,7 @@ class HiGen(nn.Module):
         device: torch.device | str | None = None,
         num_edges: int | None = None,
         num_nodes: int | None = None,
+        decoding: str = "sample",
     ) -> list[Data]:
         """Draw ``num_graphs`` graphs.
 
@@ -264,16 +283,21 @@ class HiGen(nn.Module):
             num_nodes: aim at about this many nodes: the budget is the edge count of a random
                 training graph among those of the nearest size, scaled by ``num_nodes / n``. The
                 node count itself emerges from the model, so it is approximate.
+            decoding: ``"sample"`` (true samples from the model, the default) or ``"mode"`` (the
+                reference code's near-greedy decoding; see the module docstring).
         """
         from graphgen.errors import InvalidGraphError
 
         if num_graphs < 0:
             raise InvalidGraphError("number of graphs must be >= 0")
+        if decoding not in DECODINGS:
+            raise InvalidGraphError(f"unknown decoding {decoding!r}; choose one of {', '.join(DECODINGS)}")
         if num_graphs == 0:
             return []
         previous_threads = torch.get_num_threads()
         torch.set_num_threads(1)  # deterministic, and faster for these small graphs (see train.py)
         try:
+            self._greedy = decoding == "mode"
             return self._sample(num_graphs, generator, device, num_edges, num_nodes)
         finally:
             torch.set_num_threads(previous_threads)
@@ -403,7 +427,11 @@ class HiGen(nn.Module):
             parent_degree[comms],
         )
         log_alpha, p_mass, q_self, logits = net(pb)
-        k = torch.multinomial(log_alpha.exp(), 1, generator=generator).squeeze(1)
+        greedy = self._greedy
+        if greedy:
+            k = log_alpha.argmax(1)
+        else:
+            k = torch.multinomial(log_alpha.exp(), 1, generator=generator).squeeze(1)
         rows = torch.arange(r)
         p = p_mass[rows, k]
         if simple:  # truncated binomial: at most one edge to each earlier node
@@ -412,27 +440,31 @@ class HiGen(nn.Module):
             lp = truncated_binomial_log_prob(
                 support, remaining.double().unsqueeze(1), p.unsqueeze(1), cap.double().unsqueeze(1)
             )
-            mass = torch.multinomial(torch.softmax(lp, 1), 1, generator=generator).squeeze(1)
+            mass = (
+                lp.argmax(1) if greedy else torch.multinomial(torch.softmax(lp, 1), 1, generator=generator).squeeze(1)
+            )
         else:
-            mass = torch.binomial(remaining.double().clamp(min=0), p, generator=generator).long()
+            mass = self._binomial(remaining.clamp(min=0), p, generator)
         if leaf:
             self_loop = torch.zeros(r, dtype=torch.long)
         else:
             trials = mass + reserved if self.config.allow_disconnected else mass
-            drawn = torch.binomial(trials.double(), q_self[rows, k], generator=generator).long()
-            self_loop = torch.where(t == 0, mass, drawn)
+            self_loop = torch.where(t == 0, mass, self._binomial(trials, q_self[rows, k], generator))
         take = mass + reserved - self_loop
         edge_counts = torch.zeros(entry_row.numel(), dtype=torch.long)
+        best_of = MODE_DRAWS if greedy else None
         for i in range(r):
             sel = (entry_row == i).nonzero().flatten()
             if sel.numel() == 0 or int(take[i]) == 0:
                 continue
-            scores = logits[sel, k[i]]
-            if simple:
-                edge_counts[sel] = sample_conditional_bernoulli(scores, int(take[i]), generator)
-            else:
-                edge_counts[sel] = sample_multinomial_block(scores, int(take[i]), generator)
+            edge_counts[sel] = sample_block(logits[sel, k[i]], int(take[i]), simple, generator, best_of)
         return mass, self_loop, edge_counts, entry_row, entry_node
+
+    def _binomial(self, trials: torch.Tensor, p: torch.Tensor, generator) -> torch.Tensor:
+        """A binomial draw, or its mode ``floor((n + 1) p)`` under greedy decoding."""
+        if self._greedy:
+            return torch.minimum(torch.floor((trials.double() + 1) * p).long(), trials.long())
+        return torch.binomial(trials.double(), p, generator=generator).long()
 
     def _assemble_level(self, lv, n_parent, p_ei, p_w, p_graph, state: _LevelState, leaf, generator):
         """Number the new level's nodes community by community, add self-loops and cross blocks."""
@@ -476,9 +508,8 @@ class HiGen(nn.Module):
                 sel = (pair_block == b).nonzero().flatten()
                 if sel.numel() == 0 or int(capped[b]) == 0:
                     continue
-                draw = (sample_conditional_bernoulli if leaf else sample_multinomial_block)(
-                    logits[sel], int(capped[b]), generator
-                )
+                best_of = MODE_DRAWS if self._greedy else None
+                draw = sample_block(logits[sel], int(capped[b]), leaf, generator, best_of)
                 hit = draw > 0
                 cross_rows += left_node[sel][hit].tolist()
                 cross_cols += right_node[sel][hit].tolist()

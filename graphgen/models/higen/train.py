@@ -7,6 +7,14 @@ is also kept beside the checkpoint as ``<out>.best.pt`` (a model only, for shipp
 holds the model, the optimizer state, the epoch, the RNG states and the loss history, so ``resume``
 continues exactly where a killed run stopped (same seed, same result).
 
+**Hierarchy augmentation** (our option, off by default: the paper fixes one partition per graph).
+With ``hierarchies = K``, every training graph is prepared with the Louvain seeds
+``partition_seed + 0 .. K-1`` and epoch ``e`` trains on variant ``e mod K``; the model then learns
+``p(G, H)`` over several plausible hierarchies ``H`` of each graph instead of memorising one.
+Validation always uses ``partition_seed``, so validation NLLs stay comparable across settings.
+Motivation, measured: on planar (128 training graphs, one hierarchy) validation NLL/edge bottoms out
+at 1.683 at epoch 78 and climbs to 2.18 by epoch 200 while the training NLL keeps falling.
+
 **Threads.** Training runs with ``threads`` torch intra-op threads (default 1) and restores the
 previous setting afterwards. Measured on the 2-core build machine with another process busy: two
 threads made a 3-epoch run 40x slower (60 s vs 1.5 s) *and* not bit-reproducible (losses differed
@@ -37,6 +45,11 @@ class TrainConfig:
     lr_schedule: str = "constant"  # "constant" or "cosine" (decays to lr_min over the epochs)
     lr_min: float = 0.0
     grad_clip_norm: float = 0.0  # clip the global gradient norm to this value; 0 turns clipping off
+    hierarchies: int = 1  # distinct Louvain hierarchies per training graph, cycled over epochs (see the docstring)
+
+    def __post_init__(self):
+        if self.hierarchies < 1:
+            raise ValueError(f"hierarchies must be >= 1, got {self.hierarchies}")
 
 
 LR_SCHEDULES = ("constant", "cosine")
@@ -180,7 +193,11 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
         generator.set_state(ckpt.extra["generator_state"])
         torch.set_rng_state(ckpt.extra["torch_rng_state"])
     network = processes.wrap(model)  # model itself, or its DDP wrapper under torchrun
-    prepared = [model.prepare(batch) for batch in _batches(list(train_graphs), tc.batch_size)]
+    seed0 = model.config.partition_seed
+    variants = [
+        [model.prepare(batch, partition_seed=seed0 + v) for batch in _batches(list(train_graphs), tc.batch_size)]
+        for v in range(tc.hierarchies)
+    ]
     val_prepared = [model.prepare(batch) for batch in _batches(list(val_graphs), tc.batch_size)] if val_graphs else []
     fingerprint = graphs_fingerprint(train_graphs)
     started = time.perf_counter()
@@ -204,6 +221,7 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
 
     for epoch in range(start_epoch, tc.epochs):
         model.train()
+        prepared = variants[epoch % tc.hierarchies]
         for group in optimizer.param_groups:
             group["lr"] = learning_rate(tc, epoch)
         total, edges = 0.0, 0

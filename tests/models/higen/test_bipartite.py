@@ -8,6 +8,7 @@ from graphgen.models.higen.bipartite import (
     conditional_bernoulli_log_prob,
     log_poisson_binomial,
     multinomial_block_log_prob,
+    sample_block,
     sample_conditional_bernoulli,
     sample_multinomial_block,
 )
@@ -81,3 +82,37 @@ def test_multinomial_block():
     ) == pytest.approx(3 * math.log(float(probs[0])), rel=1e-12)
     with pytest.raises(ValueError, match="cannot place"):
         sample_conditional_bernoulli(logits, 5)
+
+
+def test_many_draws_at_once_follow_the_same_distribution():
+    logits = logits_for(5, 3)
+    draws = 6000
+    y = sample_conditional_bernoulli(logits, 2, torch.Generator().manual_seed(0), num_draws=draws)
+    assert y.shape == (draws, 5) and bool((y.sum(1) == 2).all()) and bool(((y == 0) | (y == 1)).all())
+    keys, counts = torch.unique(y, dim=0, return_counts=True)
+    for key, c in zip(keys, counts.tolist()):
+        p = math.exp(float(conditional_bernoulli_log_prob(key.double(), logits)))
+        assert abs(c / draws - p) < 4 * math.sqrt(p * (1 - p) / draws) + 1e-3
+    # one draw of the batched sampler is the plain sampler (same random stream)
+    one = sample_conditional_bernoulli(logits, 2, torch.Generator().manual_seed(5), num_draws=1)[0]
+    assert torch.equal(one, sample_conditional_bernoulli(logits, 2, torch.Generator().manual_seed(5)))
+    counts = sample_multinomial_block(logits, 7, torch.Generator().manual_seed(0), num_draws=300)
+    assert counts.shape == (300, 5) and bool((counts.sum(1) == 7).all())
+    freq = counts.double().mean(0) / 7
+    assert torch.allclose(freq, torch.softmax(logits, 0), atol=0.03)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_best_of_draws_finds_the_mode_of_small_blocks(seed):
+    """``best_of`` (the reference's near-greedy decoding) keeps the most likely draw: on blocks this
+    small, 50 draws contain the mode, found here by enumeration."""
+    logits = logits_for(5, 10 + seed) * 2
+    subsets = list(itertools.combinations(range(5), 2))
+    scores = [float(logits[list(sub)].sum()) for sub in subsets]
+    mode = subsets[max(range(len(subsets)), key=scores.__getitem__)]
+    got = sample_block(logits, 2, True, torch.Generator().manual_seed(seed), best_of=50)
+    assert tuple(got.nonzero().flatten().tolist()) == mode
+    configs = [c for c in itertools.product(range(4), repeat=5) if sum(c) == 3]
+    mode = max(configs, key=lambda c: float(multinomial_block_log_prob(torch.tensor(c, dtype=torch.float64), logits)))
+    got = sample_block(logits, 3, False, torch.Generator().manual_seed(seed), best_of=50)
+    assert tuple(got.tolist()) == mode

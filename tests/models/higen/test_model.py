@@ -45,6 +45,29 @@ def test_sampling_is_seeded_simple_and_spends_the_budget(train):
         model.sample(1, num_nodes=0)
 
 
+def test_mode_decoding_spends_the_budget_and_takes_binomial_modes(train):
+    torch.manual_seed(0)
+    model = HiGen(SMALL).fit_size_model(train)
+    a = samples(model, 3, decoding="mode")
+    assert [g.edge_index.tolist() for g in a] == [g.edge_index.tolist() for g in samples(model, 3, decoding="mode")]
+    for g in a:
+        check_simple_graph(g)
+    fixed = samples(model, 4, num_edges=30, decoding="mode")
+    if model.last_sample_report["blocks_overfull"] == 0:
+        assert all(g.edge_index.shape[1] == 60 for g in fixed)
+    with pytest.raises(Exception, match="unknown decoding"):
+        model.sample(1, decoding="argmax")
+    # the binomial mode floor((n + 1) p) is the argmax of the pmf, found by enumeration
+    model._greedy = True
+    n = torch.tensor([0, 1, 5, 7, 12, 30])
+    for p in (0.0, 0.13, 0.5, 0.77, 1.0):
+        got = model._binomial(n, torch.full((n.numel(),), p, dtype=torch.float64), None)
+        for trials, k in zip(n.tolist(), got.tolist()):
+            pmf = [math.comb(trials, j) * p**j * (1 - p) ** (trials - j) for j in range(trials + 1)]
+            assert pmf[k] == pytest.approx(max(pmf), rel=1e-12)
+    model._greedy = False
+
+
 def test_three_levels(train):
     torch.manual_seed(0)
     model = HiGen(HiGenConfig(num_levels=3, hidden=16, num_layers=1, num_mixtures=2, position_dim=8)).fit_size_model(
@@ -69,6 +92,28 @@ def test_training_resumes_exactly_and_checkpoints_load(train, tmp_path):
     assert [g.edge_index.tolist() for g in samples(model, 2)] == [g.edge_index.tolist() for g in samples(again, 2)]
     raw = torch.load(tmp_path / "a.pt", weights_only=True)  # safe to open
     assert raw["model"] == "higen"
+
+
+def test_hierarchy_augmentation_cycles_partitions_and_resumes_exactly(tmp_path):
+    train = load_dataset("planar", "train")[:8]  # Louvain's seed changes these partitions
+
+    def cfg(epochs, k):
+        return TrainConfig(epochs=epochs, batch_size=8, checkpoint_every=1, seed=1, hierarchies=k)
+
+    one = train_higen(train, tmp_path / "one.pt", model_config=SMALL, train_config=cfg(2, 1))["history"]
+    two = train_higen(train, tmp_path / "two.pt", model_config=SMALL, train_config=cfg(3, 2))["history"]
+    assert two[0] == one[0]  # epoch 1 trains on the configured partition seed, as without augmentation
+    assert two[1]["train_nll_per_edge"] != one[1]["train_nll_per_edge"]  # epoch 2: another hierarchy
+    model = HiGen(SMALL)
+    h0, h1 = model.prepare(train[:8]).hierarchy, model.prepare(train[:8], partition_seed=1).hierarchy
+    assert any(not torch.equal(a, b) for a, b in zip(h0.assignments, h1.assignments))
+    train_higen(train, tmp_path / "b.pt", model_config=SMALL, train_config=cfg(2, 2))
+    resumed = train_higen(
+        train, tmp_path / "b.pt", model_config=SMALL, train_config=cfg(3, 2), resume=tmp_path / "b.pt"
+    )
+    assert resumed["history"] == two
+    with pytest.raises(ValueError, match="hierarchies"):
+        TrainConfig(hierarchies=0)
 
 
 def test_malformed_checkpoint(train, tmp_path):
