@@ -57,6 +57,9 @@ def higen(
     lr_schedule: str = typer.Option("constant", "--lr-schedule", help="constant, or cosine decay to --lr-min."),
     lr_min: float = typer.Option(0.0, "--lr-min", min=0.0),
     grad_clip: float = typer.Option(0.0, "--grad-clip", min=0.0, help="Clip the gradient norm (0: off)."),
+    row_fraction: float = typer.Option(
+        1.0, "--row-fraction", min=0.0, max=1.0, help="Train each step on this random share of community rows (speed)."
+    ),
     hierarchies: int = typer.Option(
         1, "--hierarchies", min=1, help="Louvain hierarchies per training graph, cycled over epochs (augmentation)."
     ),
@@ -105,6 +108,8 @@ def higen(
         within_order=within_order,
         bipartite_encoder=bipartite_encoder,
     )
+    if not 0 < row_fraction <= 1:
+        raise GraphgenError(f"--row-fraction must be in (0, 1], got {row_fraction}")
     train_config = TrainConfig(
         epochs=epochs,
         batch_size=batch_size,
@@ -115,6 +120,7 @@ def higen(
         lr_min=lr_min,
         grad_clip_norm=grad_clip,
         hierarchies=hierarchies,
+        row_fraction=row_fraction,
     )
     main_process = int(os.environ.get("RANK", "0")) == 0
     meta = {

@@ -1,7 +1,7 @@
 """Evaluate a trained HiGen checkpoint against its dataset's test split, and optionally ship it.
 
     python metrics/scripts/evaluate_higen.py CHECKPOINT NAME DATASET PROTOCOL [--seeds 3] [--ship]
-        [--target KEY=VALUE ...] [--note TEXT]
+        [--target KEY=VALUE ...] [--note TEXT] [--decoding sample|mode]
 
 For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` then ``graphgen evaluate
 -r DATASET:test -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
@@ -41,14 +41,16 @@ def main() -> None:
     parser.add_argument("--ship", action="store_true")
     parser.add_argument("--target", action="append", default=[], help="KEY=VALUE, e.g. degree_mmd=0.0017")
     parser.add_argument("--note", default="")
+    parser.add_argument("--decoding", default="sample", choices=("sample", "mode"))
     args = parser.parse_args()
 
     from graphgen.bench.record import provenance
     from graphgen.cli._output import write_json
     from graphgen.datasets import load_dataset
     from graphgen.io.checkpoint import load_checkpoint, strip_training_state
+    from graphgen.models.pretrained import resolve_checkpoint
 
-    ckpt = load_checkpoint(args.checkpoint)
+    ckpt = load_checkpoint(resolve_checkpoint(args.checkpoint)[0])  # a file or a shipped name
     out_dir = ROOT / "metrics" / "results" / args.name
     out_dir.mkdir(parents=True, exist_ok=True)
     n_test = len(load_dataset(args.dataset, "test"))
@@ -57,6 +59,8 @@ def main() -> None:
         samples = out_dir / f"samples_seed{seed}.g6"
         result = out_dir / f"{args.protocol}_seed{seed}.json"
         sample_args = ["sample", "--checkpoint", args.checkpoint, "-n", str(n_test), "--seed", str(seed)]
+        if args.decoding != "sample":
+            sample_args += ["--decoding", args.decoding]
         eval_args = ["evaluate", "-r", f"{args.dataset}:test", "-s", str(samples), "-p", args.protocol]
         graphgen(*sample_args, "--out", str(samples))
         graphgen(*eval_args, "--json", str(result))
@@ -70,6 +74,7 @@ def main() -> None:
         "model": args.name,
         "dataset": f"{args.dataset} (test split: {n_test} graphs)",
         "protocol": args.protocol,
+        "decoding": args.decoding,
         "note": args.note,
         "checkpoint": args.checkpoint,
         "training_command": ckpt.metadata.get("command"),

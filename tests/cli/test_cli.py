@@ -172,8 +172,11 @@ def test_train_higen_then_sample(capsys, tmp_path):
         str(ckpt),
     )
     assert code == 0 and "trained higen" in err
+    assert "epoch 1/2: train NLL/edge" in err and "epoch 2/2:" in err  # not a terminal: one line per epoch
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1")
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
+    code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--decoding", "mode")
+    assert code == 0 and len(out.splitlines()) == 3 and "mode decoding" in err
     code, _, err = run(capsys, "train", "higen", "--dataset", "qm9", "--out", str(tmp_path / "x.pt"))
     assert code == 1 and "molecules" in err
     bad = tmp_path / "y.pt"

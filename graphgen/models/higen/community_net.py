@@ -73,6 +73,29 @@ class PrefixBatch:
     new_node: torch.Tensor  # (R,) prefix node of each row's new node
     context: torch.Tensor  # (R, 4)
 
+    def select_rows(self, keep: torch.Tensor) -> PrefixBatch:
+        """The prefix graphs of the rows where ``keep`` (``(R,)`` bool) holds, renumbered.
+
+        Each row's prefix graph is disjoint from the others', so a row's network outputs are the
+        same in the selection as in the full batch.
+        """
+        nodes = keep[self.node_row]
+        node_id = torch.cumsum(nodes.long(), 0) - 1
+        row_id = torch.cumsum(keep.long(), 0) - 1
+        edges = nodes[self.edge_index[0]]
+        entries = nodes[self.entry_prefix_node]
+        return PrefixBatch(
+            node_row=row_id[self.node_row[nodes]],
+            node_position=self.node_position[nodes],
+            node_features=self.node_features[nodes],
+            is_new=self.is_new[nodes],
+            edge_index=node_id[self.edge_index[:, edges]],
+            edge_features=self.edge_features[edges],
+            entry_prefix_node=node_id[self.entry_prefix_node[entries]],
+            new_node=node_id[self.new_node[keep]],
+            context=self.context[keep],
+        )
+
 
 def prefix_batch(rows: CommunityRows, level_graph, parent_degree: torch.Tensor | None = None) -> PrefixBatch:
     """Build the prefix graphs of every row of ``rows`` (``level_graph`` is the ordered level; row

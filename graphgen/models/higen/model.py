@@ -235,20 +235,31 @@ class HiGen(nn.Module):
             prepared.levels.append((rows, pb, pairs))
         return prepared
 
-    def loss(self, batch) -> dict[str, torch.Tensor]:
-        """Negative log-likelihood per edge: ``{"loss", "community_nll", "bipartite_nll"}``."""
+    def loss(self, batch, row_fraction: float = 1.0) -> dict[str, torch.Tensor]:
+        """Negative log-likelihood per edge: ``{"loss", "community_nll", "bipartite_nll"}``.
+
+        ``row_fraction = q < 1`` (training speed; the reference code samples prefixes likewise) keeps
+        each community row independently with probability ``q`` (torch's global generator) and
+        divides the kept rows' NLL by ``q``: an unbiased estimate of the community NLL whose cost,
+        dominated by the rows' prefix graphs, shrinks by about ``q``. Bipartite blocks are always
+        all evaluated. ``q = 1`` is the exact loss.
+        """
+        if not 0 < row_fraction <= 1:
+            raise ValueError(f"row_fraction must be in (0, 1], got {row_fraction}")
         prepared = batch if isinstance(batch, PreparedBatch) else self.prepare(batch)
         h = prepared.hierarchy
         community = torch.zeros((), dtype=torch.float64)
         bipartite = torch.zeros((), dtype=torch.float64)
         for lv, (rows, pb, pairs) in enumerate(prepared.levels, start=1):
-            outputs = self.community_nets[lv - 1](pb)
-            community = (
-                community
-                - row_log_likelihood(
+            if row_fraction < 1:
+                keep = torch.rand(rows.num_rows) < row_fraction
+                rows, pb = rows.select_rows(keep), pb.select_rows(keep)
+            if rows.num_rows:
+                outputs = self.community_nets[lv - 1](pb)
+                row_lp = row_log_likelihood(
                     rows, *outputs, leaf_rows=self.config.leaf_rows, allow_disconnected=self.config.allow_disconnected
-                ).sum()
-            )
+                )
+                community = community - row_lp.sum() / row_fraction
             if pairs is not None and pairs.pair_block.numel():
                 logits = self.bipartite_nets[lv - 2](h.levels[lv], h.assignments[lv - 1], pairs)
                 bipartite = bipartite - block_log_likelihood(pairs, logits).sum()
@@ -259,9 +270,9 @@ class HiGen(nn.Module):
             "bipartite_nll": bipartite / edges,
         }
 
-    def forward(self, batch) -> dict[str, torch.Tensor]:
+    def forward(self, batch, row_fraction: float = 1.0) -> dict[str, torch.Tensor]:
         """The training loss (:meth:`loss`), so that ``DistributedDataParallel`` can wrap the model."""
-        return self.loss(batch)
+        return self.loss(batch, row_fraction)
 
     # ------------------------------------------------------------------------------ sampling
     @torch.no_grad()

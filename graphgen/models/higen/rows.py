@@ -49,6 +49,24 @@ class CommunityRows:
     def num_rows(self) -> int:
         return int(self.position.numel())
 
+    def select_rows(self, keep: torch.Tensor) -> CommunityRows:
+        """The rows where ``keep`` (``(R,)`` bool) holds, with their entries (row ids renumbered)."""
+        new_id = torch.cumsum(keep.long(), 0) - 1
+        entries = keep[self.entry_row]
+        return CommunityRows(
+            community=self.community[keep],
+            position=self.position[keep],
+            budget=self.budget[keep],
+            remaining=self.remaining[keep],
+            reserved=self.reserved[keep],
+            mass=self.mass[keep],
+            self_loop=self.self_loop[keep],
+            entry_row=new_id[self.entry_row[entries]],
+            entry_node=self.entry_node[entries],
+            entry_count=self.entry_count[entries],
+            leaf=self.leaf,
+        )
+
 
 def _segment_start(group: torch.Tensor) -> torch.Tensor:
     """For sorted group ids, the index where each element's group starts."""

@@ -46,10 +46,13 @@ class TrainConfig:
     lr_min: float = 0.0
     grad_clip_norm: float = 0.0  # clip the global gradient norm to this value; 0 turns clipping off
     hierarchies: int = 1  # distinct Louvain hierarchies per training graph, cycled over epochs (see the docstring)
+    row_fraction: float = 1.0  # each step trains on this random share of community rows (HiGen.loss)
 
     def __post_init__(self):
         if self.hierarchies < 1:
             raise ValueError(f"hierarchies must be >= 1, got {self.hierarchies}")
+        if not 0 < self.row_fraction <= 1:
+            raise ValueError(f"row_fraction must be in (0, 1], got {self.row_fraction}")
 
 
 LR_SCHEDULES = ("constant", "cosine")
@@ -227,7 +230,7 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
         total, edges = 0.0, 0
         for i in processes.shard(torch.randperm(len(prepared), generator=generator).tolist()):
             batch = prepared[i]
-            loss = network(batch)["loss"]
+            loss = network(batch, tc.row_fraction)["loss"]
             optimizer.zero_grad()
             loss.backward()
             if tc.grad_clip_norm > 0:

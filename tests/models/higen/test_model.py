@@ -244,3 +244,32 @@ def test_sequence_encoders_as_the_cross_edge_network_travel_in_checkpoints(train
     assert len(graphs) == 3 and all(g.num_nodes > 0 for g in graphs)
     with pytest.raises(ValueError, match="bipartite_encoder"):
         HiGenConfig(bipartite_encoder="mlp")
+
+
+def test_row_subsampling_keeps_each_rows_likelihood_and_is_unbiased(train):
+    """A row's prefix graph is its own, so selecting rows leaves their log-likelihoods unchanged;
+    the loss with ``row_fraction = q`` is then the kept rows' NLL divided by ``q``."""
+    from graphgen.models.higen.rows import row_log_likelihood
+
+    torch.manual_seed(0)
+    model = HiGen(SMALL).fit_size_model(train)
+    batch = model.prepare(train[:12])
+    for lv, (rows, pb, _) in enumerate(batch.levels, start=1):
+        net = model.community_nets[lv - 1]
+        full = row_log_likelihood(rows, *net(pb))
+        keep = torch.rand(rows.num_rows, generator=torch.Generator().manual_seed(lv)) < 0.4
+        part = row_log_likelihood(rows.select_rows(keep), *net(pb.select_rows(keep)))
+        assert 0 < int(keep.sum()) < rows.num_rows
+        torch.testing.assert_close(part, full[keep], rtol=1e-5, atol=1e-6)
+    with torch.no_grad():
+        exact = model.loss(batch)
+        assert torch.equal(model.loss(batch, row_fraction=1.0)["loss"], exact["loss"])
+    estimates = []
+    for seed in range(60):
+        torch.manual_seed(seed)
+        with torch.no_grad():
+            estimates.append(float(model.loss(batch, row_fraction=0.5)["community_nll"]))
+    mean, sd = sum(estimates) / len(estimates), torch.tensor(estimates).std().item()
+    assert abs(mean - exact["community_nll"].item()) < 4 * sd / len(estimates) ** 0.5
+    with pytest.raises(ValueError, match="row_fraction"):
+        model.loss(batch, row_fraction=0.0)
