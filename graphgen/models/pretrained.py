@@ -40,6 +40,19 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "gran-protocol MMDs against the test split in metrics/results/higen-enzymes/",
         trained=True,
     ),
+    "higen-planar": PretrainedEntry(
+        "higen-planar.pt",
+        "HiGen (2 levels, defaults, K=4) trained on the 128 planar training graphs with 8 Louvain hierarchies per "
+        "graph (epoch 296 of 400, lowest validation NLL); far from the literature: gran-protocol MMDs and 0 % "
+        "planar samples in metrics/results/higen-planar/",
+        trained=True,
+    ),
+    "higen-sbm": PretrainedEntry(
+        "higen-sbm.pt",
+        "HiGen (2 levels, defaults, K=4) trained on the 128 SBM training graphs (epoch 42, lowest validation NLL; "
+        "later epochs overfit); gran-protocol MMDs and V.U.N. in metrics/results/higen-sbm/",
+        trained=True,
+    ),
     "er-community-small": PretrainedEntry(
         "er-community-small.pt",
         "Erdős–Rényi baseline G(n, m), (n, m) drawn from the 80 community_small training graphs "
