@@ -14,11 +14,15 @@ Given communities ``C_i`` and ``C_j`` (``n_i`` and ``n_j`` nodes) joined by a pa
 
   It spends the budget exactly, never repeats a pair, and its normaliser (a Poisson-binomial
   probability) is computed exactly in log space by dynamic programming in ``O(M · w)``; exact
-  sampling walks the same table. When ``w_ij = M`` every pair is an edge.
+  sampling is by tilted rejection (:func:`sample_conditional_bernoulli`). When ``w_ij = M`` every
+  pair is an edge.
 """
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -46,19 +50,6 @@ def multinomial_block_log_prob(counts: torch.Tensor, logits: torch.Tensor) -> to
     return torch.lgamma(total + 1) - torch.lgamma(counts + 1).sum() + (counts * log_probs).sum()
 
 
-def _suffix_table(logits: torch.Tensor, k_max: int) -> torch.Tensor:
-    """``T[e, k] = log P(Σ_{e' >= e} y_e' = k)`` for ``k = 0..k_max``; row ``M`` is the empty sum."""
-    m = logits.numel()
-    log_p, log_q = F.logsigmoid(logits), F.logsigmoid(-logits)
-    neg_inf = torch.tensor(LOG_ZERO, dtype=logits.dtype)
-    rows = [torch.cat([torch.zeros(1, dtype=logits.dtype), neg_inf.expand(k_max)])]
-    for e in range(m - 1, -1, -1):
-        nxt = rows[-1]
-        take = torch.cat([neg_inf.reshape(1), nxt[:-1] + log_p[e]])
-        rows.append(torch.logaddexp(nxt + log_q[e], take))
-    return torch.stack(rows[::-1])
-
-
 def log_poisson_binomial(logits: torch.Tensor, k: int) -> torch.Tensor:
     """``log P(Σ_e y_e = k)`` for independent ``y_e ~ Bern(σ(logits_e))`` (exact, log space)."""
     logits = logits.reshape(-1)
@@ -83,32 +74,55 @@ def conditional_bernoulli_log_prob(edges: torch.Tensor, logits: torch.Tensor) ->
     return unnormalised - log_poisson_binomial(logits, k)
 
 
+def _tilt(logits: torch.Tensor, k: int) -> float:
+    """A shift ``c`` with ``Σ_e σ(θ_e + c) ≈ k`` (0 < k < M), by 30 bisection steps in numpy.
+
+    Any ``c`` leaves the sampled law exact; this one only makes acceptance likely.
+    """
+    theta = logits.numpy()
+    lo, hi = -float(np.abs(theta).max()) - 40.0, float(np.abs(theta).max()) + 40.0
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        if (0.5 * (1 + np.tanh(0.5 * (theta + mid)))).sum() < k:  # σ without overflow warnings
+            lo = mid
+        else:
+            hi = mid
+    return (lo + hi) / 2
+
+
 def sample_conditional_bernoulli(
     logits: torch.Tensor, k: int, generator: torch.Generator | None = None, num_draws: int | None = None
 ) -> torch.Tensor:
     """Exact sample of ``k`` distinct pairs (a 0/1 vector) from the conditional Bernoulli.
 
-    With ``num_draws`` (``S``), ``S`` independent samples at once, ``(S, M)``.
+    Tilted rejection: for any shift ``c``, independent ``y_e ~ Bern(σ(θ_e + c))`` conditioned on
+    ``Σ y = k`` have exactly the conditional-Bernoulli law (``exp(c Σ y)`` is constant on that
+    slice). With ``c`` chosen so that the expected sum is ``k``, a candidate is accepted with
+    probability about ``1 / sqrt(2π Var)`` (``Var = Σ p_e (1 - p_e) <= k``), so candidates are
+    drawn in vectorised rounds sized for a few acceptances each, and the first ones accepted are
+    kept. With ``num_draws`` (``S``), ``S`` independent samples at once, ``(S, M)``.
     """
     logits = logits.reshape(-1).detach().to(torch.float64)
     m = logits.numel()
     if not 0 <= k <= m:
         raise ValueError(f"cannot place {k} edges on {m} pairs")
-    table = _suffix_table(logits, k)
-    log_p = F.logsigmoid(logits)
     draws = 1 if num_draws is None else num_draws
-    y = torch.zeros(draws, m, dtype=torch.long)
-    need = torch.full((draws,), k, dtype=torch.long)
-    uniforms = torch.rand(draws, m, generator=generator, dtype=torch.float64)
-    for e in range(m):
-        active = need > 0
-        if not bool(active.any()):
-            break
-        # P(y_e = 1 | need more from e onwards) = p_e T[e+1, need-1] / T[e, need]
-        take = torch.exp(log_p[e] + table[e + 1, (need - 1).clamp(min=0)] - table[e, need])
-        hit = active & (uniforms[:, e] < take)
-        y[:, e] = hit.long()
-        need -= hit.long()
+    if k in (0, m):
+        y = torch.full((draws, m), int(k == m), dtype=torch.long)
+        return y[0] if num_draws is None else y
+    p = torch.sigmoid(logits + _tilt(logits, k))
+    variance = float((p * (1 - p)).sum())
+    # about 2 * draws acceptances per round; at most 16M candidate entries in memory
+    per_round = max(16, math.ceil(2 * draws * math.sqrt(2 * math.pi * variance + 1)))
+    per_round = max(1, min(per_round, (1 << 24) // m))
+    accepted: list[torch.Tensor] = []
+    have = 0
+    while have < draws:
+        candidates = torch.rand(per_round, m, generator=generator, dtype=torch.float64) < p
+        ok = candidates[candidates.sum(1) == k]
+        accepted.append(ok)
+        have += ok.shape[0]
+    y = torch.cat(accepted)[:draws].long()
     return y[0] if num_draws is None else y
 
 

@@ -116,3 +116,13 @@ def test_best_of_draws_finds_the_mode_of_small_blocks(seed):
     mode = max(configs, key=lambda c: float(multinomial_block_log_prob(torch.tensor(c, dtype=torch.float64), logits)))
     got = sample_block(logits, 3, False, torch.Generator().manual_seed(seed), best_of=50)
     assert tuple(got.tolist()) == mode
+
+
+def test_tilted_rejection_handles_extreme_and_trivial_blocks():
+    logits = torch.tensor([30.0, 30.0, -30.0, -30.0, 0.0], dtype=torch.float64)
+    y = sample_conditional_bernoulli(logits, 3, torch.Generator().manual_seed(0), num_draws=200)
+    assert bool((y.sum(1) == 3).all()) and bool((y[:, :2] == 1).all())  # the near-certain pairs always
+    assert float(y[:, 4].double().mean()) > 0.99  # the third is the 0-logit pair, not a -30 one
+    assert sample_conditional_bernoulli(logits, 0).sum() == 0 and sample_conditional_bernoulli(logits, 5).sum() == 5
+    with pytest.raises(ValueError, match="cannot place 6 edges on 5 pairs"):
+        sample_conditional_bernoulli(logits, 6)
