@@ -48,7 +48,7 @@ def main() -> None:
     from graphgen.cli._output import write_json
     from graphgen.datasets import load_dataset
     from graphgen.io.checkpoint import load_checkpoint, strip_training_state
-    from graphgen.models.pretrained import resolve_checkpoint
+    from graphgen.models.pretrained import PRETRAINED, resolve_checkpoint
 
     ckpt = load_checkpoint(resolve_checkpoint(args.checkpoint)[0])  # a file or a shipped name
     out_dir = ROOT / "metrics" / "results" / args.name
@@ -95,9 +95,13 @@ def main() -> None:
         },
         **provenance("python metrics/scripts/evaluate_higen.py " + " ".join(sys.argv[1:])),
     }
+    dst = None
     if args.ship:
         dst = ROOT / "graphgen" / "checkpoints" / f"{args.name}.pt"
         strip_training_state(args.checkpoint, dst)
+    elif args.checkpoint in PRETRAINED:  # re-evaluating a shipped model
+        dst = resolve_checkpoint(args.checkpoint)[0]
+    if dst is not None:
         summary["shipped_checkpoint"] = {
             "path": str(dst.relative_to(ROOT)),
             "bytes": dst.stat().st_size,
