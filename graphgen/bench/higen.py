@@ -19,8 +19,10 @@ one graph drawn with ``num_nodes=TARGET`` (seed 0, one torch thread), timed, wit
 resident memory it added (``VmHWM``, :class:`~graphgen.bench.record.PeakMemory`). The node count
 of a sample *emerges* from the model, so every record holds the nodes and edges actually
 generated, and the two models are compared at equal **generated** size: each curve is
-interpolated in log-log coordinates at ``compare_at`` nodes, and its growth exponent is the
-least-squares slope of log seconds on log nodes. A flat point slower than ``flat_limit_seconds``
+interpolated in log-log coordinates at ``compare_at`` nodes and at ``compare_edges`` edges (the
+root budget, which both models spend exactly for the same target, while the node count they put
+it on emerges), and its growth exponent is the least-squares slope of log seconds on log nodes
+(and on log edges) -- see :func:`summarise`. A flat point slower than ``flat_limit_seconds``
 ends the flat curve (the remaining targets are recorded as skipped, with an ``N²`` estimate).
 
 **Training throughput** on enzymes-sized graphs: the default HiGen configuration trained for
@@ -107,9 +109,9 @@ def _sample_point(checkpoint: Path, target: int, timeout: float) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _log_fit(points: list[dict]) -> float | None:
-    """Least-squares slope of log seconds on log generated nodes (the growth exponent)."""
-    xs = [math.log(p["nodes"]) for p in points]
+def _log_fit(points: list[dict], key: str = "nodes") -> float | None:
+    """Least-squares slope of log seconds on log generated ``key`` (the growth exponent)."""
+    xs = [math.log(p[key]) for p in points]
     ys = [math.log(p["seconds"]) for p in points]
     if len(xs) < 2 or max(xs) == min(xs):
         return None
@@ -117,18 +119,46 @@ def _log_fit(points: list[dict]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 
 
-def seconds_at(points: list[dict], nodes: float) -> float | None:
-    """Seconds at ``nodes`` generated nodes by log-log interpolation between the bracketing points.
+def seconds_at(points: list[dict], size: float, key: str = "nodes") -> float | None:
+    """Seconds at ``size`` generated ``key`` (nodes or edges) by log-log interpolation between the
+    bracketing points.
 
     >>> seconds_at([{"nodes": 100, "seconds": 1.0}, {"nodes": 1000, "seconds": 100.0}], 316.2277660168379)
     10.000000000000002
     """
-    pts = sorted((p["nodes"], p["seconds"]) for p in points)
+    pts = sorted((p[key], p["seconds"]) for p in points)
     for (n0, s0), (n1, s1) in zip(pts, pts[1:]):
-        if n0 <= nodes <= n1 and n1 > n0:
-            w = (math.log(nodes) - math.log(n0)) / (math.log(n1) - math.log(n0))
+        if n0 <= size <= n1 and n1 > n0:
+            w = (math.log(size) - math.log(n0)) / (math.log(n1) - math.log(n0))
             return math.exp((1 - w) * math.log(s0) + w * math.log(s1))
     return None
+
+
+def summarise(sampling: list[dict], compare_at: int, compare_edges: int) -> dict:
+    """Growth exponents and the flat/hierarchical time ratio at equal generated nodes and at equal
+    generated edges (both models spend the same root edge budget for a target, so edges are the
+    size they are given; the nodes emerge, and an undertrained model packs them differently)."""
+    summary = {}
+    for name in ("hierarchical", "flat"):
+        done = [r for r in sampling if r["model"] == name and "seconds" in r]
+        summary[name] = {
+            "growth_exponent": _log_fit(done),
+            "growth_exponent_in_edges": _log_fit(done, "edges"),
+            f"seconds_at_{compare_at}_nodes": seconds_at(done, compare_at),
+            f"seconds_at_{compare_edges}_edges": seconds_at(done, compare_edges, "edges"),
+        }
+
+    def ratio(key: str) -> float | None:
+        hier, flat = summary["hierarchical"][key], summary["flat"][key]
+        return flat / hier if hier and flat else None
+
+    return {
+        "summary": summary,
+        "speedup_at_compare_size": ratio(f"seconds_at_{compare_at}_nodes"),
+        "compare_at_nodes": compare_at,
+        "speedup_at_compare_edges": ratio(f"seconds_at_{compare_edges}_edges"),
+        "compare_at_edges": compare_edges,
+    }
 
 
 def _curve(checkpoint: Path, targets, limit: float | None, timeout: float) -> list[dict]:
@@ -185,6 +215,7 @@ def run(
     max_train_nodes: int | None = None,
     flat_limit_seconds: float = 300.0,
     compare_at: int = 2000,
+    compare_edges: int = 8000,
     throughput_epochs: int = 2,
 ) -> dict:
     """The records (the caller adds provenance); see the module docstring."""
@@ -192,6 +223,7 @@ def run(
     targets = QUICK_TARGETS if quick else TARGETS
     max_train_nodes = max_train_nodes or (500 if quick else 1000)
     compare_at = min(compare_at, 500) if quick else compare_at
+    compare_edges = min(compare_edges, 2000) if quick else compare_edges
     with tempfile.TemporaryDirectory(prefix="graphgen-bench-higen-") as tmp:
         hier_ckpt, flat_ckpt = Path(tmp) / "hierarchical.pt", Path(tmp) / "flat.pt"
         training = {
@@ -202,21 +234,11 @@ def run(
             "hierarchical": _curve(hier_ckpt, targets, None, timeout=1800),
             "flat": _curve(flat_ckpt, targets, flat_limit_seconds, timeout=1800),
         }
-    summary = {}
-    for name, records in curves.items():
-        done = [r for r in records if "seconds" in r]
-        summary[name] = {
-            "growth_exponent": _log_fit(done),
-            f"seconds_at_{compare_at}_nodes": seconds_at(done, compare_at),
-        }
-    hier_t = summary["hierarchical"][f"seconds_at_{compare_at}_nodes"]
-    flat_t = summary["flat"][f"seconds_at_{compare_at}_nodes"]
+    sampling = [{"model": m, **r} for m, rs in curves.items() for r in rs]
     return {
         "training": training,
-        "sampling": [{"model": m, **r} for m, rs in curves.items() for r in rs],
-        "summary": summary,
-        "speedup_at_compare_size": (flat_t / hier_t) if hier_t and flat_t else None,
-        "compare_at_nodes": compare_at,
+        "sampling": sampling,
+        **summarise(sampling, compare_at, compare_edges),
         "throughput": _throughput(1 if quick else throughput_epochs),
         "setup": {
             "hidden": HIDDEN,

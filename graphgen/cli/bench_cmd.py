@@ -223,6 +223,11 @@ def higen(
         )
     if result["speedup_at_compare_size"] is not None:
         console.print(f"hierarchical is {result['speedup_at_compare_size']:.1f}x faster than flat at {at} nodes")
+    if result["speedup_at_compare_edges"] is not None:
+        console.print(
+            f"hierarchical is {result['speedup_at_compare_edges']:.1f}x faster than flat at "
+            f"{result['compare_at_edges']} edges (the root budget both models spend)"
+        )
     tp = result["throughput"]
     console.print(
         f"training throughput on {tp['dataset']}: {tp['graphs_per_second']:.1f} graphs/s "

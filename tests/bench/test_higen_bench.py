@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from graphgen.bench.higen import _log_fit, point, seconds_at
+from graphgen.bench.higen import _log_fit, point, seconds_at, summarise
 from graphgen.datasets import generate
 from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
 
@@ -13,6 +13,17 @@ def test_growth_exponent_and_interpolation_are_exact_on_a_power_law():
     assert seconds_at(points, 800) == pytest.approx(3e-6 * 800**1.5, rel=1e-12)
     assert seconds_at(points, 5000) is None  # never extrapolated
     assert _log_fit(points[:1]) is None
+
+
+def test_summary_compares_at_equal_nodes_and_at_equal_edges():
+    # flat: 2 edges per node, seconds = 1e-5 n^2; hierarchical: 4 edges per node, seconds = 1e-4 n
+    flat = [{"model": "flat", "nodes": n, "edges": 2 * n, "seconds": 1e-5 * n**2} for n in (500, 1000, 4000)]
+    hier = [{"model": "hierarchical", "nodes": n, "edges": 4 * n, "seconds": 1e-4 * n} for n in (250, 1000, 4000)]
+    out = summarise(flat + hier + [{"model": "flat", "target_nodes": 9000, "skipped": "too slow"}], 2000, 4000)
+    assert out["summary"]["flat"]["growth_exponent"] == pytest.approx(2.0, rel=1e-12)
+    assert out["summary"]["hierarchical"]["growth_exponent_in_edges"] == pytest.approx(1.0, rel=1e-12)
+    assert out["speedup_at_compare_size"] == pytest.approx((1e-5 * 2000**2) / (1e-4 * 2000), rel=1e-9)
+    assert out["speedup_at_compare_edges"] == pytest.approx((1e-5 * 2000**2) / (1e-4 * 1000), rel=1e-9)
 
 
 def test_a_sampling_point_reports_what_was_generated(tmp_path):
