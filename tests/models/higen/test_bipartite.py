@@ -126,3 +126,31 @@ def test_tilted_rejection_handles_extreme_and_trivial_blocks():
     assert sample_conditional_bernoulli(logits, 0).sum() == 0 and sample_conditional_bernoulli(logits, 5).sum() == 5
     with pytest.raises(ValueError, match="cannot place 6 edges on 5 pairs"):
         sample_conditional_bernoulli(logits, 6)
+
+
+def test_ragged_segments_in_any_order_equal_the_per_segment_likelihood():
+    """Segments of very different lengths, listed in no particular order, with an empty one: the
+    batched DP (longest first, each segment leaving when done) equals each segment on its own, in
+    value and gradient."""
+    from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
+
+    gen = torch.Generator().manual_seed(3)
+    lengths, takes = [5, 1, 12, 0, 7, 3], [2, 1, 4, 0, 7, 0]
+    segment = torch.cat([torch.full((n,), i) for i, n in enumerate(lengths)])
+    slot = torch.cat([torch.arange(n) for n in lengths])
+    shuffle = torch.randperm(segment.numel(), generator=gen)
+    segment, slot = segment[shuffle], slot[shuffle]
+    logits = torch.randn(segment.numel(), 2, generator=gen, dtype=torch.float64, requires_grad=True)
+    targets = torch.zeros(segment.numel(), dtype=torch.long)
+    for i, t in enumerate(takes):
+        targets[((segment == i) & (slot < t)).nonzero().flatten()] = 1
+    batched = segment_conditional_bernoulli_log_prob(logits, targets, segment, slot, len(lengths), torch.tensor(takes))
+    (grad,) = torch.autograd.grad(batched.sum(), logits)
+    for i in range(len(lengths)):
+        sel = (segment == i).nonzero().flatten()
+        sel = sel[torch.argsort(slot[sel])]
+        for c in range(2):
+            one = conditional_bernoulli_log_prob(targets[sel], logits[sel, c])
+            assert batched[i, c].item() == pytest.approx(one.item(), abs=1e-10)
+            (g,) = torch.autograd.grad(one, logits)
+            assert torch.allclose(grad[sel, c], g[sel, c], atol=1e-10)
