@@ -190,10 +190,10 @@ def higen(
     quick: bool = typer.Option(False, "--quick", help="Targets 250-1000 nodes, 2 epochs, 1 throughput epoch."),
     epochs: int = typer.Option(None, "--epochs", min=1, help="Training epochs of both bench models [default: 8]."),
     max_train_nodes: int = typer.Option(
-        None, "--max-train-nodes", min=250, help="Largest graph the hierarchical model trains on [default: 1000]."
+        None, "--max-train-nodes", min=250, help="Largest graph the hierarchical model trains on [default: 5000]."
     ),
     flat_limit: float = typer.Option(
-        300.0, "--flat-limit", min=1.0, help="Stop the flat curve after a point slower than this (seconds)."
+        60.0, "--flat-limit", min=1.0, help="Stop the flat curve after a point slower than this (seconds)."
     ),
     json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
 ) -> None:
@@ -203,7 +203,7 @@ def higen(
 
     command = "graphgen bench higen" + (" --quick" if quick else "") + (f" --epochs {epochs}" if epochs else "")
     command += (f" --max-train-nodes {max_train_nodes}" if max_train_nodes else "") + (
-        f" --flat-limit {flat_limit:g}" if flat_limit != 300.0 else ""
+        f" --flat-limit {flat_limit:g}" if flat_limit != 60.0 else ""
     )
     outcome = run(quick=quick, epochs=epochs, max_train_nodes=max_train_nodes, flat_limit_seconds=flat_limit)
     result = {**provenance(command), "benchmark": "higen", **outcome}
