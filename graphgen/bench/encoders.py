@@ -20,10 +20,9 @@ memory instead.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 
-from graphgen.bench.record import PeakMemory
+from graphgen.bench.record import PeakMemory, point_in_subprocess
 
 SIZES = (1_000, 3_000, 10_000, 30_000, 100_000)
 QUICK_SIZES = (1_000, 3_000)
@@ -133,17 +132,8 @@ def run(quick: bool = False) -> dict:
                     }
                 )
                 continue
-            out = subprocess.run(
-                [sys.executable, "-m", "graphgen.bench.encoders", name, str(n)],
-                capture_output=True,
-                text=True,
-                timeout=1800,
-            )
-            if out.returncode != 0:
-                tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
-                records.append({"model": name, "num_nodes": n, "failed": tail[0]})
-                continue
-            records.append(json.loads(out.stdout.strip().splitlines()[-1]))
+            record = point_in_subprocess("graphgen.bench.encoders", name, n, timeout=1800)
+            records.append({"model": name, "num_nodes": n, **record} if "failed" in record else record)
     ratios = {}
     for n in QUICK_SIZES if quick else SIZES:
         by = {r["model"]: r for r in records if r["num_nodes"] == n and "seconds" in r}

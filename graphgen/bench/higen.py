@@ -36,11 +36,12 @@ from __future__ import annotations
 
 import json
 import math
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from graphgen.bench.record import point_in_subprocess
 
 HIDDEN, LAYERS, MIXTURES = 32, 2, 2
 TARGETS = (250, 500, 1000, 2000, 5000)
@@ -92,22 +93,6 @@ def point(checkpoint: str, target: int) -> dict:
         "seconds": seconds,
         "peak_memory_mb": memory.mb,
     }
-
-
-def _sample_point(checkpoint: Path, target: int, timeout: float) -> dict:
-    try:
-        out = subprocess.run(
-            [sys.executable, "-m", "graphgen.bench.higen", str(checkpoint), str(target)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
-    except subprocess.TimeoutExpired:
-        return {"target_nodes": target, "failed": f"no sample within {timeout:.0f} s"}
-    if out.returncode != 0:
-        tail = out.stderr.strip().splitlines()[-1:] or ["no output"]
-        return {"target_nodes": target, "failed": tail[0]}
-    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def _log_fit(points: list[dict], key: str = "nodes") -> float | None:
@@ -171,7 +156,8 @@ def _curve(checkpoint: Path, targets, limit: float | None, timeout: float) -> li
             estimate = last["seconds"] * (target / last["nodes"]) ** 2
             records.append({"target_nodes": target, "skipped": f"over the time limit: ~{estimate:.0f} s by N^2"})
             continue
-        records.append(_sample_point(checkpoint, target, timeout))
+        record = point_in_subprocess("graphgen.bench.higen", checkpoint, target, timeout=timeout)
+        records.append({"target_nodes": target, **record} if "failed" in record else record)
     return records
 
 

@@ -24,6 +24,26 @@ def median_seconds(fn: Callable[[], object], repeats: int, warmup: int = 1) -> f
     return statistics.median(times)
 
 
+def point_in_subprocess(module: str, *args: object, timeout: float) -> dict:
+    """Run ``python -m module args...`` in a fresh process and return the JSON record it prints last.
+
+    A fresh process per point keeps one measurement's memory and caches out of the next. A run that
+    fails or outlives ``timeout`` seconds gives ``{"failed": reason}`` (the last stderr line).
+    """
+    import json
+    import sys
+
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", module, *map(str, args)], capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"failed": f"no result within {timeout:.0f} s"}
+    if out.returncode != 0:
+        return {"failed": (out.stderr.strip().splitlines()[-1:] or ["no output"])[0]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
 class PeakMemory:
     """Peak resident memory of this process while a block runs, in MB (Linux ``VmHWM``).
 

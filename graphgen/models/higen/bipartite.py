@@ -80,7 +80,8 @@ def _tilt(logits: torch.Tensor, k: int) -> float:
     Any ``c`` leaves the sampled law exact; this one only makes acceptance likely.
     """
     theta = logits.numpy()
-    lo, hi = -float(np.abs(theta).max()) - 40.0, float(np.abs(theta).max()) + 40.0
+    hi = float(np.abs(theta).max()) + 40.0
+    lo = -hi
     for _ in range(30):
         mid = (lo + hi) / 2
         if (0.5 * (1 + np.tanh(0.5 * (theta + mid)))).sum() < k:  # σ without overflow warnings

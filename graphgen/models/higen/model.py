@@ -463,13 +463,18 @@ class HiGen(nn.Module):
             self_loop = torch.where(t == 0, mass, self._binomial(trials, q_self[rows, k], generator))
         take = mass + reserved - self_loop
         edge_counts = torch.zeros(entry_row.numel(), dtype=torch.long)
-        best_of = MODE_DRAWS if greedy else None
+        best_of = self._allocation_draws
         for i in range(r):
             sel = (entry_row == i).nonzero().flatten()
             if sel.numel() == 0 or int(take[i]) == 0:
                 continue
             edge_counts[sel] = sample_block(logits[sel, k[i]], int(take[i]), simple, generator, best_of)
         return mass, self_loop, edge_counts, entry_row, entry_node
+
+    @property
+    def _allocation_draws(self) -> int | None:
+        """Draws per allocation of which the most likely is kept (mode decoding), else ``None``."""
+        return MODE_DRAWS if self._greedy else None
 
     def _binomial(self, trials: torch.Tensor, p: torch.Tensor, generator) -> torch.Tensor:
         """A binomial draw, or its mode ``floor((n + 1) p)`` under greedy decoding."""
@@ -519,8 +524,7 @@ class HiGen(nn.Module):
                 sel = (pair_block == b).nonzero().flatten()
                 if sel.numel() == 0 or int(capped[b]) == 0:
                     continue
-                best_of = MODE_DRAWS if self._greedy else None
-                draw = sample_block(logits[sel], int(capped[b]), leaf, generator, best_of)
+                draw = sample_block(logits[sel], int(capped[b]), leaf, generator, self._allocation_draws)
                 hit = draw > 0
                 cross_rows += left_node[sel][hit].tolist()
                 cross_cols += right_node[sel][hit].tolist()
