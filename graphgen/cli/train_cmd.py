@@ -37,6 +37,21 @@ def erdos_renyi(
     typer.echo(f"fitted erdos-renyi on {len(graphs)} {info.name} {split} graphs; wrote {out}", err=True)
 
 
+_FLAGS = {
+    "bipartite_encoder": "--bipartite-encoder",
+    "lr_schedule": "--lr-schedule",
+    "row_fraction": "--row-fraction",
+    "hierarchies": "--hierarchies",
+}
+
+
+def _flag_names(message: str) -> str:
+    """A configuration's error message with its field names written as the command's flags."""
+    for field, flag in _FLAGS.items():
+        message = message.replace(field, flag)
+    return message
+
+
 @app.command("higen")
 def higen(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name, e.g. community_small."),
@@ -66,6 +81,9 @@ def higen(
     bipartite_encoder: str = typer.Option(
         "gran", "--bipartite-encoder", help="Node encoder of the cross-edge model: gran, gmn or gsm++."
     ),
+    size_context: bool = typer.Option(
+        True, "--size-context/--no-size-context", help="Condition every row on the graph's node count |V|."
+    ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -81,47 +99,41 @@ def higen(
     from graphgen.datasets import dataset_info, load_dataset, split_indices
     from graphgen.errors import GraphgenError
     from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
-    from graphgen.models.higen.model import BIPARTITE_ENCODERS
-    from graphgen.models.higen.train import LR_SCHEDULES
 
     info = dataset_info(dataset)
     if info.kind != "graphs":
         raise GraphgenError(f"HiGen trains on graph datasets; {info.name} holds molecules")
     if within_order not in WITHIN_COMMUNITY_ORDERS:
         raise GraphgenError(f"unknown order {within_order!r}; choose one of {', '.join(WITHIN_COMMUNITY_ORDERS)}")
-    if bipartite_encoder not in BIPARTITE_ENCODERS:
-        raise GraphgenError(
-            f"unknown --bipartite-encoder {bipartite_encoder!r}; choose one of {', '.join(BIPARTITE_ENCODERS)}"
-        )
-    if lr_schedule not in LR_SCHEDULES:
-        raise GraphgenError(f"unknown --lr-schedule {lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
     train = load_dataset(info.name, "train", protocol=protocol)
     try:
         split_indices(info.name, "val", protocol=protocol)
         val = load_dataset(info.name, "val", protocol=protocol)
     except GraphgenError:
         val = None
-    model_config = HiGenConfig(
-        hidden=hidden,
-        num_layers=num_layers,
-        num_mixtures=num_mixtures,
-        within_order=within_order,
-        bipartite_encoder=bipartite_encoder,
-    )
-    if not 0 < row_fraction <= 1:
-        raise GraphgenError(f"--row-fraction must be in (0, 1], got {row_fraction}")
-    train_config = TrainConfig(
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        seed=seed,
-        checkpoint_every=checkpoint_every,
-        lr_schedule=lr_schedule,
-        lr_min=lr_min,
-        grad_clip_norm=grad_clip,
-        hierarchies=hierarchies,
-        row_fraction=row_fraction,
-    )
+    try:  # the configurations check their fields; name the flags in what the user reads
+        model_config = HiGenConfig(
+            hidden=hidden,
+            num_layers=num_layers,
+            num_mixtures=num_mixtures,
+            within_order=within_order,
+            bipartite_encoder=bipartite_encoder,
+            size_context=size_context,
+        )
+        train_config = TrainConfig(
+            epochs=epochs,
+            batch_size=batch_size,
+            lr=lr,
+            seed=seed,
+            checkpoint_every=checkpoint_every,
+            lr_schedule=lr_schedule,
+            lr_min=lr_min,
+            grad_clip_norm=grad_clip,
+            hierarchies=hierarchies,
+            row_fraction=row_fraction,
+        )
+    except ValueError as exc:
+        raise GraphgenError(_flag_names(str(exc))) from None
     main_process = int(os.environ.get("RANK", "0")) == 0
     meta = {
         "dataset": info.name,

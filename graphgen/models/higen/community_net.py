@@ -12,7 +12,10 @@ HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of 
 * ``num_layers`` GRAN layers: ``m_uv = f([h_u - h_v, e_uv]) ⊙ σ(g([h_u - h_v, e_uv]))``,
   ``h_v ← GRUCell(Σ_u m_uv, h_v)``.
 * Row context: ``[log1p(W), log1p(r_t), log1p(t), log1p(parent degree)]`` (budget, remaining
-  budget, position, the parent node's weight to other communities).
+  budget, position, the parent node's weight to other communities), and with ``size_context``
+  also ``log1p(|V|)``, the node count of the row's graph (the reference code's root feature holds
+  the raw counts ``(|V|, |E|)``; we give the size to every row of every level, log-scaled). It is a
+  conditioning input, not a constraint: a sample's node count still emerges from its rows.
 * Heads (``K`` mixture components): from ``[h_new, mean of earlier h, context]`` the mixture
   logits, ``p_mass`` and ``q_self`` (sigmoids); from ``[h_new, h_j, context]`` the score of each
   earlier node ``j`` per component.
@@ -49,6 +52,11 @@ class CommunityNetConfig:
     num_layers: int = 3
     num_mixtures: int = 4
     position_dim: int = 16
+    size_context: bool = False  # add log1p(|V| of the row's graph) to the row context
+
+    @property
+    def context_dim(self) -> int:
+        return 4 + int(self.size_context)
 
 
 def position_encoding(position: torch.Tensor, dim: int) -> torch.Tensor:
@@ -71,7 +79,7 @@ class PrefixBatch:
     edge_features: torch.Tensor  # (E, 2)
     entry_prefix_node: torch.Tensor  # (P,) prefix node of each earlier-node entry
     new_node: torch.Tensor  # (R,) prefix node of each row's new node
-    context: torch.Tensor  # (R, 4)
+    context: torch.Tensor  # (R, 4) or (R, 5) with the graph size
 
     def select_rows(self, keep: torch.Tensor) -> PrefixBatch:
         """The prefix graphs of the rows where ``keep`` (``(R,)`` bool) holds, renumbered.
@@ -97,9 +105,14 @@ class PrefixBatch:
         )
 
 
-def prefix_batch(rows: CommunityRows, level_graph, parent_degree: torch.Tensor | None = None) -> PrefixBatch:
+def prefix_batch(
+    rows: CommunityRows,
+    level_graph,
+    parent_degree: torch.Tensor | None = None,
+    graph_size: torch.Tensor | None = None,
+) -> PrefixBatch:
     """Build the prefix graphs of every row of ``rows`` (``level_graph`` is the ordered level; row
-    ``i`` is level node ``i``)."""
+    ``i`` is level node ``i``; ``graph_size``, per row, enters the context when given)."""
     t = rows.position
     community_first = torch.arange(rows.num_rows) - t  # level index of each row's community's first node
     ei, w = level_graph.edge_index, level_graph.edge_weight.to(torch.float64)
@@ -125,6 +138,7 @@ def prefix_batch(rows: CommunityRows, level_graph, parent_degree: torch.Tensor |
         rows.budget,
         rows.remaining,
         parent_degree,
+        graph_size,
     )
 
 
@@ -141,13 +155,15 @@ def assemble_prefix_batch(
     budget: torch.Tensor,
     remaining: torch.Tensor,
     parent_degree: torch.Tensor | None = None,
+    graph_size: torch.Tensor | None = None,
 ) -> PrefixBatch:
     """Features of the prefix graphs of rows given as positions and their real prefix edges.
 
     Row ``i`` has ``position[i]`` earlier nodes, the level nodes ``community_first[i] + 0..t-1``;
     its real prefix edges are ``(edge_src_local, edge_dst_local)`` of ``edge_row == i`` (both
     directions listed) with ``edge_weight``; ``entry_row``/``entry_node`` list its candidates;
-    ``self_loops`` holds the self-loop weight of every level node.
+    ``self_loops`` holds the self-loop weight of every level node; ``graph_size`` (per row, optional)
+    adds ``log1p(|V|)`` as a fifth context column.
     """
     r = position.numel()
     sizes = position + 1  # earlier nodes + the new node
@@ -178,15 +194,15 @@ def assemble_prefix_batch(
     prefix_degree = torch.zeros(int(sizes.sum()), dtype=torch.float64).index_add_(0, src, real_w)
     node_features = torch.stack([torch.log1p(node_self), torch.log1p(prefix_degree), is_new.double()], 1).float()
     pdeg = parent_degree if parent_degree is not None else torch.zeros(r)
-    context = torch.stack(
-        [
-            torch.log1p(budget.float()),
-            torch.log1p(remaining.clamp(min=0).float()),
-            torch.log1p(position.float()),
-            torch.log1p(pdeg.float()),
-        ],
-        1,
-    )
+    columns = [
+        torch.log1p(budget.float()),
+        torch.log1p(remaining.clamp(min=0).float()),
+        torch.log1p(position.float()),
+        torch.log1p(pdeg.float()),
+    ]
+    if graph_size is not None:
+        columns.append(torch.log1p(graph_size.float()))
+    context = torch.stack(columns, 1)
     return PrefixBatch(
         node_row, local, node_features, is_new, edge_index, edge_features, entry_prefix, new_node, context
     )
@@ -220,11 +236,16 @@ class CommunityNet(nn.Module):
         c = self.config
         self.embed = nn.Linear(3 + c.position_dim, c.hidden)
         self.layers = nn.ModuleList([_GranLayer(c.hidden, 2) for _ in range(c.num_layers)])
-        self.row_head = _mlp(2 * c.hidden + 4, 2 * c.hidden, 3 * c.num_mixtures)
-        self.entry_head = _mlp(2 * c.hidden + 4, 2 * c.hidden, c.num_mixtures)
+        self.row_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, 3 * c.num_mixtures)
+        self.entry_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, c.num_mixtures)
 
     def forward(self, batch: PrefixBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         k = self.config.num_mixtures
+        if batch.context.shape[1] != self.config.context_dim:
+            raise ValueError(
+                f"row context has {batch.context.shape[1]} columns, the network expects {self.config.context_dim}"
+                " (size_context needs graph_size in the prefix batch)"
+            )
         pos = position_encoding(batch.node_position, self.config.position_dim)
         h = self.embed(torch.cat([batch.node_features, pos], 1))
         for layer in self.layers:

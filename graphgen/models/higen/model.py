@@ -4,7 +4,12 @@
 
 * **Root/size model**: the budget ``|E|`` of a new graph is drawn from the empirical distribution
   of the training graphs' edge counts (the reference copies it from a random training graph);
-  the number of nodes and communities then emerges from the community model.
+  the number of nodes and communities then emerges from the community model. With
+  ``size_context`` (the default for new models) every row of every level is also conditioned on
+  the node count ``|V|`` of its graph (drawn jointly with ``|E|``: the same training graph's count,
+  or the user's ``num_nodes``), as the reference code conditions its root on ``(|V|, |E|)``;
+  ``|V|`` is a conditioning input, so the likelihood is ``p(G | |V|, |E|)`` and a sample's node
+  count is steered, not forced.
 * **Isolated nodes** (our choice): every row after a community's first spends at least one unit,
   so a degree-0 node has probability 0. They are set aside: the hierarchy and the loss see each
   graph without them, and a sample gets as many as the training graph its budget came from
@@ -85,6 +90,7 @@ class HiGenConfig:
     partition_seed: int = 0
     allow_disconnected: bool = True  # coarse rows may spend their reserved unit on the self-loop
     bipartite_encoder: str = "gran"  # node encoder of the cross-edge model: gran, gmn or gsm++
+    size_context: bool = True  # rows see log1p(|V|) of their graph (checkpoints without the key: False)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -92,7 +98,9 @@ class HiGenConfig:
         if self.leaf_rows not in LEAF_ROWS:
             raise ValueError(f"leaf_rows must be one of {', '.join(LEAF_ROWS)}")
         if self.bipartite_encoder not in BIPARTITE_ENCODERS:
-            raise ValueError(f"bipartite_encoder must be one of {', '.join(BIPARTITE_ENCODERS)}")
+            raise ValueError(
+                f"unknown bipartite_encoder {self.bipartite_encoder!r}; choose one of {', '.join(BIPARTITE_ENCODERS)}"
+            )
 
 
 BIPARTITE_ENCODERS = ("gran", "gmn", "gsm++")
@@ -136,6 +144,7 @@ class _LevelState:
 
     budget: torch.Tensor  # (P,) budget of each community (its parent's self-loop)
     parent_degree: torch.Tensor  # (P,) the parent's weight to other communities
+    graph_size: torch.Tensor | None  # (P,) node count |V| of the community's graph (size_context)
     node_chunks: list = field(default_factory=list)  # (k, 3) tensors: community, local position, self-loop
     edge_chunks: list = field(default_factory=list)  # (k, 4) tensors: community, later, earlier, weight
 
@@ -189,7 +198,7 @@ class HiGen(nn.Module):
         self.config = c = config or HiGenConfig()
         self.community_nets = nn.ModuleList(
             [
-                CommunityNet(CommunityNetConfig(c.hidden, c.num_layers, c.num_mixtures, c.position_dim))
+                CommunityNet(CommunityNetConfig(c.hidden, c.num_layers, c.num_mixtures, c.position_dim, c.size_context))
                 for _ in range(c.num_levels)
             ]
         )
@@ -225,12 +234,14 @@ class HiGen(nn.Module):
         h = build_hierarchy(graphs, num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=seed)
         h = order_hierarchy(h, c.within_order)
         prepared = PreparedBatch(hierarchy=h, num_edges=sum(int(g.edge_index.shape[1]) // 2 for g in graphs))
+        sizes = torch.tensor([int(g.num_nodes) for g in graphs], dtype=torch.long)
         for lv in range(1, c.num_levels + 1):
             rows = community_rows(h, lv)
             parent_graph = h.levels[lv - 1]
             pdeg = _cross_degree(parent_graph.edge_index, parent_graph.edge_weight, int(parent_graph.num_nodes))
             pdeg = pdeg[h.assignments[lv - 1]]
-            pb = prefix_batch(rows, h.levels[lv], pdeg)
+            graph_size = sizes[h.levels[lv].batch] if c.size_context else None
+            pb = prefix_batch(rows, h.levels[lv], pdeg, graph_size)
             pairs = block_pairs(h, lv) if lv >= 2 else None
             prepared.levels.append((rows, pb, pairs))
         return prepared
@@ -292,8 +303,9 @@ class HiGen(nn.Module):
             num_edges: force the root budget ``|E|`` (every graph then has exactly this many edges,
                 unless a leaf block overflows; see ``last_sample_report``).
             num_nodes: aim at about this many nodes: the budget is the edge count of a random
-                training graph among those of the nearest size, scaled by ``num_nodes / n``. The
-                node count itself emerges from the model, so it is approximate.
+                training graph among those of the nearest size, scaled by ``num_nodes / n``, and
+                (``size_context``) the rows are conditioned on this size. The node count itself
+                emerges from the model, so it is approximate.
             decoding: ``"sample"`` (true samples from the model, the default) or ``"mode"`` (the
                 reference code's near-greedy decoding; see the module docstring).
         """
@@ -323,8 +335,10 @@ class HiGen(nn.Module):
         known = self.isolated_counts.numel() == self.edge_counts.numel()  # older checkpoints lack them
         isolated_counts = self.isolated_counts if known else torch.zeros_like(self.edge_counts)
         isolated = torch.zeros(num_graphs, dtype=torch.long)
+        connected = self.node_counts - isolated_counts  # |V| the hierarchy of each training graph saw
         if num_edges is not None:
             budgets = torch.full((num_graphs,), int(num_edges), dtype=torch.long)
+            sizes = self._size_for_edges(int(num_edges), connected, generator, num_graphs)
         elif num_nodes is not None:
             gap = (self.node_counts - num_nodes).abs()
             nearest = (gap == gap.min()).nonzero().flatten()
@@ -332,9 +346,11 @@ class HiGen(nn.Module):
             scale = num_nodes / self.node_counts[pick].double()
             budgets = (self.edge_counts[pick].double() * scale).round().long().clamp(min=0)
             isolated = (isolated_counts[pick].double() * scale).round().long()
+            sizes = (num_nodes - isolated).clamp(min=1)
         else:
             pick = torch.randint(self.edge_counts.numel(), (num_graphs,), generator=generator)
-            budgets, isolated = self.edge_counts[pick], isolated_counts[pick]
+            budgets, isolated, sizes = self.edge_counts[pick], isolated_counts[pick], connected[pick]
+        sizes = sizes if self.config.size_context else None
         self.last_sample_report = {"blocks_overfull": 0}
         # the root level: one node per graph with self-loop |E|
         parent_ei = torch.stack([torch.arange(num_graphs), torch.arange(num_graphs)])
@@ -342,7 +358,7 @@ class HiGen(nn.Module):
         keep = parent_w > 0
         parent = (num_graphs, parent_ei[:, keep], parent_w[keep], torch.arange(num_graphs))
         for lv in range(1, self.config.num_levels + 1):
-            parent = self._sample_level(lv, parent, generator)
+            parent = self._sample_level(lv, parent, generator, sizes)
         n, ei, w, graph_of_node = parent
         communities = self._last_parent
         out = []
@@ -358,15 +374,28 @@ class HiGen(nn.Module):
             out.append(data.to(device or "cpu"))
         return out
 
-    def _sample_level(self, lv: int, parent, generator):
-        """Generate level ``lv`` from its parent ``(n, edge_index, edge_weight, graph_of_node)``."""
+    def _size_for_edges(self, num_edges: int, connected: torch.Tensor, generator, num_graphs: int):
+        """``|V|`` to go with a forced ``|E|``: a training graph of the nearest edge count, scaled."""
+        if not self.config.size_context:
+            return None
+        if self.edge_counts.numel() == 0:
+            raise RuntimeError("HiGen has no size model: call fit_size_model(train_graphs) first")
+        gap = (self.edge_counts - num_edges).abs()
+        nearest = (gap == gap.min()).nonzero().flatten()
+        pick = nearest[torch.randint(nearest.numel(), (num_graphs,), generator=generator)]
+        scale = num_edges / self.edge_counts[pick].clamp(min=1).double()
+        return (connected[pick].double() * scale).round().long().clamp(min=1)
+
+    def _sample_level(self, lv: int, parent, generator, graph_size: torch.Tensor | None):
+        """Generate level ``lv`` from its parent ``(n, edge_index, edge_weight, graph_of_node)``;
+        ``graph_size`` is the conditioning ``|V|`` of each graph (``size_context``), else ``None``."""
         n_parent, p_ei, p_w, p_graph = parent
         leaf = lv == self.config.num_levels
         simple = leaf and self.config.leaf_rows == "conditional_bernoulli"
         net = self.community_nets[lv - 1]
         budget = self_loop_weights(p_ei, p_w, n_parent)
         parent_degree = _cross_degree(p_ei, p_w, n_parent)
-        state = _LevelState(budget, parent_degree)
+        state = _LevelState(budget, parent_degree, None if graph_size is None else graph_size[p_graph])
         count = torch.zeros(n_parent, dtype=torch.long)
         spent = torch.zeros(n_parent, dtype=torch.long)
         active = torch.ones(n_parent, dtype=torch.bool)
@@ -436,6 +465,7 @@ class HiGen(nn.Module):
             budget[comms],
             remaining,
             parent_degree[comms],
+            None if state.graph_size is None else state.graph_size[comms],
         )
         log_alpha, p_mass, q_self, logits = net(pb)
         greedy = self._greedy
@@ -577,7 +607,8 @@ class HiGen(nn.Module):
             raise CheckpointError(f"checkpoint holds model {ckpt.model!r}, not {cls.model_name!r}")
         try:
             # checkpoints written before `allow_disconnected` existed hold the stricter row model
-            model = cls(HiGenConfig(**{"allow_disconnected": False, **ckpt.config}))
+            # and before `size_context` the rows had no size input
+            model = cls(HiGenConfig(**{"allow_disconnected": False, "size_context": False, **ckpt.config}))
             model.edge_counts = ckpt.state_dict["edge_counts"].clone()
             model.node_counts = ckpt.state_dict["node_counts"].clone()
             state = dict(ckpt.state_dict)

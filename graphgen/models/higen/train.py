@@ -53,6 +53,8 @@ class TrainConfig:
             raise ValueError(f"hierarchies must be >= 1, got {self.hierarchies}")
         if not 0 < self.row_fraction <= 1:
             raise ValueError(f"row_fraction must be in (0, 1], got {self.row_fraction}")
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"unknown lr_schedule {self.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
 
 
 LR_SCHEDULES = ("constant", "cosine")

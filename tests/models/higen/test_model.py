@@ -1,4 +1,5 @@
 import math
+from dataclasses import replace
 
 import pytest
 import torch
@@ -187,6 +188,7 @@ def test_likelihood_is_invariant_to_relabelling_when_the_order_is_canonical():
 def test_checkpoints_from_before_the_new_options_keep_their_model():
     model = HiGen.from_pretrained("higen-community-small")
     assert model.config.allow_disconnected is False  # written with the stricter coarse rows
+    assert model.config.size_context is False and model.community_nets[0].config.context_dim == 4
     assert torch.equal(model.isolated_counts, torch.zeros_like(model.node_counts))
 
 
@@ -273,3 +275,66 @@ def test_row_subsampling_keeps_each_rows_likelihood_and_is_unbiased(train):
     assert abs(mean - exact["community_nll"].item()) < 4 * sd / len(estimates) ** 0.5
     with pytest.raises(ValueError, match="row_fraction"):
         model.loss(batch, row_fraction=0.0)
+
+
+def _record_contexts(model):
+    """Wrap every community network so that the row contexts it is called with are recorded."""
+    seen = []
+    for net in model.community_nets:
+        forward = net.forward
+
+        def wrapped(batch, forward=forward):
+            seen.append(batch.context.clone())
+            return forward(batch)
+
+        net.forward = wrapped
+    return seen
+
+
+def test_size_context_feeds_each_rows_graph_size_in_training_and_sampling(train):
+    torch.manual_seed(0)
+    model = HiGen(SMALL).fit_size_model(train)
+    assert model.config.size_context and model.community_nets[0].config.context_dim == 5
+    batch = model.prepare(train[:4])
+    for lv, (_rows, pb, _) in enumerate(batch.levels, start=1):
+        graph_of_row = batch.hierarchy.levels[lv].batch
+        expected = torch.log1p(torch.tensor([float(train[int(g)].num_nodes) for g in graph_of_row]))
+        assert torch.allclose(pb.context[:, 4], expected)
+    seen = _record_contexts(model)
+    model.sample(3, generator=torch.Generator().manual_seed(0), num_nodes=17)
+    assert seen and all(torch.allclose(c[:, 4], torch.log1p(torch.tensor(17.0))) for c in seen)
+    # the size is an input the network uses: changing it changes the row distribution
+    rows, pb, _ = batch.levels[-1]
+    other = torch.cat([pb.context[:, :4], torch.log1p(pb.context[:, 4:].expm1() * 3)], 1)
+    shifted = type(pb)(**{**pb.__dict__, "context": other})
+    assert not torch.allclose(model.community_nets[-1](pb)[0], model.community_nets[-1](shifted)[0])
+
+
+def test_size_context_steers_the_node_count_where_the_edge_count_cannot():
+    from graphgen.data.convert import from_edge_array
+
+    # two training graphs with 12 edges each: a 12-cycle and a dense 6-node graph (K5 plus a node of degree 2)
+    cycle = from_edge_array(12, torch.tensor([[i, (i + 1) % 12] for i in range(12)]))
+    dense = from_edge_array(6, torch.tensor([[i, j] for i in range(5) for j in range(i + 1, 5)] + [[5, 0], [5, 1]]))
+
+    def fit(size_context, steps):
+        torch.manual_seed(0)
+        config = HiGenConfig(num_levels=1, hidden=16, num_layers=2, num_mixtures=2, position_dim=8)
+        model = HiGen(replace(config, size_context=size_context)).fit_size_model([cycle, dense])
+        batch = model.prepare([cycle, dense])
+        optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+        for _ in range(steps):
+            optimizer.zero_grad()
+            loss = model.loss(batch)["loss"]
+            loss.backward()
+            optimizer.step()
+        return model, float(model.loss(batch)["loss"].detach()) * 24  # total NLL of both graphs, nats
+
+    model, nll = fit(True, 1500)
+    _, blind_nll = fit(False, 600)
+    # without |V| the first rows cannot tell the graphs apart: about log 2 per graph is left
+    assert nll < blind_nll - 1.0, (nll, blind_nll)
+    gen = torch.Generator().manual_seed(0)
+    big = [int(g.num_nodes) for g in model.sample(20, generator=gen, num_nodes=12)]
+    small = [int(g.num_nodes) for g in model.sample(20, generator=gen, num_nodes=6)]
+    assert sum(n == 12 for n in big) >= 18 and sum(n <= 7 for n in small) >= 18, (big, small)
