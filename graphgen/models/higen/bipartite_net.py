@@ -24,7 +24,9 @@ from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weigh
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
 from graphgen.models.higen.community_net import _GranLayer, _mlp, position_encoding
 
-__all__ = ["BlockPairs", "block_pairs", "block_log_likelihood", "BipartiteNetConfig", "BipartiteNet"]
+__all__ = ["BlockPairs", "block_pairs", "block_log_likelihood", "BipartiteNetConfig", "BipartiteNet", "PAIR_CHUNK"]
+
+PAIR_CHUNK = 65536  # pairs scored at once when autograd is off (sampling)
 
 
 @dataclass
@@ -135,9 +137,16 @@ class BipartiteNet(nn.Module):
 
     def forward(self, level_graph, parent: torch.Tensor, pairs: BlockPairs) -> torch.Tensor:
         h = self.node_embeddings(level_graph, parent)
-        a, b = h[pairs.pair_left], h[pairs.pair_right]
-        block = pairs.pair_block
-        extra = torch.stack(
-            [torch.log1p(pairs.block_weight.float())[block], torch.log1p(pairs.block_size.float())[block]], 1
+        block_features = torch.stack(
+            [torch.log1p(pairs.block_weight.float()), torch.log1p(pairs.block_size.float())], 1
         )
-        return self.score(torch.cat([a + b, a * b, extra], 1)).squeeze(1)
+        # without autograd (sampling) the pairs are scored in chunks: the same scores, with peak memory
+        # bounded by the chunk instead of by all n_i n_j pairs of the level at once
+        step = pairs.pair_block.numel() if torch.is_grad_enabled() else PAIR_CHUNK
+        scores = []
+        for start in range(0, pairs.pair_block.numel(), max(step, 1)):
+            end = start + step
+            a, b = h[pairs.pair_left[start:end]], h[pairs.pair_right[start:end]]
+            extra = block_features[pairs.pair_block[start:end]]
+            scores.append(self.score(torch.cat([a + b, a * b, extra], 1)).squeeze(1))
+        return torch.cat(scores) if scores else h.new_zeros(0)

@@ -65,6 +65,7 @@ __all__ = [
     "HiGenConfig",
     "HiGen",
     "PreparedBatch",
+    "Draws",
     "BIPARTITE_ENCODERS",
     "DECODINGS",
     "MODE_DRAWS",
@@ -122,6 +123,37 @@ def bipartite_encoder(config: HiGenConfig) -> nn.Module | None:
     if config.bipartite_encoder == "gmn":
         return GraphMamba(GraphMambaConfig(**width))
     return GSMPlusPlus(GSMPlusPlusConfig(**width))
+
+
+@dataclass(frozen=True)
+class Draws:
+    """How a sample makes its random choices: true draws from ``generator``, or (``greedy``) the
+    reference code's near-greedy decoding (see the module docstring). Both make the same calls on
+    ``generator`` for the choices that stay random, so one seed gives one stream."""
+
+    generator: torch.Generator | None = None
+    greedy: bool = False
+
+    def categorical(self, probabilities: torch.Tensor) -> torch.Tensor:
+        """One category per row of ``(R, C)`` weights, or each row's most likely one."""
+        if self.greedy:
+            return probabilities.argmax(1)
+        return torch.multinomial(probabilities, 1, generator=self.generator).squeeze(1)
+
+    def binomial(self, trials: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+        """A binomial draw, or its mode ``floor((n + 1) p)``."""
+        if self.greedy:
+            return torch.minimum(torch.floor((trials.double() + 1) * p).long(), trials.long())
+        return torch.binomial(trials.double(), p, generator=self.generator).long()
+
+    def allocation(self, logits: torch.Tensor, total: int, distinct: bool) -> torch.Tensor:
+        """``total`` units over the entries of ``logits`` (:func:`sample_block`); greedy: the most
+        likely of :data:`MODE_DRAWS` exact draws."""
+        return sample_block(logits, total, distinct, self.generator, MODE_DRAWS if self.greedy else None)
+
+    def index(self, n: int, size: int) -> torch.Tensor:
+        """``size`` uniform indices below ``n`` (random under both decodings)."""
+        return torch.randint(n, (size,), generator=self.generator)
 
 
 @dataclass
@@ -208,7 +240,6 @@ class HiGen(nn.Module):
                 for _ in range(c.num_levels - 1)
             ]
         )
-        self._greedy = False  # set by sample(decoding=...)
         self.register_buffer("edge_counts", torch.zeros(0, dtype=torch.long))
         self.register_buffer("node_counts", torch.zeros(0, dtype=torch.long))
         self.register_buffer("isolated_counts", torch.zeros(0, dtype=torch.long))
@@ -320,12 +351,12 @@ class HiGen(nn.Module):
         previous_threads = torch.get_num_threads()
         torch.set_num_threads(1)  # deterministic, and faster for these small graphs (see train.py)
         try:
-            self._greedy = decoding == "mode"
-            return self._sample(num_graphs, generator, device, num_edges, num_nodes)
+            draws = Draws(generator, greedy=decoding == "mode")
+            return self._sample(num_graphs, draws, device, num_edges, num_nodes)
         finally:
             torch.set_num_threads(previous_threads)
 
-    def _sample(self, num_graphs, generator, device, num_edges, num_nodes) -> list[Data]:
+    def _sample(self, num_graphs, draws: Draws, device, num_edges, num_nodes) -> list[Data]:
         from graphgen.errors import InvalidGraphError
 
         if num_nodes is not None and num_nodes < 1:
@@ -338,17 +369,17 @@ class HiGen(nn.Module):
         connected = self.node_counts - isolated_counts  # |V| the hierarchy of each training graph saw
         if num_edges is not None:
             budgets = torch.full((num_graphs,), int(num_edges), dtype=torch.long)
-            sizes = self._size_for_edges(int(num_edges), connected, generator, num_graphs)
+            sizes = self._size_for_edges(int(num_edges), connected, draws, num_graphs)
         elif num_nodes is not None:
             gap = (self.node_counts - num_nodes).abs()
             nearest = (gap == gap.min()).nonzero().flatten()
-            pick = nearest[torch.randint(nearest.numel(), (num_graphs,), generator=generator)]
+            pick = nearest[draws.index(nearest.numel(), num_graphs)]
             scale = num_nodes / self.node_counts[pick].double()
             budgets = (self.edge_counts[pick].double() * scale).round().long().clamp(min=0)
             isolated = (isolated_counts[pick].double() * scale).round().long()
             sizes = (num_nodes - isolated).clamp(min=1)
         else:
-            pick = torch.randint(self.edge_counts.numel(), (num_graphs,), generator=generator)
+            pick = draws.index(self.edge_counts.numel(), num_graphs)
             budgets, isolated, sizes = self.edge_counts[pick], isolated_counts[pick], connected[pick]
         sizes = sizes if self.config.size_context else None
         self.last_sample_report = {"blocks_overfull": 0}
@@ -358,7 +389,7 @@ class HiGen(nn.Module):
         keep = parent_w > 0
         parent = (num_graphs, parent_ei[:, keep], parent_w[keep], torch.arange(num_graphs))
         for lv in range(1, self.config.num_levels + 1):
-            parent = self._sample_level(lv, parent, generator, sizes)
+            parent = self._sample_level(lv, parent, draws, sizes)
         n, ei, w, graph_of_node = parent
         communities = self._last_parent
         out = []
@@ -374,7 +405,7 @@ class HiGen(nn.Module):
             out.append(data.to(device or "cpu"))
         return out
 
-    def _size_for_edges(self, num_edges: int, connected: torch.Tensor, generator, num_graphs: int):
+    def _size_for_edges(self, num_edges: int, connected: torch.Tensor, draws: Draws, num_graphs: int):
         """``|V|`` to go with a forced ``|E|``: a training graph of the nearest edge count, scaled."""
         if not self.config.size_context:
             return None
@@ -382,11 +413,11 @@ class HiGen(nn.Module):
             raise RuntimeError("HiGen has no size model: call fit_size_model(train_graphs) first")
         gap = (self.edge_counts - num_edges).abs()
         nearest = (gap == gap.min()).nonzero().flatten()
-        pick = nearest[torch.randint(nearest.numel(), (num_graphs,), generator=generator)]
+        pick = nearest[draws.index(nearest.numel(), num_graphs)]
         scale = num_edges / self.edge_counts[pick].clamp(min=1).double()
         return (connected[pick].double() * scale).round().long().clamp(min=1)
 
-    def _sample_level(self, lv: int, parent, generator, graph_size: torch.Tensor | None):
+    def _sample_level(self, lv: int, parent, draws: Draws, graph_size: torch.Tensor | None):
         """Generate level ``lv`` from its parent ``(n, edge_index, edge_weight, graph_of_node)``;
         ``graph_size`` is the conditioning ``|V|`` of each graph (``size_context``), else ``None``."""
         n_parent, p_ei, p_w, p_graph = parent
@@ -420,7 +451,7 @@ class HiGen(nn.Module):
                 if comms.numel() == 0:
                     continue
             mass, self_loop, edge_counts, entry_row, entry_node = self._sample_rows(
-                net, state, comms, t, reserved, remaining, leaf, simple, generator
+                net, state, comms, t, reserved, remaining, leaf, simple, draws
             )
             state.add_nodes(comms, t, self_loop)
             hit = edge_counts > 0
@@ -428,9 +459,9 @@ class HiGen(nn.Module):
             count[comms] += 1
             spent[comms] += mass + reserved
             active[comms] = spent[comms] < budget[comms]
-        return self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, leaf, generator)
+        return self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, leaf, draws)
 
-    def _sample_rows(self, net, state: _LevelState, comms, t, reserved, remaining, leaf, simple, generator):
+    def _sample_rows(self, net, state: _LevelState, comms, t, reserved, remaining, leaf, simple, draws: Draws):
         """One row for each community in ``comms``: network call, then the draws."""
         r = comms.numel()
         # a contiguous virtual layout of the generated nodes: community by community, in local order
@@ -468,11 +499,7 @@ class HiGen(nn.Module):
             None if state.graph_size is None else state.graph_size[comms],
         )
         log_alpha, p_mass, q_self, logits = net(pb)
-        greedy = self._greedy
-        if greedy:
-            k = log_alpha.argmax(1)
-        else:
-            k = torch.multinomial(log_alpha.exp(), 1, generator=generator).squeeze(1)
+        k = draws.categorical(log_alpha.exp())
         rows = torch.arange(r)
         p = p_mass[rows, k]
         if simple:  # truncated binomial: at most one edge to each earlier node
@@ -481,38 +508,25 @@ class HiGen(nn.Module):
             lp = truncated_binomial_log_prob(
                 support, remaining.double().unsqueeze(1), p.unsqueeze(1), cap.double().unsqueeze(1)
             )
-            mass = (
-                lp.argmax(1) if greedy else torch.multinomial(torch.softmax(lp, 1), 1, generator=generator).squeeze(1)
-            )
+            mass = draws.categorical(torch.softmax(lp, 1))
         else:
-            mass = self._binomial(remaining.clamp(min=0), p, generator)
+            mass = draws.binomial(remaining.clamp(min=0), p)
         if leaf:
             self_loop = torch.zeros(r, dtype=torch.long)
         else:
             trials = mass + reserved if self.config.allow_disconnected else mass
-            self_loop = torch.where(t == 0, mass, self._binomial(trials, q_self[rows, k], generator))
+            self_loop = torch.where(t == 0, mass, draws.binomial(trials, q_self[rows, k]))
         take = mass + reserved - self_loop
         edge_counts = torch.zeros(entry_row.numel(), dtype=torch.long)
-        best_of = self._allocation_draws
-        for i in range(r):
-            sel = (entry_row == i).nonzero().flatten()
-            if sel.numel() == 0 or int(take[i]) == 0:
+        ends = torch.cumsum(t, 0).tolist()  # row i's entries: a contiguous run (entry_row is sorted)
+        for i, (end, units) in enumerate(zip(ends, take.tolist())):
+            start = end - int(t[i])
+            if start == end or units == 0:
                 continue
-            edge_counts[sel] = sample_block(logits[sel, k[i]], int(take[i]), simple, generator, best_of)
+            edge_counts[start:end] = draws.allocation(logits[start:end, k[i]], units, simple)
         return mass, self_loop, edge_counts, entry_row, entry_node
 
-    @property
-    def _allocation_draws(self) -> int | None:
-        """Draws per allocation of which the most likely is kept (mode decoding), else ``None``."""
-        return MODE_DRAWS if self._greedy else None
-
-    def _binomial(self, trials: torch.Tensor, p: torch.Tensor, generator) -> torch.Tensor:
-        """A binomial draw, or its mode ``floor((n + 1) p)`` under greedy decoding."""
-        if self._greedy:
-            return torch.minimum(torch.floor((trials.double() + 1) * p).long(), trials.long())
-        return torch.binomial(trials.double(), p, generator=generator).long()
-
-    def _assemble_level(self, lv, n_parent, p_ei, p_w, p_graph, state: _LevelState, leaf, generator):
+    def _assemble_level(self, lv, n_parent, p_ei, p_w, p_graph, state: _LevelState, leaf, draws: Draws):
         """Number the new level's nodes community by community, add self-loops and cross blocks."""
         nodes, edges = state.nodes(), state.edges()
         comm_of = nodes[:, 0]
@@ -550,11 +564,12 @@ class HiGen(nn.Module):
             pairs = BlockPairs(pair_block, left_node, right_node, torch.zeros_like(pair_block), capped, m, leaf)
             level_graph = Data(edge_index=intra.edge_index, edge_weight=intra.edge_weight, num_nodes=n)
             logits = self.bipartite_nets[lv - 2](level_graph, parent, pairs)
-            for b in range(bi.numel()):
-                sel = (pair_block == b).nonzero().flatten()
-                if sel.numel() == 0 or int(capped[b]) == 0:
+            ends = torch.cumsum(m, 0).tolist()  # block b's pairs: a contiguous run (pair_block is sorted)
+            for b, (end, units) in enumerate(zip(ends, capped.tolist())):
+                sel = slice(end - int(m[b]), end)
+                if int(m[b]) == 0 or units == 0:
                     continue
-                draw = sample_block(logits[sel], int(capped[b]), leaf, generator, self._allocation_draws)
+                draw = draws.allocation(logits[sel], units, leaf)
                 hit = draw > 0
                 cross_rows += left_node[sel][hit].tolist()
                 cross_cols += right_node[sel][hit].tolist()

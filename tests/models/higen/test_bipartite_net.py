@@ -65,3 +65,17 @@ def test_network_gradients_and_symmetry(hierarchy):
     )
     with torch.no_grad():
         assert torch.allclose(net(hierarchy.levels[3], hierarchy.assignments[2], swapped), logits.detach())
+
+
+def test_chunked_scoring_without_autograd_gives_the_same_scores(hierarchy, monkeypatch):
+    import graphgen.models.higen.bipartite_net as bipartite_net
+
+    torch.manual_seed(0)
+    net = BipartiteNet(BipartiteNetConfig(hidden=8, num_layers=1, position_dim=4))
+    pairs = block_pairs(hierarchy, 3)
+    whole = net(hierarchy.levels[3], hierarchy.assignments[2], pairs)  # autograd on: one pass
+    monkeypatch.setattr(bipartite_net, "PAIR_CHUNK", 7)  # many chunks, the last one partial
+    assert pairs.pair_block.numel() > 7 and pairs.pair_block.numel() % 7
+    with torch.no_grad():
+        chunked = net(hierarchy.levels[3], hierarchy.assignments[2], pairs)
+    torch.testing.assert_close(chunked, whole.detach(), rtol=1e-5, atol=1e-6)

@@ -9,6 +9,7 @@ from graphgen.datasets import load_dataset
 from graphgen.io import load_checkpoint, save_checkpoint
 from graphgen.models import load_model
 from graphgen.models.higen import HiGen, HiGenConfig, TrainConfig, train_higen
+from graphgen.models.higen.model import Draws
 
 SMALL = HiGenConfig(hidden=16, num_layers=2, num_mixtures=2, position_dim=8)
 
@@ -59,14 +60,13 @@ def test_mode_decoding_spends_the_budget_and_takes_binomial_modes(train):
     with pytest.raises(Exception, match="unknown decoding"):
         model.sample(1, decoding="argmax")
     # the binomial mode floor((n + 1) p) is the argmax of the pmf, found by enumeration
-    model._greedy = True
+    mode = Draws(greedy=True)
     n = torch.tensor([0, 1, 5, 7, 12, 30])
     for p in (0.0, 0.13, 0.5, 0.77, 1.0):
-        got = model._binomial(n, torch.full((n.numel(),), p, dtype=torch.float64), None)
+        got = mode.binomial(n, torch.full((n.numel(),), p, dtype=torch.float64))
         for trials, k in zip(n.tolist(), got.tolist()):
             pmf = [math.comb(trials, j) * p**j * (1 - p) ** (trials - j) for j in range(trials + 1)]
             assert pmf[k] == pytest.approx(max(pmf), rel=1e-12)
-    model._greedy = False
 
 
 def test_three_levels(train):
