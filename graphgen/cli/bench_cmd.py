@@ -238,6 +238,14 @@ def higen(
             f"hierarchical is {result['speedup_at_compare_edges']:.1f}x faster than flat at "
             f"{result['compare_at_edges']} edges (the root budget both models spend)"
         )
+    g = result["goal"]
+    first = g["first_sample_at_least_that_large"]
+    console.print(
+        f"first hierarchical sample with >= {g['nodes']} nodes: {first['nodes']} nodes, {first['edges']} edges "
+        f"in {first['seconds']:.1f} s (target {first['target_nodes']})"
+        if first
+        else f"no hierarchical sample reached {g['nodes']} nodes"
+    )
     tp = result["throughput"]
     console.print(
         f"training throughput on {tp['dataset']}: {tp['graphs_per_second']:.1f} graphs/s "

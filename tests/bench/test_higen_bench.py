@@ -2,7 +2,7 @@ import math
 
 import pytest
 
-from graphgen.bench.higen import _log_fit, point, seconds_at, summarise
+from graphgen.bench.higen import _curve, _log_fit, goal, point, seconds_at, summarise
 from graphgen.datasets import generate
 from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
 
@@ -34,3 +34,24 @@ def test_a_sampling_point_reports_what_was_generated(tmp_path):
     assert record["target_nodes"] == 80 and record["nodes"] > 0 and record["edges"] > 0
     assert record["seconds"] > 0 and math.isfinite(record["peak_memory_mb"])
     assert 1 <= record["communities"] <= record["nodes"]
+
+
+def test_the_hierarchical_curve_doubles_its_target_until_a_sample_is_large_enough(monkeypatch):
+    import graphgen.bench.higen as bench
+
+    asked = []
+
+    def fake_point(module, checkpoint, target, timeout):  # a model that generates half the target
+        asked.append(target)
+        return {"target_nodes": target, "nodes": target // 2, "edges": target, "seconds": target / 1000}
+
+    monkeypatch.setattr(bench, "point_in_subprocess", fake_point)
+    records = _curve("m.pt", [250, 1000], None, timeout=1, reach=5000)
+    assert asked == [250, 1000, 2000, 4000, 8000, 16000]  # at most MAX_DOUBLINGS = 4 extra points
+    assert [r["nodes"] for r in records][-2:] == [4000, 8000]
+    out = goal([{"model": "hierarchical", **r} for r in records], 5000)
+    assert out["first_sample_at_least_that_large"]["nodes"] == 8000 and out["under_a_minute"]
+    assert out["seconds_at_5000_nodes"] == pytest.approx(10.0, rel=1e-12)  # seconds = 2 nodes / 1000
+    asked.clear()
+    _curve("m.pt", [250, 1000], None, timeout=1, reach=None)
+    assert asked == [250, 1000]
