@@ -42,6 +42,7 @@ _FLAGS = {
     "lr_schedule": "--lr-schedule",
     "row_fraction": "--row-fraction",
     "hierarchies": "--hierarchies",
+    "resolution": "--resolution",
 }
 
 
@@ -81,6 +82,9 @@ def higen(
     bipartite_encoder: str = typer.Option(
         "gran", "--bipartite-encoder", help="Node encoder of the cross-edge model: gran, gmn or gsm++."
     ),
+    resolution: float = typer.Option(
+        1.0, "--resolution", min=0.0, help="Louvain resolution of the hierarchy (lower: fewer, larger communities)."
+    ),
     size_context: bool = typer.Option(
         True, "--size-context/--no-size-context", help="Condition every row on the graph's node count |V|."
     ),
@@ -119,6 +123,7 @@ def higen(
             within_order=within_order,
             bipartite_encoder=bipartite_encoder,
             size_context=size_context,
+            resolution=resolution,
         )
         train_config = TrainConfig(
             epochs=epochs,

@@ -182,6 +182,13 @@ def test_train_higen_then_sample(capsys, tmp_path):
     bad = tmp_path / "y.pt"
     code, _, err = run(capsys, "train", "higen", "-d", "community_small", "--bipartite-encoder", "mlp", "-o", str(bad))
     assert code == 1 and "unknown --bipartite-encoder 'mlp'" in err and not bad.exists()
+    for flags, message in (
+        (("--resolution", "0"), "--resolution must be > 0"),
+        (("--lr-schedule", "step"), "unknown --lr-schedule 'step'"),
+        (("--row-fraction", "0"), "--row-fraction must be in (0, 1]"),
+    ):
+        code, _, err = run(capsys, "train", "higen", "-d", "community_small", *flags, "-o", str(bad))
+        assert code == 1 and message in err and not bad.exists(), err
 
 
 def test_sample_plot(capsys, tmp_path):

@@ -96,6 +96,8 @@ class HiGenConfig:
     def __post_init__(self):
         if self.num_levels < 1:
             raise ValueError("num_levels must be >= 1 (1: flat, the whole graph as one community, GRAN-style)")
+        if not self.resolution > 0:
+            raise ValueError(f"resolution must be > 0, got {self.resolution}")
         if self.leaf_rows not in LEAF_ROWS:
             raise ValueError(f"leaf_rows must be one of {', '.join(LEAF_ROWS)}")
         if self.bipartite_encoder not in BIPARTITE_ENCODERS:
