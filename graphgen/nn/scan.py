@@ -43,7 +43,7 @@ import torch.nn.functional as F
 __all__ = ["SCAN_METHODS", "LinearScan", "ChunkedSelectiveScan", "linear_scan", "selective_scan", "selective_scan_ref"]
 
 LINEAR_SCAN_METHODS = ("auto", "sequential", "parallel")
-SCAN_METHODS = (*LINEAR_SCAN_METHODS, "chunked")
+SCAN_METHODS = (*LINEAR_SCAN_METHODS, "chunked", "kernel")
 DEFAULT_CHUNK = 64
 
 
@@ -258,6 +258,19 @@ def selective_scan_ref(
     return _finish(y, u, D, z)
 
 
+def _kernel_applies(*tensors: torch.Tensor, required: bool) -> bool:
+    """Whether the fused CPU kernel runs these tensors (CPU, one float dtype) and is built here."""
+    dtype = tensors[0].dtype
+    fits = all(t.device.type == "cpu" and t.dtype == dtype for t in tensors) and dtype in (torch.float32, torch.float64)
+    if required and not fits:
+        raise ValueError("the fused scan kernel takes CPU tensors of one dtype, float32 or float64")
+    if not fits:
+        return False
+    from graphgen.nn.scan_kernel import scan_kernel
+
+    return scan_kernel() is not None
+
+
 def _mamba_ssm_kernel():
     if importlib.util.find_spec("mamba_ssm") is None:
         return None
@@ -285,9 +298,10 @@ def selective_scan(
     """The selective scan with the custom-backward linear scan (same signature as the reference).
 
     ``method``: ``"auto"`` (on CUDA: ``mamba_ssm``'s kernel when installed, else the parallel
-    scan; on CPU: the sequential scan), ``"sequential"``, ``"parallel"`` or ``"chunked"``
+    scan; on CPU: the fused C++ kernel of :mod:`graphgen.nn.scan_kernel` when it builds here, else
+    the sequential scan), ``"sequential"``, ``"parallel"``, ``"chunked"``
     (:class:`ChunkedSelectiveScan`: fused, recomputes inside ``chunk``-step chunks in backward;
-    pure PyTorch, any device).
+    pure PyTorch, any device) or ``"kernel"`` (the C++ kernel; CPU float32/float64 only).
     """
     _check(u, delta, A, B, C)
     if method not in SCAN_METHODS:
@@ -297,6 +311,13 @@ def selective_scan(
         if kernel is not None:
             return kernel(u, delta, A, B, C, D, z, delta_bias, delta_softplus)
     delta = _step_sizes(delta, delta_bias, delta_softplus)
+    if method in ("auto", "kernel") and _kernel_applies(u, delta, A, B, C, required=method == "kernel"):
+        from graphgen.nn.scan_kernel import KernelSelectiveScan
+
+        y = KernelSelectiveScan.apply(u, delta, A, B, C) if u.shape[2] else u.new_zeros(u.shape)
+        return _finish(y, u, D, z)
+    if method == "kernel":
+        raise RuntimeError("the fused scan kernel is not available here (see graphgen.nn.scan_kernel)")
     if method == "chunked":
         y = ChunkedSelectiveScan.apply(u, delta, A, B, C, chunk) if u.shape[2] else u.new_zeros(u.shape)
         return _finish(y, u, D, z)

@@ -22,9 +22,17 @@ def _inputs(b, d, n, length, seed=0, dtype=torch.float64):
                 D=r(d), z=r(b, d, length), delta_bias=r(d))  # fmt: skip
 
 
-@pytest.mark.parametrize("method", ["sequential", "parallel", "chunked"])
+def _kernel_or_skip(method):
+    from graphgen.nn.scan_kernel import scan_kernel
+
+    if method == "kernel" and scan_kernel() is None:
+        pytest.skip("the fused CPU scan kernel cannot be built here (no C++ compiler or ninja)")
+
+
+@pytest.mark.parametrize("method", ["sequential", "parallel", "chunked", "kernel"])
 @pytest.mark.parametrize("shape", [(2, 3, 4, 1), (1, 2, 3, 2), (2, 3, 2, 7), (3, 2, 5, 33), (1, 4, 2, 100)])
 def test_fast_scan_equals_reference_in_outputs_and_all_gradients(method, shape):
+    _kernel_or_skip(method)
     kw = _inputs(*shape)
     ref = selective_scan_ref(**kw, delta_softplus=True)
     fast = selective_scan(**kw, delta_softplus=True, method=method, chunk=3)  # chunks: 1, partial and many
@@ -92,7 +100,8 @@ def test_long_sequences_stay_finite():
     delta = torch.randn(b, d, length, generator=g)
     A = -torch.rand(d, n, generator=g) - 0.01
     B, C = torch.randn(b, n, length, generator=g), torch.randn(b, n, length, generator=g)
-    for method in ("sequential", "parallel", "chunked"):
+    for method in ("sequential", "parallel", "chunked", "kernel"):
+        _kernel_or_skip(method)
         y = selective_scan(u, delta, A, B, C, delta_softplus=True, method=method)
         (grad,) = torch.autograd.grad(y.square().mean(), u)
         assert torch.isfinite(y).all() and torch.isfinite(grad).all()
@@ -112,3 +121,28 @@ def test_shape_errors():
         linear_scan(torch.ones(2, 1), torch.ones(2, 1), "chunked")  # a selective-scan method only
     with pytest.raises(ValueError, match="unknown scan method"):
         selective_scan(**_inputs(1, 2, 3, 4), method="blelloch")
+
+
+def test_kernel_gradcheck_dtype_errors_and_opt_out(monkeypatch):
+    from graphgen.nn import scan_kernel as kernel_module
+
+    _kernel_or_skip("kernel")
+    kw = _inputs(2, 3, 2, 6, seed=5)
+    core = {k: kw[k] for k in ("u", "A", "B", "C")}
+    delta = torch.rand(2, 3, 6, generator=torch.Generator().manual_seed(6), dtype=torch.float64).requires_grad_()
+    assert torch.autograd.gradcheck(
+        lambda u, delta, A, B, C: selective_scan(u, delta, A, B, C, method="kernel"),
+        (core["u"], delta, *list(core.values())[1:]),
+    )
+    with pytest.raises(ValueError, match="one dtype"):
+        selective_scan(kw["u"].float(), kw["delta"], kw["A"], kw["B"], kw["C"], method="kernel")
+    # GRAPHGEN_SCAN_KERNEL=0: "auto" takes the pure-PyTorch path and "kernel" says it is unavailable
+    monkeypatch.setenv("GRAPHGEN_SCAN_KERNEL", "0")
+    assert kernel_module.scan_kernel() is None
+    calls = []
+    monkeypatch.setattr(kernel_module.KernelSelectiveScan, "apply", lambda *a: calls.append(a))
+    ref = selective_scan_ref(**kw)
+    torch.testing.assert_close(selective_scan(**kw), ref, rtol=1e-10, atol=1e-12)
+    assert calls == []
+    with pytest.raises(RuntimeError, match="not available"):
+        selective_scan(**kw, method="kernel")
