@@ -47,7 +47,7 @@ def test_the_hierarchical_curve_doubles_its_target_until_a_sample_is_large_enoug
 
     monkeypatch.setattr(bench, "point_in_subprocess", fake_point)
     records = _curve("m.pt", [250, 1000], None, timeout=1, reach=5000)
-    assert asked == [250, 1000, 2000, 4000, 8000, 16000]  # at most MAX_DOUBLINGS = 4 extra points
+    assert asked == [250, 1000, 2000, 4000]  # at most MAX_DOUBLINGS = 2 extra points
     assert [r["nodes"] for r in records][-2:] == [4000, 8000]
     out = goal([{"model": "hierarchical", **r} for r in records], 5000)
     assert out["first_sample_at_least_that_large"]["nodes"] == 8000 and out["under_a_minute"]
