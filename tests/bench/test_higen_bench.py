@@ -46,12 +46,15 @@ def test_the_hierarchical_curve_doubles_its_target_until_a_sample_is_large_enoug
         return {"target_nodes": target, "nodes": target // 2, "edges": target, "seconds": target / 1000}
 
     monkeypatch.setattr(bench, "point_in_subprocess", fake_point)
-    records = _curve("m.pt", [250, 1000], None, timeout=1, reach=5000)
-    assert asked == [250, 1000, 2000, 4000]  # at most MAX_DOUBLINGS = 2 extra points
-    assert [r["nodes"] for r in records][-2:] == [4000, 8000]
-    out = goal([{"model": "hierarchical", **r} for r in records], 5000)
-    assert out["first_sample_at_least_that_large"]["nodes"] == 8000 and out["under_a_minute"]
-    assert out["seconds_at_5000_nodes"] == pytest.approx(10.0, rel=1e-12)  # seconds = 2 nodes / 1000
+    records = _curve("m.pt", [250, 1000], None, timeout=1, reach=900)
+    assert asked == [250, 1000, 2000]  # doubled once: 1,000 nodes reached
+    out = goal([{"model": "hierarchical", **r} for r in records], 900)
+    assert out["first_sample_at_least_that_large"]["nodes"] == 1000 and out["under_a_minute"]
+    assert out["seconds_at_900_nodes"] == pytest.approx(1.8, rel=1e-12)  # seconds = 2 nodes / 1000
+    asked.clear()
+    _curve("m.pt", [250, 1000], None, timeout=1, reach=9000)  # never reached: stops after 2 doublings
+    assert asked == [250, 1000, 2000, 4000]
+    assert goal([], 9000)["first_sample_at_least_that_large"] is None
     asked.clear()
     _curve("m.pt", [250, 1000], None, timeout=1, reach=None)
     assert asked == [250, 1000]
