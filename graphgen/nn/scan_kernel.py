@@ -21,12 +21,14 @@ callers use the pure-PyTorch scans.
 
 from __future__ import annotations
 
+import logging
 import os
-import warnings
 
 import torch
 
-__all__ = ["scan_kernel", "KernelSelectiveScan"]
+__all__ = ["scan_kernel", "scan_kernel_error", "KernelSelectiveScan"]
+
+_LOG = logging.getLogger(__name__)
 
 _SOURCE = r"""
 #include <torch/extension.h>
@@ -139,12 +141,13 @@ std::vector<torch::Tensor> scan_backward(torch::Tensor u, torch::Tensor delta, t
 
 _KERNEL: object | None = None
 _TRIED = False
+_ERROR: str | None = None
 
 
 def scan_kernel():
     """The compiled extension (functions ``scan_forward``, ``scan_backward``), or ``None`` when it
     cannot be built here or ``GRAPHGEN_SCAN_KERNEL=0``. Built once per process (cached on disk)."""
-    global _KERNEL, _TRIED
+    global _KERNEL, _TRIED, _ERROR
     if os.environ.get("GRAPHGEN_SCAN_KERNEL", "1") == "0":
         return None
     if not _TRIED:
@@ -152,6 +155,7 @@ def scan_kernel():
         try:
             from torch.utils.cpp_extension import load_inline
 
+            _LOG.info("loading the fused CPU scan kernel (built once per machine, about a minute)")
             _KERNEL = load_inline(
                 name="graphgen_scan_kernel_v2",
                 cpp_sources=_SOURCE,
@@ -160,11 +164,15 @@ def scan_kernel():
                 verbose=False,
             )
         except Exception as exc:  # noqa: BLE001 -- no compiler, no ninja, ...: the PyTorch path stays
-            warnings.warn(
-                f"graphgen: the fused CPU scan kernel could not be built ({exc}); using PyTorch", stacklevel=2
-            )
+            _ERROR = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            _LOG.warning("the fused CPU scan kernel could not be built (%s); using the PyTorch scans", _ERROR)
             _KERNEL = None
     return _KERNEL
+
+
+def scan_kernel_error() -> str | None:
+    """Why :func:`scan_kernel` could not build the extension (``None`` if it did or was not tried)."""
+    return _ERROR
 
 
 class KernelSelectiveScan(torch.autograd.Function):

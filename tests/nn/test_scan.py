@@ -23,10 +23,10 @@ def _inputs(b, d, n, length, seed=0, dtype=torch.float64):
 
 
 def _kernel_or_skip(method):
-    from graphgen.nn.scan_kernel import scan_kernel
+    from graphgen.nn.scan_kernel import scan_kernel, scan_kernel_error
 
     if method == "kernel" and scan_kernel() is None:
-        pytest.skip("the fused CPU scan kernel cannot be built here (no C++ compiler or ninja)")
+        pytest.skip(f"the fused CPU scan kernel cannot be built here: {scan_kernel_error()}")
 
 
 @pytest.mark.parametrize("method", ["sequential", "parallel", "chunked", "kernel"])
