@@ -54,7 +54,7 @@ HIDDEN, LAYERS, MIXTURES = 32, 2, 2
 TARGETS = (250, 500, 1000, 2000, 5000)
 QUICK_TARGETS = (250, 500, 1000)
 GOAL_NODES, QUICK_GOAL_NODES = 5000, 1000  # the hierarchical curve goes on until a sample is this large
-MAX_DOUBLINGS = 2
+MAX_DOUBLINGS = 3
 
 
 def _training_graphs(min_nodes: int, max_nodes: int, count: int = 8, seed: int = 100):

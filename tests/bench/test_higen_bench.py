@@ -52,8 +52,8 @@ def test_the_hierarchical_curve_doubles_its_target_until_a_sample_is_large_enoug
     assert out["first_sample_at_least_that_large"]["nodes"] == 1000 and out["under_a_minute"]
     assert out["seconds_at_900_nodes"] == pytest.approx(1.8, rel=1e-12)  # seconds = 2 nodes / 1000
     asked.clear()
-    _curve("m.pt", [250, 1000], None, timeout=1, reach=9000)  # never reached: stops after 2 doublings
-    assert asked == [250, 1000, 2000, 4000]
+    _curve("m.pt", [250, 1000], None, timeout=1, reach=9000)  # never reached: stops after 3 doublings
+    assert asked == [250, 1000, 2000, 4000, 8000]
     assert goal([], 9000)["first_sample_at_least_that_large"] is None
     asked.clear()
     _curve("m.pt", [250, 1000], None, timeout=1, reach=None)
