@@ -10,7 +10,8 @@ over ``L``. This kernel walks the recurrence of :mod:`graphgen.nn.scan` in C++ i
               recurrence of ``ChunkedSelectiveScan`` runs (g_t = C_t gy_t + exp(delta_{t+1} A) g_{t+1}, ...).
 
 Work is parallel over the batch ``b`` (``at::parallel_for``): every batch row owns its rows of
-``grad_B`` / ``grad_C``; ``grad_A`` is summed from per-row partials. Memory is ``O(b d L)`` (inputs
+``grad_B`` / ``grad_C``; ``grad_A`` is summed from per-chunk partials in chunk order, so results do
+not depend on which worker finishes first. Memory is ``O(b d L)`` (inputs
 and outputs) plus two ``L x n`` buffers (states and ``exp(delta A)``) per worker.
 
 The extension is built with ``torch.utils.cpp_extension.load_inline`` (a C++ compiler and ninja are
@@ -34,6 +35,7 @@ _SOURCE = r"""
 #include <torch/extension.h>
 #include <ATen/Parallel.h>
 #include <cmath>
+#include <map>
 #include <mutex>
 #include <vector>
 
@@ -68,6 +70,7 @@ template <typename T>
 static void backward_impl(const T* u, const T* delta, const T* A, const T* B, const T* C, const T* gy,
                           T* gu, T* gdelta, T* gA, T* gB, T* gC, int64_t b, int64_t d, int64_t L, int64_t n) {
   std::mutex lock;
+  std::map<int64_t, std::vector<T>> partials;  // grad_A of each chunk of the batch, summed in order below
   at::parallel_for(0, b, 1, [&](int64_t begin, int64_t end) {
     std::vector<T> H(L * n), DA(L * n), g(n), partialA(d * n, T(0));
     for (int64_t bi = begin; bi < end; ++bi) {
@@ -110,8 +113,10 @@ static void backward_impl(const T* u, const T* delta, const T* A, const T* B, co
       }
     }
     std::lock_guard<std::mutex> guard(lock);
-    for (int64_t i = 0; i < d * n; ++i) gA[i] += partialA[i];
+    partials[begin] = std::move(partialA);
   });
+  for (const auto& chunk : partials)  // a fixed order: the same sums whichever worker finished first
+    for (int64_t i = 0; i < d * n; ++i) gA[i] += chunk.second[i];
 }
 
 torch::Tensor scan_forward(torch::Tensor u, torch::Tensor delta, torch::Tensor A, torch::Tensor B, torch::Tensor C) {
@@ -157,7 +162,7 @@ def scan_kernel():
 
             _LOG.info("loading the fused CPU scan kernel (built once per machine, about a minute)")
             _KERNEL = load_inline(
-                name="graphgen_scan_kernel_v2",
+                name="graphgen_scan_kernel_v3",
                 cpp_sources=_SOURCE,
                 functions=["scan_forward", "scan_backward"],
                 extra_cflags=["-O3"],

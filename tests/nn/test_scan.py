@@ -134,6 +134,19 @@ def test_kernel_gradcheck_dtype_errors_and_opt_out(monkeypatch):
         lambda u, delta, A, B, C: selective_scan(u, delta, A, B, C, method="kernel"),
         (core["u"], delta, *list(core.values())[1:]),
     )
+    # several workers: grad_A is summed in a fixed order, so repeated runs agree bit for bit
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        big = _inputs(64, 4, 3, 9, seed=7, dtype=torch.float32)
+        runs = [
+            torch.autograd.grad(selective_scan(big["u"], big["delta"].sigmoid(), big["A"], big["B"], big["C"],
+                                               method="kernel").sum(), big["A"])[0]
+            for _ in range(4)
+        ]  # fmt: skip
+    finally:
+        torch.set_num_threads(threads)
+    assert all(torch.equal(r, runs[0]) for r in runs)
     with pytest.raises(ValueError, match="one dtype"):
         selective_scan(kw["u"].float(), kw["delta"], kw["A"], kw["B"], kw["C"], method="kernel")
     # GRAPHGEN_SCAN_KERNEL=0: "auto" takes the pure-PyTorch path and "kernel" says it is unavailable
