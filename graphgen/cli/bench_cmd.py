@@ -195,6 +195,9 @@ def higen(
     flat_limit: float = typer.Option(
         60.0, "--flat-limit", min=1.0, help="Stop the flat curve after a point slower than this (seconds)."
     ),
+    size_context: bool = typer.Option(
+        True, "--size-context/--no-size-context", help="Train both speed subjects with HiGen's size conditioning."
+    ),
     json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
 ) -> None:
     """Hierarchical against flat (one-level, GRAN-style) sampling time and memory vs size; training throughput."""
@@ -205,7 +208,14 @@ def higen(
     command += (f" --max-train-nodes {max_train_nodes}" if max_train_nodes else "") + (
         f" --flat-limit {flat_limit:g}" if flat_limit != 60.0 else ""
     )
-    outcome = run(quick=quick, epochs=epochs, max_train_nodes=max_train_nodes, flat_limit_seconds=flat_limit)
+    command += "" if size_context else " --no-size-context"
+    outcome = run(
+        quick=quick,
+        epochs=epochs,
+        max_train_nodes=max_train_nodes,
+        flat_limit_seconds=flat_limit,
+        size_context=size_context,
+    )
     result = {**provenance(command), "benchmark": "higen", **outcome}
     console = wide_console(100)
     table = make_table(
