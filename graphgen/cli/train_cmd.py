@@ -83,7 +83,7 @@ def higen(
         "gran", "--bipartite-encoder", help="Node encoder of the cross-edge model: gran, gmn or gsm++."
     ),
     resolution: float = typer.Option(
-        1.0, "--resolution", min=0.0, help="Louvain resolution of the hierarchy (lower: fewer, larger communities)."
+        1.0, "--resolution", help="Louvain resolution of the hierarchy (lower: fewer, larger communities)."
     ),
     size_context: bool = typer.Option(
         True, "--size-context/--no-size-context", help="Condition every row on the graph's node count |V|."

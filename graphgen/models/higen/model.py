@@ -148,10 +148,19 @@ class Draws:
             return torch.minimum(torch.floor((trials.double() + 1) * p).long(), trials.long())
         return torch.binomial(trials.double(), p, generator=self.generator).long()
 
-    def allocation(self, logits: torch.Tensor, total: int, distinct: bool) -> torch.Tensor:
-        """``total`` units over the entries of ``logits`` (:func:`sample_block`); greedy: the most
-        likely of :data:`MODE_DRAWS` exact draws."""
-        return sample_block(logits, total, distinct, self.generator, MODE_DRAWS if self.greedy else None)
+    def allocations(self, logits: torch.Tensor, lengths: torch.Tensor, totals: torch.Tensor, distinct: bool):
+        """Units on every entry ``(P,)`` of consecutive runs (``lengths``, summing to ``P``): run ``i``
+        places ``totals[i]`` units over its entries of ``logits`` (:func:`sample_block`); greedy: the
+        most likely of :data:`MODE_DRAWS` exact draws. Runs are drawn in order; empty ones draw nothing."""
+        counts = torch.zeros(logits.numel(), dtype=torch.long)
+        best_of = MODE_DRAWS if self.greedy else None
+        ends = torch.cumsum(lengths, 0).tolist()
+        for end, length, total in zip(ends, lengths.tolist(), totals.tolist()):
+            if length and total:
+                counts[end - length : end] = sample_block(
+                    logits[end - length : end], total, distinct, self.generator, best_of
+                )
+        return counts
 
     def index(self, n: int, size: int) -> torch.Tensor:
         """``size`` uniform indices below ``n`` (random under both decodings)."""
@@ -205,6 +214,15 @@ def _cross_degree(edge_index: torch.Tensor, edge_weight: torch.Tensor, num_nodes
     """Each node's total weight to other nodes (self-loops excluded): a parent's tie to other communities."""
     off = edge_index[0] != edge_index[1]
     return torch.zeros(num_nodes, dtype=torch.long).index_add_(0, edge_index[0, off], edge_weight[off])
+
+
+def _nearest(counts: torch.Tensor, target: int, draws: Draws, num_graphs: int):
+    """For each of ``num_graphs`` samples, a random training graph among those whose count is nearest
+    ``target``, and the factor ``target / count`` that scales it (a count of 0 counts as 1)."""
+    gap = (counts - target).abs()
+    nearest = (gap == gap.min()).nonzero().flatten()
+    pick = nearest[draws.index(nearest.numel(), num_graphs)]
+    return pick, target / counts[pick].clamp(min=1).double()
 
 
 def _isolated_count(g) -> int:
@@ -373,10 +391,7 @@ class HiGen(nn.Module):
             budgets = torch.full((num_graphs,), int(num_edges), dtype=torch.long)
             sizes = self._size_for_edges(int(num_edges), connected, draws, num_graphs)
         elif num_nodes is not None:
-            gap = (self.node_counts - num_nodes).abs()
-            nearest = (gap == gap.min()).nonzero().flatten()
-            pick = nearest[draws.index(nearest.numel(), num_graphs)]
-            scale = num_nodes / self.node_counts[pick].double()
+            pick, scale = _nearest(self.node_counts, num_nodes, draws, num_graphs)
             budgets = (self.edge_counts[pick].double() * scale).round().long().clamp(min=0)
             isolated = (isolated_counts[pick].double() * scale).round().long()
             sizes = (num_nodes - isolated).clamp(min=1)
@@ -413,10 +428,7 @@ class HiGen(nn.Module):
             return None
         if self.edge_counts.numel() == 0:
             raise RuntimeError("HiGen has no size model: call fit_size_model(train_graphs) first")
-        gap = (self.edge_counts - num_edges).abs()
-        nearest = (gap == gap.min()).nonzero().flatten()
-        pick = nearest[draws.index(nearest.numel(), num_graphs)]
-        scale = num_edges / self.edge_counts[pick].clamp(min=1).double()
+        pick, scale = _nearest(self.edge_counts, num_edges, draws, num_graphs)
         return (connected[pick].double() * scale).round().long().clamp(min=1)
 
     def _sample_level(self, lv: int, parent, draws: Draws, graph_size: torch.Tensor | None):
@@ -519,13 +531,9 @@ class HiGen(nn.Module):
             trials = mass + reserved if self.config.allow_disconnected else mass
             self_loop = torch.where(t == 0, mass, draws.binomial(trials, q_self[rows, k]))
         take = mass + reserved - self_loop
-        edge_counts = torch.zeros(entry_row.numel(), dtype=torch.long)
-        ends = torch.cumsum(t, 0).tolist()  # row i's entries: a contiguous run (entry_row is sorted)
-        for i, (end, units) in enumerate(zip(ends, take.tolist())):
-            start = end - int(t[i])
-            if start == end or units == 0:
-                continue
-            edge_counts[start:end] = draws.allocation(logits[start:end, k[i]], units, simple)
+        # row i's t_i entries are a contiguous run (entry_row is sorted), scored by its component k_i
+        chosen = logits[torch.arange(entry_row.numel()), k[entry_row]]
+        edge_counts = draws.allocations(chosen, t, take, simple)
         return mass, self_loop, edge_counts, entry_row, entry_node
 
     def _assemble_level(self, lv, n_parent, p_ei, p_w, p_graph, state: _LevelState, leaf, draws: Draws):
@@ -553,7 +561,8 @@ class HiGen(nn.Module):
         # cross blocks for every parent edge i < j
         upper = p_ei[0] < p_ei[1]
         bi, bj, bw = p_ei[0, upper], p_ei[1, upper], p_w[upper]
-        cross_rows, cross_cols, cross_w = [], [], []
+        empty = torch.zeros(0, dtype=torch.long)
+        cross_rows, cross_cols, cross_w = empty, empty, empty
         if bi.numel():
             m = sizes[bi] * sizes[bj]
             pair_block = torch.repeat_interleave(torch.arange(bi.numel()), m)
@@ -566,19 +575,12 @@ class HiGen(nn.Module):
             pairs = BlockPairs(pair_block, left_node, right_node, torch.zeros_like(pair_block), capped, m, leaf)
             level_graph = Data(edge_index=intra.edge_index, edge_weight=intra.edge_weight, num_nodes=n)
             logits = self.bipartite_nets[lv - 2](level_graph, parent, pairs)
-            ends = torch.cumsum(m, 0).tolist()  # block b's pairs: a contiguous run (pair_block is sorted)
-            for b, (end, units) in enumerate(zip(ends, capped.tolist())):
-                sel = slice(end - int(m[b]), end)
-                if int(m[b]) == 0 or units == 0:
-                    continue
-                draw = draws.allocation(logits[sel], units, leaf)
-                hit = draw > 0
-                cross_rows += left_node[sel][hit].tolist()
-                cross_cols += right_node[sel][hit].tolist()
-                cross_w += draw[hit].tolist()
-        all_rows = torch.cat([intra.edge_index[0], torch.tensor(cross_rows + cross_cols, dtype=torch.long)])
-        all_cols = torch.cat([intra.edge_index[1], torch.tensor(cross_cols + cross_rows, dtype=torch.long)])
-        all_w = torch.cat([intra.edge_weight, torch.tensor(cross_w + cross_w, dtype=torch.long)])
+            draw = draws.allocations(logits, m, capped, leaf)  # block b's pairs: a contiguous run
+            hit = draw > 0
+            cross_rows, cross_cols, cross_w = left_node[hit], right_node[hit], draw[hit]
+        all_rows = torch.cat([intra.edge_index[0], cross_rows, cross_cols])
+        all_cols = torch.cat([intra.edge_index[1], cross_cols, cross_rows])
+        all_w = torch.cat([intra.edge_weight, cross_w, cross_w])
         order = torch.argsort(all_rows * max(n, 1) + all_cols)
         ei = torch.stack([all_rows, all_cols])[:, order]
         graph_of_node = p_graph[parent]
