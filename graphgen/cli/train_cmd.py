@@ -88,6 +88,11 @@ def higen(
     size_context: bool = typer.Option(
         True, "--size-context/--no-size-context", help="Condition every row on the graph's node count |V|."
     ),
+    row_stop: bool = typer.Option(
+        True,
+        "--row-stop/--no-row-stop",
+        help="Each row first decides whether it is its community's last (--no-row-stop: the paper's rows).",
+    ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -123,6 +128,7 @@ def higen(
             within_order=within_order,
             bipartite_encoder=bipartite_encoder,
             size_context=size_context,
+            row_stop=row_stop,
             resolution=resolution,
         )
         train_config = TrainConfig(

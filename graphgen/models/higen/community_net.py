@@ -17,7 +17,8 @@ HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of 
   the raw counts ``(|V|, |E|)``; we give the size to every row of every level, log-scaled). It is a
   conditioning input, not a constraint: a sample's node count still emerges from its rows.
 * Heads (``K`` mixture components): from ``[h_new, mean of earlier h, context]`` the mixture
-  logits, ``p_mass`` and ``q_self`` (sigmoids); from ``[h_new, h_j, context]`` the score of each
+  logits, ``p_mass`` and ``q_self`` (sigmoids), and with ``row_stop`` also ``p_stop`` (a sigmoid:
+  the probability that the row is its community's last); from ``[h_new, h_j, context]`` the score of each
   earlier node ``j`` per component.
 
 **Documented simplification:** the reference code also divides the binomial logits by
@@ -53,6 +54,7 @@ class CommunityNetConfig:
     num_mixtures: int = 4
     position_dim: int = 16
     size_context: bool = False  # add log1p(|V| of the row's graph) to the row context
+    row_stop: bool = False  # a per-row probability of being the community's last row (p_stop)
 
     @property
     def context_dim(self) -> int:
@@ -228,7 +230,8 @@ class _GranLayer(nn.Module):
 
 
 class CommunityNet(nn.Module):
-    """Outputs ``(log_alpha, p_mass, q_self, entry_logits)`` for :func:`row_log_likelihood`."""
+    """Outputs ``(log_alpha, p_mass, q_self, entry_logits, p_stop)`` for :func:`row_log_likelihood`
+    (``p_stop`` is ``None`` unless ``config.row_stop``)."""
 
     def __init__(self, config: CommunityNetConfig | None = None):
         super().__init__()
@@ -236,10 +239,10 @@ class CommunityNet(nn.Module):
         c = self.config
         self.embed = nn.Linear(3 + c.position_dim, c.hidden)
         self.layers = nn.ModuleList([_GranLayer(c.hidden, 2) for _ in range(c.num_layers)])
-        self.row_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, 3 * c.num_mixtures)
+        self.row_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, (3 + c.row_stop) * c.num_mixtures)
         self.entry_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, c.num_mixtures)
 
-    def forward(self, batch: PrefixBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def forward(self, batch: PrefixBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         k = self.config.num_mixtures
         if batch.context.shape[1] != self.config.context_dim:
             raise ValueError(
@@ -256,10 +259,11 @@ class CommunityNet(nn.Module):
         sums = torch.zeros(r, h.shape[1]).index_add_(0, batch.node_row[earlier], h[earlier])
         counts = torch.bincount(batch.node_row[earlier], minlength=r).clamp(min=1).unsqueeze(1)
         row_in = torch.cat([h_new, sums / counts, batch.context], 1)
-        out = self.row_head(row_in).double()  # (R, 3K)
+        out = self.row_head(row_in).double()  # (R, 3K) or (R, 4K)
         log_alpha = torch.log_softmax(out[:, :k], 1)
-        p_mass, q_self = torch.sigmoid(out[:, k : 2 * k]), torch.sigmoid(out[:, 2 * k :])
+        p_mass, q_self = torch.sigmoid(out[:, k : 2 * k]), torch.sigmoid(out[:, 2 * k : 3 * k])
+        p_stop = torch.sigmoid(out[:, 3 * k :]) if self.config.row_stop else None
         entry_row = batch.node_row[batch.entry_prefix_node]
         entry_in = torch.cat([h_new[entry_row], h[batch.entry_prefix_node], batch.context[entry_row]], 1)
         entry_logits = self.entry_head(entry_in).double()  # (P, K)
-        return log_alpha, p_mass, q_self, entry_logits
+        return log_alpha, p_mass, q_self, entry_logits, p_stop

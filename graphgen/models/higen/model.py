@@ -92,6 +92,7 @@ class HiGenConfig:
     allow_disconnected: bool = True  # coarse rows may spend their reserved unit on the self-loop
     bipartite_encoder: str = "gran"  # node encoder of the cross-edge model: gran, gmn or gsm++
     size_context: bool = True  # rows see log1p(|V|) of their graph (checkpoints without the key: False)
+    row_stop: bool = True  # each row decides whether it is its community's last (checkpoints without the key: False)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -147,6 +148,30 @@ class Draws:
         if self.greedy:
             return torch.minimum(torch.floor((trials.double() + 1) * p).long(), trials.long())
         return torch.binomial(trials.double(), p, generator=self.generator).long()
+
+    def truncated_binomial(self, trials: torch.Tensor, p: torch.Tensor, cap: torch.Tensor) -> torch.Tensor:
+        """A binomial draw conditioned on ``<= cap``, or its most likely value."""
+        support = torch.arange(int(cap.max()) + 1 if cap.numel() else 1, dtype=torch.float64)
+        lp = truncated_binomial_log_prob(support, trials.double().unsqueeze(1), p.unsqueeze(1), cap.double().unsqueeze(1))
+        return self.categorical(torch.softmax(lp, 1))
+
+    def row_mass(
+        self, remaining: torch.Tensor, p: torch.Tensor, cap: torch.Tensor | None, p_stop: torch.Tensor | None
+    ) -> torch.Tensor:
+        """A row's modelled mass ``u_t`` under :func:`~graphgen.models.higen.stick_breaking.row_mass_log_prob`:
+        first the stop decision (greedy: stop when ``p_stop >= 1/2``), then the go-on binomial
+        (truncated to ``cap`` when given)."""
+        remaining = remaining.clamp(min=0)
+        trials = remaining if p_stop is None else (remaining - 1).clamp(min=0)
+        if cap is None:
+            mass = self.binomial(trials, p)
+        else:
+            mass = self.truncated_binomial(trials, p, cap if p_stop is None else torch.minimum(cap, trials))
+        if p_stop is None:
+            return mass
+        can_stop = (remaining >= 1) if cap is None else (remaining >= 1) & (remaining <= cap)
+        stop = p_stop >= 0.5 if self.greedy else torch.bernoulli(p_stop, generator=self.generator).bool()
+        return torch.where(can_stop & stop, remaining, mass)
 
     def allocations(self, logits: torch.Tensor, lengths: torch.Tensor, totals: torch.Tensor, distinct: bool):
         """Units on every entry ``(P,)`` of consecutive runs (``lengths``, summing to ``P``): run ``i``
@@ -250,7 +275,11 @@ class HiGen(nn.Module):
         self.config = c = config or HiGenConfig()
         self.community_nets = nn.ModuleList(
             [
-                CommunityNet(CommunityNetConfig(c.hidden, c.num_layers, c.num_mixtures, c.position_dim, c.size_context))
+                CommunityNet(
+                    CommunityNetConfig(
+                        c.hidden, c.num_layers, c.num_mixtures, c.position_dim, c.size_context, c.row_stop
+                    )
+                )
                 for _ in range(c.num_levels)
             ]
         )
@@ -512,19 +541,11 @@ class HiGen(nn.Module):
             parent_degree[comms],
             None if state.graph_size is None else state.graph_size[comms],
         )
-        log_alpha, p_mass, q_self, logits = net(pb)
+        log_alpha, p_mass, q_self, logits, p_stop = net(pb)
         k = draws.categorical(log_alpha.exp())
         rows = torch.arange(r)
-        p = p_mass[rows, k]
-        if simple:  # truncated binomial: at most one edge to each earlier node
-            cap = (t - reserved).clamp(min=0)
-            support = torch.arange(int(cap.max()) + 1 if r else 1, dtype=torch.float64)
-            lp = truncated_binomial_log_prob(
-                support, remaining.double().unsqueeze(1), p.unsqueeze(1), cap.double().unsqueeze(1)
-            )
-            mass = draws.categorical(torch.softmax(lp, 1))
-        else:
-            mass = draws.binomial(remaining.clamp(min=0), p)
+        cap = (t - reserved).clamp(min=0) if simple else None  # simple rows: at most one edge per earlier node
+        mass = draws.row_mass(remaining, p_mass[rows, k], cap, None if p_stop is None else p_stop[rows, k])
         if leaf:
             self_loop = torch.zeros(r, dtype=torch.long)
         else:
@@ -626,8 +647,9 @@ class HiGen(nn.Module):
             raise CheckpointError(f"checkpoint holds model {ckpt.model!r}, not {cls.model_name!r}")
         try:
             # checkpoints written before `allow_disconnected` existed hold the stricter row model
-            # and before `size_context` the rows had no size input
-            model = cls(HiGenConfig(**{"allow_disconnected": False, "size_context": False, **ckpt.config}))
+            # before `size_context` the rows had no size input, and before `row_stop` no stop decision
+            defaults = {"allow_disconnected": False, "size_context": False, "row_stop": False}
+            model = cls(HiGenConfig(**{**defaults, **ckpt.config}))
             model.edge_counts = ckpt.state_dict["edge_counts"].clone()
             model.node_counts = ckpt.state_dict["node_counts"].clone()
             state = dict(ckpt.state_dict)

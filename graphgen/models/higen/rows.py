@@ -22,7 +22,7 @@ import torch
 from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
-from graphgen.models.higen.stick_breaking import binomial_log_prob
+from graphgen.models.higen.stick_breaking import binomial_log_prob, row_mass_log_prob
 
 __all__ = ["CommunityRows", "community_rows", "row_log_likelihood", "LEAF_ROWS"]
 
@@ -127,6 +127,7 @@ def row_log_likelihood(
     p_mass: torch.Tensor,
     q_self: torch.Tensor,
     entry_logits: torch.Tensor,
+    p_stop: torch.Tensor | None = None,
     *,
     leaf_rows: str = "multinomial",
     allow_disconnected: bool = True,
@@ -139,6 +140,8 @@ def row_log_likelihood(
         p_mass, q_self: ``(R, K)`` binomial probabilities of the row mass and of its self-loop part.
         entry_logits: ``(P, K)`` scores of the earlier nodes: a softmax within each row gives the
             multinomial ``π_t``; for conditional-Bernoulli leaf rows they are Bernoulli logits.
+        p_stop: ``(R, K)`` probability that the row is its community's last (``row_stop`` models),
+            or ``None`` for the paper's rows (see :func:`~graphgen.models.higen.stick_breaking.row_mass_log_prob`).
         leaf_rows: ``"multinomial"`` or ``"conditional_bernoulli"`` (leaf levels only).
         allow_disconnected: coarse rows draw their self-loop from ``u_t + c_t`` units, so the
             reserved unit may be the self-loop (see :mod:`~graphgen.models.higen.stick_breaking`).
@@ -153,17 +156,14 @@ def row_log_likelihood(
     rem = rows.remaining.to(dtype).unsqueeze(1)
     later = (rows.position > 0).unsqueeze(1)
     simple = rows.leaf and leaf_rows == "conditional_bernoulli"
+    cap = (rows.position - rows.reserved).to(dtype).unsqueeze(1) if simple else None
+    mass_lp = row_mass_log_prob(u, rem, p_mass, cap, p_stop)
     if simple:
-        from graphgen.models.higen.stick_breaking import truncated_binomial_log_prob
-
-        cap = (rows.position - rows.reserved).to(dtype).unsqueeze(1).expand_as(p_mass)
-        mass_lp = truncated_binomial_log_prob(u.expand_as(p_mass), rem.expand_as(p_mass), p_mass, cap)
         take = rows.mass + rows.reserved
         edge_lp = segment_conditional_bernoulli_log_prob(
             entry_logits, rows.entry_count, rows.entry_row, rows.entry_node, r, take
         )
     else:
-        mass_lp = binomial_log_prob(u, rem, p_mass)
         log_pi = entry_logits - segment_logsumexp(entry_logits, rows.entry_row, r)[rows.entry_row]
         counts = rows.entry_count.to(dtype).unsqueeze(1)
         total = (rows.mass + rows.reserved - rows.self_loop).to(dtype).unsqueeze(1)

@@ -37,6 +37,23 @@ unit, so the probabilities of all complete communities sum to 1 (tested by enume
 ``K``-component mixture weights whole rows: ``p(row) = Σ_k α_k p_k(row)``, combined with
 ``logsumexp`` (GRAN's PR #11 fixed a bug exactly there).
 
+**An explicit stop decision** (``row_stop``, our option, the default for new models). In the
+paper's rows a community's last row is simply the one whose binomial happens to take all that is
+left, ``u_t = r_t``. One binomial must then cover both the last rows (``p_t -> 1``) and the others,
+and its upper tail leaves remainders of 1-2 units that become a last node of degree 1-2 (measured:
+37 % of sampled community_small communities end so, none of the data's; see
+``metrics/results/higen-last-rows-community-small.json``). With ``row_stop`` each row first
+decides whether it is the last, with probability ``λ_t``:
+
+    p(u_t) = λ_t · 1[u_t = r_t] + (1 - λ_t) · Bin(u_t | r_t - 1, p_t),
+
+so a row that goes on leaves at least one unit (which the next row's reservation takes). The stop
+can only be chosen when the row can hold the whole remainder (``1 <= r_t``, and ``r_t <= t - c_t``
+for conditional-Bernoulli leaf rows, whose go-on part is truncated there as below); ``r_t = 0``
+forces ``u_t = 0`` (the row is the last with probability 1). Each factor is still a proper
+distribution and every row after the first spends at least one unit, so the enumeration argument
+above holds unchanged (tested).
+
 **Leaf rows without multi-edges** (``leaf_rows="conditional_bernoulli"``, our option). The paper's
 multinomial can put two units on one leaf pair (the reference collapses them afterwards, so the
 parent budget is not honoured). Instead the row's modelled mass is a binomial truncated to what
@@ -65,6 +82,7 @@ __all__ = [
     "CommunityRowProbabilities",
     "community_log_prob",
     "truncated_binomial_log_prob",
+    "row_mass_log_prob",
 ]
 
 
@@ -127,24 +145,66 @@ class CommunityRowProbabilities:
         q_self: ``q_t``, the self-loop share of the row's mass (ignored on the leaf level).
         pi_edges: ``(t - 1,)`` distribution over the earlier nodes (multinomial rows), or for
             conditional-Bernoulli leaf rows the per-node edge probabilities ``σ(θ_j)``.
+        p_stop: ``λ_t``, the probability that the row is the community's last (``row_stop``
+            models), or ``None`` (the paper's rows).
     """
 
     p_mass: torch.Tensor
     q_self: torch.Tensor
     pi_edges: torch.Tensor
+    p_stop: torch.Tensor | None = None
 
 
 def truncated_binomial_log_prob(k: torch.Tensor, n: torch.Tensor, p: torch.Tensor, k_max: torch.Tensor) -> torch.Tensor:
-    """``log Bin(k | n, p)`` conditioned on ``k <= k_max`` (``-inf`` above ``k_max``)."""
-    n = torch.as_tensor(n, dtype=torch.float64)
-    k_max = torch.minimum(torch.as_tensor(k_max, dtype=torch.float64), n)
-    support = torch.arange(int(k_max.max()) + 1 if k_max.numel() else 1, dtype=torch.float64)
-    terms = binomial_log_prob(support, n.unsqueeze(-1), torch.as_tensor(p).unsqueeze(-1))
-    terms = torch.where(support <= k_max.unsqueeze(-1), terms, torch.full_like(terms, float("-inf")))
-    log_z = torch.logsumexp(terms, -1)
-    inside = torch.as_tensor(k, dtype=torch.float64) <= k_max
-    value = binomial_log_prob(k, n, p) - log_z
-    return torch.where(inside, value, torch.full_like(value, float("-inf")))
+    """``log Bin(k | n, p)`` conditioned on ``k <= k_max`` (``-inf`` above ``k_max``), elementwise.
+
+    The normaliser is summed only where the truncation bites (``k_max < n``), over ``0..k_max``, so
+    a huge ``n`` with ``k_max >= n`` (a coarse level's budget) costs what a plain binomial costs.
+    """
+    k, n, k_max = (torch.as_tensor(a, dtype=torch.float64) for a in (k, n, k_max))
+    p = torch.as_tensor(p)
+    k_max = torch.minimum(k_max, n)
+    value = binomial_log_prob(k, n, p)
+    shape = value.shape
+    k, n, p, k_max = (a.expand(shape) for a in (k, n, p, k_max))
+    cut = k_max < n
+    if bool(cut.any()):
+        support = torch.arange(int(k_max[cut].max()) + 1, dtype=torch.float64)
+        terms = binomial_log_prob(support, n[cut].unsqueeze(-1), p[cut].unsqueeze(-1))
+        terms = torch.where(support <= k_max[cut].unsqueeze(-1), terms, torch.full_like(terms, float("-inf")))
+        value = value - torch.zeros_like(value).masked_scatter(cut, torch.logsumexp(terms, -1))
+    return torch.where(k <= k_max, value, torch.full_like(value, float("-inf")))
+
+
+def row_mass_log_prob(
+    u: torch.Tensor,
+    remaining: torch.Tensor,
+    p_mass: torch.Tensor,
+    cap: torch.Tensor | None = None,
+    p_stop: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """``log p(u_t)`` of a row's modelled mass, elementwise (see the module docstring).
+
+    Without a stop decision (``p_stop=None``, the paper): ``Bin(u | r, p)``, truncated to
+    ``u <= cap`` when ``cap`` is given (conditional-Bernoulli leaf rows). With one (``p_stop = λ``,
+    our ``row_stop``): ``λ · 1[u = r] + (1 - λ) · Bin(u | r - 1, p)`` (the second part truncated to
+    ``u <= cap``); the stop is possible only when ``1 <= r <= cap``, and ``r = 0`` gives ``u = 0``
+    with probability 1.
+    """
+    u, remaining = torch.as_tensor(u, dtype=torch.float64), torch.as_tensor(remaining, dtype=torch.float64)
+    if p_stop is None:
+        if cap is None:
+            return binomial_log_prob(u, remaining, p_mass)
+        return truncated_binomial_log_prob(u, remaining, p_mass, cap)
+    room = remaining if cap is None else torch.minimum(torch.as_tensor(cap, dtype=torch.float64), remaining)
+    trials = (remaining - 1).clamp(min=0)
+    go_on = truncated_binomial_log_prob(u, trials, p_mass, torch.minimum(room, trials))
+    can_stop = (remaining >= 1) & (remaining <= room)
+    minus_inf = torch.full_like(go_on, float("-inf"))
+    stop_lp = torch.where(can_stop, torch.log(p_stop), minus_inf)
+    go_on = go_on + torch.where(can_stop, torch.log1p(-p_stop), torch.zeros_like(go_on))
+    out = torch.where(u == remaining, stop_lp, go_on)
+    return torch.where(remaining == 0, torch.where(u == 0, torch.zeros_like(out), minus_inf), out)
 
 
 def community_log_prob(
@@ -198,16 +258,15 @@ def community_log_prob(
             return minus_inf
         components = []
         for log_alpha, probs in row_probs(t, a[:t, :t]):
-            if simple:  # at most one edge to each of the t earlier nodes: u + c <= t
-                lp = log_alpha + truncated_binomial_log_prob(u, remaining[t], probs.p_mass, t - reserved[t])
+            cap = t - reserved[t] if simple else None  # simple rows: at most one edge to each earlier node
+            lp = log_alpha + row_mass_log_prob(u, remaining[t], probs.p_mass, cap, probs.p_stop)
+            if simple:
                 logits = torch.log(probs.pi_edges) - torch.log1p(-probs.pi_edges)
                 lp = lp + conditional_bernoulli_log_prob(edges, logits)
-            else:
-                lp = log_alpha + binomial_log_prob(u, remaining[t], probs.p_mass)
-                if t > 0:  # the first row's mass is all self-loop: no further choice
-                    if not leaf:
-                        lp = lp + binomial_log_prob(self_loop, u + reserved[t] * allow_disconnected, probs.q_self)
-                    lp = lp + multinomial_log_prob(edges, probs.pi_edges)
+            elif t > 0:  # the first row's mass is all self-loop: no further choice
+                if not leaf:
+                    lp = lp + binomial_log_prob(self_loop, u + reserved[t] * allow_disconnected, probs.q_self)
+                lp = lp + multinomial_log_prob(edges, probs.pi_edges)
             components.append(lp)
         out = out + torch.logsumexp(torch.stack(components), 0)
     return out

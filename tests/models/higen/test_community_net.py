@@ -36,7 +36,7 @@ def test_outputs_are_valid_and_gradients_reach_every_parameter():
     torch.manual_seed(0)
     rows, pb = level(load_dataset("enzymes", "train")[:2], 2)
     net = CommunityNet(CommunityNetConfig(hidden=16, num_layers=2, num_mixtures=3))
-    log_alpha, p_mass, q_self, logits = net(pb)
+    log_alpha, p_mass, q_self, logits, p_stop = net(pb)
     assert log_alpha.shape == (rows.num_rows, 3) and logits.shape == (rows.entry_row.numel(), 3)
     assert torch.allclose(log_alpha.exp().sum(1), torch.ones(rows.num_rows, dtype=torch.float64))
     assert bool(((p_mass > 0) & (p_mass < 1) & (q_self > 0) & (q_self < 1)).all())

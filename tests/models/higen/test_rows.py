@@ -24,18 +24,21 @@ def random_outputs(rows, seed):
     p_mass = torch.rand(r, K, generator=gen, dtype=torch.float64) * 0.9 + 0.05
     q_self = torch.rand(r, K, generator=gen, dtype=torch.float64) * 0.9 + 0.05
     logits = torch.randn(p, K, generator=gen, dtype=torch.float64)
-    return log_alpha, p_mass, q_self, logits
+    p_stop = torch.rand(r, K, generator=gen, dtype=torch.float64) * 0.9 + 0.05
+    return log_alpha, p_mass, q_self, logits, p_stop
 
 
+@pytest.mark.parametrize("row_stop", [False, True])
 @pytest.mark.parametrize(
     "level, leaf_rows, allow_disconnected",
     [(1, "multinomial", True), (1, "multinomial", False), (2, "multinomial", True), (2, "conditional_bernoulli", True)],
 )
-def test_batched_rows_equal_the_per_community_reference(hierarchy, level, leaf_rows, allow_disconnected):
+def test_batched_rows_equal_the_per_community_reference(hierarchy, level, leaf_rows, allow_disconnected, row_stop):
     rows = community_rows(hierarchy, level)
-    log_alpha, p_mass, q_self, logits = random_outputs(rows, level)
+    log_alpha, p_mass, q_self, logits, p_stop = random_outputs(rows, level)
+    p_stop = p_stop if row_stop else None
     kw = dict(leaf_rows=leaf_rows, allow_disconnected=allow_disconnected)
-    fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, **kw)
+    fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, p_stop, **kw)
     impossible = 0
     comm = hierarchy.communities(level)
     for c in range(comm.num_graphs):
@@ -53,7 +56,8 @@ def test_batched_rows_equal_the_per_community_reference(hierarchy, level, leaf_r
                     pi = torch.sigmoid(logits[entries, k])
                 else:
                     pi = torch.softmax(logits[entries, k], 0)
-                out.append((log_alpha[i, k], CommunityRowProbabilities(p_mass[i, k], q_self[i, k], pi)))
+                stop = None if p_stop is None else p_stop[i, k]
+                out.append((log_alpha[i, k], CommunityRowProbabilities(p_mass[i, k], q_self[i, k], pi, stop)))
             return out
 
         slow = community_log_prob(a, int(rows.budget[members[0]]), row_probs, leaf=rows.leaf, **kw)
@@ -79,14 +83,15 @@ def test_rows_spend_the_budgets(hierarchy):
 
 def test_likelihood_is_differentiable(hierarchy):
     rows = community_rows(hierarchy, 2)
-    log_alpha, p_mass, q_self, logits = random_outputs(rows, 0)
-    logits.requires_grad_(True)
-    p_mass.requires_grad_(True)
+    log_alpha, p_mass, q_self, logits, p_stop = random_outputs(rows, 0)
+    for tensor in (logits, p_mass, p_stop):
+        tensor.requires_grad_(True)
     for leaf_rows in ("multinomial", "conditional_bernoulli"):
-        loss = -row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, leaf_rows=leaf_rows).sum()
-        loss.backward()
-        assert torch.isfinite(logits.grad).all() and torch.isfinite(p_mass.grad).all()
-        logits.grad = None
-        p_mass.grad = None
+        for stop in (None, p_stop):
+            loss = -row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, stop, leaf_rows=leaf_rows).sum()
+            loss.backward()
+            assert torch.isfinite(logits.grad).all() and torch.isfinite(p_mass.grad).all()
+            assert stop is None or (torch.isfinite(p_stop.grad).all() and bool(p_stop.grad.ne(0).any()))
+            logits.grad = p_mass.grad = p_stop.grad = None
     with pytest.raises(ValueError, match="ordered hierarchy"):
         community_rows(build_hierarchy(load_dataset("enzymes", "train")[:1], seed=0), 2)

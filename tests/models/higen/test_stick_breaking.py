@@ -9,7 +9,9 @@ from graphgen.models.higen.stick_breaking import (
     binomial_log_prob,
     community_log_prob,
     multinomial_log_prob,
+    row_mass_log_prob,
     stick_breaking_log_prob,
+    truncated_binomial_log_prob,
 )
 
 
@@ -54,8 +56,9 @@ def test_stick_breaking_equals_the_multinomial(n, total):
     assert seen == pytest.approx(1.0, abs=1e-12)
 
 
-def fake_network(num_components=2):
-    """Deterministic row probabilities depending on the row and the prefix, as a network's would."""
+def fake_network(num_components=2, row_stop=False):
+    """Deterministic row probabilities depending on the row and the prefix, as a network's would
+    (with ``row_stop`` also a stop probability)."""
 
     def row_probs(t, prefix):
         seed = int(1000 * t + 7 * float(prefix.sum()) + 3 * float(torch.diagonal(prefix).sum()) if t else 1)
@@ -65,16 +68,18 @@ def fake_network(num_components=2):
         for k in range(num_components):
             p, q = torch.rand(2, generator=gen, dtype=torch.float64) * 0.9 + 0.05
             pi = torch.softmax(torch.randn(max(t, 1), generator=gen, dtype=torch.float64), 0)[:t]
-            out.append((log_alpha[k], CommunityRowProbabilities(p, q, pi)))
+            stop = torch.rand((), generator=gen, dtype=torch.float64) * 0.9 + 0.05 if row_stop else None
+            out.append((log_alpha[k], CommunityRowProbabilities(p, q, pi, stop)))
         return out
 
     return row_probs
 
 
+@pytest.mark.parametrize("row_stop", [False, True])
 @pytest.mark.parametrize("leaf, allow_disconnected", [(True, True), (False, True), (False, False)])
 @pytest.mark.parametrize("total", [0, 1, 2, 3, 4])
-def test_community_probabilities_sum_to_one_by_enumeration(leaf, allow_disconnected, total):
-    row_probs = fake_network()
+def test_community_probabilities_sum_to_one_by_enumeration(leaf, allow_disconnected, total, row_stop):
+    row_probs = fake_network(row_stop=row_stop)
     mass, lonely_mass = 0.0, 0.0
     for n in range(1, total + 3):  # sizes beyond total + 1 are impossible; include them anyway
         for a in matrices(n, total, leaf):
@@ -122,14 +127,15 @@ def simple_matrices(n, total):
         yield a
 
 
+@pytest.mark.parametrize("row_stop", [False, True])
 @pytest.mark.parametrize("total", [0, 1, 2, 3, 4, 5])
-def test_simple_leaf_rows_sum_to_one_over_simple_graphs(total):
-    row_probs = fake_network()
+def test_simple_leaf_rows_sum_to_one_over_simple_graphs(total, row_stop):
+    row_probs = fake_network(row_stop=row_stop)
 
     def bernoulli_probs(t, prefix):
         # reuse the fake network but read pi as independent edge probabilities in (0, 1)
         return [
-            (la, CommunityRowProbabilities(pr.p_mass, pr.q_self, pr.pi_edges * 0.9 + 0.05))
+            (la, CommunityRowProbabilities(pr.p_mass, pr.q_self, pr.pi_edges * 0.9 + 0.05, pr.p_stop))
             for la, pr in row_probs(t, prefix)
         ]
 
@@ -143,3 +149,40 @@ def test_simple_leaf_rows_sum_to_one_over_simple_graphs(total):
     assert float(community_log_prob(multi, 3, bernoulli_probs, leaf=True, leaf_rows="conditional_bernoulli")) == float(
         "-inf"
     )
+
+
+def test_row_mass_with_a_stop_decision_exact_values():
+    p, stop = torch.tensor(0.4, dtype=torch.float64), torch.tensor(0.3, dtype=torch.float64)
+    lp = row_mass_log_prob(torch.arange(5.0), torch.tensor(3.0), p, None, stop).exp()
+    # the last row takes all 3 units with probability 0.3; otherwise Bin(u | 2, 0.4)
+    expected = [0.7 * 0.36, 0.7 * 2 * 0.4 * 0.6, 0.7 * 0.16, 0.3, 0.0]
+    assert lp.tolist() == pytest.approx(expected, abs=1e-15)
+    # nothing left: the row spends nothing and is the last, whatever p_stop says
+    assert row_mass_log_prob(torch.tensor(0.0), torch.tensor(0.0), p, None, stop).item() == 0.0
+    # a row that cannot hold the remainder (cap 2 < 3) cannot stop: Bin(u | 2, 0.4) truncated to <= 2 (no cut)
+    capped = row_mass_log_prob(torch.arange(4.0), torch.tensor(3.0), p, torch.tensor(2.0), stop).exp()
+    assert capped.tolist() == pytest.approx([0.36, 0.48, 0.16, 0.0], abs=1e-15)
+
+
+@pytest.mark.parametrize("with_stop", [False, True])
+def test_row_mass_sums_to_one_over_its_support(with_stop):
+    gen = torch.Generator().manual_seed(0)
+    for remaining in range(0, 9):
+        for cap in (None, 0, 1, 3, 12):
+            p = torch.rand((), generator=gen, dtype=torch.float64)
+            stop = torch.rand((), generator=gen, dtype=torch.float64) if with_stop else None
+            cap_t = None if cap is None else torch.tensor(float(cap))
+            lp = row_mass_log_prob(torch.arange(remaining + 2.0), torch.tensor(float(remaining)), p, cap_t, stop)
+            if cap is not None and cap < remaining and not with_stop:
+                assert float(lp.exp()[cap + 1 :].sum()) == 0.0
+            assert float(lp.exp().sum()) == pytest.approx(1.0, abs=1e-12), (remaining, cap)
+
+
+def test_truncation_only_normalises_where_it_bites():
+    p = torch.tensor([0.3, 0.6], dtype=torch.float64)
+    n = torch.tensor([50000.0, 4.0], dtype=torch.float64)
+    k = torch.tensor([15000.0, 1.0], dtype=torch.float64)
+    out = truncated_binomial_log_prob(k, n, p, torch.tensor([60000.0, 2.0]))
+    assert float(out[0]) == float(binomial_log_prob(k[0], n[0], p[0]))  # no cut: the plain binomial
+    kept = sum(math.comb(4, j) * 0.6**j * 0.4 ** (4 - j) for j in range(3))
+    assert math.exp(float(out[1])) == pytest.approx(4 * 0.6 * 0.4**3 / kept, rel=1e-12)
