@@ -22,9 +22,18 @@ from torch import nn
 from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
+from graphgen.models.higen.block_sequence import block_targets, coordination_net, padded_blocks, sequence_log_likelihood
 from graphgen.models.higen.community_net import _GranLayer, _mlp, position_encoding
 
-__all__ = ["BlockPairs", "block_pairs", "block_log_likelihood", "BipartiteNetConfig", "BipartiteNet", "PAIR_CHUNK"]
+__all__ = [
+    "BlockPairs",
+    "block_pairs",
+    "block_log_likelihood",
+    "blocks_log_likelihood",
+    "BipartiteNetConfig",
+    "BipartiteNet",
+    "PAIR_CHUNK",
+]
 
 PAIR_CHUNK = 65536  # pairs scored at once when autograd is off (sampling)
 
@@ -84,11 +93,23 @@ def block_log_likelihood(pairs: BlockPairs, logits: torch.Tensor) -> torch.Tenso
     ).squeeze(1)
 
 
+def blocks_log_likelihood(
+    net: BipartiteNet, pairs: BlockPairs, logits: torch.Tensor, level_graph, parent
+) -> torch.Tensor:
+    """Log-likelihood ``(B,)`` of the blocks under ``net``'s distribution: the coordinated sequence
+    model on the leaf level when ``net`` has one, else :func:`block_log_likelihood`."""
+    if pairs.leaf and net.coordination is not None:
+        blocks = padded_blocks(logits.double(), pairs, level_graph.edge_index, parent)
+        return sequence_log_likelihood(blocks, block_targets(blocks, pairs), net.coordination)
+    return block_log_likelihood(pairs, logits)
+
+
 @dataclass(frozen=True)
 class BipartiteNetConfig:
     hidden: int = 64
     num_layers: int = 3
     position_dim: int = 16
+    coordinated: bool = False  # leaf blocks placed edge by edge (graphgen.models.higen.block_sequence)
 
 
 class BipartiteNet(nn.Module):
@@ -108,6 +129,8 @@ class BipartiteNet(nn.Module):
             self.embed = nn.Linear(2 + c.position_dim, c.hidden)
             self.layers = nn.ModuleList([_GranLayer(c.hidden, 1) for _ in range(c.num_layers)])
         self.score = _mlp(2 * c.hidden + 2, 2 * c.hidden, 1)
+        # g of the coordinated leaf blocks: a logit offset from the edges already placed in the block
+        self.coordination = coordination_net() if c.coordinated else None
 
     def node_embeddings(self, level_graph, parent: torch.Tensor) -> torch.Tensor:
         ei, w = level_graph.edge_index, level_graph.edge_weight.float()

@@ -242,7 +242,9 @@ class CommunityNet(nn.Module):
         self.row_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, (3 + c.row_stop) * c.num_mixtures)
         self.entry_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, c.num_mixtures)
 
-    def forward(self, batch: PrefixBatch) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    def forward(
+        self, batch: PrefixBatch
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
         k = self.config.num_mixtures
         if batch.context.shape[1] != self.config.context_dim:
             raise ValueError(

@@ -49,9 +49,10 @@ from graphgen.models.higen.bipartite_net import (
     BipartiteNet,
     BipartiteNetConfig,
     BlockPairs,
-    block_log_likelihood,
     block_pairs,
+    blocks_log_likelihood,
 )
+from graphgen.models.higen.block_sequence import padded_blocks, sample_sequences
 from graphgen.models.higen.community_net import (
     CommunityNet,
     CommunityNetConfig,
@@ -93,6 +94,7 @@ class HiGenConfig:
     bipartite_encoder: str = "gran"  # node encoder of the cross-edge model: gran, gmn or gsm++
     size_context: bool = True  # rows see log1p(|V|) of their graph (checkpoints without the key: False)
     row_stop: bool = True  # each row decides whether it is its community's last (checkpoints without the key: False)
+    cross_edges: str = "coordinated"  # leaf blocks: coordinated or independent (checkpoints without the key)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -101,6 +103,8 @@ class HiGenConfig:
             raise ValueError(f"resolution must be > 0, got {self.resolution}")
         if self.leaf_rows not in LEAF_ROWS:
             raise ValueError(f"leaf_rows must be one of {', '.join(LEAF_ROWS)}")
+        if self.cross_edges not in CROSS_EDGES:
+            raise ValueError(f"unknown cross_edges {self.cross_edges!r}; choose one of {', '.join(CROSS_EDGES)}")
         if self.bipartite_encoder not in BIPARTITE_ENCODERS:
             raise ValueError(
                 f"unknown bipartite_encoder {self.bipartite_encoder!r}; choose one of {', '.join(BIPARTITE_ENCODERS)}"
@@ -108,6 +112,7 @@ class HiGenConfig:
 
 
 BIPARTITE_ENCODERS = ("gran", "gmn", "gsm++")
+CROSS_EDGES = ("coordinated", "independent")
 
 
 def bipartite_encoder(config: HiGenConfig) -> nn.Module | None:
@@ -152,7 +157,9 @@ class Draws:
     def truncated_binomial(self, trials: torch.Tensor, p: torch.Tensor, cap: torch.Tensor) -> torch.Tensor:
         """A binomial draw conditioned on ``<= cap``, or its most likely value."""
         support = torch.arange(int(cap.max()) + 1 if cap.numel() else 1, dtype=torch.float64)
-        lp = truncated_binomial_log_prob(support, trials.double().unsqueeze(1), p.unsqueeze(1), cap.double().unsqueeze(1))
+        lp = truncated_binomial_log_prob(
+            support, trials.double().unsqueeze(1), p.unsqueeze(1), cap.double().unsqueeze(1)
+        )
         return self.categorical(torch.softmax(lp, 1))
 
     def row_mass(
@@ -285,8 +292,14 @@ class HiGen(nn.Module):
         )
         self.bipartite_nets = nn.ModuleList(
             [
-                BipartiteNet(BipartiteNetConfig(c.hidden, c.num_layers, c.position_dim), encoder=bipartite_encoder(c))
-                for _ in range(c.num_levels - 1)
+                BipartiteNet(
+                    # bipartite_nets[lv - 2] serves level lv; the leaf level's may place its edges coordinated
+                    BipartiteNetConfig(
+                        c.hidden, c.num_layers, c.position_dim, c.cross_edges == "coordinated" and lv == c.num_levels
+                    ),
+                    encoder=bipartite_encoder(c),
+                )
+                for lv in range(2, c.num_levels + 1)
             ]
         )
         self.register_buffer("edge_counts", torch.zeros(0, dtype=torch.long))
@@ -352,8 +365,9 @@ class HiGen(nn.Module):
                 )
                 community = community - row_lp.sum() / row_fraction
             if pairs is not None and pairs.pair_block.numel():
-                logits = self.bipartite_nets[lv - 2](h.levels[lv], h.assignments[lv - 1], pairs)
-                bipartite = bipartite - block_log_likelihood(pairs, logits).sum()
+                net, parent = self.bipartite_nets[lv - 2], h.assignments[lv - 1]
+                logits = net(h.levels[lv], parent, pairs)
+                bipartite = bipartite - blocks_log_likelihood(net, pairs, logits, h.levels[lv], parent).sum()
         edges = max(prepared.num_edges, 1)
         return {
             "loss": (community + bipartite) / edges,
@@ -595,8 +609,14 @@ class HiGen(nn.Module):
             self.last_sample_report["blocks_overfull"] += int((capped < bw).sum())
             pairs = BlockPairs(pair_block, left_node, right_node, torch.zeros_like(pair_block), capped, m, leaf)
             level_graph = Data(edge_index=intra.edge_index, edge_weight=intra.edge_weight, num_nodes=n)
-            logits = self.bipartite_nets[lv - 2](level_graph, parent, pairs)
-            draw = draws.allocations(logits, m, capped, leaf)  # block b's pairs: a contiguous run
+            net = self.bipartite_nets[lv - 2]
+            logits = net(level_graph, parent, pairs)
+            if leaf and net.coordination is not None:
+                blocks = padded_blocks(logits.double(), pairs, intra.edge_index, parent)
+                placed = sample_sequences(blocks, net.coordination, draws)
+                draw = placed.view(bi.numel(), -1)[pair_block, blocks.pair_slot].long()
+            else:
+                draw = draws.allocations(logits, m, capped, leaf)  # block b's pairs: a contiguous run
             hit = draw > 0
             cross_rows, cross_cols, cross_w = left_node[hit], right_node[hit], draw[hit]
         all_rows = torch.cat([intra.edge_index[0], cross_rows, cross_cols])
@@ -648,7 +668,12 @@ class HiGen(nn.Module):
         try:
             # checkpoints written before `allow_disconnected` existed hold the stricter row model
             # before `size_context` the rows had no size input, and before `row_stop` no stop decision
-            defaults = {"allow_disconnected": False, "size_context": False, "row_stop": False}
+            defaults = {
+                "allow_disconnected": False,
+                "size_context": False,
+                "row_stop": False,
+                "cross_edges": "independent",
+            }
             model = cls(HiGenConfig(**{**defaults, **ckpt.config}))
             model.edge_counts = ckpt.state_dict["edge_counts"].clone()
             model.node_counts = ckpt.state_dict["node_counts"].clone()

@@ -1,0 +1,175 @@
+import itertools
+import math
+
+import pytest
+import torch
+
+from graphgen.models.higen.bipartite import conditional_bernoulli_log_prob
+from graphgen.models.higen.block_sequence import (
+    PaddedBlocks,
+    coordination_features,
+    coordination_net,
+    sample_sequences,
+    sequence_log_likelihood,
+    suffix_log_esp,
+)
+from graphgen.models.higen.model import Draws
+
+
+def random_g(seed):
+    torch.manual_seed(seed)
+    g = coordination_net(8).double()
+    for p in g.parameters():
+        torch.nn.init.normal_(p, std=0.8)
+    return g
+
+
+def tiny_blocks(sizes, weights, seed=0):
+    """Padded blocks of the given (n_i, n_j) with random scores and random community graphs."""
+    gen = torch.Generator().manual_seed(seed)
+    b = len(sizes)
+    size_i, size_j = max(s[0] for s in sizes), max(s[1] for s in sizes)
+    theta = torch.randn(b, size_i, size_j, generator=gen, dtype=torch.float64)
+    valid = torch.zeros(b, size_i, size_j, dtype=torch.bool)
+    left = torch.zeros(b, size_i, size_i, dtype=torch.float64)
+    right = torch.zeros(b, size_j, size_j, dtype=torch.float64)
+    for k, (ni, nj) in enumerate(sizes):
+        valid[k, :ni, :nj] = True
+        for adj, n in ((left, ni), (right, nj)):
+            upper = torch.triu((torch.rand(n, n, generator=gen) < 0.6).double(), 1)
+            adj[k, :n, :n] = upper + upper.T
+    return PaddedBlocks(theta, valid, left, right, torch.tensor(weights), torch.zeros(0, dtype=torch.long))
+
+
+def subsets(ni, nj, w, size_j):
+    for chosen in itertools.combinations(range(ni * nj), w):
+        y = torch.zeros(ni, size_j, dtype=torch.float64)
+        for e in chosen:
+            y[e // nj, e % nj] = 1.0
+        yield y
+
+
+def test_suffix_sums_match_brute_force():
+    theta = torch.tensor([[0.3, -1.0, 2.0, 0.5]], dtype=torch.float64)
+    valid = torch.tensor([[True, True, False, True]])
+    esp = suffix_log_esp(theta, valid, 3).exp()[0]
+    weights = [math.exp(0.3), math.exp(-1.0), 0.0, math.exp(0.5)]
+    for e in range(5):
+        for r in range(4):
+            brute = sum(math.prod(c) for c in itertools.combinations(weights[e:], r))
+            assert float(esp[e, r]) == pytest.approx(brute, rel=1e-12, abs=1e-300)
+
+
+def test_without_coordination_it_is_the_conditional_bernoulli():
+    blocks = tiny_blocks([(2, 3), (3, 2), (3, 3)], [2, 3, 4], seed=1)
+    g = coordination_net()  # zero at initialisation
+    gen = torch.Generator().manual_seed(2)
+    targets = torch.zeros_like(blocks.theta)
+    for k, (ni, nj, w) in enumerate([(2, 3, 2), (3, 2, 3), (3, 3, 4)]):
+        pick = torch.randperm(ni * nj, generator=gen)[:w]
+        targets[k].view(-1)[:0] = 0
+        for e in pick.tolist():
+            targets[k, e // nj, e % nj] = 1
+    with torch.no_grad():
+        lp = sequence_log_likelihood(blocks, targets, g)
+    for k, (ni, nj) in enumerate([(2, 3), (3, 2), (3, 3)]):
+        expected = conditional_bernoulli_log_prob(targets[k, :ni, :nj], blocks.theta[k, :ni, :nj])
+        assert float(lp[k]) == pytest.approx(float(expected), rel=1e-10)
+
+
+@pytest.mark.parametrize("ni, nj", [(2, 3), (3, 3)])
+def test_coordinated_blocks_sum_to_one_by_enumeration(ni, nj):
+    g = random_g(0)
+    for w in range(0, ni * nj + 1):
+        blocks = tiny_blocks([(ni, nj)], [w], seed=w)
+        ys = list(subsets(ni, nj, w, nj))
+        batch = PaddedBlocks(
+            blocks.theta.expand(len(ys), -1, -1),
+            blocks.valid.expand(len(ys), -1, -1),
+            blocks.left_adjacency.expand(len(ys), -1, -1),
+            blocks.right_adjacency.expand(len(ys), -1, -1),
+            blocks.weight.expand(len(ys)),
+            blocks.pair_slot,
+        )
+        with torch.no_grad():
+            lp = sequence_log_likelihood(batch, torch.stack(ys), g)
+        assert float(lp.exp().sum()) == pytest.approx(1.0, abs=1e-12), w
+    # the coordination changes the distribution (it is not the conditional Bernoulli any more)
+    blocks = tiny_blocks([(ni, nj)], [3], seed=3)
+    y = next(iter(subsets(ni, nj, 3, nj))).unsqueeze(0)
+    independent = conditional_bernoulli_log_prob(y[0], blocks.theta[0])
+    with torch.no_grad():
+        assert abs(float(sequence_log_likelihood(blocks, y, g)[0] - independent)) > 1e-3
+
+
+def test_padding_does_not_change_a_blocks_probability():
+    g = random_g(1)
+    alone = tiny_blocks([(2, 2)], [2], seed=4)
+    padded = tiny_blocks([(2, 2), (4, 3)], [2, 5], seed=4)
+    padded.theta[0, :2, :2] = alone.theta[0]
+    padded.left_adjacency[0].zero_()
+    padded.right_adjacency[0].zero_()
+    padded.left_adjacency[0, :2, :2] = alone.left_adjacency[0]
+    padded.right_adjacency[0, :2, :2] = alone.right_adjacency[0]
+    y = torch.tensor([[1.0, 0.0], [0.0, 1.0]], dtype=torch.float64)
+    targets = torch.zeros_like(padded.theta)
+    targets[0, :2, :2] = y
+    targets[1, 0, :3] = 1
+    targets[1, 1, :2] = 1
+    with torch.no_grad():
+        both = sequence_log_likelihood(padded, targets, g)
+    with torch.no_grad():
+        assert float(both[0]) == pytest.approx(float(sequence_log_likelihood(alone, y.unsqueeze(0), g)[0]), rel=1e-12)
+
+
+def test_triangle_and_degree_features_on_a_small_block():
+    # C_i: nodes a0 - a1 joined; C_j: c0 - c1 joined; placed: (a0, c0)
+    placed = torch.zeros(1, 2, 2, dtype=torch.float64)
+    placed[0, 0, 0] = 1
+    adj = torch.tensor([[[0.0, 1.0], [1.0, 0.0]]], dtype=torch.float64)
+    feats = coordination_features(placed, adj, adj).expm1()[0]
+    assert feats[0, 1].tolist() == [1.0, 0.0, 1.0, 0.0]  # (a0, c1): a0 -> c0 ~ c1 closes a triangle
+    assert feats[1, 0].tolist() == [0.0, 1.0, 0.0, 1.0]  # (a1, c0): a1 ~ a0 -> c0
+    assert feats[1, 1].tolist() == [0.0, 0.0, 0.0, 0.0]
+
+
+def test_samples_follow_the_likelihood():
+    g = random_g(2)
+    blocks = tiny_blocks([(2, 3)], [3], seed=5)
+    n = 6000
+    batch = PaddedBlocks(
+        blocks.theta.expand(n, -1, -1).contiguous(),
+        blocks.valid.expand(n, -1, -1),
+        blocks.left_adjacency.expand(n, -1, -1),
+        blocks.right_adjacency.expand(n, -1, -1),
+        blocks.weight.expand(n),
+        blocks.pair_slot,
+    )
+    with torch.no_grad():
+        y = sample_sequences(batch, g, Draws(torch.Generator().manual_seed(0)))
+    assert bool((y.sum((1, 2)) == 3).all())
+    keys = (y.reshape(n, -1) * (2 ** torch.arange(6, dtype=torch.float64))).sum(1).long()
+    seen = torch.bincount(keys, minlength=64).double() / n
+    ys = list(subsets(2, 3, 3, 3))
+    tensors = (blocks.theta, blocks.valid, blocks.left_adjacency, blocks.right_adjacency)
+    one = PaddedBlocks(
+        *(t.expand(len(ys), *t.shape[1:]) for t in tensors), blocks.weight.expand(len(ys)), blocks.pair_slot
+    )
+    with torch.no_grad():
+        exact = sequence_log_likelihood(one, torch.stack(ys), g).exp()
+    for yk, pk in zip(ys, exact.tolist()):
+        key = int((yk.reshape(-1) * (2 ** torch.arange(6, dtype=torch.float64))).sum())
+        assert abs(float(seen[key]) - pk) <= 4.5 * math.sqrt(pk * (1 - pk) / n) + 1e-9
+
+
+def test_gradients_are_finite_and_reach_the_coordination_net():
+    g = random_g(3)
+    blocks = tiny_blocks([(2, 3), (3, 3)], [2, 4], seed=6)
+    blocks.theta.requires_grad_(True)
+    targets = torch.zeros_like(blocks.theta)
+    targets[0, 0, :2] = 1
+    targets[1, 0, 0] = targets[1, 1, 1] = targets[1, 2, 2] = targets[1, 0, 1] = 1
+    (-sequence_log_likelihood(blocks, targets, g).sum()).backward()
+    assert torch.isfinite(blocks.theta.grad).all()
+    assert all(torch.isfinite(p.grad).all() for p in g.parameters())
+    assert float(g[2].weight.grad.abs().sum()) > 0
