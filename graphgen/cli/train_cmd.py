@@ -43,6 +43,7 @@ _FLAGS = {
     "row_fraction": "--row-fraction",
     "hierarchies": "--hierarchies",
     "resolution": "--resolution",
+    "cross_edges": "--cross-edges",
 }
 
 
@@ -88,6 +89,11 @@ def higen(
     size_context: bool = typer.Option(
         True, "--size-context/--no-size-context", help="Condition every row on the graph's node count |V|."
     ),
+    cross_edges: str = typer.Option(
+        "coordinated",
+        "--cross-edges",
+        help="Leaf cross edges: coordinated (placed one after another, each seeing the others) or independent.",
+    ),
     row_stop: bool = typer.Option(
         True,
         "--row-stop/--no-row-stop",
@@ -129,6 +135,7 @@ def higen(
             bipartite_encoder=bipartite_encoder,
             size_context=size_context,
             row_stop=row_stop,
+            cross_edges=cross_edges,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -5,7 +5,7 @@ The paper's bipartite model scores every pair ``(a, c) ∈ C_i × C_j`` once and
 multinomial, or our conditional Bernoulli on the leaf level). Real cross edges are not
 independent: in a planar triangulation every cross edge lies on a triangle, the cut between two
 communities being a strip of triangles whose consecutive cross edges share an endpoint. Measured on
-samples of the shipped ``higen-planar`` model, 55 % of the cross edges lie on a triangle against
+samples of the shipped ``higen-planar`` model, 49 % of the cross edges lie on a triangle against
 100 % in the data (``metrics/scripts/higen_structure.py``).
 
 **Our extension** (``HiGenConfig.cross_edges = "coordinated"``). Number the ``M = n_i n_j`` pairs
@@ -23,6 +23,9 @@ row-major, ``e = a n_j + c``, and write the block's edge set as an increasing se
 * With ``g ≡ 0`` the steps telescope to ``exp(Σ_k θ_{e_k}) / E_w(0)``: exactly the conditional
   Bernoulli of the independent model (tested). ``g``'s last layer starts at zero, so training
   starts from the independent model and learns only the coordination.
+* ``g`` is evaluated as ``g(φ) - g(0)``, which shifts each step's logits by a constant and so
+  leaves the distribution unchanged; ``φ = 0`` off the rows and columns that already hold a placed
+  pair, so ``g`` only runs there.
 * ``φ_k(e)`` for ``e = (a, c)``, from the pairs ``P_{<k}`` already placed:
   ``[log1p t_1, log1p t_2, log1p d_a, log1p d_c]`` with ``t_1 = Σ_{c'} P[a, c'] A_j[c', c]``
   (a placed edge from ``a`` to a neighbour of ``c``: the new edge closes a triangle),
@@ -52,10 +55,12 @@ __all__ = [
     "coordination_features",
     "sequence_log_likelihood",
     "sample_sequences",
+    "sample_blocks",
     "coordination_net",
 ]
 
 NUM_FEATURES = 4
+MAX_ENTRIES = 1 << 22  # suffix-table entries per group of blocks sampled at once (32 MB in float64)
 
 
 def coordination_net(hidden: int = 16) -> nn.Module:
@@ -169,7 +174,12 @@ def _step_logits(
     E_{w-k}(e+1)`` ``(..., B, M)``, ``previous``: ``e_{k-1}`` ``(..., B)``), ``-inf`` off the candidates."""
     b, size_i, size_j = blocks.shape
     feats = coordination_features(placed, blocks.left_adjacency, blocks.right_adjacency)
-    offset = g(feats.to(next(g.parameters()).dtype)).squeeze(-1).to(blocks.theta.dtype)
+    # φ = 0 off the rows and columns that already hold a placed pair, and g(0) is the same for every
+    # candidate of a step (it cancels in the softmax): g runs only where φ can be non-zero
+    touched = (placed.sum(-1, keepdim=True) > 0) | (placed.sum(-2, keepdim=True) > 0)
+    dtype = next(g.parameters()).dtype
+    shift = g(feats[touched].to(dtype)).squeeze(-1) - g(feats.new_zeros((1, feats.shape[-1]), dtype=dtype)).squeeze(-1)
+    offset = torch.zeros(touched.shape, dtype=blocks.theta.dtype).masked_scatter(touched, shift.to(blocks.theta.dtype))
     lead = placed.shape[:-3]
     theta = blocks.theta.expand(*lead, b, size_i, size_j).reshape(*lead, b, size_i * size_j)
     logits = theta + offset.reshape(*lead, b, size_i * size_j) + esp_next
@@ -235,3 +245,49 @@ def sample_sequences(blocks: PaddedBlocks, g: nn.Module, draws) -> torch.Tensor:
         placed.view(b, m)[live, pick] = 1.0
         previous[live] = pick
     return placed
+
+
+def sample_blocks(
+    logits: torch.Tensor,
+    pairs,
+    level_edge_index: torch.Tensor,
+    parent: torch.Tensor,
+    g: nn.Module,
+    draws,
+    max_entries: int = MAX_ENTRIES,
+) -> torch.Tensor:
+    """Units ``(Q,)`` on every pair of a :class:`~graphgen.models.higen.bipartite_net.BlockPairs`
+    layout, sampled block by block from the coordinated model (see :func:`padded_blocks` for the
+    arguments). Blocks are independent given the communities, so they are sampled in groups of
+    similar size, each padded to its own largest block and holding at most about ``max_entries``
+    suffix-table entries (``B · M · (w + 1)``): memory stays bounded on graphs of thousands of nodes."""
+    b = int(pairs.block_weight.numel())
+    out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
+    if b == 0:
+        return out
+    cost = pairs.block_size * (pairs.block_weight + 1)
+    order = torch.argsort(cost, stable=True)
+    group = torch.empty(b, dtype=torch.long)
+    current, used, widest = 0, 0, 0
+    for block in order.tolist():  # consecutive blocks of the size order, padded to the group's largest
+        widest = max(widest, int(cost[block]))
+        if used and (used + 1) * widest > max_entries:
+            current, used, widest = current + 1, 0, int(cost[block])
+        group[block] = current
+        used += 1
+    for k in range(current + 1):
+        members = group == k
+        keep = members[pairs.pair_block]
+        sub = type(pairs)(
+            pair_block=(torch.cumsum(members.long(), 0) - 1)[pairs.pair_block[keep]],
+            pair_left=pairs.pair_left[keep],
+            pair_right=pairs.pair_right[keep],
+            pair_target=pairs.pair_target[keep],
+            block_weight=pairs.block_weight[members],
+            block_size=pairs.block_size[members],
+            leaf=pairs.leaf,
+        )
+        blocks = padded_blocks(logits[keep], sub, level_edge_index, parent)
+        placed = sample_sequences(blocks, g, draws)
+        out[keep] = placed.view(int(members.sum()), -1)[sub.pair_block, blocks.pair_slot].long()
+    return out

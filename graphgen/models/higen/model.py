@@ -17,7 +17,11 @@
 * **Level 1** (the coarse graph) is one community of the root with budget ``|E|``; deeper levels
   generate all communities of all graphs **in parallel**, one row per network call, each
   community stopping when its parent self-loop budget is spent; then every bipartite block
-  ``(i, j)`` places its parent weight ``w_ij`` (:mod:`graphgen.models.higen.bipartite_net`).
+  ``(i, j)`` places its parent weight ``w_ij`` (:mod:`graphgen.models.higen.bipartite_net`); with
+  ``cross_edges="coordinated"`` (the default for new models) a leaf block places its edges one after
+  another, each seeing those already placed (:mod:`graphgen.models.higen.block_sequence`).
+* **Rows** (:mod:`graphgen.models.higen.stick_breaking`): with ``row_stop`` (the default for new
+  models) each row first decides whether it is its community's last.
 * **Loss**: the negative log-likelihood of the teacher-forced rows and blocks of every level, per
   edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
   by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
@@ -27,8 +31,10 @@ binomial mass, a self-loop binomial and an allocation are drawn for every row). 
 is the reference code's near-greedy decoding: the most likely component, the binomials' modes
 ``floor((n + 1) p)`` (the argmax for the truncated binomial) and, for every allocation (rows and
 bipartite blocks), the most likely of :data:`MODE_DRAWS` = 50 exact draws; only the size draw and
-those allocations stay random. A leaf block whose parent weight exceeds its ``n_i n_j`` pairs is
-filled completely and counted in ``last_sample_report``.
+those allocations stay random. Under ``mode``, a row's stop decision is taken when ``p_stop >= 1/2``
+and a coordinated block takes each step's most likely pair (deterministic). A leaf block whose
+parent weight exceeds its ``n_i n_j`` pairs is filled completely and counted in
+``last_sample_report``.
 """
 
 from __future__ import annotations
@@ -52,7 +58,7 @@ from graphgen.models.higen.bipartite_net import (
     block_pairs,
     blocks_log_likelihood,
 )
-from graphgen.models.higen.block_sequence import padded_blocks, sample_sequences
+from graphgen.models.higen.block_sequence import sample_blocks
 from graphgen.models.higen.community_net import (
     CommunityNet,
     CommunityNetConfig,
@@ -612,9 +618,7 @@ class HiGen(nn.Module):
             net = self.bipartite_nets[lv - 2]
             logits = net(level_graph, parent, pairs)
             if leaf and net.coordination is not None:
-                blocks = padded_blocks(logits.double(), pairs, intra.edge_index, parent)
-                placed = sample_sequences(blocks, net.coordination, draws)
-                draw = placed.view(bi.numel(), -1)[pair_block, blocks.pair_slot].long()
+                draw = sample_blocks(logits.double(), pairs, intra.edge_index, parent, net.coordination, draws)
             else:
                 draw = draws.allocations(logits, m, capped, leaf)  # block b's pairs: a contiguous run
             hit = draw > 0

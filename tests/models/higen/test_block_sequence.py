@@ -9,6 +9,7 @@ from graphgen.models.higen.block_sequence import (
     PaddedBlocks,
     coordination_features,
     coordination_net,
+    padded_blocks,
     sample_sequences,
     sequence_log_likelihood,
     suffix_log_esp,
@@ -173,3 +174,35 @@ def test_gradients_are_finite_and_reach_the_coordination_net():
     assert torch.isfinite(blocks.theta.grad).all()
     assert all(torch.isfinite(p.grad).all() for p in g.parameters())
     assert float(g[2].weight.grad.abs().sum()) > 0
+
+
+def test_sampling_in_groups_of_blocks_changes_nothing_but_memory():
+    from graphgen.data import build_hierarchy
+    from graphgen.data.hierarchy_order import order_hierarchy
+    from graphgen.datasets import load_dataset
+    from graphgen.models.higen.bipartite_net import block_pairs
+    from graphgen.models.higen.block_sequence import sample_blocks
+
+    h = order_hierarchy(build_hierarchy(load_dataset("planar", "train")[:4], seed=0))
+    pairs = block_pairs(h, 2)
+    parent, level = h.assignments[1], h.levels[2]
+    logits = torch.randn(pairs.pair_block.numel(), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    g = random_g(4)
+    with torch.no_grad():
+        whole = sample_blocks(logits, pairs, level.edge_index, parent, g, Draws(greedy=True), max_entries=1 << 30)
+        grouped = sample_blocks(logits, pairs, level.edge_index, parent, g, Draws(greedy=True), max_entries=2000)
+    assert torch.equal(whole, grouped)
+    spent = torch.zeros_like(pairs.block_weight).index_add_(0, pairs.pair_block, grouped)
+    assert torch.equal(spent, pairs.block_weight) and int(grouped.max()) == 1
+    # greedy decoding follows the teacher-forced likelihood: each step's pick is that step's argmax
+    blocks = padded_blocks(logits, pairs, level.edge_index, parent)
+    placed = torch.zeros_like(blocks.theta).view(blocks.theta.shape[0], -1)
+    placed[pairs.pair_block, blocks.pair_slot] = whole.double()
+    with torch.no_grad():
+        greedy_lp = sequence_log_likelihood(blocks, placed.view_as(blocks.theta), g)
+        other = sample_blocks(logits, pairs, level.edge_index, parent, g, Draws(torch.Generator().manual_seed(1)))
+    placed_other = torch.zeros_like(placed)
+    placed_other[pairs.pair_block, blocks.pair_slot] = other.double()
+    with torch.no_grad():
+        other_lp = sequence_log_likelihood(blocks, placed_other.view_as(blocks.theta), g)
+    assert float(greedy_lp.sum()) > float(other_lp.sum())
