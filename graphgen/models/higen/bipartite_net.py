@@ -22,7 +22,7 @@ from torch import nn
 from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
-from graphgen.models.higen.block_sequence import block_targets, coordination_net, padded_blocks, sequence_log_likelihood
+from graphgen.models.higen.block_sequence import blocks_sequence_log_likelihood, coordination_net
 from graphgen.models.higen.community_net import _GranLayer, _mlp, position_encoding
 
 __all__ = [
@@ -99,8 +99,7 @@ def blocks_log_likelihood(
     """Log-likelihood ``(B,)`` of the blocks under ``net``'s distribution: the coordinated sequence
     model on the leaf level when ``net`` has one, else :func:`block_log_likelihood`."""
     if pairs.leaf and net.coordination is not None:
-        blocks = padded_blocks(logits.double(), pairs, level_graph.edge_index, parent)
-        return sequence_log_likelihood(blocks, block_targets(blocks, pairs), net.coordination)
+        return blocks_sequence_log_likelihood(logits.double(), pairs, level_graph.edge_index, parent, net.coordination)
     return block_log_likelihood(pairs, logits)
 
 

@@ -56,6 +56,8 @@ __all__ = [
     "sequence_log_likelihood",
     "sample_sequences",
     "sample_blocks",
+    "block_groups",
+    "blocks_sequence_log_likelihood",
     "coordination_net",
 ]
 
@@ -247,35 +249,23 @@ def sample_sequences(blocks: PaddedBlocks, g: nn.Module, draws) -> torch.Tensor:
     return placed
 
 
-def sample_blocks(
-    logits: torch.Tensor,
-    pairs,
-    level_edge_index: torch.Tensor,
-    parent: torch.Tensor,
-    g: nn.Module,
-    draws,
-    max_entries: int = MAX_ENTRIES,
-) -> torch.Tensor:
-    """Units ``(Q,)`` on every pair of a :class:`~graphgen.models.higen.bipartite_net.BlockPairs`
-    layout, sampled block by block from the coordinated model (see :func:`padded_blocks` for the
-    arguments). Blocks are independent given the communities, so they are sampled in groups of
-    similar size, each padded to its own largest block and holding at most about ``max_entries``
-    suffix-table entries (``B · M · (w + 1)``): memory stays bounded on graphs of thousands of nodes."""
+def block_groups(pairs, max_entries: int = MAX_ENTRIES):
+    """Split a :class:`~graphgen.models.higen.bipartite_net.BlockPairs` layout into groups of blocks
+    of similar cost (``n_i n_j (w + 1)``, the suffix table of a block), each holding at most about
+    ``max_entries`` table entries once padded to its own largest block. Yields ``(members, keep,
+    sub)``: the group's blocks ``(B,)`` and pairs ``(Q,)`` as masks, and its own ``BlockPairs``.
+    Blocks are independent given the communities, so groups can be evaluated or sampled one by one."""
     b = int(pairs.block_weight.numel())
-    out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
-    if b == 0:
-        return out
     cost = pairs.block_size * (pairs.block_weight + 1)
-    order = torch.argsort(cost, stable=True)
     group = torch.empty(b, dtype=torch.long)
     current, used, widest = 0, 0, 0
-    for block in order.tolist():  # consecutive blocks of the size order, padded to the group's largest
+    for block in torch.argsort(cost, stable=True).tolist():
         widest = max(widest, int(cost[block]))
         if used and (used + 1) * widest > max_entries:
             current, used, widest = current + 1, 0, int(cost[block])
         group[block] = current
         used += 1
-    for k in range(current + 1):
+    for k in range(current + 1 if b else 0):
         members = group == k
         keep = members[pairs.pair_block]
         sub = type(pairs)(
@@ -287,6 +277,40 @@ def sample_blocks(
             block_size=pairs.block_size[members],
             leaf=pairs.leaf,
         )
+        yield members, keep, sub
+
+
+def blocks_sequence_log_likelihood(
+    logits: torch.Tensor,
+    pairs,
+    level_edge_index: torch.Tensor,
+    parent: torch.Tensor,
+    g: nn.Module,
+    max_entries: int = MAX_ENTRIES,
+) -> torch.Tensor:
+    """:func:`sequence_log_likelihood` ``(B,)`` of the blocks of a ``BlockPairs`` layout (targets
+    from ``pairs.pair_target``), evaluated group by group (:func:`block_groups`)."""
+    out = logits.new_zeros(int(pairs.block_weight.numel()))
+    for members, keep, sub in block_groups(pairs, max_entries):
+        blocks = padded_blocks(logits[keep], sub, level_edge_index, parent)
+        out = out.masked_scatter(members, sequence_log_likelihood(blocks, block_targets(blocks, sub), g))
+    return out
+
+
+def sample_blocks(
+    logits: torch.Tensor,
+    pairs,
+    level_edge_index: torch.Tensor,
+    parent: torch.Tensor,
+    g: nn.Module,
+    draws,
+    max_entries: int = MAX_ENTRIES,
+) -> torch.Tensor:
+    """Units ``(Q,)`` on every pair of a :class:`~graphgen.models.higen.bipartite_net.BlockPairs`
+    layout, sampled from the coordinated model group by group (:func:`block_groups`: memory stays
+    bounded on graphs of thousands of nodes); see :func:`padded_blocks` for the arguments."""
+    out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
+    for members, keep, sub in block_groups(pairs, max_entries):
         blocks = padded_blocks(logits[keep], sub, level_edge_index, parent)
         placed = sample_sequences(blocks, g, draws)
         out[keep] = placed.view(int(members.sum()), -1)[sub.pair_block, blocks.pair_slot].long()

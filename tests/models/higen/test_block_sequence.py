@@ -206,3 +206,11 @@ def test_sampling_in_groups_of_blocks_changes_nothing_but_memory():
     with torch.no_grad():
         other_lp = sequence_log_likelihood(blocks, placed_other.view_as(blocks.theta), g)
     assert float(greedy_lp.sum()) > float(other_lp.sum())
+    # the likelihood evaluated in groups equals the one-batch likelihood
+    from graphgen.models.higen.block_sequence import blocks_sequence_log_likelihood
+
+    pairs.pair_target = other
+    with torch.no_grad():
+        one = blocks_sequence_log_likelihood(logits, pairs, level.edge_index, parent, g, max_entries=1 << 30)
+        grouped_lp = blocks_sequence_log_likelihood(logits, pairs, level.edge_index, parent, g, max_entries=2000)
+    assert torch.allclose(one, other_lp, rtol=1e-12) and torch.allclose(grouped_lp, other_lp, rtol=1e-12)
