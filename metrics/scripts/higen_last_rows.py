@@ -11,11 +11,9 @@ are contiguous in generation order, so the rows are read back from the sampled e
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 import torch
+from _higen_diagnostic import parse, report
 
 SHOWN = 6  # histogram bins 0..5 (row sizes / degrees above 5 are counted in the last bin)
 
@@ -62,16 +60,10 @@ def sample_rows(model, count: int) -> dict:
 
 
 def main() -> None:
-    from graphgen.cli._output import write_json
     from graphgen.datasets import load_dataset
     from graphgen.models.higen import HiGen
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model")
-    parser.add_argument("dataset")
-    parser.add_argument("--samples", type=int, default=100)
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args()
+    args = parse(__doc__, 100)
     model = HiGen.from_pretrained(args.model)
     graphs = load_dataset(args.dataset, "train") + load_dataset(args.dataset, "test")
     result = {
@@ -79,13 +71,8 @@ def main() -> None:
         "dataset": f"{args.dataset} train + test ({len(graphs)} graphs), teacher-forced in the model's order",
         "data": data_rows(model, graphs),
         "samples": {"count": args.samples, "seed": 0, **sample_rows(model, args.samples)},
-        "command": "python metrics/scripts/higen_last_rows.py "
-        + f"{args.model} {args.dataset} --samples {args.samples}"
-        + (f" --json {args.json}" if args.json else ""),
     }
-    write_json(result, args.json)
-    if args.json is None:
-        print(result)
+    report(result, args, "higen_last_rows.py")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,15 @@ places cross edges independently of each other breaks that first across communit
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import networkx as nx
 import numpy as np
 import torch
+from _higen_diagnostic import parse, report
+
+
+def _on_triangle(g: nx.Graph, edges: list[tuple[int, int]]) -> float:
+    """Share of ``edges`` with a common neighbour of their endpoints in ``g`` (NaN when none)."""
+    return sum(bool(set(g[u]) & set(g[v])) for u, v in edges) / len(edges) if edges else float("nan")
 
 
 def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: list[list[int]]) -> dict:
@@ -33,16 +36,13 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         intra.add_nodes_from(range(n))
         intra.add_edges_from(inner)
 
-        def on_triangle(es):
-            return sum(bool(set(g[u]) & set(g[v])) for u, v in es) / len(es) if es else float("nan")
-
         rows.append(
             [
                 nx.check_planarity(g)[0],
                 nx.check_planarity(intra)[0],
                 len(cross) / max(len(edges), 1),
-                on_triangle(cross),
-                on_triangle(inner),
+                _on_triangle(g, cross),
+                _on_triangle(g, inner),
             ]
         )
     mean = np.nanmean(np.array(rows, dtype=float), 0)
@@ -61,16 +61,10 @@ def _edges(edge_index: torch.Tensor) -> list[tuple[int, int]]:
 
 
 def main() -> None:
-    from graphgen.cli._output import write_json
     from graphgen.datasets import load_dataset
     from graphgen.models.higen import HiGen
 
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model")
-    parser.add_argument("dataset")
-    parser.add_argument("--samples", type=int, default=40)
-    parser.add_argument("--json", type=Path, default=None)
-    args = parser.parse_args()
+    args = parse(__doc__, 40)
     torch.set_num_threads(1)
     model = HiGen.from_pretrained(args.model)
     test = load_dataset(args.dataset, "test")
@@ -95,13 +89,8 @@ def main() -> None:
                 [(int(g.num_nodes), _edges(g.edge_index)) for g in samples], [g.community.tolist() for g in samples]
             ),
         },
-        "command": "python metrics/scripts/higen_structure.py "
-        + f"{args.model} {args.dataset} --samples {args.samples}"
-        + (f" --json {args.json}" if args.json else ""),
     }
-    write_json(result, args.json)
-    if args.json is None:
-        print(result)
+    report(result, args, "higen_structure.py")
 
 
 if __name__ == "__main__":
