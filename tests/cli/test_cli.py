@@ -186,6 +186,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
         (("--resolution", "0"), "--resolution must be > 0"),
         (("--lr-schedule", "step"), "unknown --lr-schedule 'step'"),
         (("--row-fraction", "0"), "--row-fraction must be in (0, 1]"),
+        (("--cross-edges", "pairs"), "unknown --cross-edges 'pairs'; choose one of coordinated, independent"),
     ):
         code, _, err = run(capsys, "train", "higen", "-d", "community_small", *flags, "-o", str(bad))
         assert code == 1 and message in err and not bad.exists(), err
