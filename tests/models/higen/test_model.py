@@ -230,7 +230,8 @@ def test_coordinated_cross_edges_start_as_the_independent_model_and_learn_more(t
         torch.manual_seed(0)
         models[kind] = HiGen(replace(SMALL, cross_edges=kind, resolution=0.3)).fit_size_model(graphs)
     coordinated, independent = models["coordinated"], models["independent"]
-    assert coordinated.bipartite_nets[-1].coordination is not None and independent.bipartite_nets[-1].coordination is None
+    assert coordinated.bipartite_nets[-1].coordination is not None
+    assert independent.bipartite_nets[-1].coordination is None
     batch = coordinated.prepare(graphs)
     with torch.no_grad():
         a, b = coordinated.loss(batch)["bipartite_nll"], independent.loss(batch)["bipartite_nll"]
