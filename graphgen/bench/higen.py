@@ -64,12 +64,12 @@ def _training_graphs(min_nodes: int, max_nodes: int, count: int = 8, seed: int =
     return [generate("large_sbm", 1, num_nodes=n, seed=seed + i)[0] for i, n in enumerate(sizes)]
 
 
-def _train(levels: int, graphs, out: Path, epochs: int, size_context: bool = True) -> dict:
+def _train(levels: int, graphs, out: Path, epochs: int, options: dict | None = None) -> dict:
+    """Train one speed subject; ``options`` are :class:`HiGenConfig` fields (e.g. ``row_stop``)."""
     from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
 
-    config = HiGenConfig(
-        num_levels=levels, hidden=HIDDEN, num_layers=LAYERS, num_mixtures=MIXTURES, size_context=size_context
-    )
+    options = dict(options or {})
+    config = HiGenConfig(num_levels=levels, hidden=HIDDEN, num_layers=LAYERS, num_mixtures=MIXTURES, **options)
     start = time.perf_counter()
     train_config = TrainConfig(epochs=epochs, batch_size=2, lr=3e-3)
     result = train_higen(graphs, out, model_config=config, train_config=train_config)
@@ -78,7 +78,9 @@ def _train(levels: int, graphs, out: Path, epochs: int, size_context: bool = Tru
         "train_graphs": len(graphs),
         "train_nodes": [min(int(g.num_nodes) for g in graphs), max(int(g.num_nodes) for g in graphs)],
         "epochs": epochs,
-        "size_context": size_context,
+        "size_context": config.size_context,
+        "row_stop": config.row_stop,
+        "cross_edges": config.cross_edges,
         "train_seconds": time.perf_counter() - start,
         "final_train_nll_per_edge": result["history"][-1]["train_nll_per_edge"],
     }
@@ -240,7 +242,7 @@ def run(
     compare_edges: int = 8000,
     throughput_epochs: int = 2,
     goal_nodes: int | None = None,
-    size_context: bool = True,
+    subject_options: dict | None = None,
 ) -> dict:
     """The records (the caller adds provenance); see the module docstring."""
     epochs = epochs or (2 if quick else 8)
@@ -252,8 +254,8 @@ def run(
     with tempfile.TemporaryDirectory(prefix="graphgen-bench-higen-") as tmp:
         hier_ckpt, flat_ckpt = Path(tmp) / "hierarchical.pt", Path(tmp) / "flat.pt"
         training = {
-            "hierarchical": _train(2, _training_graphs(250, max_train_nodes), hier_ckpt, epochs, size_context),
-            "flat": _train(1, _training_graphs(250, 400, count=4), flat_ckpt, epochs, size_context),
+            "hierarchical": _train(2, _training_graphs(250, max_train_nodes), hier_ckpt, epochs, subject_options),
+            "flat": _train(1, _training_graphs(250, 400, count=4), flat_ckpt, epochs, subject_options),
         }
         curves = {
             "hierarchical": _curve(hier_ckpt, targets, None, timeout=1800, reach=goal_nodes),

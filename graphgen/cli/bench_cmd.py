@@ -198,23 +198,36 @@ def higen(
     size_context: bool = typer.Option(
         True, "--size-context/--no-size-context", help="Train both speed subjects with HiGen's size conditioning."
     ),
+    row_stop: bool = typer.Option(
+        True, "--row-stop/--no-row-stop", help="Train both speed subjects with HiGen's per-row stop decision."
+    ),
+    cross_edges: str = typer.Option(
+        "coordinated", "--cross-edges", help="Leaf cross edges of the speed subjects: coordinated or independent."
+    ),
     json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
 ) -> None:
     """Hierarchical against flat (one-level, GRAN-style) sampling time and memory vs size; training throughput."""
     from graphgen.bench.higen import run
     from graphgen.bench.record import provenance
 
+    from graphgen.errors import GraphgenError
+    from graphgen.models.higen.model import CROSS_EDGES
+
+    if cross_edges not in CROSS_EDGES:
+        raise GraphgenError(f"unknown --cross-edges {cross_edges!r}; choose one of {', '.join(CROSS_EDGES)}")
     command = "graphgen bench higen" + (" --quick" if quick else "") + (f" --epochs {epochs}" if epochs else "")
     command += (f" --max-train-nodes {max_train_nodes}" if max_train_nodes else "") + (
         f" --flat-limit {flat_limit:g}" if flat_limit != 60.0 else ""
     )
     command += "" if size_context else " --no-size-context"
+    command += "" if row_stop else " --no-row-stop"
+    command += "" if cross_edges == "coordinated" else f" --cross-edges {cross_edges}"
     outcome = run(
         quick=quick,
         epochs=epochs,
         max_train_nodes=max_train_nodes,
         flat_limit_seconds=flat_limit,
-        size_context=size_context,
+        subject_options={"size_context": size_context, "row_stop": row_stop, "cross_edges": cross_edges},
     )
     result = {**provenance(command), "benchmark": "higen", **outcome}
     console = wide_console(100)
