@@ -209,7 +209,6 @@ def higen(
     """Hierarchical against flat (one-level, GRAN-style) sampling time and memory vs size; training throughput."""
     from graphgen.bench.higen import run
     from graphgen.bench.record import provenance
-
     from graphgen.errors import GraphgenError
     from graphgen.models.higen.model import CROSS_EDGES
 
