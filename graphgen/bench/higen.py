@@ -68,8 +68,7 @@ def _train(levels: int, graphs, out: Path, epochs: int, options: dict | None = N
     """Train one speed subject; ``options`` are :class:`HiGenConfig` fields (e.g. ``row_stop``)."""
     from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
 
-    options = dict(options or {})
-    config = HiGenConfig(num_levels=levels, hidden=HIDDEN, num_layers=LAYERS, num_mixtures=MIXTURES, **options)
+    config = HiGenConfig(num_levels=levels, hidden=HIDDEN, num_layers=LAYERS, num_mixtures=MIXTURES, **(options or {}))
     start = time.perf_counter()
     train_config = TrainConfig(epochs=epochs, batch_size=2, lr=3e-3)
     result = train_higen(graphs, out, model_config=config, train_config=train_config)

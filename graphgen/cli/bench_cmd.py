@@ -209,11 +209,15 @@ def higen(
     """Hierarchical against flat (one-level, GRAN-style) sampling time and memory vs size; training throughput."""
     from graphgen.bench.higen import run
     from graphgen.bench.record import provenance
+    from graphgen.cli.train_cmd import _flag_names
     from graphgen.errors import GraphgenError
-    from graphgen.models.higen.model import CROSS_EDGES
+    from graphgen.models.higen import HiGenConfig
 
-    if cross_edges not in CROSS_EDGES:
-        raise GraphgenError(f"unknown --cross-edges {cross_edges!r}; choose one of {', '.join(CROSS_EDGES)}")
+    subject_options = {"size_context": size_context, "row_stop": row_stop, "cross_edges": cross_edges}
+    try:  # the configuration checks its fields before any training; name the flags in what the user reads
+        HiGenConfig(**subject_options)
+    except ValueError as exc:
+        raise GraphgenError(_flag_names(str(exc))) from None
     command = "graphgen bench higen" + (" --quick" if quick else "") + (f" --epochs {epochs}" if epochs else "")
     command += (f" --max-train-nodes {max_train_nodes}" if max_train_nodes else "") + (
         f" --flat-limit {flat_limit:g}" if flat_limit != 60.0 else ""
@@ -226,7 +230,7 @@ def higen(
         epochs=epochs,
         max_train_nodes=max_train_nodes,
         flat_limit_seconds=flat_limit,
-        subject_options={"size_context": size_context, "row_stop": row_stop, "cross_edges": cross_edges},
+        subject_options=subject_options,
     )
     result = {**provenance(command), "benchmark": "higen", **outcome}
     console = wide_console(100)

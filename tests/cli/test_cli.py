@@ -190,6 +190,10 @@ def test_train_higen_then_sample(capsys, tmp_path):
     ):
         code, _, err = run(capsys, "train", "higen", "-d", "community_small", *flags, "-o", str(bad))
         assert code == 1 and message in err and not bad.exists(), err
+    # the bench's speed subjects are checked by the same configuration before any training
+    out_json = tmp_path / "bench.json"
+    code, _, err = run(capsys, "bench", "higen", "--cross-edges", "pairs", "--json", str(out_json))
+    assert code == 1 and "unknown --cross-edges 'pairs'" in err and not out_json.exists(), err
 
 
 def test_sample_plot(capsys, tmp_path):

@@ -671,7 +671,8 @@ class HiGen(nn.Module):
             raise CheckpointError(f"checkpoint holds model {ckpt.model!r}, not {cls.model_name!r}")
         try:
             # checkpoints written before `allow_disconnected` existed hold the stricter row model
-            # before `size_context` the rows had no size input, and before `row_stop` no stop decision
+            # before `size_context` the rows had no size input, before `row_stop` no stop decision, and
+            # before `cross_edges` the leaf blocks were independent
             defaults = {
                 "allow_disconnected": False,
                 "size_context": False,
