@@ -25,7 +25,11 @@ node embeddings (pool them with :func:`torch_geometric.nn.global_mean_pool` or u
   ``"mot"``: the mixture of tokenizations, where a router ``S = sigmoid(h W_r)`` picks per node the
   top-2 of the tokenizations and the layer mixes ``[S_i g_i || S_j g_j]`` linearly (scores weight
   the chosen encodings, so the router receives gradients). The HAC-tree positional encoding
-  (:func:`~graphgen.nn.tokenizers.hac_positional_encoding`) is added to the input.
+  (:func:`~graphgen.nn.tokenizers.hac_positional_encoding`) is added to the input. The Transformer
+  block attends over the whole sequence, as in the paper, so its time grows as ``n^2`` with the
+  graph's size; ``attention_window=k`` (our option, not the paper's) restricts it to consecutive
+  windows of ``k`` tokens of the HAC sequence -- in BFS order the nodes of a HAC cluster are adjacent,
+  so a window holds whole small clusters or a part of a large one -- and makes the whole encoder linear in ``n``.
 
 Both take an optional random-walk structural encoding (RWSE: the return probabilities
 ``(D^-1 A)^k_vv``, ``k = 1..rwse_steps``) concatenated to the input features.
@@ -255,6 +259,7 @@ class GSMPlusPlusConfig:
     tokenization: str = "hac_bfs"  # hac_bfs, hac_dfs, node or mot
     tie_break: str = "random"  # degree ties of the node tokenization: "random" or "features"
     num_heads: int = 4
+    attention_window: int | None = None  # None: full attention (the paper); k: within windows of k tokens
     d_state: int = 16
     expand: int = 1
     hpe_levels: int = 4
@@ -291,7 +296,11 @@ class GSMPlusPlus(nn.Module):
         extra = {"node": 0, "hac_bfs": 0, "hac_dfs": 2, "walks": 3}
 
         def hybrid(name):
-            blocks = [MambaBlock(mamba), MambaBlock(mamba), TransformerBlock(d, config.num_heads, config.dropout)]
+            blocks = [
+                MambaBlock(mamba),
+                MambaBlock(mamba),
+                TransformerBlock(d, config.num_heads, config.dropout, config.attention_window),
+            ]
             return SequenceEncoder(blocks, d, extra[name])
 
         self.layers = nn.ModuleList()

@@ -44,6 +44,7 @@ from graphgen.nn.scan import selective_scan
 __all__ = [
     "MambaConfig",
     "SelectiveSSM",
+    "CausalDepthwiseConv",
     "Mamba",
     "MambaBlock",
     "TransformerBlock",
@@ -89,6 +90,42 @@ def reverse_within_lengths(x: torch.Tensor, lengths: torch.Tensor | None) -> tor
     return torch.gather(x, 1, index)
 
 
+class CausalDepthwiseConv(torch.autograd.Function):
+    """``y[:, t] = bias + sum_j w[:, j] x[:, t + j - (K - 1)]`` on time-major ``x: (b, L, D)``.
+
+    The causal depthwise conv1d of the mixer (what ``nn.Conv1d(D, D, K, groups=D, padding=K - 1)``
+    computes before its output is cut to ``L``), as ``K`` shifted multiply-adds with a hand-written
+    backward: ``grad_x[:, t] = sum_j w[:, j] gy[:, t + (K - 1) - j]``,
+    ``grad_w[:, j] = sum_{b, t} gy[:, t] x[:, t + j - (K - 1)]``, ``grad_bias = sum_{b, t} gy``.
+    It reads and writes the time-major layout the projections and the scan use (no transposed
+    copies) and, on the short token sequences of graph encoders, is about 5x faster than the
+    oneDNN depthwise convolution's backward on CPU. ``weight: (D, K)``, ``bias: (D,)``.
+    """
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        k, length = weight.shape[1], x.shape[1]
+        padded = x.new_zeros(x.shape[0], length + k - 1, x.shape[2])
+        padded[:, k - 1 :] = x
+        y = torch.addcmul(bias, padded[:, k - 1 :], weight[:, k - 1])
+        for j in range(k - 1):
+            y.addcmul_(padded[:, j : j + length], weight[:, j])
+        ctx.save_for_backward(padded, weight)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad_y):
+        padded, weight = ctx.saved_tensors
+        k, length = weight.shape[1], grad_y.shape[1]
+        grad_padded = grad_y.new_zeros(grad_y.shape[0], length + k - 1, grad_y.shape[2])
+        grad_padded[:, :length] = grad_y
+        grad_x = grad_y * weight[:, k - 1]
+        for j in range(k - 1):
+            grad_x.addcmul_(grad_padded[:, k - 1 - j : k - 1 - j + length], weight[:, j])
+        grad_w = torch.stack([(grad_y * padded[:, j : j + length]).sum((0, 1)) for j in range(k)], dim=1)
+        return grad_x, grad_w, grad_y.sum((0, 1))
+
+
 class SelectiveSSM(nn.Module):
     """Causal depthwise conv + selective scan on the inner width (one direction of a mixer)."""
 
@@ -96,6 +133,7 @@ class SelectiveSSM(nn.Module):
         super().__init__()
         n = config.d_state
         self.scan_method = config.scan_method
+        # parameters of a causal depthwise conv1d (the checkpoint layout of nn.Conv1d), applied by CausalDepthwiseConv
         self.conv = nn.Conv1d(d_inner, d_inner, config.d_conv, groups=d_inner, padding=config.d_conv - 1)
         self.x_proj = nn.Linear(d_inner, dt_rank + 2 * n, bias=False)
         self.dt_proj = nn.Linear(dt_rank, d_inner, bias=True)
@@ -112,13 +150,12 @@ class SelectiveSSM(nn.Module):
         self.dt_rank, self.d_state = dt_rank, n
 
     def forward(self, x: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        length = x.shape[1]
-        x = F.silu(self.conv(x.transpose(1, 2))[..., :length])  # (b, D, L), causal
-        dt, B, C = torch.split(self.x_proj(x.transpose(1, 2)), [self.dt_rank, self.d_state, self.d_state], dim=-1)
-        delta = (dt @ self.dt_proj.weight.T).transpose(1, 2)  # (b, D, L), bias added inside the scan
+        x = F.silu(CausalDepthwiseConv.apply(x, self.conv.weight[:, 0], self.conv.bias))  # (b, L, D), causal
+        dt, B, C = torch.split(self.x_proj(x), [self.dt_rank, self.d_state, self.d_state], dim=-1)
+        delta = dt @ self.dt_proj.weight.T  # (b, L, D), bias added inside the scan
         y = selective_scan(
-            x,
-            delta,
+            x.transpose(1, 2),
+            delta.transpose(1, 2),
             -torch.exp(self.A_log.float()),
             B.transpose(1, 2),
             C.transpose(1, 2),
@@ -203,21 +240,50 @@ class TransformerBlock(nn.Module):
     """Pre-norm Transformer layer with the interface of :class:`MambaBlock` (padding masked out).
 
     ``x + MHA(LN(x))`` then ``x + FFN(LN(x))`` with FFN ``d -> 2d -> d`` (GraphGPS's width).
+
+    ``window`` (optional): attention only within consecutive, non-overlapping windows of that many
+    positions of each sequence (position ``t`` sees the positions ``s`` with
+    ``floor(s / window) = floor(t / window)``), so time and memory grow linearly with the length
+    instead of quadratically. ``None`` (default): full attention over the whole sequence.
     """
 
-    def __init__(self, d_model: int, num_heads: int = 4, dropout: float = 0.0):
+    def __init__(self, d_model: int, num_heads: int = 4, dropout: float = 0.0, window: int | None = None):
         super().__init__()
         if d_model % num_heads:
             raise ValueError(f"d_model {d_model} is not divisible by num_heads {num_heads}")
+        if window is not None and window < 1:
+            raise ValueError(f"attention window must be a positive number of positions, got {window}")
+        self.window = window
         self.norm1, self.norm2 = nn.LayerNorm(d_model), nn.LayerNorm(d_model)
         self.attention = nn.MultiheadAttention(d_model, num_heads, dropout=dropout, batch_first=True)
         self.ffn = nn.Sequential(nn.Linear(d_model, 2 * d_model), nn.GELU(), nn.Linear(2 * d_model, d_model))
         self.dropout = nn.Dropout(dropout)
 
+    def _attend(self, h: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        pad = None if lengths is None else ~padding_mask(lengths, h.shape[1])
+        return self.attention(h, h, h, key_padding_mask=pad, need_weights=False)[0]
+
+    def _attend_in_windows(self, h: torch.Tensor, lengths: torch.Tensor | None) -> torch.Tensor:
+        b, length, d = h.shape
+        w = self.window
+        count = -(-length // w)
+        padded = h.new_zeros(b, count * w, d)
+        padded[:, :length] = h
+        if lengths is None:
+            lengths = torch.full((b,), length, device=h.device)
+        starts = torch.arange(count, device=h.device) * w
+        # an all-padding window attends to its first slot (its outputs are padding, never read)
+        window_lengths = (lengths[:, None] - starts[None, :]).clamp(1, w).flatten()
+        out = self._attend(padded.view(b * count, w, d), window_lengths)
+        return out.reshape(b, count * w, d)[:, :length]
+
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
-        pad = None if lengths is None else ~padding_mask(lengths, x.shape[1])
         h = self.norm1(x)
-        x = x + self.dropout(self.attention(h, h, h, key_padding_mask=pad, need_weights=False)[0])
+        if self.window is None or x.shape[1] <= self.window:
+            attended = self._attend(h, lengths)
+        else:
+            attended = self._attend_in_windows(h, lengths)
+        x = x + self.dropout(attended)
         return x + self.dropout(self.ffn(self.norm2(x)))
 
 

@@ -31,6 +31,7 @@ CONFIGS = [
     (GSMPlusPlus, GSMPlusPlusConfig(4, hidden=16, num_layers=2, num_heads=2)),
     (GSMPlusPlus, GSMPlusPlusConfig(4, hidden=16, num_layers=1, num_heads=2, tokenization="hac_dfs", edge_dim=2)),
     (GSMPlusPlus, GSMPlusPlusConfig(4, hidden=16, num_layers=1, num_heads=2, tokenization="node", local="gine")),
+    (GSMPlusPlus, GSMPlusPlusConfig(4, hidden=16, num_layers=1, num_heads=2, attention_window=5)),
 ]
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
 from graphgen.nn import MambaBlock, MambaConfig, TransformerBlock, parameter_groups, reverse_within_lengths
+from graphgen.nn.mamba import CausalDepthwiseConv
 
 
 def test_reverse_within_lengths_keeps_pads_in_place():
@@ -87,3 +89,45 @@ def test_last_position_readout_equals_the_full_block_with_gradients():
                 continue
             torch.testing.assert_close(b, a, rtol=1e-10, atol=1e-12)
         torch.testing.assert_close(block.forward_last(x[:, :3]), block(x[:, :3])[:, -1], rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("shape", [(3, 7, 5), (2, 1, 4), (1, 2, 3)])
+def test_causal_depthwise_conv_equals_conv1d_in_outputs_and_gradients(shape):
+    """The shift-and-add conv equals nn.Conv1d (left-padded, cut to L), gradients included."""
+    torch.manual_seed(0)
+    b, length, d = shape
+    conv = torch.nn.Conv1d(d, d, 4, groups=d, padding=3).double()
+    x = torch.randn(b, length, d, dtype=torch.float64, requires_grad=True)
+    expected = conv(x.transpose(1, 2))[..., :length].transpose(1, 2)
+    got = CausalDepthwiseConv.apply(x, conv.weight[:, 0], conv.bias)
+    torch.testing.assert_close(got, expected, rtol=1e-12, atol=1e-12)
+    gy = torch.randn_like(expected)
+    want = torch.autograd.grad(expected, [x, conv.weight, conv.bias], gy)
+    have = torch.autograd.grad(got, [x, conv.weight, conv.bias], gy)
+    for a, e in zip(have, want):
+        torch.testing.assert_close(a, e, rtol=1e-12, atol=1e-12)
+    w = conv.weight[:, 0].detach().clone().requires_grad_()
+    bias = conv.bias.detach().clone().requires_grad_()
+    assert torch.autograd.gradcheck(CausalDepthwiseConv.apply, (x, w, bias))
+
+
+def test_windowed_attention_attends_within_each_window_only():
+    """Each window of the windowed block equals the full block run on that window alone."""
+    torch.manual_seed(0)
+    block = TransformerBlock(8, num_heads=2, window=4).eval()
+    full = TransformerBlock(8, num_heads=2).eval()
+    full.load_state_dict(block.state_dict())
+    x = torch.randn(2, 10, 8)
+    lengths = torch.tensor([10, 6])
+    out = block(x, lengths)
+    for row in range(2):
+        for start in range(0, int(lengths[row]), 4):
+            stop = min(start + 4, int(lengths[row]))
+            alone = full(x[row : row + 1, start:stop])
+            torch.testing.assert_close(out[row, start:stop], alone[0], rtol=1e-5, atol=1e-6)
+    # windows at least as long as the sequence: exactly full attention
+    wide = TransformerBlock(8, num_heads=2, window=10).eval()
+    wide.load_state_dict(block.state_dict())
+    torch.testing.assert_close(wide(x, lengths)[0], full(x, lengths)[0])
+    with pytest.raises(ValueError, match="attention window"):
+        TransformerBlock(8, num_heads=2, window=0)
