@@ -14,6 +14,9 @@ graph), in a temporary directory:
 
 Both are trained briefly (CPU budget): they are speed subjects, not quality models, and the node
 count they generate for a target can be far from it -- hence the comparison at generated size.
+They use HiGen's defaults except the per-row stop decision, which is off unless ``--row-stop`` is
+given: after 8 epochs its coarse rows end the community sequence far too early (288 nodes for the
+5,000 target, ``metrics/results/bench_higen_new_defaults.json``), which leaves nothing to measure.
 
 Each sampling point runs in a fresh subprocess (``python -m graphgen.bench.higen CKPT TARGET``):
 one graph drawn with ``num_nodes=TARGET`` (seed 0, one torch thread), timed, with the peak

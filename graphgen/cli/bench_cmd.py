@@ -199,7 +199,10 @@ def higen(
         True, "--size-context/--no-size-context", help="Train both speed subjects with HiGen's size conditioning."
     ),
     row_stop: bool = typer.Option(
-        True, "--row-stop/--no-row-stop", help="Train both speed subjects with HiGen's per-row stop decision."
+        False,
+        "--row-stop/--no-row-stop",
+        help="Train both speed subjects with HiGen's per-row stop decision (off: after 8 epochs its coarse "
+        "rows end the community sequence early, so samples miss the target size).",
     ),
     cross_edges: str = typer.Option(
         "coordinated", "--cross-edges", help="Leaf cross edges of the speed subjects: coordinated or independent."
@@ -223,7 +226,7 @@ def higen(
         f" --flat-limit {flat_limit:g}" if flat_limit != 60.0 else ""
     )
     command += "" if size_context else " --no-size-context"
-    command += "" if row_stop else " --no-row-stop"
+    command += " --row-stop" if row_stop else ""
     command += "" if cross_edges == "coordinated" else f" --cross-edges {cross_edges}"
     outcome = run(
         quick=quick,
