@@ -8,6 +8,16 @@ graphs that are planar, the share whose communities (the intra-community subgrap
 share of edges that cross communities, and the share of cross edges and of intra-community edges
 that lie on at least one triangle. A planar triangulation has every edge on a triangle; a model that
 places cross edges independently of each other breaks that first across communities.
+
+Per community (communities of at least 3 nodes, pooled over graphs): the mean and standard
+deviation of its size and of its edge density, and the mean coefficient of variation (std / mean)
+of the intra-community degrees -- how unevenly a community spreads its edges over its nodes (an
+Erdős–Rényi community of 30 nodes at density 0.3 has about 0.3). And, for communities of at least
+10 nodes with their nodes in generation order, where that unevenness comes from: node ``t``'s
+**row mass** (its edges to the ``t`` nodes before it) and **column mass** (its edges to the nodes
+after it), standardised against an Erdős–Rényi community of the same density ``p``
+(``(row_t - t p) / sqrt(t p (1 - p))``, likewise for columns); the reported numbers are the mean
+over communities of the standard deviation of these z-scores (about 1 for Erdős–Rényi).
 """
 
 from __future__ import annotations
@@ -23,14 +33,62 @@ def _on_triangle(g: nx.Graph, edges: list[tuple[int, int]]) -> float:
     return sum(bool(set(g[u]) & set(g[v])) for u, v in edges) / len(edges) if edges else float("nan")
 
 
-def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: list[list[int]]) -> dict:
-    """Means over graphs of the shares described in the module docstring."""
+def _community_rows(n: int, inner: list[tuple[int, int]], comm: list[int]) -> list[list[float]]:
+    """``[size, density, degree CV]`` of each community of at least 3 nodes."""
+    labels = np.asarray(comm)
+    degree = np.zeros(n)
+    for u, v in inner:
+        degree[u] += 1
+        degree[v] += 1
     rows = []
+    for c in np.unique(labels):
+        members = labels == c
+        size = int(members.sum())
+        if size < 3:
+            continue
+        d = degree[members]
+        rows.append([size, d.sum() / (size * (size - 1)), d.std() / d.mean() if d.mean() > 0 else float("nan")])
+    return rows
+
+
+def _row_column_dispersion(inner: list[tuple[int, int]], comm: list[int]) -> list[list[float]]:
+    """``[row z std, column z std]`` of each community of at least 10 nodes (see the module docstring);
+    a community's nodes are in generation order because node ids are."""
+    labels = np.asarray(comm)
+    out = []
+    for c in np.unique(labels):
+        nodes = np.nonzero(labels == c)[0]
+        size = nodes.size
+        if size < 10:
+            continue
+        position = {int(v): i for i, v in enumerate(nodes)}
+        row, col = np.zeros(size), np.zeros(size)
+        for u, v in inner:
+            if u in position and v in position:
+                a, b = sorted((position[u], position[v]))
+                row[b] += 1
+                col[a] += 1
+        p = row.sum() / (size * (size - 1) / 2)
+        if not 0 < p < 1:
+            continue
+        t = np.arange(size)
+        z_row = (row[1:] - t[1:] * p) / np.sqrt(t[1:] * p * (1 - p))
+        later = size - 1 - t[:-1]
+        z_col = (col[:-1] - later * p) / np.sqrt(later * p * (1 - p))
+        out.append([z_row.std(), z_col.std()])
+    return out
+
+
+def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: list[list[int]]) -> dict:
+    """Means over graphs of the shares described in the module docstring, and the community statistics."""
+    rows, community_rows, dispersion_rows = [], [], []
     for (n, edges), comm in zip(edge_lists, communities):
         g = nx.Graph()
         g.add_nodes_from(range(n))
         g.add_edges_from(edges)
         inner = [(u, v) for u, v in edges if comm[u] == comm[v]]
+        community_rows += _community_rows(n, inner, comm)
+        dispersion_rows += _row_column_dispersion(inner, comm)
         cross = [(u, v) for u, v in edges if comm[u] != comm[v]]
         intra = nx.Graph()
         intra.add_nodes_from(range(n))
@@ -53,7 +111,29 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         "cross_edges_on_a_triangle",
         "intra_edges_on_a_triangle",
     )
-    return {"graphs": len(rows), **{k: round(float(v), 4) for k, v in zip(keys, mean)}}
+    per_community = np.array(community_rows, dtype=float).reshape(-1, 3)
+    return {
+        "graphs": len(rows),
+        **{k: round(float(v), 4) for k, v in zip(keys, mean)},
+        "communities": int(per_community.shape[0]),
+        "community_size_mean": round(float(per_community[:, 0].mean()), 2),
+        "community_size_std": round(float(per_community[:, 0].std()), 2),
+        "community_density_mean": round(float(per_community[:, 1].mean()), 4),
+        "community_density_std": round(float(per_community[:, 1].std()), 4),
+        "community_degree_cv_mean": round(float(np.nanmean(per_community[:, 2])), 4),
+        **_dispersion_summary(dispersion_rows),
+    }
+
+
+def _dispersion_summary(rows: list[list[float]]) -> dict:
+    if not rows:
+        return {"communities_of_10_or_more": 0}
+    z = np.array(rows)
+    return {
+        "communities_of_10_or_more": int(z.shape[0]),
+        "row_mass_z_std": round(float(z[:, 0].mean()), 3),
+        "column_mass_z_std": round(float(z[:, 1].mean()), 3),
+    }
 
 
 def _edges(edge_index: torch.Tensor) -> list[tuple[int, int]]:
