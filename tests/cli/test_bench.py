@@ -53,7 +53,7 @@ def test_bench_encoders_quick_records_tasks_and_scaling(capsys, tmp_path):
     assert {r["model"] for r in result["records"]} == {"gine", "gatedgcn", "gps", "gmn", "gsm++"}
     points = [r for r in result["scaling"] if "seconds" in r]
     assert {(r["model"], r["num_nodes"]) for r in points} == {
-        (m, n) for m in ("gmn", "gmn-m0", "gsm++", "gps") for n in (1000, 3000)
+        (m, n) for m in ("gmn", "gmn-m0", "gsm++", "gsm++-window", "gps") for n in (1000, 3000)
     }
     for r in points:
         assert {"model", "num_nodes", "seconds", "peak_memory_mb"} <= set(r) and r["seconds"] > 0

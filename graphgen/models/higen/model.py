@@ -66,7 +66,7 @@ from graphgen.models.higen.community_net import (
     prefix_batch,
 )
 from graphgen.models.higen.rows import LEAF_ROWS, community_rows, row_log_likelihood
-from graphgen.models.higen.stick_breaking import truncated_binomial_log_prob
+from graphgen.models.higen.stick_breaking import binomial_log_prob
 
 __all__ = [
     "HiGenConfig",
@@ -161,12 +161,16 @@ class Draws:
         return torch.binomial(trials.double(), p, generator=self.generator).long()
 
     def truncated_binomial(self, trials: torch.Tensor, p: torch.Tensor, cap: torch.Tensor) -> torch.Tensor:
-        """A binomial draw conditioned on ``<= cap``, or its most likely value."""
+        """A binomial draw conditioned on ``<= cap``, or its most likely value.
+
+        The categorical over ``0..cap`` takes the binomial's unnormalised log-probabilities (the
+        softmax normalises; :func:`truncated_binomial_log_prob` would compute them twice, once for
+        its normaliser): one evaluation per support point, the row steps' main cost before."""
         support = torch.arange(int(cap.max()) + 1 if cap.numel() else 1, dtype=torch.float64)
-        lp = truncated_binomial_log_prob(
-            support, trials.double().unsqueeze(1), p.unsqueeze(1), cap.double().unsqueeze(1)
-        )
-        return self.categorical(torch.softmax(lp, 1))
+        trials = trials.double().unsqueeze(1)
+        lp = binomial_log_prob(support, trials, p.unsqueeze(1))
+        inside = support <= torch.minimum(cap.double().unsqueeze(1), trials)
+        return self.categorical(torch.softmax(torch.where(inside, lp, torch.full_like(lp, float("-inf"))), 1))
 
     def row_mass(
         self, remaining: torch.Tensor, p: torch.Tensor, cap: torch.Tensor | None, p_stop: torch.Tensor | None
