@@ -146,6 +146,8 @@ def suffix_log_esp(theta: torch.Tensor, valid: torch.Tensor, r_max: int) -> torc
     flattened pairs ``theta``/``valid`` ``(B, M)`` (invalid pairs have weight 0). ``log 0`` is
     :data:`LOG_ZERO` (finite, so gradients stay finite)."""
     b, m = theta.shape
+    if not (torch.is_grad_enabled() and theta.requires_grad):
+        return _suffix_log_esp_no_grad(theta, valid, r_max)
     table = torch.full((b, r_max + 1), LOG_ZERO, dtype=theta.dtype)
     table[:, 0] = 0.0
     out = [table]
@@ -155,6 +157,22 @@ def suffix_log_esp(theta: torch.Tensor, valid: torch.Tensor, r_max: int) -> torc
         table = torch.logaddexp(table, take)
         out.append(table)
     return torch.stack(out[::-1], 1)
+
+
+def _suffix_log_esp_no_grad(theta: torch.Tensor, valid: torch.Tensor, r_max: int) -> torch.Tensor:
+    """:func:`suffix_log_esp` without autograd (sampling): the same operations on the same values,
+    written in place into the output (two tensor operations per pair instead of six, no final
+    stack); equal to the autograd version bit for bit (tested)."""
+    b, m = theta.shape
+    out = torch.empty((b, m + 1, r_max + 1), dtype=theta.dtype)
+    out[:, :, 0] = 0.0  # log E_0 = 0; the autograd version gets logaddexp(0, LOG_ZERO) = 0 exactly
+    out[:, m, 1:] = LOG_ZERO
+    weights = torch.where(valid, theta, torch.full_like(theta, LOG_ZERO)).unsqueeze(2)  # (B, M, 1)
+    take = torch.empty((b, r_max), dtype=theta.dtype)
+    for e in range(m - 1, -1, -1):
+        torch.add(out[:, e + 1, :-1], weights[:, e], out=take)
+        torch.logaddexp(out[:, e + 1, 1:], take, out=out[:, e, 1:])
+    return out
 
 
 def coordination_features(

@@ -250,3 +250,13 @@ def test_incremental_sampler_equals_recomputing_every_feature(greedy):
             slow = _recomputing_sampler(blocks, g, Draws(torch.Generator().manual_seed(seed), greedy=greedy))
         assert torch.equal(fast, slow)
         assert fast.sum((1, 2)).long().tolist() == [12, 20, 5, 1]
+
+
+def test_suffix_sums_without_autograd_equal_the_autograd_version_bit_for_bit():
+    gen = torch.Generator().manual_seed(3)
+    theta = torch.randn(3, 17, generator=gen, dtype=torch.float64) * 3
+    valid = torch.rand(3, 17, generator=gen) < 0.8
+    with torch.no_grad():
+        fast = suffix_log_esp(theta, valid, 6)
+    slow = suffix_log_esp(theta.clone().requires_grad_(True), valid, 6).detach()
+    assert torch.equal(fast, slow)
