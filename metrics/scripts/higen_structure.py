@@ -33,50 +33,32 @@ def _on_triangle(g: nx.Graph, edges: list[tuple[int, int]]) -> float:
     return sum(bool(set(g[u]) & set(g[v])) for u, v in edges) / len(edges) if edges else float("nan")
 
 
-def _community_rows(n: int, inner: list[tuple[int, int]], comm: list[int]) -> list[list[float]]:
-    """``[size, density, degree CV]`` of each community of at least 3 nodes."""
+def _community_stats(n: int, inner: list[tuple[int, int]], comm: list[int]) -> tuple[list, list]:
+    """Per community: ``[size, density, degree CV]`` (communities of at least 3 nodes) and ``[row z std,
+    column z std]`` (at least 10 nodes), see the module docstring. Node ids increase in generation order
+    within a community, so in an intra-community edge ``u < v`` the edge is in ``v``'s row and ``u``'s column."""
     labels = np.asarray(comm)
-    degree = np.zeros(n)
+    row, col = np.zeros(n), np.zeros(n)
     for u, v in inner:
-        degree[u] += 1
-        degree[v] += 1
-    rows = []
+        row[max(u, v)] += 1
+        col[min(u, v)] += 1
+    shape_rows, dispersion_rows = [], []
     for c in np.unique(labels):
         members = labels == c
         size = int(members.sum())
         if size < 3:
             continue
-        d = degree[members]
-        rows.append([size, d.sum() / (size * (size - 1)), d.std() / d.mean() if d.mean() > 0 else float("nan")])
-    return rows
-
-
-def _row_column_dispersion(inner: list[tuple[int, int]], comm: list[int]) -> list[list[float]]:
-    """``[row z std, column z std]`` of each community of at least 10 nodes (see the module docstring);
-    a community's nodes are in generation order because node ids are."""
-    labels = np.asarray(comm)
-    out = []
-    for c in np.unique(labels):
-        nodes = np.nonzero(labels == c)[0]
-        size = nodes.size
-        if size < 10:
-            continue
-        position = {int(v): i for i, v in enumerate(nodes)}
-        row, col = np.zeros(size), np.zeros(size)
-        for u, v in inner:
-            if u in position and v in position:
-                a, b = sorted((position[u], position[v]))
-                row[b] += 1
-                col[a] += 1
-        p = row.sum() / (size * (size - 1) / 2)
-        if not 0 < p < 1:
+        d = row[members] + col[members]
+        shape_rows.append([size, d.sum() / (size * (size - 1)), d.std() / d.mean() if d.mean() > 0 else float("nan")])
+        p = row[members].sum() / (size * (size - 1) / 2)
+        if size < 10 or not 0 < p < 1:
             continue
         t = np.arange(size)
-        z_row = (row[1:] - t[1:] * p) / np.sqrt(t[1:] * p * (1 - p))
+        z_row = (row[members][1:] - t[1:] * p) / np.sqrt(t[1:] * p * (1 - p))
         later = size - 1 - t[:-1]
-        z_col = (col[:-1] - later * p) / np.sqrt(later * p * (1 - p))
-        out.append([z_row.std(), z_col.std()])
-    return out
+        z_col = (col[members][:-1] - later * p) / np.sqrt(later * p * (1 - p))
+        dispersion_rows.append([z_row.std(), z_col.std()])
+    return shape_rows, dispersion_rows
 
 
 def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: list[list[int]]) -> dict:
@@ -87,8 +69,9 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         g.add_nodes_from(range(n))
         g.add_edges_from(edges)
         inner = [(u, v) for u, v in edges if comm[u] == comm[v]]
-        community_rows += _community_rows(n, inner, comm)
-        dispersion_rows += _row_column_dispersion(inner, comm)
+        shape_rows, dispersion = _community_stats(n, inner, comm)
+        community_rows += shape_rows
+        dispersion_rows += dispersion
         cross = [(u, v) for u, v in edges if comm[u] != comm[v]]
         intra = nx.Graph()
         intra.add_nodes_from(range(n))

@@ -182,9 +182,12 @@ def coordination_features(
     adjacencies ``(B, I, I)``, ``(B, J, J)``: ``(..., B, I, J, 4)`` (see the module docstring)."""
     t1 = placed @ right_adjacency  # Σ_c' P[a, c'] A_j[c', c]
     t2 = left_adjacency @ placed  # Σ_a' A_i[a, a'] P[a', c]
-    d_a = placed.sum(-1, keepdim=True).expand_as(placed)
-    d_c = placed.sum(-2, keepdim=True).expand_as(placed)
-    return torch.log1p(torch.stack([t1, t2, d_a, d_c], -1))
+    return _features(t1, t2, placed.sum(-1, keepdim=True), placed.sum(-2, keepdim=True))
+
+
+def _features(t1: torch.Tensor, t2: torch.Tensor, d_a: torch.Tensor, d_c: torch.Tensor) -> torch.Tensor:
+    """``φ = [log1p t_1, log1p t_2, log1p d_a, log1p d_c]`` stacked last, the counts broadcast to ``t1``'s shape."""
+    return torch.log1p(torch.stack([t1, t2, d_a.expand_as(t1), d_c.expand_as(t1)], -1))
 
 
 def _step_logits(
@@ -236,17 +239,6 @@ def sequence_log_likelihood(blocks: PaddedBlocks, targets: torch.Tensor, g: nn.M
     return step_lp.sum(0)
 
 
-def _row_and_column_offsets(g: nn.Module, t1_row, t2_row, d_row, d_cols, t1_col, t2_col, d_rows, d_col, g0):
-    """``g(φ) - g(0)`` on the row ``a`` (``(L, J)``) and the column ``c`` (``(L, I)``) of each block,
-    from their features (the module docstring's ``φ``; counts as floats)."""
-    dtype = g0.dtype
-    row = torch.stack([t1_row, t2_row, d_row.unsqueeze(1).expand_as(t1_row), d_cols], -1)
-    col = torch.stack([t1_col, t2_col, d_rows, d_col.unsqueeze(1).expand_as(t1_col)], -1)
-    row_shift = g(torch.log1p(row).to(dtype)).squeeze(-1) - g0
-    col_shift = g(torch.log1p(col).to(dtype)).squeeze(-1) - g0
-    return row_shift, col_shift
-
-
 def sample_sequences(blocks: PaddedBlocks, g: nn.Module, draws) -> torch.Tensor:
     """Sample every block's edge set, ``(B, I, J)`` 0/1, ``w_b`` ones each; ``draws`` is the
     sampler's :class:`~graphgen.models.higen.model.Draws` (greedy: each step's most likely pair).
@@ -293,20 +285,11 @@ def sample_sequences(blocks: PaddedBlocks, g: nn.Module, draws) -> torch.Tensor:
         t2[live, :, c] += blocks.left_adjacency[live, :, a]
         d_left[live, a] += 1.0
         d_right[live, c] += 1.0
-        row_shift, col_shift = _row_and_column_offsets(
-            g,
-            t1[live, a, :],
-            t2[live, a, :],
-            d_left[live, a],
-            d_right[live],
-            t1[live, :, c],
-            t2[live, :, c],
-            d_left[live],
-            d_right[live, c],
-            g0,
-        )
-        offset[live, a, :] = row_shift.to(offset.dtype)
-        offset[live, :, c] = col_shift.to(offset.dtype)
+        # g(φ) - g(0) again on row a and column c, the only pairs whose φ changed
+        row = _features(t1[live, a, :], t2[live, a, :], d_left[live, a].unsqueeze(1), d_right[live])
+        col = _features(t1[live, :, c], t2[live, :, c], d_left[live], d_right[live, c].unsqueeze(1))
+        offset[live, a, :] = (g(row.to(dtype)).squeeze(-1) - g0).to(offset.dtype)
+        offset[live, :, c] = (g(col.to(dtype)).squeeze(-1) - g0).to(offset.dtype)
     return placed
 
 
