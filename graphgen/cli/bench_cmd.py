@@ -75,6 +75,12 @@ def metrics(
                 f"{b['reference_kernel_seconds'] / max(b['graphgen_kernel_seconds'], 1e-9):.0f}x",
             )
     console.print(detail)
+    ctx = result["context"]
+    orca = ctx["orca_binding_seconds"]
+    console.print(
+        f"bare eigvalsh of all spectra (1 BLAS thread): {ctx['eigvalsh_seconds']:.3f} s"
+        + (f"; ORCA binding, all orbits: {orca:.3f} s" if orca is not None else "")
+    )
     write_json(result, json_out)
 
 

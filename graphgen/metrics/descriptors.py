@@ -34,13 +34,12 @@ lies mathematically, so every one is counted.
 
 from __future__ import annotations
 
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from graphgen.metrics.graph_set import GraphSet, as_graph_set
-from graphgen.metrics.orbits import common_neighbour_counts, orbit_counts_from_edges
+from graphgen.metrics.graph_set import as_graph_set
+from graphgen.metrics.orbits import orbit_counts_from_edges
 
 __all__ = [
     "degree_histograms",
@@ -52,7 +51,7 @@ __all__ = [
     "SPECTRAL_WORKERS",
 ]
 
-SPECTRAL_WORKERS = min(4, os.cpu_count() or 1)  # threads solving the graphs' eigenvalue problems
+SPECTRAL_WORKERS = 1  # threads solving the eigenvalue problems (2 were slower on the 2-core bench machine)
 
 
 def histogram_bin_index(values: np.ndarray, lo: float, hi: float, bins: int) -> np.ndarray:
@@ -80,18 +79,12 @@ def _per_graph_histogram(graph_of_item: np.ndarray, bin_of_item: np.ndarray, num
     return flat.reshape(num_graphs, bins).astype(np.float64)
 
 
-def _degrees(gs: GraphSet) -> tuple[np.ndarray, np.ndarray, int, np.ndarray]:
-    n, edges, graph_of_node = gs.union()
-    deg = np.bincount(edges.ravel(), minlength=n).astype(np.int64)
-    return deg, graph_of_node, n, edges
-
-
 def degree_histograms(graphs) -> np.ndarray:
     """Degree pmfs ``(G, d_max + 1)``: the fraction of nodes of each degree."""
     gs = as_graph_set(graphs)
     if not len(gs):
         return np.zeros((0, 1))
-    deg, graph_of_node, _, _ = _degrees(gs)
+    deg, (_, _, graph_of_node) = gs.degrees(), gs.union()
     width = int(deg.max()) + 1 if deg.size else 1
     hist = _per_graph_histogram(graph_of_node, deg, len(gs), width)
     return hist / gs.num_nodes[:, None]
@@ -102,9 +95,7 @@ def clustering_histograms(graphs, bins: int = 100) -> np.ndarray:
     gs = as_graph_set(graphs)
     if not len(gs):
         return np.zeros((0, bins))
-    deg, graph_of_node, n, edges = _degrees(gs)
-    rows, _, common = common_neighbour_counts(n, edges, graph_of_node)
-    tri = (np.bincount(rows, weights=common, minlength=n) // 2).astype(np.float64)
+    deg, tri, (_, _, graph_of_node) = gs.degrees(), gs.triangles().astype(np.float64), gs.union()
     denom = deg * (deg - 1)
     # the same floating operations as networkx: 2 T / (d (d - 1))
     coeff = np.where(denom > 0, 2 * tri / np.maximum(denom, 1), 0.0)

@@ -46,20 +46,45 @@ class GraphSet:
     n_with_self_loops: int = 0
     n_with_duplicate_edges: int = 0
     kept_index: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    _cache: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.num_nodes.size)
 
     def union(self) -> tuple[int, np.ndarray, np.ndarray]:
-        """All graphs as one block-diagonal graph: ``(N, edges (E, 2), graph id of each node)``."""
-        offsets = np.concatenate([[0], np.cumsum(self.num_nodes)[:-1]]).astype(np.int64)
-        edges = (
-            np.concatenate([e + o for e, o in zip(self.edges, offsets)])
-            if self.edges
-            else np.zeros((0, 2), dtype=np.int64)
-        )
-        graph_of_node = np.repeat(np.arange(len(self), dtype=np.int64), self.num_nodes)
-        return int(self.num_nodes.sum()), edges.reshape(-1, 2), graph_of_node
+        """All graphs as one block-diagonal graph: ``(N, edges (E, 2), graph id of each node)``.
+
+        Computed once per set (like :meth:`degrees` and :meth:`triangles`); the arrays are read-only.
+        """
+        if "union" not in self._cache:
+            offsets = np.concatenate([[0], np.cumsum(self.num_nodes)[:-1]]).astype(np.int64)
+            edges = (
+                np.concatenate([e + o for e, o in zip(self.edges, offsets)])
+                if self.edges
+                else np.zeros((0, 2), dtype=np.int64)
+            )
+            graph_of_node = np.repeat(np.arange(len(self), dtype=np.int64), self.num_nodes)
+            self._cache["union"] = (
+                int(self.num_nodes.sum()),
+                _read_only(edges.reshape(-1, 2)),
+                _read_only(graph_of_node),
+            )
+        return self._cache["union"]
+
+    def degrees(self) -> np.ndarray:
+        """Degree of every node of :meth:`union` (int64, read-only)."""
+        if "degrees" not in self._cache:
+            n, edges, _ = self.union()
+            self._cache["degrees"] = _read_only(np.bincount(edges.ravel(), minlength=n).astype(np.int64))
+        return self._cache["degrees"]
+
+    def triangles(self) -> np.ndarray:
+        """Triangles at every node of :meth:`union` (int64, read-only)."""
+        from graphgen.metrics.orbits import triangle_counts
+
+        if "triangles" not in self._cache:
+            self._cache["triangles"] = _read_only(triangle_counts(*self.union()))
+        return self._cache["triangles"]
 
     def report(self) -> dict[str, int]:
         return {
@@ -83,6 +108,24 @@ def _edges_of(graph) -> tuple[int, np.ndarray]:
     raise TypeError(f"expected torch_geometric Data or networkx graphs, got {type(graph).__name__}")
 
 
+def _read_only(a: np.ndarray) -> np.ndarray:
+    a.flags.writeable = False
+    return a
+
+
+def _sorted_unique(keys: np.ndarray) -> np.ndarray:
+    """``np.unique`` for int64 keys by sort and compare (several times faster on small arrays)."""
+    keys = np.sort(keys)
+    return keys[np.concatenate([[True], keys[1:] != keys[:-1]])] if keys.size else keys
+
+
+def _has_repeats(keys: np.ndarray) -> bool:
+    if keys.size < 2 or bool(np.all(keys[1:] > keys[:-1])):  # strictly increasing: the usual case
+        return False
+    keys = np.sort(keys)
+    return bool(np.any(keys[1:] == keys[:-1]))
+
+
 def as_graph_set(graphs, *, name: str = "graphs") -> GraphSet:
     """Convert graphs for the metrics, counting (and warning about) every change made."""
     if isinstance(graphs, GraphSet):
@@ -101,11 +144,10 @@ def as_graph_set(graphs, *, name: str = "graphs") -> GraphSet:
         if loops.any():
             n_loops += 1
             e = e[~loops]
-        directed = e[:, 0] * n + e[:, 1]
-        if np.unique(directed).size != directed.size:  # the same stored pair more than once
+        if _has_repeats(e[:, 0] * n + e[:, 1]):  # the same stored pair more than once
             n_dups += 1
         lo, hi = np.minimum(e[:, 0], e[:, 1]), np.maximum(e[:, 0], e[:, 1])
-        keys = np.unique(lo * n + hi)
+        keys = _sorted_unique(lo * n + hi)
         sizes.append(n)
         edges.append(np.stack([keys // n, keys % n], axis=1))
         kept.append(k)

@@ -36,6 +36,11 @@ explicitly (each once, by increasing node id), which costs ``O(Σ_v d_v²)``.
 Graphs are handled as one block-diagonal sparse matrix, so a whole set is counted in one pass.
 Self-loops are ignored (they are not part of any graphlet). Edgeless graphs give zeros.
 
+Two implementations evaluate these formulas: the C++ counter of :mod:`graphgen.metrics.orbit_kernel`
+(graph by graph with node markers; used when it builds here, about 10x faster on the metrics
+benchmark's SBM graphs) and the vectorised numpy code below (sparse products, always available).
+``method="auto"`` takes the first available; both are tested against ORCA and against each other.
+
 Example:
     >>> import numpy as np
     >>> orbit_counts_from_edges(4, np.array([[0, 1], [0, 2], [0, 3], [1, 2], [1, 3], [2, 3]]))[0].tolist()
@@ -49,7 +54,9 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["orbit_counts_from_edges", "common_neighbour_counts", "NUM_ORBITS", "ORBIT_NAMES"]
+__all__ = ["orbit_counts_from_edges", "triangle_counts", "common_neighbour_counts", "NUM_ORBITS", "ORBIT_NAMES"]
+
+_METHODS = ("auto", "native", "numpy")
 
 NUM_ORBITS = 15
 ORBIT_NAMES = (
@@ -270,18 +277,57 @@ def _inverse_pattern_matrix() -> np.ndarray:
     return inv
 
 
-def orbit_counts_from_edges(num_nodes: int, edges: np.ndarray, graph_of_node: np.ndarray | None = None) -> np.ndarray:
+def _simple_edges(edges) -> tuple[np.ndarray, np.ndarray]:
+    """``(u, w)`` with ``u < w``, self-loops removed."""
+    e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
+    u, w = np.minimum(e[:, 0], e[:, 1]), np.maximum(e[:, 0], e[:, 1])
+    keep = u != w
+    return u[keep], w[keep]
+
+
+def _native(method: str, function, *args):
+    """The C++ counter's result for ``method`` auto/native, ``None`` for numpy (or auto without it)."""
+    if method not in _METHODS:
+        raise ValueError(f"unknown orbit-counting method {method!r}; choose one of {', '.join(_METHODS)}")
+    if method == "numpy":
+        return None
+    result = function(*args)
+    if result is None and method == "native":
+        raise RuntimeError("the C++ graphlet counter is not available here (see graphgen.metrics.orbit_kernel)")
+    return result
+
+
+def orbit_counts_from_edges(
+    num_nodes: int, edges: np.ndarray, graph_of_node: np.ndarray | None = None, method: str = "auto"
+) -> np.ndarray:
     """Orbit counts ``(num_nodes, 15)`` int64 of a simple undirected graph (or a block-diagonal union).
 
     Args:
         num_nodes: number of nodes.
         edges: ``(E, 2)`` undirected edges, each once, any orientation; self-loops are ignored.
         graph_of_node: for a union of graphs whose nodes are contiguous per graph, the graph of
-            each node (lets the counter use small dense per-graph rows; results are identical).
+            each node (lets both counters work graph by graph; results are identical).
+        method: ``auto`` (the C++ counter when it builds, else numpy), ``native`` or ``numpy``.
     """
-    e = np.asarray(edges, dtype=np.int64).reshape(-1, 2)
-    u, w = np.minimum(e[:, 0], e[:, 1]), np.maximum(e[:, 0], e[:, 1])
-    keep = u != w
-    small, non_induced = _non_induced_counts(num_nodes, u[keep], w[keep], graph_of_node)
-    induced = _inverse_pattern_matrix() @ non_induced
-    return np.concatenate([small, induced], axis=0).T.copy()
+    from graphgen.metrics.orbit_kernel import native_pattern_counts
+
+    u, w = _simple_edges(edges)
+    counts = _native(method, native_pattern_counts, num_nodes, u, w, graph_of_node)
+    if counts is None:
+        counts = np.concatenate(_non_induced_counts(num_nodes, u, w, graph_of_node), axis=0)
+    induced = _inverse_pattern_matrix() @ counts[4:]
+    return np.concatenate([counts[:4], induced], axis=0).T.copy()
+
+
+def triangle_counts(
+    num_nodes: int, edges: np.ndarray, graph_of_node: np.ndarray | None = None, method: str = "auto"
+) -> np.ndarray:
+    """Triangles at each node ``(num_nodes,)`` int64; arguments as :func:`orbit_counts_from_edges`."""
+    from graphgen.metrics.orbit_kernel import native_triangle_counts
+
+    u, w = _simple_edges(edges)
+    tri = _native(method, native_triangle_counts, num_nodes, u, w, graph_of_node)
+    if tri is None:
+        rows, _, common = common_neighbour_counts(num_nodes, np.stack([u, w], axis=1), graph_of_node)
+        tri = np.bincount(rows, weights=common, minlength=num_nodes).astype(np.int64) // 2
+    return tri

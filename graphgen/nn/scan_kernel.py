@@ -27,7 +27,7 @@ Work is parallel over the batch ``b`` (``at::parallel_for``): every batch row ow
 not depend on which worker finishes first. Memory is ``O(b d L)`` (inputs and outputs) plus, per
 worker, ``(L / 32 + 64) d n`` values of states and decays.
 
-The extension is built with ``torch.utils.cpp_extension.load_inline`` (a C++ compiler and ninja are
+The extension is built by :class:`graphgen.native.NativeExtension` (a C++ compiler and ninja are
 needed; the build is cached in torch's extension directory, about a minute the first time). If
 no build succeeds, or ``GRAPHGEN_SCAN_KERNEL=0`` is set, :func:`scan_kernel` returns ``None`` and
 callers use the pure-PyTorch scans.
@@ -35,14 +35,11 @@ callers use the pure-PyTorch scans.
 
 from __future__ import annotations
 
-import logging
-import os
-
 import torch
 
-__all__ = ["scan_kernel", "scan_kernel_error", "KernelSelectiveScan"]
+from graphgen.native import NativeExtension, vectorised_build_options
 
-_LOG = logging.getLogger(__name__)
+__all__ = ["scan_kernel", "scan_kernel_error", "KernelSelectiveScan"]
 
 _SOURCE = r"""
 #include <torch/extension.h>
@@ -203,53 +200,24 @@ std::vector<torch::Tensor> scan_backward(torch::Tensor u, torch::Tensor delta, t
 }
 """
 
-_KERNEL: object | None = None
-_TRIED = False
-_ERROR: str | None = None
-
-
-def _build_options() -> list[tuple[str, list[str]]]:
-    """(extension name, compiler flags) to try in order: vectorised first, then plain ``-O3``."""
-    fast = ["-O3", "-ffast-math", "-fopenmp-simd"]
-    suffix = "generic"
-    if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
-        fast += ["-mavx2", "-mfma"]
-        suffix = "avx2"
-    return [(f"graphgen_scan_kernel_v4_{suffix}", fast), ("graphgen_scan_kernel_v4_plain", ["-O3"])]
+_EXTENSION = NativeExtension(
+    _SOURCE,
+    ["scan_forward", "scan_backward"],
+    vectorised_build_options("graphgen_scan_kernel_v4"),
+    env_var="GRAPHGEN_SCAN_KERNEL",
+    description="fused CPU scan kernel",
+)
 
 
 def scan_kernel():
     """The compiled extension (functions ``scan_forward``, ``scan_backward``), or ``None`` when it
     cannot be built here or ``GRAPHGEN_SCAN_KERNEL=0``. Built once per process (cached on disk)."""
-    global _KERNEL, _TRIED, _ERROR
-    if os.environ.get("GRAPHGEN_SCAN_KERNEL", "1") == "0":
-        return None
-    if not _TRIED:
-        _TRIED = True
-        from torch.utils.cpp_extension import load_inline
-
-        _LOG.info("loading the fused CPU scan kernel (built once per machine, about a minute)")
-        for name, flags in _build_options():
-            try:
-                _KERNEL = load_inline(
-                    name=name,
-                    cpp_sources=_SOURCE,
-                    functions=["scan_forward", "scan_backward"],
-                    extra_cflags=flags,
-                    verbose=False,
-                )
-                _ERROR = None
-                break
-            except Exception as exc:  # noqa: BLE001 -- no compiler, no ninja, ...: the next option
-                _ERROR = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        if _KERNEL is None:
-            _LOG.warning("the fused CPU scan kernel could not be built (%s); using the PyTorch scans", _ERROR)
-    return _KERNEL
+    return _EXTENSION.load()
 
 
 def scan_kernel_error() -> str | None:
     """Why :func:`scan_kernel` could not build the extension (``None`` if it did or was not tried)."""
-    return _ERROR
+    return _EXTENSION.error
 
 
 class KernelSelectiveScan(torch.autograd.Function):

@@ -60,3 +60,17 @@ def test_bench_encoders_quick_records_tasks_and_scaling(capsys, tmp_path):
         assert r["peak_memory_mb"] > 0
     code, _, err = run(capsys, "bench", "encoders", "--part", "everything")
     assert code == 1 and "unknown --part" in err
+
+
+@pytest.mark.slow
+def test_bench_metrics_quick_checks_values_and_records_context(capsys, tmp_path):
+    out = tmp_path / "bench.json"
+    code, stdout, _ = run(capsys, "bench", "metrics", "--quick", "--json", str(out))
+    assert code == 0 and "bare eigvalsh" in stdout
+    result = json.loads(out.read_text())
+    assert result["benchmark"] == "metrics" and result["context"]["eigvalsh_seconds"] > 0
+    for r in result["records"]:
+        assert r["graphs"] == [30, 30]
+        assert r["speedup"] == pytest.approx(r["reference_approach_seconds"] / r["graphgen_seconds"])
+        assert all(v["relative_difference"] <= 1e-9 for v in r["values"].values())
+        assert set(r["breakdown"]) == {"degree", "clustering", "orbit", "spectral"}

@@ -98,3 +98,17 @@ def test_hygiene_counts_and_never_mutates():
         assert degree_histograms([g_loop]).tolist() == [[1 / 3, 2 / 3]]
     nx_graph = from_networkx(nx.path_graph(3))
     assert as_graph_set([nx_graph]).n_with_duplicate_edges == 0
+
+
+def test_duplicates_counted_and_node_statistics_cached():
+    from torch_geometric.data import Data
+
+    # (0, 1) stored twice in the same direction, unsorted: counted once as a graph with duplicates
+    dup = Data(edge_index=torch.tensor([[1, 0, 2, 0, 1], [2, 1, 1, 1, 0]]), num_nodes=3)
+    gs = as_graph_set([dup, from_edge_array(2, [[0, 1]])])
+    assert gs.n_with_duplicate_edges == 1
+    assert gs.edges[0].tolist() == [[0, 1], [1, 2]]
+    assert gs.degrees().tolist() == [1, 2, 1, 1, 1] and gs.degrees() is gs.degrees()
+    assert gs.triangles().tolist() == [0] * 5
+    with pytest.raises(ValueError):
+        gs.degrees()[0] = 7  # cached arrays are read-only

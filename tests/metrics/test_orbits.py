@@ -2,12 +2,22 @@ import networkx as nx
 import numpy as np
 import pytest
 
-from graphgen.metrics.orbits import orbit_counts_from_edges
+from graphgen.metrics import orbit_kernel
+from graphgen.metrics.orbits import orbit_counts_from_edges, triangle_counts
+
+METHODS = ["numpy", "native"]
 
 
-def counts(g: nx.Graph) -> np.ndarray:
+def _method_or_skip(method: str) -> str:
+    if method == "native" and orbit_kernel.orbit_kernel() is None:
+        pytest.skip("the C++ graphlet counter cannot be built here")
+    return method
+
+
+def counts(g: nx.Graph, method: str = "auto") -> np.ndarray:
     g = nx.convert_node_labels_to_integers(g)
-    return orbit_counts_from_edges(g.number_of_nodes(), np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2))
+    edges = np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2)
+    return orbit_counts_from_edges(g.number_of_nodes(), edges, method=method)
 
 
 def test_hand_built_graphs():
@@ -51,8 +61,10 @@ def test_basic_orbits_on_random_graphs():
         assert c[:, 3].tolist() == [nx.triangles(g)[v] for v in g]
 
 
-def test_agrees_with_orca_on_hundreds_of_graphs():
+@pytest.mark.parametrize("method", METHODS)
+def test_agrees_with_orca_on_hundreds_of_graphs(method):
     orbit_count = pytest.importorskip("orbit_count")  # GPL-3.0 ORCA binding: a test-only oracle
+    _method_or_skip(method)
     rng = np.random.default_rng(0)
     checked = 0
     for seed in range(400):
@@ -69,6 +81,66 @@ def test_agrees_with_orca_on_hundreds_of_graphs():
         if g.number_of_edges() == 0:
             continue  # the binding raises on edgeless graphs; ours returns zeros (tested above)
         ref = np.asarray(orbit_count.node_orbit_counts(g, graphlet_size=4), dtype=np.int64)
-        assert np.array_equal(counts(g), ref), seed
+        assert np.array_equal(counts(g, method), ref), seed
         checked += 1
     assert checked > 350
+
+
+def _random_union(rng, num_graphs: int):
+    """A block-diagonal union of varied graphs (edgeless, isolated nodes, dense, trees)."""
+    graphs = []
+    for k in range(num_graphs):
+        n = int(rng.integers(1, 45))
+        kind = k % 5
+        if kind == 0:
+            g = nx.gnp_random_graph(n, float(rng.uniform(0.0, 0.7)), seed=int(rng.integers(1 << 30)))
+        elif kind == 1:
+            g = nx.empty_graph(n)
+        elif kind == 2:
+            g = nx.random_labeled_tree(n, seed=int(rng.integers(1 << 30)))
+        elif kind == 3:
+            g = nx.complete_graph(min(n, 9))
+            g.add_nodes_from(range(9, n))  # isolated nodes after a clique
+        else:
+            g = nx.powerlaw_cluster_graph(max(n, 4), 3, 0.6, seed=int(rng.integers(1 << 30)))
+        graphs.append(nx.convert_node_labels_to_integers(g))
+    sizes = np.array([g.number_of_nodes() for g in graphs])
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+    edges = np.concatenate(
+        [np.array(list(g.edges()), dtype=np.int64).reshape(-1, 2) + o for g, o in zip(graphs, offsets)]
+    )
+    return graphs, int(sizes.sum()), edges, np.repeat(np.arange(num_graphs), sizes)
+
+
+def test_native_equals_numpy_on_unions_in_any_edge_order():
+    _method_or_skip("native")
+    rng = np.random.default_rng(3)
+    for trial in range(5):
+        graphs, n, edges, graph_of_node = _random_union(rng, 40)
+        expected = orbit_counts_from_edges(n, edges, graph_of_node, method="numpy")
+        assert np.array_equal(orbit_counts_from_edges(n, edges, graph_of_node, method="native"), expected)
+        # shuffled, reversed edges (the C++ counter sorts its rows), without graph_of_node
+        shuffled = edges[rng.permutation(len(edges))][:, ::-1]
+        assert np.array_equal(orbit_counts_from_edges(n, shuffled, method="native"), expected), trial
+        tri = np.concatenate([list(nx.triangles(g).values()) for g in graphs]).astype(np.int64)
+        for method in METHODS:
+            assert np.array_equal(triangle_counts(n, shuffled, graph_of_node, method=method), tri)
+        assert np.array_equal(expected[:, 3], tri)
+
+
+def test_method_choice_and_bad_input(monkeypatch):
+    edges = np.array([[0, 1], [1, 2]])
+    with pytest.raises(ValueError, match="unknown orbit-counting method"):
+        orbit_counts_from_edges(3, edges, method="orca")
+    with pytest.raises(ValueError, match="node ids in 0..2"):
+        orbit_counts_from_edges(3, np.array([[0, 3]]), method=_method_or_skip("native"))
+    with pytest.raises(ValueError, match="contiguous"):
+        orbit_counts_from_edges(3, edges, np.array([0, 1, 0]), method="native")
+    with pytest.raises(ValueError, match="joins two different graphs"):
+        orbit_counts_from_edges(3, edges, np.array([0, 0, 1]), method="native")
+    # GRAPHGEN_ORBIT_KERNEL=0: auto falls back to numpy, native says it is unavailable
+    monkeypatch.setenv("GRAPHGEN_ORBIT_KERNEL", "0")
+    assert orbit_kernel.orbit_kernel() is None
+    assert orbit_counts_from_edges(3, edges)[1].tolist() == [2, 0, 1] + [0] * 12
+    with pytest.raises(RuntimeError, match="not available"):
+        triangle_counts(3, edges, method="native")

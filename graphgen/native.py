@@ -1,0 +1,98 @@
+"""C++ extensions compiled on first use, with a pure-Python path always behind them.
+
+graphgen ships a few hot loops as C++ source (the selective scan of :mod:`graphgen.nn.scan_kernel`,
+the graphlet counter of :mod:`graphgen.metrics.orbit_kernel`). :class:`NativeExtension` builds
+such a source with ``torch.utils.cpp_extension.load_inline`` the first time it is needed (a C++
+compiler and ninja must be present; the build is cached in torch's extension directory, so later
+processes load it in well under a second). Build options are tried in order; if none builds, or
+the extension's environment variable is ``0``, :meth:`NativeExtension.load` returns ``None`` and the
+caller takes its pure-Python path, which computes the same results.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+
+__all__ = ["NativeExtension", "vectorised_build_options"]
+
+_LOG = logging.getLogger(__name__)
+
+
+def vectorised_build_options(name: str) -> list[tuple[str, list[str]]]:
+    """``(extension name, compiler flags)`` to try in order for a floating-point kernel.
+
+    First ``-O3 -ffast-math -fopenmp-simd`` (GCC then vectorises loops that call ``exp`` through
+    glibc's vector maths library; ``-ffast-math`` is a compile flag only, the link step never sees
+    it, so the process's floating-point mode is left alone), plus ``-mavx2 -mfma`` when PyTorch
+    reports an AVX2 or AVX-512 CPU; then a plain ``-O3`` build. The name carries the choice, so
+    differently built copies never overwrite each other in the cache.
+    """
+    import torch
+
+    fast = ["-O3", "-ffast-math", "-fopenmp-simd"]
+    suffix = "generic"
+    if torch.backends.cpu.get_cpu_capability() in ("AVX2", "AVX512"):
+        fast += ["-mavx2", "-mfma"]
+        suffix = "avx2"
+    return [(f"{name}_{suffix}", fast), (f"{name}_plain", ["-O3"])]
+
+
+class NativeExtension:
+    """A C++ source compiled once per machine and loaded once per process.
+
+    Args:
+        source: C++ source (``#include <torch/extension.h>``).
+        functions: the functions to bind.
+        build_options: ``(extension name, compiler flags)`` pairs, tried in order.
+        env_var: setting it to ``0`` disables the extension (the caller's Python path runs).
+        description: what it is, for log messages.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        functions: list[str],
+        build_options: list[tuple[str, list[str]]],
+        env_var: str,
+        description: str,
+    ):
+        self.source = source
+        self.functions = functions
+        self.build_options = build_options
+        self.env_var = env_var
+        self.description = description
+        self._module = None
+        self._tried = False
+        self._error: str | None = None
+
+    def load(self):
+        """The compiled module, or ``None`` when it cannot be built here or ``env_var=0``."""
+        if os.environ.get(self.env_var, "1") == "0":
+            return None
+        if not self._tried:
+            self._tried = True
+            from torch.utils.cpp_extension import load_inline
+
+            _LOG.info("loading the %s (built once per machine, about a minute)", self.description)
+            for name, flags in self.build_options:
+                try:
+                    self._module = load_inline(
+                        name=name,
+                        cpp_sources=self.source,
+                        functions=self.functions,
+                        extra_cflags=flags,
+                        verbose=False,
+                    )
+                    self._error = None
+                    break
+                except Exception as exc:  # noqa: BLE001 -- no compiler, no ninja, ...: the next option
+                    self._error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if self._module is None:
+                _LOG.warning("the %s could not be built (%s); using the Python path", self.description, self._error)
+        return self._module
+
+    @property
+    def error(self) -> str | None:
+        """Why :meth:`load` could not build the extension (``None`` if it did or was not tried)."""
+        return self._error
