@@ -44,6 +44,7 @@ _FLAGS = {
     "hierarchies": "--hierarchies",
     "resolution": "--resolution",
     "cross_edges": "--cross-edges",
+    "row_mass": "--row-mass",
 }
 
 
@@ -99,6 +100,11 @@ def higen(
         "--row-stop/--no-row-stop",
         help="Each row first decides whether it is its community's last (--no-row-stop: the paper's rows).",
     ),
+    row_mass: str = typer.Option(
+        "budget",
+        "--row-mass",
+        help="Leaf row mass: budget (the paper, Bin(remaining budget, p)) or capacity (Bin(min(cap, budget), p)).",
+    ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -136,6 +142,7 @@ def higen(
             size_context=size_context,
             row_stop=row_stop,
             cross_edges=cross_edges,
+            row_mass=row_mass,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -66,7 +66,7 @@ from graphgen.models.higen.community_net import (
     prefix_batch,
 )
 from graphgen.models.higen.rows import LEAF_ROWS, community_rows, row_log_likelihood
-from graphgen.models.higen.stick_breaking import binomial_log_prob
+from graphgen.models.higen.stick_breaking import MASS_TRIALS, binomial_log_prob, row_mass_trials
 
 __all__ = [
     "HiGenConfig",
@@ -101,6 +101,7 @@ class HiGenConfig:
     size_context: bool = True  # rows see log1p(|V|) of their graph (checkpoints without the key: False)
     row_stop: bool = True  # each row decides whether it is its community's last (checkpoints without the key: False)
     cross_edges: str = "coordinated"  # leaf blocks: coordinated or independent (checkpoints without the key)
+    row_mass: str = "budget"  # leaf row mass trials: budget (the paper) or capacity (see stick_breaking)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -111,6 +112,8 @@ class HiGenConfig:
             raise ValueError(f"leaf_rows must be one of {', '.join(LEAF_ROWS)}")
         if self.cross_edges not in CROSS_EDGES:
             raise ValueError(f"unknown cross_edges {self.cross_edges!r}; choose one of {', '.join(CROSS_EDGES)}")
+        if self.row_mass not in MASS_TRIALS:
+            raise ValueError(f"unknown row_mass {self.row_mass!r}; choose one of {', '.join(MASS_TRIALS)}")
         if self.bipartite_encoder not in BIPARTITE_ENCODERS:
             raise ValueError(
                 f"unknown bipartite_encoder {self.bipartite_encoder!r}; choose one of {', '.join(BIPARTITE_ENCODERS)}"
@@ -173,17 +176,22 @@ class Draws:
         return self.categorical(torch.softmax(torch.where(inside, lp, torch.full_like(lp, float("-inf"))), 1))
 
     def row_mass(
-        self, remaining: torch.Tensor, p: torch.Tensor, cap: torch.Tensor | None, p_stop: torch.Tensor | None
+        self,
+        remaining: torch.Tensor,
+        p: torch.Tensor,
+        cap: torch.Tensor | None,
+        p_stop: torch.Tensor | None,
+        mass_trials: str = "budget",
     ) -> torch.Tensor:
         """A row's modelled mass ``u_t`` under :func:`~graphgen.models.higen.stick_breaking.row_mass_log_prob`:
         first the stop decision (greedy: stop when ``p_stop >= 1/2``), then the go-on binomial
-        (truncated to ``cap`` when given)."""
+        (its trials and truncation from :func:`~graphgen.models.higen.stick_breaking.row_mass_trials`)."""
         remaining = remaining.clamp(min=0)
-        trials = remaining if p_stop is None else (remaining - 1).clamp(min=0)
-        if cap is None:
+        trials, k_max = row_mass_trials(remaining, cap, p_stop is not None, mass_trials)
+        if k_max is None or mass_trials == "capacity":  # capacity: k_max = trials, nothing to truncate
             mass = self.binomial(trials, p)
         else:
-            mass = self.truncated_binomial(trials, p, cap if p_stop is None else torch.minimum(cap, trials))
+            mass = self.truncated_binomial(trials, p, k_max)
         if p_stop is None:
             return mass
         can_stop = (remaining >= 1) if cap is None else (remaining >= 1) & (remaining <= cap)
@@ -371,7 +379,11 @@ class HiGen(nn.Module):
             if rows.num_rows:
                 outputs = self.community_nets[lv - 1](pb)
                 row_lp = row_log_likelihood(
-                    rows, *outputs, leaf_rows=self.config.leaf_rows, allow_disconnected=self.config.allow_disconnected
+                    rows,
+                    *outputs,
+                    leaf_rows=self.config.leaf_rows,
+                    allow_disconnected=self.config.allow_disconnected,
+                    mass_trials=self.config.row_mass,
                 )
                 community = community - row_lp.sum() / row_fraction
             if pairs is not None and pairs.pair_block.numel():
@@ -569,7 +581,8 @@ class HiGen(nn.Module):
         k = draws.categorical(log_alpha.exp())
         rows = torch.arange(r)
         cap = (t - reserved).clamp(min=0) if simple else None  # simple rows: at most one edge per earlier node
-        mass = draws.row_mass(remaining, p_mass[rows, k], cap, None if p_stop is None else p_stop[rows, k])
+        stop = None if p_stop is None else p_stop[rows, k]
+        mass = draws.row_mass(remaining, p_mass[rows, k], cap, stop, self.config.row_mass)
         if leaf:
             self_loop = torch.zeros(r, dtype=torch.long)
         else:
@@ -676,12 +689,13 @@ class HiGen(nn.Module):
         try:
             # checkpoints written before `allow_disconnected` existed hold the stricter row model
             # before `size_context` the rows had no size input, before `row_stop` no stop decision, and
-            # before `cross_edges` the leaf blocks were independent
+            # before `cross_edges` the leaf blocks were independent, before `row_mass` rows drew from the budget
             defaults = {
                 "allow_disconnected": False,
                 "size_context": False,
                 "row_stop": False,
                 "cross_edges": "independent",
+                "row_mass": "budget",
             }
             model = cls(HiGenConfig(**{**defaults, **ckpt.config}))
             model.edge_counts = ckpt.state_dict["edge_counts"].clone()

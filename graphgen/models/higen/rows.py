@@ -131,6 +131,7 @@ def row_log_likelihood(
     *,
     leaf_rows: str = "multinomial",
     allow_disconnected: bool = True,
+    mass_trials: str = "budget",
 ) -> torch.Tensor:
     """Mixture log-likelihood of every row, ``(R,)``.
 
@@ -145,6 +146,8 @@ def row_log_likelihood(
         leaf_rows: ``"multinomial"`` or ``"conditional_bernoulli"`` (leaf levels only).
         allow_disconnected: coarse rows draw their self-loop from ``u_t + c_t`` units, so the
             reserved unit may be the self-loop (see :mod:`~graphgen.models.higen.stick_breaking`).
+        mass_trials: ``budget`` (the paper) or ``capacity`` (see
+            :func:`~graphgen.models.higen.stick_breaking.row_mass_trials`).
 
     The first row of a leaf community has nothing to choose and contributes 0.
     """
@@ -157,7 +160,7 @@ def row_log_likelihood(
     later = (rows.position > 0).unsqueeze(1)
     simple = rows.leaf and leaf_rows == "conditional_bernoulli"
     cap = (rows.position - rows.reserved).to(dtype).unsqueeze(1) if simple else None
-    mass_lp = row_mass_log_prob(u, rem, p_mass, cap, p_stop)
+    mass_lp = row_mass_log_prob(u, rem, p_mass, cap, p_stop, mass_trials)
     if simple:
         take = rows.mass + rows.reserved
         edge_lp = segment_conditional_bernoulli_log_prob(

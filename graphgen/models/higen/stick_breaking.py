@@ -62,6 +62,17 @@ the row can hold, ``u_t ~ Bin(r_t, p_t | u_t <= t - 1 - c_t + 1)`` (at most one 
 follow the conditional Bernoulli of :mod:`graphgen.models.higen.bipartite`. The leaf community
 is then a simple graph and spends its budget exactly. ``"multinomial"`` keeps the paper's rows.
 
+**Row masses over the row's capacity** (``mass_trials="capacity"``, our option; conditional-Bernoulli
+leaf rows only, elsewhere a row has no capacity and nothing changes). The paper draws a row's mass
+from the community's whole remaining budget, ``Bin(r_t, p_t)``, whose variance is about its mean
+when ``r_t`` is large: a leaf row of an Erdős–Rényi-like community, ``Bin(t - 1, p)``, has
+variance ``mean · (1 - p)``, and the SBM samples of the budget model have row masses 1.4-1.5x too
+dispersed (``metrics/results/higen-structure-sbm*.json``). With ``capacity`` the go-on binomial has
+``n_t = min(cap_t, r_t)`` trials (``min(cap_t, r_t - 1)`` with a stop decision), ``cap_t`` the number
+of earlier nodes the row can still join, so ``p_t = p`` gives an Erdős–Rényi row exactly. The
+factors stay proper distributions and every row after the first still spends its reserved unit,
+so the enumeration argument holds unchanged (tested).
+
 Everything is computed with exact log-probabilities (``lgamma``), in float64 for the tests.
 """
 
@@ -83,6 +94,8 @@ __all__ = [
     "community_log_prob",
     "truncated_binomial_log_prob",
     "row_mass_log_prob",
+    "row_mass_trials",
+    "MASS_TRIALS",
 ]
 
 
@@ -176,12 +189,38 @@ def truncated_binomial_log_prob(k: torch.Tensor, n: torch.Tensor, p: torch.Tenso
     return torch.where(k <= k_max, value, torch.full_like(value, float("-inf")))
 
 
+MASS_TRIALS = ("budget", "capacity")
+
+
+def row_mass_trials(
+    remaining: torch.Tensor, cap: torch.Tensor | None, stop: bool, mass_trials: str = "budget"
+) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """Trials ``n_t`` of a row's go-on binomial and its truncation ``k_max`` (``None``: none).
+
+    ``budget`` (the paper): ``n_t = r_t`` (``r_t - 1`` with a stop decision), truncated to the
+    row's capacity ``cap`` when it has one. ``capacity`` (our option, :mod:`module docstring
+    <graphgen.models.higen.stick_breaking>`): ``n_t = min(cap, r_t)`` (resp. ``r_t - 1``), a plain
+    binomial over what the row can hold. Without a capacity both are the paper's ``Bin(r_t, p_t)``.
+    """
+    if mass_trials not in MASS_TRIALS:
+        raise ValueError(f"unknown row mass trials {mass_trials!r}; choose one of {', '.join(MASS_TRIALS)}")
+    trials = (remaining - 1).clamp(min=0) if stop else remaining
+    if cap is None:
+        return trials, None
+    cap = torch.as_tensor(cap, dtype=trials.dtype)
+    if mass_trials == "capacity":
+        trials = torch.minimum(cap, trials)
+        return trials, trials
+    return trials, torch.minimum(cap, trials) if stop else cap
+
+
 def row_mass_log_prob(
     u: torch.Tensor,
     remaining: torch.Tensor,
     p_mass: torch.Tensor,
     cap: torch.Tensor | None = None,
     p_stop: torch.Tensor | None = None,
+    mass_trials: str = "budget",
 ) -> torch.Tensor:
     """``log p(u_t)`` of a row's modelled mass, elementwise (see the module docstring).
 
@@ -189,16 +228,17 @@ def row_mass_log_prob(
     ``u <= cap`` when ``cap`` is given (conditional-Bernoulli leaf rows). With one (``p_stop = λ``,
     our ``row_stop``): ``λ · 1[u = r] + (1 - λ) · Bin(u | r - 1, p)`` (the second part truncated to
     ``u <= cap``); the stop is possible only when ``1 <= r <= cap``, and ``r = 0`` gives ``u = 0``
-    with probability 1.
+    with probability 1. ``mass_trials="capacity"`` replaces each ``Bin(n | ...)`` by the untruncated
+    ``Bin(min(cap, n) | ...)`` (:func:`row_mass_trials`).
     """
     u, remaining = torch.as_tensor(u, dtype=torch.float64), torch.as_tensor(remaining, dtype=torch.float64)
+    trials, k_max = row_mass_trials(remaining, cap, p_stop is not None, mass_trials)
+    go_on = (
+        binomial_log_prob(u, trials, p_mass) if k_max is None else truncated_binomial_log_prob(u, trials, p_mass, k_max)
+    )
     if p_stop is None:
-        if cap is None:
-            return binomial_log_prob(u, remaining, p_mass)
-        return truncated_binomial_log_prob(u, remaining, p_mass, cap)
+        return go_on
     room = remaining if cap is None else torch.minimum(torch.as_tensor(cap, dtype=torch.float64), remaining)
-    trials = (remaining - 1).clamp(min=0)
-    go_on = truncated_binomial_log_prob(u, trials, p_mass, torch.minimum(room, trials))
     can_stop = (remaining >= 1) & (remaining <= room)
     minus_inf = torch.full_like(go_on, float("-inf"))
     stop_lp = torch.where(can_stop, torch.log(p_stop), minus_inf)
@@ -215,6 +255,7 @@ def community_log_prob(
     leaf: bool,
     leaf_rows: str = "multinomial",
     allow_disconnected: bool = True,
+    mass_trials: str = "budget",
 ) -> torch.Tensor:
     """Exact log-probability of a community's lower-triangular weight matrix under HiGen's rows.
 
@@ -228,6 +269,7 @@ def community_log_prob(
         leaf_rows: on the leaf level, ``"multinomial"`` (the paper) or ``"conditional_bernoulli"``
             (simple graphs; see the module docstring).
         allow_disconnected: on coarse levels the reserved unit may be the self-loop (module docstring).
+        mass_trials: ``budget`` or ``capacity`` (:func:`row_mass_trials`).
 
     Returns ``-inf`` for a matrix the model cannot produce (budget not spent exactly, a leaf row
     after the first without an edge to an earlier node -- or any such row when
@@ -259,7 +301,7 @@ def community_log_prob(
         components = []
         for log_alpha, probs in row_probs(t, a[:t, :t]):
             cap = t - reserved[t] if simple else None  # simple rows: at most one edge to each earlier node
-            lp = log_alpha + row_mass_log_prob(u, remaining[t], probs.p_mass, cap, probs.p_stop)
+            lp = log_alpha + row_mass_log_prob(u, remaining[t], probs.p_mass, cap, probs.p_stop, mass_trials)
             if simple:
                 logits = torch.log(probs.pi_edges) - torch.log1p(-probs.pi_edges)
                 lp = lp + conditional_bernoulli_log_prob(edges, logits)

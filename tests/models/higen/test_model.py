@@ -33,9 +33,11 @@ def test_loss_is_finite_and_trains(train):
     assert all(p.grad is not None for p in model.parameters())
 
 
-def test_sampling_is_seeded_simple_and_spends_the_budget(train):
+@pytest.mark.parametrize("row_mass", ["budget", "capacity"])
+def test_sampling_is_seeded_simple_and_spends_the_budget(train, row_mass):
     torch.manual_seed(0)
-    model = HiGen(SMALL).fit_size_model(train)
+    model = HiGen(replace(SMALL, row_mass=row_mass)).fit_size_model(train)
+    assert torch.isfinite(model.loss(model.prepare(train))["loss"])
     a, b = samples(model, 3), samples(model, 3)
     assert [g.edge_index.tolist() for g in a] == [g.edge_index.tolist() for g in b]
     for g in a:
@@ -191,11 +193,13 @@ def test_checkpoints_from_before_the_new_options_keep_their_model():
     assert model.config.size_context is False and model.community_nets[0].config.context_dim == 4
     assert model.config.row_stop is False and model.community_nets[0].config.row_stop is False
     assert model.config.cross_edges == "independent" and model.bipartite_nets[0].coordination is None
+    assert model.config.row_mass == "budget"
     assert torch.equal(model.isolated_counts, torch.zeros_like(model.node_counts))
 
 
-@pytest.mark.parametrize("cap", [None, 3])
-def test_sampled_row_masses_follow_the_likelihood(cap):
+@pytest.mark.parametrize("with_stop", [False, True])
+@pytest.mark.parametrize("cap, mass_trials", [(None, "budget"), (3, "budget"), (3, "capacity"), (2, "capacity")])
+def test_sampled_row_masses_follow_the_likelihood(cap, mass_trials, with_stop):
     """Draws.row_mass (the sampler) against exp(row_mass_log_prob) (the training likelihood)."""
     from graphgen.models.higen.model import Draws
     from graphgen.models.higen.stick_breaking import row_mass_log_prob
@@ -204,8 +208,9 @@ def test_sampled_row_masses_follow_the_likelihood(cap):
     draws = Draws(torch.Generator().manual_seed(0))
     for remaining, p, stop in [(5, 0.3, 0.2), (3, 0.6, 0.7), (6, 0.5, 0.4), (1, 0.5, 0.3)]:
         caps = None if cap is None else torch.full((n,), cap)
+        stops = torch.full((n,), stop) if with_stop else None
         mass = draws.row_mass(
-            torch.full((n,), remaining), torch.full((n,), p, dtype=torch.float64), caps, torch.full((n,), stop)
+            torch.full((n,), remaining), torch.full((n,), p, dtype=torch.float64), caps, stops, mass_trials
         )
         seen = torch.bincount(mass, minlength=remaining + 1).double() / n
         exact = row_mass_log_prob(
@@ -213,7 +218,8 @@ def test_sampled_row_masses_follow_the_likelihood(cap):
             torch.tensor(float(remaining)),
             torch.tensor(p, dtype=torch.float64),
             None if cap is None else torch.tensor(float(cap)),
-            torch.tensor(stop, dtype=torch.float64),
+            torch.tensor(stop, dtype=torch.float64) if with_stop else None,
+            mass_trials,
         ).exp()
         # 4.5 standard errors of a frequency at n draws
         assert bool(((seen - exact).abs() <= 4.5 * (exact * (1 - exact) / n).sqrt() + 1e-12).all()), (seen, exact)

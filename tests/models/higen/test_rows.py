@@ -30,14 +30,22 @@ def random_outputs(rows, seed):
 
 @pytest.mark.parametrize("row_stop", [False, True])
 @pytest.mark.parametrize(
-    "level, leaf_rows, allow_disconnected",
-    [(1, "multinomial", True), (1, "multinomial", False), (2, "multinomial", True), (2, "conditional_bernoulli", True)],
+    "level, leaf_rows, allow_disconnected, mass_trials",
+    [
+        (1, "multinomial", True, "budget"),
+        (1, "multinomial", False, "budget"),
+        (2, "multinomial", True, "budget"),
+        (2, "conditional_bernoulli", True, "budget"),
+        (2, "conditional_bernoulli", True, "capacity"),
+    ],
 )
-def test_batched_rows_equal_the_per_community_reference(hierarchy, level, leaf_rows, allow_disconnected, row_stop):
+def test_batched_rows_equal_the_per_community_reference(
+    hierarchy, level, leaf_rows, allow_disconnected, mass_trials, row_stop
+):
     rows = community_rows(hierarchy, level)
     log_alpha, p_mass, q_self, logits, p_stop = random_outputs(rows, level)
     p_stop = p_stop if row_stop else None
-    kw = dict(leaf_rows=leaf_rows, allow_disconnected=allow_disconnected)
+    kw = dict(leaf_rows=leaf_rows, allow_disconnected=allow_disconnected, mass_trials=mass_trials)
     fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, p_stop, **kw)
     impossible = 0
     comm = hierarchy.communities(level)

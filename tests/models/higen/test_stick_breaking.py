@@ -127,9 +127,10 @@ def simple_matrices(n, total):
         yield a
 
 
+@pytest.mark.parametrize("mass_trials", ["budget", "capacity"])
 @pytest.mark.parametrize("row_stop", [False, True])
 @pytest.mark.parametrize("total", [0, 1, 2, 3, 4, 5])
-def test_simple_leaf_rows_sum_to_one_over_simple_graphs(total, row_stop):
+def test_simple_leaf_rows_sum_to_one_over_simple_graphs(total, row_stop, mass_trials):
     row_probs = fake_network(row_stop=row_stop)
 
     def bernoulli_probs(t, prefix):
@@ -142,7 +143,9 @@ def test_simple_leaf_rows_sum_to_one_over_simple_graphs(total, row_stop):
     mass = 0.0
     for n in range(1, total + 3):
         for a in simple_matrices(n, total):
-            lp = community_log_prob(a, total, bernoulli_probs, leaf=True, leaf_rows="conditional_bernoulli")
+            lp = community_log_prob(
+                a, total, bernoulli_probs, leaf=True, leaf_rows="conditional_bernoulli", mass_trials=mass_trials
+            )
             mass += math.exp(float(lp))
     assert mass == pytest.approx(1.0, abs=1e-12)
     multi = torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [2.0, 0.0, 0.0]], dtype=torch.float64)
@@ -164,15 +167,35 @@ def test_row_mass_with_a_stop_decision_exact_values():
     assert capped.tolist() == pytest.approx([0.36, 0.48, 0.16, 0.0], abs=1e-15)
 
 
+def test_row_mass_over_the_capacity_exact_values():
+    p, stop = torch.tensor(0.4, dtype=torch.float64), torch.tensor(0.3, dtype=torch.float64)
+    # 9 units left, 2 earlier nodes to join: Bin(u | 2, 0.4), not Bin(u | 9, 0.4) truncated to <= 2
+    lp = row_mass_log_prob(torch.arange(4.0), torch.tensor(9.0), p, torch.tensor(2.0), mass_trials="capacity")
+    assert lp.exp().tolist() == pytest.approx([0.36, 0.48, 0.16, 0.0], abs=1e-15)
+    budget = row_mass_log_prob(torch.arange(3.0), torch.tensor(9.0), p, torch.tensor(2.0)).exp()
+    assert budget[0] == pytest.approx(0.6**9 / sum(math.comb(9, j) * 0.4**j * 0.6 ** (9 - j) for j in range(3)))
+    # with a stop decision and a remainder the row can hold (r = 3 <= cap 4): stop, else Bin(u | min(4, 2), 0.4)
+    lp = row_mass_log_prob(torch.arange(5.0), torch.tensor(3.0), p, torch.tensor(4.0), stop, "capacity").exp()
+    assert lp.tolist() == pytest.approx([0.7 * 0.36, 0.7 * 0.48, 0.7 * 0.16, 0.3, 0.0], abs=1e-15)
+    # no capacity (coarse rows): the paper's rows whatever the option
+    same = row_mass_log_prob(torch.arange(4.0), torch.tensor(3.0), p, None, stop, "capacity")
+    assert torch.equal(same, row_mass_log_prob(torch.arange(4.0), torch.tensor(3.0), p, None, stop))
+    with pytest.raises(ValueError, match="unknown row mass trials"):
+        row_mass_log_prob(torch.tensor(1.0), torch.tensor(2.0), p, None, None, "edges")
+
+
+@pytest.mark.parametrize("mass_trials", ["budget", "capacity"])
 @pytest.mark.parametrize("with_stop", [False, True])
-def test_row_mass_sums_to_one_over_its_support(with_stop):
+def test_row_mass_sums_to_one_over_its_support(with_stop, mass_trials):
     gen = torch.Generator().manual_seed(0)
     for remaining in range(0, 9):
         for cap in (None, 0, 1, 3, 12):
             p = torch.rand((), generator=gen, dtype=torch.float64)
             stop = torch.rand((), generator=gen, dtype=torch.float64) if with_stop else None
             cap_t = None if cap is None else torch.tensor(float(cap))
-            lp = row_mass_log_prob(torch.arange(remaining + 2.0), torch.tensor(float(remaining)), p, cap_t, stop)
+            lp = row_mass_log_prob(
+                torch.arange(remaining + 2.0), torch.tensor(float(remaining)), p, cap_t, stop, mass_trials
+            )
             if cap is not None and cap < remaining and not with_stop:
                 assert float(lp.exp()[cap + 1 :].sum()) == 0.0
             assert float(lp.exp().sum()) == pytest.approx(1.0, abs=1e-12), (remaining, cap)
