@@ -56,13 +56,13 @@ def _breakdown(reference, samples, protocol_name: str) -> dict:
 
 def _context(graphs) -> dict:
     """Reference times on the same graphs: bare ``eigvalsh`` of all spectra, and ORCA if installed."""
-    import networkx as nx
     import numpy as np
     from scipy.linalg import eigvalsh
     from threadpoolctl import threadpool_limits
 
     from graphgen.metrics import as_graph_set
     from graphgen.metrics.descriptors import _normalized_laplacian_dense
+    from graphgen.metrics.reference import _nx
 
     gs = as_graph_set(graphs)
     laplacians = [_normalized_laplacian_dense(int(n), e) for n, e in zip(gs.num_nodes, gs.edges)]
@@ -76,12 +76,7 @@ def _context(graphs) -> dict:
         import orbit_count  # GPL-3.0 ORCA binding, test-only: timed when present, never required
     except ImportError:
         return out
-    nx_graphs = []
-    for n, e in zip(gs.num_nodes.tolist(), gs.edges):
-        g = nx.Graph()
-        g.add_nodes_from(range(n))
-        g.add_edges_from(e.tolist())
-        nx_graphs.append(g)
+    nx_graphs = _nx(gs)
     start = time.perf_counter()
     for g in nx_graphs:
         if g.number_of_edges():
