@@ -141,12 +141,32 @@ def block_targets(blocks: PaddedBlocks, pairs) -> torch.Tensor:
     return out.view(b, size_i, size_j)
 
 
-def suffix_log_esp(theta: torch.Tensor, valid: torch.Tensor, r_max: int) -> torch.Tensor:
+ESP_METHODS = ("auto", "kernel", "torch")
+
+
+def suffix_log_esp(theta: torch.Tensor, valid: torch.Tensor, r_max: int, method: str = "auto") -> torch.Tensor:
     """``log E_r(e)`` for ``e = 0..M`` and ``r = 0..r_max``, ``(B, M + 1, r_max + 1)``, over the
     flattened pairs ``theta``/``valid`` ``(B, M)`` (invalid pairs have weight 0). ``log 0`` is
-    :data:`LOG_ZERO` (finite, so gradients stay finite)."""
+    :data:`LOG_ZERO` (finite, so gradients stay finite).
+
+    ``method``: without autograd (sampling), ``auto`` takes the C++ loop of
+    :mod:`graphgen.models.higen.esp_kernel` when it builds (equal to round-off), else the PyTorch
+    loop; ``torch`` always the PyTorch loop; ``kernel`` the C++ loop or an error. With autograd the
+    PyTorch loop runs whatever the method.
+    """
+    if method not in ESP_METHODS:
+        raise ValueError(f"unknown method {method!r}; choose one of {', '.join(ESP_METHODS)}")
     b, m = theta.shape
     if not (torch.is_grad_enabled() and theta.requires_grad):
+        if method != "torch":
+            from graphgen.models.higen.esp_kernel import kernel_suffix_log_esp
+
+            weights = torch.where(valid, theta, torch.full_like(theta, LOG_ZERO))
+            table = kernel_suffix_log_esp(weights, r_max, LOG_ZERO)
+            if table is not None:
+                return table
+            if method == "kernel":
+                raise RuntimeError("the C++ suffix-table kernel is not available here (see higen.esp_kernel)")
         return _suffix_log_esp_no_grad(theta, valid, r_max)
     table = torch.full((b, r_max + 1), LOG_ZERO, dtype=theta.dtype)
     table[:, 0] = 0.0

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from graphgen.models.higen.bipartite import conditional_bernoulli_log_prob
+from graphgen.models.higen.bipartite import LOG_ZERO, conditional_bernoulli_log_prob
 from graphgen.models.higen.block_sequence import (
     PaddedBlocks,
     coordination_features,
@@ -257,6 +257,34 @@ def test_suffix_sums_without_autograd_equal_the_autograd_version_bit_for_bit():
     theta = torch.randn(3, 17, generator=gen, dtype=torch.float64) * 3
     valid = torch.rand(3, 17, generator=gen) < 0.8
     with torch.no_grad():
-        fast = suffix_log_esp(theta, valid, 6)
+        fast = suffix_log_esp(theta, valid, 6, method="torch")
     slow = suffix_log_esp(theta.clone().requires_grad_(True), valid, 6).detach()
     assert torch.equal(fast, slow)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_suffix_table_kernel_equals_the_pytorch_loop(monkeypatch, dtype):
+    from graphgen.models.higen import esp_kernel
+
+    if esp_kernel.esp_kernel() is None:
+        pytest.skip("the C++ suffix-table kernel cannot be built here")
+    gen = torch.Generator().manual_seed(4)
+    for b, m, r_max in [(3, 17, 6), (2, 40, 45), (1, 1, 3), (4, 0, 2), (5, 9, 0)]:
+        theta = (torch.randn(b, m, generator=gen, dtype=torch.float64) * 4).to(dtype)
+        valid = torch.rand(b, m, generator=gen) < 0.7
+        with torch.no_grad():
+            fast = suffix_log_esp(theta, valid, r_max, method="kernel")
+            slow = suffix_log_esp(theta, valid, r_max, method="torch")
+        assert fast.shape == slow.shape == (b, m + 1, r_max + 1) and fast.dtype == dtype
+        # LOG_ZERO entries (no subset of that size) are equal up to a few log 2; real values to round-off
+        real = slow > LOG_ZERO / 2
+        assert torch.equal(fast > LOG_ZERO / 2, real)
+        tol = 1e-12 if dtype == torch.float64 else 1e-5
+        torch.testing.assert_close(fast[real], slow[real], rtol=tol, atol=tol)
+    with pytest.raises(ValueError, match="unknown method"):
+        suffix_log_esp(theta, valid, 2, method="fast")
+    monkeypatch.setenv("GRAPHGEN_ESP_KERNEL", "0")
+    with torch.no_grad():
+        assert torch.equal(suffix_log_esp(theta, valid, 2), suffix_log_esp(theta, valid, 2, method="torch"))
+        with pytest.raises(RuntimeError, match="not available"):
+            suffix_log_esp(theta, valid, 2, method="kernel")
