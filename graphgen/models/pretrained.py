@@ -42,9 +42,9 @@ PRETRAINED: dict[str, PretrainedEntry] = {
     ),
     "higen-planar": PretrainedEntry(
         "higen-planar.pt",
-        "HiGen (2 levels, defaults: coordinated cross edges, stop decision; K=4, Louvain resolution 0.3) trained "
-        "on the 128 planar training graphs with 8 Louvain hierarchies per graph (epoch 225 of 250, lowest "
-        "validation NLL); far from the literature: "
+        "HiGen (2 levels, defaults: coordinated cross edges, stop decision; row mass over the capacity; K=4, "
+        "Louvain resolution 0.3) trained on the 128 planar training graphs with 8 Louvain hierarchies per graph "
+        "(epoch 130, lowest validation NLL of a run stopped at 133 of 250); far from the literature: "
         "gran-protocol MMDs and 0 % planar samples in metrics/results/higen-planar/",
         trained=True,
     ),
