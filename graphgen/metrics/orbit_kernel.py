@@ -9,10 +9,14 @@ no ``A²``. For every node ``v`` of a graph:
   ``c_va = |N(v) ∩ N(a)|`` (so ``T_v = Σ_a c_va / 2``), and counting how often each node ``b``
   is reached gives the row ``(A²)_{vb}``, hence ``N8 = Σ_{b≠v} C((A²)_vb, 2)``; cost ``Σ_a d_a²``.
 * pass 2: with ``c``, ``T`` and ``s_v = Σ_{a~v} (d_a - 1)`` known for every node, the sums over
-  neighbours ``N4, N6, N9, N10, N13``; and ``N12 = ½ Σ_{a~v} Σ_{b ∈ N(v) ∩ N(a)} (c_ab - 1)``
-  (each triangle ``{v, a, b}`` is reached through ``a`` and through ``b``).
-* pass 3: 4-cliques listed once each as ``u < v < x < y`` (``x`` in the upper neighbourhoods of
-  both ``u`` and ``v``, ``y`` in those of ``u, v, x``) and credited to their four nodes.
+  neighbours ``N4, N6, N9, N10, N13``.
+* pass 3: each triangle listed once as ``u < v < x`` (``x`` in the upper neighbourhoods of ``u``
+  and ``v``, rows sorted) credits each of its nodes with ``c - 1`` of the opposite edge (``N12``),
+  and is extended to the 4-cliques ``u < v < x < y`` (``y`` in the upper neighbourhood of ``x`` and
+  common to ``u, v``), each credited to its four nodes (``N14``).
+
+Measured on the 200 SBM graphs of ``graphgen bench metrics`` (35,079 nodes, 415,835 edges): 0.09 s
+against 0.8 s for the numpy counter on a quiet machine (1.8 s under load in session 7's record).
 
 Graphs are independent, so the work is parallel over graphs (``at::parallel_for``, PyTorch's
 intra-op threads); each graph writes only its own nodes, so results do not depend on scheduling.
