@@ -83,6 +83,7 @@ def _train(levels: int, graphs, out: Path, epochs: int, options: dict | None = N
         "size_context": config.size_context,
         "row_stop": config.row_stop,
         "cross_edges": config.cross_edges,
+        "community_size": config.community_size,
         "train_seconds": time.perf_counter() - start,
         "final_train_nll_per_edge": result["history"][-1]["train_nll_per_edge"],
     }

@@ -213,6 +213,11 @@ def higen(
     cross_edges: str = typer.Option(
         "coordinated", "--cross-edges", help="Leaf cross edges of the speed subjects: coordinated or independent."
     ),
+    community_size: str = typer.Option(
+        "emergent",
+        "--community-size",
+        help="Leaf community node counts of the speed subjects: emergent or explicit (drawn, then filled).",
+    ),
     json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
 ) -> None:
     """Hierarchical against flat (one-level, GRAN-style) sampling time and memory vs size; training throughput."""
@@ -222,7 +227,12 @@ def higen(
     from graphgen.errors import GraphgenError
     from graphgen.models.higen import HiGenConfig
 
-    subject_options = {"size_context": size_context, "row_stop": row_stop, "cross_edges": cross_edges}
+    subject_options = {
+        "size_context": size_context,
+        "row_stop": row_stop,
+        "cross_edges": cross_edges,
+        "community_size": community_size,
+    }
     try:  # the configuration checks its fields before any training; name the flags in what the user reads
         HiGenConfig(**subject_options)
     except ValueError as exc:
@@ -234,6 +244,7 @@ def higen(
     command += "" if size_context else " --no-size-context"
     command += " --row-stop" if row_stop else ""
     command += "" if cross_edges == "coordinated" else f" --cross-edges {cross_edges}"
+    command += "" if community_size == "emergent" else f" --community-size {community_size}"
     outcome = run(
         quick=quick,
         epochs=epochs,

@@ -45,6 +45,8 @@ _FLAGS = {
     "resolution": "--resolution",
     "cross_edges": "--cross-edges",
     "row_mass": "--row-mass",
+    "community_size": "--community-size",
+    "row_stop off": "--no-row-stop",
 }
 
 
@@ -96,14 +98,22 @@ def higen(
         help="Leaf cross edges: coordinated (placed one after another, each seeing the others) or independent.",
     ),
     row_stop: bool = typer.Option(
-        True,
+        None,
         "--row-stop/--no-row-stop",
-        help="Each row first decides whether it is its community's last (--no-row-stop: the paper's rows).",
+        help="Each row first decides whether it is its community's last (--no-row-stop: the paper's rows)."
+        "  [default: on, off with --community-size explicit]",
+        show_default=False,
     ),
     row_mass: str = typer.Option(
         "budget",
         "--row-mass",
         help="Leaf row mass: budget (the paper, Bin(remaining budget, p)) or capacity (Bin(min(cap, budget), p)).",
+    ),
+    community_size: str = typer.Option(
+        "emergent",
+        "--community-size",
+        help="Leaf community node counts: emergent (the paper: a community ends when its budget is spent)"
+        " or explicit (drawn first from p(N | budget), then the rows fill exactly N nodes).",
     ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
@@ -140,9 +150,10 @@ def higen(
             within_order=within_order,
             bipartite_encoder=bipartite_encoder,
             size_context=size_context,
-            row_stop=row_stop,
+            row_stop=(community_size != "explicit") if row_stop is None else row_stop,
             cross_edges=cross_edges,
             row_mass=row_mass,
+            community_size=community_size,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -15,11 +15,15 @@ HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of 
   budget, position, the parent node's weight to other communities), and with ``size_context``
   also ``log1p(|V|)``, the node count of the row's graph (the reference code's root feature holds
   the raw counts ``(|V|, |E|)``; we give the size to every row of every level, log-scaled). It is a
-  conditioning input, not a constraint: a sample's node count still emerges from its rows.
+  conditioning input, not a constraint: a sample's node count still emerges from its rows. With
+  ``explicit_size`` (leaf level of ``community_size="explicit"`` models) the context ends with
+  ``log1p(N - 1 - t)``, the nodes of the community still to come after this row.
 * Heads (``K`` mixture components): from ``[h_new, mean of earlier h, context]`` the mixture
   logits, ``p_mass`` and ``q_self`` (sigmoids), and with ``row_stop`` also ``p_stop`` (a sigmoid:
   the probability that the row is its community's last); from ``[h_new, h_j, context]`` the score of each
-  earlier node ``j`` per component.
+  earlier node ``j`` per component; with ``explicit_size`` a size head maps the context of a
+  community's first row (without its last column) to the ``K`` weights and binomial probabilities
+  of the community's node count (:func:`~graphgen.models.higen.stick_breaking.community_size_log_prob`).
 
 **Documented simplification:** the reference code also divides the binomial logits by
 ``log(max(1, min(r_t + c_t, W))) + 1`` and embeds the parent graph with a GraphGPS network; here
@@ -44,6 +48,7 @@ __all__ = [
     "prefix_batch",
     "assemble_prefix_batch",
     "position_encoding",
+    "row_context",
 ]
 
 
@@ -55,10 +60,11 @@ class CommunityNetConfig:
     position_dim: int = 16
     size_context: bool = False  # add log1p(|V| of the row's graph) to the row context
     row_stop: bool = False  # a per-row probability of being the community's last row (p_stop)
+    explicit_size: bool = False  # a size head, and log1p(nodes still to come) in the row context
 
     @property
     def context_dim(self) -> int:
-        return 4 + int(self.size_context)
+        return 4 + int(self.size_context) + int(self.explicit_size)
 
 
 def position_encoding(position: torch.Tensor, dim: int) -> torch.Tensor:
@@ -112,9 +118,11 @@ def prefix_batch(
     level_graph,
     parent_degree: torch.Tensor | None = None,
     graph_size: torch.Tensor | None = None,
+    explicit_size: bool = False,
 ) -> PrefixBatch:
     """Build the prefix graphs of every row of ``rows`` (``level_graph`` is the ordered level; row
-    ``i`` is level node ``i``; ``graph_size``, per row, enters the context when given)."""
+    ``i`` is level node ``i``; ``graph_size``, per row, enters the context when given, and with
+    ``explicit_size`` the nodes still to come in each row's community, ``rows.size - 1 - t``)."""
     t = rows.position
     community_first = torch.arange(rows.num_rows) - t  # level index of each row's community's first node
     ei, w = level_graph.edge_index, level_graph.edge_weight.to(torch.float64)
@@ -141,7 +149,24 @@ def prefix_batch(
         rows.remaining,
         parent_degree,
         graph_size,
+        rows.size - 1 - t if explicit_size else None,
     )
+
+
+def row_context(
+    budget: torch.Tensor,
+    remaining: torch.Tensor,
+    position: torch.Tensor,
+    parent_degree: torch.Tensor | None = None,
+    graph_size: torch.Tensor | None = None,
+    nodes_left: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """The ``(R, 4..6)`` row context: ``log1p`` of the budget, the remaining budget, the position,
+    the parent degree, and when given the graph size and the nodes still to come."""
+    pdeg = parent_degree if parent_degree is not None else torch.zeros(position.numel())
+    columns = [budget, remaining.clamp(min=0), position, pdeg]
+    columns += [c for c in (graph_size, nodes_left) if c is not None]
+    return torch.log1p(torch.stack([c.float() for c in columns], 1))
 
 
 def assemble_prefix_batch(
@@ -158,6 +183,7 @@ def assemble_prefix_batch(
     remaining: torch.Tensor,
     parent_degree: torch.Tensor | None = None,
     graph_size: torch.Tensor | None = None,
+    nodes_left: torch.Tensor | None = None,
 ) -> PrefixBatch:
     """Features of the prefix graphs of rows given as positions and their real prefix edges.
 
@@ -165,7 +191,8 @@ def assemble_prefix_batch(
     its real prefix edges are ``(edge_src_local, edge_dst_local)`` of ``edge_row == i`` (both
     directions listed) with ``edge_weight``; ``entry_row``/``entry_node`` list its candidates;
     ``self_loops`` holds the self-loop weight of every level node; ``graph_size`` (per row, optional)
-    adds ``log1p(|V|)`` as a fifth context column.
+    adds ``log1p(|V|)`` as a context column, and ``nodes_left`` (per row, optional) ``log1p`` of
+    the nodes still to come in the row's community as the last one (:func:`row_context`).
     """
     r = position.numel()
     sizes = position + 1  # earlier nodes + the new node
@@ -195,16 +222,7 @@ def assemble_prefix_batch(
     )
     prefix_degree = torch.zeros(int(sizes.sum()), dtype=torch.float64).index_add_(0, src, real_w)
     node_features = torch.stack([torch.log1p(node_self), torch.log1p(prefix_degree), is_new.double()], 1).float()
-    pdeg = parent_degree if parent_degree is not None else torch.zeros(r)
-    columns = [
-        torch.log1p(budget.float()),
-        torch.log1p(remaining.clamp(min=0).float()),
-        torch.log1p(position.float()),
-        torch.log1p(pdeg.float()),
-    ]
-    if graph_size is not None:
-        columns.append(torch.log1p(graph_size.float()))
-    context = torch.stack(columns, 1)
+    context = row_context(budget, remaining, position, parent_degree, graph_size, nodes_left)
     return PrefixBatch(
         node_row, local, node_features, is_new, edge_index, edge_features, entry_prefix, new_node, context
     )
@@ -241,6 +259,16 @@ class CommunityNet(nn.Module):
         self.layers = nn.ModuleList([_GranLayer(c.hidden, 2) for _ in range(c.num_layers)])
         self.row_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, (3 + c.row_stop) * c.num_mixtures)
         self.entry_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, c.num_mixtures)
+        self.size_head = _mlp(c.context_dim - 1, c.hidden, 2 * c.num_mixtures) if c.explicit_size else None
+
+    def size_distribution(self, first_row_context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(log β, s)``, each ``(C, K)`` float64, of the node counts of ``C`` communities from the
+        context of their first rows without its last column (the node count is not known yet)."""
+        if self.size_head is None:
+            raise ValueError("this community network has no size head (explicit_size=False)")
+        k = self.config.num_mixtures
+        out = self.size_head(first_row_context).double()
+        return torch.log_softmax(out[:, :k], 1), torch.sigmoid(out[:, k:])
 
     def forward(
         self, batch: PrefixBatch

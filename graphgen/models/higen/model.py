@@ -21,7 +21,10 @@
   ``cross_edges="coordinated"`` (the default for new models) a leaf block places its edges one after
   another, each seeing those already placed (:mod:`graphgen.models.higen.block_sequence`).
 * **Rows** (:mod:`graphgen.models.higen.stick_breaking`): with ``row_stop`` (the default for new
-  models) each row first decides whether it is its community's last.
+  models) each row first decides whether it is its community's last. With
+  ``community_size="explicit"`` (our option, without ``row_stop``) each leaf community first draws
+  its node count given its budget, then its rows spread the budget over exactly that many nodes;
+  the loss adds ``-log p(N | W)`` of every leaf community.
 * **Loss**: the negative log-likelihood of the teacher-forced rows and blocks of every level, per
   edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
   by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
@@ -64,9 +67,18 @@ from graphgen.models.higen.community_net import (
     CommunityNetConfig,
     assemble_prefix_batch,
     prefix_batch,
+    row_context,
 )
 from graphgen.models.higen.rows import LEAF_ROWS, community_rows, row_log_likelihood
-from graphgen.models.higen.stick_breaking import MASS_TRIALS, binomial_log_prob, row_mass_trials
+from graphgen.models.higen.stick_breaking import (
+    COMMUNITY_SIZES,
+    MASS_TRIALS,
+    binomial_log_prob,
+    community_size_log_prob,
+    community_size_support,
+    row_mass_interval,
+    row_mass_trials,
+)
 
 __all__ = [
     "HiGenConfig",
@@ -102,6 +114,7 @@ class HiGenConfig:
     row_stop: bool = True  # each row decides whether it is its community's last (checkpoints without the key: False)
     cross_edges: str = "coordinated"  # leaf blocks: coordinated or independent (checkpoints without the key)
     row_mass: str = "budget"  # leaf row mass trials: budget (the paper) or capacity (see stick_breaking)
+    community_size: str = "emergent"  # leaf community node counts: emergent (the paper) or explicit
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -114,10 +127,26 @@ class HiGenConfig:
             raise ValueError(f"unknown cross_edges {self.cross_edges!r}; choose one of {', '.join(CROSS_EDGES)}")
         if self.row_mass not in MASS_TRIALS:
             raise ValueError(f"unknown row_mass {self.row_mass!r}; choose one of {', '.join(MASS_TRIALS)}")
+        if self.community_size not in COMMUNITY_SIZES:
+            raise ValueError(
+                f"unknown community_size {self.community_size!r}; choose one of {', '.join(COMMUNITY_SIZES)}"
+            )
+        if self.explicit_size:
+            if self.row_stop:
+                raise ValueError("community_size='explicit' decides where each community stops: set row_stop off")
+            if self.leaf_rows != "conditional_bernoulli" or self.row_mass != "budget":
+                raise ValueError(
+                    "community_size='explicit' needs leaf_rows='conditional_bernoulli' and sets each row's"
+                    " mass range itself (row_mass must stay 'budget')"
+                )
         if self.bipartite_encoder not in BIPARTITE_ENCODERS:
             raise ValueError(
                 f"unknown bipartite_encoder {self.bipartite_encoder!r}; choose one of {', '.join(BIPARTITE_ENCODERS)}"
             )
+
+    @property
+    def explicit_size(self) -> bool:
+        return self.community_size == "explicit"
 
 
 BIPARTITE_ENCODERS = ("gran", "gmn", "gsm++")
@@ -238,6 +267,7 @@ class _LevelState:
     budget: torch.Tensor  # (P,) budget of each community (its parent's self-loop)
     parent_degree: torch.Tensor  # (P,) the parent's weight to other communities
     graph_size: torch.Tensor | None  # (P,) node count |V| of the community's graph (size_context)
+    size: torch.Tensor | None = None  # (P,) drawn node count of each community (explicit sizes)
     node_chunks: list = field(default_factory=list)  # (k, 3) tensors: community, local position, self-loop
     edge_chunks: list = field(default_factory=list)  # (k, 4) tensors: community, later, earlier, weight
 
@@ -302,10 +332,16 @@ class HiGen(nn.Module):
             [
                 CommunityNet(
                     CommunityNetConfig(
-                        c.hidden, c.num_layers, c.num_mixtures, c.position_dim, c.size_context, c.row_stop
+                        c.hidden,
+                        c.num_layers,
+                        c.num_mixtures,
+                        c.position_dim,
+                        c.size_context,
+                        c.row_stop,
+                        c.explicit_size and lv == c.num_levels,
                     )
                 )
-                for _ in range(c.num_levels)
+                for lv in range(1, c.num_levels + 1)
             ]
         )
         self.bipartite_nets = nn.ModuleList(
@@ -352,7 +388,7 @@ class HiGen(nn.Module):
             pdeg = _cross_degree(parent_graph.edge_index, parent_graph.edge_weight, int(parent_graph.num_nodes))
             pdeg = pdeg[h.assignments[lv - 1]]
             graph_size = sizes[h.levels[lv].batch] if c.size_context else None
-            pb = prefix_batch(rows, h.levels[lv], pdeg, graph_size)
+            pb = prefix_batch(rows, h.levels[lv], pdeg, graph_size, c.explicit_size and rows.leaf)
             pairs = block_pairs(h, lv) if lv >= 2 else None
             prepared.levels.append((rows, pb, pairs))
         return prepared
@@ -377,15 +413,23 @@ class HiGen(nn.Module):
                 keep = torch.rand(rows.num_rows) < row_fraction
                 rows, pb = rows.select_rows(keep), pb.select_rows(keep)
             if rows.num_rows:
-                outputs = self.community_nets[lv - 1](pb)
+                net = self.community_nets[lv - 1]
+                explicit = self.config.explicit_size and rows.leaf
+                outputs = net(pb)
                 row_lp = row_log_likelihood(
                     rows,
                     *outputs,
                     leaf_rows=self.config.leaf_rows,
                     allow_disconnected=self.config.allow_disconnected,
                     mass_trials=self.config.row_mass,
+                    explicit_size=explicit,
                 )
                 community = community - row_lp.sum() / row_fraction
+                if explicit:  # -log p(N | W) of every community, read at its first row
+                    first = rows.position == 0
+                    size_probs = net.size_distribution(pb.context[first, :-1])
+                    size_lp = community_size_log_prob(rows.size[first], rows.budget[first], *size_probs)
+                    community = community - size_lp.sum() / row_fraction
             if pairs is not None and pairs.pair_block.numel():
                 net, parent = self.bipartite_nets[lv - 2], h.assignments[lv - 1]
                 logits = net(h.levels[lv], parent, pairs)
@@ -506,6 +550,9 @@ class HiGen(nn.Module):
         budget = self_loop_weights(p_ei, p_w, n_parent)
         parent_degree = _cross_degree(p_ei, p_w, n_parent)
         state = _LevelState(budget, parent_degree, None if graph_size is None else graph_size[p_graph])
+        explicit = leaf and self.config.explicit_size
+        if explicit:
+            state.size = self._community_sizes(net, state, draws)
         count = torch.zeros(n_parent, dtype=torch.long)
         spent = torch.zeros(n_parent, dtype=torch.long)
         active = torch.ones(n_parent, dtype=torch.bool)
@@ -538,7 +585,19 @@ class HiGen(nn.Module):
             count[comms] += 1
             spent[comms] += mass + reserved
             active[comms] = spent[comms] < budget[comms]
+        if explicit and not torch.equal(count, state.size):
+            raise RuntimeError("explicit community sizes: a community ended off its drawn size")  # cannot happen
         return self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, leaf, draws)
+
+    def _community_sizes(self, net, state: _LevelState, draws: Draws) -> torch.Tensor:
+        """Each leaf community's node count ``N ~ p(N | W)`` from the size head (explicit sizes)."""
+        budget = state.budget
+        context = row_context(budget, budget, torch.zeros_like(budget), state.parent_degree, state.graph_size)
+        log_beta, s = net.size_distribution(context)
+        k = draws.categorical(log_beta.exp())
+        n_lo, n_hi = community_size_support(budget)
+        rows = torch.arange(budget.numel())
+        return n_lo.long() + draws.binomial((n_hi - n_lo).long(), s[rows, k])
 
     def _sample_rows(self, net, state: _LevelState, comms, t, reserved, remaining, leaf, simple, draws: Draws):
         """One row for each community in ``comms``: network call, then the draws."""
@@ -576,13 +635,18 @@ class HiGen(nn.Module):
             remaining,
             parent_degree[comms],
             None if state.graph_size is None else state.graph_size[comms],
+            None if state.size is None else state.size[comms] - 1 - t,
         )
         log_alpha, p_mass, q_self, logits, p_stop = net(pb)
         k = draws.categorical(log_alpha.exp())
         rows = torch.arange(r)
         cap = (t - reserved).clamp(min=0) if simple else None  # simple rows: at most one edge per earlier node
         stop = None if p_stop is None else p_stop[rows, k]
-        mass = draws.row_mass(remaining, p_mass[rows, k], cap, stop, self.config.row_mass)
+        if state.size is not None:  # explicit sizes: the mass range that keeps the community's size feasible
+            lo, hi = row_mass_interval(remaining, t, state.size[comms])
+            mass = lo.long() + draws.binomial((hi - lo).long(), p_mass[rows, k])
+        else:
+            mass = draws.row_mass(remaining, p_mass[rows, k], cap, stop, self.config.row_mass)
         if leaf:
             self_loop = torch.zeros(r, dtype=torch.long)
         else:
@@ -690,7 +754,7 @@ class HiGen(nn.Module):
             # checkpoints written before `allow_disconnected` existed hold the stricter row model
             # before `size_context` the rows had no size input, before `row_stop` no stop decision, and
             # before `cross_edges` the leaf blocks were independent, before `row_mass` rows drew from the budget
-            defaults = {
+            defaults = {  # (`community_size` came later still; its default, emergent, is the old model)
                 "allow_disconnected": False,
                 "size_context": False,
                 "row_stop": False,

@@ -22,7 +22,12 @@ import torch
 from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
-from graphgen.models.higen.stick_breaking import binomial_log_prob, row_mass_log_prob
+from graphgen.models.higen.stick_breaking import (
+    binomial_log_prob,
+    interval_binomial_log_prob,
+    row_mass_interval,
+    row_mass_log_prob,
+)
 
 __all__ = ["CommunityRows", "community_rows", "row_log_likelihood", "LEAF_ROWS"]
 
@@ -44,6 +49,7 @@ class CommunityRows:
     entry_node: torch.Tensor
     entry_count: torch.Tensor
     leaf: bool
+    size: torch.Tensor | None = None  # (R,) node count of each row's community
 
     @property
     def num_rows(self) -> int:
@@ -65,6 +71,7 @@ class CommunityRows:
             entry_node=self.entry_node[entries],
             entry_count=self.entry_count[entries],
             leaf=self.leaf,
+            size=None if self.size is None else self.size[keep],
         )
 
 
@@ -118,6 +125,7 @@ def community_rows(h: Hierarchy, level: int) -> CommunityRows:
         entry_node=entry_node,
         entry_count=entry_count,
         leaf=level == len(h.levels) - 1,
+        size=torch.bincount(parent, minlength=int(parent.max()) + 1 if n else 0)[parent],
     )
 
 
@@ -132,6 +140,7 @@ def row_log_likelihood(
     leaf_rows: str = "multinomial",
     allow_disconnected: bool = True,
     mass_trials: str = "budget",
+    explicit_size: bool = False,
 ) -> torch.Tensor:
     """Mixture log-likelihood of every row, ``(R,)``.
 
@@ -148,6 +157,9 @@ def row_log_likelihood(
             reserved unit may be the self-loop (see :mod:`~graphgen.models.higen.stick_breaking`).
         mass_trials: ``budget`` (the paper) or ``capacity`` (see
             :func:`~graphgen.models.higen.stick_breaking.row_mass_trials`).
+        explicit_size: the community sizes ``rows.size`` are given (conditional-Bernoulli leaf rows):
+            each row's mass follows :func:`~graphgen.models.higen.stick_breaking.row_mass_interval`
+            (``p_stop`` and ``mass_trials`` unused); ``log p(N | W)`` is not included here.
 
     The first row of a leaf community has nothing to choose and contributes 0.
     """
@@ -160,7 +172,13 @@ def row_log_likelihood(
     later = (rows.position > 0).unsqueeze(1)
     simple = rows.leaf and leaf_rows == "conditional_bernoulli"
     cap = (rows.position - rows.reserved).to(dtype).unsqueeze(1) if simple else None
-    mass_lp = row_mass_log_prob(u, rem, p_mass, cap, p_stop, mass_trials)
+    if explicit_size and rows.leaf:
+        if not simple or rows.size is None:
+            raise ValueError("explicit community sizes need conditional-Bernoulli leaf rows with their sizes")
+        lo, hi = row_mass_interval(rows.remaining, rows.position.clamp(min=1), rows.size)
+        mass_lp = interval_binomial_log_prob(u, lo.to(dtype).unsqueeze(1), hi.to(dtype).unsqueeze(1), p_mass)
+    else:
+        mass_lp = row_mass_log_prob(u, rem, p_mass, cap, p_stop, mass_trials)
     if simple:
         take = rows.mass + rows.reserved
         edge_lp = segment_conditional_bernoulli_log_prob(

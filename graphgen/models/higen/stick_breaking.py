@@ -73,6 +73,30 @@ of earlier nodes the row can still join, so ``p_t = p`` gives an Erdős–Rényi
 factors stay proper distributions and every row after the first still spends its reserved unit,
 so the enumeration argument holds unchanged (tested).
 
+**Explicit community sizes** (``community_size="explicit"``, our option; conditional-Bernoulli leaf
+rows without a stop decision). In the paper a community's node count emerges: it ends after the row
+that happens to spend the budget. Generated communities then miss the data's sizes (SBM: 25 ± 12
+nodes against 30 ± 7, ``metrics/results/higen-structure-sbm-v3.json``), and a graph generated for
+``|V|`` nodes gets far fewer, denser ones (``metrics/results/bench_higen.json``). With explicit sizes a
+leaf community of budget ``W`` first draws its node count ``N`` from a ``K``-mixture of binomials
+over the sizes the rows can realise,
+
+    N - N_lo ~ Σ_k β_k Bin(N_hi - N_lo, s_k),   N_lo = min{n : n(n-1)/2 >= W},   N_hi = W + 1
+
+(every row after the first joins at least one earlier node, so ``N - 1 <= W <= N(N-1)/2``), and
+then its ``N - 1`` rows spread ``W`` exactly: with ``R_t = W - Σ_{τ<t} v_τ`` left before row ``t``
+(0-based, ``1 <= t <= N - 1``) and ``C_t = Σ_{τ=t+1}^{N-1} τ`` the most the later rows can hold, the
+row's mass ``v_t = u_t + 1`` must leave each later row at least one unit and no more than it holds:
+
+    v_t ∈ [max(1, R_t - C_t), min(t, R_t - (N - 1 - t))],   u_t - (lo_t - 1) ~ Bin(hi_t - lo_t, p_t).
+
+The interval is never empty when ``N`` is in its support (by induction: ``N - t <= R_t <= C_t + t``),
+and the last row's interval is the single point ``R_t``. Each factor is a proper distribution, so
+the probabilities of all ``(N, Â)`` of a budget sum to 1 (tested by enumeration); the community
+stops after row ``N - 1`` by construction. :func:`community_size_support`,
+:func:`community_size_log_prob` and :func:`row_mass_interval` hold the formulas for both the
+likelihood and the sampler.
+
 Everything is computed with exact log-probabilities (``lgamma``), in float64 for the tests.
 """
 
@@ -96,6 +120,11 @@ __all__ = [
     "row_mass_log_prob",
     "row_mass_trials",
     "MASS_TRIALS",
+    "COMMUNITY_SIZES",
+    "community_size_support",
+    "community_size_log_prob",
+    "row_mass_interval",
+    "interval_binomial_log_prob",
 ]
 
 
@@ -214,6 +243,60 @@ def row_mass_trials(
     return trials, torch.minimum(cap, trials) if stop else cap
 
 
+COMMUNITY_SIZES = ("emergent", "explicit")
+
+
+def community_size_support(budget: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(N_lo, N_hi)``: the node counts a simple leaf community of ``budget`` edges can have when
+    every row after the first joins an earlier node, ``N - 1 <= W <= N(N-1)/2`` (elementwise)."""
+    w = torch.as_tensor(budget, dtype=torch.float64)
+    n_lo = torch.ceil((1 + torch.sqrt(1 + 8 * w)) / 2)
+    n_lo = n_lo - ((n_lo - 1) * (n_lo - 2) / 2 >= w).double()  # guard the square root's round-off
+    n_lo = n_lo + ((n_lo * (n_lo - 1) / 2) < w).double()
+    return n_lo.clamp(min=1), w + 1
+
+
+def community_size_log_prob(
+    size: torch.Tensor, budget: torch.Tensor, log_beta: torch.Tensor, s: torch.Tensor
+) -> torch.Tensor:
+    """``log p(N | W)`` of the explicit size model: ``log Σ_k β_k Bin(N - N_lo | N_hi - N_lo, s_k)``.
+
+    ``size``, ``budget``: ``(R,)``; ``log_beta``, ``s``: ``(R, K)``. ``-inf`` outside the support.
+    """
+    n_lo, n_hi = community_size_support(budget)
+    k = (torch.as_tensor(size, dtype=torch.float64) - n_lo).unsqueeze(-1)
+    trials = (n_hi - n_lo).unsqueeze(-1)
+    inside = (k >= 0) & (k <= trials)
+    lp = binomial_log_prob(k.clamp(min=0), trials, s)
+    lp = torch.where(inside, lp, torch.full_like(lp, float("-inf")))
+    return torch.logsumexp(log_beta + lp, -1)
+
+
+def row_mass_interval(
+    remaining: torch.Tensor, position: torch.Tensor, size: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(lo, hi)`` of a row's modelled mass ``u_t`` under explicit community sizes (elementwise).
+
+    ``remaining`` is ``r_t = R_t - c_t`` (after the reservation), ``position`` the 0-based ``t >= 1``,
+    ``size`` the community's ``N``; the interval of ``v_t = u_t + 1`` is in the module docstring.
+    """
+    r, t, n = (torch.as_tensor(a, dtype=torch.float64) for a in (remaining, position, size))
+    left = r + 1  # R_t: the budget before this row's reserved unit
+    later_capacity = (n - 1) * n / 2 - t * (t + 1) / 2  # C_t
+    lo = torch.maximum(torch.ones_like(left), left - later_capacity)
+    hi = torch.minimum(t, left - (n - 1 - t))
+    return lo - 1, hi - 1
+
+
+def interval_binomial_log_prob(u: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
+    """``log Bin(u - lo | hi - lo, p)``, ``-inf`` outside ``[lo, hi]`` (elementwise, broadcast)."""
+    u = torch.as_tensor(u, dtype=torch.float64)
+    inside = (u >= lo) & (u <= hi)
+    trials = (hi - lo).clamp(min=0)
+    lp = binomial_log_prob(torch.minimum((u - lo).clamp(min=0), trials), trials, p)
+    return torch.where(inside, lp, torch.full_like(lp, float("-inf")))
+
+
 def row_mass_log_prob(
     u: torch.Tensor,
     remaining: torch.Tensor,
@@ -256,6 +339,7 @@ def community_log_prob(
     leaf_rows: str = "multinomial",
     allow_disconnected: bool = True,
     mass_trials: str = "budget",
+    size_probs: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Exact log-probability of a community's lower-triangular weight matrix under HiGen's rows.
 
@@ -270,6 +354,9 @@ def community_log_prob(
             (simple graphs; see the module docstring).
         allow_disconnected: on coarse levels the reserved unit may be the self-loop (module docstring).
         mass_trials: ``budget`` or ``capacity`` (:func:`row_mass_trials`).
+        size_probs: ``(log β, s)``, each ``(K,)``: explicit community sizes (conditional-Bernoulli
+            leaf rows only): ``log p(N | W)`` is added and each row's mass follows
+            :func:`row_mass_interval` (``mass_trials`` and the rows' ``p_stop`` are then unused).
 
     Returns ``-inf`` for a matrix the model cannot produce (budget not spent exactly, a leaf row
     after the first without an edge to an earlier node -- or any such row when
@@ -287,6 +374,13 @@ def community_log_prob(
     if n > 1 and bool((spent_before[1:] >= total).any()):
         return minus_inf
     out = torch.zeros((), dtype=torch.float64)
+    if size_probs is not None:
+        if not (leaf and leaf_rows == "conditional_bernoulli"):
+            raise ValueError("explicit community sizes need conditional-Bernoulli leaf rows")
+        size = torch.tensor([float(n)], dtype=torch.float64)
+        out = (
+            out + community_size_log_prob(size, torch.tensor([float(total)]), *(x.unsqueeze(0) for x in size_probs))[0]
+        )
     for t in range(n):
         self_loop = a[t, t]
         edges = a[t, :t]
@@ -301,7 +395,11 @@ def community_log_prob(
         components = []
         for log_alpha, probs in row_probs(t, a[:t, :t]):
             cap = t - reserved[t] if simple else None  # simple rows: at most one edge to each earlier node
-            lp = log_alpha + row_mass_log_prob(u, remaining[t], probs.p_mass, cap, probs.p_stop, mass_trials)
+            if size_probs is not None:
+                lo, hi = row_mass_interval(remaining[t], torch.tensor(float(t)), torch.tensor(float(n)))
+                lp = log_alpha + interval_binomial_log_prob(u, lo, hi, probs.p_mass)
+            else:
+                lp = log_alpha + row_mass_log_prob(u, remaining[t], probs.p_mass, cap, probs.p_stop, mass_trials)
             if simple:
                 logits = torch.log(probs.pi_edges) - torch.log1p(-probs.pi_edges)
                 lp = lp + conditional_bernoulli_log_prob(edges, logits)

@@ -406,3 +406,75 @@ def test_size_context_steers_the_node_count_where_the_edge_count_cannot():
     big = [int(g.num_nodes) for g in model.sample(20, generator=gen, num_nodes=12)]
     small = [int(g.num_nodes) for g in model.sample(20, generator=gen, num_nodes=6)]
     assert sum(n == 12 for n in big) >= 18 and sum(n <= 7 for n in small) >= 18, (big, small)
+
+
+EXPLICIT = replace(SMALL, community_size="explicit", row_stop=False)
+
+
+def test_explicit_community_sizes_train_and_sampled_communities_have_their_drawn_sizes(train, monkeypatch):
+    torch.manual_seed(0)
+    model = HiGen(EXPLICIT).fit_size_model(train)
+    out = model.loss(model.prepare(train))
+    assert torch.isfinite(out["loss"])
+    out["loss"].backward()
+    assert all(p.grad is not None for p in model.community_nets[-1].size_head.parameters())
+    assert model.community_nets[0].size_head is None  # coarse levels keep emergent sizes
+    drawn = []
+    original = HiGen._community_sizes
+
+    def record(self, net, state, draws):
+        sizes = original(self, net, state, draws)
+        drawn.append((state.budget.clone(), sizes.clone()))
+        return sizes
+
+    monkeypatch.setattr(HiGen, "_community_sizes", record)
+    graphs = samples(model, 3, num_edges=30)
+    budgets, sizes = drawn[-1]  # the leaf level's communities (coarse nodes of all 5 graphs)
+    assert torch.equal(torch.bincount(model._last_parent, minlength=sizes.numel()), sizes)
+    assert bool((sizes - 1 <= budgets).all()) and bool((budgets <= sizes * (sizes - 1) // 2).all())
+    inside = 0
+    for g in graphs:
+        check_simple_graph(g)
+        inside += int((g.community[g.edge_index[0]] == g.community[g.edge_index[1]]).sum()) // 2
+    assert inside == int(budgets.sum())  # every community spends its parent's self-loop exactly
+    if model.last_sample_report["blocks_overfull"] == 0:
+        assert all(g.edge_index.shape[1] == 60 for g in graphs)
+    assert [g.edge_index.tolist() for g in graphs] == [g.edge_index.tolist() for g in samples(model, 3, num_edges=30)]
+    for g in samples(model, 5, decoding="mode"):
+        check_simple_graph(g)
+
+
+def test_explicit_sizes_are_drawn_from_the_size_model():
+    """The sampler's node counts follow community_size_log_prob (frequencies over 20,000 draws)."""
+    from graphgen.models.higen.model import _LevelState
+    from graphgen.models.higen.stick_breaking import community_size_log_prob
+
+    torch.manual_seed(0)
+    model = HiGen(EXPLICIT)
+    net = model.community_nets[-1]
+    m = 20_000
+    budget = torch.full((m,), 7, dtype=torch.long)
+    state = _LevelState(budget, torch.full((m,), 3, dtype=torch.long), torch.full((m,), 40, dtype=torch.long))
+    sizes = model._community_sizes(net, state, Draws(torch.Generator().manual_seed(1)))
+    from graphgen.models.higen.community_net import row_context
+
+    context = row_context(
+        budget[:1], budget[:1], torch.zeros(1, dtype=torch.long), state.parent_degree[:1], state.graph_size[:1]
+    )
+    support = torch.arange(5, 9, dtype=torch.float64)  # W = 7: N in 5..8
+    with torch.no_grad():
+        size_probs = net.size_distribution(context)
+    probs = community_size_log_prob(support, torch.full((4,), 7.0), *(x.expand(4, -1) for x in size_probs)).exp()
+    assert float(probs.sum()) == pytest.approx(1.0, abs=1e-12)
+    freq = torch.bincount(sizes - 5, minlength=4).double() / m
+    assert int(sizes.min()) >= 5 and int(sizes.max()) <= 8
+    assert torch.allclose(freq, probs, atol=0.015)
+
+
+def test_explicit_sizes_need_compatible_rows():
+    with pytest.raises(ValueError, match="row_stop"):
+        HiGenConfig(community_size="explicit")
+    with pytest.raises(ValueError, match="conditional_bernoulli"):
+        HiGenConfig(community_size="explicit", row_stop=False, leaf_rows="multinomial")
+    with pytest.raises(ValueError, match="community_size"):
+        HiGenConfig(community_size="fixed")

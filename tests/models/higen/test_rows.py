@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -103,3 +105,44 @@ def test_likelihood_is_differentiable(hierarchy):
             logits.grad = p_mass.grad = p_stop.grad = None
     with pytest.raises(ValueError, match="ordered hierarchy"):
         community_rows(build_hierarchy(load_dataset("enzymes", "train")[:1], seed=0), 2)
+
+
+def test_explicit_size_rows_equal_the_per_community_reference(hierarchy):
+    from graphgen.models.higen.stick_breaking import community_size_log_prob
+
+    rows = community_rows(hierarchy, 2)
+    log_alpha, p_mass, q_self, logits, _ = random_outputs(rows, 7)
+    fast = row_log_likelihood(
+        rows, log_alpha, p_mass, q_self, logits, leaf_rows="conditional_bernoulli", explicit_size=True
+    )
+    size_probs = (
+        torch.log(torch.tensor([0.4, 0.6], dtype=torch.float64)),
+        torch.tensor([0.2, 0.7], dtype=torch.float64),
+    )
+    comm = hierarchy.communities(2)
+    for c in range(comm.num_graphs):
+        adj, _ = to_dense(comm.get_example(c))
+        a = torch.tril(adj[0]).to(torch.float64)
+        members = (rows.community == c).nonzero().flatten()
+        assert int(rows.size[members[0]]) == a.shape[0] == members.numel()
+
+        def row_probs(t, prefix, members=members):
+            i = int(members[t])
+            entries = (rows.entry_row == i).nonzero().flatten()
+            return [
+                (
+                    log_alpha[i, k],
+                    CommunityRowProbabilities(p_mass[i, k], q_self[i, k], torch.sigmoid(logits[entries, k])),
+                )
+                for k in range(K)
+            ]
+
+        budget = int(rows.budget[members[0]])
+        slow = community_log_prob(
+            a, budget, row_probs, leaf=True, leaf_rows="conditional_bernoulli", size_probs=size_probs
+        )
+        size_lp = community_size_log_prob(
+            torch.tensor([float(a.shape[0])]), torch.tensor([float(budget)]), *(x.unsqueeze(0) for x in size_probs)
+        )[0]
+        assert math.isfinite(float(slow))
+        assert float(fast[members].sum()) == pytest.approx(float(slow - size_lp), rel=1e-10, abs=1e-10)

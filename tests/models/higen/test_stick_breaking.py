@@ -8,7 +8,10 @@ from graphgen.models.higen.stick_breaking import (
     CommunityRowProbabilities,
     binomial_log_prob,
     community_log_prob,
+    community_size_log_prob,
+    community_size_support,
     multinomial_log_prob,
+    row_mass_interval,
     row_mass_log_prob,
     stick_breaking_log_prob,
     truncated_binomial_log_prob,
@@ -209,3 +212,67 @@ def test_truncation_only_normalises_where_it_bites():
     assert float(out[0]) == float(binomial_log_prob(k[0], n[0], p[0]))  # no cut: the plain binomial
     kept = sum(math.comb(4, j) * 0.6**j * 0.4 ** (4 - j) for j in range(3))
     assert math.exp(float(out[1])) == pytest.approx(4 * 0.6 * 0.4**3 / kept, rel=1e-12)
+
+
+def size_mixture():
+    log_beta = torch.log(torch.tensor([0.3, 0.7], dtype=torch.float64))
+    return log_beta, torch.tensor([0.35, 0.8], dtype=torch.float64)
+
+
+@pytest.mark.parametrize("total", [0, 1, 2, 3, 4])
+def test_explicit_community_sizes_sum_to_one_over_sizes_and_simple_graphs(total):
+    row_probs = fake_network()
+
+    def bernoulli_probs(t, prefix):
+        return [
+            (la, CommunityRowProbabilities(pr.p_mass, pr.q_self, pr.pi_edges * 0.9 + 0.05))
+            for la, pr in row_probs(t, prefix)
+        ]
+
+    mass, by_size = 0.0, {}
+    for n in range(1, total + 3):  # n = total + 2 is outside the support: probability 0
+        for a in simple_matrices(n, total):
+            lp = community_log_prob(
+                a, total, bernoulli_probs, leaf=True, leaf_rows="conditional_bernoulli", size_probs=size_mixture()
+            )
+            mass += math.exp(float(lp))
+            by_size[n] = by_size.get(n, 0.0) + math.exp(float(lp))
+    assert mass == pytest.approx(1.0, abs=1e-12)
+    # the rows fill the drawn size: the marginal of N is the size model itself
+    for n, p in by_size.items():
+        expected = math.exp(
+            float(
+                community_size_log_prob(
+                    torch.tensor([float(n)]), torch.tensor([float(total)]), *(x.unsqueeze(0) for x in size_mixture())
+                )[0]
+            )
+        )
+        assert p == pytest.approx(expected, abs=1e-12)
+
+
+def test_community_size_support_and_exact_values():
+    lo, hi = community_size_support(torch.tensor([0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 7.0, 10.0, 45.0, 46.0]))
+    assert lo.tolist() == [1, 2, 3, 3, 4, 4, 5, 5, 10, 11]
+    assert hi.tolist() == [1, 2, 3, 4, 5, 7, 8, 11, 46, 47]
+    # W = 3: N in {3, 4}; N - 3 ~ 0.3 Bin(1, 0.35) + 0.7 Bin(1, 0.8)
+    log_beta, s = size_mixture()
+    lp = community_size_log_prob(
+        torch.tensor([2.0, 3.0, 4.0, 5.0]), torch.full((4,), 3.0), log_beta.expand(4, 2), s.expand(4, 2)
+    )
+    p4 = 0.3 * 0.35 + 0.7 * 0.8
+    assert lp.exp().tolist() == pytest.approx([0.0, 1 - p4, p4, 0.0], abs=1e-15)
+
+
+def test_row_mass_interval_exact_values():
+    # N = 4, W = 4: row 1 (R = 4, later rows hold 2 + 3 = 5, need >= 2) takes v in [1, min(1, 2)] = {1}
+    lo, hi = row_mass_interval(torch.tensor(3.0), torch.tensor(1.0), torch.tensor(4.0))
+    assert (float(lo), float(hi)) == (0.0, 0.0)
+    # N = 4, W = 6 (a 4-clique): every row is full: row 2 with R = 5 takes v = 2
+    lo, hi = row_mass_interval(torch.tensor(4.0), torch.tensor(2.0), torch.tensor(4.0))
+    assert (float(lo), float(hi)) == (1.0, 1.0)
+    # N = 5, W = 6, row 2 with R = 5: later rows 3, 4 hold 7 and need 2: v in [1, min(2, 3)]
+    lo, hi = row_mass_interval(torch.tensor(4.0), torch.tensor(2.0), torch.tensor(5.0))
+    assert (float(lo), float(hi)) == (0.0, 1.0)
+    # the last row takes all that is left
+    lo, hi = row_mass_interval(torch.tensor(2.0), torch.tensor(4.0), torch.tensor(5.0))
+    assert (float(lo), float(hi)) == (2.0, 2.0)
