@@ -176,6 +176,8 @@ def row_log_likelihood(
         if not simple or rows.size is None:
             raise ValueError("explicit community sizes need conditional-Bernoulli leaf rows with their sizes")
         lo, hi = row_mass_interval(rows.remaining, rows.position.clamp(min=1), rows.size)
+        first = rows.position == 0  # nothing to choose; a finite value keeps the masked gradient finite
+        lo, hi = torch.where(first, 0.0, lo), torch.where(first, 0.0, hi)
         mass_lp = interval_binomial_log_prob(u, lo.to(dtype).unsqueeze(1), hi.to(dtype).unsqueeze(1), p_mass)
     else:
         mass_lp = row_mass_log_prob(u, rem, p_mass, cap, p_stop, mass_trials)
