@@ -16,6 +16,7 @@ __all__ = [
     "UnknownDatasetError",
     "ChecksumError",
     "CheckpointError",
+    "TrainingError",
 ]
 
 
@@ -52,3 +53,7 @@ class ChecksumError(DatasetError):
 
 class CheckpointError(GraphgenError):
     """A checkpoint file is missing, corrupted, of an unknown format, or unsafe to open."""
+
+
+class TrainingError(GraphgenError):
+    """Training cannot go on (e.g. the loss became NaN or infinite)."""

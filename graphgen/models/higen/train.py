@@ -233,6 +233,12 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
         for i in processes.shard(torch.randperm(len(prepared), generator=generator).tolist()):
             batch = prepared[i]
             loss = network(batch, tc.row_fraction)["loss"]
+            if not bool(torch.isfinite(loss.detach())):
+                from graphgen.errors import TrainingError
+
+                raise TrainingError(
+                    f"training loss became {float(loss.detach())} at epoch {epoch + 1}; training stopped"
+                )
             optimizer.zero_grad()
             loss.backward()
             if tc.grad_clip_norm > 0:

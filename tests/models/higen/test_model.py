@@ -484,3 +484,18 @@ def test_explicit_sizes_need_compatible_rows():
         HiGenConfig(community_size="explicit", row_stop=False, leaf_rows="multinomial")
     with pytest.raises(ValueError, match="community_size"):
         HiGenConfig(community_size="fixed")
+
+
+def test_training_stops_with_a_clear_error_when_the_loss_is_not_finite(train, tmp_path, monkeypatch):
+    from graphgen.errors import TrainingError
+
+    original = HiGen.loss
+
+    def nan_loss(self, batch, row_fraction=1.0):
+        out = original(self, batch, row_fraction)
+        return {**out, "loss": out["loss"] * float("nan")}
+
+    monkeypatch.setattr(HiGen, "loss", nan_loss)
+    with pytest.raises(TrainingError, match="nan at epoch 1"):
+        train_higen(train[:8], tmp_path / "x.pt", model_config=SMALL, train_config=TrainConfig(epochs=2, batch_size=8))
+    assert not (tmp_path / "x.pt").exists()
