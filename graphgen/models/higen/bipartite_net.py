@@ -111,6 +111,11 @@ class BipartiteNetConfig:
     coordinated: bool = False  # leaf blocks placed edge by edge (graphgen.models.higen.block_sequence)
 
 
+def _block_features(pairs: BlockPairs) -> torch.Tensor:
+    """``(B, 2)``: ``log1p`` of each block's edge weight and of its pair count."""
+    return torch.stack([torch.log1p(pairs.block_weight.float()), torch.log1p(pairs.block_size.float())], 1)
+
+
 class BipartiteNet(nn.Module):
     """Pair scores ``(Q,)`` for :func:`block_log_likelihood` (see the module docstring)."""
 
@@ -159,16 +164,31 @@ class BipartiteNet(nn.Module):
 
     def forward(self, level_graph, parent: torch.Tensor, pairs: BlockPairs) -> torch.Tensor:
         h = self.node_embeddings(level_graph, parent)
-        block_features = torch.stack(
-            [torch.log1p(pairs.block_weight.float()), torch.log1p(pairs.block_size.float())], 1
-        )
+        block_features = _block_features(pairs)
         # without autograd (sampling) the pairs are scored in chunks: the same scores, with peak memory
         # bounded by the chunk instead of by all n_i n_j pairs of the level at once
+        # score([a + b, a * b, extra]) with its first linear applied by parts: the a + b part as
+        # (W_s h)_a + (W_s h)_b per node and the block part per block (equal up to float rounding)
         step = pairs.pair_block.numel() if torch.is_grad_enabled() else PAIR_CHUNK
+        width = h.shape[1]
+        first = self.score[0]
+        per_node = h @ first.weight[:, :width].t()
+        per_block = torch.addmm(first.bias, block_features, first.weight[:, 2 * width :].t())
+        product_weight = first.weight[:, width : 2 * width].t()
         scores = []
         for start in range(0, pairs.pair_block.numel(), max(step, 1)):
             end = start + step
-            a, b = h[pairs.pair_left[start:end]], h[pairs.pair_right[start:end]]
-            extra = block_features[pairs.pair_block[start:end]]
-            scores.append(self.score(torch.cat([a + b, a * b, extra], 1)).squeeze(1))
+            left, right = pairs.pair_left[start:end], pairs.pair_right[start:end]
+            pre = torch.addmm(
+                per_block.index_select(0, pairs.pair_block[start:end]), h[left] * h[right], product_weight
+            )
+            pre = (per_node.index_select(0, left) + per_node.index_select(0, right)) + pre  # exactly symmetric
+            scores.append(self.score[2](torch.relu(pre)).squeeze(1))
         return torch.cat(scores) if scores else h.new_zeros(0)
+
+    def literal_scores(self, h: torch.Tensor, pairs: BlockPairs) -> torch.Tensor:
+        """The pair scores with the score MLP applied to the concatenated input, as written (the
+        reference for :meth:`forward`'s by-parts evaluation), from node embeddings ``h``."""
+        block_features = _block_features(pairs)
+        a, b = h[pairs.pair_left], h[pairs.pair_right]
+        return self.score(torch.cat([a + b, a * b, block_features[pairs.pair_block]], 1)).squeeze(1)

@@ -79,3 +79,12 @@ def test_chunked_scoring_without_autograd_gives_the_same_scores(hierarchy, monke
     with torch.no_grad():
         chunked = net(hierarchy.levels[3], hierarchy.assignments[2], pairs)
     torch.testing.assert_close(chunked, whole.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_scores_by_parts_equal_the_literal_score_mlp(hierarchy):
+    torch.manual_seed(1)
+    net = BipartiteNet(BipartiteNetConfig(hidden=16, num_layers=2))
+    pairs = block_pairs(hierarchy, 3)
+    graph, parent = hierarchy.levels[3], hierarchy.assignments[2]
+    h = net.node_embeddings(graph, parent)
+    torch.testing.assert_close(net(graph, parent, pairs), net.literal_scores(h, pairs), rtol=1e-5, atol=1e-5)

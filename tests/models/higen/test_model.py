@@ -403,9 +403,12 @@ def test_size_context_steers_the_node_count_where_the_edge_count_cannot():
     # without |V| the first rows cannot tell the graphs apart: about log 2 per graph is left
     assert nll < blind_nll - 1.0, (nll, blind_nll)
     gen = torch.Generator().manual_seed(0)
-    big = [int(g.num_nodes) for g in model.sample(20, generator=gen, num_nodes=12)]
-    small = [int(g.num_nodes) for g in model.sample(20, generator=gen, num_nodes=6)]
-    assert sum(n == 12 for n in big) >= 18 and sum(n <= 7 for n in small) >= 18, (big, small)
+    # measured 2026-11-25 with 200 samples each: 100 % of the num_nodes=12 samples have 12 nodes and
+    # 89 % of the num_nodes=6 ones at most 7 (a model blind to |V| splits about evenly); 100 samples
+    # each keep the binomial noise of the rates under 4 points
+    big = [int(g.num_nodes) for g in model.sample(100, generator=gen, num_nodes=12)]
+    small = [int(g.num_nodes) for g in model.sample(100, generator=gen, num_nodes=6)]
+    assert sum(n == 12 for n in big) >= 95 and sum(n <= 7 for n in small) >= 75, (big, small)
 
 
 EXPLICIT = replace(SMALL, community_size="explicit", row_stop=False)
