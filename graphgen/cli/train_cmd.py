@@ -46,7 +46,6 @@ _FLAGS = {
     "cross_edges": "--cross-edges",
     "row_mass": "--row-mass",
     "community_size": "--community-size",
-    "row_stop off": "--no-row-stop",
 }
 
 
@@ -98,11 +97,10 @@ def higen(
         help="Leaf cross edges: coordinated (placed one after another, each seeing the others) or independent.",
     ),
     row_stop: bool = typer.Option(
-        None,
+        True,
         "--row-stop/--no-row-stop",
-        help="Each row first decides whether it is its community's last (--no-row-stop: the paper's rows)."
-        "  [default: on, off with --community-size explicit]",
-        show_default=False,
+        help="Each row first decides whether it is its community's last (--no-row-stop: the paper's rows;"
+        " with --community-size explicit only coarse rows decide, leaf communities have drawn sizes).",
     ),
     row_mass: str = typer.Option(
         "budget",
@@ -150,7 +148,7 @@ def higen(
             within_order=within_order,
             bipartite_encoder=bipartite_encoder,
             size_context=size_context,
-            row_stop=(community_size != "explicit") if row_stop is None else row_stop,
+            row_stop=row_stop,
             cross_edges=cross_edges,
             row_mass=row_mass,
             community_size=community_size,

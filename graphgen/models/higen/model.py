@@ -22,9 +22,11 @@
   another, each seeing those already placed (:mod:`graphgen.models.higen.block_sequence`).
 * **Rows** (:mod:`graphgen.models.higen.stick_breaking`): with ``row_stop`` (the default for new
   models) each row first decides whether it is its community's last. With
-  ``community_size="explicit"`` (our option, without ``row_stop``) each leaf community first draws
-  its node count given its budget, then its rows spread the budget over exactly that many nodes;
-  the loss adds ``-log p(N | W)`` of every leaf community.
+  ``community_size="explicit"`` (our option) each leaf community first draws its node count given
+  its budget, then its rows spread the budget over exactly that many nodes; the loss adds
+  ``-log p(N | W)`` of every leaf community. The two combine: with both, coarse rows keep their stop
+  decision and leaf rows, whose community size is drawn, have none (their network has no stop
+  output). Checkpoints with explicit sizes written before session 10 have ``row_stop`` off.
 * **Loss**: the negative log-likelihood of the teacher-forced rows and blocks of every level, per
   edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
   by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
@@ -132,8 +134,6 @@ class HiGenConfig:
                 f"unknown community_size {self.community_size!r}; choose one of {', '.join(COMMUNITY_SIZES)}"
             )
         if self.explicit_size:
-            if self.row_stop:
-                raise ValueError("community_size='explicit' decides where each community stops: set row_stop off")
             if self.leaf_rows != "conditional_bernoulli" or self.row_mass != "budget":
                 raise ValueError(
                     "community_size='explicit' needs leaf_rows='conditional_bernoulli' and sets each row's"
@@ -337,7 +337,7 @@ class HiGen(nn.Module):
                         c.num_mixtures,
                         c.position_dim,
                         c.size_context,
-                        c.row_stop,
+                        c.row_stop and not (c.explicit_size and lv == c.num_levels),  # explicit: the size decides
                         c.explicit_size and lv == c.num_levels,
                     )
                 )

@@ -74,12 +74,13 @@ factors stay proper distributions and every row after the first still spends its
 so the enumeration argument holds unchanged (tested).
 
 **Explicit community sizes** (``community_size="explicit"``, our option; conditional-Bernoulli leaf
-rows without a stop decision). In the paper a community's node count emerges: it ends after the row
-that happens to spend the budget. Generated communities then miss the data's sizes (SBM: 25 ± 12
-nodes against 30 ± 7, ``metrics/results/higen-structure-sbm-v3.json``), and a graph generated for
-``|V|`` nodes gets far fewer, denser ones (``metrics/results/bench_higen.json``). With explicit sizes a
-leaf community of budget ``W`` first draws its node count ``N`` from a ``K``-mixture of binomials
-over the sizes the rows can realise,
+rows, which then have no stop decision; coarse rows keep theirs if the model has one). In the paper
+a community's node count emerges: it ends after the row that happens to spend the budget. Generated
+communities then miss the data's sizes (SBM: 25 ± 12 nodes against 30 ± 7,
+``metrics/results/higen-structure-sbm-v3.json``), and a graph generated for ``|V|`` nodes gets far
+fewer, denser ones (``metrics/results/bench_higen.json``). With explicit sizes a leaf community of
+budget ``W`` first draws its node count ``N`` from a ``K``-mixture of binomials over the sizes the
+rows can realise,
 
     N - N_lo ~ Σ_k β_k Bin(N_hi - N_lo, s_k),   N_lo = min{n : n(n-1)/2 >= W},   N_hi = W + 1
 

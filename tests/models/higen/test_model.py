@@ -480,9 +480,36 @@ def test_explicit_sizes_are_drawn_from_the_size_model():
     assert torch.allclose(freq, probs, atol=0.015)
 
 
+def test_explicit_sizes_with_stop_decisions_keep_them_on_coarse_rows_only(train):
+    """community_size='explicit' with row_stop: coarse rows decide where to stop, leaf communities have
+    drawn sizes (their network has no stop output); the model trains, and samples spend every budget."""
+    torch.manual_seed(0)
+    model = HiGen(replace(EXPLICIT, row_stop=True)).fit_size_model(train)
+    coarse, leaf = model.community_nets
+    assert coarse.config.row_stop and not coarse.config.explicit_size
+    assert leaf.config.explicit_size and not leaf.config.row_stop
+    batch = model.prepare(train)
+    outputs = [model.community_nets[lv](pb) for lv, (_, pb, _) in enumerate(batch.levels)]
+    assert outputs[0][4] is not None and outputs[1][4] is None  # p_stop: coarse only
+    loss = model.loss(batch)["loss"]
+    assert torch.isfinite(loss)
+    loss.backward()
+    assert all(p.grad is not None for p in leaf.size_head.parameters())
+    graphs = samples(model, 3, num_edges=30)
+    for g in graphs:
+        check_simple_graph(g)
+    if model.last_sample_report["blocks_overfull"] == 0:
+        assert all(g.edge_index.shape[1] == 60 for g in graphs)
+    # the same model without stop decisions scores the same leaf rows: only the coarse rows' likelihood
+    # changes (the leaf networks have the same parameters, the coarse one gains a stop output)
+    plain = HiGen(EXPLICIT).fit_size_model(train)
+    plain.community_nets[1].load_state_dict(leaf.state_dict())
+    rows, pb, _ = batch.levels[1]
+    torch.testing.assert_close(plain.community_nets[1](pb)[0], leaf(pb)[0])
+
+
 def test_explicit_sizes_need_compatible_rows():
-    with pytest.raises(ValueError, match="row_stop"):
-        HiGenConfig(community_size="explicit")
+    HiGenConfig(community_size="explicit")  # with the default stop decision: coarse rows keep it
     with pytest.raises(ValueError, match="conditional_bernoulli"):
         HiGenConfig(community_size="explicit", row_stop=False, leaf_rows="multinomial")
     with pytest.raises(ValueError, match="community_size"):
