@@ -36,6 +36,14 @@ doubling it (at most :data:`MAX_DOUBLINGS` times) until a sample has ``goal_node
 that sample is denser than the training graphs (more edges per node), so its time is an upper
 bound for a 5,000-node graph of the training density. ``goal`` in the JSON records it.
 
+**Which subjects meet the goals.** A level takes as many sampling steps as its largest community,
+so sampling time follows how the subject splits the root budget. After the default 8 epochs the
+coarse level makes too few communities with too large budgets, and with emergent sizes the node
+count misses the target (dense hierarchical samples, sparse flat ones). ``--community-size explicit
+--epochs 40`` (about 30 minutes of training) gives both subjects about the target's node count and
+communities no larger than the data's scale: ``metrics/results/bench_higen_explicit_sizes_40_epochs.json``
+(13.9x at 2,000 nodes, a 5,985-node sample in 25.6 s).
+
 **Training throughput** on enzymes-sized graphs: the default HiGen configuration trained for
 ``throughput_epochs`` epochs on the enzymes training split (470 graphs of 10-125 nodes), batch 16,
 one thread; graphs per second of the optimisation alone, plus the one-off preparation time
