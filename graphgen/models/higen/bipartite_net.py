@@ -188,7 +188,8 @@ class BipartiteNet(nn.Module):
 
     def literal_scores(self, h: torch.Tensor, pairs: BlockPairs) -> torch.Tensor:
         """The pair scores with the score MLP applied to the concatenated input, as written (the
-        reference for :meth:`forward`'s by-parts evaluation), from node embeddings ``h``."""
+        reference for :meth:`forward`'s by-parts evaluation in the tests and in
+        ``metrics/scripts/higen_by_parts_ab.py``), from node embeddings ``h``."""
         block_features = _block_features(pairs)
         a, b = h[pairs.pair_left], h[pairs.pair_right]
         return self.score(torch.cat([a + b, a * b, block_features[pairs.pair_block]], 1)).squeeze(1)

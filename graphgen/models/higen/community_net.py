@@ -266,7 +266,8 @@ class _GranLayer(nn.Module):
         return self.update(agg, h)
 
     def literal(self, h: torch.Tensor, edge_index: torch.Tensor, edge_features: torch.Tensor) -> torch.Tensor:
-        """The layer's formula computed edge by edge as written (the reference for :meth:`forward`)."""
+        """The layer's formula computed edge by edge as written (the reference for :meth:`forward` in
+        the tests and in ``metrics/scripts/higen_by_parts_ab.py``)."""
         src, dst = edge_index
         z = torch.cat([h[src] - h[dst], edge_features], 1)
         m = self.message(z) * torch.sigmoid(self.gate(z))
@@ -300,6 +301,11 @@ class CommunityNet(nn.Module):
         per_node = h @ w[:, width : 2 * width].t()
         act = torch.relu(per_row.index_select(0, entry_row) + per_node.index_select(0, entry_node))
         return self.entry_head[2](act).double()
+
+    def literal_entry_logits(self, h_new, h, context, entry_row, entry_node) -> torch.Tensor:
+        """:meth:`_entry_logits` with the head applied to the concatenated input, as written (its
+        reference in the tests and in ``metrics/scripts/higen_by_parts_ab.py``)."""
+        return self.entry_head(torch.cat([h_new[entry_row], h[entry_node], context[entry_row]], 1)).double()
 
     def size_distribution(self, first_row_context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """``(log β, s)``, each ``(C, K)`` float64, of the node counts of ``C`` communities from the

@@ -99,3 +99,5 @@ def test_entry_logits_by_parts_equal_the_entry_head_on_the_concatenated_input():
     literal = net.entry_head(torch.cat([h_new[entry_row], h[pb.entry_prefix_node], pb.context[entry_row]], 1))
     fast = net._entry_logits(h_new, h, pb.context, entry_row, pb.entry_prefix_node)
     torch.testing.assert_close(fast, literal.double(), rtol=1e-5, atol=1e-5)
+    reference = net.literal_entry_logits(h_new, h, pb.context, entry_row, pb.entry_prefix_node)
+    torch.testing.assert_close(reference, literal.double(), rtol=0, atol=0)
