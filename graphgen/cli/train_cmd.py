@@ -46,6 +46,7 @@ _FLAGS = {
     "cross_edges": "--cross-edges",
     "row_mass": "--row-mass",
     "community_size": "--community-size",
+    "row_concentration": "--row-concentration",
 }
 
 
@@ -113,6 +114,12 @@ def higen(
         help="Leaf community node counts: emergent (the paper: a community ends when its budget is spent)"
         " or explicit (drawn first from p(N | budget), then the rows fill exactly N nodes).",
     ),
+    row_concentration: bool = typer.Option(
+        False,
+        "--row-concentration/--no-row-concentration",
+        help="Row masses as a binomial raised to a learned power nu and renormalised (nu > 1: less spread"
+        " than a binomial; off: the paper's binomial rows).",
+    ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -152,6 +159,7 @@ def higen(
             cross_edges=cross_edges,
             row_mass=row_mass,
             community_size=community_size,
+            row_concentration=row_concentration,
             resolution=resolution,
         )
         train_config = TrainConfig(

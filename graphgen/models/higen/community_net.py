@@ -20,10 +20,13 @@ HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of 
   ``log1p(N - 1 - t)``, the nodes of the community still to come after this row.
 * Heads (``K`` mixture components): from ``[h_new, mean of earlier h, context]`` the mixture
   logits, ``p_mass`` and ``q_self`` (sigmoids), and with ``row_stop`` also ``p_stop`` (a sigmoid:
-  the probability that the row is its community's last); from ``[h_new, h_j, context]`` the score of each
-  earlier node ``j`` per component; with ``explicit_size`` a size head maps the context of a
-  community's first row (without its last column) to the ``K`` weights and binomial probabilities
-  of the community's node count (:func:`~graphgen.models.higen.stick_breaking.community_size_log_prob`).
+  the probability that the row is its community's last), and with ``row_concentration`` the
+  concentration ``ν = exp(3 tanh(z / 3))`` of the row mass (in ``[e^-3, e^3]``, about ``e^z`` near
+  ``z = 0``; :func:`~graphgen.models.higen.stick_breaking.power_binomial_log_prob`); from
+  ``[h_new, h_j, context]`` the score of each earlier node ``j`` per component; with
+  ``explicit_size`` a size head maps the context of a community's first row (without its last
+  column) to the ``K`` weights and binomial probabilities of the community's node count
+  (:func:`~graphgen.models.higen.stick_breaking.community_size_log_prob`).
 
 **Documented simplification:** the reference code also divides the binomial logits by
 ``log(max(1, min(r_t + c_t, W))) + 1`` and embeds the parent graph with a GraphGPS network; here
@@ -40,6 +43,8 @@ from torch import nn
 
 from graphgen.data.ops import segment_arange, self_loop_weights
 from graphgen.models.higen.rows import CommunityRows
+
+CONCENTRATION_LOG_RANGE = 3.0  # the row-mass concentration ν lies in [exp(-3), exp(3)]
 
 __all__ = [
     "CommunityNetConfig",
@@ -61,6 +66,7 @@ class CommunityNetConfig:
     size_context: bool = False  # add log1p(|V| of the row's graph) to the row context
     row_stop: bool = False  # a per-row probability of being the community's last row (p_stop)
     explicit_size: bool = False  # a size head, and log1p(nodes still to come) in the row context
+    row_concentration: bool = False  # a per-row concentration ν of the row mass (power binomial)
 
     @property
     def context_dim(self) -> int:
@@ -275,8 +281,9 @@ class _GranLayer(nn.Module):
 
 
 class CommunityNet(nn.Module):
-    """Outputs ``(log_alpha, p_mass, q_self, entry_logits, p_stop)`` for :func:`row_log_likelihood`
-    (``p_stop`` is ``None`` unless ``config.row_stop``)."""
+    """Outputs ``(log_alpha, p_mass, q_self, entry_logits, p_stop, concentration)`` for
+    :func:`row_log_likelihood` (``p_stop`` is ``None`` unless ``config.row_stop``, ``concentration``
+    unless ``config.row_concentration``)."""
 
     def __init__(self, config: CommunityNetConfig | None = None):
         super().__init__()
@@ -284,7 +291,9 @@ class CommunityNet(nn.Module):
         c = self.config
         self.embed = nn.Linear(3 + c.position_dim, c.hidden)
         self.layers = nn.ModuleList([_GranLayer(c.hidden, 2) for _ in range(c.num_layers)])
-        self.row_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, (3 + c.row_stop) * c.num_mixtures)
+        self.row_head = _mlp(
+            2 * c.hidden + c.context_dim, 2 * c.hidden, (3 + c.row_stop + c.row_concentration) * c.num_mixtures
+        )
         self.entry_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, c.num_mixtures)
         self.size_head = _mlp(c.context_dim - 1, c.hidden, 2 * c.num_mixtures) if c.explicit_size else None
 
@@ -318,7 +327,7 @@ class CommunityNet(nn.Module):
 
     def forward(
         self, batch: PrefixBatch
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None]:
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
         k = self.config.num_mixtures
         if batch.context.shape[1] != self.config.context_dim:
             raise ValueError(
@@ -335,10 +344,16 @@ class CommunityNet(nn.Module):
         sums = torch.zeros(r, h.shape[1]).index_add_(0, batch.node_row[earlier], h[earlier])
         counts = torch.bincount(batch.node_row[earlier], minlength=r).clamp(min=1).unsqueeze(1)
         row_in = torch.cat([h_new, sums / counts, batch.context], 1)
-        out = self.row_head(row_in).double()  # (R, 3K) or (R, 4K)
+        out = self.row_head(row_in).double()  # (R, (3 + row_stop + row_concentration) K)
         log_alpha = torch.log_softmax(out[:, :k], 1)
         p_mass, q_self = torch.sigmoid(out[:, k : 2 * k]), torch.sigmoid(out[:, 2 * k : 3 * k])
-        p_stop = torch.sigmoid(out[:, 3 * k :]) if self.config.row_stop else None
+        extra = out[:, 3 * k :].split(k, 1)
+        p_stop = torch.sigmoid(extra[0]) if self.config.row_stop else None
+        concentration = (
+            torch.exp(CONCENTRATION_LOG_RANGE * torch.tanh(extra[-1] / CONCENTRATION_LOG_RANGE))
+            if self.config.row_concentration
+            else None
+        )
         entry_row = batch.node_row[batch.entry_prefix_node]
         entry_logits = self._entry_logits(h_new, h, batch.context, entry_row, batch.entry_prefix_node)
-        return log_alpha, p_mass, q_self, entry_logits, p_stop
+        return log_alpha, p_mass, q_self, entry_logits, p_stop, concentration

@@ -26,7 +26,9 @@
   its budget, then its rows spread the budget over exactly that many nodes; the loss adds
   ``-log p(N | W)`` of every leaf community. The two combine: with both, coarse rows keep their stop
   decision and leaf rows, whose community size is drawn, have none (their network has no stop
-  output). Checkpoints with explicit sizes written before session 10 have ``row_stop`` off.
+  output). Checkpoints with explicit sizes written before session 10 have ``row_stop`` off. With
+  ``row_concentration`` (our option, every level) each row mass's binomial is raised to a learned
+  power ``ν`` and renormalised, so rows can be less (or more) spread than a binomial of their mean.
 * **Loss**: the negative log-likelihood of the teacher-forced rows and blocks of every level, per
   edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
   by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
@@ -117,6 +119,7 @@ class HiGenConfig:
     cross_edges: str = "coordinated"  # leaf blocks: coordinated or independent (checkpoints without the key)
     row_mass: str = "budget"  # leaf row mass trials: budget (the paper) or capacity (see stick_breaking)
     community_size: str = "emergent"  # leaf community node counts: emergent (the paper) or explicit
+    row_concentration: bool = False  # row masses Bin^ν / Z with a learned ν (ν = 1: the paper's binomial)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -192,16 +195,22 @@ class Draws:
             return torch.minimum(torch.floor((trials.double() + 1) * p).long(), trials.long())
         return torch.binomial(trials.double(), p, generator=self.generator).long()
 
-    def truncated_binomial(self, trials: torch.Tensor, p: torch.Tensor, cap: torch.Tensor) -> torch.Tensor:
-        """A binomial draw conditioned on ``<= cap``, or its most likely value.
+    def truncated_binomial(
+        self, trials: torch.Tensor, p: torch.Tensor, cap: torch.Tensor, concentration: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """A binomial draw conditioned on ``<= cap`` (with ``concentration``, a draw of
+        :func:`power_binomial_log_prob`), or its most likely value.
 
         The categorical over ``0..cap`` takes the binomial's unnormalised log-probabilities (the
         softmax normalises; :func:`truncated_binomial_log_prob` would compute them twice, once for
         its normaliser): one evaluation per support point, the row steps' main cost before."""
         support = torch.arange(int(cap.max()) + 1 if cap.numel() else 1, dtype=torch.float64)
         trials = trials.double().unsqueeze(1)
-        lp = binomial_log_prob(support, trials, p.unsqueeze(1))
-        inside = support <= torch.minimum(cap.double().unsqueeze(1), trials)
+        top = torch.minimum(cap.double().unsqueeze(1), trials)
+        lp = binomial_log_prob(torch.minimum(support, top), trials, p.unsqueeze(1))
+        if concentration is not None:
+            lp = concentration.unsqueeze(1) * lp
+        inside = support <= top
         return self.categorical(torch.softmax(torch.where(inside, lp, torch.full_like(lp, float("-inf"))), 1))
 
     def row_mass(
@@ -211,13 +220,17 @@ class Draws:
         cap: torch.Tensor | None,
         p_stop: torch.Tensor | None,
         mass_trials: str = "budget",
+        concentration: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """A row's modelled mass ``u_t`` under :func:`~graphgen.models.higen.stick_breaking.row_mass_log_prob`:
         first the stop decision (greedy: stop when ``p_stop >= 1/2``), then the go-on binomial
-        (its trials and truncation from :func:`~graphgen.models.higen.stick_breaking.row_mass_trials`)."""
+        (its trials and truncation from :func:`~graphgen.models.higen.stick_breaking.row_mass_trials`;
+        with a ``concentration``, the power binomial over the same support)."""
         remaining = remaining.clamp(min=0)
         trials, k_max = row_mass_trials(remaining, cap, p_stop is not None, mass_trials)
-        if k_max is None or mass_trials == "capacity":  # capacity: k_max = trials, nothing to truncate
+        if concentration is not None:
+            mass = self.truncated_binomial(trials, p, trials if k_max is None else k_max, concentration)
+        elif k_max is None or mass_trials == "capacity":  # capacity: k_max = trials, nothing to truncate
             mass = self.binomial(trials, p)
         else:
             mass = self.truncated_binomial(trials, p, k_max)
@@ -339,6 +352,7 @@ class HiGen(nn.Module):
                         c.size_context,
                         c.row_stop and not (c.explicit_size and lv == c.num_levels),  # explicit: the size decides
                         c.explicit_size and lv == c.num_levels,
+                        c.row_concentration,
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -637,16 +651,21 @@ class HiGen(nn.Module):
             None if state.graph_size is None else state.graph_size[comms],
             None if state.size is None else state.size[comms] - 1 - t,
         )
-        log_alpha, p_mass, q_self, logits, p_stop = net(pb)
+        log_alpha, p_mass, q_self, logits, p_stop, concentration = net(pb)
         k = draws.categorical(log_alpha.exp())
         rows = torch.arange(r)
         cap = (t - reserved).clamp(min=0) if simple else None  # simple rows: at most one edge per earlier node
         stop = None if p_stop is None else p_stop[rows, k]
+        nu = None if concentration is None else concentration[rows, k]
         if state.size is not None:  # explicit sizes: the mass range that keeps the community's size feasible
             lo, hi = row_mass_interval(remaining, t, state.size[comms])
-            mass = lo.long() + draws.binomial((hi - lo).long(), p_mass[rows, k])
+            span = (hi - lo).long()
+            if nu is None:
+                mass = lo.long() + draws.binomial(span, p_mass[rows, k])
+            else:
+                mass = lo.long() + draws.truncated_binomial(span, p_mass[rows, k], span, nu)
         else:
-            mass = draws.row_mass(remaining, p_mass[rows, k], cap, stop, self.config.row_mass)
+            mass = draws.row_mass(remaining, p_mass[rows, k], cap, stop, self.config.row_mass, nu)
         if leaf:
             self_loop = torch.zeros(r, dtype=torch.long)
         else:

@@ -136,6 +136,7 @@ def row_log_likelihood(
     q_self: torch.Tensor,
     entry_logits: torch.Tensor,
     p_stop: torch.Tensor | None = None,
+    concentration: torch.Tensor | None = None,
     *,
     leaf_rows: str = "multinomial",
     allow_disconnected: bool = True,
@@ -152,6 +153,8 @@ def row_log_likelihood(
             multinomial ``π_t``; for conditional-Bernoulli leaf rows they are Bernoulli logits.
         p_stop: ``(R, K)`` probability that the row is its community's last (``row_stop`` models),
             or ``None`` for the paper's rows (see :func:`~graphgen.models.higen.stick_breaking.row_mass_log_prob`).
+        concentration: ``(R, K)`` concentration ``ν`` of the row mass (``row_concentration`` models:
+            :func:`~graphgen.models.higen.stick_breaking.power_binomial_log_prob`), or ``None`` (``ν = 1``).
         leaf_rows: ``"multinomial"`` or ``"conditional_bernoulli"`` (leaf levels only).
         allow_disconnected: coarse rows draw their self-loop from ``u_t + c_t`` units, so the
             reserved unit may be the self-loop (see :mod:`~graphgen.models.higen.stick_breaking`).
@@ -178,9 +181,10 @@ def row_log_likelihood(
         lo, hi = row_mass_interval(rows.remaining, rows.position.clamp(min=1), rows.size)
         first = rows.position == 0  # nothing to choose; a finite value keeps the masked gradient finite
         lo, hi = torch.where(first, 0.0, lo), torch.where(first, 0.0, hi)
-        mass_lp = interval_binomial_log_prob(u, lo.to(dtype).unsqueeze(1), hi.to(dtype).unsqueeze(1), p_mass)
+        lo, hi = lo.to(dtype).unsqueeze(1), hi.to(dtype).unsqueeze(1)
+        mass_lp = interval_binomial_log_prob(u, lo, hi, p_mass, concentration)
     else:
-        mass_lp = row_mass_log_prob(u, rem, p_mass, cap, p_stop, mass_trials)
+        mass_lp = row_mass_log_prob(u, rem, p_mass, cap, p_stop, mass_trials, concentration)
     if simple:
         take = rows.mass + rows.reserved
         edge_lp = segment_conditional_bernoulli_log_prob(

@@ -197,20 +197,22 @@ def test_checkpoints_from_before_the_new_options_keep_their_model():
     assert torch.equal(model.isolated_counts, torch.zeros_like(model.node_counts))
 
 
+@pytest.mark.parametrize("concentration", [None, 3.0])
 @pytest.mark.parametrize("with_stop", [False, True])
 @pytest.mark.parametrize("cap, mass_trials", [(None, "budget"), (3, "budget"), (3, "capacity"), (2, "capacity")])
-def test_sampled_row_masses_follow_the_likelihood(cap, mass_trials, with_stop):
+def test_sampled_row_masses_follow_the_likelihood(cap, mass_trials, with_stop, concentration):
     """Draws.row_mass (the sampler) against exp(row_mass_log_prob) (the training likelihood)."""
     from graphgen.models.higen.model import Draws
     from graphgen.models.higen.stick_breaking import row_mass_log_prob
 
     n = 40000
     draws = Draws(torch.Generator().manual_seed(0))
+    nu = None if concentration is None else torch.full((n,), concentration, dtype=torch.float64)
     for remaining, p, stop in [(5, 0.3, 0.2), (3, 0.6, 0.7), (6, 0.5, 0.4), (1, 0.5, 0.3)]:
         caps = None if cap is None else torch.full((n,), cap)
         stops = torch.full((n,), stop) if with_stop else None
         mass = draws.row_mass(
-            torch.full((n,), remaining), torch.full((n,), p, dtype=torch.float64), caps, stops, mass_trials
+            torch.full((n,), remaining), torch.full((n,), p, dtype=torch.float64), caps, stops, mass_trials, nu
         )
         seen = torch.bincount(mass, minlength=remaining + 1).double() / n
         exact = row_mass_log_prob(
@@ -220,6 +222,7 @@ def test_sampled_row_masses_follow_the_likelihood(cap, mass_trials, with_stop):
             None if cap is None else torch.tensor(float(cap)),
             torch.tensor(stop, dtype=torch.float64) if with_stop else None,
             mass_trials,
+            None if nu is None else nu[0],
         ).exp()
         # 4.5 standard errors of a frequency at n draws
         assert bool(((seen - exact).abs() <= 4.5 * (exact * (1 - exact) / n).sqrt() + 1e-12).all()), (seen, exact)
@@ -506,6 +509,46 @@ def test_explicit_sizes_with_stop_decisions_keep_them_on_coarse_rows_only(train)
     plain.community_nets[1].load_state_dict(leaf.state_dict())
     rows, pb, _ = batch.levels[1]
     torch.testing.assert_close(plain.community_nets[1](pb)[0], leaf(pb)[0])
+
+
+@pytest.mark.parametrize("community_size", ["emergent", "explicit"])
+def test_row_concentration_trains_and_samples_spend_the_budget(train, community_size):
+    """row_concentration: every level's network outputs a concentration that the loss reaches; at
+    initialisation-equivalent ν = 1 the likelihood is the binomial model's; samples are simple graphs
+    that spend their budgets, seeded, under both decodings."""
+    torch.manual_seed(0)
+    config = replace(SMALL, row_concentration=True, community_size=community_size)
+    model = HiGen(config).fit_size_model(train)
+    batch = model.prepare(train)
+    out = model.loss(batch)
+    assert torch.isfinite(out["loss"])
+    out["loss"].backward()
+    k = config.num_mixtures
+    for net in model.community_nets:
+        assert net.config.row_concentration
+        last = net.row_head[-1]
+        assert bool(last.weight.grad[-k:].ne(0).any()) and bool(torch.isfinite(last.weight.grad).all())
+    # a concentration of exactly 1 gives the binomial model with the same parameters
+    plain = HiGen(replace(config, row_concentration=False)).fit_size_model(train)
+    state = {
+        name: (value[:-k] if name.endswith(("row_head.2.weight", "row_head.2.bias")) else value)
+        for name, value in model.state_dict().items()
+    }
+    for net in model.community_nets:
+        with torch.no_grad():
+            net.row_head[-1].weight[-k:] = 0
+            net.row_head[-1].bias[-k:] = 0
+    plain.load_state_dict(state)
+    with torch.no_grad():
+        assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-12)
+    graphs = samples(model, 3, num_edges=30)
+    for g in graphs:
+        check_simple_graph(g)
+    if model.last_sample_report["blocks_overfull"] == 0:
+        assert all(g.edge_index.shape[1] == 60 for g in graphs)
+    assert [g.edge_index.tolist() for g in graphs] == [g.edge_index.tolist() for g in samples(model, 3, num_edges=30)]
+    for g in samples(model, 3, decoding="mode"):
+        check_simple_graph(g)
 
 
 def test_explicit_sizes_need_compatible_rows():

@@ -27,10 +27,11 @@ def random_outputs(rows, seed):
     q_self = torch.rand(r, K, generator=gen, dtype=torch.float64) * 0.9 + 0.05
     logits = torch.randn(p, K, generator=gen, dtype=torch.float64)
     p_stop = torch.rand(r, K, generator=gen, dtype=torch.float64) * 0.9 + 0.05
-    return log_alpha, p_mass, q_self, logits, p_stop
+    concentration = torch.exp(torch.randn(r, K, generator=gen, dtype=torch.float64))
+    return log_alpha, p_mass, q_self, logits, p_stop, concentration
 
 
-@pytest.mark.parametrize("row_stop", [False, True])
+@pytest.mark.parametrize("row_stop, with_concentration", [(False, False), (True, False), (True, True), (False, True)])
 @pytest.mark.parametrize(
     "level, leaf_rows, allow_disconnected, mass_trials",
     [
@@ -42,13 +43,14 @@ def random_outputs(rows, seed):
     ],
 )
 def test_batched_rows_equal_the_per_community_reference(
-    hierarchy, level, leaf_rows, allow_disconnected, mass_trials, row_stop
+    hierarchy, level, leaf_rows, allow_disconnected, mass_trials, row_stop, with_concentration
 ):
     rows = community_rows(hierarchy, level)
-    log_alpha, p_mass, q_self, logits, p_stop = random_outputs(rows, level)
+    log_alpha, p_mass, q_self, logits, p_stop, nu = random_outputs(rows, level)
     p_stop = p_stop if row_stop else None
+    nu = nu if with_concentration else None
     kw = dict(leaf_rows=leaf_rows, allow_disconnected=allow_disconnected, mass_trials=mass_trials)
-    fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, p_stop, **kw)
+    fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, p_stop, nu, **kw)
     impossible = 0
     comm = hierarchy.communities(level)
     for c in range(comm.num_graphs):
@@ -67,7 +69,8 @@ def test_batched_rows_equal_the_per_community_reference(
                 else:
                     pi = torch.softmax(logits[entries, k], 0)
                 stop = None if p_stop is None else p_stop[i, k]
-                out.append((log_alpha[i, k], CommunityRowProbabilities(p_mass[i, k], q_self[i, k], pi, stop)))
+                conc = None if nu is None else nu[i, k]
+                out.append((log_alpha[i, k], CommunityRowProbabilities(p_mass[i, k], q_self[i, k], pi, stop, conc)))
             return out
 
         slow = community_log_prob(a, int(rows.budget[members[0]]), row_probs, leaf=rows.leaf, **kw)
@@ -93,27 +96,33 @@ def test_rows_spend_the_budgets(hierarchy):
 
 def test_likelihood_is_differentiable(hierarchy):
     rows = community_rows(hierarchy, 2)
-    log_alpha, p_mass, q_self, logits, p_stop = random_outputs(rows, 0)
-    for tensor in (logits, p_mass, p_stop):
+    log_alpha, p_mass, q_self, logits, p_stop, nu = random_outputs(rows, 0)
+    for tensor in (logits, p_mass, p_stop, nu):
         tensor.requires_grad_(True)
     for leaf_rows in ("multinomial", "conditional_bernoulli"):
         for stop in (None, p_stop):
-            loss = -row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, stop, leaf_rows=leaf_rows).sum()
-            loss.backward()
-            assert torch.isfinite(logits.grad).all() and torch.isfinite(p_mass.grad).all()
-            assert stop is None or (torch.isfinite(p_stop.grad).all() and bool(p_stop.grad.ne(0).any()))
-            logits.grad = p_mass.grad = p_stop.grad = None
+            for conc in (None, nu):
+                loss = -row_log_likelihood(
+                    rows, log_alpha, p_mass, q_self, logits, stop, conc, leaf_rows=leaf_rows
+                ).sum()
+                loss.backward()
+                assert torch.isfinite(logits.grad).all() and torch.isfinite(p_mass.grad).all()
+                assert stop is None or (torch.isfinite(p_stop.grad).all() and bool(p_stop.grad.ne(0).any()))
+                assert conc is None or (torch.isfinite(nu.grad).all() and bool(nu.grad.ne(0).any()))
+                logits.grad = p_mass.grad = p_stop.grad = nu.grad = None
     with pytest.raises(ValueError, match="ordered hierarchy"):
         community_rows(build_hierarchy(load_dataset("enzymes", "train")[:1], seed=0), 2)
 
 
-def test_explicit_size_rows_equal_the_per_community_reference(hierarchy):
+@pytest.mark.parametrize("with_concentration", [False, True])
+def test_explicit_size_rows_equal_the_per_community_reference(hierarchy, with_concentration):
     from graphgen.models.higen.stick_breaking import community_size_log_prob
 
     rows = community_rows(hierarchy, 2)
-    log_alpha, p_mass, q_self, logits, _ = random_outputs(rows, 7)
+    log_alpha, p_mass, q_self, logits, _, nu = random_outputs(rows, 7)
+    nu = nu if with_concentration else None
     fast = row_log_likelihood(
-        rows, log_alpha, p_mass, q_self, logits, leaf_rows="conditional_bernoulli", explicit_size=True
+        rows, log_alpha, p_mass, q_self, logits, None, nu, leaf_rows="conditional_bernoulli", explicit_size=True
     )
     size_probs = (
         torch.log(torch.tensor([0.4, 0.6], dtype=torch.float64)),
@@ -132,7 +141,12 @@ def test_explicit_size_rows_equal_the_per_community_reference(hierarchy):
             return [
                 (
                     log_alpha[i, k],
-                    CommunityRowProbabilities(p_mass[i, k], q_self[i, k], torch.sigmoid(logits[entries, k])),
+                    CommunityRowProbabilities(
+                        p_mass[i, k],
+                        q_self[i, k],
+                        torch.sigmoid(logits[entries, k]),
+                        concentration=None if nu is None else nu[i, k],
+                    ),
                 )
                 for k in range(K)
             ]

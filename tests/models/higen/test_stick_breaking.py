@@ -11,6 +11,7 @@ from graphgen.models.higen.stick_breaking import (
     community_size_log_prob,
     community_size_support,
     multinomial_log_prob,
+    power_binomial_log_prob,
     row_mass_interval,
     row_mass_log_prob,
     stick_breaking_log_prob,
@@ -59,9 +60,9 @@ def test_stick_breaking_equals_the_multinomial(n, total):
     assert seen == pytest.approx(1.0, abs=1e-12)
 
 
-def fake_network(num_components=2, row_stop=False):
+def fake_network(num_components=2, row_stop=False, concentration=False):
     """Deterministic row probabilities depending on the row and the prefix, as a network's would
-    (with ``row_stop`` also a stop probability)."""
+    (with ``row_stop`` also a stop probability, with ``concentration`` a row-mass concentration)."""
 
     def row_probs(t, prefix):
         seed = int(1000 * t + 7 * float(prefix.sum()) + 3 * float(torch.diagonal(prefix).sum()) if t else 1)
@@ -72,17 +73,18 @@ def fake_network(num_components=2, row_stop=False):
             p, q = torch.rand(2, generator=gen, dtype=torch.float64) * 0.9 + 0.05
             pi = torch.softmax(torch.randn(max(t, 1), generator=gen, dtype=torch.float64), 0)[:t]
             stop = torch.rand((), generator=gen, dtype=torch.float64) * 0.9 + 0.05 if row_stop else None
-            out.append((log_alpha[k], CommunityRowProbabilities(p, q, pi, stop)))
+            nu = torch.exp(2 * torch.randn((), generator=gen, dtype=torch.float64)) if concentration else None
+            out.append((log_alpha[k], CommunityRowProbabilities(p, q, pi, stop, nu)))
         return out
 
     return row_probs
 
 
-@pytest.mark.parametrize("row_stop", [False, True])
+@pytest.mark.parametrize("row_stop, concentration", [(False, False), (True, False), (False, True), (True, True)])
 @pytest.mark.parametrize("leaf, allow_disconnected", [(True, True), (False, True), (False, False)])
 @pytest.mark.parametrize("total", [0, 1, 2, 3, 4])
-def test_community_probabilities_sum_to_one_by_enumeration(leaf, allow_disconnected, total, row_stop):
-    row_probs = fake_network(row_stop=row_stop)
+def test_community_probabilities_sum_to_one_by_enumeration(leaf, allow_disconnected, total, row_stop, concentration):
+    row_probs = fake_network(row_stop=row_stop, concentration=concentration)
     mass, lonely_mass = 0.0, 0.0
     for n in range(1, total + 3):  # sizes beyond total + 1 are impossible; include them anyway
         for a in matrices(n, total, leaf):
@@ -130,16 +132,20 @@ def simple_matrices(n, total):
         yield a
 
 
+@pytest.mark.parametrize("concentration", [False, True])
 @pytest.mark.parametrize("mass_trials", ["budget", "capacity"])
 @pytest.mark.parametrize("row_stop", [False, True])
 @pytest.mark.parametrize("total", [0, 1, 2, 3, 4, 5])
-def test_simple_leaf_rows_sum_to_one_over_simple_graphs(total, row_stop, mass_trials):
-    row_probs = fake_network(row_stop=row_stop)
+def test_simple_leaf_rows_sum_to_one_over_simple_graphs(total, row_stop, mass_trials, concentration):
+    row_probs = fake_network(row_stop=row_stop, concentration=concentration)
 
     def bernoulli_probs(t, prefix):
         # reuse the fake network but read pi as independent edge probabilities in (0, 1)
         return [
-            (la, CommunityRowProbabilities(pr.p_mass, pr.q_self, pr.pi_edges * 0.9 + 0.05, pr.p_stop))
+            (
+                la,
+                CommunityRowProbabilities(pr.p_mass, pr.q_self, pr.pi_edges * 0.9 + 0.05, pr.p_stop, pr.concentration),
+            )
             for la, pr in row_probs(t, prefix)
         ]
 
@@ -187,17 +193,19 @@ def test_row_mass_over_the_capacity_exact_values():
         row_mass_log_prob(torch.tensor(1.0), torch.tensor(2.0), p, None, None, "edges")
 
 
+@pytest.mark.parametrize("concentration", [None, 0.3, 4.0])
 @pytest.mark.parametrize("mass_trials", ["budget", "capacity"])
 @pytest.mark.parametrize("with_stop", [False, True])
-def test_row_mass_sums_to_one_over_its_support(with_stop, mass_trials):
+def test_row_mass_sums_to_one_over_its_support(with_stop, mass_trials, concentration):
     gen = torch.Generator().manual_seed(0)
+    nu = None if concentration is None else torch.tensor(concentration, dtype=torch.float64)
     for remaining in range(0, 9):
         for cap in (None, 0, 1, 3, 12):
             p = torch.rand((), generator=gen, dtype=torch.float64)
             stop = torch.rand((), generator=gen, dtype=torch.float64) if with_stop else None
             cap_t = None if cap is None else torch.tensor(float(cap))
             lp = row_mass_log_prob(
-                torch.arange(remaining + 2.0), torch.tensor(float(remaining)), p, cap_t, stop, mass_trials
+                torch.arange(remaining + 2.0), torch.tensor(float(remaining)), p, cap_t, stop, mass_trials, nu
             )
             if cap is not None and cap < remaining and not with_stop:
                 assert float(lp.exp()[cap + 1 :].sum()) == 0.0
@@ -214,18 +222,66 @@ def test_truncation_only_normalises_where_it_bites():
     assert math.exp(float(out[1])) == pytest.approx(4 * 0.6 * 0.4**3 / kept, rel=1e-12)
 
 
+def test_power_binomial_exact_values_and_the_binomial_at_concentration_one():
+    p = torch.tensor(0.3, dtype=torch.float64)
+    k = torch.arange(5.0, dtype=torch.float64)
+    # nu = 1: the binomial, and the truncated binomial under a cut
+    one = torch.tensor(1.0, dtype=torch.float64)
+    assert torch.allclose(power_binomial_log_prob(k, 4.0, p, one), binomial_log_prob(k, 4.0, p), atol=1e-14)
+    cut = truncated_binomial_log_prob(k, 4.0, p, torch.tensor(2.0))
+    assert torch.allclose(power_binomial_log_prob(k, 4.0, p, one, torch.tensor(2.0)).exp(), cut.exp(), atol=1e-15)
+    # nu = 2 over 0..3 with n = 3, by hand: C(3,k)^2 p^2k (1-p)^2(3-k), normalised
+    weights = [math.comb(3, j) ** 2 * 0.3 ** (2 * j) * 0.7 ** (2 * (3 - j)) for j in range(4)]
+    got = power_binomial_log_prob(torch.arange(5.0), 3.0, p, torch.tensor(2.0)).exp()
+    assert got.tolist() == pytest.approx([w / sum(weights) for w in weights] + [0.0], abs=1e-15)
+    # truncated to k <= 1 and negative k: -inf
+    got = power_binomial_log_prob(torch.tensor([-1.0, 0.0, 1.0, 2.0]), 3.0, p, torch.tensor(2.0), torch.tensor(1.0))
+    assert got.exp().tolist() == pytest.approx([0.0, weights[0] / sum(weights[:2]), weights[1] / sum(weights[:2]), 0.0])
+    # n = 0: all mass at 0
+    assert float(power_binomial_log_prob(torch.tensor(0.0), 0.0, p, torch.tensor(5.0))) == 0.0
+
+
+def test_concentration_shrinks_or_widens_the_spread_around_the_same_mode():
+    n, p = 40.0, torch.tensor(0.35, dtype=torch.float64)
+    k = torch.arange(41.0)
+
+    def moments(nu):
+        probs = power_binomial_log_prob(k, n, p, torch.tensor(nu, dtype=torch.float64)).exp()
+        mean = float((probs * k).sum())
+        return float(probs.sum()), int(probs.argmax()), float((probs * (k - mean) ** 2).sum())
+
+    total, mode, var = moments(1.0)
+    assert total == pytest.approx(1.0, abs=1e-12) and var == pytest.approx(n * 0.35 * 0.65, rel=1e-9)
+    for nu in (0.5, 3.0, 10.0):
+        total_nu, mode_nu, var_nu = moments(nu)
+        assert total_nu == pytest.approx(1.0, abs=1e-12) and mode_nu == mode
+        # about n p (1 - p) / nu (the Gaussian limit), within 15 %
+        assert var_nu == pytest.approx(var / nu, rel=0.15)
+
+
+def test_power_binomial_gradients_are_finite_at_the_edges_of_the_support():
+    p = torch.tensor([0.2, 0.9], dtype=torch.float64, requires_grad=True)
+    nu = torch.tensor([0.4, 6.0], dtype=torch.float64, requires_grad=True)
+    k = torch.tensor([0.0, 3.0])
+    lp = power_binomial_log_prob(k, torch.tensor([5.0, 5.0]), p, nu, torch.tensor([2.0, 3.0]))
+    lp.sum().backward()
+    assert torch.isfinite(lp).all() and torch.isfinite(p.grad).all() and torch.isfinite(nu.grad).all()
+    assert bool(nu.grad.ne(0).all())
+
+
 def size_mixture():
     log_beta = torch.log(torch.tensor([0.3, 0.7], dtype=torch.float64))
     return log_beta, torch.tensor([0.35, 0.8], dtype=torch.float64)
 
 
+@pytest.mark.parametrize("concentration", [False, True])
 @pytest.mark.parametrize("total", [0, 1, 2, 3, 4])
-def test_explicit_community_sizes_sum_to_one_over_sizes_and_simple_graphs(total):
-    row_probs = fake_network()
+def test_explicit_community_sizes_sum_to_one_over_sizes_and_simple_graphs(total, concentration):
+    row_probs = fake_network(concentration=concentration)
 
     def bernoulli_probs(t, prefix):
         return [
-            (la, CommunityRowProbabilities(pr.p_mass, pr.q_self, pr.pi_edges * 0.9 + 0.05))
+            (la, CommunityRowProbabilities(pr.p_mass, pr.q_self, pr.pi_edges * 0.9 + 0.05, None, pr.concentration))
             for la, pr in row_probs(t, prefix)
         ]
 
