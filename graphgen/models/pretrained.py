@@ -30,8 +30,9 @@ class PretrainedEntry:
 PRETRAINED: dict[str, PretrainedEntry] = {
     "higen-community-small": PretrainedEntry(
         "higen-community-small.pt",
-        "HiGen (2 levels, BFSDC order, exact simple-graph leaf rows, K=8) trained 1200 epochs on the 80 "
-        "community_small training graphs; graphrnn-protocol MMDs in metrics/results/higen-community-small/",
+        "HiGen (2 levels, defaults: coordinated cross edges, stop decision; row mass over the capacity with a "
+        "learned concentration; K=8) trained 600 epochs on the 80 community_small training graphs; "
+        "graphrnn-protocol MMDs in metrics/results/higen-community-small/",
         trained=True,
     ),
     "higen-enzymes": PretrainedEntry(

@@ -21,7 +21,7 @@ def run(capsys, *args):
 def test_sample_default_says_what_it_sampled_from(capsys, tmp_path):
     code, out, err = run(capsys, "sample", "-n", "4", "--seed", "1")
     assert code == 0 and len(out.splitlines()) == 4
-    assert "higen-community-small" in err and "trained 1200 epochs" in err
+    assert "higen-community-small" in err and "trained 600 epochs" in err
     code, out2, _ = run(capsys, "sample", "-n", "4", "--seed", "1")
     assert out2 == out  # same seed, same graphs
     code, _, _ = run(

@@ -187,14 +187,43 @@ def test_likelihood_is_invariant_to_relabelling_when_the_order_is_canonical():
         assert model.loss([permute_graph(data, perm)])["loss"].item() == pytest.approx(reference, rel=1e-9)
 
 
-def test_checkpoints_from_before_the_new_options_keep_their_model():
-    model = HiGen.from_pretrained("higen-community-small")
+LATER_OPTIONS = (
+    "allow_disconnected",
+    "bipartite_encoder",
+    "size_context",
+    "row_stop",
+    "cross_edges",
+    "row_mass",
+    "community_size",
+    "row_concentration",
+)
+
+
+def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_path):
+    """A checkpoint as the first sessions wrote it (no key for any later option, no isolated-node
+    counts) loads as the model it held: stricter coarse rows, no size input, no stop decision,
+    independent blocks, budget rows, binomial masses; and a shipped checkpoint of session 5 likewise."""
+    torch.manual_seed(0)
+    old = HiGen(
+        replace(SMALL, allow_disconnected=False, size_context=False, row_stop=False, cross_edges="independent")
+    ).fit_size_model(train)
+    ckpt = old.to_checkpoint()
+    ckpt.config = {k: v for k, v in ckpt.config.items() if k not in LATER_OPTIONS}
+    ckpt.state_dict = {k: v for k, v in ckpt.state_dict.items() if k != "isolated_counts"}
+    save_checkpoint(ckpt, tmp_path / "old.pt")
+    model = load_model(str(tmp_path / "old.pt"))[0]
     assert model.config.allow_disconnected is False  # written with the stricter coarse rows
     assert model.config.size_context is False and model.community_nets[0].config.context_dim == 4
     assert model.config.row_stop is False and model.community_nets[0].config.row_stop is False
     assert model.config.cross_edges == "independent" and model.bipartite_nets[0].coordination is None
-    assert model.config.row_mass == "budget"
+    assert model.config.row_mass == "budget" and model.config.row_concentration is False
     assert torch.equal(model.isolated_counts, torch.zeros_like(model.node_counts))
+    batch = old.prepare(train)
+    with torch.no_grad():
+        assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
+    shipped = HiGen.from_pretrained("higen-sbm")  # an early shipped checkpoint, written before size_context
+    assert shipped.config.size_context is False and shipped.config.row_stop is False
+    assert shipped.config.cross_edges == "independent" and shipped.config.row_concentration is False
 
 
 @pytest.mark.parametrize("concentration", [None, 3.0])
