@@ -44,16 +44,17 @@ PRETRAINED: dict[str, PretrainedEntry] = {
     ),
     "higen-planar": PretrainedEntry(
         "higen-planar.pt",
-        "HiGen (2 levels, defaults: coordinated cross edges, stop decision; row mass over the capacity; K=4, "
-        "Louvain resolution 0.3) trained on the 128 planar training graphs with 8 Louvain hierarchies per graph "
-        "(epoch 130, lowest validation NLL of a run stopped at 133 of 250); far from the literature: "
-        "gran-protocol MMDs and 0 % planar samples in metrics/results/higen-planar/",
+        "HiGen (2 levels, defaults: coordinated cross edges, stop decision; row mass over the capacity with a "
+        "learned concentration; K=4, Louvain resolution 0.3) trained 60 epochs (batch 4, cosine schedule, 8 Louvain "
+        "hierarchies per graph) on the 128 planar training graphs; far from the literature: gran-protocol MMDs and "
+        "0 % planar samples in metrics/results/higen-planar/",
         trained=True,
     ),
     "higen-sbm": PretrainedEntry(
         "higen-sbm.pt",
-        "HiGen (2 levels, defaults, K=4) trained on the 128 SBM training graphs (epoch 42, lowest validation NLL; "
-        "later epochs overfit); gran-protocol MMDs and V.U.N. in metrics/results/higen-sbm/",
+        "HiGen (2 levels, defaults; row mass over the capacity with a learned concentration; K=4) trained 20 epochs "
+        "(batch 1, cosine schedule) on the 128 SBM training graphs; gran-protocol MMDs (orbit and spectral at the "
+        "published HiGen values) and V.U.N. (25 %) in metrics/results/higen-sbm/",
         trained=True,
     ),
     "er-community-small": PretrainedEntry(

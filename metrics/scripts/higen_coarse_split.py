@@ -1,0 +1,203 @@
+"""How HiGen's coarse level splits a graph's edges among communities: data vs samples vs the model.
+
+    python metrics/scripts/higen_coarse_split.py MODEL DATASET [--samples 300] [--json OUT]
+        [--finetune-steps 0]
+
+Three views of the first (coarse) level, whose rows give each community its edge budget ``W``:
+
+* **Budgets**, for the test graphs (communities of the model's own Louvain hierarchy) and for
+  ``--samples`` graphs sampled from MODEL (seed 0, their generated communities): the number of
+  communities per graph, and per community of at least 3 nodes its intra-community edge count ``W``
+  (mean, std, 5/25/50/75/95th percentiles), node count and density, pooled and by ``W`` range.
+  If the per-range rows agree and the pooled ``W`` does not, the leaf level is right and the
+  coarse split is not.
+* **Calibration**, teacher-forced on the first 40 training graphs: for coarse rows 0 and 1, the
+  model's predictive standard deviation of the row mass (the mixture over components) and the
+  standard deviation of the true masses' z-scores under it (about 1 when calibrated; below 1: the
+  predictions are too wide).
+* With ``--finetune-steps S > 0``: the coarse network alone trained ``S`` more full-batch Adam steps
+  (lr 1e-3) on all training graphs' coarse rows, its training and validation NLL per coarse row
+  every 100 steps -- whether the coarse level is under- or over-fitted. Nothing is saved.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from graphgen.data import build_hierarchy
+from graphgen.data.partition import LouvainPartitioner
+from graphgen.datasets import load_dataset
+from graphgen.models.higen import HiGen
+from graphgen.models.higen.rows import row_log_likelihood
+from graphgen.models.higen.stick_breaking import row_mass_log_prob
+
+W_RANGES = ((0, 60), (60, 120), (120, 180), (180, 10**9))
+
+
+def budgets(graphs, communities) -> dict:
+    """Per-community ``W``, node count and density (communities of at least 3 nodes), and by range."""
+    w, n, count = [], [], []
+    for g, comm in zip(graphs, communities):
+        ei = g.edge_index
+        count.append(int(comm.unique().numel()))
+        for c in comm.unique():
+            members = comm == c
+            size = int(members.sum())
+            if size >= 3:
+                w.append(int((members[ei[0]] & members[ei[1]]).sum()) // 2)
+                n.append(size)
+    w, n = np.array(w, dtype=float), np.array(n, dtype=float)
+    density = w / (n * (n - 1) / 2)
+    by_range = []
+    for lo, hi in W_RANGES:
+        sel = (w >= lo) & (w < hi)
+        if sel.any():
+            by_range.append(
+                {
+                    "W_range": [lo, hi if hi < 10**9 else None],
+                    "communities": int(sel.sum()),
+                    "nodes_mean": round(float(n[sel].mean()), 2),
+                    "nodes_std": round(float(n[sel].std()), 2),
+                    "density_mean": round(float(density[sel].mean()), 4),
+                    "density_std": round(float(density[sel].std()), 4),
+                }
+            )
+    return {
+        "graphs": len(graphs),
+        "communities_per_graph": round(float(np.mean(count)), 3),
+        "communities_per_graph_histogram": np.bincount(count).tolist(),
+        "W_mean": round(float(w.mean()), 2),
+        "W_std": round(float(w.std()), 2),
+        "W_percentiles_5_25_50_75_95": np.percentile(w, [5, 25, 50, 75, 95]).round(1).tolist(),
+        "nodes_mean": round(float(n.mean()), 2),
+        "nodes_std": round(float(n.std()), 2),
+        "density_mean": round(float(density.mean()), 4),
+        "density_std": round(float(density.std()), 4),
+        "by_W_range": by_range,
+    }
+
+
+def coarse_rows(model: HiGen, graphs):
+    rows, prefixes, _ = model.prepare(graphs).levels[0]
+    return rows, prefixes
+
+
+def calibration(model: HiGen, graphs) -> list[dict]:
+    """Predictive std and z-score spread of the true row masses of coarse rows 0 and 1."""
+    rows, prefixes = coarse_rows(model, graphs)
+    with torch.no_grad():
+        log_alpha, p_mass, _, _, p_stop, nu = model.community_nets[0](prefixes)
+    out = []
+    for position in (0, 1):
+        sds, zs = [], []
+        for i in (rows.position == position).nonzero().flatten().tolist():
+            r = int(rows.remaining[i])
+            u = torch.arange(r + 1, dtype=torch.float64)
+            parts = [
+                log_alpha[i, k]
+                + row_mass_log_prob(
+                    u,
+                    torch.tensor(float(r)),
+                    p_mass[i, k],
+                    None,
+                    None if p_stop is None else p_stop[i, k],
+                    model.config.row_mass,
+                    None if nu is None else nu[i, k],
+                )
+                for k in range(log_alpha.shape[1])
+            ]
+            probs = torch.logsumexp(torch.stack(parts), 0).exp()
+            mean = float((probs * u).sum())
+            sd = float(((u - mean) ** 2 * probs).sum().sqrt())
+            sds.append(sd)
+            zs.append((float(rows.mass[i]) - mean) / sd if sd > 0 else 0.0)
+        out.append(
+            {
+                "coarse_row": position,
+                "rows": len(sds),
+                "predictive_std_mean": round(float(np.mean(sds)), 2),
+                "true_mass_z_std": round(float(np.std(zs)), 3),
+                "true_mass_z_mean": round(float(np.mean(zs)), 3),
+            }
+        )
+    return out
+
+
+def finetune(model: HiGen, train, val, steps: int) -> list[dict]:
+    """Train the coarse network alone; NLL per coarse row on the training and validation graphs."""
+    net = model.community_nets[0]
+    model.train()
+    data = {"train": coarse_rows(model, train), "val": coarse_rows(model, val)}
+
+    def nll(rows, prefixes):
+        lp = row_log_likelihood(
+            rows,
+            *net(prefixes),
+            leaf_rows=model.config.leaf_rows,
+            allow_disconnected=model.config.allow_disconnected,
+            mass_trials=model.config.row_mass,
+        )
+        return -lp.sum() / rows.num_rows
+
+    optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
+    curve = []
+    with torch.no_grad():
+        curve.append({"step": 0, "train": float(nll(*data["train"])), "val": float(nll(*data["val"]))})
+    for step in range(1, steps + 1):
+        optimiser.zero_grad()
+        loss = nll(*data["train"])
+        loss.backward()
+        optimiser.step()
+        if step % 100 == 0:
+            with torch.no_grad():
+                curve.append({"step": step, "train": float(loss.detach()), "val": float(nll(*data["val"]))})
+    model.eval()
+    return [{k: round(v, 4) if isinstance(v, float) else v for k, v in c.items()} for c in curve]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="shipped model name or checkpoint path")
+    parser.add_argument("dataset")
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--finetune-steps", type=int, default=0)
+    args = parser.parse_args()
+    from graphgen.cli._output import write_json
+
+    torch.set_num_threads(1)
+    model = HiGen.from_pretrained(args.model)
+    test = load_dataset(args.dataset, "test")
+    c = model.config
+    h = build_hierarchy(test, num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=0)
+    leaf_batch, parent = h.levels[-1].batch, h.assignments[-1]
+    data_communities = [parent[leaf_batch == i] for i in range(len(test))]
+    samples = model.sample(args.samples, generator=torch.Generator().manual_seed(0))
+    train = load_dataset(args.dataset, "train")
+    result = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "data": budgets(test, data_communities),
+        "samples": budgets(samples, [g.community for g in samples]),
+        "calibration_on_40_training_graphs": calibration(model, train[:40]),
+    }
+    if args.finetune_steps:
+        result["coarse_finetune_nll_per_row"] = finetune(
+            model, train, load_dataset(args.dataset, "val"), args.finetune_steps
+        )
+    result["command"] = (
+        f"python metrics/scripts/higen_coarse_split.py {args.model} {args.dataset} --samples {args.samples}"
+        + (f" --finetune-steps {args.finetune_steps}" if args.finetune_steps else "")
+        + (f" --json {args.json}" if args.json else "")
+    )
+    write_json(result, args.json)
+    if args.json is None:
+        print(result)
+
+
+if __name__ == "__main__":
+    main()
