@@ -47,6 +47,7 @@ _FLAGS = {
     "row_mass": "--row-mass",
     "community_size": "--community-size",
     "row_concentration": "--row-concentration",
+    "community_count": "--community-count",
 }
 
 
@@ -120,6 +121,13 @@ def higen(
         help="Row masses as a binomial raised to a learned power nu and renormalised (nu > 1: less spread"
         " than a binomial; off: the paper's binomial rows).",
     ),
+    community_count: str = typer.Option(
+        "emergent",
+        "--community-count",
+        help="Number of top-level communities: emergent (the paper: the coarse rows end when |E| is spent)"
+        " or explicit (drawn at the root with |E| and |V| from one training graph; the coarse rows fill"
+        " exactly that many).",
+    ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -160,6 +168,7 @@ def higen(
             row_mass=row_mass,
             community_size=community_size,
             row_concentration=row_concentration,
+            community_count=community_count,
             resolution=resolution,
         )
         train_config = TrainConfig(

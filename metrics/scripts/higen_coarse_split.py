@@ -11,10 +11,10 @@ Three views of the first (coarse) level, whose rows give each community its edge
   (mean, std, 5/25/50/75/95th percentiles), node count and density, pooled and by ``W`` range.
   If the per-range rows agree and the pooled ``W`` does not, the leaf level is right and the
   coarse split is not.
-* **Calibration**, teacher-forced on the first 40 training graphs: for coarse rows 0 and 1, the
-  model's predictive standard deviation of the row mass (the mixture over components) and the
-  standard deviation of the true masses' z-scores under it (about 1 when calibrated; below 1: the
-  predictions are too wide).
+* **Calibration**, teacher-forced on the first 40 training graphs: for coarse rows 0 and 1 (given
+  the true community count when the model has an explicit one), the model's predictive standard
+  deviation of the row mass (the mixture over components) and the standard deviation of the true
+  masses' z-scores under it (about 1 when calibrated; below 1: the predictions are too wide).
 * With ``--finetune-steps S > 0``: the coarse network alone trained ``S`` more full-batch Adam steps
   (lr 1e-3) on all training graphs' coarse rows, its training and validation NLL per coarse row
   every 100 steps -- whether the coarse level is under- or over-fitted. Nothing is saved.
@@ -33,7 +33,7 @@ from graphgen.data.partition import LouvainPartitioner
 from graphgen.datasets import load_dataset
 from graphgen.models.higen import HiGen
 from graphgen.models.higen.rows import row_log_likelihood
-from graphgen.models.higen.stick_breaking import row_mass_log_prob
+from graphgen.models.higen.stick_breaking import interval_binomial_log_prob, row_mass_interval, row_mass_log_prob
 
 W_RANGES = ((0, 60), (60, 120), (120, 180), (180, 10**9))
 
@@ -97,16 +97,22 @@ def calibration(model: HiGen, graphs) -> list[dict]:
         for i in (rows.position == position).nonzero().flatten().tolist():
             r = int(rows.remaining[i])
             u = torch.arange(r + 1, dtype=torch.float64)
+            if model.config.given_size(1):  # explicit community count: the interval of the given N
+                lo, hi = row_mass_interval(float(r), float(position), float(rows.size[i]), simple=False)
             parts = [
                 log_alpha[i, k]
-                + row_mass_log_prob(
-                    u,
-                    torch.tensor(float(r)),
-                    p_mass[i, k],
-                    None,
-                    None if p_stop is None else p_stop[i, k],
-                    model.config.row_mass,
-                    None if nu is None else nu[i, k],
+                + (
+                    interval_binomial_log_prob(u, lo, hi, p_mass[i, k], None if nu is None else nu[i, k])
+                    if model.config.given_size(1)
+                    else row_mass_log_prob(
+                        u,
+                        torch.tensor(float(r)),
+                        p_mass[i, k],
+                        None,
+                        None if p_stop is None else p_stop[i, k],
+                        model.config.row_mass,
+                        None if nu is None else nu[i, k],
+                    )
                 )
                 for k in range(log_alpha.shape[1])
             ]
@@ -140,6 +146,7 @@ def finetune(model: HiGen, train, val, steps: int) -> list[dict]:
             leaf_rows=model.config.leaf_rows,
             allow_disconnected=model.config.allow_disconnected,
             mass_trials=model.config.row_mass,
+            explicit_size=model.config.given_size(1),
         )
         return -lp.sum() / rows.num_rows
 

@@ -17,7 +17,9 @@ HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of 
   the raw counts ``(|V|, |E|)``; we give the size to every row of every level, log-scaled). It is a
   conditioning input, not a constraint: a sample's node count still emerges from its rows. With
   ``explicit_size`` (leaf level of ``community_size="explicit"`` models) the context ends with
-  ``log1p(N - 1 - t)``, the nodes of the community still to come after this row.
+  ``log1p(N - 1 - t)``, the nodes of the community still to come after this row; so does it with
+  ``given_size`` (level 1 of ``community_count="explicit"`` models, whose count the root draws:
+  no size head).
 * Heads (``K`` mixture components): from ``[h_new, mean of earlier h, context]`` the mixture
   logits, ``p_mass`` and ``q_self`` (sigmoids), and with ``row_stop`` also ``p_stop`` (a sigmoid:
   the probability that the row is its community's last), and with ``row_concentration`` the
@@ -67,10 +69,11 @@ class CommunityNetConfig:
     row_stop: bool = False  # a per-row probability of being the community's last row (p_stop)
     explicit_size: bool = False  # a size head, and log1p(nodes still to come) in the row context
     row_concentration: bool = False  # a per-row concentration ν of the row mass (power binomial)
+    given_size: bool = False  # node counts given from outside (explicit community count): nodes-to-come context only
 
     @property
     def context_dim(self) -> int:
-        return 4 + int(self.size_context) + int(self.explicit_size)
+        return 4 + int(self.size_context) + int(self.explicit_size or self.given_size)
 
 
 def position_encoding(position: torch.Tensor, dim: int) -> torch.Tensor:

@@ -9,7 +9,12 @@
   the node count ``|V|`` of its graph (drawn jointly with ``|E|``: the same training graph's count,
   or the user's ``num_nodes``), as the reference code conditions its root on ``(|V|, |E|)``;
   ``|V|`` is a conditioning input, so the likelihood is ``p(G | |V|, |E|)`` and a sample's node
-  count is steered, not forced.
+  count is steered, not forced. With ``community_count="explicit"`` (our option) the root also
+  draws the number ``N`` of level-1 nodes (top-level communities) from the same training graph
+  (its Louvain hierarchy at ``partition_seed``; scaled like ``|E|`` when ``num_nodes`` or
+  ``num_edges`` is forced, and at most ``|E| + 1``), the likelihood becomes
+  ``p(G | |V|, |E|, N)``, and the coarse rows spread ``|E|`` over exactly ``N`` nodes
+  (:mod:`graphgen.models.higen.stick_breaking`: "An explicit community count").
 * **Isolated nodes** (our choice): every row after a community's first spends at least one unit,
   so a degree-0 node has probability 0. They are set aside: the hierarchy and the loss see each
   graph without them, and a sample gets as many as the training graph its budget came from
@@ -120,6 +125,7 @@ class HiGenConfig:
     row_mass: str = "budget"  # leaf row mass trials: budget (the paper) or capacity (see stick_breaking)
     community_size: str = "emergent"  # leaf community node counts: emergent (the paper) or explicit
     row_concentration: bool = False  # row masses Bin^ν / Z with a learned ν (ν = 1: the paper's binomial)
+    community_count: str = "emergent"  # level-1 node count: emergent (the paper) or explicit (drawn at the root)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -142,6 +148,12 @@ class HiGenConfig:
                     "community_size='explicit' needs leaf_rows='conditional_bernoulli' and sets each row's"
                     " mass range itself (row_mass must stay 'budget')"
                 )
+        if self.community_count not in COMMUNITY_COUNTS:
+            raise ValueError(
+                f"unknown community_count {self.community_count!r}; choose one of {', '.join(COMMUNITY_COUNTS)}"
+            )
+        if self.explicit_count and self.num_levels < 2:
+            raise ValueError("community_count='explicit' needs num_levels >= 2 (a flat model has no communities)")
         if self.bipartite_encoder not in BIPARTITE_ENCODERS:
             raise ValueError(
                 f"unknown bipartite_encoder {self.bipartite_encoder!r}; choose one of {', '.join(BIPARTITE_ENCODERS)}"
@@ -151,9 +163,19 @@ class HiGenConfig:
     def explicit_size(self) -> bool:
         return self.community_size == "explicit"
 
+    @property
+    def explicit_count(self) -> bool:
+        return self.community_count == "explicit"
+
+    def given_size(self, level: int) -> bool:
+        """Whether the communities of ``level`` have their node counts given before their rows:
+        drawn by the leaf size head (explicit sizes) or at the root (explicit count, level 1)."""
+        return (self.explicit_size and level == self.num_levels) or (self.explicit_count and level == 1)
+
 
 BIPARTITE_ENCODERS = ("gran", "gmn", "gsm++")
 CROSS_EDGES = ("coordinated", "independent")
+COMMUNITY_COUNTS = ("emergent", "explicit")
 
 
 def bipartite_encoder(config: HiGenConfig) -> nn.Module | None:
@@ -350,9 +372,10 @@ class HiGen(nn.Module):
                         c.num_mixtures,
                         c.position_dim,
                         c.size_context,
-                        c.row_stop and not (c.explicit_size and lv == c.num_levels),  # explicit: the size decides
+                        c.row_stop and not c.given_size(lv),  # a given size decides where a community ends
                         c.explicit_size and lv == c.num_levels,
                         c.row_concentration,
+                        c.explicit_count and lv == 1,
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -373,16 +396,29 @@ class HiGen(nn.Module):
         self.register_buffer("edge_counts", torch.zeros(0, dtype=torch.long))
         self.register_buffer("node_counts", torch.zeros(0, dtype=torch.long))
         self.register_buffer("isolated_counts", torch.zeros(0, dtype=torch.long))
+        self.register_buffer("community_counts", torch.zeros(0, dtype=torch.long))  # explicit count only
         self.last_sample_report: dict = {}
         self._last_parent = torch.zeros(0, dtype=torch.long)
 
     # ------------------------------------------------------------------------------ training
     def fit_size_model(self, graphs) -> HiGen:
-        """Record the training graphs' node, edge and isolated-node counts (the root/size model)."""
+        """Record the training graphs' node, edge and isolated-node counts (the root/size model), and
+        with an explicit community count the number of level-1 nodes of each graph's hierarchy
+        (Louvain with the configured resolution and ``partition_seed``)."""
+        graphs = list(graphs)
         self.edge_counts = torch.tensor([int(g.edge_index.shape[1]) // 2 for g in graphs], dtype=torch.long)
         self.node_counts = torch.tensor([int(g.num_nodes) for g in graphs], dtype=torch.long)
         self.isolated_counts = torch.tensor([_isolated_count(g) for g in graphs], dtype=torch.long)
+        if self.config.explicit_count:
+            h = self._hierarchy([_without_isolated_nodes(g) for g in graphs], self.config.partition_seed)
+            self.community_counts = torch.bincount(h.assignments[0], minlength=len(graphs))
         return self
+
+    def _hierarchy(self, graphs, seed: int) -> Hierarchy:
+        """The ordered Louvain hierarchy of graphs without isolated nodes."""
+        c = self.config
+        h = build_hierarchy(graphs, num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=seed)
+        return order_hierarchy(h, c.within_order)
 
     def prepare(self, graphs, partition_seed: int | None = None) -> PreparedBatch:
         """Hierarchy, ordering, rows, prefix graphs and block pairs of a batch of graphs.
@@ -392,8 +428,7 @@ class HiGen(nn.Module):
         c = self.config
         seed = c.partition_seed if partition_seed is None else partition_seed
         graphs = [_without_isolated_nodes(g) for g in graphs]
-        h = build_hierarchy(graphs, num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=seed)
-        h = order_hierarchy(h, c.within_order)
+        h = self._hierarchy(graphs, seed)
         prepared = PreparedBatch(hierarchy=h, num_edges=sum(int(g.edge_index.shape[1]) // 2 for g in graphs))
         sizes = torch.tensor([int(g.num_nodes) for g in graphs], dtype=torch.long)
         for lv in range(1, c.num_levels + 1):
@@ -402,7 +437,7 @@ class HiGen(nn.Module):
             pdeg = _cross_degree(parent_graph.edge_index, parent_graph.edge_weight, int(parent_graph.num_nodes))
             pdeg = pdeg[h.assignments[lv - 1]]
             graph_size = sizes[h.levels[lv].batch] if c.size_context else None
-            pb = prefix_batch(rows, h.levels[lv], pdeg, graph_size, c.explicit_size and rows.leaf)
+            pb = prefix_batch(rows, h.levels[lv], pdeg, graph_size, c.given_size(lv))
             pairs = block_pairs(h, lv) if lv >= 2 else None
             prepared.levels.append((rows, pb, pairs))
         return prepared
@@ -428,7 +463,6 @@ class HiGen(nn.Module):
                 rows, pb = rows.select_rows(keep), pb.select_rows(keep)
             if rows.num_rows:
                 net = self.community_nets[lv - 1]
-                explicit = self.config.explicit_size and rows.leaf
                 outputs = net(pb)
                 row_lp = row_log_likelihood(
                     rows,
@@ -436,10 +470,10 @@ class HiGen(nn.Module):
                     leaf_rows=self.config.leaf_rows,
                     allow_disconnected=self.config.allow_disconnected,
                     mass_trials=self.config.row_mass,
-                    explicit_size=explicit,
+                    explicit_size=self.config.given_size(lv),
                 )
                 community = community - row_lp.sum() / row_fraction
-                if explicit:  # -log p(N | W) of every community, read at its first row
+                if self.config.explicit_size and rows.leaf:  # -log p(N | W) of every community, at its first row
                     first = rows.position == 0
                     size_probs = net.size_distribution(pb.context[first, :-1])
                     size_lp = community_size_log_prob(rows.size[first], rows.budget[first], *size_probs)
@@ -510,9 +544,17 @@ class HiGen(nn.Module):
         isolated_counts = self.isolated_counts if known else torch.zeros_like(self.edge_counts)
         isolated = torch.zeros(num_graphs, dtype=torch.long)
         connected = self.node_counts - isolated_counts  # |V| the hierarchy of each training graph saw
+        explicit_count = self.config.explicit_count
+        if explicit_count and self.community_counts.numel() != self.edge_counts.numel():
+            raise RuntimeError("HiGen has no community counts: call fit_size_model(train_graphs) first")
+        pick, scale, sizes = None, None, None
         if num_edges is not None:
             budgets = torch.full((num_graphs,), int(num_edges), dtype=torch.long)
-            sizes = self._size_for_edges(int(num_edges), connected, draws, num_graphs)
+            if self.config.size_context or explicit_count:  # |V| (and N) of a graph of the nearest edge count
+                if self.edge_counts.numel() == 0:
+                    raise RuntimeError("HiGen has no size model: call fit_size_model(train_graphs) first")
+                pick, scale = _nearest(self.edge_counts, int(num_edges), draws, num_graphs)
+                sizes = (connected[pick].double() * scale).round().long().clamp(min=1)
         elif num_nodes is not None:
             pick, scale = _nearest(self.node_counts, num_nodes, draws, num_graphs)
             budgets = (self.edge_counts[pick].double() * scale).round().long().clamp(min=0)
@@ -522,6 +564,10 @@ class HiGen(nn.Module):
             pick = draws.index(self.edge_counts.numel(), num_graphs)
             budgets, isolated, sizes = self.edge_counts[pick], isolated_counts[pick], connected[pick]
         sizes = sizes if self.config.size_context else None
+        counts = None  # explicit count: the level-1 node count of each graph, drawn with its |E| and |V|
+        if explicit_count:
+            counts = self.community_counts[pick].double() * (1.0 if scale is None else scale)
+            counts = torch.minimum(counts.round().long().clamp(min=1), budgets + 1)
         self.last_sample_report = {"blocks_overfull": 0}
         # the root level: one node per graph with self-loop |E|
         parent_ei = torch.stack([torch.arange(num_graphs), torch.arange(num_graphs)])
@@ -529,7 +575,7 @@ class HiGen(nn.Module):
         keep = parent_w > 0
         parent = (num_graphs, parent_ei[:, keep], parent_w[keep], torch.arange(num_graphs))
         for lv in range(1, self.config.num_levels + 1):
-            parent = self._sample_level(lv, parent, draws, sizes)
+            parent = self._sample_level(lv, parent, draws, sizes, counts if lv == 1 else None)
         n, ei, w, graph_of_node = parent
         communities = self._last_parent
         out = []
@@ -545,18 +591,12 @@ class HiGen(nn.Module):
             out.append(data.to(device or "cpu"))
         return out
 
-    def _size_for_edges(self, num_edges: int, connected: torch.Tensor, draws: Draws, num_graphs: int):
-        """``|V|`` to go with a forced ``|E|``: a training graph of the nearest edge count, scaled."""
-        if not self.config.size_context:
-            return None
-        if self.edge_counts.numel() == 0:
-            raise RuntimeError("HiGen has no size model: call fit_size_model(train_graphs) first")
-        pick, scale = _nearest(self.edge_counts, num_edges, draws, num_graphs)
-        return (connected[pick].double() * scale).round().long().clamp(min=1)
-
-    def _sample_level(self, lv: int, parent, draws: Draws, graph_size: torch.Tensor | None):
+    def _sample_level(
+        self, lv: int, parent, draws: Draws, graph_size: torch.Tensor | None, counts: torch.Tensor | None = None
+    ):
         """Generate level ``lv`` from its parent ``(n, edge_index, edge_weight, graph_of_node)``;
-        ``graph_size`` is the conditioning ``|V|`` of each graph (``size_context``), else ``None``."""
+        ``graph_size`` is the conditioning ``|V|`` of each graph (``size_context``), else ``None``;
+        ``counts`` the given node count of each parent's community (explicit count, level 1)."""
         n_parent, p_ei, p_w, p_graph = parent
         leaf = lv == self.config.num_levels
         simple = leaf and self.config.leaf_rows == "conditional_bernoulli"
@@ -567,6 +607,8 @@ class HiGen(nn.Module):
         explicit = leaf and self.config.explicit_size
         if explicit:
             state.size = self._community_sizes(net, state, draws)
+        elif counts is not None:
+            state.size = counts
         count = torch.zeros(n_parent, dtype=torch.long)
         spent = torch.zeros(n_parent, dtype=torch.long)
         active = torch.ones(n_parent, dtype=torch.bool)
@@ -599,8 +641,8 @@ class HiGen(nn.Module):
             count[comms] += 1
             spent[comms] += mass + reserved
             active[comms] = spent[comms] < budget[comms]
-        if explicit and not torch.equal(count, state.size):
-            raise RuntimeError("explicit community sizes: a community ended off its drawn size")  # cannot happen
+        if state.size is not None and not torch.equal(count, state.size):
+            raise RuntimeError("given community sizes: a community ended off its size")  # cannot happen
         return self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, leaf, draws)
 
     def _community_sizes(self, net, state: _LevelState, draws: Draws) -> torch.Tensor:
@@ -657,8 +699,8 @@ class HiGen(nn.Module):
         cap = (t - reserved).clamp(min=0) if simple else None  # simple rows: at most one edge per earlier node
         stop = None if p_stop is None else p_stop[rows, k]
         nu = None if concentration is None else concentration[rows, k]
-        if state.size is not None:  # explicit sizes: the mass range that keeps the community's size feasible
-            lo, hi = row_mass_interval(remaining, t, state.size[comms])
+        if state.size is not None:  # given sizes: the mass range that keeps the community's size feasible
+            lo, hi = row_mass_interval(remaining, t, state.size[comms], simple=leaf)
             span = (hi - lo).long()
             if nu is None:
                 mass = lo.long() + draws.binomial(span, p_mass[rows, k])
@@ -786,6 +828,8 @@ class HiGen(nn.Module):
             state = dict(ckpt.state_dict)
             state.setdefault("isolated_counts", torch.zeros_like(model.node_counts))  # older checkpoints
             model.isolated_counts = state["isolated_counts"].clone()
+            state.setdefault("community_counts", torch.zeros(0, dtype=torch.long))  # before community_count
+            model.community_counts = state["community_counts"].clone()
             model.load_state_dict(state)
         except (KeyError, TypeError, RuntimeError, ValueError) as exc:
             raise CheckpointError(f"malformed higen checkpoint: {str(exc).splitlines()[0]}") from None

@@ -160,9 +160,11 @@ def row_log_likelihood(
             reserved unit may be the self-loop (see :mod:`~graphgen.models.higen.stick_breaking`).
         mass_trials: ``budget`` (the paper) or ``capacity`` (see
             :func:`~graphgen.models.higen.stick_breaking.row_mass_trials`).
-        explicit_size: the community sizes ``rows.size`` are given (conditional-Bernoulli leaf rows):
-            each row's mass follows :func:`~graphgen.models.higen.stick_breaking.row_mass_interval`
-            (``p_stop`` and ``mass_trials`` unused); ``log p(N | W)`` is not included here.
+        explicit_size: the community sizes ``rows.size`` are given -- explicit leaf sizes
+            (conditional-Bernoulli leaf rows) or an explicit community count (coarse rows): each
+            row's mass follows :func:`~graphgen.models.higen.stick_breaking.row_mass_interval`
+            (``simple`` on the leaf level; ``p_stop`` and ``mass_trials`` unused); ``log p(N | W)``
+            is not included here.
 
     The first row of a leaf community has nothing to choose and contributes 0.
     """
@@ -175,12 +177,14 @@ def row_log_likelihood(
     later = (rows.position > 0).unsqueeze(1)
     simple = rows.leaf and leaf_rows == "conditional_bernoulli"
     cap = (rows.position - rows.reserved).to(dtype).unsqueeze(1) if simple else None
-    if explicit_size and rows.leaf:
-        if not simple or rows.size is None:
-            raise ValueError("explicit community sizes need conditional-Bernoulli leaf rows with their sizes")
-        lo, hi = row_mass_interval(rows.remaining, rows.position.clamp(min=1), rows.size)
-        first = rows.position == 0  # nothing to choose; a finite value keeps the masked gradient finite
-        lo, hi = torch.where(first, 0.0, lo), torch.where(first, 0.0, hi)
+    if explicit_size:
+        if rows.size is None or (rows.leaf and not simple):
+            raise ValueError("given community sizes need their sizes, and on the leaf level conditional-Bernoulli rows")
+        position = rows.position.clamp(min=1) if rows.leaf else rows.position
+        lo, hi = row_mass_interval(rows.remaining, position, rows.size, simple=rows.leaf)
+        if rows.leaf:
+            first = rows.position == 0  # nothing to choose; a finite value keeps the masked gradient finite
+            lo, hi = torch.where(first, 0.0, lo), torch.where(first, 0.0, hi)
         lo, hi = lo.to(dtype).unsqueeze(1), hi.to(dtype).unsqueeze(1)
         mass_lp = interval_binomial_log_prob(u, lo, hi, p_mass, concentration)
     else:

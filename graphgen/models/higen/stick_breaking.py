@@ -98,6 +98,27 @@ stops after row ``N - 1`` by construction. :func:`community_size_support`,
 :func:`community_size_log_prob` and :func:`row_mass_interval` hold the formulas for both the
 likelihood and the sampler.
 
+**An explicit community count** (``community_count="explicit"``, our option; the coarse graph of the
+root, level 1, of models with two or more levels). The paper's root draws ``|E|`` and lets the
+number of communities emerge from the coarse rows, which then have to guess from the remaining
+budget alone how many communities are still to come; SBM's sampled graphs get 1-6 communities with
+per-community budgets 145 ± 106 edges where the data have 2-5 and 136 ± 57
+(``metrics/results/higen-coarse-split-sbm.json``). With an explicit count the root draws the number
+``N`` of level-1 nodes together with ``|E|`` (and ``|V|``) from the same training graph, the model
+conditions on it (``p(G^1 | |E|, |V|, N)``; each row also sees ``N - 1 - t``, the nodes still to
+come), and the coarse rows spread ``W = |E|`` over exactly ``N`` nodes: with ``R_t`` left before
+row ``t`` (0-based, ``0 <= t <= N - 1``) and ``c_t = 1[t > 0]`` the reservation, the row mass
+``v_t = u_t + c_t`` must leave every later row its reserved unit, and the last row takes the rest:
+
+    v_t ∈ [c_t, R_t - (N - 1 - t)] for t < N - 1,   v_{N-1} = R_{N-1},
+    u_t - (lo_t - c_t) ~ Bin(hi_t - lo_t, p_t)   (PowBin with a concentration).
+
+Coarse rows hold any number of units (multi-edges and self-loops), so there is no upper capacity;
+the interval is never empty when ``1 <= N <= W + 1`` (``R_t >= N - 1 - t + c_t`` by induction),
+the community has no stop decision (it ends after row ``N - 1``), and the probabilities of all
+weight matrices of a given ``(W, N)`` sum to 1 (tested by enumeration). :func:`row_mass_interval`
+with ``simple=False`` holds the formula.
+
 **Row masses with a concentration** (``row_concentration``, our option, any level). A binomial's
 spread is tied to its mean: ``Bin(n, p)`` has variance ``n p (1 - p)``, and a mixture of binomials
 is at least as spread as its least spread component. The data's rows are often *less* spread than
@@ -326,14 +347,23 @@ def community_size_log_prob(
 
 
 def row_mass_interval(
-    remaining: torch.Tensor, position: torch.Tensor, size: torch.Tensor
+    remaining: torch.Tensor, position: torch.Tensor, size: torch.Tensor, simple: bool = True
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(lo, hi)`` of a row's modelled mass ``u_t`` under explicit community sizes (elementwise).
+    """``(lo, hi)`` of a row's modelled mass ``u_t`` in a community of given node count (elementwise).
 
-    ``remaining`` is ``r_t = R_t - c_t`` (after the reservation), ``position`` the 0-based ``t >= 1``,
-    ``size`` the community's ``N``; the interval of ``v_t = u_t + 1`` is in the module docstring.
+    ``remaining`` is ``r_t = R_t - c_t`` (after the reservation), ``position`` the 0-based ``t``,
+    ``size`` the community's ``N``. ``simple`` (explicit sizes of conditional-Bernoulli leaf rows,
+    ``t >= 1``): at most one edge per earlier node, ``v_t = u_t + 1``; otherwise (an explicit count
+    of coarse rows, ``t >= 0``): no capacity, the last row takes the rest. Both intervals are in the
+    module docstring.
     """
     r, t, n = (torch.as_tensor(a, dtype=torch.float64) for a in (remaining, position, size))
+    if not simple:
+        reserved = (t > 0).double()
+        left = r + reserved  # R_t
+        hi = left - (n - 1 - t)
+        lo = torch.where(t >= n - 1, hi, reserved)
+        return lo - reserved, hi - reserved
     left = r + 1  # R_t: the budget before this row's reserved unit
     later_capacity = (n - 1) * n / 2 - t * (t + 1) / 2  # C_t
     lo = torch.maximum(torch.ones_like(left), left - later_capacity)
@@ -405,6 +435,7 @@ def community_log_prob(
     allow_disconnected: bool = True,
     mass_trials: str = "budget",
     size_probs: tuple[torch.Tensor, torch.Tensor] | None = None,
+    given_count: bool = False,
 ) -> torch.Tensor:
     """Exact log-probability of a community's lower-triangular weight matrix under HiGen's rows.
 
@@ -422,6 +453,9 @@ def community_log_prob(
         size_probs: ``(log β, s)``, each ``(K,)``: explicit community sizes (conditional-Bernoulli
             leaf rows only): ``log p(N | W)`` is added and each row's mass follows
             :func:`row_mass_interval` (``mass_trials`` and the rows' ``p_stop`` are then unused).
+        given_count: an explicit community count on a coarse level: the node count ``n`` of
+            ``a_lower`` is given (no size term), each row's mass follows
+            :func:`row_mass_interval` with ``simple=False`` (``mass_trials``, ``p_stop`` unused).
 
     Returns ``-inf`` for a matrix the model cannot produce (budget not spent exactly, a leaf row
     after the first without an edge to an earlier node -- or any such row when
@@ -446,6 +480,8 @@ def community_log_prob(
         out = (
             out + community_size_log_prob(size, torch.tensor([float(total)]), *(x.unsqueeze(0) for x in size_probs))[0]
         )
+    if given_count and leaf:
+        raise ValueError("an explicit community count is a coarse-level option")
     for t in range(n):
         self_loop = a[t, t]
         edges = a[t, :t]
@@ -460,8 +496,10 @@ def community_log_prob(
         components = []
         for log_alpha, probs in row_probs(t, a[:t, :t]):
             cap = t - reserved[t] if simple else None  # simple rows: at most one edge to each earlier node
-            if size_probs is not None:
-                lo, hi = row_mass_interval(remaining[t], torch.tensor(float(t)), torch.tensor(float(n)))
+            if size_probs is not None or given_count:
+                lo, hi = row_mass_interval(
+                    remaining[t], torch.tensor(float(t)), torch.tensor(float(n)), simple=size_probs is not None
+                )
                 lp = log_alpha + interval_binomial_log_prob(u, lo, hi, probs.p_mass, probs.concentration)
             else:
                 lp = log_alpha + row_mass_log_prob(

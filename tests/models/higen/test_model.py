@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from graphgen.data import check_simple_graph
+from graphgen.data import LouvainPartitioner, build_hierarchy, check_simple_graph
 from graphgen.datasets import load_dataset
 from graphgen.io import load_checkpoint, save_checkpoint
 from graphgen.models import load_model
@@ -196,6 +196,7 @@ LATER_OPTIONS = (
     "row_mass",
     "community_size",
     "row_concentration",
+    "community_count",
 )
 
 
@@ -209,7 +210,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     ).fit_size_model(train)
     ckpt = old.to_checkpoint()
     ckpt.config = {k: v for k, v in ckpt.config.items() if k not in LATER_OPTIONS}
-    ckpt.state_dict = {k: v for k, v in ckpt.state_dict.items() if k != "isolated_counts"}
+    ckpt.state_dict = {k: v for k, v in ckpt.state_dict.items() if k not in ("isolated_counts", "community_counts")}
     save_checkpoint(ckpt, tmp_path / "old.pt")
     model = load_model(str(tmp_path / "old.pt"))[0]
     assert model.config.allow_disconnected is False  # written with the stricter coarse rows
@@ -218,6 +219,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert model.config.cross_edges == "independent" and model.bipartite_nets[0].coordination is None
     assert model.config.row_mass == "budget" and model.config.row_concentration is False
     assert torch.equal(model.isolated_counts, torch.zeros_like(model.node_counts))
+    assert model.config.community_count == "emergent" and model.community_counts.numel() == 0
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -598,3 +600,55 @@ def test_training_stops_with_a_clear_error_when_the_loss_is_not_finite(train, tm
     with pytest.raises(TrainingError, match="nan at epoch 1"):
         train_higen(train[:8], tmp_path / "x.pt", model_config=SMALL, train_config=TrainConfig(epochs=2, batch_size=8))
     assert not (tmp_path / "x.pt").exists()
+
+
+COUNTED = replace(SMALL, community_count="explicit", row_concentration=True, row_mass="capacity")
+
+
+def test_explicit_community_count_is_the_training_graphs_and_samples_have_it(tmp_path):
+    """community_count='explicit': the root's counts are the training graphs' Louvain level-1 node
+    counts; the coarse net sees the nodes still to come and has neither stop output nor size head;
+    the model trains; each sample has exactly the count of the training graph its |E| came from and
+    spends every budget; seeded; the counts survive a checkpoint."""
+    from graphgen.models.higen.model import _without_isolated_nodes
+
+    train = load_dataset("enzymes", "train")[:16]  # (community_small's graphs all have 2 communities)
+    torch.manual_seed(0)
+    model = HiGen(COUNTED).fit_size_model(train)
+    louvain = [
+        int(build_hierarchy([_without_isolated_nodes(g)], partitioner=LouvainPartitioner(), seed=0).levels[1].num_nodes)
+        for g in train
+    ]
+    assert model.community_counts.tolist() == louvain and len(set(louvain)) > 1
+    coarse, leaf = model.community_nets
+    assert coarse.config.given_size and not coarse.config.row_stop and coarse.size_head is None
+    assert coarse.config.context_dim == leaf.config.context_dim + 1 and leaf.config.row_stop
+    batch = model.prepare(train)
+    out = model.loss(batch)
+    assert torch.isfinite(out["loss"])
+    out["loss"].backward()
+    assert all(bool(torch.isfinite(p.grad).all()) for p in model.parameters() if p.grad is not None)
+    rows, pb, _ = batch.levels[0]
+    assert torch.allclose(pb.context[:, -1], torch.log1p((rows.size - 1 - rows.position).float()))
+    graphs = samples(model, 7)
+    pick = torch.randint(len(train), (5,), generator=torch.Generator().manual_seed(7))  # the root's first draw
+    for g, i in zip(graphs, pick.tolist()):
+        check_simple_graph(g)
+        assert g.edge_index.shape[1] == train[i].edge_index.shape[1] or model.last_sample_report["blocks_overfull"]
+        connected = torch.bincount(g.edge_index[0], minlength=g.num_nodes) > 0
+        assert int(g.community[connected].unique().numel()) == louvain[i]
+    assert [g.edge_index.tolist() for g in graphs] == [g.edge_index.tolist() for g in samples(model, 7)]
+    for g in samples(model, 3, num_edges=2) + samples(model, 3, decoding="mode"):
+        check_simple_graph(g)
+    assert all(int(g.community.unique().numel()) <= 3 for g in samples(model, 3, num_edges=2))  # N <= |E| + 1
+    save_checkpoint(model.to_checkpoint(), tmp_path / "counted.pt")
+    loaded = load_model(str(tmp_path / "counted.pt"))[0]
+    assert torch.equal(loaded.community_counts, model.community_counts)
+    assert [g.edge_index.tolist() for g in samples(loaded, 7)] == [g.edge_index.tolist() for g in graphs]
+    with pytest.raises(ValueError, match="num_levels"):
+        HiGenConfig(num_levels=1, community_count="explicit")
+    with pytest.raises(ValueError, match="community_count"):
+        HiGenConfig(community_count="fixed")
+    loaded.community_counts = torch.zeros(0, dtype=torch.long)  # e.g. a hand-edited checkpoint
+    with pytest.raises(RuntimeError, match="community counts"):
+        loaded.sample(1)

@@ -33,24 +33,26 @@ def random_outputs(rows, seed):
 
 @pytest.mark.parametrize("row_stop, with_concentration", [(False, False), (True, False), (True, True), (False, True)])
 @pytest.mark.parametrize(
-    "level, leaf_rows, allow_disconnected, mass_trials",
+    "level, leaf_rows, allow_disconnected, mass_trials, given_count",
     [
-        (1, "multinomial", True, "budget"),
-        (1, "multinomial", False, "budget"),
-        (2, "multinomial", True, "budget"),
-        (2, "conditional_bernoulli", True, "budget"),
-        (2, "conditional_bernoulli", True, "capacity"),
+        (1, "multinomial", True, "budget", False),
+        (1, "multinomial", False, "budget", False),
+        (1, "multinomial", True, "budget", True),  # explicit community count: the coarse rows' N is given
+        (1, "multinomial", False, "budget", True),
+        (2, "multinomial", True, "budget", False),
+        (2, "conditional_bernoulli", True, "budget", False),
+        (2, "conditional_bernoulli", True, "capacity", False),
     ],
 )
 def test_batched_rows_equal_the_per_community_reference(
-    hierarchy, level, leaf_rows, allow_disconnected, mass_trials, row_stop, with_concentration
+    hierarchy, level, leaf_rows, allow_disconnected, mass_trials, given_count, row_stop, with_concentration
 ):
     rows = community_rows(hierarchy, level)
     log_alpha, p_mass, q_self, logits, p_stop, nu = random_outputs(rows, level)
     p_stop = p_stop if row_stop else None
     nu = nu if with_concentration else None
     kw = dict(leaf_rows=leaf_rows, allow_disconnected=allow_disconnected, mass_trials=mass_trials)
-    fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, p_stop, nu, **kw)
+    fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, p_stop, nu, explicit_size=given_count, **kw)
     impossible = 0
     comm = hierarchy.communities(level)
     for c in range(comm.num_graphs):
@@ -73,7 +75,8 @@ def test_batched_rows_equal_the_per_community_reference(
                 out.append((log_alpha[i, k], CommunityRowProbabilities(p_mass[i, k], q_self[i, k], pi, stop, conc)))
             return out
 
-        slow = community_log_prob(a, int(rows.budget[members[0]]), row_probs, leaf=rows.leaf, **kw)
+        budget = int(rows.budget[members[0]])
+        slow = community_log_prob(a, budget, row_probs, leaf=rows.leaf, given_count=given_count, **kw)
         if float(slow) == float("-inf"):
             impossible += 1
             assert float(fast[members].sum()) == float("-inf")

@@ -332,3 +332,53 @@ def test_row_mass_interval_exact_values():
     # the last row takes all that is left
     lo, hi = row_mass_interval(torch.tensor(2.0), torch.tensor(4.0), torch.tensor(5.0))
     assert (float(lo), float(hi)) == (2.0, 2.0)
+
+
+@pytest.mark.parametrize("concentration", [False, True])
+@pytest.mark.parametrize("allow_disconnected", [True, False])
+@pytest.mark.parametrize("total", [0, 1, 2, 3, 4])
+def test_explicit_community_count_sums_to_one_for_every_given_count(total, allow_disconnected, concentration):
+    """Coarse rows with a given node count N (explicit community count): for every N in 1..W + 1 the
+    probabilities of all N-node integer weight matrices of total W sum to 1 (the stop decision of the
+    network, present here, is not used)."""
+    row_probs = fake_network(row_stop=True, concentration=concentration)  # p_stop must be ignored
+    for count in range(1, total + 2):
+        mass = 0.0
+        for a in matrices(count, total, leaf=False):
+            lp = community_log_prob(
+                a, total, row_probs, leaf=False, allow_disconnected=allow_disconnected, given_count=True
+            )
+            mass += math.exp(float(lp))
+        assert mass == pytest.approx(1.0, abs=1e-12), count
+    with pytest.raises(ValueError, match="coarse"):
+        community_log_prob(torch.zeros(1, 1), 0, row_probs, leaf=True, given_count=True)
+
+
+def test_coarse_row_mass_interval_exact_values():
+    """v_t in [c_t, R_t - (N - 1 - t)], the last row takes the rest; u = v - c_t."""
+    interval = lambda r, t, n: tuple(  # noqa: E731
+        float(x) for x in row_mass_interval(torch.tensor(r), torch.tensor(t), torch.tensor(n), simple=False)
+    )
+    assert interval(10.0, 0.0, 3.0) == (0.0, 8.0)  # first row: v_0 = self-loop in [0, 10 - 2]
+    assert interval(10.0, 0.0, 1.0) == (10.0, 10.0)  # a single node takes the whole budget
+    assert interval(6.0, 1.0, 3.0) == (0.0, 5.0)  # R_1 = 7: v_1 in [1, 7 - 1]
+    assert interval(3.0, 2.0, 3.0) == (3.0, 3.0)  # last row: v = R = 4, u = 3
+    assert interval(0.0, 0.0, 1.0) == (0.0, 0.0)  # W = 0, N = 1
+
+
+def test_explicit_count_rows_are_the_interval_binomial():
+    """Exact value: a 2-node coarse community of W = 3 with N given: row 0 keeps a self-loop
+    s_0 ~ Bin(2, p_0) on [0, 2]; row 1 takes the rest (3 - s_0, reserved unit included), its
+    self-loop s_1 ~ Bin(3 - s_0, q_1) and the rest on its single earlier node."""
+    p0, p1, q1 = 0.3, 0.6, 0.25
+
+    def probs(t, prefix):
+        pi = torch.ones(t, dtype=torch.float64)
+        p = torch.tensor(p0 if t == 0 else p1, dtype=torch.float64)
+        return [(torch.zeros((), dtype=torch.float64), CommunityRowProbabilities(p, torch.tensor(q1), pi))]
+
+    a = torch.tensor([[1.0, 0.0], [2.0, 0.0]], dtype=torch.float64)  # s_0 = 1, row 1: 2 units on node 0, s_1 = 0
+    expected = math.comb(2, 1) * p0 * (1 - p0) * (1 - q1) ** 2
+    assert math.exp(float(community_log_prob(a, 3, probs, leaf=False, given_count=True))) == pytest.approx(
+        expected, rel=1e-12
+    )
