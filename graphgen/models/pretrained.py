@@ -45,9 +45,9 @@ PRETRAINED: dict[str, PretrainedEntry] = {
     "higen-planar": PretrainedEntry(
         "higen-planar.pt",
         "HiGen (2 levels, defaults: coordinated cross edges, stop decision; row mass over the capacity with a "
-        "learned concentration; K=4, Louvain resolution 0.3) trained 240 epochs (lowest validation NLL at epoch 168; batch 4, "
-        "cosine schedule, 8 Louvain hierarchies per graph) on the 128 planar training graphs; far from the literature: gran-protocol MMDs and "
-        "0 % planar samples in metrics/results/higen-planar/",
+        "learned concentration; K=4, Louvain resolution 0.3) trained 240 epochs (lowest validation NLL at epoch "
+        "168; batch 4, cosine schedule, 8 Louvain hierarchies per graph) on the 128 planar training graphs; far "
+        "from the literature: gran-protocol MMDs and 0 % planar samples in metrics/results/higen-planar/",
         trained=True,
     ),
     "higen-sbm": PretrainedEntry(
