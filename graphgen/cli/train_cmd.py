@@ -48,6 +48,7 @@ _FLAGS = {
     "community_size": "--community-size",
     "row_concentration": "--row-concentration",
     "community_count": "--community-count",
+    "fair_share": "--fair-share",
 }
 
 
@@ -128,6 +129,12 @@ def higen(
         " or explicit (drawn at the root with |E| and |V| from one training graph; the coarse rows fill"
         " exactly that many).",
     ),
+    fair_share: bool = typer.Option(
+        False,
+        "--fair-share/--no-fair-share",
+        help="With --community-count explicit: centre each coarse row's share of the edges left on its fair"
+        " share (the budget left over the communities left); the network learns the offset.",
+    ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -169,6 +176,7 @@ def higen(
             community_size=community_size,
             row_concentration=row_concentration,
             community_count=community_count,
+            fair_share=fair_share,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -1,7 +1,7 @@
 """How HiGen's coarse level splits a graph's edges among communities: data vs samples vs the model.
 
     python metrics/scripts/higen_coarse_split.py MODEL DATASET [--samples 300] [--json OUT]
-        [--finetune-steps 0]
+        [--finetune-steps 0] [--oracle-seeds 0]
 
 Three views of the first (coarse) level, whose rows give each community its edge budget ``W``:
 
@@ -15,6 +15,14 @@ Three views of the first (coarse) level, whose rows give each community its edge
   the true community count when the model has an explicit one), the model's predictive standard
   deviation of the row mass (the mixture over components) and the standard deviation of the true
   masses' z-scores under it (about 1 when calibrated; below 1: the predictions are too wide).
+* **By count and position**: for each community count ``N`` and coarse row ``t``, the mean and std
+  of the community's intra edges (its self-loop) and of the row mass (intra edges plus edges to
+  earlier communities), in generation order: the training graphs' ordered hierarchies against the
+  samples' generated communities. Shows which rows take too much.
+* With ``--oracle-seeds S > 0``: the leaf level sampled ``S`` times (seeds 0..S-1) from the *real*
+  coarse graphs of the test graphs and of as many training graphs (a seeded random subset), then
+  evaluated against the test split (``gran`` protocol): what the model would score with a perfect
+  coarse level.
 * With ``--finetune-steps S > 0``: the coarse network alone trained ``S`` more full-batch Adam steps
   (lr 1e-3) on all training graphs' coarse rows, its training and validation NLL per coarse row
   every 100 steps -- whether the coarse level is under- or over-fitted. Nothing is saved.
@@ -32,10 +40,10 @@ from graphgen.data import build_hierarchy
 from graphgen.data.partition import LouvainPartitioner
 from graphgen.datasets import load_dataset
 from graphgen.models.higen import HiGen
-from graphgen.models.higen.rows import row_log_likelihood
-from graphgen.models.higen.stick_breaking import interval_binomial_log_prob, row_mass_interval, row_mass_log_prob
+from graphgen.models.higen.rows import row_log_likelihood, row_mass_log_probs
 
 W_RANGES = ((0, 60), (60, 120), (120, 180), (180, 10**9))
+MMD_KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
 
 
 def budgets(graphs, communities) -> dict:
@@ -81,6 +89,88 @@ def budgets(graphs, communities) -> dict:
     }
 
 
+def rows_by_position(graphs, communities) -> list[dict]:
+    """Intra edges and row mass of each community by (count, position); communities in order."""
+    table: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for g, comm in zip(graphs, communities):
+        comm = torch.unique(comm, return_inverse=True)[1]  # 0..N-1 in generation order
+        n = int(comm.max()) + 1 if comm.numel() else 0
+        cu, cv = comm[g.edge_index[0]], comm[g.edge_index[1]]
+        intra = torch.bincount(cu[cu == cv], minlength=n) // 2
+        earlier = torch.bincount(cu[cv < cu], minlength=n)
+        for t in range(n):
+            table.setdefault((n, t), []).append((int(intra[t]), int(intra[t] + earlier[t])))
+    out = []
+    for (n, t), v in sorted(table.items()):
+        a = np.array(v, dtype=float)
+        out.append(
+            {
+                "count": n,
+                "position": t,
+                "rows": len(v),
+                "intra_mean": round(float(a[:, 0].mean()), 1),
+                "intra_std": round(float(a[:, 0].std()), 1),
+                "mass_mean": round(float(a[:, 1].mean()), 1),
+                "mass_std": round(float(a[:, 1].std()), 1),
+            }
+        )
+    return out
+
+
+def leaf_communities(model: HiGen, graphs):
+    """Each graph's leaf nodes' level-1 community, numbered in generation order (model's hierarchy)."""
+    from graphgen.models.higen.model import _without_isolated_nodes
+
+    graphs = [_without_isolated_nodes(g) for g in graphs]
+    h = model._hierarchy(graphs, model.config.partition_seed)
+    top = h.assignments[0]
+    for a in h.assignments[1:]:
+        top = top[a]
+    leaf_batch = h.levels[-1].batch
+    return graphs, [top[leaf_batch == i] for i in range(len(graphs))]
+
+
+def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
+    """MMDs of graphs whose leaf level the model samples from real coarse graphs (two-level models)."""
+    from graphgen.data.convert import from_edge_array
+    from graphgen.metrics import evaluate
+    from graphgen.models.higen.model import Draws, _without_isolated_nodes
+
+    if model.config.num_levels != 2:
+        raise SystemExit("--oracle-seeds needs a two-level model")
+    test = load_dataset(dataset, "test")
+    train = load_dataset(dataset, "train")
+    pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[: len(test)].tolist()
+    out = {}
+    for source, graphs in (("train", [train[i] for i in pick]), ("test", test)):
+        graphs = [_without_isolated_nodes(g) for g in graphs]
+        h = model._hierarchy(graphs, model.config.partition_seed)
+        coarse, graph_of = h.levels[1], h.assignments[0]
+        sizes = torch.tensor([int(g.num_nodes) for g in graphs]) if model.config.size_context else None
+        per_seed = []
+        for seed in range(seeds):
+            model.last_sample_report = {"blocks_overfull": 0}
+            with torch.no_grad():
+                n, ei, _, gon = model._sample_level(
+                    2,
+                    (int(coarse.num_nodes), coarse.edge_index, coarse.edge_weight, graph_of),
+                    Draws(torch.Generator().manual_seed(seed)),
+                    sizes,
+                )
+            sampled = []
+            for g in range(len(graphs)):
+                nodes = (gon == g).nonzero().flatten()
+                sel = (gon[ei[0]] == g) & (ei[0] < ei[1])
+                sampled.append(from_edge_array(int(nodes.numel()), (ei[:, sel] - int(nodes[0])).t()))
+            r = evaluate(test, sampled, "gran")
+            per_seed.append({k: r[k] for k in MMD_KEYS})
+        out[f"coarse_of_{source}_graphs"] = {
+            "per_seed": per_seed,
+            "mean": {k: float(np.mean([x[k] for x in per_seed])) for k in MMD_KEYS},
+        }
+    return out
+
+
 def coarse_rows(model: HiGen, graphs):
     rows, prefixes, _ = model.prepare(graphs).levels[0]
     return rows, prefixes
@@ -97,22 +187,20 @@ def calibration(model: HiGen, graphs) -> list[dict]:
         for i in (rows.position == position).nonzero().flatten().tolist():
             r = int(rows.remaining[i])
             u = torch.arange(r + 1, dtype=torch.float64)
-            if model.config.given_size(1):  # explicit community count: the interval of the given N
-                lo, hi = row_mass_interval(float(r), float(position), float(rows.size[i]), simple=False)
             parts = [
                 log_alpha[i, k]
-                + (
-                    interval_binomial_log_prob(u, lo, hi, p_mass[i, k], None if nu is None else nu[i, k])
-                    if model.config.given_size(1)
-                    else row_mass_log_prob(
-                        u,
-                        torch.tensor(float(r)),
-                        p_mass[i, k],
-                        None,
-                        None if p_stop is None else p_stop[i, k],
-                        model.config.row_mass,
-                        None if nu is None else nu[i, k],
-                    )
+                + row_mass_log_probs(
+                    u,
+                    rows.remaining[i],
+                    rows.position[i],
+                    rows.size[i],
+                    p_mass[i, k],
+                    None if p_stop is None else p_stop[i, k],
+                    None if nu is None else nu[i, k],
+                    leaf=False,
+                    simple=False,
+                    mass_trials=model.config.row_mass,
+                    given_size=model.config.given_size(1),
                 )
                 for k in range(log_alpha.shape[1])
             ]
@@ -173,6 +261,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--finetune-steps", type=int, default=0)
+    parser.add_argument("--oracle-seeds", type=int, default=0)
     args = parser.parse_args()
     from graphgen.cli._output import write_json
 
@@ -191,7 +280,13 @@ def main() -> None:
         "data": budgets(test, data_communities),
         "samples": budgets(samples, [g.community for g in samples]),
         "calibration_on_40_training_graphs": calibration(model, train[:40]),
+        "by_count_and_position": {
+            "training_graphs": rows_by_position(*leaf_communities(model, train)),
+            "samples": rows_by_position(samples, [g.community for g in samples]),
+        },
     }
+    if args.oracle_seeds:
+        result["leaf_level_on_real_coarse_graphs"] = oracle_leaf(model, args.dataset, args.oracle_seeds)
     if args.finetune_steps:
         result["coarse_finetune_nll_per_row"] = finetune(
             model, train, load_dataset(args.dataset, "val"), args.finetune_steps
@@ -199,6 +294,7 @@ def main() -> None:
     result["command"] = (
         f"python metrics/scripts/higen_coarse_split.py {args.model} {args.dataset} --samples {args.samples}"
         + (f" --finetune-steps {args.finetune_steps}" if args.finetune_steps else "")
+        + (f" --oracle-seeds {args.oracle_seeds}" if args.oracle_seeds else "")
         + (f" --json {args.json}" if args.json else "")
     )
     write_json(result, args.json)

@@ -19,7 +19,8 @@ HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of 
   ``explicit_size`` (leaf level of ``community_size="explicit"`` models) the context ends with
   ``log1p(N - 1 - t)``, the nodes of the community still to come after this row; so does it with
   ``given_size`` (level 1 of ``community_count="explicit"`` models, whose count the root draws:
-  no size head).
+  no size head). With ``fair_share`` (given counts only) the mass logit is an offset from the
+  row's fair share of the budget left (:func:`~graphgen.models.higen.stick_breaking.fair_share_logit`).
 * Heads (``K`` mixture components): from ``[h_new, mean of earlier h, context]`` the mixture
   logits, ``p_mass`` and ``q_self`` (sigmoids), and with ``row_stop`` also ``p_stop`` (a sigmoid:
   the probability that the row is its community's last), and with ``row_concentration`` the
@@ -45,6 +46,7 @@ from torch import nn
 
 from graphgen.data.ops import segment_arange, self_loop_weights
 from graphgen.models.higen.rows import CommunityRows
+from graphgen.models.higen.stick_breaking import fair_share_logit
 
 CONCENTRATION_LOG_RANGE = 3.0  # the row-mass concentration ν lies in [exp(-3), exp(3)]
 
@@ -70,6 +72,7 @@ class CommunityNetConfig:
     explicit_size: bool = False  # a size head, and log1p(nodes still to come) in the row context
     row_concentration: bool = False  # a per-row concentration ν of the row mass (power binomial)
     given_size: bool = False  # node counts given from outside (explicit community count): nodes-to-come context only
+    fair_share: bool = False  # given counts: p_mass is an offset from the fair share (stick_breaking.fair_share_logit)
 
     @property
     def context_dim(self) -> int:
@@ -97,6 +100,8 @@ class PrefixBatch:
     entry_prefix_node: torch.Tensor  # (P,) prefix node of each earlier-node entry
     new_node: torch.Tensor  # (R,) prefix node of each row's new node
     context: torch.Tensor  # (R, 4) or (R, 5) with the graph size
+    remaining: torch.Tensor | None = None  # (R,) remaining budget r_t of each row, when nodes_left is given
+    nodes_left: torch.Tensor | None = None  # (R,) nodes still to come after each row (given node counts)
 
     def select_rows(self, keep: torch.Tensor) -> PrefixBatch:
         """The prefix graphs of the rows where ``keep`` (``(R,)`` bool) holds, renumbered.
@@ -119,6 +124,8 @@ class PrefixBatch:
             entry_prefix_node=node_id[self.entry_prefix_node[entries]],
             new_node=node_id[self.new_node[keep]],
             context=self.context[keep],
+            remaining=None if self.remaining is None else self.remaining[keep],
+            nodes_left=None if self.nodes_left is None else self.nodes_left[keep],
         )
 
 
@@ -233,7 +240,17 @@ def assemble_prefix_batch(
     node_features = torch.stack([torch.log1p(node_self), torch.log1p(prefix_degree), is_new.double()], 1).float()
     context = row_context(budget, remaining, position, parent_degree, graph_size, nodes_left)
     return PrefixBatch(
-        node_row, local, node_features, is_new, edge_index, edge_features, entry_prefix, new_node, context
+        node_row,
+        local,
+        node_features,
+        is_new,
+        edge_index,
+        edge_features,
+        entry_prefix,
+        new_node,
+        context,
+        None if nodes_left is None else remaining,
+        nodes_left,
     )
 
 
@@ -349,7 +366,13 @@ class CommunityNet(nn.Module):
         row_in = torch.cat([h_new, sums / counts, batch.context], 1)
         out = self.row_head(row_in).double()  # (R, (3 + row_stop + row_concentration) K)
         log_alpha = torch.log_softmax(out[:, :k], 1)
-        p_mass, q_self = torch.sigmoid(out[:, k : 2 * k]), torch.sigmoid(out[:, 2 * k : 3 * k])
+        mass_logit = out[:, k : 2 * k]
+        if self.config.fair_share:
+            if batch.nodes_left is None:
+                raise ValueError("a fair-share network needs the nodes still to come (given node counts)")
+            position = batch.node_position[batch.new_node]
+            mass_logit = mass_logit + fair_share_logit(batch.remaining, position, batch.nodes_left).unsqueeze(1)
+        p_mass, q_self = torch.sigmoid(mass_logit), torch.sigmoid(out[:, 2 * k : 3 * k])
         extra = out[:, 3 * k :].split(k, 1)
         p_stop = torch.sigmoid(extra[0]) if self.config.row_stop else None
         concentration = (

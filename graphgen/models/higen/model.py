@@ -126,6 +126,7 @@ class HiGenConfig:
     community_size: str = "emergent"  # leaf community node counts: emergent (the paper) or explicit
     row_concentration: bool = False  # row masses Bin^ν / Z with a learned ν (ν = 1: the paper's binomial)
     community_count: str = "emergent"  # level-1 node count: emergent (the paper) or explicit (drawn at the root)
+    fair_share: bool = False  # explicit count: coarse row masses centred on their fair share (see stick_breaking)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -154,6 +155,8 @@ class HiGenConfig:
             )
         if self.explicit_count and self.num_levels < 2:
             raise ValueError("community_count='explicit' needs num_levels >= 2 (a flat model has no communities)")
+        if self.fair_share and not self.explicit_count:
+            raise ValueError("fair_share needs community_count='explicit' (a fair share needs the count)")
         if self.bipartite_encoder not in BIPARTITE_ENCODERS:
             raise ValueError(
                 f"unknown bipartite_encoder {self.bipartite_encoder!r}; choose one of {', '.join(BIPARTITE_ENCODERS)}"
@@ -376,6 +379,7 @@ class HiGen(nn.Module):
                         c.explicit_size and lv == c.num_levels,
                         c.row_concentration,
                         c.explicit_count and lv == 1,
+                        c.fair_share and lv == 1,
                     )
                 )
                 for lv in range(1, c.num_levels + 1)

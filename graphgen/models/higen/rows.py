@@ -29,7 +29,7 @@ from graphgen.models.higen.stick_breaking import (
     row_mass_log_prob,
 )
 
-__all__ = ["CommunityRows", "community_rows", "row_log_likelihood", "LEAF_ROWS"]
+__all__ = ["CommunityRows", "community_rows", "row_log_likelihood", "row_mass_log_probs", "LEAF_ROWS"]
 
 LEAF_ROWS = ("multinomial", "conditional_bernoulli")
 
@@ -173,22 +173,21 @@ def row_log_likelihood(
     dtype = log_alpha.dtype
     r = rows.num_rows
     u = rows.mass.to(dtype).unsqueeze(1)
-    rem = rows.remaining.to(dtype).unsqueeze(1)
     later = (rows.position > 0).unsqueeze(1)
     simple = rows.leaf and leaf_rows == "conditional_bernoulli"
-    cap = (rows.position - rows.reserved).to(dtype).unsqueeze(1) if simple else None
-    if explicit_size:
-        if rows.size is None or (rows.leaf and not simple):
-            raise ValueError("given community sizes need their sizes, and on the leaf level conditional-Bernoulli rows")
-        position = rows.position.clamp(min=1) if rows.leaf else rows.position
-        lo, hi = row_mass_interval(rows.remaining, position, rows.size, simple=rows.leaf)
-        if rows.leaf:
-            first = rows.position == 0  # nothing to choose; a finite value keeps the masked gradient finite
-            lo, hi = torch.where(first, 0.0, lo), torch.where(first, 0.0, hi)
-        lo, hi = lo.to(dtype).unsqueeze(1), hi.to(dtype).unsqueeze(1)
-        mass_lp = interval_binomial_log_prob(u, lo, hi, p_mass, concentration)
-    else:
-        mass_lp = row_mass_log_prob(u, rem, p_mass, cap, p_stop, mass_trials, concentration)
+    mass_lp = row_mass_log_probs(
+        u,
+        rows.remaining.unsqueeze(1),
+        rows.position.unsqueeze(1),
+        None if rows.size is None else rows.size.unsqueeze(1),
+        p_mass,
+        p_stop,
+        concentration,
+        leaf=rows.leaf,
+        simple=simple,
+        mass_trials=mass_trials,
+        given_size=explicit_size,
+    )
     if simple:
         take = rows.mass + rows.reserved
         edge_lp = segment_conditional_bernoulli_log_prob(
@@ -210,3 +209,40 @@ def row_log_likelihood(
     if rows.leaf:
         out = torch.where(rows.position > 0, out, torch.zeros_like(out))
     return out
+
+
+def row_mass_log_probs(
+    u: torch.Tensor,
+    remaining: torch.Tensor,
+    position: torch.Tensor,
+    size: torch.Tensor | None,
+    p_mass: torch.Tensor,
+    p_stop: torch.Tensor | None = None,
+    concentration: torch.Tensor | None = None,
+    *,
+    leaf: bool,
+    simple: bool,
+    mass_trials: str = "budget",
+    given_size: bool = False,
+) -> torch.Tensor:
+    """``log p(u_t)`` of row masses, elementwise: every argument broadcasts against the others (rows'
+    ``remaining``, ``position``, ``size`` as ``(R, 1)`` against ``(R, K)`` network outputs in
+    :func:`row_log_likelihood`; a grid of masses against one row's outputs in the diagnostics).
+
+    ``given_size``: the interval binomial of a given node count
+    (:func:`~graphgen.models.higen.stick_breaking.row_mass_interval`, ``simple`` on the leaf level;
+    a leaf community's first row has nothing to choose); otherwise
+    :func:`~graphgen.models.higen.stick_breaking.row_mass_log_prob` with the capacity ``t - c_t`` of
+    ``simple`` (conditional-Bernoulli leaf) rows.
+    """
+    dtype = p_mass.dtype
+    if given_size:
+        if size is None or (leaf and not simple):
+            raise ValueError("given community sizes need their sizes, and on the leaf level conditional-Bernoulli rows")
+        lo, hi = row_mass_interval(remaining, position.clamp(min=1) if leaf else position, size, simple=leaf)
+        if leaf:
+            first = position == 0  # nothing to choose; a finite value keeps the masked gradient finite
+            lo, hi = torch.where(first, 0.0, lo), torch.where(first, 0.0, hi)
+        return interval_binomial_log_prob(u, lo.to(dtype), hi.to(dtype), p_mass, concentration)
+    cap = (position - (position > 0).long()).to(dtype) if simple else None
+    return row_mass_log_prob(u, remaining.to(dtype), p_mass, cap, p_stop, mass_trials, concentration)

@@ -10,6 +10,7 @@ from graphgen.models.higen.stick_breaking import (
     community_log_prob,
     community_size_log_prob,
     community_size_support,
+    fair_share_logit,
     multinomial_log_prob,
     power_binomial_log_prob,
     row_mass_interval,
@@ -364,6 +365,18 @@ def test_coarse_row_mass_interval_exact_values():
     assert interval(6.0, 1.0, 3.0) == (0.0, 5.0)  # R_1 = 7: v_1 in [1, 7 - 1]
     assert interval(3.0, 2.0, 3.0) == (3.0, 3.0)  # last row: v = R = 4, u = 3
     assert interval(0.0, 0.0, 1.0) == (0.0, 0.0)  # W = 0, N = 1
+
+
+def test_fair_share_logit_exact_values():
+    """p0 = (R_t / (N - t) - c_t - lo_t) / (hi_t - lo_t): the interval binomial's mean is the fair share."""
+    logit = lambda r, t, k: float(fair_share_logit(torch.tensor(r), torch.tensor(t), torch.tensor(k)))  # noqa: E731
+    assert logit(10.0, 0.0, 2.0) == pytest.approx(math.log((10 / 3 / 8) / (1 - 10 / 3 / 8)))  # u in [0, 8]
+    assert logit(6.0, 1.0, 1.0) == pytest.approx(0.0)  # R = 7 over 2 rows: v = 3.5, u = 2.5 in [0, 5]
+    assert logit(9.0, 1.0, 2.0) == pytest.approx(-math.log(2.0))  # R = 10 over 3: u = 7/3 in [0, 7], p0 = 1/3
+    assert logit(3.0, 2.0, 0.0) == 0.0  # the last row's mass is forced
+    assert logit(100.0, 0.0, 99.0) == pytest.approx(math.log(0.999 / 0.001))  # u in [0, 1], fair 1: clipped
+    batch = fair_share_logit(torch.tensor([10.0, 6.0]), torch.tensor([0, 1]), torch.tensor([2, 1]))
+    assert batch.dtype == torch.float64 and batch.shape == (2,)
 
 
 def test_explicit_count_rows_are_the_interval_binomial():
