@@ -118,16 +118,26 @@ def rows_by_position(graphs, communities) -> list[dict]:
 
 
 def leaf_communities(model: HiGen, graphs):
-    """Each graph's leaf nodes' level-1 community, numbered in generation order (model's hierarchy)."""
+    """Each graph's leaf level in generation order (the model's ordered hierarchy) and its nodes'
+    level-1 communities: ``(graphs, communities)`` for :func:`rows_by_position`."""
+    from torch_geometric.data import Data
+
     from graphgen.models.higen.model import _without_isolated_nodes
 
-    graphs = [_without_isolated_nodes(g) for g in graphs]
-    h = model._hierarchy(graphs, model.config.partition_seed)
-    top = h.assignments[0]
-    for a in h.assignments[1:]:
-        top = top[a]
-    leaf_batch = h.levels[-1].batch
-    return graphs, [top[leaf_batch == i] for i in range(len(graphs))]
+    h = model._hierarchy([_without_isolated_nodes(g) for g in graphs], model.config.partition_seed)
+    top = h.assignments[-1]  # leaf node -> its parent; then up to level 1
+    for a in reversed(h.assignments[1:-1]):
+        top = a[top]
+    leaf = h.levels[-1]
+    ei, batch = leaf.edge_index, leaf.batch
+    first = torch.cumsum(torch.bincount(batch, minlength=len(graphs)), 0) - torch.bincount(batch, minlength=len(graphs))
+    out_graphs, out_comms = [], []
+    for i in range(len(graphs)):
+        nodes = batch == i
+        sel = nodes[ei[0]]
+        out_graphs.append(Data(edge_index=ei[:, sel] - first[i], num_nodes=int(nodes.sum())))
+        out_comms.append(top[nodes])
+    return out_graphs, out_comms
 
 
 def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
