@@ -53,9 +53,9 @@ PRETRAINED: dict[str, PretrainedEntry] = {
     "higen-sbm": PretrainedEntry(
         "higen-sbm.pt",
         "HiGen (2 levels, defaults; row mass over the capacity with a learned concentration; the number of "
-        "communities drawn at the root, coarse rows centred on their fair share; K=8) trained 20 epochs (batch 1, "
-        "cosine schedule) on the 128 SBM training graphs; gran-protocol MMDs (degree 0.0028, spectral at the "
-        "published HiGen value) and V.U.N. (57.5 %) in metrics/results/higen-sbm/",
+        "communities drawn at the root, coarse rows centred on their fair share; K=8), epoch 20 of a 40-epoch "
+        "cosine schedule (lowest validation NLL; batch 1) on the 128 SBM training graphs; gran-protocol MMDs "
+        "(orbit and spectral under the published HiGen values) and V.U.N. (57 %) in metrics/results/higen-sbm/",
         trained=True,
     ),
     "er-community-small": PretrainedEntry(

@@ -132,8 +132,8 @@ the count (the data's share is 0.58 with 2 communities and 0.26 with 5), so the 
 the error; on the real coarse graphs of training graphs the same model's leaf level alone reaches
 degree MMD 0.0018 against 0.012 for its full samples (``leaf_level_on_real_coarse_graphs`` in
 ``metrics/results/higen-coarse-split-sbm-community-count.json``). With the prior, SBM's degree MMD
-falls to 0.0028 (``metrics/results/higen-sbm-fair-share``). :func:`fair_share_logit` holds the
-formula.
+falls to 0.0023-0.0031 over three trained models (``metrics/results/higen-sbm`` and
+``higen-sbm-fair-share-*``). :func:`fair_share_logit` holds the formula.
 
 **Row masses with a concentration** (``row_concentration``, our option, any level). A binomial's
 spread is tied to its mean: ``Bin(n, p)`` has variance ``n p (1 - p)``, and a mixture of binomials
