@@ -39,11 +39,12 @@ import torch
 from graphgen.data import build_hierarchy
 from graphgen.data.partition import LouvainPartitioner
 from graphgen.datasets import load_dataset
+from graphgen.metrics import DESCRIPTORS
 from graphgen.models.higen import HiGen
 from graphgen.models.higen.rows import row_log_likelihood, row_mass_log_probs
 
 W_RANGES = ((0, 60), (60, 120), (120, 180), (180, 10**9))
-MMD_KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
+MMD_KEYS = tuple(f"{name}_mmd" for name in DESCRIPTORS)
 
 
 def budgets(graphs, communities) -> dict:
@@ -120,8 +121,7 @@ def rows_by_position(graphs, communities) -> list[dict]:
 def leaf_communities(model: HiGen, graphs):
     """Each graph's leaf level in generation order (the model's ordered hierarchy) and its nodes'
     level-1 communities: ``(graphs, communities)`` for :func:`rows_by_position`."""
-    from torch_geometric.data import Data
-
+    from graphgen.data.ops import nodes_per_graph
     from graphgen.models.higen.model import _without_isolated_nodes
 
     h = model._hierarchy([_without_isolated_nodes(g) for g in graphs], model.config.partition_seed)
@@ -129,20 +129,12 @@ def leaf_communities(model: HiGen, graphs):
     for a in reversed(h.assignments[1:-1]):
         top = a[top]
     leaf = h.levels[-1]
-    ei, batch = leaf.edge_index, leaf.batch
-    first = torch.cumsum(torch.bincount(batch, minlength=len(graphs)), 0) - torch.bincount(batch, minlength=len(graphs))
-    out_graphs, out_comms = [], []
-    for i in range(len(graphs)):
-        nodes = batch == i
-        sel = nodes[ei[0]]
-        out_graphs.append(Data(edge_index=ei[:, sel] - first[i], num_nodes=int(nodes.sum())))
-        out_comms.append(top[nodes])
-    return out_graphs, out_comms
+    return leaf.to_data_list(), list(torch.split(top, nodes_per_graph(leaf).tolist()))
 
 
 def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
     """MMDs of graphs whose leaf level the model samples from real coarse graphs (two-level models)."""
-    from graphgen.data.convert import from_edge_array
+    from graphgen.data.hierarchy import batch_from_edges
     from graphgen.metrics import evaluate
     from graphgen.models.higen.model import Draws, _without_isolated_nodes
 
@@ -161,17 +153,13 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
         for seed in range(seeds):
             model.last_sample_report = {"blocks_overfull": 0}
             with torch.no_grad():
-                n, ei, _, gon = model._sample_level(
+                _, ei, _, gon = model._sample_level(
                     2,
                     (int(coarse.num_nodes), coarse.edge_index, coarse.edge_weight, graph_of),
                     Draws(torch.Generator().manual_seed(seed)),
                     sizes,
                 )
-            sampled = []
-            for g in range(len(graphs)):
-                nodes = (gon == g).nonzero().flatten()
-                sel = (gon[ei[0]] == g) & (ei[0] < ei[1])
-                sampled.append(from_edge_array(int(nodes.numel()), (ei[:, sel] - int(nodes[0])).t()))
+            sampled = batch_from_edges(torch.bincount(gon, minlength=len(graphs)), ei).to_data_list()
             r = evaluate(test, sampled, "gran")
             per_seed.append({k: r[k] for k in MMD_KEYS})
         out[f"coarse_of_{source}_graphs"] = {
