@@ -132,8 +132,9 @@ def higen(
     fair_share: bool = typer.Option(
         False,
         "--fair-share/--no-fair-share",
-        help="With --community-count explicit: centre each coarse row's share of the edges left on its fair"
-        " share (the budget left over the communities left); the network learns the offset.",
+        help="With --community-count explicit (coarse rows) or --community-size explicit (leaf rows): centre"
+        " each row's share of the edges left on its fair share (the budget left over the nodes left); the"
+        " network learns the offset.",
     ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.

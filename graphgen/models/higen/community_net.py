@@ -19,7 +19,8 @@ HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of 
   ``explicit_size`` (leaf level of ``community_size="explicit"`` models) the context ends with
   ``log1p(N - 1 - t)``, the nodes of the community still to come after this row; so does it with
   ``given_size`` (level 1 of ``community_count="explicit"`` models, whose count the root draws:
-  no size head). With ``fair_share`` (given counts only) the mass logit is an offset from the
+  no size head). With ``fair_share`` (given node counts only: ``given_size``, or ``explicit_size``
+  whose leaf rows hold at most one edge per earlier node) the mass logit is an offset from the
   row's fair share of the budget left (:func:`~graphgen.models.higen.stick_breaking.fair_share_logit`).
 * Heads (``K`` mixture components): from ``[h_new, mean of earlier h, context]`` the mixture
   logits, ``p_mass`` and ``q_self`` (sigmoids), and with ``row_stop`` also ``p_stop`` (a sigmoid:
@@ -72,7 +73,7 @@ class CommunityNetConfig:
     explicit_size: bool = False  # a size head, and log1p(nodes still to come) in the row context
     row_concentration: bool = False  # a per-row concentration ν of the row mass (power binomial)
     given_size: bool = False  # node counts given from outside (explicit community count): nodes-to-come context only
-    fair_share: bool = False  # given counts: p_mass is an offset from the fair share (stick_breaking.fair_share_logit)
+    fair_share: bool = False  # given sizes: p_mass is an offset from the fair share (stick_breaking.fair_share_logit)
 
     @property
     def context_dim(self) -> int:
@@ -371,7 +372,8 @@ class CommunityNet(nn.Module):
             if batch.nodes_left is None:
                 raise ValueError("a fair-share network needs the nodes still to come (given node counts)")
             position = batch.node_position[batch.new_node]
-            mass_logit = mass_logit + fair_share_logit(batch.remaining, position, batch.nodes_left).unsqueeze(1)
+            prior = fair_share_logit(batch.remaining, position, batch.nodes_left, simple=self.config.explicit_size)
+            mass_logit = mass_logit + prior.unsqueeze(1)
         p_mass, q_self = torch.sigmoid(mass_logit), torch.sigmoid(out[:, 2 * k : 3 * k])
         extra = out[:, 3 * k :].split(k, 1)
         p_stop = torch.sigmoid(extra[0]) if self.config.row_stop else None

@@ -126,7 +126,7 @@ class HiGenConfig:
     community_size: str = "emergent"  # leaf community node counts: emergent (the paper) or explicit
     row_concentration: bool = False  # row masses Bin^ν / Z with a learned ν (ν = 1: the paper's binomial)
     community_count: str = "emergent"  # level-1 node count: emergent (the paper) or explicit (drawn at the root)
-    fair_share: bool = False  # explicit count: coarse row masses centred on their fair share (see stick_breaking)
+    fair_share: bool = False  # given node counts (explicit count / sizes): row masses centred on their fair share
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -155,8 +155,11 @@ class HiGenConfig:
             )
         if self.explicit_count and self.num_levels < 2:
             raise ValueError("community_count='explicit' needs num_levels >= 2 (a flat model has no communities)")
-        if self.fair_share and not self.explicit_count:
-            raise ValueError("fair_share needs community_count='explicit' (a fair share needs the count)")
+        if self.fair_share and not (self.explicit_count or self.explicit_size):
+            raise ValueError(
+                "fair_share needs community_count='explicit' or community_size='explicit' (a fair share needs"
+                " the node count)"
+            )
         if self.bipartite_encoder not in BIPARTITE_ENCODERS:
             raise ValueError(
                 f"unknown bipartite_encoder {self.bipartite_encoder!r}; choose one of {', '.join(BIPARTITE_ENCODERS)}"
@@ -379,7 +382,7 @@ class HiGen(nn.Module):
                         c.explicit_size and lv == c.num_levels,
                         c.row_concentration,
                         c.explicit_count and lv == 1,
-                        c.fair_share and lv == 1,
+                        c.fair_share and c.given_size(lv),
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -745,30 +748,9 @@ class HiGen(nn.Module):
         )
         if intra.edge_weight is None:
             intra.edge_weight = torch.ones(intra.edge_index.shape[1], dtype=torch.long)
-        # cross blocks for every parent edge i < j
-        upper = p_ei[0] < p_ei[1]
-        bi, bj, bw = p_ei[0, upper], p_ei[1, upper], p_w[upper]
-        empty = torch.zeros(0, dtype=torch.long)
-        cross_rows, cross_cols, cross_w = empty, empty, empty
-        if bi.numel():
-            m = sizes[bi] * sizes[bj]
-            pair_block = torch.repeat_interleave(torch.arange(bi.numel()), m)
-            within = segment_arange(m)
-            right = sizes[bj][pair_block]
-            left_node = starts[bi][pair_block] + within // right
-            right_node = starts[bj][pair_block] + within % right
-            capped = torch.minimum(bw, m) if leaf else bw
-            self.last_sample_report["blocks_overfull"] += int((capped < bw).sum())
-            pairs = BlockPairs(pair_block, left_node, right_node, torch.zeros_like(pair_block), capped, m, leaf)
-            level_graph = Data(edge_index=intra.edge_index, edge_weight=intra.edge_weight, num_nodes=n)
-            net = self.bipartite_nets[lv - 2]
-            logits = net(level_graph, parent, pairs)
-            if leaf and net.coordination is not None:
-                draw = sample_blocks(logits.double(), pairs, intra.edge_index, parent, net.coordination, draws)
-            else:
-                draw = draws.allocations(logits, m, capped, leaf)  # block b's pairs: a contiguous run
-            hit = draw > 0
-            cross_rows, cross_cols, cross_w = left_node[hit], right_node[hit], draw[hit]
+        cross_rows, cross_cols, cross_w = self._sample_cross_edges(
+            lv, Data(edge_index=intra.edge_index, edge_weight=intra.edge_weight, num_nodes=n), parent, p_ei, p_w, draws
+        )
         all_rows = torch.cat([intra.edge_index[0], cross_rows, cross_cols])
         all_cols = torch.cat([intra.edge_index[1], cross_cols, cross_rows])
         all_w = torch.cat([intra.edge_weight, cross_w, cross_w])
@@ -777,6 +759,38 @@ class HiGen(nn.Module):
         graph_of_node = p_graph[parent]
         self._last_parent = parent  # the community (parent node) of each node of this level
         return n, ei, all_w[order], graph_of_node
+
+    def _sample_cross_edges(self, lv: int, level_graph: Data, parent: torch.Tensor, p_ei, p_w, draws: Draws):
+        """The cross-community edges of level ``lv`` given its communities: ``level_graph`` holds the
+        level's intra-community edges (nodes numbered community by community in generation order),
+        ``parent`` each node's community and ``(p_ei, p_w)`` the parent level's edges. Every parent
+        edge ``i < j`` of weight ``w_ij`` becomes one bipartite block. Returns ``(rows, cols, weights)``
+        of the edges with ``rows`` in the lower-numbered community, once per edge."""
+        leaf = lv == self.config.num_levels
+        sizes = torch.bincount(parent, minlength=int(p_ei.max()) + 1 if p_ei.numel() else 0)
+        starts = torch.cumsum(sizes, 0) - sizes
+        upper = p_ei[0] < p_ei[1]
+        bi, bj, bw = p_ei[0, upper], p_ei[1, upper], p_w[upper]
+        empty = torch.zeros(0, dtype=torch.long)
+        if not bi.numel():
+            return empty, empty, empty
+        m = sizes[bi] * sizes[bj]
+        pair_block = torch.repeat_interleave(torch.arange(bi.numel()), m)
+        within = segment_arange(m)
+        right = sizes[bj][pair_block]
+        left_node = starts[bi][pair_block] + within // right
+        right_node = starts[bj][pair_block] + within % right
+        capped = torch.minimum(bw, m) if leaf else bw
+        self.last_sample_report["blocks_overfull"] += int((capped < bw).sum())
+        pairs = BlockPairs(pair_block, left_node, right_node, torch.zeros_like(pair_block), capped, m, leaf)
+        net = self.bipartite_nets[lv - 2]
+        logits = net(level_graph, parent, pairs)
+        if leaf and net.coordination is not None:
+            draw = sample_blocks(logits.double(), pairs, level_graph.edge_index, parent, net.coordination, draws)
+        else:
+            draw = draws.allocations(logits, m, capped, leaf)  # block b's pairs: a contiguous run
+        hit = draw > 0
+        return left_node[hit], right_node[hit], draw[hit]
 
     # ------------------------------------------------------------------------------ checkpoints
     def to_checkpoint(self, metadata: dict | None = None, data_fingerprint: str | None = None):

@@ -119,18 +119,22 @@ the community has no stop decision (it ends after row ``N - 1``), and the probab
 weight matrices of a given ``(W, N)`` sum to 1 (tested by enumeration). :func:`row_mass_interval`
 with ``simple=False`` holds the formula.
 
-**The fair-share prior** (``fair_share``, our option for an explicit count). Given the count, the
-fair share of row ``t`` is ``R_t / (N - t)``: the budget left spread evenly over this node and the
-``N - 1 - t`` to come. With the prior the network's mass logit is an offset from it,
+**The fair-share prior** (``fair_share``, our option for an explicit count or explicit sizes: rows
+of communities whose node count ``N`` is given). Given the count, the fair share of row ``t`` is
+``R_t / (N - t)``: the budget left spread evenly over this node and the ``N - 1 - t`` to come (on
+the leaf level of explicit sizes, rows ``1 <= t <= N - 1``, ``c_t = 1``, the same count of rows
+left). With the prior the network's mass logit is an offset from it,
 
     p_t = σ(z_t + logit p⁰_t),   p⁰_t = clip((R_t / (N - t) - c_t - lo_t) / (hi_t - lo_t), 0.001, 0.999),
 
-with ``[lo_t, hi_t]`` the interval above in units of ``u_t`` (``lo_t = 0`` before the last row), so
-``z_t = 0`` centres the row on its fair share. It changes only ``p_t``, so every probability above
-still sums to 1. Why: without it the SBM coarse net learned shares of 0.39-0.44 at row 0 whatever
-the count (the data's share is 0.58 with 2 communities and 0.26 with 5), so the last rows absorbed
-the error; on the real coarse graphs of training graphs the same model's leaf level alone reaches
-degree MMD 0.0018 against 0.012 for its full samples (``leaf_level_on_real_coarse_graphs`` in
+with ``[lo_t, hi_t]`` the interval of the level above in units of ``u_t`` (for coarse rows ``lo_t = 0``
+before the last row; leaf rows' interval also respects each row's capacity, and the clip keeps
+``p⁰_t`` inside it where the fair share is not), so ``z_t = 0`` centres the row on its fair share.
+It changes only ``p_t``, so every probability above still sums to 1. Why: without it the SBM coarse
+net learned shares of 0.39-0.44 at row 0 whatever the count (the data's share is 0.58 with 2
+communities and 0.26 with 5), so the last rows absorbed the error; on the real coarse graphs of
+training graphs the same model's leaf level alone reaches degree MMD 0.0018 against 0.012 for its
+full samples (``leaf_level_on_real_coarse_graphs`` in
 ``metrics/results/higen-coarse-split-sbm-community-count.json``). With the prior, SBM's degree MMD
 falls to 0.0023-0.0031 over three trained models (``metrics/results/higen-sbm`` and
 ``higen-sbm-fair-share-*``). :func:`fair_share_logit` holds the formula.
@@ -388,15 +392,19 @@ def row_mass_interval(
     return lo - 1, hi - 1
 
 
-def fair_share_logit(remaining: torch.Tensor, position: torch.Tensor, nodes_left: torch.Tensor) -> torch.Tensor:
-    """``logit p⁰_t`` of coarse rows with a given count (elementwise, float64; module docstring).
+def fair_share_logit(
+    remaining: torch.Tensor, position: torch.Tensor, nodes_left: torch.Tensor, simple: bool = False
+) -> torch.Tensor:
+    """``logit p⁰_t`` of rows of a community with a given node count (elementwise, float64; module
+    docstring): coarse rows of an explicit count, or with ``simple`` the leaf rows of explicit sizes.
 
     ``remaining`` is ``r_t = R_t - c_t`` (after the reservation), ``position`` the 0-based ``t`` and
-    ``nodes_left`` the ``N - 1 - t`` nodes still to come. The last row (``hi_t = lo_t``: its mass is
+    ``nodes_left`` the ``N - 1 - t`` nodes still to come; ``[lo_t, hi_t]`` is
+    :func:`row_mass_interval` with the same ``simple``. The last row (``hi_t = lo_t``: its mass is
     forced) gets 0.
     """
     r, t, k = (torch.as_tensor(a, dtype=torch.float64) for a in (remaining, position, nodes_left))
-    lo, hi = row_mass_interval(r, t, t + 1 + k, simple=False)
+    lo, hi = row_mass_interval(r, t, t + 1 + k, simple=simple)
     reserved = (t > 0).double()
     fair = (r + reserved) / (k + 1) - reserved
     span = hi - lo

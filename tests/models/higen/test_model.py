@@ -656,23 +656,29 @@ def test_explicit_community_count_is_the_training_graphs_and_samples_have_it(tmp
         loaded.sample(1)
 
 
-def test_fair_share_offsets_the_coarse_mass_logit_only(tmp_path):
-    """fair_share: the coarse net's p_mass is σ(z + logit p0) with z the same weights' logit without
-    the prior (the leaf net and every other output unchanged); the interval binomial is centred on
-    the fair share when z = 0; training and sampling keep the count; seeded; checkpoint round trip."""
+@pytest.mark.parametrize("given", ["count", "sizes"])
+def test_fair_share_offsets_the_mass_logit_of_the_given_size_level_only(tmp_path, given):
+    """fair_share: the net of the level whose node counts are given (level 1 of an explicit count,
+    the leaf level of explicit sizes) has p_mass = σ(z + logit p0), z the same weights' logit without
+    the prior (the other level's net and every other output unchanged); the interval binomial is
+    centred on the fair share when z = 0; training and sampling keep the count; seeded; checkpoint
+    round trip."""
     from graphgen.models.higen.stick_breaking import fair_share_logit, row_mass_interval
 
     train = load_dataset("enzymes", "train")[:12]
+    config = COUNTED if given == "count" else replace(EXPLICIT, row_concentration=True)
+    level, simple = (0, False) if given == "count" else (1, True)
     torch.manual_seed(0)
-    fair = HiGen(replace(COUNTED, fair_share=True)).fit_size_model(train)
-    plain = HiGen(COUNTED).fit_size_model(train)
+    fair = HiGen(replace(config, fair_share=True)).fit_size_model(train)
+    plain = HiGen(config).fit_size_model(train)
     plain.load_state_dict(fair.state_dict())
-    assert fair.community_nets[0].config.fair_share and not fair.community_nets[1].config.fair_share
+    assert [net.config.fair_share for net in fair.community_nets] == [level == 0, level == 1]
     batch = fair.prepare(train)
-    rows, pb, _ = batch.levels[0]
-    prior = fair_share_logit(rows.remaining, rows.position, rows.size - 1 - rows.position)
+    rows, pb, _ = batch.levels[level]
+    prior = fair_share_logit(rows.remaining, rows.position, rows.size - 1 - rows.position, simple=simple)
+    net, reference = fair.community_nets[level], plain.community_nets[level]
     with torch.no_grad():
-        a, b = fair.community_nets[0](pb), plain.community_nets[0](pb)
+        a, b = net(pb), reference(pb)
         assert torch.allclose(a[1], torch.sigmoid(torch.logit(b[1]) + prior.unsqueeze(1)), atol=1e-9)
         for x, y in zip(a[:6], b[:6]):
             if x is not a[1] and x is not None:
@@ -680,29 +686,30 @@ def test_fair_share_offsets_the_coarse_mass_logit_only(tmp_path):
         keep = rows.position % 2 == 0  # the raw columns follow a row selection
         sub = pb.select_rows(keep)
         assert torch.equal(sub.remaining, rows.remaining[keep]) and torch.equal(sub.nodes_left, pb.nodes_left[keep])
-        assert torch.allclose(fair.community_nets[0](sub)[1], a[1][keep])
-        lo, hi = row_mass_interval(rows.remaining, rows.position, rows.size, simple=False)
-        inside = (hi - lo > 0) & (torch.sigmoid(prior) > 0.001) & (torch.sigmoid(prior) < 0.999)
+        assert torch.allclose(net(sub)[1], a[1][keep])
+        lo, hi = row_mass_interval(rows.remaining, rows.position, rows.size, simple=simple)
+        inside = (hi - lo > 0) & (torch.sigmoid(prior) > 0.0011) & (torch.sigmoid(prior) < 0.9989)  # not clipped
         centre = lo + (hi - lo) * torch.sigmoid(prior)  # z = 0: the binomial's mean
         reserved = (rows.position > 0).double()
         share = (rows.remaining + reserved) / (rows.size - rows.position) - reserved
         assert bool(inside.any()) and torch.allclose(centre[inside], share[inside].double())
-        leaf_rows, leaf_pb, _ = batch.levels[1]
-        assert leaf_pb.nodes_left is None and torch.equal(
-            fair.community_nets[1](leaf_pb)[1], plain.community_nets[1](leaf_pb)[1]
+        _, other_pb, _ = batch.levels[1 - level]
+        assert other_pb.nodes_left is None and torch.equal(
+            fair.community_nets[1 - level](other_pb)[1], plain.community_nets[1 - level](other_pb)[1]
         )
     out = fair.loss(batch)
     out["loss"].backward()
-    assert torch.isfinite(out["loss"]) and fair.community_nets[0].row_head[2].weight.grad.abs().sum() > 0
+    assert torch.isfinite(out["loss"]) and net.row_head[2].weight.grad.abs().sum() > 0
     graphs = samples(fair, 3)
     pick = torch.randint(len(train), (5,), generator=torch.Generator().manual_seed(3))
     for g, i in zip(graphs, pick.tolist()):
         check_simple_graph(g)
         connected = torch.bincount(g.edge_index[0], minlength=g.num_nodes) > 0
-        assert int(g.community[connected].unique().numel()) == int(fair.community_counts[i])
+        if given == "count":
+            assert int(g.community[connected].unique().numel()) == int(fair.community_counts[i])
     save_checkpoint(fair.to_checkpoint(), tmp_path / "fair.pt")
     loaded = load_model(str(tmp_path / "fair.pt"))[0]
     assert loaded.config.fair_share
     assert [g.edge_index.tolist() for g in samples(loaded, 3)] == [g.edge_index.tolist() for g in graphs]
-    with pytest.raises(ValueError, match="fair_share needs community_count"):
+    with pytest.raises(ValueError, match="fair_share needs community_count='explicit' or community_size"):
         HiGenConfig(fair_share=True)

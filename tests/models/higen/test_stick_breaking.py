@@ -375,6 +375,15 @@ def test_fair_share_logit_exact_values():
     assert logit(9.0, 1.0, 2.0) == pytest.approx(-math.log(2.0))  # R = 10 over 3: u = 7/3 in [0, 7], p0 = 1/3
     assert logit(3.0, 2.0, 0.0) == 0.0  # the last row's mass is forced
     assert logit(100.0, 0.0, 99.0) == pytest.approx(math.log(0.999 / 0.001))  # u in [0, 1], fair 1: clipped
+    # leaf rows of explicit sizes (simple): v_t in [max(1, R_t - C_t), min(t, R_t - (N - 1 - t))]
+    leaf = lambda r, t, k: float(  # noqa: E731
+        fair_share_logit(torch.tensor(r), torch.tensor(t), torch.tensor(k), simple=True)
+    )
+    assert leaf(4.0, 3.0, 1.0) == pytest.approx(math.log(3.0))  # N = 5, R = 5: v in [1, 3], fair 2.5, p0 = 3/4
+    assert leaf(2.0, 2.0, 1.0) == pytest.approx(0.0)  # N = 4, R = 3: v in [1, 2], fair 1.5
+    assert leaf(3.0, 1.0, 2.0) == 0.0  # row 1 holds one edge: forced
+    assert leaf(5.0, 2.0, 2.0) == pytest.approx(math.log(0.999 / 0.001))  # N = 5, R = 6: v in [1, 2], fair 2
+    assert logit(4.0, 3.0, 1.0) != leaf(4.0, 3.0, 1.0)  # a coarse row of the same numbers has no capacity
     batch = fair_share_logit(torch.tensor([10.0, 6.0]), torch.tensor([0, 1]), torch.tensor([2, 1]))
     assert batch.dtype == torch.float64 and batch.shape == (2,)
 
