@@ -22,7 +22,8 @@ Three views of the first (coarse) level, whose rows give each community its edge
 * With ``--oracle-seeds S > 0``: the leaf level sampled ``S`` times (seeds 0..S-1) from the *real*
   coarse graphs of the test graphs and of as many training graphs (a seeded random subset), then
   evaluated against the test split (``gran`` protocol): what the model would score with a perfect
-  coarse level.
+  coarse level; and the same with the real leaf communities too, the model sampling only the cross
+  edges: what it would score with perfect communities.
 * With ``--finetune-steps S > 0``: the coarse network alone trained ``S`` more full-batch Adam steps
   (lr 1e-3) on all training graphs' coarse rows, its training and validation NLL per coarse row
   every 100 steps -- whether the coarse level is under- or over-fitted. Nothing is saved.
@@ -133,7 +134,14 @@ def leaf_communities(model: HiGen, graphs):
 
 
 def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
-    """MMDs of graphs whose leaf level the model samples from real coarse graphs (two-level models)."""
+    """MMDs of graphs that are partly real (two-level models), against the test split, for the test
+    graphs and as many training graphs: ``leaf_level_on_real_coarse_graphs`` (the model samples the
+    whole leaf level -- communities and cross edges -- from the real coarse graphs) and
+    ``cross_edges_on_real_communities`` (the real coarse graphs and leaf communities; the model
+    samples only the cross edges); and ``training_subset_itself``, the real training graphs' own
+    MMDs (the floor of the ``train`` rows)."""
+    from torch_geometric.data import Data
+
     from graphgen.data.hierarchy import batch_from_edges
     from graphgen.metrics import evaluate
     from graphgen.models.higen.model import Draws, _without_isolated_nodes
@@ -143,13 +151,18 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
     test = load_dataset(dataset, "test")
     train = load_dataset(dataset, "train")
     pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[: len(test)].tolist()
-    out = {}
+    out = {"leaf_level_on_real_coarse_graphs": {}, "cross_edges_on_real_communities": {}}
     for source, graphs in (("train", [train[i] for i in pick]), ("test", test)):
         graphs = [_without_isolated_nodes(g) for g in graphs]
         h = model._hierarchy(graphs, model.config.partition_seed)
-        coarse, graph_of = h.levels[1], h.assignments[0]
+        coarse, graph_of, leaf, parent = h.levels[1], h.assignments[0], h.levels[2], h.assignments[1]
+        counts = torch.bincount(graph_of[parent], minlength=len(graphs))  # leaf nodes per graph
+        inside = parent[leaf.edge_index[0]] == parent[leaf.edge_index[1]]
+        communities = Data(
+            edge_index=leaf.edge_index[:, inside], edge_weight=leaf.edge_weight[inside], num_nodes=leaf.num_nodes
+        )
         sizes = torch.tensor([int(g.num_nodes) for g in graphs]) if model.config.size_context else None
-        per_seed = []
+        per_seed = {view: [] for view in out}
         for seed in range(seeds):
             model.last_sample_report = {"blocks_overfull": 0}
             with torch.no_grad():
@@ -159,13 +172,27 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
                     Draws(torch.Generator().manual_seed(seed)),
                     sizes,
                 )
-            sampled = batch_from_edges(torch.bincount(gon, minlength=len(graphs)), ei).to_data_list()
-            r = evaluate(test, sampled, "gran")
-            per_seed.append({k: r[k] for k in MMD_KEYS})
-        out[f"coarse_of_{source}_graphs"] = {
-            "per_seed": per_seed,
-            "mean": {k: float(np.mean([x[k] for x in per_seed])) for k in MMD_KEYS},
-        }
+                rows, cols, _ = model._sample_cross_edges(
+                    2,
+                    communities,
+                    parent,
+                    coarse.edge_index,
+                    coarse.edge_weight,
+                    Draws(torch.Generator().manual_seed(seed)),
+                )
+            mixed = torch.cat([communities.edge_index, torch.stack([rows, cols]), torch.stack([cols, rows])], 1)
+            mixed = mixed[:, torch.argsort(mixed[0] * int(leaf.num_nodes) + mixed[1])]
+            for view, (nodes, edges) in zip(out, ((torch.bincount(gon, minlength=len(graphs)), ei), (counts, mixed))):
+                r = evaluate(test, batch_from_edges(nodes, edges).to_data_list(), "gran")
+                per_seed[view].append({k: r[k] for k in MMD_KEYS})
+        for view, runs in per_seed.items():
+            real = "coarse" if view == "leaf_level_on_real_coarse_graphs" else "communities"
+            out[view][f"{real}_of_{source}_graphs"] = {
+                "per_seed": runs,
+                "mean": {k: float(np.mean([x[k] for x in runs])) for k in MMD_KEYS},
+            }
+    real = evaluate(test, [train[i] for i in pick], "gran")  # the floor of the training subset
+    out["training_subset_itself"] = {k: real[k] for k in MMD_KEYS}
     return out
 
 
@@ -284,7 +311,7 @@ def main() -> None:
         },
     }
     if args.oracle_seeds:
-        result["leaf_level_on_real_coarse_graphs"] = oracle_leaf(model, args.dataset, args.oracle_seeds)
+        result.update(oracle_leaf(model, args.dataset, args.oracle_seeds))
     if args.finetune_steps:
         result["coarse_finetune_nll_per_row"] = finetune(
             model, train, load_dataset(args.dataset, "val"), args.finetune_steps
