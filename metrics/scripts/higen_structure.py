@@ -18,6 +18,10 @@ Erdős–Rényi community of 30 nodes at density 0.3 has about 0.3). And, for co
 after it), standardised against an Erdős–Rényi community of the same density ``p``
 (``(row_t - t p) / sqrt(t p (1 - p))``, likewise for columns); the reported numbers are the mean
 over communities of the standard deviation of these z-scores (about 1 for Erdős–Rényi).
+
+Per node (``degrees_by_place``): by its place in its community (first, in between, last in
+generation order) the mean intra-community and cross degree and the share of degree <= 2, and per
+intra degree the share of nodes with a cross edge.
 """
 
 from __future__ import annotations
@@ -61,10 +65,46 @@ def _community_stats(n: int, inner: list[tuple[int, int]], comm: list[int]) -> t
     return shape_rows, dispersion_rows
 
 
+def _node_degrees(n: int, edges: list[tuple[int, int]], comm: list[int]) -> np.ndarray:
+    """``(n, 3)``: each node's place in its community (0 first, 1 in between, 2 last, in generation
+    order; a single-node community's node counts as first), intra-community degree, cross degree."""
+    labels = np.asarray(comm)
+    intra, cross = np.zeros(n), np.zeros(n)
+    for u, v in edges:
+        (intra if labels[u] == labels[v] else cross)[[u, v]] += 1
+    place = np.ones(n)
+    for c in np.unique(labels):
+        members = np.nonzero(labels == c)[0]
+        place[members[-1]], place[members[0]] = 2, 0
+    return np.stack([place, intra, cross], 1)
+
+
+def degrees_by_place(nodes: np.ndarray) -> dict:
+    """Where low degrees come from: per place in the community (first, in between, last node in
+    generation order) the mean intra-community and cross degree and the share of nodes of degree at
+    most 2; and per intra degree the share of nodes with a cross edge (whether the cross edges go to
+    the nodes that need them)."""
+    place, intra, cross = nodes.T
+    out = {}
+    for code, name in enumerate(("first", "between", "last")):
+        sel = place == code
+        out[name] = {
+            "nodes": int(sel.sum()),
+            "intra_degree": round(float(intra[sel].mean()), 3),
+            "cross_degree": round(float(cross[sel].mean()), 3),
+            "degree_at_most_2": round(float((intra[sel] + cross[sel] <= 2).mean()), 4),
+        }
+    out["with_a_cross_edge_by_intra_degree"] = {
+        str(k): round(float((cross[intra == k] > 0).mean()), 3) for k in range(1, 7) if (intra == k).any()
+    }
+    return out
+
+
 def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: list[list[int]]) -> dict:
     """Means over graphs of the shares described in the module docstring, and the community statistics."""
-    rows, community_rows, dispersion_rows = [], [], []
+    rows, community_rows, dispersion_rows, nodes = [], [], [], []
     for (n, edges), comm in zip(edge_lists, communities):
+        nodes.append(_node_degrees(n, edges, comm))
         g = nx.Graph()
         g.add_nodes_from(range(n))
         g.add_edges_from(edges)
@@ -105,6 +145,7 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         "community_density_std": round(float(per_community[:, 1].std()), 4),
         "community_degree_cv_mean": round(float(np.nanmean(per_community[:, 2])), 4),
         **_dispersion_summary(dispersion_rows),
+        "degrees_by_place": degrees_by_place(np.concatenate(nodes)),
     }
 
 
