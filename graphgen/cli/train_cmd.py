@@ -49,6 +49,7 @@ _FLAGS = {
     "row_concentration": "--row-concentration",
     "community_count": "--community-count",
     "fair_share": "--fair-share",
+    "size_concentration": "--size-concentration",
 }
 
 
@@ -136,6 +137,12 @@ def higen(
         " each row's share of the edges left on its fair share (the budget left over the nodes left); the"
         " network learns the offset.",
     ),
+    size_concentration: bool = typer.Option(
+        False,
+        "--size-concentration/--no-size-concentration",
+        help="With --community-size explicit: a learned concentration for the community node counts too"
+        " (Bin^v / Z, as --row-concentration does for the row masses).",
+    ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -178,6 +185,7 @@ def higen(
             row_concentration=row_concentration,
             community_count=community_count,
             fair_share=fair_share,
+            size_concentration=size_concentration,
             resolution=resolution,
         )
         train_config = TrainConfig(

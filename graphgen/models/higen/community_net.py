@@ -30,7 +30,8 @@ HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of 
   ``[h_new, h_j, context]`` the score of each earlier node ``j`` per component; with
   ``explicit_size`` a size head maps the context of a community's first row (without its last
   column) to the ``K`` weights and binomial probabilities of the community's node count
-  (:func:`~graphgen.models.higen.stick_breaking.community_size_log_prob`).
+  (:func:`~graphgen.models.higen.stick_breaking.community_size_log_prob`), and with
+  ``size_concentration`` also a concentration ``ν`` per component for it.
 
 **Documented simplification:** the reference code also divides the binomial logits by
 ``log(max(1, min(r_t + c_t, W))) + 1`` and embeds the parent graph with a GraphGPS network; here
@@ -74,10 +75,16 @@ class CommunityNetConfig:
     row_concentration: bool = False  # a per-row concentration ν of the row mass (power binomial)
     given_size: bool = False  # node counts given from outside (explicit community count): nodes-to-come context only
     fair_share: bool = False  # given sizes: p_mass is an offset from the fair share (stick_breaking.fair_share_logit)
+    size_concentration: bool = False  # explicit_size: the size head also outputs a concentration ν per component
 
     @property
     def context_dim(self) -> int:
         return 4 + int(self.size_context) + int(self.explicit_size or self.given_size)
+
+
+def _concentration(z: torch.Tensor) -> torch.Tensor:
+    """``ν = exp(3 tanh(z / 3))``: a concentration in ``[e^-3, e^3]``, about ``e^z`` near ``z = 0``."""
+    return torch.exp(CONCENTRATION_LOG_RANGE * torch.tanh(z / CONCENTRATION_LOG_RANGE))
 
 
 def position_encoding(position: torch.Tensor, dim: int) -> torch.Tensor:
@@ -316,7 +323,8 @@ class CommunityNet(nn.Module):
             2 * c.hidden + c.context_dim, 2 * c.hidden, (3 + c.row_stop + c.row_concentration) * c.num_mixtures
         )
         self.entry_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, c.num_mixtures)
-        self.size_head = _mlp(c.context_dim - 1, c.hidden, 2 * c.num_mixtures) if c.explicit_size else None
+        size_outputs = (3 if c.size_concentration else 2) * c.num_mixtures
+        self.size_head = _mlp(c.context_dim - 1, c.hidden, size_outputs) if c.explicit_size else None
 
     def _entry_logits(self, h_new, h, context, entry_row, entry_node) -> torch.Tensor:
         """``entry_head([h_new[row], h[node], context[row]])``, ``(P, K)`` float64, with its first linear
@@ -337,14 +345,18 @@ class CommunityNet(nn.Module):
         reference in the tests and in ``metrics/scripts/higen_by_parts_ab.py``)."""
         return self.entry_head(torch.cat([h_new[entry_row], h[entry_node], context[entry_row]], 1)).double()
 
-    def size_distribution(self, first_row_context: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """``(log β, s)``, each ``(C, K)`` float64, of the node counts of ``C`` communities from the
-        context of their first rows without its last column (the node count is not known yet)."""
+    def size_distribution(
+        self, first_row_context: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
+        """``(log β, s, ν)``, each ``(C, K)`` float64, of the node counts of ``C`` communities from the
+        context of their first rows without its last column (the node count is not known yet); ``ν``
+        (the same range as the rows' concentration) is ``None`` without ``size_concentration``."""
         if self.size_head is None:
             raise ValueError("this community network has no size head (explicit_size=False)")
         k = self.config.num_mixtures
         out = self.size_head(first_row_context).double()
-        return torch.log_softmax(out[:, :k], 1), torch.sigmoid(out[:, k:])
+        nu = _concentration(out[:, 2 * k :]) if self.config.size_concentration else None
+        return torch.log_softmax(out[:, :k], 1), torch.sigmoid(out[:, k : 2 * k]), nu
 
     def forward(
         self, batch: PrefixBatch
@@ -377,11 +389,7 @@ class CommunityNet(nn.Module):
         p_mass, q_self = torch.sigmoid(mass_logit), torch.sigmoid(out[:, 2 * k : 3 * k])
         extra = out[:, 3 * k :].split(k, 1)
         p_stop = torch.sigmoid(extra[0]) if self.config.row_stop else None
-        concentration = (
-            torch.exp(CONCENTRATION_LOG_RANGE * torch.tanh(extra[-1] / CONCENTRATION_LOG_RANGE))
-            if self.config.row_concentration
-            else None
-        )
+        concentration = _concentration(extra[-1]) if self.config.row_concentration else None
         entry_row = batch.node_row[batch.entry_prefix_node]
         entry_logits = self._entry_logits(h_new, h, batch.context, entry_row, batch.entry_prefix_node)
         return log_alpha, p_mass, q_self, entry_logits, p_stop, concentration

@@ -127,6 +127,7 @@ class HiGenConfig:
     row_concentration: bool = False  # row masses Bin^ν / Z with a learned ν (ν = 1: the paper's binomial)
     community_count: str = "emergent"  # level-1 node count: emergent (the paper) or explicit (drawn at the root)
     fair_share: bool = False  # given node counts (explicit count / sizes): row masses centred on their fair share
+    size_concentration: bool = False  # explicit sizes: the node-count binomials Bin^ν / Z with a learned ν
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -155,6 +156,8 @@ class HiGenConfig:
             )
         if self.explicit_count and self.num_levels < 2:
             raise ValueError("community_count='explicit' needs num_levels >= 2 (a flat model has no communities)")
+        if self.size_concentration and not self.explicit_size:
+            raise ValueError("size_concentration needs community_size='explicit' (only explicit sizes are drawn)")
         if self.fair_share and not (self.explicit_count or self.explicit_size):
             raise ValueError(
                 "fair_share needs community_count='explicit' or community_size='explicit' (a fair share needs"
@@ -383,6 +386,7 @@ class HiGen(nn.Module):
                         c.row_concentration,
                         c.explicit_count and lv == 1,
                         c.fair_share and c.given_size(lv),
+                        c.size_concentration and lv == c.num_levels,
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -656,11 +660,14 @@ class HiGen(nn.Module):
         """Each leaf community's node count ``N ~ p(N | W)`` from the size head (explicit sizes)."""
         budget = state.budget
         context = row_context(budget, budget, torch.zeros_like(budget), state.parent_degree, state.graph_size)
-        log_beta, s = net.size_distribution(context)
+        log_beta, s, nu = net.size_distribution(context)
         k = draws.categorical(log_beta.exp())
         n_lo, n_hi = community_size_support(budget)
         rows = torch.arange(budget.numel())
-        return n_lo.long() + draws.binomial((n_hi - n_lo).long(), s[rows, k])
+        span = (n_hi - n_lo).long()
+        if nu is None:
+            return n_lo.long() + draws.binomial(span, s[rows, k])
+        return n_lo.long() + draws.truncated_binomial(span, s[rows, k], span, nu[rows, k])
 
     def _sample_rows(self, net, state: _LevelState, comms, t, reserved, remaining, leaf, simple, draws: Draws):
         """One row for each community in ``comms``: network call, then the draws."""

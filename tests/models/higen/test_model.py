@@ -198,6 +198,7 @@ LATER_OPTIONS = (
     "row_concentration",
     "community_count",
     "fair_share",
+    "size_concentration",
 )
 
 
@@ -222,6 +223,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert torch.equal(model.isolated_counts, torch.zeros_like(model.node_counts))
     assert model.config.community_count == "emergent" and model.community_counts.numel() == 0
     assert model.config.fair_share is False and not model.community_nets[0].config.fair_share
+    assert model.config.size_concentration is False
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -486,13 +488,15 @@ def test_explicit_community_sizes_train_and_sampled_communities_have_their_drawn
         check_simple_graph(g)
 
 
-def test_explicit_sizes_are_drawn_from_the_size_model():
-    """The sampler's node counts follow community_size_log_prob (frequencies over 20,000 draws)."""
+@pytest.mark.parametrize("size_concentration", [False, True])
+def test_explicit_sizes_are_drawn_from_the_size_model(size_concentration):
+    """The sampler's node counts follow community_size_log_prob (frequencies over 20,000 draws), with
+    and without the size concentration."""
     from graphgen.models.higen.model import _LevelState
     from graphgen.models.higen.stick_breaking import community_size_log_prob
 
     torch.manual_seed(0)
-    model = HiGen(EXPLICIT)
+    model = HiGen(replace(EXPLICIT, size_concentration=size_concentration))
     net = model.community_nets[-1]
     m = 20_000
     budget = torch.full((m,), 7, dtype=torch.long)
@@ -505,8 +509,16 @@ def test_explicit_sizes_are_drawn_from_the_size_model():
     )
     support = torch.arange(5, 9, dtype=torch.float64)  # W = 7: N in 5..8
     with torch.no_grad():
+        if size_concentration:  # away from ν = 1, so that a sampler ignoring ν would fail
+            net.size_head[-1].bias.data[-model.config.num_mixtures :] = 2.0
         size_probs = net.size_distribution(context)
-    probs = community_size_log_prob(support, torch.full((4,), 7.0), *(x.expand(4, -1) for x in size_probs)).exp()
+    assert (size_probs[2] is None) != size_concentration
+    if size_concentration:
+        assert bool((size_probs[2] > 5).all())
+        sizes = model._community_sizes(net, state, Draws(torch.Generator().manual_seed(1)))
+    probs = community_size_log_prob(
+        support, torch.full((4,), 7.0), *(None if x is None else x.expand(4, -1) for x in size_probs)
+    ).exp()
     assert float(probs.sum()) == pytest.approx(1.0, abs=1e-12)
     freq = torch.bincount(sizes - 5, minlength=4).double() / m
     assert int(sizes.min()) >= 5 and int(sizes.max()) <= 8
@@ -713,3 +725,29 @@ def test_fair_share_offsets_the_mass_logit_of_the_given_size_level_only(tmp_path
     assert [g.edge_index.tolist() for g in samples(loaded, 3)] == [g.edge_index.tolist() for g in graphs]
     with pytest.raises(ValueError, match="fair_share needs community_count='explicit' or community_size"):
         HiGenConfig(fair_share=True)
+
+
+def test_size_concentration_trains_and_old_explicit_checkpoints_keep_their_size_head(train, tmp_path):
+    """size_concentration: the size head's ν reaches the loss; an explicit-size checkpoint written
+    before the option (no key) loads with its binomial size head and the same likelihood; the option
+    needs explicit sizes."""
+    torch.manual_seed(0)
+    model = HiGen(replace(EXPLICIT, row_concentration=True, size_concentration=True)).fit_size_model(train)
+    assert model.community_nets[-1].config.size_concentration and model.community_nets[0].size_head is None
+    out = model.loss(model.prepare(train))
+    out["loss"].backward()
+    k = model.config.num_mixtures
+    assert bool(model.community_nets[-1].size_head[-1].weight.grad[-k:].ne(0).any())
+    for g in samples(model, 2):
+        check_simple_graph(g)
+    old = HiGen(replace(EXPLICIT, row_concentration=True)).fit_size_model(train)
+    ckpt = old.to_checkpoint()
+    ckpt.config = {key: v for key, v in ckpt.config.items() if key != "size_concentration"}
+    save_checkpoint(ckpt, tmp_path / "old.pt")
+    loaded = load_model(str(tmp_path / "old.pt"))[0]
+    assert not loaded.community_nets[-1].config.size_concentration
+    batch = old.prepare(train)
+    with torch.no_grad():
+        assert float(loaded.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
+    with pytest.raises(ValueError, match="size_concentration needs community_size='explicit'"):
+        HiGenConfig(size_concentration=True)

@@ -318,6 +318,27 @@ def test_community_size_support_and_exact_values():
     )
     p4 = 0.3 * 0.35 + 0.7 * 0.8
     assert lp.exp().tolist() == pytest.approx([0.0, 1 - p4, p4, 0.0], abs=1e-15)
+    # with a concentration: PowBin(N - N_lo | N_hi - N_lo, s, ν) per component; ν = 1 is the binomial
+    ones = torch.ones(4, 2, dtype=torch.float64)
+    same = community_size_log_prob(
+        torch.tensor([2.0, 3.0, 4.0, 5.0]), torch.full((4,), 3.0), log_beta.expand(4, 2), s.expand(4, 2), ones
+    )
+    assert torch.allclose(same, lp)
+    nu = torch.tensor([2.0, 0.5], dtype=torch.float64)
+    sharp = community_size_log_prob(
+        torch.tensor([3.0, 4.0]), torch.full((2,), 3.0), log_beta.expand(2, 2), s.expand(2, 2), nu.expand(2, 2)
+    )
+    q4 = 0.3 * 0.35**2 / (0.35**2 + 0.65**2) + 0.7 * 0.8**0.5 / (0.8**0.5 + 0.2**0.5)
+    assert sharp.exp().tolist() == pytest.approx([1 - q4, q4], abs=1e-15)
+    # every budget: the sizes' probabilities sum to 1
+    budgets = torch.arange(0.0, 30.0)
+    n_lo, n_hi = community_size_support(budgets)
+    for w, a, b in zip(budgets.tolist(), n_lo.tolist(), n_hi.tolist()):
+        n = torch.arange(a - 1, b + 2, dtype=torch.float64)  # one size below and above the support: 0
+        total = community_size_log_prob(
+            n, torch.full_like(n, w), log_beta.expand(len(n), 2), s.expand(len(n), 2), torch.full((len(n), 2), 4.0)
+        ).exp()
+        assert float(total.sum()) == pytest.approx(1.0, abs=1e-12) and float(total[0] + total[-1]) == 0.0
 
 
 def test_row_mass_interval_exact_values():
