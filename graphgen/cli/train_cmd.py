@@ -50,6 +50,7 @@ _FLAGS = {
     "community_count": "--community-count",
     "fair_share": "--fair-share",
     "size_concentration": "--size-concentration",
+    "cross_rounds": "--cross-rounds",
 }
 
 
@@ -143,6 +144,12 @@ def higen(
         help="With --community-size explicit: a learned concentration for the community node counts too"
         " (Bin^v / Z, as --row-concentration does for the row masses).",
     ),
+    cross_rounds: bool = typer.Option(
+        False,
+        "--cross-rounds/--no-cross-rounds",
+        help="Place a level's cross-community blocks in rounds (blocks of a round share no community); each"
+        " pair's score sees the cross edges its nodes got in earlier rounds.",
+    ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -186,6 +193,7 @@ def higen(
             community_count=community_count,
             fair_share=fair_share,
             size_concentration=size_concentration,
+            cross_rounds=cross_rounds,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -331,16 +331,7 @@ def block_groups(pairs, max_entries: int = MAX_ENTRIES):
         used += 1
     for k in range(current + 1 if b else 0):
         members = group == k
-        keep = members[pairs.pair_block]
-        sub = type(pairs)(
-            pair_block=(torch.cumsum(members.long(), 0) - 1)[pairs.pair_block[keep]],
-            pair_left=pairs.pair_left[keep],
-            pair_right=pairs.pair_right[keep],
-            pair_target=pairs.pair_target[keep],
-            block_weight=pairs.block_weight[members],
-            block_size=pairs.block_size[members],
-            leaf=pairs.leaf,
-        )
+        keep, sub = pairs.select_blocks(members)
         yield members, keep, sub
 
 

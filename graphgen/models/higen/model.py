@@ -68,6 +68,7 @@ from graphgen.models.higen.bipartite_net import (
     BipartiteNetConfig,
     BlockPairs,
     block_pairs,
+    block_rounds,
     blocks_log_likelihood,
 )
 from graphgen.models.higen.block_sequence import sample_blocks
@@ -128,6 +129,7 @@ class HiGenConfig:
     community_count: str = "emergent"  # level-1 node count: emergent (the paper) or explicit (drawn at the root)
     fair_share: bool = False  # given node counts (explicit count / sizes): row masses centred on their fair share
     size_concentration: bool = False  # explicit sizes: the node-count binomials Bin^ν / Z with a learned ν
+    cross_rounds: bool = False  # cross blocks in rounds, each seeing the cross edges of earlier rounds
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -156,6 +158,8 @@ class HiGenConfig:
             )
         if self.explicit_count and self.num_levels < 2:
             raise ValueError("community_count='explicit' needs num_levels >= 2 (a flat model has no communities)")
+        if self.cross_rounds and self.num_levels < 2:
+            raise ValueError("cross_rounds needs num_levels >= 2 (a flat model has no cross edges)")
         if self.size_concentration and not self.explicit_size:
             raise ValueError("size_concentration needs community_size='explicit' (only explicit sizes are drawn)")
         if self.fair_share and not (self.explicit_count or self.explicit_size):
@@ -397,7 +401,11 @@ class HiGen(nn.Module):
                 BipartiteNet(
                     # bipartite_nets[lv - 2] serves level lv; the leaf level's may place its edges coordinated
                     BipartiteNetConfig(
-                        c.hidden, c.num_layers, c.position_dim, c.cross_edges == "coordinated" and lv == c.num_levels
+                        c.hidden,
+                        c.num_layers,
+                        c.position_dim,
+                        c.cross_edges == "coordinated" and lv == c.num_levels,
+                        c.cross_rounds,
                     ),
                     encoder=bipartite_encoder(c),
                 )
@@ -449,7 +457,7 @@ class HiGen(nn.Module):
             pdeg = pdeg[h.assignments[lv - 1]]
             graph_size = sizes[h.levels[lv].batch] if c.size_context else None
             pb = prefix_batch(rows, h.levels[lv], pdeg, graph_size, c.given_size(lv))
-            pairs = block_pairs(h, lv) if lv >= 2 else None
+            pairs = block_pairs(h, lv, rounds=c.cross_rounds) if lv >= 2 else None
             prepared.levels.append((rows, pb, pairs))
         return prepared
 
@@ -791,11 +799,28 @@ class HiGen(nn.Module):
         self.last_sample_report["blocks_overfull"] += int((capped < bw).sum())
         pairs = BlockPairs(pair_block, left_node, right_node, torch.zeros_like(pair_block), capped, m, leaf)
         net = self.bipartite_nets[lv - 2]
-        logits = net(level_graph, parent, pairs)
-        if leaf and net.coordination is not None:
-            draw = sample_blocks(logits.double(), pairs, level_graph.edge_index, parent, net.coordination, draws)
-        else:
-            draw = draws.allocations(logits, m, capped, leaf)  # block b's pairs: a contiguous run
+        h = net.node_embeddings(level_graph, parent)
+
+        def place(blocks: BlockPairs) -> torch.Tensor:
+            logits = net.scores(h, blocks)
+            if leaf and net.coordination is not None:
+                return sample_blocks(logits.double(), blocks, level_graph.edge_index, parent, net.coordination, draws)
+            return draws.allocations(logits, blocks.block_size, blocks.block_weight, leaf)  # a block: a contiguous run
+
+        if not net.config.rounds:
+            draw = place(pairs)
+        else:  # round by round, each seeing the cross edges of the rounds before (bipartite_net docstring)
+            rounds = block_rounds(bi, bj)
+            draw = torch.zeros_like(pair_block)
+            earlier = torch.zeros(int(level_graph.num_nodes), dtype=torch.float64)
+            for r in range(int(rounds.max()) + 1):
+                keep, blocks = pairs.select_blocks(rounds == r)
+                blocks.pair_earlier = torch.stack([earlier[blocks.pair_left], earlier[blocks.pair_right]], 1)
+                placed = place(blocks)
+                draw[keep] = placed
+                earlier.index_add_(0, blocks.pair_left, placed.double()).index_add_(
+                    0, blocks.pair_right, placed.double()
+                )
         hit = draw > 0
         return left_node[hit], right_node[hit], draw[hit]
 

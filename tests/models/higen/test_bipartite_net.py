@@ -88,3 +88,42 @@ def test_scores_by_parts_equal_the_literal_score_mlp(hierarchy):
     graph, parent = hierarchy.levels[3], hierarchy.assignments[2]
     h = net.node_embeddings(graph, parent)
     torch.testing.assert_close(net(graph, parent, pairs), net.literal_scores(h, pairs), rtol=1e-5, atol=1e-5)
+
+
+def test_block_rounds_exact_values_and_no_shared_community(hierarchy):
+    from graphgen.models.higen.bipartite_net import block_rounds
+
+    # blocks in (i, j) order: (0,1) -> 0, (0,2) -> 1, (0,3) -> 2, (1,2) -> 2, (2,3) -> 0 (2 holds 1, 2; 3 holds 2)
+    left, right = torch.tensor([2, 0, 1, 0, 0]), torch.tensor([3, 2, 2, 1, 3])
+    assert block_rounds(left, right).tolist() == [0, 1, 2, 0, 2]
+    assert block_rounds(torch.zeros(0, dtype=torch.long), torch.zeros(0, dtype=torch.long)).numel() == 0
+    for level in (2, 3):
+        blocks = hierarchy.bipartites(level)
+        rounds = block_rounds(blocks.left_parent, blocks.right_parent)
+        ends = torch.cat([blocks.left_parent, blocks.right_parent])
+        key = ends * (int(rounds.max()) + 1) + torch.cat([rounds, rounds])
+        assert key.unique().numel() == key.numel()  # a community is in at most one block per round
+        degree = torch.bincount(ends)
+        assert int(rounds.max()) <= 2 * int(degree.max()) - 2
+
+
+def test_earlier_cross_edges_count_the_rounds_before(hierarchy):
+    from graphgen.models.higen.bipartite_net import block_rounds, earlier_cross_edges
+
+    level = 3
+    pairs = block_pairs(hierarchy, level, rounds=True)
+    blocks = hierarchy.bipartites(level)
+    rounds = block_rounds(blocks.left_parent, blocks.right_parent)
+    n = int(hierarchy.levels[level].num_nodes)
+    assert torch.equal(pairs.pair_earlier, earlier_cross_edges(pairs, rounds, n))
+    edges = [
+        (int(a), int(b), int(rounds[k]), int(w))
+        for a, b, k, w in zip(pairs.pair_left, pairs.pair_right, pairs.pair_block, pairs.pair_target)
+        if w > 0
+    ]
+    for q in range(0, pairs.pair_block.numel(), 7):
+        r = int(rounds[pairs.pair_block[q]])
+        for side, node in enumerate((int(pairs.pair_left[q]), int(pairs.pair_right[q]))):
+            expected = sum(w for a, b, s, w in edges if s < r and node in (a, b))
+            assert float(pairs.pair_earlier[q, side]) == expected
+    assert block_pairs(hierarchy, level).pair_earlier is None
