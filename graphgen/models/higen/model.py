@@ -662,7 +662,7 @@ class HiGen(nn.Module):
             active[comms] = spent[comms] < budget[comms]
         if state.size is not None and not torch.equal(count, state.size):
             raise RuntimeError("given community sizes: a community ended off its size")  # cannot happen
-        return self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, leaf, draws)
+        return self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, draws)
 
     def _community_sizes(self, net, state: _LevelState, draws: Draws) -> torch.Tensor:
         """Each leaf community's node count ``N ~ p(N | W)`` from the size head (explicit sizes)."""
@@ -741,7 +741,7 @@ class HiGen(nn.Module):
         edge_counts = draws.allocations(chosen, t, take, simple)
         return mass, self_loop, edge_counts, entry_row, entry_node
 
-    def _assemble_level(self, lv, n_parent, p_ei, p_w, p_graph, state: _LevelState, leaf, draws: Draws):
+    def _assemble_level(self, lv, n_parent, p_ei, p_w, p_graph, state: _LevelState, draws: Draws):
         """Number the new level's nodes community by community, add self-loops and cross blocks."""
         nodes, edges = state.nodes(), state.edges()
         comm_of = nodes[:, 0]
