@@ -269,7 +269,9 @@ class BipartiteNet(nn.Module):
         per_node = h @ first.weight[:, :width].t()
         per_block = torch.addmm(first.bias, block_features, first.weight[:, 2 * width : 2 * width + 2].t())
         product_weight = first.weight[:, width : 2 * width].t()
-        earlier = _earlier_features(pairs) @ first.weight[:, 2 * width + 2 :].t() if self.config.rounds else None
+        # the earlier-rounds part per pair, projected chunk by chunk like the rest
+        earlier = _earlier_features(pairs) if self.config.rounds else None
+        earlier_weight = first.weight[:, 2 * width + 2 :].t()
         scores = []
         for start in range(0, pairs.pair_block.numel(), max(step, 1)):
             end = start + step
@@ -279,7 +281,7 @@ class BipartiteNet(nn.Module):
             )
             pre = (per_node.index_select(0, left) + per_node.index_select(0, right)) + pre  # exactly symmetric
             if earlier is not None:
-                pre = pre + earlier[start:end]
+                pre = pre + earlier[start:end] @ earlier_weight
             scores.append(self.score[2](torch.relu(pre)).squeeze(1))
         return torch.cat(scores) if scores else h.new_zeros(0)
 

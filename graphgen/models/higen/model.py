@@ -248,6 +248,16 @@ class Draws:
         inside = support <= top
         return self.categorical(torch.softmax(torch.where(inside, lp, torch.full_like(lp, float("-inf"))), 1))
 
+    def interval_binomial(
+        self, lo: torch.Tensor, hi: torch.Tensor, p: torch.Tensor, concentration: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """A draw of ``lo + Bin(hi - lo, p)`` (with ``concentration``: ``lo + PowBin(hi - lo, p, ν)``),
+        the sampler of :func:`~graphgen.models.higen.stick_breaking.interval_binomial_log_prob`."""
+        span = (hi - lo).long()
+        if concentration is None:
+            return lo.long() + self.binomial(span, p)
+        return lo.long() + self.truncated_binomial(span, p, span, concentration)
+
     def row_mass(
         self,
         remaining: torch.Tensor,
@@ -672,10 +682,7 @@ class HiGen(nn.Module):
         k = draws.categorical(log_beta.exp())
         n_lo, n_hi = community_size_support(budget)
         rows = torch.arange(budget.numel())
-        span = (n_hi - n_lo).long()
-        if nu is None:
-            return n_lo.long() + draws.binomial(span, s[rows, k])
-        return n_lo.long() + draws.truncated_binomial(span, s[rows, k], span, nu[rows, k])
+        return draws.interval_binomial(n_lo, n_hi, s[rows, k], None if nu is None else nu[rows, k])
 
     def _sample_rows(self, net, state: _LevelState, comms, t, reserved, remaining, leaf, simple, draws: Draws):
         """One row for each community in ``comms``: network call, then the draws."""
@@ -723,11 +730,7 @@ class HiGen(nn.Module):
         nu = None if concentration is None else concentration[rows, k]
         if state.size is not None:  # given sizes: the mass range that keeps the community's size feasible
             lo, hi = row_mass_interval(remaining, t, state.size[comms], simple=leaf)
-            span = (hi - lo).long()
-            if nu is None:
-                mass = lo.long() + draws.binomial(span, p_mass[rows, k])
-            else:
-                mass = lo.long() + draws.truncated_binomial(span, p_mass[rows, k], span, nu)
+            mass = draws.interval_binomial(lo, hi, p_mass[rows, k], nu)
         else:
             mass = draws.row_mass(remaining, p_mass[rows, k], cap, stop, self.config.row_mass, nu)
         if leaf:

@@ -371,14 +371,8 @@ def community_size_log_prob(
     outside the support.
     """
     n_lo, n_hi = community_size_support(budget)
-    k = (torch.as_tensor(size, dtype=torch.float64) - n_lo).unsqueeze(-1)
-    trials = (n_hi - n_lo).unsqueeze(-1)
-    inside = (k >= 0) & (k <= trials)
-    if concentration is None:
-        lp = binomial_log_prob(k.clamp(min=0), trials, s)
-    else:
-        lp = power_binomial_log_prob(k.clamp(min=0), trials, s, concentration)
-    lp = torch.where(inside, lp, torch.full_like(lp, float("-inf")))
+    size = torch.as_tensor(size, dtype=torch.float64).unsqueeze(-1)
+    lp = interval_binomial_log_prob(size, n_lo.unsqueeze(-1), n_hi.unsqueeze(-1), s, concentration)
     return torch.logsumexp(log_beta + lp, -1)
 
 
