@@ -13,9 +13,10 @@ in its community; the score of pair ``(a, b)`` of block ``(i, j)`` is
 
 **Blocks in rounds** (``cross_rounds``, our option). The paper places every block of a level
 independently given the communities, so one node can collect cross edges from several blocks: in
-samples of ``higen-enzymes`` on the real communities, 19.9 % of the nodes with cross edges have
+samples of ``higen-enzymes`` on the real communities, 19.2 % of the nodes with cross edges have
 them to two or more communities, 4.9 % in the test graphs -- and nodes short of edges inside their
-community go without (``metrics/scripts/higen_structure.py``, ``degrees_by_place``). With rounds the
+community go without (3 sampling seeds; ``metrics/scripts/higen_leaf_diagnostics.py``,
+``metrics/results/higen-leaf-diagnostics-enzymes*.json``). With rounds the
 blocks of a level are ordered by a greedy edge colouring of the parent graph
 (:func:`block_rounds`: blocks in order of ``(i, j)``, each in the first round that no earlier block
 of ``i`` or ``j`` holds), and
