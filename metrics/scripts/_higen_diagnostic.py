@@ -25,3 +25,39 @@ def report(result: dict, args: argparse.Namespace, script: str) -> None:
     write_json(result, args.json)
     if args.json is None:
         print(result)
+
+
+def real_communities(model, graphs):
+    """The model's ordered hierarchy of ``graphs`` (without isolated nodes, as the model trains on them)
+    and the intra-community edges of its leaf level as a ``Data`` over the leaf nodes:
+    ``(hierarchy, communities)``."""
+    from torch_geometric.data import Data
+
+    h = model._hierarchy(graphs, model.config.partition_seed)
+    leaf, parent = h.levels[-1], h.assignments[-1]
+    inside = parent[leaf.edge_index[0]] == parent[leaf.edge_index[1]]
+    communities = Data(
+        edge_index=leaf.edge_index[:, inside], edge_weight=leaf.edge_weight[inside], num_nodes=leaf.num_nodes
+    )
+    return h, communities
+
+
+def sample_cross_edges(model, h, communities, seed: int):
+    """Cross edges ``(rows, cols)`` that a two-level ``model`` samples (generator seed ``seed``) on the
+    real communities and real coarse graph of :func:`real_communities`."""
+    import torch
+
+    from graphgen.models.higen.model import Draws
+
+    coarse = h.levels[1]
+    model.last_sample_report = {"blocks_overfull": 0}
+    with torch.no_grad():
+        rows, cols, _ = model._sample_cross_edges(
+            2,
+            communities,
+            h.assignments[-1],
+            coarse.edge_index,
+            coarse.edge_weight,
+            Draws(torch.Generator().manual_seed(seed)),
+        )
+    return rows, cols

@@ -36,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from _higen_diagnostic import real_communities, sample_cross_edges
 
 from graphgen.data import build_hierarchy
 from graphgen.data.partition import LouvainPartitioner
@@ -140,7 +141,6 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
     ``cross_edges_on_real_communities`` (the real coarse graphs and leaf communities; the model
     samples only the cross edges); and ``training_subset_itself``, the real training graphs' own
     MMDs (the floor of the ``train`` rows)."""
-    from torch_geometric.data import Data
 
     from graphgen.data.hierarchy import batch_from_edges
     from graphgen.metrics import evaluate
@@ -154,13 +154,9 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
     out = {"leaf_level_on_real_coarse_graphs": {}, "cross_edges_on_real_communities": {}}
     for source, graphs in (("train", [train[i] for i in pick]), ("test", test)):
         graphs = [_without_isolated_nodes(g) for g in graphs]
-        h = model._hierarchy(graphs, model.config.partition_seed)
+        h, communities = real_communities(model, graphs)
         coarse, graph_of, leaf, parent = h.levels[1], h.assignments[0], h.levels[2], h.assignments[1]
         counts = torch.bincount(graph_of[parent], minlength=len(graphs))  # leaf nodes per graph
-        inside = parent[leaf.edge_index[0]] == parent[leaf.edge_index[1]]
-        communities = Data(
-            edge_index=leaf.edge_index[:, inside], edge_weight=leaf.edge_weight[inside], num_nodes=leaf.num_nodes
-        )
         sizes = torch.tensor([int(g.num_nodes) for g in graphs]) if model.config.size_context else None
         per_seed = {view: [] for view in out}
         for seed in range(seeds):
@@ -172,14 +168,7 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
                     Draws(torch.Generator().manual_seed(seed)),
                     sizes,
                 )
-                rows, cols, _ = model._sample_cross_edges(
-                    2,
-                    communities,
-                    parent,
-                    coarse.edge_index,
-                    coarse.edge_weight,
-                    Draws(torch.Generator().manual_seed(seed)),
-                )
+            rows, cols = sample_cross_edges(model, h, communities, seed)
             mixed = torch.cat([communities.edge_index, torch.stack([rows, cols]), torch.stack([cols, rows])], 1)
             mixed = mixed[:, torch.argsort(mixed[0] * int(leaf.num_nodes) + mixed[1])]
             for view, (nodes, edges) in zip(out, ((torch.bincount(gon, minlength=len(graphs)), ei), (counts, mixed))):

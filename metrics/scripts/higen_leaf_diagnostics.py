@@ -22,13 +22,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from _higen_diagnostic import parse, report
+from _higen_diagnostic import parse, real_communities, report, sample_cross_edges
 from higen_structure import _node_degrees, degrees_by_place
-from torch_geometric.data import Data
 
 from graphgen.datasets import load_dataset
 from graphgen.models.higen import HiGen
-from graphgen.models.higen.model import Draws, _without_isolated_nodes
+from graphgen.models.higen.model import _without_isolated_nodes
 from graphgen.models.higen.stick_breaking import (
     community_size_log_prob,
     community_size_support,
@@ -114,28 +113,17 @@ def _into_several(n: int, cross: list[tuple[int, int]], comm: list[int]) -> floa
 
 
 def cross_edges_on_real_communities(model: HiGen, test) -> dict:
-    graphs = [_without_isolated_nodes(g) for g in test]
-    h = model._hierarchy(graphs, model.config.partition_seed)
-    coarse, leaf, parent = h.levels[1], h.levels[2], h.assignments[1]
+    h, communities = real_communities(model, [_without_isolated_nodes(g) for g in test])
+    leaf, parent = h.levels[2], h.assignments[1]
     n, comm = int(leaf.num_nodes), parent.tolist()
     inside = parent[leaf.edge_index[0]] == parent[leaf.edge_index[1]]
-    communities = Data(edge_index=leaf.edge_index[:, inside], edge_weight=leaf.edge_weight[inside], num_nodes=n)
     intra = [(a, b) for a, b in communities.edge_index.t().tolist() if a < b]
     real = [(a, b) for a, b in leaf.edge_index[:, ~inside].t().tolist() if a < b]
     out = {"data": {"into_several_communities": round(_into_several(n, real, comm), 4)}}
     out["data"]["degrees_by_place"] = degrees_by_place(_node_degrees(n, intra + real, comm))
     shares, nodes = [], []
     for seed in range(3):
-        model.last_sample_report = {"blocks_overfull": 0}
-        with torch.no_grad():
-            rows, cols, _ = model._sample_cross_edges(
-                2,
-                communities,
-                parent,
-                coarse.edge_index,
-                coarse.edge_weight,
-                Draws(torch.Generator().manual_seed(seed)),
-            )
+        rows, cols = sample_cross_edges(model, h, communities, seed)
         cross = list(zip(rows.tolist(), cols.tolist()))
         shares.append(_into_several(n, cross, comm))
         nodes.append(_node_degrees(n, intra + cross, comm))
