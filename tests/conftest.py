@@ -34,6 +34,12 @@ from hypothesis import strategies as st  # noqa: E402
 
 from graphgen.data import from_edge_array  # noqa: E402
 
+# One intra-op thread, as graphgen's own training and sampling use: the tests' tensors are small, and
+# two threads on this 2-core machine made HiGen tests 3-20x slower whenever another process shared
+# the cores (measured 2026-12-03: a row-subsampling test 27.2 s vs 1.3 s, the coordinated
+# cross-edge test 66 s vs 19 s). Tests that need more threads set them themselves.
+torch.set_num_threads(1)
+
 
 @st.composite
 def simple_graphs(draw, min_nodes: int = 0, max_nodes: int = 24):

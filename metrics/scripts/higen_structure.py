@@ -22,6 +22,12 @@ over communities of the standard deviation of these z-scores (about 1 for Erdős
 Per node (``degrees_by_place``): by its place in its community (first, in between, last in
 generation order) the mean intra-community and cross degree and the share of degree <= 2, and per
 intra degree the share of nodes with a cross edge.
+
+Per node (``local_triangulation``), in the whole graph and in the intra-community subgraph: the share
+of nodes whose triangle count ``T(v)`` minus degree ``d(v)`` is <= -2, -1, 0 and >= 1. In a
+triangulation a node's neighbours close into a cycle (``T = d``, clustering exactly 2/(d-1)) or, on
+the outer face or a community's border, into a path (``T = d - 1``); the gran protocol's 100-bin
+clustering histograms see every node off these values.
 """
 
 from __future__ import annotations
@@ -100,9 +106,25 @@ def degrees_by_place(nodes: np.ndarray) -> dict:
     return out
 
 
+def _triangles_minus_degree(g: nx.Graph) -> np.ndarray:
+    triangles = nx.triangles(g)
+    return np.array([triangles[v] - d for v, d in g.degree() if d > 0], dtype=int)
+
+
+def local_triangulation(differences: np.ndarray) -> dict:
+    """Shares of ``T(v) - d(v)`` (nodes with an edge) in the bins <= -2, -1, 0, >= 1."""
+    bins = {
+        "at_most_-2": differences <= -2,
+        "-1": differences == -1,
+        "0": differences == 0,
+        "at_least_1": differences >= 1,
+    }
+    return {k: round(float(v.mean()), 4) for k, v in bins.items()}
+
+
 def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: list[list[int]]) -> dict:
     """Means over graphs of the shares described in the module docstring, and the community statistics."""
-    rows, community_rows, dispersion_rows, nodes = [], [], [], []
+    rows, community_rows, dispersion_rows, nodes, whole, within = [], [], [], [], [], []
     for (n, edges), comm in zip(edge_lists, communities):
         nodes.append(_node_degrees(n, edges, comm))
         g = nx.Graph()
@@ -116,6 +138,8 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         intra = nx.Graph()
         intra.add_nodes_from(range(n))
         intra.add_edges_from(inner)
+        whole.append(_triangles_minus_degree(g))
+        within.append(_triangles_minus_degree(intra))
 
         rows.append(
             [
@@ -146,6 +170,10 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         "community_degree_cv_mean": round(float(np.nanmean(per_community[:, 2])), 4),
         **_dispersion_summary(dispersion_rows),
         "degrees_by_place": degrees_by_place(np.concatenate(nodes)),
+        "local_triangulation": {
+            "graph": local_triangulation(np.concatenate(whole)),
+            "communities": local_triangulation(np.concatenate(within)),
+        },
     }
 
 
