@@ -1,0 +1,73 @@
+"""The HiGen diagnostic scripts of ``metrics/scripts`` (files, not a package) on hand-counted graphs.
+
+Their numbers are quoted in ``metrics/README.md`` and the session notes, so their definitions are
+checked here on graphs small enough to count by hand.
+"""
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+SCRIPTS = Path(__file__).resolve().parents[2] / "metrics" / "scripts"
+
+
+@pytest.fixture(scope="module")
+def higen_structure():
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        yield importlib.import_module("higen_structure")
+    finally:
+        sys.path.remove(str(SCRIPTS))
+
+
+# a wheel (hub 0, rim 1-5) in one community; two triangles joined by the cross edge 2-3; K5 in one community
+WHEEL = (6, [(0, k) for k in range(1, 6)] + [(k, k % 5 + 1) for k in range(1, 6)])
+TWO_TRIANGLES = (6, [(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5), (2, 3)])
+K5 = (5, [(u, v) for u in range(5) for v in range(u + 1, 5)])
+GRAPHS = [WHEEL, TWO_TRIANGLES, K5]
+COMMUNITIES = [[0] * 6, [0, 0, 0, 1, 1, 1], [0] * 5]
+
+
+def test_structure_counts_planarity_cross_edges_and_triangles(higen_structure):
+    out = higen_structure.structure(GRAPHS, COMMUNITIES)
+    assert out["graphs"] == 3
+    assert out["planar"] == pytest.approx(round(2 / 3, 4)) and out["communities_planar"] == pytest.approx(
+        round(2 / 3, 4)
+    )
+    assert out["cross_edge_share"] == pytest.approx(round((1 / 7) / 3, 4))
+    assert out["cross_edges_on_a_triangle"] == 0.0  # the only cross edge closes no triangle (NaN graphs skipped)
+    assert out["intra_edges_on_a_triangle"] == 1.0
+    # communities of >= 3 nodes: sizes 6, 3, 3, 5; densities d.sum() / (n (n - 1)) = 2|E| / (n (n - 1))
+    assert out["communities"] == 4 and out["community_size_mean"] == pytest.approx(4.25)
+    assert out["community_density_mean"] == pytest.approx(round((20 / 30 + 1 + 1 + 1) / 4, 4))
+
+
+def test_local_triangulation_bins_triangles_minus_degree(higen_structure):
+    out = higen_structure.structure(GRAPHS, COMMUNITIES)["local_triangulation"]
+    # whole graphs: wheel hub 5 - 5 = 0, rim 2 - 3 = -1 (x5); two triangles: 1 - 2 = -1 (x4), the cross
+    # edge's ends 1 - 3 = -2 (x2); K5: 6 - 4 = +2 (x5). Seventeen nodes.
+    assert out["graph"] == {
+        "at_most_-2": round(2 / 17, 4),
+        "-1": round(9 / 17, 4),
+        "0": round(1 / 17, 4),
+        "at_least_1": round(5 / 17, 4),
+    }
+    # within communities the cross edge is gone: every node of the two triangles is at -1
+    assert out["communities"] == {
+        "at_most_-2": 0.0,
+        "-1": round(11 / 17, 4),
+        "0": round(1 / 17, 4),
+        "at_least_1": round(5 / 17, 4),
+    }
+
+
+def test_degrees_by_place_uses_generation_order_within_communities(higen_structure):
+    out = higen_structure.structure(GRAPHS, COMMUNITIES)["degrees_by_place"]
+    # first nodes: wheel hub (5, 0), triangle nodes 0 (2, 0) and 3 (2, 1), K5 node 0 (4, 0)
+    assert out["first"] == {"nodes": 4, "intra_degree": 3.25, "cross_degree": 0.25, "degree_at_most_2": 0.25}
+    # last nodes: wheel 5 (3, 0), triangle nodes 2 (2, 1) and 5 (2, 0), K5 node 4 (4, 0)
+    assert out["last"] == {"nodes": 4, "intra_degree": 2.75, "cross_degree": 0.25, "degree_at_most_2": 0.25}
+    # intra degree 2: the six triangle nodes, two of them with the cross edge
+    assert out["with_a_cross_edge_by_intra_degree"]["2"] == round(2 / 6, 3)
