@@ -21,7 +21,8 @@ over communities of the standard deviation of these z-scores (about 1 for Erdős
 
 Per node (``degrees_by_place``): by its place in its community (first, in between, last in
 generation order) the mean intra-community and cross degree and the share of degree <= 2, and per
-intra degree the share of nodes with a cross edge.
+intra degree the share of nodes with a cross edge. Per position ``t`` in a community of at least 3
+nodes (``row_mass_by_position``, t = 1..6): the mean row mass, the edges to the ``t`` members before.
 
 Per node (``local_triangulation``), in the whole graph and in the intra-community subgraph: the share
 of nodes whose triangle count ``T(v)`` minus degree ``d(v)`` is <= -2, -1, 0 and >= 1. In a
@@ -41,6 +42,26 @@ from _higen_diagnostic import parse, report
 def _on_triangle(g: nx.Graph, edges: list[tuple[int, int]]) -> float:
     """Share of ``edges`` with a common neighbour of their endpoints in ``g`` (NaN when none)."""
     return sum(bool(set(g[u]) & set(g[v])) for u, v in edges) / len(edges) if edges else float("nan")
+
+
+def _row_masses(n: int, inner: list[tuple[int, int]], comm: list[int]) -> list[list[float]]:
+    """Per community of at least 3 nodes: its nodes' row masses in generation order (edges to earlier members)."""
+    labels = np.asarray(comm)
+    row = np.zeros(n)
+    for u, v in inner:
+        row[max(u, v)] += 1
+    return [row[labels == c].tolist() for c in np.unique(labels) if (labels == c).sum() >= 3]
+
+
+def row_mass_by_position(rows: list[list[float]], positions: int = 6) -> dict:
+    """Mean row mass of the node at position ``t`` (``t`` earlier members, ``t = 1 .. positions``) over
+    the communities that reach ``t``, with their count."""
+    out = {}
+    for t in range(1, positions + 1):
+        masses = [r[t] for r in rows if len(r) > t]
+        if masses:
+            out[str(t)] = {"communities": len(masses), "mean": round(float(np.mean(masses)), 3)}
+    return out
 
 
 def _community_stats(n: int, inner: list[tuple[int, int]], comm: list[int]) -> tuple[list, list]:
@@ -124,7 +145,7 @@ def local_triangulation(differences: np.ndarray) -> dict:
 
 def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: list[list[int]]) -> dict:
     """Means over graphs of the shares described in the module docstring, and the community statistics."""
-    rows, community_rows, dispersion_rows, nodes, whole, within = [], [], [], [], [], []
+    rows, community_rows, dispersion_rows, nodes, whole, within, masses = [], [], [], [], [], [], []
     for (n, edges), comm in zip(edge_lists, communities):
         nodes.append(_node_degrees(n, edges, comm))
         g = nx.Graph()
@@ -132,6 +153,7 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         g.add_edges_from(edges)
         inner = [(u, v) for u, v in edges if comm[u] == comm[v]]
         shape_rows, dispersion = _community_stats(n, inner, comm)
+        masses += _row_masses(n, inner, comm)
         community_rows += shape_rows
         dispersion_rows += dispersion
         cross = [(u, v) for u, v in edges if comm[u] != comm[v]]
@@ -170,6 +192,7 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         "community_degree_cv_mean": round(float(np.nanmean(per_community[:, 2])), 4),
         **_dispersion_summary(dispersion_rows),
         "degrees_by_place": degrees_by_place(np.concatenate(nodes)),
+        "row_mass_by_position": row_mass_by_position(masses),
         "local_triangulation": {
             "graph": local_triangulation(np.concatenate(whole)),
             "communities": local_triangulation(np.concatenate(within)),
