@@ -61,3 +61,24 @@ def sample_cross_edges(model, h, communities, seed: int):
             Draws(torch.Generator().manual_seed(seed)),
         )
     return rows, cols
+
+
+def sample_leaf_level(model, h, graphs, seed: int):
+    """The leaf level that a two-level ``model`` samples (generator seed ``seed``) from the real coarse
+    graphs of ``h`` (:func:`real_communities` of ``graphs``): ``(nodes per graph, edge_index, community
+    of each node)``."""
+    import torch
+
+    from graphgen.models.higen.model import Draws
+
+    coarse, graph_of = h.levels[1], h.assignments[0]
+    sizes = torch.tensor([int(g.num_nodes) for g in graphs]) if model.config.size_context else None
+    model.last_sample_report = {"blocks_overfull": 0}
+    with torch.no_grad():
+        _, edge_index, _, graph_of_node = model._sample_level(
+            2,
+            (int(coarse.num_nodes), coarse.edge_index, coarse.edge_weight, graph_of),
+            Draws(torch.Generator().manual_seed(seed)),
+            sizes,
+        )
+    return torch.bincount(graph_of_node, minlength=len(graphs)), edge_index, model._last_parent

@@ -36,7 +36,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _higen_diagnostic import real_communities, sample_cross_edges
+from _higen_diagnostic import real_communities, sample_cross_edges, sample_leaf_level
 
 from graphgen.data import build_hierarchy
 from graphgen.data.partition import LouvainPartitioner
@@ -144,7 +144,7 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
 
     from graphgen.data.hierarchy import batch_from_edges
     from graphgen.metrics import evaluate
-    from graphgen.models.higen.model import Draws, _without_isolated_nodes
+    from graphgen.models.higen.model import _without_isolated_nodes
 
     if model.config.num_levels != 2:
         raise SystemExit("--oracle-seeds needs a two-level model")
@@ -155,23 +155,15 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
     for source, graphs in (("train", [train[i] for i in pick]), ("test", test)):
         graphs = [_without_isolated_nodes(g) for g in graphs]
         h, communities = real_communities(model, graphs)
-        coarse, graph_of, leaf, parent = h.levels[1], h.assignments[0], h.levels[2], h.assignments[1]
+        graph_of, leaf, parent = h.assignments[0], h.levels[2], h.assignments[1]
         counts = torch.bincount(graph_of[parent], minlength=len(graphs))  # leaf nodes per graph
-        sizes = torch.tensor([int(g.num_nodes) for g in graphs]) if model.config.size_context else None
         per_seed = {view: [] for view in out}
         for seed in range(seeds):
-            model.last_sample_report = {"blocks_overfull": 0}
-            with torch.no_grad():
-                _, ei, _, gon = model._sample_level(
-                    2,
-                    (int(coarse.num_nodes), coarse.edge_index, coarse.edge_weight, graph_of),
-                    Draws(torch.Generator().manual_seed(seed)),
-                    sizes,
-                )
+            sampled_counts, ei, _ = sample_leaf_level(model, h, graphs, seed)
             rows, cols = sample_cross_edges(model, h, communities, seed)
             mixed = torch.cat([communities.edge_index, torch.stack([rows, cols]), torch.stack([cols, rows])], 1)
             mixed = mixed[:, torch.argsort(mixed[0] * int(leaf.num_nodes) + mixed[1])]
-            for view, (nodes, edges) in zip(out, ((torch.bincount(gon, minlength=len(graphs)), ei), (counts, mixed))):
+            for view, (nodes, edges) in zip(out, ((sampled_counts, ei), (counts, mixed))):
                 r = evaluate(test, batch_from_edges(nodes, edges).to_data_list(), "gran")
                 per_seed[view].append({k: r[k] for k in MMD_KEYS})
         for view, runs in per_seed.items():

@@ -5,13 +5,18 @@
 * ``leaf_rows_teacher_forced`` (explicit-size models): on the first 150 training graphs, the leaf
   rows between the second and the last of each community, the model's predicted histogram of the
   row mass (edges to earlier nodes, 1..5) averaged over rows against the true one, and the standard
-  deviation of the true masses' z-scores under the predictions (about 1 when calibrated).
+  deviation of the true masses' z-scores under the predictions (about 1 when calibrated); and, for
+  the rows at positions 2-4 (``t`` earlier members, last rows included), the predicted and true mean
+  number of edges to earlier members (``edges_by_position``).
 * ``community_sizes_teacher_forced`` (explicit-size models): on 150 training and 150 test graphs,
   the size head's mean predictive standard deviation of a community's node count given its edge
   budget, and the mean and standard deviation of the true counts' z-scores.
 * ``edges_per_node_in_communities``: ``W / (N - 1)`` (intra edges per node after the first) of the
   communities of at least 3 nodes, test graphs (the model's hierarchy) against ``--samples``
   samples (seed 0): mean and standard deviation.
+* ``leaf_level_on_real_test_coarse_graphs`` (two-level models): the model samples the leaf level
+  (sizes, rows, cross edges; seeds 0-1) from the test graphs' real coarse graphs; the communities'
+  mean size and ``row_mass_by_position`` (``higen_structure.py``) against the real communities.
 * ``cross_edges_on_real_test_communities``: the test graphs' real coarse graphs and communities with
   the cross edges sampled by the model (seeds 0-2) against the real ones: the share of nodes with
   cross edges that have them into two or more communities, and ``degrees_by_place``
@@ -22,8 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from _higen_diagnostic import parse, real_communities, report, sample_cross_edges
-from higen_structure import _node_degrees, degrees_by_place
+from _higen_diagnostic import parse, real_communities, report, sample_cross_edges, sample_leaf_level
+from higen_structure import _node_degrees, _row_masses, degrees_by_place, row_mass_by_position
 
 from graphgen.datasets import load_dataset
 from graphgen.models.higen import HiGen
@@ -59,11 +64,27 @@ def leaf_rows_teacher_forced(model: HiGen, graphs) -> dict:
         mean, sd = _mean_sd(u.numpy(), probs)
         z.append((float(rows.mass[i]) - mean) / max(sd, 1e-9))
     n = max(len(between), 1)
+    by_position = {}
+    for position in (2, 3, 4):
+        selected = (t == position).nonzero().flatten().tolist()
+        means = []
+        for i in selected:
+            u = torch.arange(int(lo[i]), int(hi[i]) + 1, dtype=torch.float64)
+            lp = interval_binomial_log_prob(
+                u[:, None], lo[i], hi[i], p_mass[i][None], None if nu is None else nu[i][None]
+            )
+            means.append(float((u * torch.logsumexp(log_alpha[i][None] + lp, 1).exp()).sum()))
+        by_position[str(position)] = {
+            "rows": len(selected),
+            "predicted_mean": round(float(np.mean(means)) + 1, 3),  # + 1: the reserved edge
+            "true_mean": round(float(rows.mass[selected].double().mean()) + 1, 3),
+        }
     return {
         "rows": len(between),
         "mass_1_to_5_predicted": [round(float(x), 3) for x in predicted[1:6] / n],
         "mass_1_to_5_true": [round(float(x), 3) for x in true[1:6] / n],
         "z_std": round(float(np.std(z)), 3),
+        "edges_by_position": by_position,
     }
 
 
@@ -110,6 +131,24 @@ def _into_several(n: int, cross: list[tuple[int, int]], comm: list[int]) -> floa
         touched.setdefault(u, set()).add(comm[v])
         touched.setdefault(v, set()).add(comm[u])
     return sum(len(s) >= 2 for s in touched.values()) / max(len(touched), 1)
+
+
+def _community_view(n: int, edge_index: torch.Tensor, parent: torch.Tensor) -> dict:
+    inner = [(a, b) for a, b in edge_index.t().tolist() if a < b and parent[a] == parent[b]]
+    return {
+        "community_size_mean": round(float(torch.bincount(parent).double().mean()), 3),
+        "row_mass_by_position": row_mass_by_position(_row_masses(n, inner, parent.tolist())),
+    }
+
+
+def leaf_level_on_real_coarse_graphs(model: HiGen, test) -> dict:
+    graphs = [_without_isolated_nodes(g) for g in test]
+    h, communities = real_communities(model, graphs)
+    out = {"data": _community_view(int(communities.num_nodes), communities.edge_index, h.assignments[1])}
+    for seed in range(2):
+        counts, edge_index, parent = sample_leaf_level(model, h, graphs, seed)
+        out[f"sampled_seed_{seed}"] = _community_view(int(counts.sum()), edge_index, parent)
+    return out
 
 
 def cross_edges_on_real_communities(model: HiGen, test) -> dict:
@@ -159,6 +198,7 @@ def main() -> None:
     ]
     result["edges_per_node_in_communities"] = {"data": edges_per_node(data), "samples": edges_per_node(sampled)}
     if model.config.num_levels == 2:
+        result["leaf_level_on_real_test_coarse_graphs"] = leaf_level_on_real_coarse_graphs(model, test)
         result["cross_edges_on_real_test_communities"] = cross_edges_on_real_communities(model, test)
     report(result, args, "higen_leaf_diagnostics.py")
 
