@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 from _higen_diagnostic import parse, real_communities, report, sample_cross_edges, sample_leaf_level
-from higen_structure import _node_degrees, _row_masses, degrees_by_place, row_mass_by_position
+from higen_structure import _community_stats, _node_degrees, degrees_by_place, row_mass_by_position
 
 from graphgen.datasets import load_dataset
 from graphgen.models.higen import HiGen
@@ -53,11 +53,18 @@ def leaf_rows_teacher_forced(model: HiGen, graphs) -> dict:
     t = rows.position
     lo, hi = row_mass_interval(rows.remaining, t, rows.size, simple=True)
     between = ((t >= 2) & (t < rows.size - 1)).nonzero().flatten().tolist()
-    predicted, true, z = np.zeros(7), np.zeros(7), []
-    for i in between:
+    early = {p: (t == p).nonzero().flatten().tolist() for p in (2, 3, 4)}
+
+    def predicted_masses(i: int) -> tuple[torch.Tensor, np.ndarray]:
+        """Row ``i``'s support (masses, without the reserved edge) and the mixture's probabilities."""
         u = torch.arange(int(lo[i]), int(hi[i]) + 1, dtype=torch.float64)
         lp = interval_binomial_log_prob(u[:, None], lo[i], hi[i], p_mass[i][None], None if nu is None else nu[i][None])
-        probs = torch.logsumexp(log_alpha[i][None] + lp, 1).exp().numpy()
+        return u, torch.logsumexp(log_alpha[i][None] + lp, 1).exp().numpy()
+
+    distribution = {i: predicted_masses(i) for i in sorted(set(between).union(*early.values()))}
+    predicted, true, z = np.zeros(7), np.zeros(7), []
+    for i in between:
+        u, probs = distribution[i]
         for mass, q in zip((u.long() + 1).tolist(), probs):
             predicted[min(mass, 6)] += q
         true[min(int(rows.mass[i]) + 1, 6)] += 1
@@ -65,15 +72,8 @@ def leaf_rows_teacher_forced(model: HiGen, graphs) -> dict:
         z.append((float(rows.mass[i]) - mean) / max(sd, 1e-9))
     n = max(len(between), 1)
     by_position = {}
-    for position in (2, 3, 4):
-        selected = (t == position).nonzero().flatten().tolist()
-        means = []
-        for i in selected:
-            u = torch.arange(int(lo[i]), int(hi[i]) + 1, dtype=torch.float64)
-            lp = interval_binomial_log_prob(
-                u[:, None], lo[i], hi[i], p_mass[i][None], None if nu is None else nu[i][None]
-            )
-            means.append(float((u * torch.logsumexp(log_alpha[i][None] + lp, 1).exp()).sum()))
+    for position, selected in early.items():
+        means = [float((distribution[i][0].numpy() * distribution[i][1]).sum()) for i in selected]
         by_position[str(position)] = {
             "rows": len(selected),
             "predicted_mean": round(float(np.mean(means)) + 1, 3),  # + 1: the reserved edge
@@ -134,10 +134,11 @@ def _into_several(n: int, cross: list[tuple[int, int]], comm: list[int]) -> floa
 
 
 def _community_view(n: int, edge_index: torch.Tensor, parent: torch.Tensor) -> dict:
-    inner = [(a, b) for a, b in edge_index.t().tolist() if a < b and parent[a] == parent[b]]
+    comm = parent.tolist()
+    inner = [(a, b) for a, b in edge_index.t().tolist() if a < b and comm[a] == comm[b]]
     return {
         "community_size_mean": round(float(torch.bincount(parent).double().mean()), 3),
-        "row_mass_by_position": row_mass_by_position(_row_masses(n, inner, parent.tolist())),
+        "row_mass_by_position": row_mass_by_position(_community_stats(n, inner, comm)[2]),
     }
 
 

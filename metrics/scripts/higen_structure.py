@@ -44,15 +44,6 @@ def _on_triangle(g: nx.Graph, edges: list[tuple[int, int]]) -> float:
     return sum(bool(set(g[u]) & set(g[v])) for u, v in edges) / len(edges) if edges else float("nan")
 
 
-def _row_masses(n: int, inner: list[tuple[int, int]], comm: list[int]) -> list[list[float]]:
-    """Per community of at least 3 nodes: its nodes' row masses in generation order (edges to earlier members)."""
-    labels = np.asarray(comm)
-    row = np.zeros(n)
-    for u, v in inner:
-        row[max(u, v)] += 1
-    return [row[labels == c].tolist() for c in np.unique(labels) if (labels == c).sum() >= 3]
-
-
 def row_mass_by_position(rows: list[list[float]], positions: int = 6) -> dict:
     """Mean row mass of the node at position ``t`` (``t`` earlier members, ``t = 1 .. positions``) over
     the communities that reach ``t``, with their count."""
@@ -64,22 +55,24 @@ def row_mass_by_position(rows: list[list[float]], positions: int = 6) -> dict:
     return out
 
 
-def _community_stats(n: int, inner: list[tuple[int, int]], comm: list[int]) -> tuple[list, list]:
-    """Per community: ``[size, density, degree CV]`` (communities of at least 3 nodes) and ``[row z std,
-    column z std]`` (at least 10 nodes), see the module docstring. Node ids increase in generation order
-    within a community, so in an intra-community edge ``u < v`` the edge is in ``v``'s row and ``u``'s column."""
+def _community_stats(n: int, inner: list[tuple[int, int]], comm: list[int]) -> tuple[list, list, list]:
+    """Per community: ``[size, density, degree CV]`` and its row masses in generation order (communities
+    of at least 3 nodes), and ``[row z std, column z std]`` (at least 10 nodes), see the module
+    docstring. Node ids increase in generation order within a community, so in an intra-community
+    edge ``u < v`` the edge is in ``v``'s row and ``u``'s column."""
     labels = np.asarray(comm)
     row, col = np.zeros(n), np.zeros(n)
     for u, v in inner:
         row[max(u, v)] += 1
         col[min(u, v)] += 1
-    shape_rows, dispersion_rows = [], []
+    shape_rows, dispersion_rows, row_masses = [], [], []
     for c in np.unique(labels):
         members = labels == c
         size = int(members.sum())
         if size < 3:
             continue
         d = row[members] + col[members]
+        row_masses.append(row[members].tolist())
         shape_rows.append([size, d.sum() / (size * (size - 1)), d.std() / d.mean() if d.mean() > 0 else float("nan")])
         p = row[members].sum() / (size * (size - 1) / 2)
         if size < 10 or not 0 < p < 1:
@@ -89,7 +82,7 @@ def _community_stats(n: int, inner: list[tuple[int, int]], comm: list[int]) -> t
         later = size - 1 - t[:-1]
         z_col = (col[members][:-1] - later * p) / np.sqrt(later * p * (1 - p))
         dispersion_rows.append([z_row.std(), z_col.std()])
-    return shape_rows, dispersion_rows
+    return shape_rows, dispersion_rows, row_masses
 
 
 def _node_degrees(n: int, edges: list[tuple[int, int]], comm: list[int]) -> np.ndarray:
@@ -152,8 +145,8 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         g.add_nodes_from(range(n))
         g.add_edges_from(edges)
         inner = [(u, v) for u, v in edges if comm[u] == comm[v]]
-        shape_rows, dispersion = _community_stats(n, inner, comm)
-        masses += _row_masses(n, inner, comm)
+        shape_rows, dispersion, row_masses = _community_stats(n, inner, comm)
+        masses += row_masses
         community_rows += shape_rows
         dispersion_rows += dispersion
         cross = [(u, v) for u, v in edges if comm[u] != comm[v]]
