@@ -51,6 +51,7 @@ _FLAGS = {
     "fair_share": "--fair-share",
     "size_concentration": "--size-concentration",
     "cross_rounds": "--cross-rounds",
+    "size_share": "--size-share",
 }
 
 
@@ -150,6 +151,12 @@ def higen(
         help="Place a level's cross-community blocks in rounds (blocks of a round share no community); each"
         " pair's score sees the cross edges its nodes got in earlier rounds.",
     ),
+    size_share: bool = typer.Option(
+        False,
+        "--size-share/--no-size-share",
+        help="With --community-size explicit: the community size head also sees the community's share of its"
+        " graph's nodes, |V| (W + 1) / (sum of W + 1 over the graph's communities).",
+    ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -194,6 +201,7 @@ def higen(
             fair_share=fair_share,
             size_concentration=size_concentration,
             cross_rounds=cross_rounds,
+            size_share=size_share,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -6,6 +6,7 @@ checked here on graphs small enough to count by hand.
 
 import importlib
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -71,3 +72,50 @@ def test_degrees_by_place_uses_generation_order_within_communities(higen_structu
     assert out["last"] == {"nodes": 4, "intra_degree": 2.75, "cross_degree": 0.25, "degree_at_most_2": 0.25}
     # intra degree 2: the six triangle nodes, two of them with the cross edge
     assert out["with_a_cross_edge_by_intra_degree"]["2"] == round(2 / 6, 3)
+
+
+@pytest.fixture(scope="module")
+def higen_size_head():
+    sys.path.insert(0, str(SCRIPTS))
+    try:
+        yield importlib.import_module("higen_size_head")
+    finally:
+        sys.path.remove(str(SCRIPTS))
+
+
+def _explicit_size_model():
+    import torch
+
+    from graphgen.models.higen import HiGen, HiGenConfig
+
+    torch.manual_seed(0)
+    config = HiGenConfig(hidden=16, num_layers=1, num_mixtures=2, position_dim=8, community_size="explicit")
+    return HiGen(replace(config, size_concentration=True, size_share=True))
+
+
+def test_size_table_accounts_for_every_node_and_edge(higen_size_head):
+    import torch
+
+    from graphgen.datasets import load_dataset
+
+    graphs = load_dataset("enzymes", "train")[:5]
+    t = higen_size_head.size_table(_explicit_size_model(), graphs, seed=0)
+    nodes = sum(int(g.num_nodes) for g in graphs)  # enzymes' first graphs have no isolated node
+    edges = sum(int(g.edge_index.shape[1]) // 2 for g in graphs)
+    assert int(t["N"].sum()) == nodes and float(t["share"].sum()) == pytest.approx(nodes)
+    assert int(t["W"].sum() + t["D"].sum() / 2) == edges  # intra edges + cross edges (D counts both ends)
+    assert bool((t["N"] - 1 <= t["W"]).all()) and bool((t["W"] <= t["N"] * (t["N"] - 1) / 2).all())
+    assert torch.equal(t["V"].unique().sort().values, torch.tensor(sorted({float(g.num_nodes) for g in graphs})))
+
+
+def test_a_size_head_fitted_alone_learns_a_deterministic_rule(higen_size_head):
+    """Trees (N = W + 1, the top of the support) for every budget: a fitted head puts almost all its mass
+    there, far below the NLL of the untrained head."""
+    import torch
+
+    w = torch.arange(1.0, 9.0).repeat(4)
+    table = {"N": w + 1, "W": w, "D": torch.ones_like(w), "V": torch.full_like(w, 20.0), "share": w + 1}
+    model = _explicit_size_model()
+    untrained = higen_size_head.model_nll(model, table)
+    fitted = higen_size_head.fit_alone(model, table, {"t": table}, with_share=True, seed=0, steps=300)["t"]
+    assert fitted < 0.05 < untrained, (fitted, untrained)

@@ -31,7 +31,15 @@ HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of 
   ``explicit_size`` a size head maps the context of a community's first row (without its last
   column) to the ``K`` weights and binomial probabilities of the community's node count
   (:func:`~graphgen.models.higen.stick_breaking.community_size_log_prob`), and with
-  ``size_concentration`` also a concentration ``ν`` per component for it.
+  ``size_concentration`` also a concentration ``ν`` per component for it. With ``size_share`` (our
+  option) the size head also sees ``log1p`` of the community's share of its graph's nodes,
+  ``σ_c = |V| (W_c + 1) / Σ_{c' in the graph} (W_c' + 1)`` (:func:`community_node_share`): the node
+  count the community would get if the graph's ``|V|`` nodes were split over its communities in
+  proportion to ``W + 1`` (a tree on ``W`` edges has ``W + 1`` nodes). Without it the head sees
+  ``W``, the parent degree and ``|V|``, but not how many other communities share the ``|V|``
+  nodes. Measured on enzymes (``metrics/results/higen-size-share-enzymes.json``): a size head fitted
+  alone on the training hierarchies reaches a test NLL of 0.71 nats per community with the share
+  against 0.85 without.
 
 **Documented simplification:** the reference code also divides the binomial logits by
 ``log(max(1, min(r_t + c_t, W))) + 1`` and embeds the parent graph with a GraphGPS network; here
@@ -60,6 +68,7 @@ __all__ = [
     "assemble_prefix_batch",
     "position_encoding",
     "row_context",
+    "community_node_share",
 ]
 
 
@@ -76,6 +85,7 @@ class CommunityNetConfig:
     given_size: bool = False  # node counts given from outside (explicit community count): nodes-to-come context only
     fair_share: bool = False  # given sizes: p_mass is an offset from the fair share (stick_breaking.fair_share_logit)
     size_concentration: bool = False  # explicit_size: the size head also outputs a concentration ν per component
+    size_share: bool = False  # explicit_size: the size head also sees log1p of the community's node share σ_c
 
     @property
     def context_dim(self) -> int:
@@ -191,6 +201,16 @@ def row_context(
     columns = [budget, remaining.clamp(min=0), position, pdeg]
     columns += [c for c in (graph_size, nodes_left) if c is not None]
     return torch.log1p(torch.stack([c.float() for c in columns], 1))
+
+
+def community_node_share(budget: torch.Tensor, graph_of: torch.Tensor, graph_size: torch.Tensor) -> torch.Tensor:
+    """``σ_c = |V_g| (W_c + 1) / Σ_{c' in g} (W_c' + 1)`` of every community ``c`` (``(C,)`` float64):
+    ``budget`` ``W_c``, ``graph_of`` the graph ``g`` of each community, ``graph_size`` ``|V_g|`` of
+    each **community** (the node count of its graph). The shares of a graph sum to its ``|V|``."""
+    weight = budget.double() + 1
+    total = torch.zeros(int(graph_of.max()) + 1 if graph_of.numel() else 0, dtype=torch.float64)
+    total.index_add_(0, graph_of, weight)
+    return graph_size.double() * weight / total[graph_of]
 
 
 def assemble_prefix_batch(
@@ -324,7 +344,8 @@ class CommunityNet(nn.Module):
         )
         self.entry_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, c.num_mixtures)
         size_outputs = (3 if c.size_concentration else 2) * c.num_mixtures
-        self.size_head = _mlp(c.context_dim - 1, c.hidden, size_outputs) if c.explicit_size else None
+        size_inputs = c.context_dim - 1 + int(c.size_share)
+        self.size_head = _mlp(size_inputs, c.hidden, size_outputs) if c.explicit_size else None
 
     def _entry_logits(self, h_new, h, context, entry_row, entry_node) -> torch.Tensor:
         """``entry_head([h_new[row], h[node], context[row]])``, ``(P, K)`` float64, with its first linear
@@ -346,13 +367,18 @@ class CommunityNet(nn.Module):
         return self.entry_head(torch.cat([h_new[entry_row], h[entry_node], context[entry_row]], 1)).double()
 
     def size_distribution(
-        self, first_row_context: torch.Tensor
+        self, first_row_context: torch.Tensor, node_share: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None]:
         """``(log β, s, ν)``, each ``(C, K)`` float64, of the node counts of ``C`` communities from the
-        context of their first rows without its last column (the node count is not known yet); ``ν``
-        (the same range as the rows' concentration) is ``None`` without ``size_concentration``."""
+        context of their first rows without its last column (the node count is not known yet) and,
+        with ``size_share``, each community's node share ``σ_c`` (:func:`community_node_share`);
+        ``ν`` (the same range as the rows' concentration) is ``None`` without ``size_concentration``."""
         if self.size_head is None:
             raise ValueError("this community network has no size head (explicit_size=False)")
+        if self.config.size_share:
+            if node_share is None:
+                raise ValueError("a size head with size_share needs each community's node share")
+            first_row_context = torch.cat([first_row_context, torch.log1p(node_share.float())[:, None]], 1)
         k = self.config.num_mixtures
         out = self.size_head(first_row_context).double()
         nu = _concentration(out[:, 2 * k :]) if self.config.size_concentration else None

@@ -76,6 +76,7 @@ from graphgen.models.higen.community_net import (
     CommunityNet,
     CommunityNetConfig,
     assemble_prefix_batch,
+    community_node_share,
     prefix_batch,
     row_context,
 )
@@ -130,6 +131,7 @@ class HiGenConfig:
     fair_share: bool = False  # given node counts (explicit count / sizes): row masses centred on their fair share
     size_concentration: bool = False  # explicit sizes: the node-count binomials Bin^ν / Z with a learned ν
     cross_rounds: bool = False  # cross blocks in rounds, each seeing the cross edges of earlier rounds
+    size_share: bool = False  # explicit sizes: the size head also sees each community's share of |V|
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -160,6 +162,8 @@ class HiGenConfig:
             raise ValueError("community_count='explicit' needs num_levels >= 2 (a flat model has no communities)")
         if self.cross_rounds and self.num_levels < 2:
             raise ValueError("cross_rounds needs num_levels >= 2 (a flat model has no cross edges)")
+        if self.size_share and not (self.explicit_size and self.size_context):
+            raise ValueError("size_share needs community_size='explicit' and size_context (the share splits |V|)")
         if self.size_concentration and not self.explicit_size:
             raise ValueError("size_concentration needs community_size='explicit' (only explicit sizes are drawn)")
         if self.fair_share and not (self.explicit_count or self.explicit_size):
@@ -401,6 +405,7 @@ class HiGen(nn.Module):
                         c.explicit_count and lv == 1,
                         c.fair_share and c.given_size(lv),
                         c.size_concentration and lv == c.num_levels,
+                        c.size_share and lv == c.num_levels,
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -504,7 +509,8 @@ class HiGen(nn.Module):
                 community = community - row_lp.sum() / row_fraction
                 if self.config.explicit_size and rows.leaf:  # -log p(N | W) of every community, at its first row
                     first = rows.position == 0
-                    size_probs = net.size_distribution(pb.context[first, :-1])
+                    share = self._node_share(h, lv)[rows.community[first]] if self.config.size_share else None
+                    size_probs = net.size_distribution(pb.context[first, :-1], share)
                     size_lp = community_size_log_prob(rows.size[first], rows.budget[first], *size_probs)
                     community = community - size_lp.sum() / row_fraction
             if pairs is not None and pairs.pair_block.numel():
@@ -517,6 +523,15 @@ class HiGen(nn.Module):
             "community_nll": community / edges,
             "bipartite_nll": bipartite / edges,
         }
+
+    @staticmethod
+    def _node_share(h: Hierarchy, lv: int) -> torch.Tensor:
+        """The node share ``σ_c`` (:func:`community_node_share`) of every community of level ``lv``
+        (every node of level ``lv - 1``), ``|V|`` being the node count of the hierarchy's graph."""
+        parent_level = h.levels[lv - 1]
+        budget = self_loop_weights(parent_level.edge_index, parent_level.edge_weight, int(parent_level.num_nodes))
+        graph_size = torch.bincount(h.levels[-1].batch, minlength=int(parent_level.batch.max()) + 1)
+        return community_node_share(budget, parent_level.batch, graph_size[parent_level.batch])
 
     def forward(self, batch, row_fraction: float = 1.0) -> dict[str, torch.Tensor]:
         """The training loss (:meth:`loss`), so that ``DistributedDataParallel`` can wrap the model."""
@@ -635,7 +650,8 @@ class HiGen(nn.Module):
         state = _LevelState(budget, parent_degree, None if graph_size is None else graph_size[p_graph])
         explicit = leaf and self.config.explicit_size
         if explicit:
-            state.size = self._community_sizes(net, state, draws)
+            share = community_node_share(budget, p_graph, state.graph_size) if self.config.size_share else None
+            state.size = self._community_sizes(net, state, draws, share)
         elif counts is not None:
             state.size = counts
         count = torch.zeros(n_parent, dtype=torch.long)
@@ -674,11 +690,12 @@ class HiGen(nn.Module):
             raise RuntimeError("given community sizes: a community ended off its size")  # cannot happen
         return self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, draws)
 
-    def _community_sizes(self, net, state: _LevelState, draws: Draws) -> torch.Tensor:
-        """Each leaf community's node count ``N ~ p(N | W)`` from the size head (explicit sizes)."""
+    def _community_sizes(self, net, state: _LevelState, draws: Draws, node_share=None) -> torch.Tensor:
+        """Each leaf community's node count ``N ~ p(N | W)`` from the size head (explicit sizes);
+        ``node_share``: each community's ``σ_c`` (``size_share``)."""
         budget = state.budget
         context = row_context(budget, budget, torch.zeros_like(budget), state.parent_degree, state.graph_size)
-        log_beta, s, nu = net.size_distribution(context)
+        log_beta, s, nu = net.size_distribution(context, node_share)
         k = draws.categorical(log_beta.exp())
         n_lo, n_hi = community_size_support(budget)
         rows = torch.arange(budget.numel())

@@ -200,6 +200,7 @@ LATER_OPTIONS = (
     "fair_share",
     "size_concentration",
     "cross_rounds",
+    "size_share",
 )
 
 
@@ -226,6 +227,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert model.config.fair_share is False and not model.community_nets[0].config.fair_share
     assert model.config.size_concentration is False
     assert model.config.cross_rounds is False and not model.bipartite_nets[0].config.rounds
+    assert model.config.size_share is False
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -753,6 +755,46 @@ def test_size_concentration_trains_and_old_explicit_checkpoints_keep_their_size_
         assert float(loaded.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
     with pytest.raises(ValueError, match="size_concentration needs community_size='explicit'"):
         HiGenConfig(size_concentration=True)
+
+
+def test_community_node_share_exact_values():
+    from graphgen.models.higen.community_net import community_node_share
+
+    # graph 0 (|V| = 10): W = 2, 0, 5 -> W + 1 = 3, 1, 6 of 10; graph 1 (|V| = 4): one community gets all
+    share = community_node_share(torch.tensor([2, 0, 5, 3]), torch.tensor([0, 0, 0, 1]), torch.tensor([10, 10, 10, 4]))
+    assert share.tolist() == [3.0, 1.0, 6.0, 4.0]
+
+
+def test_size_share_reaches_the_size_head_in_training_and_sampling(train, monkeypatch):
+    """size_share: the training loss gives the size head each real community's share of its graph's
+    nodes (the shares of a graph sum to its node count), the sampler gives it the shares of the
+    conditioning |V|, the head's gradient reaches the new input, and the option needs explicit sizes
+    with the size context."""
+    torch.manual_seed(0)
+    model = HiGen(replace(EXPLICIT, size_concentration=True, size_share=True)).fit_size_model(train)
+    net = model.community_nets[-1]
+    assert net.config.size_share and net.size_head[0].in_features == net.config.context_dim
+    batch = model.prepare(train)
+    h = batch.hierarchy
+    share = HiGen._node_share(h, model.config.num_levels)
+    per_graph = torch.zeros(len(train), dtype=torch.float64).index_add_(0, h.levels[-2].batch, share)
+    assert torch.allclose(per_graph, torch.tensor([float(g.num_nodes) for g in train], dtype=torch.float64))
+    model.loss(batch)["loss"].backward()
+    assert bool(net.size_head[0].weight.grad[:, -1].ne(0).any())  # the share column is a live input
+    seen = []
+    original = HiGen._community_sizes
+
+    def record(self, net, state, draws, node_share=None):
+        seen.append(node_share.clone())
+        return original(self, net, state, draws, node_share)
+
+    monkeypatch.setattr(HiGen, "_community_sizes", record)
+    graphs = model.sample(3, generator=torch.Generator().manual_seed(0), num_nodes=12)
+    assert len(seen) == 1 and torch.allclose(seen[0].sum(), torch.tensor(36.0, dtype=torch.float64))
+    for g in graphs:
+        check_simple_graph(g)
+    with pytest.raises(ValueError, match="size_share needs community_size='explicit'"):
+        HiGenConfig(size_share=True)
 
 
 @pytest.mark.parametrize("cross_edges", ["independent", "coordinated"])
