@@ -142,7 +142,7 @@ def valuation(
 
 @app.command("encoders")
 def encoders(
-    quick: bool = typer.Option(False, "--quick", help="Scaling at 1k/3k nodes; 3 tasks, 1 seed, 3 epochs."),
+    quick: bool = typer.Option(False, "--quick", help="Scaling at 1k/3k nodes; 3 tasks, 1 seed, at most 3 epochs."),
     part: str = typer.Option("all", "--part", help="scaling, tasks or all."),
     epochs: int = typer.Option(10, "--epochs", min=1, help="Training epochs per task run."),
     json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),

@@ -89,10 +89,11 @@ def leaf_rows_teacher_forced(model: HiGen, graphs) -> dict:
 
 
 def community_sizes_teacher_forced(model: HiGen, graphs) -> dict:
-    rows, pb, _ = model.prepare(graphs).levels[-1]
+    prepared = model.prepare(graphs)
+    rows, pb, _ = prepared.levels[-1]
     first = rows.position == 0
     with torch.no_grad():
-        size_probs = model.community_nets[-1].size_distribution(pb.context[first, :-1])
+        size_probs = model.size_distribution_of_rows(prepared.hierarchy, model.config.num_levels, rows, pb)
     budget, size = rows.budget[first], rows.size[first]
     n_lo, n_hi = community_size_support(budget)
     sds, z = [], []

@@ -44,10 +44,10 @@ def test_bench_valuation_quick_records_speed_solvers_and_usefulness(capsys, tmp_
 @pytest.mark.slow
 def test_bench_encoders_quick_records_tasks_and_scaling(capsys, tmp_path):
     out = tmp_path / "encoders.json"
-    code, stdout, _ = run(capsys, "bench", "encoders", "--quick", "--json", str(out))
+    code, stdout, _ = run(capsys, "bench", "encoders", "--quick", "--epochs", "1", "--json", str(out))
     assert code == 0 and "gsm++" in stdout
     result = json.loads(out.read_text())
-    assert result["benchmark"] == "encoders"
+    assert result["benchmark"] == "encoders" and result["command"].endswith("--quick --part all --epochs 1")
     for r in result["records"]:
         assert {"model", "task", "metric", "value", "std", "params", "seconds_per_epoch", "peak_memory_mb"} <= set(r)
     assert {r["model"] for r in result["records"]} == {"gine", "gatedgcn", "gps", "gmn", "gsm++"}

@@ -509,8 +509,7 @@ class HiGen(nn.Module):
                 community = community - row_lp.sum() / row_fraction
                 if self.config.explicit_size and rows.leaf:  # -log p(N | W) of every community, at its first row
                     first = rows.position == 0
-                    share = self._node_share(h, lv)[rows.community[first]] if self.config.size_share else None
-                    size_probs = net.size_distribution(pb.context[first, :-1], share)
+                    size_probs = self.size_distribution_of_rows(h, lv, rows, pb)
                     size_lp = community_size_log_prob(rows.size[first], rows.budget[first], *size_probs)
                     community = community - size_lp.sum() / row_fraction
             if pairs is not None and pairs.pair_block.numel():
@@ -523,6 +522,13 @@ class HiGen(nn.Module):
             "community_nll": community / edges,
             "bipartite_nll": bipartite / edges,
         }
+
+    def size_distribution_of_rows(self, h: Hierarchy, lv: int, rows, pb):
+        """``(log β, s, ν)`` of the node count of every community whose first row is among ``rows``
+        (teacher forcing; ``pb`` their prefix batch), from the leaf size head (explicit sizes)."""
+        first = rows.position == 0
+        share = self._node_share(h, lv)[rows.community[first]] if self.config.size_share else None
+        return self.community_nets[lv - 1].size_distribution(pb.context[first, :-1], share)
 
     @staticmethod
     def _node_share(h: Hierarchy, lv: int) -> torch.Tensor:

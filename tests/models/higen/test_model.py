@@ -470,8 +470,8 @@ def test_explicit_community_sizes_train_and_sampled_communities_have_their_drawn
     drawn = []
     original = HiGen._community_sizes
 
-    def record(self, net, state, draws):
-        sizes = original(self, net, state, draws)
+    def record(self, net, state, draws, node_share=None):
+        sizes = original(self, net, state, draws, node_share)
         drawn.append((state.budget.clone(), sizes.clone()))
         return sizes
 
