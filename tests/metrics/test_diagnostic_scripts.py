@@ -14,13 +14,18 @@ import pytest
 SCRIPTS = Path(__file__).resolve().parents[2] / "metrics" / "scripts"
 
 
-@pytest.fixture(scope="module")
-def higen_structure():
+def _script(name: str):
+    """Import ``metrics/scripts/NAME.py`` (with the scripts' folder on the path, as they run)."""
     sys.path.insert(0, str(SCRIPTS))
     try:
-        yield importlib.import_module("higen_structure")
+        return importlib.import_module(name)
     finally:
         sys.path.remove(str(SCRIPTS))
+
+
+@pytest.fixture(scope="module")
+def higen_structure():
+    return _script("higen_structure")
 
 
 # a wheel (hub 0, rim 1-5) in one community; two triangles joined by the cross edge 2-3; K5 in one community
@@ -76,11 +81,7 @@ def test_degrees_by_place_uses_generation_order_within_communities(higen_structu
 
 @pytest.fixture(scope="module")
 def higen_size_head():
-    sys.path.insert(0, str(SCRIPTS))
-    try:
-        yield importlib.import_module("higen_size_head")
-    finally:
-        sys.path.remove(str(SCRIPTS))
+    return _script("higen_size_head")
 
 
 def _explicit_size_model():

@@ -37,7 +37,7 @@ HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of 
   count the community would get if the graph's ``|V|`` nodes were split over its communities in
   proportion to ``W + 1`` (a tree on ``W`` edges has ``W + 1`` nodes). Without it the head sees
   ``W``, the parent degree and ``|V|``, but not how many other communities share the ``|V|``
-  nodes. Measured on enzymes (``metrics/results/higen-size-share-enzymes.json``): a size head fitted
+  nodes. Measured on enzymes (``metrics/results/higen-size-head-enzymes*.json``): a size head fitted
   alone on the training hierarchies reaches a test NLL of 0.71 nats per community with the share
   against 0.85 without.
 
