@@ -29,7 +29,10 @@
   models) each row first decides whether it is its community's last. With
   ``community_size="explicit"`` (our option) each leaf community first draws its node count given
   its budget, then its rows spread the budget over exactly that many nodes; the loss adds
-  ``-log p(N | W)`` of every leaf community. The two combine: with both, coarse rows keep their stop
+  ``-log p(N | W)`` of every leaf community (with ``size_share`` the size head also sees the
+  community's share of its graph's ``|V|``, :func:`~graphgen.models.higen.community_net.community_node_share`;
+  the share is a function of the coarse graph and ``|V|``, so the size distribution stays normalised
+  over ``N``). The two combine: with both, coarse rows keep their stop
   decision and leaf rows, whose community size is drawn, have none (their network has no stop
   output). Checkpoints with explicit sizes written before session 10 have ``row_stop`` off. With
   ``row_concentration`` (our option, every level) each row mass's binomial is raised to a learned
