@@ -52,6 +52,7 @@ _FLAGS = {
     "size_concentration": "--size-concentration",
     "cross_rounds": "--cross-rounds",
     "size_share": "--size-share",
+    "size_context": "--size-context",
 }
 
 

@@ -190,6 +190,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
         (("--community-count", "fixed"), "unknown --community-count 'fixed'; choose one of emergent, explicit"),
         (("--fair-share",), "--fair-share needs --community-count='explicit' or --community-size='explicit'"),
         (("--size-concentration",), "--size-concentration needs --community-size='explicit'"),
+        (("--size-share",), "--size-share needs --community-size='explicit' and --size-context"),
     ):
         code, _, err = run(capsys, "train", "higen", "-d", "community_small", *flags, "-o", str(bad))
         assert code == 1 and message in err and not bad.exists(), err
