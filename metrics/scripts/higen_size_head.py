@@ -24,9 +24,10 @@ from pathlib import Path
 import torch
 
 from graphgen.cli._output import write_json
+from graphgen.data.ops import self_loop_weights
 from graphgen.datasets import load_dataset
 from graphgen.models import HiGen
-from graphgen.models.higen.community_net import _concentration, _mlp, row_context
+from graphgen.models.higen.community_net import _concentration, _mlp, size_head_context
 from graphgen.models.higen.model import _cross_degree, _without_isolated_nodes
 from graphgen.models.higen.stick_breaking import community_size_log_prob
 
@@ -39,10 +40,7 @@ def size_table(model: HiGen, graphs, seed: int) -> dict[str, torch.Tensor]:
     lv = model.config.num_levels
     parent = h.levels[lv - 1]
     n_parent = int(parent.num_nodes)
-    loops = parent.edge_index[0] == parent.edge_index[1]
-    budget = torch.zeros(n_parent, dtype=torch.long).index_add_(
-        0, parent.edge_index[0, loops], parent.edge_weight[loops]
-    )
+    budget = self_loop_weights(parent.edge_index, parent.edge_weight, n_parent)
     return {
         "N": torch.bincount(h.assignments[lv - 1], minlength=n_parent).double(),
         "W": budget.double(),
@@ -58,7 +56,7 @@ def _nll(size_probs, t: dict[str, torch.Tensor]) -> float:
 
 def model_nll(model: HiGen, t: dict[str, torch.Tensor]) -> float:
     net = model.community_nets[-1]
-    context = row_context(t["W"], t["W"], torch.zeros_like(t["W"]), t["D"], t["V"])
+    context = size_head_context(t["W"], t["D"], t["V"])
     with torch.no_grad():
         return _nll(net.size_distribution(context, t["share"] if net.config.size_share else None), t)
 

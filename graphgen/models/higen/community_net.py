@@ -69,6 +69,7 @@ __all__ = [
     "position_encoding",
     "row_context",
     "community_node_share",
+    "size_head_context",
 ]
 
 
@@ -201,6 +202,15 @@ def row_context(
     columns = [budget, remaining.clamp(min=0), position, pdeg]
     columns += [c for c in (graph_size, nodes_left) if c is not None]
     return torch.log1p(torch.stack([c.float() for c in columns], 1))
+
+
+def size_head_context(
+    budget: torch.Tensor, parent_degree: torch.Tensor, graph_size: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The size head's input context of communities with budgets ``budget``: the :func:`row_context`
+    of their first row (remaining budget ``W``, position 0) without the nodes-to-come column, which
+    the size being drawn decides."""
+    return row_context(budget, budget, torch.zeros_like(budget), parent_degree, graph_size)
 
 
 def community_node_share(budget: torch.Tensor, graph_of: torch.Tensor, graph_size: torch.Tensor) -> torch.Tensor:

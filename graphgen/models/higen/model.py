@@ -81,7 +81,7 @@ from graphgen.models.higen.community_net import (
     assemble_prefix_batch,
     community_node_share,
     prefix_batch,
-    row_context,
+    size_head_context,
 )
 from graphgen.models.higen.rows import LEAF_ROWS, community_rows, row_log_likelihood
 from graphgen.models.higen.stick_breaking import (
@@ -703,7 +703,7 @@ class HiGen(nn.Module):
         """Each leaf community's node count ``N ~ p(N | W)`` from the size head (explicit sizes);
         ``node_share``: each community's ``σ_c`` (``size_share``)."""
         budget = state.budget
-        context = row_context(budget, budget, torch.zeros_like(budget), state.parent_degree, state.graph_size)
+        context = size_head_context(budget, state.parent_degree, state.graph_size)
         log_beta, s, nu = net.size_distribution(context, node_share)
         k = draws.categorical(log_beta.exp())
         n_lo, n_hi = community_size_support(budget)
