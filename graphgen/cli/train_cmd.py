@@ -53,6 +53,8 @@ _FLAGS = {
     "cross_rounds": "--cross-rounds",
     "size_share": "--size-share",
     "size_context": "--size-context",
+    "size_head_refit_steps": "--refit-size-head",
+    "size_head_refit_lr": "--refit-size-lr",
 }
 
 
@@ -158,6 +160,15 @@ def higen(
         help="With --community-size explicit: the community size head also sees the community's share of its"
         " graph's nodes, |V| (W + 1) / (sum of W + 1 over the graph's communities).",
     ),
+    refit_size_head: int = typer.Option(
+        0,
+        "--refit-size-head",
+        min=0,
+        metavar="STEPS",
+        help="With --community-size explicit: after the last epoch, fit the community size head alone to its"
+        " likelihood term, full batch, for STEPS Adam steps (the only term it appears in; 0: off).",
+    ),
+    refit_size_lr: float = typer.Option(0.003, "--refit-size-lr", help="Learning rate of --refit-size-head."),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -216,7 +227,11 @@ def higen(
             grad_clip_norm=grad_clip,
             hierarchies=hierarchies,
             row_fraction=row_fraction,
+            size_head_refit_steps=refit_size_head,
+            size_head_refit_lr=refit_size_lr,
         )
+        if refit_size_head and not model_config.explicit_size:
+            raise ValueError("size_head_refit_steps needs community_size='explicit'")
     except ValueError as exc:
         raise GraphgenError(_flag_names(str(exc))) from None
     main_process = int(os.environ.get("RANK", "0")) == 0
@@ -257,8 +272,14 @@ def higen(
     last = result["history"][-1]
     if not main_process:
         return
+    refit = result["size_head_refit"]
+    refit_text = (
+        f"; size head refitted: {refit['nll_before']:.4f} -> {refit['nll_after']:.4f} nats per community"
+        if refit
+        else ""
+    )
     typer.echo(
         f"trained higen on {len(train)} {info.name} graphs for {epochs} epochs in {result['seconds']:.0f} s "
-        f"(train NLL/edge {last['train_nll_per_edge']:.4f}); wrote {out}",
+        f"(train NLL/edge {last['train_nll_per_edge']:.4f}{refit_text}); wrote {out}",
         err=True,
     )

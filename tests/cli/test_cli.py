@@ -191,6 +191,8 @@ def test_train_higen_then_sample(capsys, tmp_path):
         (("--fair-share",), "--fair-share needs --community-count='explicit' or --community-size='explicit'"),
         (("--size-concentration",), "--size-concentration needs --community-size='explicit'"),
         (("--size-share",), "--size-share needs --community-size='explicit' and --size-context"),
+        (("--refit-size-head", "5"), "--refit-size-head needs --community-size='explicit'"),
+        (("--refit-size-lr", "0"), "--refit-size-lr must be > 0"),
     ):
         code, _, err = run(capsys, "train", "higen", "-d", "community_small", *flags, "-o", str(bad))
         assert code == 1 and message in err and not bad.exists(), err

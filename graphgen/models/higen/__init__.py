@@ -32,7 +32,7 @@ from graphgen.models.higen.stick_breaking import (
     stick_breaking_log_prob,
     truncated_binomial_log_prob,
 )
-from graphgen.models.higen.train import TrainConfig, train_higen
+from graphgen.models.higen.train import TrainConfig, refit_size_head, train_higen
 
 __all__ = [
     "binomial_log_prob",
@@ -59,4 +59,5 @@ __all__ = [
     "HiGenConfig",
     "TrainConfig",
     "train_higen",
+    "refit_size_head",
 ]

@@ -529,9 +529,14 @@ class HiGen(nn.Module):
     def size_distribution_of_rows(self, h: Hierarchy, lv: int, rows, pb):
         """``(log β, s, ν)`` of the node count of every community whose first row is among ``rows``
         (teacher forcing; ``pb`` their prefix batch), from the leaf size head (explicit sizes)."""
+        return self.community_nets[lv - 1].size_distribution(*self.size_head_inputs(h, lv, rows, pb))
+
+    def size_head_inputs(self, h: Hierarchy, lv: int, rows, pb) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """What the size head reads for every community whose first row is among ``rows``: the first
+        row's context without its last column and, with ``size_share``, the node share ``σ_c``."""
         first = rows.position == 0
         share = self._node_share(h, lv)[rows.community[first]] if self.config.size_share else None
-        return self.community_nets[lv - 1].size_distribution(pb.context[first, :-1], share)
+        return pb.context[first, :-1], share
 
     @staticmethod
     def _node_share(h: Hierarchy, lv: int) -> torch.Tensor:

@@ -915,3 +915,64 @@ def test_cross_rounds_train_sample_seeded_and_round_trip(tmp_path):
     assert [g.edge_index.tolist() for g in samples(loaded, 4)] == [g.edge_index.tolist() for g in graphs]
     with pytest.raises(ValueError, match="cross_rounds needs num_levels >= 2"):
         HiGenConfig(num_levels=1, cross_rounds=True)
+
+
+def test_size_head_refit_moves_only_the_size_term_and_lowers_it(train):
+    """refit_size_head: only the leaf size head's parameters change; the model's whole NLL changes by
+    exactly the change of the size term (so the row and cross-edge likelihoods are untouched); the
+    size term falls; the same model and batches give the same refit; no size head, an error."""
+    from graphgen.models.higen import refit_size_head
+
+    torch.manual_seed(0)
+    model = HiGen(replace(EXPLICIT, size_concentration=True, size_share=True)).fit_size_model(train)
+    batches = [model.prepare(train[:12]), model.prepare(train[12:], partition_seed=1)]
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    with torch.no_grad():
+        nll_before = [float(model.loss(b)["loss"]) * b.num_edges for b in batches]
+    twin = HiGen(model.config).fit_size_model(train)
+    twin.load_state_dict(model.state_dict())
+    record = refit_size_head(model, batches, steps=40, lr=0.01)
+    communities = sum(int((b.levels[-1][0].position == 0).sum()) for b in batches)
+    assert record["communities"] == communities and record["nll_after"] < record["nll_before"] - 0.05
+    for name, p in model.named_parameters():
+        assert torch.equal(p, before[name]) != name.startswith("community_nets.1.size_head."), name
+    with torch.no_grad():
+        nll_after = [float(model.loss(b)["loss"]) * b.num_edges for b in batches]
+    size_drop = (record["nll_before"] - record["nll_after"]) * communities
+    assert sum(nll_before) - sum(nll_after) == pytest.approx(size_drop, rel=1e-9)
+    assert refit_size_head(twin, batches, steps=40, lr=0.01) == record
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), twin.state_dict().values()))
+    with pytest.raises(ValueError, match="explicit community sizes"):
+        refit_size_head(HiGen(SMALL), batches, steps=1)
+
+
+def test_training_with_a_size_head_refit_records_it_and_resumes_exactly(train, tmp_path):
+    """The refit runs once after the last epoch (also of the lowest-validation model) and is recorded
+    in the checkpoint; a run killed before its refit resumes to the same model, and resuming a
+    finished run does not refit again."""
+    config = replace(EXPLICIT, size_share=True)
+
+    def cfg(refit):
+        return TrainConfig(epochs=2, batch_size=8, checkpoint_every=1, seed=1, size_head_refit_steps=refit)
+
+    full = train_higen(train[:16], tmp_path / "a.pt", model_config=config, train_config=cfg(30), val_graphs=train[16:])
+    record = full["size_head_refit"]
+    assert record["epoch"] == 2 and record["steps"] == 30 and record["nll_after"] < record["nll_before"]
+    a = load_checkpoint(tmp_path / "a.pt")
+    assert a.metadata["size_head_refit"] == record
+    assert "size_head_refit" in load_checkpoint(tmp_path / "a.best.pt").metadata
+    train_higen(train[:16], tmp_path / "b.pt", model_config=config, train_config=cfg(0))  # killed before its refit
+    resumed = train_higen(
+        train[:16], tmp_path / "b.pt", model_config=config, train_config=cfg(30), resume=tmp_path / "b.pt"
+    )
+    assert resumed["size_head_refit"] == record
+    b = load_checkpoint(tmp_path / "b.pt")
+    assert all(torch.equal(a.state_dict[k], b.state_dict[k]) for k in a.state_dict)
+    again = train_higen(
+        train[:16], tmp_path / "b.pt", model_config=config, train_config=cfg(30), resume=tmp_path / "b.pt"
+    )
+    assert again["size_head_refit"] == record
+    c = load_checkpoint(tmp_path / "b.pt")
+    assert all(torch.equal(c.state_dict[k], b.state_dict[k]) for k in b.state_dict)
+    with pytest.raises(ValueError, match="size_head_refit_steps must be >= 0"):
+        TrainConfig(size_head_refit_steps=-1)
