@@ -278,8 +278,16 @@ def higen(
         if refit
         else ""
     )
+    from graphgen.models.higen.train import best_checkpoint_path, best_parts_checkpoint_path
+
+    selected = [str(path) for path in (best_checkpoint_path(out), best_parts_checkpoint_path(out)) if path.exists()]
+    selected_text = (
+        f", {selected[0]} (lowest validation NLL) and {selected[1]} (each network at its lowest)"
+        if len(selected) == 2
+        else ""
+    )
     typer.echo(
         f"trained higen on {len(train)} {info.name} graphs for {epochs} epochs in {result['seconds']:.0f} s "
-        f"(train NLL/edge {last['train_nll_per_edge']:.4f}{refit_text}); wrote {out}",
+        f"(train NLL/edge {last['train_nll_per_edge']:.4f}{refit_text}); wrote {out}{selected_text}",
         err=True,
     )

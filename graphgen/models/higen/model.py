@@ -479,8 +479,20 @@ class HiGen(nn.Module):
             prepared.levels.append((rows, pb, pairs))
         return prepared
 
-    def loss(self, batch, row_fraction: float = 1.0) -> dict[str, torch.Tensor]:
-        """Negative log-likelihood per edge: ``{"loss", "community_nll", "bipartite_nll"}``.
+    @property
+    def part_names(self) -> list[str]:
+        """The model's networks, each with parameters of its own and a likelihood term of its own:
+        ``community_nets.{lv - 1}`` (the rows, and at the leaf level with explicit sizes the size
+        head, of level ``lv``) and ``bipartite_nets.{lv - 2}`` (the cross edges of level ``lv >= 2``).
+        No parameter appears in two terms, so each part can be selected on its own term
+        (:func:`graphgen.models.higen.train.train_higen` keeps each part's lowest-validation state)."""
+        return [f"community_nets.{i}" for i in range(len(self.community_nets))] + [
+            f"bipartite_nets.{i}" for i in range(len(self.bipartite_nets))
+        ]
+
+    def loss(self, batch, row_fraction: float = 1.0) -> dict:
+        """Negative log-likelihood per edge: ``{"loss", "community_nll", "bipartite_nll", "parts"}``,
+        ``parts`` mapping each of :attr:`part_names` to its term (their sum is ``loss`` up to rounding).
 
         ``row_fraction = q < 1`` (training speed; the reference code samples prefixes likewise) keeps
         each community row independently with probability ``q`` (torch's global generator) and
@@ -494,7 +506,9 @@ class HiGen(nn.Module):
         h = prepared.hierarchy
         community = torch.zeros((), dtype=torch.float64)
         bipartite = torch.zeros((), dtype=torch.float64)
+        parts = {name: torch.zeros((), dtype=torch.float64) for name in self.part_names}
         for lv, (rows, pb, pairs) in enumerate(prepared.levels, start=1):
+            before = community
             if row_fraction < 1:
                 keep = torch.rand(rows.num_rows) < row_fraction
                 rows, pb = rows.select_rows(keep), pb.select_rows(keep)
@@ -515,15 +529,19 @@ class HiGen(nn.Module):
                     size_probs = self.size_distribution_of_rows(h, lv, rows, pb)
                     size_lp = community_size_log_prob(rows.size[first], rows.budget[first], *size_probs)
                     community = community - size_lp.sum() / row_fraction
+            parts[f"community_nets.{lv - 1}"] = community - before
             if pairs is not None and pairs.pair_block.numel():
                 net, parent = self.bipartite_nets[lv - 2], h.assignments[lv - 1]
                 logits = net(h.levels[lv], parent, pairs)
-                bipartite = bipartite - blocks_log_likelihood(net, pairs, logits, h.levels[lv], parent).sum()
+                block_nll = -blocks_log_likelihood(net, pairs, logits, h.levels[lv], parent).sum()
+                parts[f"bipartite_nets.{lv - 2}"] = block_nll
+                bipartite = bipartite + block_nll
         edges = max(prepared.num_edges, 1)
         return {
             "loss": (community + bipartite) / edges,
             "community_nll": community / edges,
             "bipartite_nll": bipartite / edges,
+            "parts": {name: nll / edges for name, nll in parts.items()},
         }
 
     def size_distribution_of_rows(self, h: Hierarchy, lv: int, rows, pb):

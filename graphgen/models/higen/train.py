@@ -3,7 +3,8 @@
 The training graphs are split once into fixed minibatches (their hierarchies, orderings and
 teacher-forcing tensors are prepared once, since Louvain dominates the cost); each epoch visits the
 minibatches in a seeded random order. With validation graphs, the epoch of lowest validation NLL
-is also kept beside the checkpoint as ``<out>.best.pt`` (a model only, for shipping). A checkpoint
+is also kept beside the checkpoint as ``<out>.best.pt`` (a model only, for shipping), and each
+network at its own lowest validation term as ``<out>.best-parts.pt`` (see *Per-part selection*). A checkpoint
 holds the model, the optimizer state, the epoch, the RNG states and the loss history, so ``resume``
 continues exactly where a killed run stopped (same seed, same result).
 
@@ -14,6 +15,20 @@ With ``hierarchies = K``, every training graph is prepared with the Louvain seed
 Validation always uses ``partition_seed``, so validation NLLs stay comparable across settings.
 Motivation, measured: on planar (128 training graphs, one hierarchy) validation NLL/edge bottoms out
 at 1.683 at epoch 78 and climbs to 2.18 by epoch 200 while the training NLL keeps falling.
+
+**Per-part selection** (``<out>.best-parts.pt``, written beside ``.best.pt``). The NLL is a sum of
+terms with disjoint parameters (:attr:`HiGen.part_names`: each level's community network, each
+level's cross-edge network), Adam's update of a parameter reads only its own gradient, and without
+``grad_clip_norm`` nothing else couples them, so training the model is training each part
+separately on the same batch order. Each part's validation term therefore selects its own epoch,
+and the model assembled from every part at its lowest validation term has the validation NLL
+``Σ_p min_e val_p(e) <= min_e Σ_p val_p(e)`` (the ``.best.pt`` model's). Measured motive: the
+coarse SBM network overfits after about 20 epochs while the leaf rows still improve. The
+checkpoint's metadata names each part's epoch (``selected_parts``); every epoch's validation terms
+are in the history (``val_parts``). A part whose validation term is 0 at every epoch (no validation
+data for it) is taken from the last epoch (ties go to the later epoch). With
+``grad_clip_norm > 0`` the clipping couples the parts; the file is still written, its parts
+selected the same way.
 
 **Size head refit** (our option, off by default). With ``size_head_refit_steps = S > 0`` and explicit
 community sizes, the leaf size head is fitted alone after the last epoch, full batch, to its own
@@ -37,7 +52,7 @@ import torch
 from graphgen.io.checkpoint import graphs_fingerprint, load_checkpoint, save_checkpoint
 from graphgen.models.higen.model import HiGen, HiGenConfig
 
-__all__ = ["TrainConfig", "train_higen", "best_checkpoint_path", "refit_size_head"]
+__all__ = ["TrainConfig", "train_higen", "best_checkpoint_path", "best_parts_checkpoint_path", "refit_size_head"]
 
 
 @dataclass(frozen=True)
@@ -154,6 +169,50 @@ def refit_size_head(model: HiGen, batches, steps: int, lr: float = 0.003) -> dic
     with torch.no_grad():
         after = float(nll())
     return {"steps": steps, "lr": lr, "communities": int(size.numel()), "nll_before": before, "nll_after": after}
+
+
+def best_parts_checkpoint_path(out: str | Path) -> Path:
+    """Where the model assembled from each part at its lowest validation NLL is kept.
+
+    >>> best_parts_checkpoint_path("runs/higen-sbm.pt").as_posix()
+    'runs/higen-sbm.best-parts.pt'
+    """
+    out = Path(out)
+    return out.with_name(f"{out.stem}.best-parts{out.suffix or '.pt'}")
+
+
+class _BestParts:
+    """Each part's lowest validation term so far, its epoch and its parameters then (see the
+    module docstring, *Per-part selection*); restored from the ``.best-parts.pt`` file on resume."""
+
+    def __init__(self, model: HiGen, path: Path, resumed: bool):
+        self.names = model.part_names
+        self.value = {name: float("inf") for name in self.names}
+        self.epoch: dict[str, int | None] = {name: None for name in self.names}
+        self.state: dict[str, dict] = {}
+        if resumed and path.exists():
+            ckpt = load_checkpoint(path)
+            for name, chosen in ckpt.metadata["selected_parts"].items():
+                self.value[name], self.epoch[name] = chosen["val_nll_per_edge"], chosen["epoch"]
+                self.state[name] = {k: v for k, v in ckpt.state_dict.items() if k.startswith(name + ".")}
+
+    def update(self, model: HiGen, epoch: int, val_parts: dict[str, float]) -> bool:
+        """Keep every part whose term is at or below its best; True if any was kept."""
+        kept = [name for name in self.names if val_parts[name] <= self.value[name]]
+        state = model.state_dict()
+        for name in kept:
+            self.value[name], self.epoch[name] = val_parts[name], epoch
+            self.state[name] = {k: v.detach().clone() for k, v in state.items() if k.startswith(name + ".")}
+        return bool(kept)
+
+    def state_dict(self, model: HiGen) -> dict:
+        assembled = dict(model.state_dict())  # buffers (the root size model) do not train
+        for name in self.names:
+            assembled.update(self.state[name])
+        return assembled
+
+    def record(self) -> dict:
+        return {name: {"epoch": self.epoch[name], "val_nll_per_edge": self.value[name]} for name in self.names}
 
 
 def _batches(graphs, size: int) -> list[list]:
@@ -278,13 +337,17 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
     fingerprint = graphs_fingerprint(train_graphs)
     started = time.perf_counter()
 
-    def save(epoch: int, path=out, resumable: bool = True) -> None:
+    def save(epoch: int, path=out, resumable: bool = True, parts: _BestParts | None = None) -> None:
         if processes.rank != 0:
             return
         meta = {**(metadata or {}), "history": history, "train_config": asdict(tc), "processes": processes.world}
         if refit is not None:
             meta["size_head_refit"] = refit
         ckpt = model.to_checkpoint(meta, fingerprint)
+        if parts is not None:  # the model assembled from each part's lowest-validation state
+            ckpt.state_dict = parts.state_dict(model)
+            ckpt.metadata["selected_parts"] = parts.record()
+            ckpt.metadata["val_nll_per_edge"] = sum(parts.value.values())
         if resumable:
             ckpt.extra = {
                 "optimizer": optimizer.state_dict(),
@@ -294,8 +357,9 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
             }
         save_checkpoint(ckpt, path)
 
-    best_path = best_checkpoint_path(out)
+    best_path, parts_path = best_checkpoint_path(out), best_parts_checkpoint_path(out)
     best = min((h["val_nll_per_edge"] for h in history if h["val_nll_per_edge"] is not None), default=float("inf"))
+    best_parts = _BestParts(model, parts_path, resumed=resume is not None)
 
     for epoch in range(start_epoch, tc.epochs):
         refit = None  # training moves the size head again
@@ -321,18 +385,29 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
             total += float(loss.detach()) * batch.num_edges
             edges += batch.num_edges
         total, edges = processes.sum(total, edges)
-        val = None
+        val, val_parts = None, None
         if val_prepared:
             model.eval()
             with torch.no_grad():
-                mine = range(processes.rank, len(val_prepared), processes.world)  # each batch on one rank
-                nll = sum(float(model.loss(val_prepared[i])["loss"]) * val_prepared[i].num_edges for i in mine)
-                nll, val_edges = processes.sum(nll, sum(val_prepared[i].num_edges for i in mine))
-                val = nll / max(val_edges, 1)
-        history.append({"epoch": epoch + 1, "train_nll_per_edge": total / max(edges, 1), "val_nll_per_edge": val})
+                names = model.part_names
+                sums = [0.0] * (len(names) + 2)  # loss, edges, then each part (NLL, not per edge)
+                for i in range(processes.rank, len(val_prepared), processes.world):  # each batch on one rank
+                    out_i, e = model.loss(val_prepared[i]), val_prepared[i].num_edges
+                    terms = [float(out_i["loss"]) * e, e] + [float(out_i["parts"][name]) * e for name in names]
+                    sums = [a + b for a, b in zip(sums, terms)]
+                sums = processes.sum(*sums)
+                val_edges = max(sums[1], 1)
+                val = sums[0] / val_edges
+                val_parts = {name: nll / val_edges for name, nll in zip(names, sums[2:])}
+        entry = {"epoch": epoch + 1, "train_nll_per_edge": total / max(edges, 1), "val_nll_per_edge": val}
+        if val_parts is not None:
+            entry["val_parts"] = val_parts
+        history.append(entry)
         if val is not None and val < best:
             best = val
             save(epoch + 1, best_path, resumable=False)
+        if val_parts is not None and best_parts.update(model, epoch + 1, val_parts):
+            save(epoch + 1, parts_path, resumable=False, parts=best_parts)
         if progress is not None and processes.rank == 0:
             progress(epoch + 1, tc.epochs, total / max(edges, 1), val)
         if (epoch + 1) % tc.checkpoint_every == 0 or epoch + 1 == tc.epochs:
@@ -341,8 +416,9 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
         batches = [batch for variant in variants for batch in variant]
         refit = {"epoch": tc.epochs, **refit_size_head(model, batches, tc.size_head_refit_steps, tc.size_head_refit_lr)}
         save(tc.epochs)
-        if processes.rank == 0 and best_path.exists():
-            _refit_best(best_path, batches, tc)
+        for path in (best_path, parts_path):
+            if processes.rank == 0 and path.exists():
+                _refit_best(path, batches, tc)
     return {
         "epochs": tc.epochs,
         "history": history,
@@ -352,7 +428,7 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
 
 
 def _refit_best(path: Path, batches, tc: TrainConfig) -> None:
-    """Refit the size head of the lowest-validation-NLL model too, once (its metadata records it)."""
+    """Refit the size head of a lowest-validation model too, once (its metadata records it)."""
     ckpt = load_checkpoint(path)
     if "size_head_refit" in ckpt.metadata:
         return

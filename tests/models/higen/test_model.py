@@ -976,3 +976,58 @@ def test_training_with_a_size_head_refit_records_it_and_resumes_exactly(train, t
     assert all(torch.equal(c.state_dict[k], b.state_dict[k]) for k in b.state_dict)
     with pytest.raises(ValueError, match="size_head_refit_steps must be >= 0"):
         TrainConfig(size_head_refit_steps=-1)
+
+
+def test_loss_parts_are_each_networks_own_term(train):
+    """loss()["parts"]: one term per network, summing to the loss; each term's gradient reaches its
+    own network's parameters and no other's."""
+    torch.manual_seed(0)
+    model = HiGen(SMALL).fit_size_model(train)
+    out = model.loss(model.prepare(train[:12]))
+    assert list(out["parts"]) == model.part_names == ["community_nets.0", "community_nets.1", "bipartite_nets.0"]
+    assert float(sum(out["parts"].values()).detach()) == pytest.approx(float(out["loss"].detach()), rel=1e-12)
+    for name, term in out["parts"].items():
+        model.zero_grad()
+        term.backward(retain_graph=True)
+        for param_name, p in model.named_parameters():
+            touched = p.grad is not None and bool(p.grad.ne(0).any())
+            assert not touched or param_name.startswith(name + "."), (name, param_name)
+        assert any(p.grad is not None for n, p in model.named_parameters() if n.startswith(name + "."))
+
+
+def test_best_parts_checkpoint_takes_each_network_at_its_lowest_validation_term(train, tmp_path):
+    """<out>.best-parts.pt: each network's parameters are those of the epoch of its lowest validation
+    term (checked against runs stopped at that epoch), its validation NLL is the sum of the parts'
+    minima (at most the best single epoch's), and a run killed midway resumes to the same file."""
+    from graphgen.models.higen.train import best_parts_checkpoint_path
+
+    def cfg(epochs):
+        return TrainConfig(epochs=epochs, batch_size=4, checkpoint_every=1, seed=3, lr=0.02)
+
+    fit, val = train[:16], train[16:]
+    result = train_higen(fit, tmp_path / "a.pt", model_config=SMALL, train_config=cfg(4), val_graphs=val)
+    ckpt = load_checkpoint(best_parts_checkpoint_path(tmp_path / "a.pt"))
+    chosen = ckpt.metadata["selected_parts"]
+    for name, pick in chosen.items():
+        assert pick["val_nll_per_edge"] == min(h["val_parts"][name] for h in result["history"])
+        assert result["history"][pick["epoch"] - 1]["val_parts"][name] == pick["val_nll_per_edge"]
+    for epoch in sorted({pick["epoch"] for pick in chosen.values()}):
+        train_higen(fit, tmp_path / f"e{epoch}.pt", model_config=SMALL, train_config=cfg(epoch))
+        stopped = load_checkpoint(tmp_path / f"e{epoch}.pt")
+        for name in (n for n, pick in chosen.items() if pick["epoch"] == epoch):
+            keys = [k for k in ckpt.state_dict if k.startswith(name + ".")]
+            assert keys and all(torch.equal(ckpt.state_dict[k], stopped.state_dict[k]) for k in keys)
+    model = HiGen.from_checkpoint(ckpt)
+    with torch.no_grad():
+        batches = [model.prepare(val[i : i + 4]) for i in range(0, len(val), 4)]
+        nll = sum(float(model.loss(b)["loss"]) * b.num_edges for b in batches) / sum(b.num_edges for b in batches)
+    assert nll == pytest.approx(ckpt.metadata["val_nll_per_edge"], rel=1e-9)
+    assert nll <= min(h["val_nll_per_edge"] for h in result["history"]) + 1e-12
+    train_higen(fit, tmp_path / "b.pt", model_config=SMALL, train_config=cfg(2), val_graphs=val)
+    train_higen(
+        fit, tmp_path / "b.pt", model_config=SMALL, train_config=cfg(4), val_graphs=val, resume=tmp_path / "b.pt"
+    )
+    resumed = load_checkpoint(best_parts_checkpoint_path(tmp_path / "b.pt"))
+    assert resumed.metadata["selected_parts"] == chosen
+    assert all(torch.equal(resumed.state_dict[k], v) for k, v in ckpt.state_dict.items())
+    assert len({pick["epoch"] for pick in chosen.values()}) > 1  # this seed picks different epochs
