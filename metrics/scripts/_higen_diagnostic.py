@@ -63,10 +63,11 @@ def sample_cross_edges(model, h, communities, seed: int):
     return rows, cols
 
 
-def sample_leaf_level(model, h, graphs, seed: int):
+def sample_leaf_level(model, h, graphs, seed: int, true_sizes: bool = False):
     """The leaf level that a two-level ``model`` samples (generator seed ``seed``) from the real coarse
     graphs of ``h`` (:func:`real_communities` of ``graphs``): ``(nodes per graph, edge_index, community
-    of each node)``."""
+    of each node)``. With ``true_sizes`` (explicit-size models) every community gets its real node
+    count instead of one drawn from the size head."""
     import torch
 
     from graphgen.models.higen.model import Draws
@@ -74,11 +75,17 @@ def sample_leaf_level(model, h, graphs, seed: int):
     coarse, graph_of = h.levels[1], h.assignments[0]
     sizes = torch.tensor([int(g.num_nodes) for g in graphs]) if model.config.size_context else None
     model.last_sample_report = {"blocks_overfull": 0}
-    with torch.no_grad():
-        _, edge_index, _, graph_of_node = model._sample_level(
-            2,
-            (int(coarse.num_nodes), coarse.edge_index, coarse.edge_weight, graph_of),
-            Draws(torch.Generator().manual_seed(seed)),
-            sizes,
-        )
+    if true_sizes:  # this instance only: the communities (coarse nodes, in order) get their real sizes
+        real = torch.bincount(h.assignments[1], minlength=int(coarse.num_nodes))
+        model._community_sizes = lambda *args, **kwargs: real.clone()
+    try:
+        with torch.no_grad():
+            _, edge_index, _, graph_of_node = model._sample_level(
+                2,
+                (int(coarse.num_nodes), coarse.edge_index, coarse.edge_weight, graph_of),
+                Draws(torch.Generator().manual_seed(seed)),
+                sizes,
+            )
+    finally:
+        model.__dict__.pop("_community_sizes", None)
     return torch.bincount(graph_of_node, minlength=len(graphs)), edge_index, model._last_parent

@@ -23,7 +23,9 @@ Three views of the first (coarse) level, whose rows give each community its edge
   coarse graphs of the test graphs and of as many training graphs (a seeded random subset), then
   evaluated against the test split (``gran`` protocol): what the model would score with a perfect
   coarse level; and the same with the real leaf communities too, the model sampling only the cross
-  edges: what it would score with perfect communities.
+  edges: what it would score with perfect communities; for explicit-size models also the leaf level
+  on the real coarse graphs with every community given its real node count
+  (``leaf_level_with_true_sizes``): how much of the leaf level's gap the drawn sizes make.
 * With ``--finetune-steps S > 0``: the coarse network alone trained ``S`` more full-batch Adam steps
   (lr 1e-3) on all training graphs' coarse rows, its training and validation NLL per coarse row
   every 100 steps -- whether the coarse level is under- or over-fitted. Nothing is saved.
@@ -139,8 +141,9 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
     graphs and as many training graphs: ``leaf_level_on_real_coarse_graphs`` (the model samples the
     whole leaf level -- communities and cross edges -- from the real coarse graphs) and
     ``cross_edges_on_real_communities`` (the real coarse graphs and leaf communities; the model
-    samples only the cross edges); and ``training_subset_itself``, the real training graphs' own
-    MMDs (the floor of the ``train`` rows)."""
+    samples only the cross edges); with explicit sizes ``leaf_level_with_true_sizes`` (the first view
+    with every community's real node count); and ``training_subset_itself``, the real training
+    graphs' own MMDs (the floor of the ``train`` rows)."""
 
     from graphgen.data.hierarchy import batch_from_edges
     from graphgen.metrics import evaluate
@@ -152,6 +155,8 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
     train = load_dataset(dataset, "train")
     pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[: len(test)].tolist()
     out = {"leaf_level_on_real_coarse_graphs": {}, "cross_edges_on_real_communities": {}}
+    if model.config.explicit_size:
+        out["leaf_level_with_true_sizes"] = {}
     for source, graphs in (("train", [train[i] for i in pick]), ("test", test)):
         graphs = [_without_isolated_nodes(g) for g in graphs]
         h, communities = real_communities(model, graphs)
@@ -163,11 +168,14 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
             rows, cols = sample_cross_edges(model, h, communities, seed)
             mixed = torch.cat([communities.edge_index, torch.stack([rows, cols]), torch.stack([cols, rows])], 1)
             mixed = mixed[:, torch.argsort(mixed[0] * int(leaf.num_nodes) + mixed[1])]
-            for view, (nodes, edges) in zip(out, ((sampled_counts, ei), (counts, mixed))):
+            views = [(sampled_counts, ei), (counts, mixed)]
+            if model.config.explicit_size:
+                views.append(sample_leaf_level(model, h, graphs, seed, true_sizes=True)[:2])
+            for view, (nodes, edges) in zip(out, views):
                 r = evaluate(test, batch_from_edges(nodes, edges).to_data_list(), "gran")
                 per_seed[view].append({k: r[k] for k in MMD_KEYS})
         for view, runs in per_seed.items():
-            real = "coarse" if view == "leaf_level_on_real_coarse_graphs" else "communities"
+            real = "communities" if view == "cross_edges_on_real_communities" else "coarse"
             out[view][f"{real}_of_{source}_graphs"] = {
                 "per_seed": runs,
                 "mean": {k: float(np.mean([x[k] for x in runs])) for k in MMD_KEYS},

@@ -120,3 +120,33 @@ def test_a_size_head_fitted_alone_learns_a_deterministic_rule(higen_size_head):
     untrained = higen_size_head.model_nll(model, table)
     fitted = higen_size_head.fit_alone(model, table, {"t": table}, with_share=True, seed=0, steps=300)["t"]
     assert fitted < 0.05 < untrained, (fitted, untrained)
+
+
+def test_leaf_level_with_true_sizes_gives_every_community_its_real_node_count():
+    """_higen_diagnostic.sample_leaf_level(..., true_sizes=True): the sampled leaf level of real coarse
+    graphs has each community's real node count (the drawn sizes differ), spends each community's
+    budget, and the model samples with its own size head again afterwards."""
+    import torch
+
+    from graphgen.datasets import load_dataset
+    from graphgen.models.higen import HiGen
+
+    diagnostic = _script("_higen_diagnostic")
+    model = _explicit_size_model().fit_size_model(load_dataset("enzymes", "train")[:8])
+    graphs = load_dataset("enzymes", "train")[:6]
+    h, _ = diagnostic.real_communities(model, graphs)
+    real = torch.bincount(h.assignments[1], minlength=int(h.levels[1].num_nodes))
+    counts, edge_index, parent = diagnostic.sample_leaf_level(model, h, graphs, seed=0, true_sizes=True)
+    assert torch.equal(torch.bincount(parent, minlength=real.numel()), real)
+    assert counts.tolist() == [int(g.num_nodes) for g in graphs]
+    inside = parent[edge_index[0]] == parent[edge_index[1]]
+    coarse = h.levels[1]
+    loops = coarse.edge_index[0] == coarse.edge_index[1]
+    budget = torch.zeros(real.numel(), dtype=torch.long).index_add_(
+        0, coarse.edge_index[0, loops], coarse.edge_weight[loops].long()
+    )
+    intra = torch.bincount(parent[edge_index[0, inside]], minlength=real.numel()) // 2
+    assert torch.equal(intra, budget)
+    assert "_community_sizes" not in model.__dict__ and model._community_sizes.__func__ is HiGen._community_sizes
+    drawn = torch.bincount(diagnostic.sample_leaf_level(model, h, graphs, seed=0)[2], minlength=real.numel())
+    assert not torch.equal(drawn, real)
