@@ -22,8 +22,10 @@ level's cross-edge network), Adam's update of a parameter reads only its own gra
 ``grad_clip_norm`` nothing else couples them, so training the model is training each part
 separately on the same batch order. Each part's validation term therefore selects its own epoch,
 and the model assembled from every part at its lowest validation term has the validation NLL
-``Σ_p min_e val_p(e) <= min_e Σ_p val_p(e)`` (the ``.best.pt`` model's). Measured motive: the
-coarse SBM network overfits after about 20 epochs while the leaf rows still improve. The
+``Σ_p min_e val_p(e) <= min_e Σ_p val_p(e)`` (the ``.best.pt`` model's). Measured on SBM (session
+17, the shipped command): the coarse network's term is lowest at epoch 11, the leaf rows' at 29 and
+the cross edges' at 4 (the total at 20); the assembled model's validation NLL is 1.8053 against
+1.8096, but its samples were no better than epoch 20's (``metrics/results/higen-sbm-best-parts/``). The
 checkpoint's metadata names each part's epoch (``selected_parts``); every epoch's validation terms
 are in the history (``val_parts``). A part whose validation term is 0 at every epoch (no validation
 data for it) is taken from the last epoch (ties go to the later epoch). With
@@ -128,8 +130,9 @@ def refit_size_head(model: HiGen, batches, steps: int, lr: float = 0.003) -> dic
     cross-edge likelihoods and every sampling step other than the community sizes unchanged. It is
     the same maximum-likelihood objective carried to convergence, not a new model: minibatch
     training, which weights each batch by ``1 / |E_batch|`` and moves ``θ_s`` only as fast as the
-    row networks, leaves ``L_size`` short of its optimum (enzymes, session 16: the shipped head's
-    test NLL 0.787 nats per community; the same head refitted 0.677).
+    row networks, leaves ``L_size`` short of its optimum (enzymes, session 17: 0.929 nats per
+    community on the training hierarchies before a 1,500-step refit, 0.792 after; on the test graphs
+    the session-16 head scored 0.787, the refitted shipped one 0.675).
 
     Full-batch Adam with learning rate ``lr`` for ``steps`` steps, starting from the trained head; no
     sampling, so the result is a deterministic function of the model and the batches.
