@@ -28,7 +28,7 @@ def test_loss_is_finite_and_trains(train):
     model = HiGen(SMALL).fit_size_model(train)
     batch = model.prepare(train)
     out = model.loss(batch)
-    assert set(out) == {"loss", "community_nll", "bipartite_nll"} and torch.isfinite(out["loss"])
+    assert set(out) == {"loss", "community_nll", "bipartite_nll", "parts"} and torch.isfinite(out["loss"])
     out["loss"].backward()
     assert all(p.grad is not None for p in model.parameters())
 
