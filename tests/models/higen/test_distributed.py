@@ -68,3 +68,27 @@ def test_two_processes_average_their_gradients_like_one_process_on_both_batches(
     edges = [b.num_edges for b in batches]
     expected = sum(float(x.detach()) * e for x, e in zip(losses, edges)) / sum(edges)
     assert ckpt.metadata["history"][0]["train_nll_per_edge"] == pytest.approx(expected, rel=1e-9)
+
+
+def test_two_processes_refit_the_size_head_once_over_every_batch(tmp_path):
+    """--refit-size-head under torchrun: the checkpoint rank 0 writes holds the size head refitted over
+    every training batch (both ranks' batches), recorded once."""
+    from graphgen.models.higen import refit_size_head
+
+    out = tmp_path / "ddp.pt"
+    flags = ["--epochs", "1", "--batch-size", "40", "--hidden", "16", "--num-layers", "1", "--seed", "3"]
+    flags += ["--community-size", "explicit", "--size-share", "--refit-size-head", "20", "--out", str(out)]
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node", "2"]
+    cmd += ["-m", "graphgen", "train", "higen", "--dataset", "community_small", *flags]
+    done = subprocess.run(cmd, capture_output=True, text=True, env={**os.environ, "OMP_NUM_THREADS": "1"}, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr.count("size head refitted") == 1
+    ckpt = load_checkpoint(out)
+    record = ckpt.metadata["size_head_refit"]
+    assert ckpt.metadata["processes"] == 2 and record["steps"] == 20 and record["nll_after"] < record["nll_before"]
+    model = HiGen.from_checkpoint(ckpt)
+    train = load_dataset("community_small", "train")
+    batches = [model.prepare(train[:40]), model.prepare(train[40:])]
+    check = refit_size_head(model, batches, steps=0)
+    assert check["communities"] == record["communities"]
+    assert check["nll_before"] == pytest.approx(record["nll_after"], rel=1e-9)
