@@ -184,6 +184,7 @@ def higen(
     from graphgen.datasets import dataset_info, load_dataset, split_indices
     from graphgen.errors import GraphgenError
     from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
+    from graphgen.models.higen.train import check_size_head_refit
 
     info = dataset_info(dataset)
     if info.kind != "graphs":
@@ -230,8 +231,7 @@ def higen(
             size_head_refit_steps=refit_size_head,
             size_head_refit_lr=refit_size_lr,
         )
-        if refit_size_head and not model_config.explicit_size:
-            raise ValueError("size_head_refit_steps needs community_size='explicit'")
+        check_size_head_refit(model_config, train_config)
     except ValueError as exc:
         raise GraphgenError(_flag_names(str(exc))) from None
     main_process = int(os.environ.get("RANK", "0")) == 0

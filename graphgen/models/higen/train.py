@@ -54,7 +54,14 @@ import torch
 from graphgen.io.checkpoint import graphs_fingerprint, load_checkpoint, save_checkpoint
 from graphgen.models.higen.model import HiGen, HiGenConfig
 
-__all__ = ["TrainConfig", "train_higen", "best_checkpoint_path", "best_parts_checkpoint_path", "refit_size_head"]
+__all__ = [
+    "TrainConfig",
+    "train_higen",
+    "best_checkpoint_path",
+    "best_parts_checkpoint_path",
+    "check_size_head_refit",
+    "refit_size_head",
+]
 
 
 @dataclass(frozen=True)
@@ -104,6 +111,12 @@ def learning_rate(tc: TrainConfig, epoch: int) -> float:
     if tc.lr_schedule == "cosine":
         return tc.lr_min + (tc.lr - tc.lr_min) * (1 + math.cos(math.pi * epoch / tc.epochs)) / 2
     raise ValueError(f"unknown lr_schedule {tc.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
+
+
+def check_size_head_refit(model_config: HiGenConfig, tc: TrainConfig) -> None:
+    """A size head refit needs a size head: raise before any training otherwise."""
+    if tc.size_head_refit_steps and not model_config.explicit_size:
+        raise ValueError("size_head_refit_steps needs community_size='explicit'")
 
 
 def best_checkpoint_path(out: str | Path) -> Path:
@@ -330,6 +343,7 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
         refit = ckpt.metadata.get("size_head_refit")
         generator.set_state(ckpt.extra["generator_state"])
         torch.set_rng_state(ckpt.extra["torch_rng_state"])
+    check_size_head_refit(model.config, tc)  # the resumed model's configuration counts
     network = processes.wrap(model)  # model itself, or its DDP wrapper under torchrun
     seed0 = model.config.partition_seed
     variants = [

@@ -976,6 +976,9 @@ def test_training_with_a_size_head_refit_records_it_and_resumes_exactly(train, t
     assert all(torch.equal(c.state_dict[k], b.state_dict[k]) for k in b.state_dict)
     with pytest.raises(ValueError, match="size_head_refit_steps must be >= 0"):
         TrainConfig(size_head_refit_steps=-1)
+    with pytest.raises(ValueError, match="size_head_refit_steps needs community_size='explicit'"):
+        train_higen(train[:16], tmp_path / "c.pt", model_config=SMALL, train_config=cfg(30))
+    assert not (tmp_path / "c.pt").exists()  # refused before the first epoch, not after the last
 
 
 def test_loss_parts_are_each_networks_own_term(train):
