@@ -52,6 +52,7 @@ _FLAGS = {
     "size_concentration": "--size-concentration",
     "cross_rounds": "--cross-rounds",
     "size_share": "--size-share",
+    "self_loop_concentration": "--self-loop-concentration",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -160,6 +161,12 @@ def higen(
         help="With --community-size explicit: the community size head also sees the community's share of its"
         " graph's nodes, |V| (W + 1) / (sum of W + 1 over the graph's communities).",
     ),
+    self_loop_concentration: bool = typer.Option(
+        False,
+        "--self-loop-concentration/--no-self-loop-concentration",
+        help="Coarse rows split their mass into the community's own edges and edges to earlier communities"
+        " by Bin^xi / Z with a learned concentration xi (off: the paper's binomial).",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -215,6 +222,7 @@ def higen(
             size_concentration=size_concentration,
             cross_rounds=cross_rounds,
             size_share=size_share,
+            self_loop_concentration=self_loop_concentration,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -6,15 +6,21 @@
 Three views of the first (coarse) level, whose rows give each community its edge budget ``W``:
 
 * **Budgets**, for the test graphs (communities of the model's own Louvain hierarchy) and for
-  ``--samples`` graphs sampled from MODEL (seed 0, their generated communities): the number of
-  communities per graph, and per community of at least 3 nodes its intra-community edge count ``W``
-  (mean, std, 5/25/50/75/95th percentiles), node count and density, pooled and by ``W`` range.
+  ``--samples`` graphs sampled from MODEL (seed 0, their generated communities), and for the
+  training graphs (``training_data``, the model's hierarchy): the number of communities per graph,
+  and per community of at least 3 nodes its intra-community edge count ``W`` (mean, std,
+  5/25/50/75/95th percentiles), node count and density, pooled and by ``W`` range; the cross edges
+  per community and the share of cross edges per graph (mean and std: too wide a spread gives some
+  communities' nodes too many cross edges).
   If the per-range rows agree and the pooled ``W`` does not, the leaf level is right and the
   coarse split is not.
 * **Calibration**, teacher-forced on the first 40 training graphs: for coarse rows 0 and 1 (given
   the true community count when the model has an explicit one), the model's predictive standard
   deviation of the row mass (the mixture over components) and the standard deviation of the true
   masses' z-scores under it (about 1 when calibrated; below 1: the predictions are too wide).
+  And the same for the split of every later coarse row's mass into its self-loop (the community's
+  own edges) and its edges to earlier communities, on the first 150 training graphs and on the test
+  graphs (``self_loop_calibration``).
 * **By count and position**: for each community count ``N`` and coarse row ``t``, the mean and std
   of the community's intra edges (its self-loop) and of the row mass (intra edges plus edges to
   earlier communities), in generation order: the training graphs' ordered hierarchies against the
@@ -52,11 +58,15 @@ MMD_KEYS = tuple(f"{name}_mmd" for name in DESCRIPTORS)
 
 
 def budgets(graphs, communities) -> dict:
-    """Per-community ``W``, node count and density (communities of at least 3 nodes), and by range."""
-    w, n, count = [], [], []
+    """Per-community ``W``, node count and density (communities of at least 3 nodes), and by range;
+    the cross edges of every community (mean, std) and each graph's share of cross edges (mean, std)."""
+    w, n, count, cross, share = [], [], [], [], []
     for g, comm in zip(graphs, communities):
         ei = g.edge_index
         count.append(int(comm.unique().numel()))
+        between = comm[ei[0]] != comm[ei[1]]
+        share.append(float(between.float().mean()) if ei.shape[1] else 0.0)
+        cross.extend(torch.bincount(comm[ei[0, between]], minlength=int(comm.max()) + 1)[comm.unique()].tolist())
         for c in comm.unique():
             members = comm == c
             size = int(members.sum())
@@ -90,6 +100,10 @@ def budgets(graphs, communities) -> dict:
         "nodes_std": round(float(n.std()), 2),
         "density_mean": round(float(density.mean()), 4),
         "density_std": round(float(density.std()), 4),
+        "cross_edges_per_community_mean": round(float(np.mean(cross)), 3),
+        "cross_edges_per_community_std": round(float(np.std(cross)), 3),
+        "cross_share_per_graph_mean": round(float(np.mean(share)), 4),
+        "cross_share_per_graph_std": round(float(np.std(share)), 4),
         "by_W_range": by_range,
     }
 
@@ -194,7 +208,7 @@ def calibration(model: HiGen, graphs) -> list[dict]:
     """Predictive std and z-score spread of the true row masses of coarse rows 0 and 1."""
     rows, prefixes = coarse_rows(model, graphs)
     with torch.no_grad():
-        log_alpha, p_mass, _, _, p_stop, nu = model.community_nets[0](prefixes)
+        log_alpha, p_mass, _, _, p_stop, nu, _ = model.community_nets[0](prefixes)
     out = []
     for position in (0, 1):
         sds, zs = [], []
@@ -233,6 +247,54 @@ def calibration(model: HiGen, graphs) -> list[dict]:
             }
         )
     return out
+
+
+def self_loop_calibration(model: HiGen, graphs) -> dict:
+    """Teacher-forced coarse rows after the first: how the true self-loop ``s_t`` (the community's
+    own edges) sits in the model's predictive distribution given the row's true mass ``u_t`` (the
+    mixture over components weighted by their posterior given ``u_t``; binomial or, with
+    ``self_loop_concentration``, power binomial): the predictive std and the std / mean of the true
+    values' z-scores (std about 1 when calibrated, below 1: the predictions are too wide)."""
+    from graphgen.models.higen.stick_breaking import self_loop_log_prob
+
+    rows, prefixes = coarse_rows(model, graphs)
+    with torch.no_grad():
+        log_alpha, p_mass, q_self, _, p_stop, nu, xi = model.community_nets[0](prefixes)
+    keep = rows.position > 0
+    col = lambda x: x[keep].unsqueeze(1)  # noqa: E731
+    mass_lp = row_mass_log_probs(
+        col(rows.mass).double(),
+        col(rows.remaining),
+        col(rows.position),
+        None if rows.size is None else col(rows.size),
+        p_mass[keep],
+        None if p_stop is None else p_stop[keep],
+        None if nu is None else nu[keep],
+        leaf=False,
+        simple=False,
+        mass_trials=model.config.row_mass,
+        given_size=model.config.given_size(1),
+    )
+    weight = torch.softmax(log_alpha[keep] + mass_lp, 1)  # (R, K): each component's posterior given u_t
+    trials = (rows.mass + rows.reserved * int(model.config.allow_disconnected))[keep].double()
+    support = torch.arange(int(trials.max()) + 1 if trials.numel() else 1, dtype=torch.float64)
+    lp = self_loop_log_prob(
+        torch.minimum(support, trials[:, None])[:, None, :],
+        trials[:, None, None],
+        q_self[keep][:, :, None],
+        None if xi is None else xi[keep][:, :, None],
+    )
+    probs = (weight[:, :, None] * lp.exp()).sum(1) * (support <= trials[:, None])  # (R, S)
+    mean = (probs * support).sum(1)
+    sd = (((support - mean[:, None]) ** 2) * probs).sum(1).sqrt()
+    ok = sd > 0
+    z = (rows.self_loop[keep].double() - mean)[ok] / sd[ok]
+    return {
+        "rows": int(ok.sum()),
+        "predictive_std_mean": round(float(sd[ok].mean()), 3),
+        "true_self_loop_z_std": round(float(z.std(unbiased=False)), 3),
+        "true_self_loop_z_mean": round(float(z.mean()), 3),
+    }
 
 
 def finetune(model: HiGen, train, val, steps: int) -> list[dict]:
@@ -293,7 +355,12 @@ def main() -> None:
         "dataset": args.dataset,
         "data": budgets(test, data_communities),
         "samples": budgets(samples, [g.community for g in samples]),
+        "training_data": budgets(*leaf_communities(model, train)),
         "calibration_on_40_training_graphs": calibration(model, train[:40]),
+        "self_loop_calibration": {
+            "first_150_training_graphs": self_loop_calibration(model, train[:150]),
+            "test_graphs": self_loop_calibration(model, test),
+        },
         "by_count_and_position": {
             "training_graphs": rows_by_position(*leaf_communities(model, train)),
             "samples": rows_by_position(samples, [g.community for g in samples]),

@@ -26,7 +26,9 @@ HiGen, ICLR 2024 §3). All rows of all communities of a level form one batch of 
   logits, ``p_mass`` and ``q_self`` (sigmoids), and with ``row_stop`` also ``p_stop`` (a sigmoid:
   the probability that the row is its community's last), and with ``row_concentration`` the
   concentration ``ν = exp(3 tanh(z / 3))`` of the row mass (in ``[e^-3, e^3]``, about ``e^z`` near
-  ``z = 0``; :func:`~graphgen.models.higen.stick_breaking.power_binomial_log_prob`); from
+  ``z = 0``; :func:`~graphgen.models.higen.stick_breaking.power_binomial_log_prob`), and with
+  ``self_loop_concentration`` (coarse levels) the concentration ``ξ`` of the self-loop, in the same
+  range (:func:`~graphgen.models.higen.stick_breaking.self_loop_log_prob`); from
   ``[h_new, h_j, context]`` the score of each earlier node ``j`` per component; with
   ``explicit_size`` a size head maps the context of a community's first row (without its last
   column) to the ``K`` weights and binomial probabilities of the community's node count
@@ -87,6 +89,7 @@ class CommunityNetConfig:
     fair_share: bool = False  # given sizes: p_mass is an offset from the fair share (stick_breaking.fair_share_logit)
     size_concentration: bool = False  # explicit_size: the size head also outputs a concentration ν per component
     size_share: bool = False  # explicit_size: the size head also sees log1p of the community's node share σ_c
+    self_loop_concentration: bool = False  # coarse rows: a per-row concentration ξ of the self-loop (power binomial)
 
     @property
     def context_dim(self) -> int:
@@ -339,9 +342,9 @@ class _GranLayer(nn.Module):
 
 
 class CommunityNet(nn.Module):
-    """Outputs ``(log_alpha, p_mass, q_self, entry_logits, p_stop, concentration)`` for
-    :func:`row_log_likelihood` (``p_stop`` is ``None`` unless ``config.row_stop``, ``concentration``
-    unless ``config.row_concentration``)."""
+    """Outputs ``(log_alpha, p_mass, q_self, entry_logits, p_stop, concentration, self_concentration)``
+    for :func:`row_log_likelihood` (``p_stop`` is ``None`` unless ``config.row_stop``, ``concentration``
+    unless ``config.row_concentration``, ``self_concentration`` unless ``config.self_loop_concentration``)."""
 
     def __init__(self, config: CommunityNetConfig | None = None):
         super().__init__()
@@ -350,7 +353,9 @@ class CommunityNet(nn.Module):
         self.embed = nn.Linear(3 + c.position_dim, c.hidden)
         self.layers = nn.ModuleList([_GranLayer(c.hidden, 2) for _ in range(c.num_layers)])
         self.row_head = _mlp(
-            2 * c.hidden + c.context_dim, 2 * c.hidden, (3 + c.row_stop + c.row_concentration) * c.num_mixtures
+            2 * c.hidden + c.context_dim,
+            2 * c.hidden,
+            (3 + c.row_stop + c.row_concentration + c.self_loop_concentration) * c.num_mixtures,
         )
         self.entry_head = _mlp(2 * c.hidden + c.context_dim, 2 * c.hidden, c.num_mixtures)
         size_outputs = (3 if c.size_concentration else 2) * c.num_mixtures
@@ -396,7 +401,15 @@ class CommunityNet(nn.Module):
 
     def forward(
         self, batch: PrefixBatch
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    ) -> tuple[
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor,
+        torch.Tensor | None,
+        torch.Tensor | None,
+        torch.Tensor | None,
+    ]:
         k = self.config.num_mixtures
         if batch.context.shape[1] != self.config.context_dim:
             raise ValueError(
@@ -413,7 +426,7 @@ class CommunityNet(nn.Module):
         sums = torch.zeros(r, h.shape[1]).index_add_(0, batch.node_row[earlier], h[earlier])
         counts = torch.bincount(batch.node_row[earlier], minlength=r).clamp(min=1).unsqueeze(1)
         row_in = torch.cat([h_new, sums / counts, batch.context], 1)
-        out = self.row_head(row_in).double()  # (R, (3 + row_stop + row_concentration) K)
+        out = self.row_head(row_in).double()  # (R, (3 + row_stop + row_concentration + self_loop_concentration) K)
         log_alpha = torch.log_softmax(out[:, :k], 1)
         mass_logit = out[:, k : 2 * k]
         if self.config.fair_share:
@@ -423,9 +436,10 @@ class CommunityNet(nn.Module):
             prior = fair_share_logit(batch.remaining, position, batch.nodes_left, simple=self.config.explicit_size)
             mass_logit = mass_logit + prior.unsqueeze(1)
         p_mass, q_self = torch.sigmoid(mass_logit), torch.sigmoid(out[:, 2 * k : 3 * k])
-        extra = out[:, 3 * k :].split(k, 1)
-        p_stop = torch.sigmoid(extra[0]) if self.config.row_stop else None
-        concentration = _concentration(extra[-1]) if self.config.row_concentration else None
+        extra = list(out[:, 3 * k :].split(k, 1))  # in order: stop, concentration, self-loop concentration
+        p_stop = torch.sigmoid(extra.pop(0)) if self.config.row_stop else None
+        concentration = _concentration(extra.pop(0)) if self.config.row_concentration else None
+        self_concentration = _concentration(extra.pop(0)) if self.config.self_loop_concentration else None
         entry_row = batch.node_row[batch.entry_prefix_node]
         entry_logits = self._entry_logits(h_new, h, batch.context, entry_row, batch.entry_prefix_node)
-        return log_alpha, p_mass, q_self, entry_logits, p_stop, concentration
+        return log_alpha, p_mass, q_self, entry_logits, p_stop, concentration, self_concentration

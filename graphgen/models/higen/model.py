@@ -37,6 +37,8 @@
   output). Checkpoints with explicit sizes written before session 10 have ``row_stop`` off. With
   ``row_concentration`` (our option, every level) each row mass's binomial is raised to a learned
   power ``ν`` and renormalised, so rows can be less (or more) spread than a binomial of their mean.
+  With ``self_loop_concentration`` (our option, coarse levels) the same holds for the split of a
+  coarse row's mass into its self-loop and its edges to earlier communities (a learned ``ξ``).
 * **Loss**: the negative log-likelihood of the teacher-forced rows and blocks of every level, per
   edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
   by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
@@ -135,6 +137,7 @@ class HiGenConfig:
     size_concentration: bool = False  # explicit sizes: the node-count binomials Bin^ν / Z with a learned ν
     cross_rounds: bool = False  # cross blocks in rounds, each seeing the cross edges of earlier rounds
     size_share: bool = False  # explicit sizes: the size head also sees each community's share of |V|
+    self_loop_concentration: bool = False  # coarse rows' self-loops Bin^ξ / Z with a learned ξ (ξ = 1: the paper)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -165,6 +168,8 @@ class HiGenConfig:
             raise ValueError("community_count='explicit' needs num_levels >= 2 (a flat model has no communities)")
         if self.cross_rounds and self.num_levels < 2:
             raise ValueError("cross_rounds needs num_levels >= 2 (a flat model has no cross edges)")
+        if self.self_loop_concentration and self.num_levels < 2:
+            raise ValueError("self_loop_concentration needs num_levels >= 2 (a flat model has no coarse self-loops)")
         if self.size_share and not (self.explicit_size and self.size_context):
             raise ValueError("size_share needs community_size='explicit' and size_context (the share splits |V|)")
         if self.size_concentration and not self.explicit_size:
@@ -409,6 +414,7 @@ class HiGen(nn.Module):
                         c.fair_share and c.given_size(lv),
                         c.size_concentration and lv == c.num_levels,
                         c.size_share and lv == c.num_levels,
+                        c.self_loop_concentration and lv < c.num_levels,  # leaf rows have no self-loops
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -771,7 +777,7 @@ class HiGen(nn.Module):
             None if state.graph_size is None else state.graph_size[comms],
             None if state.size is None else state.size[comms] - 1 - t,
         )
-        log_alpha, p_mass, q_self, logits, p_stop, concentration = net(pb)
+        log_alpha, p_mass, q_self, logits, p_stop, concentration, self_concentration = net(pb)
         k = draws.categorical(log_alpha.exp())
         rows = torch.arange(r)
         cap = (t - reserved).clamp(min=0) if simple else None  # simple rows: at most one edge per earlier node
@@ -786,7 +792,12 @@ class HiGen(nn.Module):
             self_loop = torch.zeros(r, dtype=torch.long)
         else:
             trials = mass + reserved if self.config.allow_disconnected else mass
-            self_loop = torch.where(t == 0, mass, draws.binomial(trials, q_self[rows, k]))
+            if self_concentration is None:
+                drawn = draws.binomial(trials, q_self[rows, k])
+            else:  # PowBin(trials, q, ξ) over 0..trials; first rows (all self-loop) draw over 0..0
+                hi = torch.where(t == 0, 0, trials)
+                drawn = draws.interval_binomial(torch.zeros_like(hi), hi, q_self[rows, k], self_concentration[rows, k])
+            self_loop = torch.where(t == 0, mass, drawn)
         take = mass + reserved - self_loop
         # row i's t_i entries are a contiguous run (entry_row is sorted), scored by its component k_i
         chosen = logits[torch.arange(entry_row.numel()), k[entry_row]]

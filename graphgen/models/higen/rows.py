@@ -23,10 +23,10 @@ from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
 from graphgen.models.higen.stick_breaking import (
-    binomial_log_prob,
     interval_binomial_log_prob,
     row_mass_interval,
     row_mass_log_prob,
+    self_loop_log_prob,
 )
 
 __all__ = ["CommunityRows", "community_rows", "row_log_likelihood", "row_mass_log_probs", "LEAF_ROWS"]
@@ -137,6 +137,7 @@ def row_log_likelihood(
     entry_logits: torch.Tensor,
     p_stop: torch.Tensor | None = None,
     concentration: torch.Tensor | None = None,
+    self_concentration: torch.Tensor | None = None,
     *,
     leaf_rows: str = "multinomial",
     allow_disconnected: bool = True,
@@ -155,6 +156,9 @@ def row_log_likelihood(
             or ``None`` for the paper's rows (see :func:`~graphgen.models.higen.stick_breaking.row_mass_log_prob`).
         concentration: ``(R, K)`` concentration ``ν`` of the row mass (``row_concentration`` models:
             :func:`~graphgen.models.higen.stick_breaking.power_binomial_log_prob`), or ``None`` (``ν = 1``).
+        self_concentration: ``(R, K)`` concentration ``ξ`` of a coarse row's self-loop
+            (``self_loop_concentration`` models:
+            :func:`~graphgen.models.higen.stick_breaking.self_loop_log_prob`), or ``None`` (``ξ = 1``).
         leaf_rows: ``"multinomial"`` or ``"conditional_bernoulli"`` (leaf levels only).
         allow_disconnected: coarse rows draw their self-loop from ``u_t + c_t`` units, so the
             reserved unit may be the self-loop (see :mod:`~graphgen.models.higen.stick_breaking`).
@@ -203,7 +207,10 @@ def row_log_likelihood(
         edge_lp = torch.lgamma(total + 1) + per_row
         if not rows.leaf:
             trials = u + rows.reserved.to(dtype).unsqueeze(1) if allow_disconnected else u
-            edge_lp = edge_lp + binomial_log_prob(rows.self_loop.to(dtype).unsqueeze(1), trials, q_self)
+            # a first row's mass is all self-loop (its term is dropped below): evaluate it at 0 of 0 trials
+            self_loop = torch.where(later, rows.self_loop.to(dtype).unsqueeze(1), 0.0)
+            trials = torch.where(later, trials, 0.0)
+            edge_lp = edge_lp + self_loop_log_prob(self_loop, trials, q_self, self_concentration)
     lp = log_alpha + mass_lp + torch.where(later, edge_lp, torch.zeros_like(edge_lp))
     out = torch.logsumexp(lp, 1)
     if rows.leaf:

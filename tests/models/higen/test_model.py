@@ -201,6 +201,7 @@ LATER_OPTIONS = (
     "size_concentration",
     "cross_rounds",
     "size_share",
+    "self_loop_concentration",
 )
 
 
@@ -228,6 +229,8 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert model.config.size_concentration is False
     assert model.config.cross_rounds is False and not model.bipartite_nets[0].config.rounds
     assert model.config.size_share is False
+    assert model.config.self_loop_concentration is False
+    assert not any(net.config.self_loop_concentration for net in model.community_nets)
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -595,6 +598,70 @@ def test_row_concentration_trains_and_samples_spend_the_budget(train, community_
     assert [g.edge_index.tolist() for g in graphs] == [g.edge_index.tolist() for g in samples(model, 3, num_edges=30)]
     for g in samples(model, 3, decoding="mode"):
         check_simple_graph(g)
+
+
+@pytest.mark.parametrize("num_levels", [2, 3])
+def test_self_loop_concentration_trains_and_samples_spend_the_budget(train, num_levels):
+    """self_loop_concentration: the coarse networks (not the leaf's) output a concentration ξ that the
+    loss reaches; at ξ = 1 the likelihood is the binomial model's; samples are simple graphs that
+    spend their budgets, seeded, under both decodings."""
+    torch.manual_seed(0)
+    config = replace(SMALL, self_loop_concentration=True, num_levels=num_levels)
+    model = HiGen(config).fit_size_model(train)
+    assert [net.config.self_loop_concentration for net in model.community_nets] == [True] * (num_levels - 1) + [False]
+    batch = model.prepare(train)
+    out = model.loss(batch)
+    assert torch.isfinite(out["loss"])
+    out["loss"].backward()
+    k = config.num_mixtures
+    for net in model.community_nets[:-1]:  # ξ are the row head's last K outputs
+        last = net.row_head[-1]
+        assert bool(last.weight.grad[-k:].ne(0).any()) and bool(torch.isfinite(last.weight.grad).all())
+    plain = HiGen(replace(config, self_loop_concentration=False)).fit_size_model(train)
+    coarse = tuple(f"community_nets.{i}.row_head.2.{w}" for i in range(num_levels - 1) for w in ("weight", "bias"))
+    plain.load_state_dict(
+        {name: (value[:-k] if name in coarse else value) for name, value in model.state_dict().items()}
+    )
+    for net in model.community_nets[:-1]:
+        with torch.no_grad():
+            net.row_head[-1].weight[-k:] = 0
+            net.row_head[-1].bias[-k:] = 0  # ξ = exp(3 tanh(0)) = 1: the binomial self-loops
+    with torch.no_grad():
+        assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-12)
+    graphs = samples(model, 3, num_edges=30)
+    for g in graphs:
+        check_simple_graph(g)
+    if model.last_sample_report["blocks_overfull"] == 0:
+        assert all(g.edge_index.shape[1] == 60 for g in graphs)
+    assert [g.edge_index.tolist() for g in graphs] == [g.edge_index.tolist() for g in samples(model, 3, num_edges=30)]
+    for g in samples(model, 3, decoding="mode"):
+        check_simple_graph(g)
+    with pytest.raises(ValueError, match="num_levels >= 2"):
+        replace(SMALL, self_loop_concentration=True, num_levels=1)
+
+
+@pytest.mark.parametrize("concentration", [0.4, 3.0])
+def test_sampled_self_loops_follow_the_likelihood(concentration):
+    """The coarse self-loop sampler (an interval binomial over 0..trials with ξ) against
+    exp(self_loop_log_prob), the training likelihood."""
+    from graphgen.models.higen.stick_breaking import self_loop_log_prob
+
+    n = 40000
+    draws = Draws(torch.Generator().manual_seed(0))
+    for trials, q in [(5, 0.3), (8, 0.75), (1, 0.5)]:
+        hi = torch.full((n,), trials)
+        drawn = draws.interval_binomial(
+            torch.zeros_like(hi),
+            hi,
+            torch.full((n,), q, dtype=torch.float64),
+            torch.full((n,), concentration, dtype=torch.float64),
+        )
+        seen = torch.bincount(drawn, minlength=trials + 1).double() / n
+        exact = self_loop_log_prob(
+            torch.arange(trials + 1.0), torch.tensor(float(trials)), torch.tensor(q), torch.tensor(concentration)
+        ).exp()
+        assert float(exact.sum()) == pytest.approx(1.0, abs=1e-12)
+        assert bool(((seen - exact).abs() <= 4.5 * (exact * (1 - exact) / n).sqrt() + 1e-12).all()), (seen, exact)
 
 
 def test_explicit_sizes_need_compatible_rows():

@@ -28,10 +28,14 @@ def random_outputs(rows, seed):
     logits = torch.randn(p, K, generator=gen, dtype=torch.float64)
     p_stop = torch.rand(r, K, generator=gen, dtype=torch.float64) * 0.9 + 0.05
     concentration = torch.exp(torch.randn(r, K, generator=gen, dtype=torch.float64))
-    return log_alpha, p_mass, q_self, logits, p_stop, concentration
+    self_concentration = torch.exp(torch.randn(r, K, generator=gen, dtype=torch.float64))
+    return log_alpha, p_mass, q_self, logits, p_stop, concentration, self_concentration
 
 
-@pytest.mark.parametrize("row_stop, with_concentration", [(False, False), (True, False), (True, True), (False, True)])
+@pytest.mark.parametrize("row_stop", [False, True])
+@pytest.mark.parametrize(
+    "with_concentration, with_self_concentration", [(False, False), (True, False), (False, True), (True, True)]
+)
 @pytest.mark.parametrize(
     "level, leaf_rows, allow_disconnected, mass_trials, given_count",
     [
@@ -45,14 +49,23 @@ def random_outputs(rows, seed):
     ],
 )
 def test_batched_rows_equal_the_per_community_reference(
-    hierarchy, level, leaf_rows, allow_disconnected, mass_trials, given_count, row_stop, with_concentration
+    hierarchy,
+    level,
+    leaf_rows,
+    allow_disconnected,
+    mass_trials,
+    given_count,
+    row_stop,
+    with_concentration,
+    with_self_concentration,
 ):
     rows = community_rows(hierarchy, level)
-    log_alpha, p_mass, q_self, logits, p_stop, nu = random_outputs(rows, level)
+    log_alpha, p_mass, q_self, logits, p_stop, nu, xi = random_outputs(rows, level)
     p_stop = p_stop if row_stop else None
     nu = nu if with_concentration else None
+    xi = xi if with_self_concentration else None  # the leaf level has no self-loops: xi is unused there
     kw = dict(leaf_rows=leaf_rows, allow_disconnected=allow_disconnected, mass_trials=mass_trials)
-    fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, p_stop, nu, explicit_size=given_count, **kw)
+    fast = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, p_stop, nu, xi, explicit_size=given_count, **kw)
     impossible = 0
     comm = hierarchy.communities(level)
     for c in range(comm.num_graphs):
@@ -72,7 +85,9 @@ def test_batched_rows_equal_the_per_community_reference(
                     pi = torch.softmax(logits[entries, k], 0)
                 stop = None if p_stop is None else p_stop[i, k]
                 conc = None if nu is None else nu[i, k]
-                out.append((log_alpha[i, k], CommunityRowProbabilities(p_mass[i, k], q_self[i, k], pi, stop, conc)))
+                self_conc = None if xi is None else xi[i, k]
+                probs = CommunityRowProbabilities(p_mass[i, k], q_self[i, k], pi, stop, conc, self_conc)
+                out.append((log_alpha[i, k], probs))
             return out
 
         budget = int(rows.budget[members[0]])
@@ -99,7 +114,7 @@ def test_rows_spend_the_budgets(hierarchy):
 
 def test_likelihood_is_differentiable(hierarchy):
     rows = community_rows(hierarchy, 2)
-    log_alpha, p_mass, q_self, logits, p_stop, nu = random_outputs(rows, 0)
+    log_alpha, p_mass, q_self, logits, p_stop, nu, _ = random_outputs(rows, 0)
     for tensor in (logits, p_mass, p_stop, nu):
         tensor.requires_grad_(True)
     for leaf_rows in ("multinomial", "conditional_bernoulli"):
@@ -117,12 +132,28 @@ def test_likelihood_is_differentiable(hierarchy):
         community_rows(build_hierarchy(load_dataset("enzymes", "train")[:1], seed=0), 2)
 
 
+def test_self_loop_concentration_is_differentiable_and_one_is_the_binomial(hierarchy):
+    """Coarse rows: ξ gets a finite, non-zero gradient; ξ = 1 gives the paper's binomial self-loops
+    exactly; first rows (all self-loop) do not depend on ξ."""
+    rows = community_rows(hierarchy, 1)
+    log_alpha, p_mass, q_self, logits, _, _, xi = random_outputs(rows, 3)
+    xi.requires_grad_(True)
+    lp = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, None, None, xi)
+    (-lp.sum()).backward()
+    assert torch.isfinite(xi.grad).all() and bool(xi.grad[rows.position > 0].ne(0).any())
+    assert bool(xi.grad[rows.position == 0].eq(0).all())
+    binomial = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, None, None, None)
+    at_one = row_log_likelihood(rows, log_alpha, p_mass, q_self, logits, None, None, torch.ones_like(xi))
+    assert torch.allclose(at_one, binomial, rtol=1e-12, atol=1e-12)
+    assert not torch.allclose(lp.detach(), binomial)
+
+
 @pytest.mark.parametrize("with_concentration", [False, True])
 def test_explicit_size_rows_equal_the_per_community_reference(hierarchy, with_concentration):
     from graphgen.models.higen.stick_breaking import community_size_log_prob
 
     rows = community_rows(hierarchy, 2)
-    log_alpha, p_mass, q_self, logits, _, nu = random_outputs(rows, 7)
+    log_alpha, p_mass, q_self, logits, _, nu, _ = random_outputs(rows, 7)
     nu = nu if with_concentration else None
     fast = row_log_likelihood(
         rows, log_alpha, p_mass, q_self, logits, None, nu, leaf_rows="conditional_bernoulli", explicit_size=True

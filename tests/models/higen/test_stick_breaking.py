@@ -70,9 +70,10 @@ def test_stick_breaking_equals_the_multinomial(n, total):
     assert seen == pytest.approx(1.0, abs=1e-12)
 
 
-def fake_network(num_components=2, row_stop=False, concentration=False):
+def fake_network(num_components=2, row_stop=False, concentration=False, self_concentration=False):
     """Deterministic row probabilities depending on the row and the prefix, as a network's would
-    (with ``row_stop`` also a stop probability, with ``concentration`` a row-mass concentration)."""
+    (with ``row_stop`` also a stop probability, with ``concentration`` a row-mass concentration, with
+    ``self_concentration`` a self-loop concentration)."""
 
     def row_probs(t, prefix):
         seed = int(1000 * t + 7 * float(prefix.sum()) + 3 * float(torch.diagonal(prefix).sum()) if t else 1)
@@ -84,17 +85,23 @@ def fake_network(num_components=2, row_stop=False, concentration=False):
             pi = torch.softmax(torch.randn(max(t, 1), generator=gen, dtype=torch.float64), 0)[:t]
             stop = torch.rand((), generator=gen, dtype=torch.float64) * 0.9 + 0.05 if row_stop else None
             nu = torch.exp(2 * torch.randn((), generator=gen, dtype=torch.float64)) if concentration else None
-            out.append((log_alpha[k], CommunityRowProbabilities(p, q, pi, stop, nu)))
+            xi = torch.exp(2 * torch.randn((), generator=gen, dtype=torch.float64)) if self_concentration else None
+            out.append((log_alpha[k], CommunityRowProbabilities(p, q, pi, stop, nu, xi)))
         return out
 
     return row_probs
 
 
-@pytest.mark.parametrize("row_stop, concentration", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize(
+    "row_stop, concentration, self_concentration",
+    [(False, False, False), (True, False, False), (False, True, False), (True, True, False), (True, True, True)],
+)
 @pytest.mark.parametrize("leaf, allow_disconnected", [(True, True), (False, True), (False, False)])
 @pytest.mark.parametrize("total", [0, 1, 2, 3, 4])
-def test_community_probabilities_sum_to_one_by_enumeration(leaf, allow_disconnected, total, row_stop, concentration):
-    row_probs = fake_network(row_stop=row_stop, concentration=concentration)
+def test_community_probabilities_sum_to_one_by_enumeration(
+    leaf, allow_disconnected, total, row_stop, concentration, self_concentration
+):
+    row_probs = fake_network(row_stop=row_stop, concentration=concentration, self_concentration=self_concentration)
     mass, lonely_mass = 0.0, 0.0
     for n in range(1, max_size(total) + 1):
         for a in matrices(n, total, leaf):
@@ -371,8 +378,10 @@ def test_row_mass_interval_exact_values():
 def test_explicit_community_count_sums_to_one_for_every_given_count(total, allow_disconnected, concentration):
     """Coarse rows with a given node count N (explicit community count): for every N in 1..W + 1 the
     probabilities of all N-node integer weight matrices of total W sum to 1 (the stop decision of the
-    network, present here, is not used)."""
-    row_probs = fake_network(row_stop=True, concentration=concentration)  # p_stop must be ignored
+    network, present here, is not used; with ``concentration`` both the row masses and the
+    self-loops are concentrated)."""
+    # p_stop must be ignored
+    row_probs = fake_network(row_stop=True, concentration=concentration, self_concentration=concentration)
     for count in range(1, total + 2):
         mass = 0.0
         for a in matrices(count, total, leaf=False):
