@@ -168,11 +168,15 @@ def test_train_higen_then_sample(capsys, tmp_path):
         "16",
         "--num-layers",
         "1",
+        "--self-loop-concentration",
         "--out",
         str(ckpt),
     )
     assert code == 0 and "trained higen" in err
     assert "epoch 1/2: train NLL/edge" in err and "epoch 2/2:" in err  # not a terminal: one line per epoch
+    from graphgen.io import load_checkpoint
+
+    assert load_checkpoint(ckpt).config["self_loop_concentration"] is True  # the flag reaches the model
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1")
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--decoding", "mode")
