@@ -39,10 +39,11 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "higen-enzymes.pt",
         "HiGen (2 levels, defaults: coordinated cross edges; explicit community sizes with a learned concentration "
         "that see each community's share of |V|, "
-        "leaf rows centred on their fair share with a learned concentration, cross blocks in rounds; K=4) "
+        "leaf rows centred on their fair share with a learned concentration, coarse self-loops with a learned "
+        "concentration, cross blocks in rounds; K=4) "
         "trained 150 epochs (cosine schedule, 4 Louvain hierarchies per graph) on the 470 enzymes training graphs, "
         "then its size head refitted alone (1,500 full-batch steps); "
-        "gran-protocol MMDs against the test split (degree 0.012, clustering met) in metrics/results/higen-enzymes/",
+        "gran-protocol MMDs against the test split (degree 0.011, clustering met) in metrics/results/higen-enzymes/",
         trained=True,
     ),
     "higen-planar": PretrainedEntry(
