@@ -579,17 +579,29 @@ def test_row_concentration_trains_and_samples_spend_the_budget(train, community_
         assert bool(last.weight.grad[-k:].ne(0).any()) and bool(torch.isfinite(last.weight.grad).all())
     # a concentration of exactly 1 gives the binomial model with the same parameters
     plain = HiGen(replace(config, row_concentration=False)).fit_size_model(train)
-    state = {
-        name: (value[:-k] if name.endswith(("row_head.2.weight", "row_head.2.bias")) else value)
-        for name, value in model.state_dict().items()
-    }
-    for net in model.community_nets:
-        with torch.no_grad():
-            net.row_head[-1].weight[-k:] = 0
-            net.row_head[-1].bias[-k:] = 0
-    plain.load_state_dict(state)
+    assert_unit_concentration_is_the_plain_model(model, plain, range(config.num_levels), batch)
+    assert_samples_simple_seeded_and_spend_the_budget(model)
+
+
+def assert_unit_concentration_is_the_plain_model(model, plain, levels, batch):
+    """With the concentration outputs (the last K of the row heads of ``community_nets[i]``, ``i`` in
+    ``levels``) at zero, i.e. every concentration exactly ``exp(3 tanh 0) = 1``, ``model`` has the
+    likelihood of ``plain`` (the same configuration without them) given the same other parameters."""
+    k = model.config.num_mixtures
+    heads = {f"community_nets.{i}.row_head.2.{w}" for i in levels for w in ("weight", "bias")}
+    plain.load_state_dict(
+        {name: (value[:-k] if name in heads else value) for name, value in model.state_dict().items()}
+    )
     with torch.no_grad():
+        for i in levels:
+            model.community_nets[i].row_head[-1].weight[-k:] = 0
+            model.community_nets[i].row_head[-1].bias[-k:] = 0
         assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-12)
+
+
+def assert_samples_simple_seeded_and_spend_the_budget(model):
+    """Samples of a forced budget (30 edges) are simple graphs with exactly that many edges (unless a
+    block overflowed), the same for the same seed; mode decoding gives simple graphs too."""
     graphs = samples(model, 3, num_edges=30)
     for g in graphs:
         check_simple_graph(g)
@@ -618,24 +630,8 @@ def test_self_loop_concentration_trains_and_samples_spend_the_budget(train, num_
         last = net.row_head[-1]
         assert bool(last.weight.grad[-k:].ne(0).any()) and bool(torch.isfinite(last.weight.grad).all())
     plain = HiGen(replace(config, self_loop_concentration=False)).fit_size_model(train)
-    coarse = tuple(f"community_nets.{i}.row_head.2.{w}" for i in range(num_levels - 1) for w in ("weight", "bias"))
-    plain.load_state_dict(
-        {name: (value[:-k] if name in coarse else value) for name, value in model.state_dict().items()}
-    )
-    for net in model.community_nets[:-1]:
-        with torch.no_grad():
-            net.row_head[-1].weight[-k:] = 0
-            net.row_head[-1].bias[-k:] = 0  # ξ = exp(3 tanh(0)) = 1: the binomial self-loops
-    with torch.no_grad():
-        assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-12)
-    graphs = samples(model, 3, num_edges=30)
-    for g in graphs:
-        check_simple_graph(g)
-    if model.last_sample_report["blocks_overfull"] == 0:
-        assert all(g.edge_index.shape[1] == 60 for g in graphs)
-    assert [g.edge_index.tolist() for g in graphs] == [g.edge_index.tolist() for g in samples(model, 3, num_edges=30)]
-    for g in samples(model, 3, decoding="mode"):
-        check_simple_graph(g)
+    assert_unit_concentration_is_the_plain_model(model, plain, range(num_levels - 1), batch)
+    assert_samples_simple_seeded_and_spend_the_budget(model)
     with pytest.raises(ValueError, match="num_levels >= 2"):
         replace(SMALL, self_loop_concentration=True, num_levels=1)
 
