@@ -350,19 +350,20 @@ def main() -> None:
     data_communities = [parent[leaf_batch == i] for i in range(len(test))]
     samples = model.sample(args.samples, generator=torch.Generator().manual_seed(0))
     train = load_dataset(args.dataset, "train")
+    train_leaf = leaf_communities(model, train)  # the training graphs' hierarchy, built once
     result = {
         "model": args.model,
         "dataset": args.dataset,
         "data": budgets(test, data_communities),
         "samples": budgets(samples, [g.community for g in samples]),
-        "training_data": budgets(*leaf_communities(model, train)),
+        "training_data": budgets(*train_leaf),
         "calibration_on_40_training_graphs": calibration(model, train[:40]),
         "self_loop_calibration": {
             "first_150_training_graphs": self_loop_calibration(model, train[:150]),
             "test_graphs": self_loop_calibration(model, test),
         },
         "by_count_and_position": {
-            "training_graphs": rows_by_position(*leaf_communities(model, train)),
+            "training_graphs": rows_by_position(*train_leaf),
             "samples": rows_by_position(samples, [g.community for g in samples]),
         },
     }
