@@ -150,3 +150,45 @@ def test_leaf_level_with_true_sizes_gives_every_community_its_real_node_count():
     assert "_community_sizes" not in model.__dict__ and model._community_sizes.__func__ is HiGen._community_sizes
     drawn = torch.bincount(diagnostic.sample_leaf_level(model, h, graphs, seed=0)[2], minlength=real.numel())
     assert not torch.equal(drawn, real)
+
+
+def _data(n, edges):
+    import torch
+    from torch_geometric.data import Data
+
+    ei = torch.tensor(edges, dtype=torch.long).t()
+    return Data(edge_index=torch.cat([ei, ei.flip(0)], 1), num_nodes=n)
+
+
+def test_coarse_split_budgets_count_cross_edges_per_community_and_per_graph():
+    """higen_coarse_split.budgets: the wheel has one community and no cross edge; the two triangles
+    have one cross edge, one end in each community, 1 of their 7 edges."""
+    import torch
+
+    budgets = _script("higen_coarse_split").budgets
+    graphs = [_data(*WHEEL), _data(*TWO_TRIANGLES)]
+    out = budgets(graphs, [torch.tensor(c) for c in COMMUNITIES[:2]])
+    assert out["cross_edges_per_community_mean"] == pytest.approx(round(2 / 3, 3))  # [0, 1, 1]
+    assert out["cross_edges_per_community_std"] == pytest.approx(round((2 / 9) ** 0.5, 3))
+    assert out["cross_share_per_graph_mean"] == pytest.approx(round(1 / 14, 4))  # [0, 1/7]
+    assert out["cross_share_per_graph_std"] == pytest.approx(round(1 / 14, 4))
+
+
+def test_subset_decomposition_summary_counts_sizes_and_degree_shares():
+    """higen_subset_decomposition.summary on the wheel (hub of degree 5, rim of degree 3) and K5
+    (degree 4), scored against themselves (MMD 0)."""
+    summary = _script("higen_subset_decomposition").summary
+    graphs = [_data(*WHEEL), _data(*K5)]
+    out = summary(graphs, graphs)
+    assert out["nodes_mean"] == 5.5 and out["edges_mean"] == 10.0
+    assert out["edges_per_node_mean"] == pytest.approx(round((10 / 6 + 10 / 5) / 2, 3))
+    assert out["degree_share_0_to_5_and_6_plus"] == [
+        0.0,
+        0.0,
+        0.0,
+        round(5 / 11, 3),
+        round(5 / 11, 3),
+        round(1 / 11, 3),
+        0.0,
+    ]
+    assert out["degree_mmd"] == pytest.approx(0.0, abs=1e-12)
