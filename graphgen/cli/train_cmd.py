@@ -53,6 +53,7 @@ _FLAGS = {
     "cross_rounds": "--cross-rounds",
     "size_share": "--size-share",
     "self_loop_concentration": "--self-loop-concentration",
+    "cross_ladder": "--cross-ladder",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -167,6 +168,12 @@ def higen(
         help="Coarse rows split their mass into the community's own edges and edges to earlier communities"
         " by Bin^xi / Z with a learned concentration xi (off: the paper's binomial).",
     ),
+    cross_ladder: bool = typer.Option(
+        False,
+        "--cross-ladder/--no-cross-ladder",
+        help="Coordinated leaf cross edges also see placed edges between the candidate pair's neighbours (the"
+        " next rung of a ladder of triangles).",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -223,6 +230,7 @@ def higen(
             cross_rounds=cross_rounds,
             size_share=size_share,
             self_loop_concentration=self_loop_concentration,
+            cross_ladder=cross_ladder,
             resolution=resolution,
         )
         train_config = TrainConfig(

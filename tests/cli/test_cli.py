@@ -169,6 +169,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
         "--num-layers",
         "1",
         "--self-loop-concentration",
+        "--cross-ladder",
         "--out",
         str(ckpt),
     )
@@ -176,7 +177,8 @@ def test_train_higen_then_sample(capsys, tmp_path):
     assert "epoch 1/2: train NLL/edge" in err and "epoch 2/2:" in err  # not a terminal: one line per epoch
     from graphgen.io import load_checkpoint
 
-    assert load_checkpoint(ckpt).config["self_loop_concentration"] is True  # the flag reaches the model
+    config = load_checkpoint(ckpt).config
+    assert config["self_loop_concentration"] is True and config["cross_ladder"] is True  # the flags reach the model
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1")
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--decoding", "mode")

@@ -192,3 +192,17 @@ def test_subset_decomposition_summary_counts_sizes_and_degree_shares():
         0.0,
     ]
     assert out["degree_mmd"] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_ladder_signal_triangle_shares_count_triangles_through_each_cross_edge():
+    """higen_ladder_signal.triangle_shares: a square 0-1-2-3 split into communities {0, 1} and {2, 3}
+    (intra edges 0-1, 2-3) with cross edges 1-2, 0-3 and the diagonal 0-2: 1-2 lies on triangle 0-1-2,
+    0-3 on 0-2-3, the diagonal on both."""
+    import torch
+
+    triangle_shares = _script("higen_ladder_signal").triangle_shares
+    intra = torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2]])
+    out = triangle_shares(4, intra, torch.tensor([[1, 0, 0], [2, 3, 2]]))
+    assert out == {"cross_edges": 3, "on_a_triangle": 1.0, "on_two_triangles": round(1 / 3, 4)}
+    out = triangle_shares(4, intra, torch.tensor([[1, 0], [2, 3]]))  # the square without its diagonal
+    assert out == {"cross_edges": 2, "on_a_triangle": 0.0, "on_two_triangles": 0.0}

@@ -191,6 +191,11 @@ class BipartiteNetConfig:
     position_dim: int = 16
     coordinated: bool = False  # leaf blocks placed edge by edge (graphgen.models.higen.block_sequence)
     rounds: bool = False  # blocks in rounds; pair scores see each endpoint's cross edges of earlier rounds
+    ladder: bool = False  # coordinated blocks: g also reads t_3 (graphgen.models.higen.block_sequence)
+
+    def __post_init__(self):
+        if self.ladder and not self.coordinated:
+            raise ValueError("the ladder feature belongs to coordinated blocks (coordinated=True)")
 
 
 def _block_features(pairs: BlockPairs) -> torch.Tensor:
@@ -226,7 +231,7 @@ class BipartiteNet(nn.Module):
         if c.rounds:  # the earlier-rounds inputs start at zero: training starts from independent blocks
             nn.init.zeros_(self.score[0].weight.data[:, 2 * c.hidden + 2 :])
         # g of the coordinated leaf blocks: a logit offset from the edges already placed in the block
-        self.coordination = coordination_net() if c.coordinated else None
+        self.coordination = coordination_net(ladder=c.ladder) if c.coordinated else None
 
     def node_embeddings(self, level_graph, parent: torch.Tensor) -> torch.Tensor:
         ei, w = level_graph.edge_index, level_graph.edge_weight.float()

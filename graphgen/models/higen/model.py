@@ -24,7 +24,8 @@
   community stopping when its parent self-loop budget is spent; then every bipartite block
   ``(i, j)`` places its parent weight ``w_ij`` (:mod:`graphgen.models.higen.bipartite_net`); with
   ``cross_edges="coordinated"`` (the default for new models) a leaf block places its edges one after
-  another, each seeing those already placed (:mod:`graphgen.models.higen.block_sequence`).
+  another, each seeing those already placed (:mod:`graphgen.models.higen.block_sequence`; with
+  ``cross_ladder``, our option, also placed edges between the pair's neighbours).
 * **Rows** (:mod:`graphgen.models.higen.stick_breaking`): with ``row_stop`` (the default for new
   models) each row first decides whether it is its community's last. With
   ``community_size="explicit"`` (our option) each leaf community first draws its node count given
@@ -138,6 +139,7 @@ class HiGenConfig:
     cross_rounds: bool = False  # cross blocks in rounds, each seeing the cross edges of earlier rounds
     size_share: bool = False  # explicit sizes: the size head also sees each community's share of |V|
     self_loop_concentration: bool = False  # coarse rows' self-loops Bin^ξ / Z with a learned ξ (ξ = 1: the paper)
+    cross_ladder: bool = False  # coordinated leaf blocks also see placed edges between the pair's neighbours
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -170,6 +172,8 @@ class HiGenConfig:
             raise ValueError("cross_rounds needs num_levels >= 2 (a flat model has no cross edges)")
         if self.self_loop_concentration and self.num_levels < 2:
             raise ValueError("self_loop_concentration needs num_levels >= 2 (a flat model has no coarse self-loops)")
+        if self.cross_ladder and (self.cross_edges != "coordinated" or self.num_levels < 2):
+            raise ValueError("cross_ladder needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
         if self.size_share and not (self.explicit_size and self.size_context):
             raise ValueError("size_share needs community_size='explicit' and size_context (the share splits |V|)")
         if self.size_concentration and not self.explicit_size:
@@ -430,6 +434,7 @@ class HiGen(nn.Module):
                         c.position_dim,
                         c.cross_edges == "coordinated" and lv == c.num_levels,
                         c.cross_rounds,
+                        c.cross_ladder and lv == c.num_levels,
                     ),
                     encoder=bipartite_encoder(c),
                 )

@@ -1,0 +1,114 @@
+"""Whether HiGen's coordinated cross edges have something to go on, and whether their samples zip strips.
+
+    python metrics/scripts/higen_ladder_signal.py MODEL DATASET [--samples 64] [--json OUT]
+
+* ``signal_in_data``: the true leaf blocks of the first ``--samples`` training graphs (the model's
+  hierarchy settings, Louvain seeds 0 and 1), each block's edges in the coordinated model's placement
+  order (row-major in the communities' generation order, :mod:`graphgen.models.higen.block_sequence`).
+  For every edge, the coordination features at its step: the share of edges that are a block's first
+  (nothing placed yet), of later edges with ``t_1 = t_2 = 0`` (no placed edge shares an endpoint's
+  community neighbourhood: no signal for the model without the ladder feature) and with
+  ``t_1 = t_2 = t_3 = 0`` (no signal with it).
+* ``cross_edge_triangles`` (two-level models): on the test graphs' real coarse graphs and real
+  communities, the share of cross edges that lie on at least one and at least two triangles of the
+  whole graph, real against the model's cross edges (seeds 0-2). In a zipped strip between two
+  communities every cross edge but the strip's ends lies on two triangles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from _higen_diagnostic import parse, real_communities, report, sample_cross_edges
+
+from graphgen.datasets import load_dataset
+from graphgen.models.higen import HiGen
+from graphgen.models.higen.bipartite_net import block_pairs
+from graphgen.models.higen.block_sequence import block_groups, block_targets, coordination_features, padded_blocks
+from graphgen.models.higen.model import _without_isolated_nodes
+
+
+def placement_signal(model: HiGen, graphs, seeds=(0, 1)) -> dict:
+    """Counts of the true leaf cross edges by the features they are placed with (module docstring)."""
+    edges = first = no_shared = no_ladder = 0
+    for seed in seeds:
+        h = model._hierarchy(graphs, seed)
+        pairs = block_pairs(h, len(h.levels) - 1)
+        level, parent = h.levels[-1], h.assignments[-1]
+        zeros = torch.zeros(pairs.pair_block.numel(), dtype=torch.float64)
+        for _, keep, sub in block_groups(pairs):
+            blocks = padded_blocks(zeros[keep], sub, level.edge_index, parent)
+            targets = block_targets(blocks, sub)
+            b, size_i, size_j = targets.shape
+            for k in range(b):
+                sequence = targets[k].reshape(-1).nonzero().flatten()
+                if sequence.numel() == 0:
+                    continue
+                steps = torch.zeros(sequence.numel(), size_i * size_j, dtype=torch.float64)
+                steps[torch.arange(1, sequence.numel()), sequence[:-1]] = 1.0
+                placed = torch.cumsum(steps, 0).view(-1, 1, size_i, size_j)  # P_{<k} at each step
+                feats = coordination_features(
+                    placed, blocks.left_adjacency[k : k + 1], blocks.right_adjacency[k : k + 1], ladder=True
+                )[:, 0].reshape(sequence.numel(), size_i * size_j, -1)
+                at = feats[torch.arange(sequence.numel()), sequence]  # (steps, 5)
+                later = at[1:]
+                edges += sequence.numel()
+                first += 1
+                shared = (later[:, 0] == 0) & (later[:, 1] == 0)
+                no_shared += int(shared.sum())
+                no_ladder += int((shared & (later[:, 4] == 0)).sum())
+    return {
+        "graphs": len(graphs),
+        "louvain_seeds": list(seeds),
+        "cross_edges": edges,
+        "first_of_block": round(first / edges, 4),
+        "later_without_t1_t2": round(no_shared / edges, 4),
+        "later_without_t1_t2_t3": round(no_ladder / edges, 4),
+    }
+
+
+def triangle_shares(num_nodes: int, intra: torch.Tensor, cross: torch.Tensor) -> dict:
+    """Shares of the ``cross`` edges ``(2, C)`` on at least one / two triangles of the graph made of
+    ``intra`` ``(2, E)`` (both directions) and ``cross`` (one direction)."""
+    adjacency = torch.zeros(num_nodes, num_nodes, dtype=torch.float64)
+    adjacency[intra[0], intra[1]] = 1.0
+    adjacency[cross[0], cross[1]] = adjacency[cross[1], cross[0]] = 1.0
+    common = (adjacency[cross[0]] * adjacency[cross[1]]).sum(1)  # triangles through each cross edge
+    count = max(int(cross.shape[1]), 1)
+    return {
+        "cross_edges": int(cross.shape[1]),
+        "on_a_triangle": round(float((common >= 1).sum()) / count, 4),
+        "on_two_triangles": round(float((common >= 2).sum()) / count, 4),
+    }
+
+
+def cross_edge_triangles(model: HiGen, test, seeds=(0, 1, 2)) -> dict:
+    h, communities = real_communities(model, test)
+    leaf, parent = h.levels[-1], h.assignments[-1]
+    n = int(leaf.num_nodes)
+    across = (parent[leaf.edge_index[0]] != parent[leaf.edge_index[1]]) & (leaf.edge_index[0] < leaf.edge_index[1])
+    out = {"data": triangle_shares(n, communities.edge_index, leaf.edge_index[:, across])}
+    runs = []
+    for seed in seeds:
+        rows, cols = sample_cross_edges(model, h, communities, seed)
+        runs.append(triangle_shares(n, communities.edge_index, torch.stack([rows, cols])))
+    out[f"sampled_seeds_{seeds[0]}_{seeds[-1]}"] = {
+        key: round(float(np.mean([r[key] for r in runs])), 4) for key in ("on_a_triangle", "on_two_triangles")
+    }
+    return out
+
+
+def main() -> None:
+    args = parse(__doc__, 64)
+    torch.set_num_threads(1)
+    model = HiGen.from_pretrained(args.model).eval()
+    train = [_without_isolated_nodes(g) for g in load_dataset(args.dataset, "train")[: args.samples]]
+    test = [_without_isolated_nodes(g) for g in load_dataset(args.dataset, "test")]
+    result = {"model": args.model, "dataset": args.dataset, "signal_in_data": placement_signal(model, train)}
+    if model.config.num_levels == 2:
+        result["cross_edge_triangles"] = cross_edge_triangles(model, test)
+    report(result, args, "higen_ladder_signal.py")
+
+
+if __name__ == "__main__":
+    main()
