@@ -204,11 +204,21 @@ def coarse_rows(model: HiGen, graphs):
     return rows, prefixes
 
 
+def predictive_z(probs: torch.Tensor, support: torch.Tensor, true: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The predictive std ``(R,)`` of rows with probabilities ``probs`` ``(R, S)`` over the values
+    ``support`` ``(S,)``, and the z-scores of the ``true`` values ``(R,)`` (0 where the std is 0)."""
+    mean = (probs * support).sum(-1)
+    sd = (((support - mean.unsqueeze(-1)) ** 2) * probs).sum(-1).sqrt()
+    z = torch.where(sd > 0, (true.double() - mean) / sd.where(sd > 0, torch.ones_like(sd)), torch.zeros_like(sd))
+    return sd, z
+
+
 def calibration(model: HiGen, graphs) -> list[dict]:
     """Predictive std and z-score spread of the true row masses of coarse rows 0 and 1."""
     rows, prefixes = coarse_rows(model, graphs)
     with torch.no_grad():
-        log_alpha, p_mass, _, _, p_stop, nu, _ = model.community_nets[0](prefixes)
+        rows_out = model.community_nets[0](prefixes)
+    log_alpha, p_mass, p_stop, nu = rows_out.log_alpha, rows_out.p_mass, rows_out.p_stop, rows_out.concentration
     out = []
     for position in (0, 1):
         sds, zs = [], []
@@ -232,11 +242,9 @@ def calibration(model: HiGen, graphs) -> list[dict]:
                 )
                 for k in range(log_alpha.shape[1])
             ]
-            probs = torch.logsumexp(torch.stack(parts), 0).exp()
-            mean = float((probs * u).sum())
-            sd = float(((u - mean) ** 2 * probs).sum().sqrt())
-            sds.append(sd)
-            zs.append((float(rows.mass[i]) - mean) / sd if sd > 0 else 0.0)
+            sd, z = predictive_z(torch.logsumexp(torch.stack(parts), 0).exp(), u, rows.mass[i])
+            sds.append(float(sd))
+            zs.append(float(z))
         out.append(
             {
                 "coarse_row": position,
@@ -255,11 +263,19 @@ def self_loop_calibration(model: HiGen, graphs) -> dict:
     mixture over components weighted by their posterior given ``u_t``; binomial or, with
     ``self_loop_concentration``, power binomial): the predictive std and the std / mean of the true
     values' z-scores (std about 1 when calibrated, below 1: the predictions are too wide)."""
-    from graphgen.models.higen.stick_breaking import self_loop_log_prob
+    from graphgen.models.higen.stick_breaking import self_loop_log_prob, self_loop_trials
 
     rows, prefixes = coarse_rows(model, graphs)
     with torch.no_grad():
-        log_alpha, p_mass, q_self, _, p_stop, nu, xi = model.community_nets[0](prefixes)
+        rows_out = model.community_nets[0](prefixes)
+    log_alpha, p_mass, q_self, p_stop, nu = (
+        rows_out.log_alpha,
+        rows_out.p_mass,
+        rows_out.q_self,
+        rows_out.p_stop,
+        rows_out.concentration,
+    )
+    xi = rows_out.self_concentration
     keep = rows.position > 0
     col = lambda x: x[keep].unsqueeze(1)  # noqa: E731
     mass_lp = row_mass_log_probs(
@@ -276,7 +292,7 @@ def self_loop_calibration(model: HiGen, graphs) -> dict:
         given_size=model.config.given_size(1),
     )
     weight = torch.softmax(log_alpha[keep] + mass_lp, 1)  # (R, K): each component's posterior given u_t
-    trials = (rows.mass + rows.reserved * int(model.config.allow_disconnected))[keep].double()
+    trials = self_loop_trials(rows.mass, rows.reserved, model.config.allow_disconnected)[keep].double()
     support = torch.arange(int(trials.max()) + 1 if trials.numel() else 1, dtype=torch.float64)
     lp = self_loop_log_prob(
         torch.minimum(support, trials[:, None])[:, None, :],
@@ -285,10 +301,9 @@ def self_loop_calibration(model: HiGen, graphs) -> dict:
         None if xi is None else xi[keep][:, :, None],
     )
     probs = (weight[:, :, None] * lp.exp()).sum(1) * (support <= trials[:, None])  # (R, S)
-    mean = (probs * support).sum(1)
-    sd = (((support - mean[:, None]) ** 2) * probs).sum(1).sqrt()
+    sd, z = predictive_z(probs, support, rows.self_loop[keep])
     ok = sd > 0
-    z = (rows.self_loop[keep].double() - mean)[ok] / sd[ok]
+    z = z[ok]
     return {
         "rows": int(ok.sum()),
         "predictive_std_mean": round(float(sd[ok].mean()), 3),

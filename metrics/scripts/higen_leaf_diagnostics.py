@@ -49,7 +49,8 @@ def _mean_sd(values: np.ndarray, probs: np.ndarray) -> tuple[float, float]:
 def leaf_rows_teacher_forced(model: HiGen, graphs) -> dict:
     rows, pb, _ = model.prepare(graphs).levels[-1]
     with torch.no_grad():
-        log_alpha, p_mass, _, _, _, nu, _ = model.community_nets[-1](pb)
+        rows_out = model.community_nets[-1](pb)
+    log_alpha, p_mass, nu = rows_out.log_alpha, rows_out.p_mass, rows_out.concentration
     t = rows.position
     lo, hi = row_mass_interval(rows.remaining, t, rows.size, simple=True)
     between = ((t >= 2) & (t < rows.size - 1)).nonzero().flatten().tolist()

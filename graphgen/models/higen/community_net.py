@@ -52,6 +52,7 @@ scale). Configuration travels in checkpoints as :class:`CommunityNetConfig`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
 from torch import nn
@@ -65,6 +66,7 @@ CONCENTRATION_LOG_RANGE = 3.0  # the row-mass concentration ν lies in [exp(-3),
 __all__ = [
     "CommunityNetConfig",
     "CommunityNet",
+    "RowOutputs",
     "PrefixBatch",
     "prefix_batch",
     "assemble_prefix_batch",
@@ -73,6 +75,20 @@ __all__ = [
     "community_node_share",
     "size_head_context",
 ]
+
+
+class RowOutputs(NamedTuple):
+    """What :class:`CommunityNet` gives for every row, in the order
+    :func:`~graphgen.models.higen.rows.row_log_likelihood` takes them (``(R, K)`` unless noted;
+    ``None`` where the network has no such output)."""
+
+    log_alpha: torch.Tensor  # log mixture weights
+    p_mass: torch.Tensor  # binomial probability of the row mass
+    q_self: torch.Tensor  # binomial probability of a coarse row's self-loop part
+    entry_logits: torch.Tensor  # (P, K) scores of the earlier nodes
+    p_stop: torch.Tensor | None  # probability that the row is its community's last (row_stop)
+    concentration: torch.Tensor | None  # ν of the row mass (row_concentration)
+    self_concentration: torch.Tensor | None  # ξ of a coarse row's self-loop (self_loop_concentration)
 
 
 @dataclass(frozen=True)
@@ -399,17 +415,7 @@ class CommunityNet(nn.Module):
         nu = _concentration(out[:, 2 * k :]) if self.config.size_concentration else None
         return torch.log_softmax(out[:, :k], 1), torch.sigmoid(out[:, k : 2 * k]), nu
 
-    def forward(
-        self, batch: PrefixBatch
-    ) -> tuple[
-        torch.Tensor,
-        torch.Tensor,
-        torch.Tensor,
-        torch.Tensor,
-        torch.Tensor | None,
-        torch.Tensor | None,
-        torch.Tensor | None,
-    ]:
+    def forward(self, batch: PrefixBatch) -> RowOutputs:
         k = self.config.num_mixtures
         if batch.context.shape[1] != self.config.context_dim:
             raise ValueError(
@@ -442,4 +448,4 @@ class CommunityNet(nn.Module):
         self_concentration = _concentration(extra.pop(0)) if self.config.self_loop_concentration else None
         entry_row = batch.node_row[batch.entry_prefix_node]
         entry_logits = self._entry_logits(h_new, h, batch.context, entry_row, batch.entry_prefix_node)
-        return log_alpha, p_mass, q_self, entry_logits, p_stop, concentration, self_concentration
+        return RowOutputs(log_alpha, p_mass, q_self, entry_logits, p_stop, concentration, self_concentration)

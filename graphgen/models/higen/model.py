@@ -95,6 +95,7 @@ from graphgen.models.higen.stick_breaking import (
     community_size_support,
     row_mass_interval,
     row_mass_trials,
+    self_loop_trials,
 )
 
 __all__ = [
@@ -796,7 +797,7 @@ class HiGen(nn.Module):
         if leaf:
             self_loop = torch.zeros(r, dtype=torch.long)
         else:
-            trials = mass + reserved if self.config.allow_disconnected else mass
+            trials = self_loop_trials(mass, reserved, self.config.allow_disconnected)
             if self_concentration is None:
                 drawn = draws.binomial(trials, q_self[rows, k])
             else:  # PowBin(trials, q, ξ) over 0..trials; first rows (all self-loop) draw over 0..0

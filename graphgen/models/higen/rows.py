@@ -27,6 +27,7 @@ from graphgen.models.higen.stick_breaking import (
     row_mass_interval,
     row_mass_log_prob,
     self_loop_log_prob,
+    self_loop_trials,
 )
 
 __all__ = ["CommunityRows", "community_rows", "row_log_likelihood", "row_mass_log_probs", "LEAF_ROWS"]
@@ -206,7 +207,7 @@ def row_log_likelihood(
         )
         edge_lp = torch.lgamma(total + 1) + per_row
         if not rows.leaf:
-            trials = u + rows.reserved.to(dtype).unsqueeze(1) if allow_disconnected else u
+            trials = self_loop_trials(u, rows.reserved.to(dtype).unsqueeze(1), allow_disconnected)
             # a first row's mass is all self-loop (its term is dropped below): evaluate it at 0 of 0 trials
             self_loop = torch.where(later, rows.self_loop.to(dtype).unsqueeze(1), 0.0)
             trials = torch.where(later, trials, 0.0)

@@ -207,6 +207,7 @@ __all__ = [
     "interval_binomial_log_prob",
     "power_binomial_log_prob",
     "self_loop_log_prob",
+    "self_loop_trials",
 ]
 
 
@@ -334,6 +335,13 @@ def power_binomial_log_prob(
     terms = torch.where(support <= top.unsqueeze(-1), terms, torch.full_like(terms, float("-inf")))
     value = value - torch.logsumexp(terms, -1)
     return torch.where(inside, value, torch.full_like(value, float("-inf")))
+
+
+def self_loop_trials(mass, reserved, allow_disconnected: bool):
+    """Trials of a coarse row's self-loop: its modelled mass ``u_t`` plus, when the reserved unit may
+    become the self-loop (``allow_disconnected``, module docstring), its reservation ``c_t``. Tensors
+    or numbers, elementwise."""
+    return mass + reserved if allow_disconnected else mass
 
 
 def self_loop_log_prob(
@@ -588,7 +596,7 @@ def community_log_prob(
                 lp = lp + conditional_bernoulli_log_prob(edges, logits)
             elif t > 0:  # the first row's mass is all self-loop: no further choice
                 if not leaf:
-                    trials = u + reserved[t] * allow_disconnected
+                    trials = self_loop_trials(u, reserved[t], allow_disconnected)
                     lp = lp + self_loop_log_prob(self_loop, trials, probs.q_self, probs.self_concentration)
                 lp = lp + multinomial_log_prob(edges, probs.pi_edges)
             components.append(lp)
