@@ -12,7 +12,9 @@
 * ``cross_edge_triangles`` (two-level models): on the test graphs' real coarse graphs and real
   communities, the share of cross edges that lie on at least one and at least two triangles of the
   whole graph, real against the model's cross edges (seeds 0-2). In a zipped strip between two
-  communities every cross edge but the strip's ends lies on two triangles.
+  communities every cross edge but the strip's ends lies on two triangles. Also the
+  ``placement_signal`` shares (as above) of the real and of the sampled cross edges of these blocks:
+  how many of the model's own edges land where no placed edge is next to them.
 """
 
 from __future__ import annotations
@@ -28,43 +30,65 @@ from graphgen.models.higen.block_sequence import block_groups, block_targets, co
 from graphgen.models.higen.model import _without_isolated_nodes
 
 
+def signal_counts(h, pairs) -> dict:
+    """Counts over the leaf blocks of ``pairs`` (a ``BlockPairs`` layout of ``h``'s leaf level, its
+    ``pair_target`` the edges to count): edges, blocks' first edges, later edges with ``t_1 = t_2 = 0``
+    and with ``t_1 = t_2 = t_3 = 0`` at their step of the placement order (module docstring)."""
+    counts = {"edges": 0, "first": 0, "without_t1_t2": 0, "without_t1_t2_t3": 0}
+    level, parent = h.levels[-1], h.assignments[-1]
+    zeros = torch.zeros(pairs.pair_block.numel(), dtype=torch.float64)
+    for _, keep, sub in block_groups(pairs):
+        blocks = padded_blocks(zeros[keep], sub, level.edge_index, parent)
+        targets = block_targets(blocks, sub)
+        b, size_i, size_j = targets.shape
+        for k in range(b):
+            sequence = targets[k].reshape(-1).nonzero().flatten()
+            if sequence.numel() == 0:
+                continue
+            steps = torch.zeros(sequence.numel(), size_i * size_j, dtype=torch.float64)
+            steps[torch.arange(1, sequence.numel()), sequence[:-1]] = 1.0
+            placed = torch.cumsum(steps, 0).view(-1, 1, size_i, size_j)  # P_{<k} at each step
+            feats = coordination_features(
+                placed, blocks.left_adjacency[k : k + 1], blocks.right_adjacency[k : k + 1], ladder=True
+            )[:, 0].reshape(sequence.numel(), size_i * size_j, -1)
+            later = feats[torch.arange(sequence.numel()), sequence][1:]  # (steps - 1, 5)
+            shared = (later[:, 0] == 0) & (later[:, 1] == 0)
+            counts["edges"] += int(sequence.numel())
+            counts["first"] += 1
+            counts["without_t1_t2"] += int(shared.sum())
+            counts["without_t1_t2_t3"] += int((shared & (later[:, 4] == 0)).sum())
+    return counts
+
+
+def _shares(counts: dict) -> dict:
+    edges = max(counts["edges"], 1)
+    return {
+        "cross_edges": counts["edges"],
+        "first_of_block": round(counts["first"] / edges, 4),
+        "later_without_t1_t2": round(counts["without_t1_t2"] / edges, 4),
+        "later_without_t1_t2_t3": round(counts["without_t1_t2_t3"] / edges, 4),
+    }
+
+
 def placement_signal(model: HiGen, graphs, seeds=(0, 1)) -> dict:
-    """Counts of the true leaf cross edges by the features they are placed with (module docstring)."""
-    edges = first = no_shared = no_ladder = 0
+    """:func:`signal_counts` of the true leaf cross edges of ``graphs`` under the model's hierarchy
+    settings, Louvain seeds ``seeds``, as shares of the edges."""
+    total = {"edges": 0, "first": 0, "without_t1_t2": 0, "without_t1_t2_t3": 0}
     for seed in seeds:
         h = model._hierarchy(graphs, seed)
-        pairs = block_pairs(h, len(h.levels) - 1)
-        level, parent = h.levels[-1], h.assignments[-1]
-        zeros = torch.zeros(pairs.pair_block.numel(), dtype=torch.float64)
-        for _, keep, sub in block_groups(pairs):
-            blocks = padded_blocks(zeros[keep], sub, level.edge_index, parent)
-            targets = block_targets(blocks, sub)
-            b, size_i, size_j = targets.shape
-            for k in range(b):
-                sequence = targets[k].reshape(-1).nonzero().flatten()
-                if sequence.numel() == 0:
-                    continue
-                steps = torch.zeros(sequence.numel(), size_i * size_j, dtype=torch.float64)
-                steps[torch.arange(1, sequence.numel()), sequence[:-1]] = 1.0
-                placed = torch.cumsum(steps, 0).view(-1, 1, size_i, size_j)  # P_{<k} at each step
-                feats = coordination_features(
-                    placed, blocks.left_adjacency[k : k + 1], blocks.right_adjacency[k : k + 1], ladder=True
-                )[:, 0].reshape(sequence.numel(), size_i * size_j, -1)
-                at = feats[torch.arange(sequence.numel()), sequence]  # (steps, 5)
-                later = at[1:]
-                edges += sequence.numel()
-                first += 1
-                shared = (later[:, 0] == 0) & (later[:, 1] == 0)
-                no_shared += int(shared.sum())
-                no_ladder += int((shared & (later[:, 4] == 0)).sum())
-    return {
-        "graphs": len(graphs),
-        "louvain_seeds": list(seeds),
-        "cross_edges": edges,
-        "first_of_block": round(first / edges, 4),
-        "later_without_t1_t2": round(no_shared / edges, 4),
-        "later_without_t1_t2_t3": round(no_ladder / edges, 4),
-    }
+        counts = signal_counts(h, block_pairs(h, len(h.levels) - 1))
+        total = {key: total[key] + counts[key] for key in total}
+    return {"graphs": len(graphs), "louvain_seeds": list(seeds), **_shares(total)}
+
+
+def sampled_pairs(pairs, rows: torch.Tensor, cols: torch.Tensor):
+    """``pairs`` with ``pair_target`` set to the sampled cross edges ``(rows, cols)`` (either orientation)."""
+    from dataclasses import replace
+
+    n = int(max(pairs.pair_left.max(), pairs.pair_right.max(), rows.max(), cols.max())) + 1
+    keys = torch.cat([rows * n + cols, cols * n + rows])
+    hit = torch.isin(pairs.pair_left * n + pairs.pair_right, keys)
+    return replace(pairs, pair_target=hit.long())
 
 
 def triangle_shares(num_nodes: int, intra: torch.Tensor, cross: torch.Tensor) -> dict:
@@ -87,13 +111,22 @@ def cross_edge_triangles(model: HiGen, test, seeds=(0, 1, 2)) -> dict:
     leaf, parent = h.levels[-1], h.assignments[-1]
     n = int(leaf.num_nodes)
     across = (parent[leaf.edge_index[0]] != parent[leaf.edge_index[1]]) & (leaf.edge_index[0] < leaf.edge_index[1])
-    out = {"data": triangle_shares(n, communities.edge_index, leaf.edge_index[:, across])}
-    runs = []
+    pairs = block_pairs(h, len(h.levels) - 1)
+    out = {
+        "data": {
+            **triangle_shares(n, communities.edge_index, leaf.edge_index[:, across]),
+            "placement_signal": _shares(signal_counts(h, pairs)),
+        }
+    }
+    runs, signal = [], {"edges": 0, "first": 0, "without_t1_t2": 0, "without_t1_t2_t3": 0}
     for seed in seeds:
         rows, cols = sample_cross_edges(model, h, communities, seed)
         runs.append(triangle_shares(n, communities.edge_index, torch.stack([rows, cols])))
+        counts = signal_counts(h, sampled_pairs(pairs, rows, cols))
+        signal = {key: signal[key] + counts[key] for key in signal}
     out[f"sampled_seeds_{seeds[0]}_{seeds[-1]}"] = {
-        key: round(float(np.mean([r[key] for r in runs])), 4) for key in ("on_a_triangle", "on_two_triangles")
+        **{key: round(float(np.mean([r[key] for r in runs])), 4) for key in ("on_a_triangle", "on_two_triangles")},
+        "placement_signal": _shares(signal),
     }
     return out
 

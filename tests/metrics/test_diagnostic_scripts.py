@@ -206,3 +206,34 @@ def test_ladder_signal_triangle_shares_count_triangles_through_each_cross_edge()
     assert out == {"cross_edges": 3, "on_a_triangle": 1.0, "on_two_triangles": round(1 / 3, 4)}
     out = triangle_shares(4, intra, torch.tensor([[1, 0], [2, 3]]))  # the square without its diagonal
     assert out == {"cross_edges": 2, "on_a_triangle": 0.0, "on_two_triangles": 0.0}
+
+
+def test_ladder_signal_counts_edges_placed_without_a_placed_neighbour():
+    """higen_ladder_signal.signal_counts on one block between the paths 0-1-2 and 3-4-5 with cross
+    edges (0, 4), (1, 3), (2, 5), placed in that (row-major) order: (0, 4) is the block's first;
+    (1, 3) has no placed edge at 1 or at a neighbour of 3 in row 1 (t_1 = t_2 = 0) but the rung
+    (0, 4) with 0 ~ 1 and 4 ~ 3 (t_3 = 1); (2, 5) has none of them. sampled_pairs marks edges given
+    in either orientation."""
+    from types import SimpleNamespace
+
+    import torch
+
+    from graphgen.models.higen.bipartite_net import BlockPairs
+
+    script = _script("higen_ladder_signal")
+    path = [(0, 1), (1, 2), (3, 4), (4, 5)]
+    ei = torch.tensor(path + [(v, u) for u, v in path]).t()
+    h = SimpleNamespace(levels=[None, SimpleNamespace(edge_index=ei)], assignments=[torch.tensor([0, 0, 0, 1, 1, 1])])
+    pairs = BlockPairs(
+        pair_block=torch.zeros(9, dtype=torch.long),
+        pair_left=torch.arange(3).repeat_interleave(3),
+        pair_right=torch.tensor([3, 4, 5]).repeat(3),
+        pair_target=torch.zeros(9, dtype=torch.long),
+        block_weight=torch.tensor([3]),
+        block_size=torch.tensor([9]),
+        leaf=True,
+    )
+    pairs = script.sampled_pairs(pairs, torch.tensor([0, 3, 5]), torch.tensor([4, 1, 2]))
+    assert pairs.pair_target.tolist() == [0, 1, 0, 1, 0, 0, 0, 0, 1]
+    counts = script.signal_counts(h, pairs)
+    assert counts == {"edges": 3, "first": 1, "without_t1_t2": 2, "without_t1_t2_t3": 1}
