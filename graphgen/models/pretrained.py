@@ -48,11 +48,11 @@ PRETRAINED: dict[str, PretrainedEntry] = {
     ),
     "higen-planar": PretrainedEntry(
         "higen-planar.pt",
-        "HiGen (2 levels, defaults: coordinated cross edges, stop decision; row mass over the capacity with a "
-        "learned concentration, cross blocks in rounds; K=16, Louvain resolution 0.3) trained 240 epochs (lowest "
-        "validation NLL at epoch 162; batch 4, cosine schedule, 8 Louvain hierarchies per graph) on the 128 planar "
-        "training graphs; degree MMD at its target, clustering, orbit and spectral not, 0 % planar samples: "
-        "gran-protocol MMDs in metrics/results/higen-planar/",
+        "HiGen (2 levels, defaults: coordinated cross edges with the ladder feature, stop decision; row mass over "
+        "the capacity with a learned concentration, cross blocks in rounds; K=16, Louvain resolution 0.3) trained "
+        "240 epochs (lowest validation NLL at epoch 169; batch 4, cosine schedule, 8 Louvain hierarchies per graph, "
+        "training seed 1) on the 128 planar training graphs; degree MMD at its target, clustering, orbit and "
+        "spectral not, 0 % planar samples: gran-protocol MMDs in metrics/results/higen-planar/",
         trained=True,
     ),
     "higen-sbm": PretrainedEntry(
