@@ -231,6 +231,29 @@ class _BestParts:
         return {name: {"epoch": self.epoch[name], "val_nll_per_edge": self.value[name]} for name in self.names}
 
 
+def validation_nll(model: HiGen, prepared, rank: int = 0, world: int = 1, reduce=None) -> tuple[float, dict]:
+    """Validation NLL per edge and each part's (:attr:`HiGen.part_names`) over ``prepared`` batches
+    (:meth:`HiGen.prepare`), as the training loop records them: batch ``i`` on rank ``i mod world``,
+    the sums combined by ``reduce`` (DDP), each term weighted by its batch's edges."""
+    with torch.no_grad():
+        names = model.part_names
+        sums = [0.0] * (len(names) + 2)  # loss, edges, then each part (NLL, not per edge)
+        for i in range(rank, len(prepared), world):  # each batch on one rank
+            out_i, e = model.loss(prepared[i]), prepared[i].num_edges
+            terms = [float(out_i["loss"]) * e, e] + [float(out_i["parts"][name]) * e for name in names]
+            sums = [a + b for a, b in zip(sums, terms)]
+        if reduce is not None:
+            sums = reduce(*sums)
+    edges = max(sums[1], 1)
+    return sums[0] / edges, {name: nll / edges for name, nll in zip(names, sums[2:])}
+
+
+def validation_batches(model: HiGen, graphs, batch_size: int) -> list:
+    """The validation batches of the training loop: ``graphs`` in order, ``batch_size`` at a time,
+    each prepared with the model's own Louvain seed."""
+    return [model.prepare(batch) for batch in _batches(list(graphs), batch_size)]
+
+
 def _batches(graphs, size: int) -> list[list]:
     return [graphs[i : i + size] for i in range(0, len(graphs), size)]
 
@@ -350,7 +373,7 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
         [model.prepare(batch, partition_seed=seed0 + v) for batch in _batches(list(train_graphs), tc.batch_size)]
         for v in range(tc.hierarchies)
     ]
-    val_prepared = [model.prepare(batch) for batch in _batches(list(val_graphs), tc.batch_size)] if val_graphs else []
+    val_prepared = validation_batches(model, val_graphs, tc.batch_size) if val_graphs else []
     fingerprint = graphs_fingerprint(train_graphs)
     started = time.perf_counter()
 
@@ -405,17 +428,7 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
         val, val_parts = None, None
         if val_prepared:
             model.eval()
-            with torch.no_grad():
-                names = model.part_names
-                sums = [0.0] * (len(names) + 2)  # loss, edges, then each part (NLL, not per edge)
-                for i in range(processes.rank, len(val_prepared), processes.world):  # each batch on one rank
-                    out_i, e = model.loss(val_prepared[i]), val_prepared[i].num_edges
-                    terms = [float(out_i["loss"]) * e, e] + [float(out_i["parts"][name]) * e for name in names]
-                    sums = [a + b for a, b in zip(sums, terms)]
-                sums = processes.sum(*sums)
-                val_edges = max(sums[1], 1)
-                val = sums[0] / val_edges
-                val_parts = {name: nll / val_edges for name, nll in zip(names, sums[2:])}
+            val, val_parts = validation_nll(model, val_prepared, processes.rank, processes.world, processes.sum)
         entry = {"epoch": epoch + 1, "train_nll_per_edge": total / max(edges, 1), "val_nll_per_edge": val}
         if val_parts is not None:
             entry["val_parts"] = val_parts

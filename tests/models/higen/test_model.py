@@ -1127,6 +1127,14 @@ def test_best_parts_checkpoint_takes_each_network_at_its_lowest_validation_term(
         nll = sum(float(model.loss(b)["loss"]) * b.num_edges for b in batches) / sum(b.num_edges for b in batches)
     assert nll == pytest.approx(ckpt.metadata["val_nll_per_edge"], rel=1e-9)
     assert nll <= min(h["val_nll_per_edge"] for h in result["history"]) + 1e-12
+    # validation_nll (metrics/scripts/higen_validation_parts.py) gives the same total, and each part is
+    # the chosen epoch's term
+    from graphgen.models.higen.train import validation_batches, validation_nll
+
+    total, parts = validation_nll(model, validation_batches(model, val, 4))
+    assert total == pytest.approx(nll, rel=1e-12)
+    for name, pick in chosen.items():
+        assert parts[name] == pytest.approx(pick["val_nll_per_edge"], rel=1e-9)
     train_higen(fit, tmp_path / "b.pt", model_config=SMALL, train_config=cfg(2), val_graphs=val)
     train_higen(
         fit, tmp_path / "b.pt", model_config=SMALL, train_config=cfg(4), val_graphs=val, resume=tmp_path / "b.pt"

@@ -1,0 +1,50 @@
+"""Validation NLL per edge of a HiGen model, in total and per network, as its training loop records it.
+
+    python metrics/scripts/higen_validation_parts.py MODEL DATASET [--batch-size 4] [--json OUT]
+
+The likelihood is a sum of one term per network (each level's community network, each level's
+cross-edge network; :attr:`graphgen.models.higen.HiGen.part_names`), so two models can be compared
+term by term on the validation split. The batches are those of training with ``--batch-size``
+(:func:`graphgen.models.higen.train.validation_batches`), so for the model's own batch size the total
+equals the ``val_nll_per_edge`` of its training history at the saved epoch.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import torch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("model", help="shipped model name or checkpoint path")
+    parser.add_argument("dataset")
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--json", type=Path, default=None)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    from graphgen.cli._output import write_json
+    from graphgen.datasets import load_dataset
+    from graphgen.models.higen import HiGen
+    from graphgen.models.higen.train import validation_batches, validation_nll
+
+    model = HiGen.from_pretrained(args.model).eval()
+    total, parts = validation_nll(model, validation_batches(model, load_dataset(args.dataset, "val"), args.batch_size))
+    result = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "batch_size": args.batch_size,
+        "val_nll_per_edge": round(total, 4),
+        "parts_per_edge": {name: round(value, 4) for name, value in parts.items()},
+        "command": f"python metrics/scripts/higen_validation_parts.py {args.model} {args.dataset} --batch-size "
+        f"{args.batch_size}" + (f" --json {args.json}" if args.json else ""),
+    }
+    write_json(result, args.json)
+    if args.json is None:
+        print(result)
+
+
+if __name__ == "__main__":
+    main()
