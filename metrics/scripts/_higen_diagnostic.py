@@ -17,13 +17,18 @@ def parse(doc: str, default_samples: int) -> argparse.Namespace:
 
 def report(result: dict, args: argparse.Namespace, script: str) -> None:
     """Add the exact command to ``result``; write it to ``--json`` (with provenance) or print it."""
-    from graphgen.cli._output import write_json
-
     result["command"] = f"python metrics/scripts/{script} {args.model} {args.dataset} --samples {args.samples}" + (
         f" --json {args.json}" if args.json else ""
     )
-    write_json(result, args.json)
-    if args.json is None:
+    emit(result, args.json)
+
+
+def emit(result: dict, path: Path | None) -> None:
+    """Write ``result`` to ``path`` as JSON with provenance, or print it when ``path`` is ``None``."""
+    from graphgen.cli._output import write_json
+
+    write_json(result, path)
+    if path is None:
         print(result)
 
 

@@ -22,8 +22,8 @@ import argparse
 from pathlib import Path
 
 import torch
+from _higen_diagnostic import emit
 
-from graphgen.cli._output import write_json
 from graphgen.data.ops import self_loop_weights
 from graphgen.datasets import load_dataset
 from graphgen.models import HiGen
@@ -114,9 +114,7 @@ def main() -> None:
         "command": f"python metrics/scripts/higen_size_head.py {args.model} {args.dataset}"
         f" --hierarchies {args.hierarchies} --steps {args.steps}" + (f" --json {args.json}" if args.json else ""),
     }
-    write_json(result, args.json)
-    if args.json is None:
-        print(result)
+    emit(result, args.json)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ import argparse
 from pathlib import Path
 
 import torch
+from _higen_diagnostic import emit
 
 
 def main() -> None:
@@ -25,7 +26,6 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    from graphgen.cli._output import write_json
     from graphgen.datasets import load_dataset
     from graphgen.models.higen import HiGen
     from graphgen.models.higen.train import validation_batches, validation_nll
@@ -41,9 +41,7 @@ def main() -> None:
         "command": f"python metrics/scripts/higen_validation_parts.py {args.model} {args.dataset} --batch-size "
         f"{args.batch_size}" + (f" --json {args.json}" if args.json else ""),
     }
-    write_json(result, args.json)
-    if args.json is None:
-        print(result)
+    emit(result, args.json)
 
 
 if __name__ == "__main__":
