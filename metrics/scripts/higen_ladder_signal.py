@@ -19,6 +19,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import replace
+
 import numpy as np
 import torch
 from _higen_diagnostic import parse, real_communities, report, sample_cross_edges
@@ -30,11 +33,11 @@ from graphgen.models.higen.block_sequence import block_groups, block_targets, co
 from graphgen.models.higen.model import _without_isolated_nodes
 
 
-def signal_counts(h, pairs) -> dict:
+def signal_counts(h, pairs) -> Counter:
     """Counts over the leaf blocks of ``pairs`` (a ``BlockPairs`` layout of ``h``'s leaf level, its
     ``pair_target`` the edges to count): edges, blocks' first edges, later edges with ``t_1 = t_2 = 0``
     and with ``t_1 = t_2 = t_3 = 0`` at their step of the placement order (module docstring)."""
-    counts = {"edges": 0, "first": 0, "without_t1_t2": 0, "without_t1_t2_t3": 0}
+    counts = Counter(edges=0, first=0, without_t1_t2=0, without_t1_t2_t3=0)
     level, parent = h.levels[-1], h.assignments[-1]
     zeros = torch.zeros(pairs.pair_block.numel(), dtype=torch.float64)
     for _, keep, sub in block_groups(pairs):
@@ -60,7 +63,7 @@ def signal_counts(h, pairs) -> dict:
     return counts
 
 
-def _shares(counts: dict) -> dict:
+def _shares(counts: Counter) -> dict:
     edges = max(counts["edges"], 1)
     return {
         "cross_edges": counts["edges"],
@@ -73,18 +76,15 @@ def _shares(counts: dict) -> dict:
 def placement_signal(model: HiGen, graphs, seeds=(0, 1)) -> dict:
     """:func:`signal_counts` of the true leaf cross edges of ``graphs`` under the model's hierarchy
     settings, Louvain seeds ``seeds``, as shares of the edges."""
-    total = {"edges": 0, "first": 0, "without_t1_t2": 0, "without_t1_t2_t3": 0}
+    total = Counter()
     for seed in seeds:
         h = model._hierarchy(graphs, seed)
-        counts = signal_counts(h, block_pairs(h, len(h.levels) - 1))
-        total = {key: total[key] + counts[key] for key in total}
+        total.update(signal_counts(h, block_pairs(h, len(h.levels) - 1)))
     return {"graphs": len(graphs), "louvain_seeds": list(seeds), **_shares(total)}
 
 
 def sampled_pairs(pairs, rows: torch.Tensor, cols: torch.Tensor):
     """``pairs`` with ``pair_target`` set to the sampled cross edges ``(rows, cols)`` (either orientation)."""
-    from dataclasses import replace
-
     n = int(max(pairs.pair_left.max(), pairs.pair_right.max(), rows.max(), cols.max())) + 1
     keys = torch.cat([rows * n + cols, cols * n + rows])
     hit = torch.isin(pairs.pair_left * n + pairs.pair_right, keys)
@@ -118,12 +118,11 @@ def cross_edge_triangles(model: HiGen, test, seeds=(0, 1, 2)) -> dict:
             "placement_signal": _shares(signal_counts(h, pairs)),
         }
     }
-    runs, signal = [], {"edges": 0, "first": 0, "without_t1_t2": 0, "without_t1_t2_t3": 0}
+    runs, signal = [], Counter()
     for seed in seeds:
         rows, cols = sample_cross_edges(model, h, communities, seed)
         runs.append(triangle_shares(n, communities.edge_index, torch.stack([rows, cols])))
-        counts = signal_counts(h, sampled_pairs(pairs, rows, cols))
-        signal = {key: signal[key] + counts[key] for key in signal}
+        signal.update(signal_counts(h, sampled_pairs(pairs, rows, cols)))
     out[f"sampled_seeds_{seeds[0]}_{seeds[-1]}"] = {
         **{key: round(float(np.mean([r[key] for r in runs])), 4) for key in ("on_a_triangle", "on_two_triangles")},
         "placement_signal": _shares(signal),
