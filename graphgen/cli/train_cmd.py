@@ -54,6 +54,7 @@ _FLAGS = {
     "size_share": "--size-share",
     "self_loop_concentration": "--self-loop-concentration",
     "cross_ladder": "--cross-ladder",
+    "triangle_features": "--triangle-features",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -174,6 +175,12 @@ def higen(
         help="Coordinated leaf cross edges also see placed edges between the candidate pair's neighbours (the"
         " next rung of a ladder of triangles).",
     ),
+    triangle_features: bool = typer.Option(
+        False,
+        "--triangle-features/--no-triangle-features",
+        help="The community and cross-edge networks also see each node's triangles T(v), its degree minus T(v),"
+        " and each edge's triangles (message passing alone cannot count them).",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -231,6 +238,7 @@ def higen(
             size_share=size_share,
             self_loop_concentration=self_loop_concentration,
             cross_ladder=cross_ladder,
+            triangle_features=triangle_features,
             resolution=resolution,
         )
         train_config = TrainConfig(

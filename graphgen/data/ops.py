@@ -35,6 +35,7 @@ __all__ = [
     "node_offsets",
     "degree",
     "triangle_counts",
+    "edge_triangle_counts",
     "graph_triangle_counts",
     "clustering_coefficients",
     "normalized_laplacian",
@@ -110,12 +111,23 @@ def _common_neighbours_per_edge(ei: torch.Tensor, n: int) -> torch.Tensor:
     return torch.where(hit, vals, torch.zeros_like(vals)).round().to(torch.long)
 
 
+def edge_triangle_counts(edge_index: torch.Tensor, num_nodes: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Triangles of a simple graph given as an edge list with **both directions** of each edge
+    (each at most once; self-loop entries are ignored): ``(per_node (N,), per_entry (E,))`` int64,
+    the triangles through each node (``networkx.triangles``) and, for each listed entry ``(u, v)``,
+    the triangles on that edge, ``|N(u) ∩ N(v)|`` (0 for a self-loop entry)."""
+    loops = edge_index[0] == edge_index[1]
+    ei = edge_index[:, ~loops]
+    common = _common_neighbours_per_edge(ei, num_nodes)
+    per_entry = torch.zeros(edge_index.shape[1], dtype=torch.long)
+    per_entry[~loops] = common
+    per_node = torch.zeros(num_nodes, dtype=torch.long).index_add_(0, ei[0], common) // 2
+    return per_node, per_entry
+
+
 def triangle_counts(data: Data) -> torch.Tensor:
     """Number of triangles through each node, ``(N,)`` int64 (``networkx.triangles``)."""
-    n = int(data.num_nodes)
-    ei = _simple_edges(data)
-    common = _common_neighbours_per_edge(ei, n)
-    return torch.zeros(n, dtype=torch.long).index_add_(0, ei[0], common) // 2
+    return edge_triangle_counts(data.edge_index, int(data.num_nodes))[0]
 
 
 def graph_triangle_counts(data: Data) -> torch.Tensor:

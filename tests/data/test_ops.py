@@ -8,6 +8,7 @@ from torch_geometric.data import Batch
 from graphgen.data import (
     clustering_coefficients,
     degree,
+    edge_triangle_counts,
     from_dense,
     from_edge_array,
     graph_triangle_counts,
@@ -42,6 +43,21 @@ def test_batched_ops_equal_networkx_graph_by_graph(graphs):
         offset += n
     expected = [sum(nx.triangles(to_networkx(g)).values()) // 3 for g in graphs]
     assert graph_triangle_counts(batch).tolist() == expected
+    # per edge: the common neighbours of its endpoints (networkx), per node the same as triangle_counts
+    per_node, per_entry = edge_triangle_counts(batch.edge_index, int(batch.num_nodes))
+    assert torch.equal(per_node, tri)
+    nxb = to_networkx(batch)
+    assert per_entry.tolist() == [len(list(nx.common_neighbors(nxb, int(u), int(v)))) for u, v in batch.edge_index.t()]
+
+
+def test_edge_triangle_counts_ignore_self_loop_entries():
+    # a triangle 0-1-2 with a pendant 3 on node 2, a self-loop on 0, listed in both directions
+    ei = torch.tensor([[0, 1, 1, 2, 0, 2, 2, 3, 0], [1, 0, 2, 1, 2, 0, 3, 2, 0]])
+    per_node, per_entry = edge_triangle_counts(ei, 5)
+    assert per_node.tolist() == [1, 1, 1, 0, 0]
+    assert per_entry.tolist() == [1, 1, 1, 1, 1, 1, 0, 0, 0]
+    empty = edge_triangle_counts(torch.zeros((2, 0), dtype=torch.long), 3)
+    assert empty[0].tolist() == [0, 0, 0] and empty[1].numel() == 0
 
 
 def test_weighted_laplacian_with_self_loops_matches_networkx():

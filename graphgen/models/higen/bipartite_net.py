@@ -8,7 +8,9 @@ levels, the exact conditional Bernoulli on the leaf level).
 Network (v0, documented simplification of the reference's GraphGPS over all candidate pairs):
 GRAN layers over the level's **intra-community** edges (what is known when blocks are generated)
 with node input ``[log1p(self-loop), log1p(intra degree)]`` plus the position encoding of the node
-in its community; the score of pair ``(a, b)`` of block ``(i, j)`` is
+in its community (with ``triangle_features`` also the triangle inputs of
+:func:`~graphgen.models.higen.community_net.triangle_inputs` on the intra-community graph: where a
+community's boundary runs, which is where cross edges attach); the score of pair ``(a, b)`` of block ``(i, j)`` is
 ``MLP([h_a + h_b, h_a ⊙ h_b, log1p(w_ij), log1p(n_i n_j)])`` -- symmetric in the two communities.
 
 **Blocks in rounds** (``cross_rounds``, our option). The paper places every block of a level
@@ -42,7 +44,7 @@ from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
 from graphgen.models.higen.block_sequence import blocks_sequence_log_likelihood, coordination_net
-from graphgen.models.higen.community_net import _GranLayer, _mlp, position_encoding
+from graphgen.models.higen.community_net import _GranLayer, _mlp, position_encoding, triangle_inputs
 
 __all__ = [
     "BlockPairs",
@@ -192,6 +194,16 @@ class BipartiteNetConfig:
     coordinated: bool = False  # leaf blocks placed edge by edge (graphgen.models.higen.block_sequence)
     rounds: bool = False  # blocks in rounds; pair scores see each endpoint's cross edges of earlier rounds
     ladder: bool = False  # coordinated blocks: g also reads t_3 (graphgen.models.higen.block_sequence)
+    triangle_features: bool = False  # nodes and intra edges also see their triangle counts (community_net)
+
+    @property
+    def node_dim(self) -> int:
+        """Width of the node input features (without the position encoding)."""
+        return 2 + 2 * int(self.triangle_features)
+
+    @property
+    def edge_dim(self) -> int:
+        return 1 + int(self.triangle_features)
 
     def __post_init__(self):
         if self.ladder and not self.coordinated:
@@ -217,7 +229,7 @@ class BipartiteNet(nn.Module):
     def __init__(self, config: BipartiteNetConfig | None = None, encoder: nn.Module | None = None):
         """``encoder``: optional node-encoder strategy replacing the GRAN layers, called as
         ``encoder(x, edge_index, edge_attr, batch=community)`` with ``x`` of width
-        ``2 + position_dim``, one edge feature, and returning ``(N, hidden)`` (e.g.
+        ``config.node_dim + position_dim``, ``config.edge_dim`` edge features, and returning ``(N, hidden)`` (e.g.
         :class:`graphgen.nn.GSMPlusPlus` with ``edge_dim=1``). HiGen builds it from
         ``HiGenConfig.bipartite_encoder``, so it travels in checkpoints by name."""
         super().__init__()
@@ -225,8 +237,8 @@ class BipartiteNet(nn.Module):
         c = self.config
         self.encoder = encoder
         if encoder is None:
-            self.embed = nn.Linear(2 + c.position_dim, c.hidden)
-            self.layers = nn.ModuleList([_GranLayer(c.hidden, 1) for _ in range(c.num_layers)])
+            self.embed = nn.Linear(c.node_dim + c.position_dim, c.hidden)
+            self.layers = nn.ModuleList([_GranLayer(c.hidden, c.edge_dim) for _ in range(c.num_layers)])
         self.score = _mlp(2 * c.hidden + 2 + 2 * int(c.rounds), 2 * c.hidden, 1)
         if c.rounds:  # the earlier-rounds inputs start at zero: training starts from independent blocks
             nn.init.zeros_(self.score[0].weight.data[:, 2 * c.hidden + 2 :])
@@ -252,6 +264,10 @@ class BipartiteNet(nn.Module):
         )
         edge_index = ei[:, inside]
         edge_features = torch.log1p(w[inside])[:, None]
+        if self.config.triangle_features:
+            node_triangles, edge_triangles = triangle_inputs(edge_index, n)
+            x = torch.cat([x, node_triangles], 1)
+            edge_features = torch.cat([edge_features, edge_triangles[:, None]], 1)
         if self.encoder is not None:
             return self.encoder(x, edge_index, edge_features, batch=parent)
         h = self.embed(x)

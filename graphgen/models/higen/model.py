@@ -141,6 +141,7 @@ class HiGenConfig:
     size_share: bool = False  # explicit sizes: the size head also sees each community's share of |V|
     self_loop_concentration: bool = False  # coarse rows' self-loops Bin^ξ / Z with a learned ξ (ξ = 1: the paper)
     cross_ladder: bool = False  # coordinated leaf blocks also see placed edges between the pair's neighbours
+    triangle_features: bool = False  # community and cross-edge networks see triangle counts (community_net)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -220,7 +221,13 @@ def bipartite_encoder(config: HiGenConfig) -> nn.Module | None:
         return None
     from graphgen.nn import GraphMamba, GraphMambaConfig, GSMPlusPlus, GSMPlusPlusConfig
 
-    width = dict(in_channels=2 + config.position_dim, hidden=config.hidden, num_layers=config.num_layers, edge_dim=1)
+    tri = int(config.triangle_features)  # BipartiteNetConfig.node_dim / edge_dim
+    width = dict(
+        in_channels=2 + 2 * tri + config.position_dim,
+        hidden=config.hidden,
+        num_layers=config.num_layers,
+        edge_dim=1 + tri,
+    )
     if config.bipartite_encoder == "gmn":
         return GraphMamba(GraphMambaConfig(**width))
     return GSMPlusPlus(GSMPlusPlusConfig(**width))
@@ -420,6 +427,7 @@ class HiGen(nn.Module):
                         c.size_concentration and lv == c.num_levels,
                         c.size_share and lv == c.num_levels,
                         c.self_loop_concentration and lv < c.num_levels,  # leaf rows have no self-loops
+                        c.triangle_features,
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -436,6 +444,7 @@ class HiGen(nn.Module):
                         c.cross_edges == "coordinated" and lv == c.num_levels,
                         c.cross_rounds,
                         c.cross_ladder and lv == c.num_levels,
+                        c.triangle_features,
                     ),
                     encoder=bipartite_encoder(c),
                 )
@@ -486,7 +495,7 @@ class HiGen(nn.Module):
             pdeg = _cross_degree(parent_graph.edge_index, parent_graph.edge_weight, int(parent_graph.num_nodes))
             pdeg = pdeg[h.assignments[lv - 1]]
             graph_size = sizes[h.levels[lv].batch] if c.size_context else None
-            pb = prefix_batch(rows, h.levels[lv], pdeg, graph_size, c.given_size(lv))
+            pb = prefix_batch(rows, h.levels[lv], pdeg, graph_size, c.given_size(lv), c.triangle_features)
             pairs = block_pairs(h, lv, rounds=c.cross_rounds) if lv >= 2 else None
             prepared.levels.append((rows, pb, pairs))
         return prepared
@@ -782,6 +791,7 @@ class HiGen(nn.Module):
             parent_degree[comms],
             None if state.graph_size is None else state.graph_size[comms],
             None if state.size is None else state.size[comms] - 1 - t,
+            net.config.triangle_features,
         )
         log_alpha, p_mass, q_self, logits, p_stop, concentration, self_concentration = net(pb)
         k = draws.categorical(log_alpha.exp())

@@ -6,15 +6,15 @@ import torch
 from graphgen.data import build_hierarchy
 from graphgen.data.hierarchy_order import order_hierarchy
 from graphgen.datasets import load_dataset
-from graphgen.models.higen.community_net import CommunityNet, CommunityNetConfig, prefix_batch
+from graphgen.models.higen.community_net import CommunityNet, CommunityNetConfig, prefix_batch, triangle_inputs
 from graphgen.models.higen.rows import community_rows, row_log_likelihood
 from graphgen.models.higen.stick_breaking import binomial_log_prob
 
 
-def level(graphs, lv):
+def level(graphs, lv, triangles=False):
     h = order_hierarchy(build_hierarchy(graphs, seed=0))
     rows = community_rows(h, lv)
-    return rows, prefix_batch(rows, h.levels[lv])
+    return rows, prefix_batch(rows, h.levels[lv], triangles=triangles)
 
 
 def test_prefix_graphs_hold_exactly_the_earlier_edges():
@@ -33,6 +33,64 @@ def test_prefix_graphs_hold_exactly_the_earlier_edges():
         mask = (rows.entry_row >= start) & (rows.entry_row < r) & (rows.entry_count > 0)
         expected += 2 * int(mask.sum())  # entries of earlier rows = edges among the first t nodes
     assert int(real.sum()) == expected
+
+
+def test_triangle_inputs_on_a_fan_and_a_wheel():
+    """A wheel's hub has T = d (its neighbours close into a cycle), a fan's hub T = d - 1 (a path);
+    every value against networkx (node triangles, degree gap, each edge's common neighbours)."""
+    import networkx as nx
+
+    fan = nx.Graph([(0, i) for i in range(1, 6)] + [(i, i + 1) for i in range(1, 5)])  # hub 0, path 1..5
+    for graph, hub_gap in [(nx.wheel_graph(6), 0), (fan, 1)]:
+        ei = torch.tensor([[u, v] for u, v in graph.edges()] + [[v, u] for u, v in graph.edges()]).t()
+        nodes, edges = triangle_inputs(ei, graph.number_of_nodes())
+        tri = nx.triangles(graph)
+        assert nodes[:, 0].tolist() == pytest.approx([math.log1p(tri[v]) for v in range(graph.number_of_nodes())])
+        gap = [(graph.degree(v) - tri[v]) / 4 for v in range(graph.number_of_nodes())]
+        assert nodes[:, 1].tolist() == pytest.approx(gap) and gap[0] * 4 == hub_gap
+        common = [len(list(nx.common_neighbors(graph, int(u), int(v)))) for u, v in ei.t()]
+        assert edges.tolist() == pytest.approx([math.log1p(c) for c in common])
+
+
+@pytest.mark.parametrize("lv, dataset", [(1, "sbm"), (2, "enzymes")])
+def test_prefix_triangle_inputs_are_those_of_each_rows_prefix_graph(lv, dataset):
+    """With triangles=True every prefix node and real prefix edge carries the triangle inputs of its
+    row's prefix graph (the community's first t nodes, weights ignored), recomputed with networkx
+    from the hierarchy; candidate edges carry 0; the other features are unchanged."""
+    import networkx as nx
+
+    graphs = load_dataset(dataset, "train")[:3]
+    h = order_hierarchy(build_hierarchy(graphs, seed=0))
+    rows = community_rows(h, lv)
+    plain, pb = prefix_batch(rows, h.levels[lv]), prefix_batch(rows, h.levels[lv], triangles=True)
+    assert torch.equal(pb.node_features[:, :3], plain.node_features)
+    assert torch.equal(pb.edge_features[:, :2], plain.edge_features) and torch.equal(pb.edge_index, plain.edge_index)
+    ei = h.levels[lv].edge_index
+    community = rows.community
+    full = nx.Graph([(int(u), int(v)) for u, v in ei.t() if u != v and community[u] == community[v]])
+    first_prefix = torch.cumsum(rows.position + 1, 0) - (rows.position + 1)
+    checked = 0
+    for r in range(rows.num_rows):
+        t, start = int(rows.position[r]), r - int(rows.position[r])
+        prefix = full.subgraph(range(start, start + t)) if t else nx.Graph()
+        tri = nx.triangles(prefix)
+        for local in range(t):
+            v = start + local
+            d, tv = (prefix.degree(v), tri[v]) if v in prefix else (0, 0)
+            features = pb.node_features[int(first_prefix[r]) + local]
+            assert float(features[3]) == pytest.approx(math.log1p(tv))
+            assert float(features[4]) == pytest.approx(max(-4, min(4, d - tv)) / 4)
+            checked += int(tv > 0)
+    assert checked > 5  # the check saw triangles
+    real = pb.edge_features[:, 1] == 0
+    assert torch.equal(pb.edge_features[~real, 2], torch.zeros(int((~real).sum())))
+    src, dst = pb.edge_index[:, real]
+    level_node = torch.arange(rows.num_rows)[pb.node_row] - rows.position[pb.node_row] + pb.node_position
+    expected = []
+    for a, b, row in zip(level_node[src].tolist(), level_node[dst].tolist(), pb.node_row[src].tolist()):
+        # row r's new node is level node r: its prefix holds the community's nodes before it
+        expected.append(math.log1p(sum(1 for c in nx.common_neighbors(full, a, b) if c < row)))
+    assert pb.edge_features[real, 2].tolist() == pytest.approx(expected)
 
 
 @pytest.mark.parametrize(

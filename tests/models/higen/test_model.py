@@ -203,6 +203,7 @@ LATER_OPTIONS = (
     "size_share",
     "self_loop_concentration",
     "cross_ladder",
+    "triangle_features",
 )
 
 
@@ -233,6 +234,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert model.config.self_loop_concentration is False
     assert not any(net.config.self_loop_concentration for net in model.community_nets)
     assert model.config.cross_ladder is False
+    assert model.config.triangle_features is False and model.community_nets[0].config.node_dim == 3
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -671,6 +673,73 @@ def test_cross_ladder_trains_and_samples_spend_the_budget(train, num_levels):
         replace(SMALL, cross_ladder=True, cross_edges="independent")
     with pytest.raises(ValueError, match="num_levels >= 2"):
         replace(SMALL, cross_ladder=True, num_levels=1)
+
+
+@pytest.mark.parametrize("encoder", ["gran", "gmn"])
+def test_triangle_features_train_and_samples_spend_the_budget(train, encoder):
+    """triangle_features: every community network reads 2 more node inputs and 1 more edge input, the
+    cross-edge network 2 and 1; the loss reaches those inputs; with their weights at zero the
+    likelihood is the plain model's; samples are simple graphs that spend their budgets, seeded,
+    under both decodings; the sampler builds its prefix graphs with the triangle inputs too."""
+    torch.manual_seed(0)
+    config = replace(SMALL, triangle_features=True, bipartite_encoder=encoder)
+    model = HiGen(config).fit_size_model(train)
+    assert all(net.config.node_dim == 5 and net.config.edge_dim == 3 for net in model.community_nets)
+    assert all(net.config.node_dim == 4 and net.config.edge_dim == 2 for net in model.bipartite_nets)
+    batch = model.prepare(train)
+    out = model.loss(batch)
+    assert torch.isfinite(out["loss"])
+    out["loss"].backward()
+    p = config.position_dim
+    leaf = model.community_nets[-1]  # (community_small's coarse graphs of 2 nodes have no prefix triangles)
+    assert bool(leaf.embed.weight.grad[:, 3:5].ne(0).any())  # node inputs [3 plain, 2 triangle], then position
+    assert bool(leaf.layers[0].message[0].weight.grad[:, -1].ne(0).any())  # the edge's triangles
+    if encoder == "gran":  # inputs [self-loop, degree, position encoding, 2 triangle]
+        assert bool(model.bipartite_nets[0].embed.weight.grad[:, 2 + p :].ne(0).any())
+    plain = HiGen(replace(config, triangle_features=False)).fit_size_model(train)
+    if encoder == "gran":
+        with torch.no_grad():
+            for net in model.community_nets:
+                net.embed.weight[:, 3:5] = 0.0
+                for layer in net.layers:
+                    for mlp in (layer.message, layer.gate):
+                        mlp[0].weight[:, -1] = 0.0
+            bip = model.bipartite_nets[0]
+            bip.embed.weight[:, 2 + p :] = 0.0
+            for layer in bip.layers:
+                for mlp in (layer.message, layer.gate):
+                    mlp[0].weight[:, -1] = 0.0
+            state = {}
+            for key, value in model.state_dict().items():
+                target = plain.state_dict()[key]
+                if value.shape != target.shape:  # drop the zeroed triangle columns
+                    keep = [i for i in range(value.shape[1]) if not _is_triangle_column(key, i, value.shape[1], p)]
+                    value = value[:, keep]
+                state[key] = value
+            plain.load_state_dict(state)
+            # the networks run in float32: zero inputs change the rounding only
+            plain_loss = float(plain.loss(plain.prepare(train))["loss"])
+            assert float(model.loss(batch)["loss"]) == pytest.approx(plain_loss, rel=1e-6)
+    seen = []
+    for net in model.community_nets:
+        forward = net.forward
+
+        def wrapped(pb, forward=forward):
+            seen.append(pb.node_features.shape[1])
+            return forward(pb)
+
+        net.forward = wrapped
+    assert_samples_simple_seeded_and_spend_the_budget(model)
+    assert seen and set(seen) == {5}
+
+
+def _is_triangle_column(key: str, column: int, width: int, position_dim: int) -> bool:
+    """Whether ``column`` of the first-layer weight ``key`` (of width ``width``) reads a triangle input."""
+    if key.endswith("embed.weight"):
+        if key.startswith("community_nets"):
+            return column in (3, 4)
+        return column >= 2 + position_dim
+    return column == width - 1  # GRAN layers' message/gate first linear: the edge's triangles last
 
 
 @pytest.mark.parametrize("concentration", [0.4, 3.0])
