@@ -40,6 +40,10 @@
   power ``ν`` and renormalised, so rows can be less (or more) spread than a binomial of their mean.
   With ``self_loop_concentration`` (our option, coarse levels) the same holds for the split of a
   coarse row's mass into its self-loop and its edges to earlier communities (a learned ``ξ``).
+* **Triangle inputs** (``triangle_features``, our option, every level): the community networks see
+  each prefix node's triangles and degree gap ``d(v) - T(v)`` and each prefix edge's triangles, the
+  cross-edge networks the same on the generated communities
+  (:func:`~graphgen.models.higen.community_net.triangle_inputs`): message passing cannot count them.
 * **Loss**: the negative log-likelihood of the teacher-forced rows and blocks of every level, per
   edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
   by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
