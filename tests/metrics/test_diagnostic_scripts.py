@@ -237,3 +237,37 @@ def test_ladder_signal_counts_edges_placed_without_a_placed_neighbour():
     assert pairs.pair_target.tolist() == [0, 1, 0, 1, 0, 0, 0, 0, 1]
     counts = script.signal_counts(h, pairs)
     assert counts == {"edges": 3, "first": 1, "without_t1_t2": 2, "without_t1_t2_t3": 1}
+
+
+def test_row_attachment_counts_how_rows_join_their_prefix_graphs():
+    """higen_row_attachment.row_attachment on the wheel (hub 0, rim 1-5 in order: rows 2-5 join
+    {0, 1}, {0, 2}, {0, 3}, {0, 4, 1}, each a path of the prefix, none closed or crowded) and K5 (rows
+    2-4 join 2, 3, 4 earlier nodes: a path, a triangle, and K4, whose nodes are closed (T = d = 3)
+    and whose edges lie on two triangles; the prefix stops being planar at that last row, place
+    floor(10 * 4 / 5) = 8). The two-community graph's rows (t >= 2) are the third nodes of its
+    triangles, joining a path each."""
+    out = _script("higen_row_attachment").row_attachment(
+        [WHEEL, K5, TWO_TRIANGLES], [COMMUNITIES[0], [0] * 5, [0, 0, 0, 1, 1, 1]]
+    )
+    assert out["rows"] == 9 and out["rows_by_earlier_neighbours"] == {
+        "2": round(6 / 9, 4),
+        "3": round(2 / 9, 4),
+        "4": round(1 / 9, 4),
+    }
+    assert out["rows_joining_two_or_more"] == 9
+    assert (out["path"], out["connected"], out["closed"], out["joins_an_edge_on_two_triangles"]) == (
+        round(7 / 9, 4),
+        1.0,
+        round(1 / 9, 4),
+        round(1 / 9, 4),
+    )
+    assert out["communities"] == 4 and out["nonplanar_communities"] == 1
+    assert out["first_nonplanar_rows"] == {
+        "rows": 1,
+        "by_earlier_neighbours": {"4": 1},
+        "path": 0,
+        "connected": 1,
+        "closed": 1,
+        "joins_an_edge_on_two_triangles": 1,
+        "place_tenths": {"8": 1},
+    }
