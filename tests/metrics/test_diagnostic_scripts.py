@@ -271,3 +271,27 @@ def test_row_attachment_counts_how_rows_join_their_prefix_graphs():
         "joins_an_edge_on_two_triangles": 1,
         "place_tenths": {"8": 1},
     }
+
+
+def test_orbit_profile_sums_each_graphlets_orbits_and_divides_by_the_reference():
+    """orbit_profile on the orbit counts of the wheel (reference) and K5 (samples), computed by the
+    protocol's own orbit_features: K5 has per node 4 edges, 6 triangles (orbit 3) and C(4, 3) = 4 K4s
+    (orbit 14); the wheel (hub and a 5-cycle rim) has no K4, no induced 4-cycle and no induced claw
+    (any 3 rim nodes hold an adjacent pair), so those ratios are undefined (None); its rim holds
+    induced 4-paths, which K5 lacks (ratio 0)."""
+    import numpy as np
+
+    from graphgen.data import from_edge_array
+    from graphgen.metrics.descriptors import orbit_features
+
+    profile = _script("orbit_profile").orbit_profile
+    wheel, k5 = (orbit_features([from_edge_array(n, edges)]) for n, edges in (WHEEL, K5))
+    assert k5[0, 0] == 4 and k5[0, 3] == 6 and k5[0, 14] == 4
+    out = profile(wheel, k5)
+    assert out["degree"] == round(4 / (20 / 6), 3) and out["triangle"] == round(6 / wheel[0, 3], 3)
+    assert out["k4"] is None and out["cycle_4"] is None and out["claw"] is None and out["path_4"] == 0.0
+    undefined = {"k4": None, "cycle_4": None, "claw": None}
+    assert (
+        profile(wheel, np.concatenate([wheel, wheel]))
+        == {name: 1.0 for name in out if name not in undefined} | undefined
+    )
