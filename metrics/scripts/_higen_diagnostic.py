@@ -32,6 +32,30 @@ def emit(result: dict, path: Path | None) -> None:
         print(result)
 
 
+def edge_list(edge_index) -> list[tuple[int, int]]:
+    """The edges ``u < v`` of a symmetric ``edge_index`` as a list of int pairs."""
+    return [(int(a), int(b)) for a, b in edge_index.t().tolist() if a < b]
+
+
+def graphs_and_samples(model, test, samples: int):
+    """The graphs ``test`` in the model's ordered hierarchy and ``samples`` graphs sampled with seed 0,
+    each side as ``(edge lists [(n, edges)], communities [each node's community])``, node ids
+    ascending in generation order inside each community."""
+    import torch
+
+    h = model.prepare(test).hierarchy  # ordered: graph k's leaf nodes are contiguous, in the model's order
+    leaf, parent = h.levels[-1], h.assignments[-1]  # leaf node -> its community
+    data_edges, data_comms = [], []
+    for k in range(len(test)):
+        nodes = (leaf.batch == k).nonzero().flatten()
+        mask = leaf.batch[leaf.edge_index[0]] == k
+        data_edges.append((nodes.numel(), edge_list(leaf.edge_index[:, mask] - int(nodes[0]))))
+        data_comms.append(parent[nodes].tolist())
+    drawn = model.sample(samples, generator=torch.Generator().manual_seed(0))
+    sampled = ([(int(g.num_nodes), edge_list(g.edge_index)) for g in drawn], [g.community.tolist() for g in drawn])
+    return (data_edges, data_comms), sampled
+
+
 def real_communities(model, graphs):
     """The model's ordered hierarchy of ``graphs`` (without isolated nodes, as the model trains on them)
     and the intra-community edges of its leaf level as a ``Data`` over the leaf nodes:

@@ -27,7 +27,7 @@ from collections import Counter
 
 import networkx as nx
 import torch
-from _higen_diagnostic import parse, report
+from _higen_diagnostic import graphs_and_samples, parse, report
 
 PROPERTIES = ("path", "connected", "closed", "joins_an_edge_on_two_triangles")
 
@@ -99,10 +99,6 @@ def row_attachment(edge_lists: list[tuple[int, list[tuple[int, int]]]], communit
     }
 
 
-def _edges(edge_index: torch.Tensor) -> list[tuple[int, int]]:
-    return [(int(a), int(b)) for a, b in edge_index.t().tolist() if a < b]
-
-
 def main() -> None:
     from graphgen.datasets import load_dataset
     from graphgen.models.higen import HiGen
@@ -111,25 +107,12 @@ def main() -> None:
     torch.set_num_threads(1)
     model = HiGen.from_pretrained(args.model)
     test = load_dataset(args.dataset, "test")
-    h = model.prepare(test).hierarchy  # ordered: graph k's leaf nodes contiguous, in the model's order
-    leaf, parent = h.levels[-1], h.assignments[-1]
-    data_edges, data_comms = [], []
-    for k in range(len(test)):
-        nodes = (leaf.batch == k).nonzero().flatten()
-        mask = leaf.batch[leaf.edge_index[0]] == k
-        data_edges.append((nodes.numel(), _edges(leaf.edge_index[:, mask] - int(nodes[0]))))
-        data_comms.append(parent[nodes].tolist())
-    samples = model.sample(args.samples, generator=torch.Generator().manual_seed(0))
+    data, sampled = graphs_and_samples(model, test, args.samples)
     result = {
         "model": args.model,
         "dataset": f"{args.dataset}:test ({len(test)} graphs), communities of the model's hierarchy",
-        "data": row_attachment(data_edges, data_comms),
-        "samples": {
-            "seed": 0,
-            **row_attachment(
-                [(int(g.num_nodes), _edges(g.edge_index)) for g in samples], [g.community.tolist() for g in samples]
-            ),
-        },
+        "data": row_attachment(*data),
+        "samples": {"seed": 0, **row_attachment(*sampled)},
     }
     report(result, args, "higen_row_attachment.py")
 

@@ -36,7 +36,7 @@ from __future__ import annotations
 import networkx as nx
 import numpy as np
 import torch
-from _higen_diagnostic import parse, report
+from _higen_diagnostic import graphs_and_samples, parse, report
 
 
 def _on_triangle(g: nx.Graph, edges: list[tuple[int, int]]) -> float:
@@ -204,10 +204,6 @@ def _dispersion_summary(rows: list[list[float]]) -> dict:
     }
 
 
-def _edges(edge_index: torch.Tensor) -> list[tuple[int, int]]:
-    return [(int(a), int(b)) for a, b in edge_index.t().tolist() if a < b]
-
-
 def main() -> None:
     from graphgen.datasets import load_dataset
     from graphgen.models.higen import HiGen
@@ -216,27 +212,12 @@ def main() -> None:
     torch.set_num_threads(1)
     model = HiGen.from_pretrained(args.model)
     test = load_dataset(args.dataset, "test")
-    batch = model.prepare(test)
-    h = batch.hierarchy  # ordered: graph k's leaf nodes are contiguous, in the model's order
-    leaf, parent = h.levels[-1], h.assignments[-1]  # leaf node -> its community
-    data_edges, data_comms = [], []
-    for k in range(len(test)):
-        nodes = (leaf.batch == k).nonzero().flatten()
-        first = int(nodes[0])
-        mask = leaf.batch[leaf.edge_index[0]] == k
-        data_edges.append((nodes.numel(), _edges(leaf.edge_index[:, mask] - first)))
-        data_comms.append(parent[nodes].tolist())
-    samples = model.sample(args.samples, generator=torch.Generator().manual_seed(0))
+    data, sampled = graphs_and_samples(model, test, args.samples)
     result = {
         "model": args.model,
         "dataset": f"{args.dataset}:test ({len(test)} graphs), communities of the model's hierarchy",
-        "data": structure(data_edges, data_comms),
-        "samples": {
-            "seed": 0,
-            **structure(
-                [(int(g.num_nodes), _edges(g.edge_index)) for g in samples], [g.community.tolist() for g in samples]
-            ),
-        },
+        "data": structure(*data),
+        "samples": {"seed": 0, **structure(*sampled)},
     }
     report(result, args, "higen_structure.py")
 
