@@ -225,12 +225,12 @@ def bipartite_encoder(config: HiGenConfig) -> nn.Module | None:
         return None
     from graphgen.nn import GraphMamba, GraphMambaConfig, GSMPlusPlus, GSMPlusPlusConfig
 
-    tri = int(config.triangle_features)  # BipartiteNetConfig.node_dim / edge_dim
+    inputs = BipartiteNetConfig(triangle_features=config.triangle_features)  # the node and edge input widths
     width = dict(
-        in_channels=2 + 2 * tri + config.position_dim,
+        in_channels=inputs.node_dim + config.position_dim,
         hidden=config.hidden,
         num_layers=config.num_layers,
-        edge_dim=1 + tri,
+        edge_dim=inputs.edge_dim,
     )
     if config.bipartite_encoder == "gmn":
         return GraphMamba(GraphMambaConfig(**width))
