@@ -56,6 +56,29 @@ def graphs_and_samples(model, test, samples: int):
     return (data_edges, data_comms), sampled
 
 
+def data_against_samples(doc: str, summarise, script: str) -> None:
+    """The whole command line of a script that summarises graphs with their communities:
+    ``summarise(edge_lists, communities)`` on the test graphs in the model's order and on ``--samples``
+    graphs sampled with seed 0 (:func:`graphs_and_samples`), reported as ``data`` and ``samples``."""
+    import torch
+
+    from graphgen.datasets import load_dataset
+    from graphgen.models.higen import HiGen
+
+    args = parse(doc, 40)
+    torch.set_num_threads(1)
+    model = HiGen.from_pretrained(args.model)
+    test = load_dataset(args.dataset, "test")
+    data, sampled = graphs_and_samples(model, test, args.samples)
+    result = {
+        "model": args.model,
+        "dataset": f"{args.dataset}:test ({len(test)} graphs), communities of the model's hierarchy",
+        "data": summarise(*data),
+        "samples": {"seed": 0, **summarise(*sampled)},
+    }
+    report(result, args, script)
+
+
 def real_communities(model, graphs):
     """The model's ordered hierarchy of ``graphs`` (without isolated nodes, as the model trains on them)
     and the intra-community edges of its leaf level as a ``Data`` over the leaf nodes:

@@ -26,8 +26,7 @@ from __future__ import annotations
 from collections import Counter
 
 import networkx as nx
-import torch
-from _higen_diagnostic import graphs_and_samples, parse, report
+from _higen_diagnostic import data_against_samples
 
 PROPERTIES = ("path", "connected", "closed", "joins_an_edge_on_two_triangles")
 
@@ -100,21 +99,7 @@ def row_attachment(edge_lists: list[tuple[int, list[tuple[int, int]]]], communit
 
 
 def main() -> None:
-    from graphgen.datasets import load_dataset
-    from graphgen.models.higen import HiGen
-
-    args = parse(__doc__, 40)
-    torch.set_num_threads(1)
-    model = HiGen.from_pretrained(args.model)
-    test = load_dataset(args.dataset, "test")
-    data, sampled = graphs_and_samples(model, test, args.samples)
-    result = {
-        "model": args.model,
-        "dataset": f"{args.dataset}:test ({len(test)} graphs), communities of the model's hierarchy",
-        "data": row_attachment(*data),
-        "samples": {"seed": 0, **row_attachment(*sampled)},
-    }
-    report(result, args, "higen_row_attachment.py")
+    data_against_samples(__doc__, row_attachment, "higen_row_attachment.py")
 
 
 if __name__ == "__main__":

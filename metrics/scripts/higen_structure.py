@@ -35,8 +35,7 @@ from __future__ import annotations
 
 import networkx as nx
 import numpy as np
-import torch
-from _higen_diagnostic import graphs_and_samples, parse, report
+from _higen_diagnostic import data_against_samples
 
 
 def _on_triangle(g: nx.Graph, edges: list[tuple[int, int]]) -> float:
@@ -205,21 +204,7 @@ def _dispersion_summary(rows: list[list[float]]) -> dict:
 
 
 def main() -> None:
-    from graphgen.datasets import load_dataset
-    from graphgen.models.higen import HiGen
-
-    args = parse(__doc__, 40)
-    torch.set_num_threads(1)
-    model = HiGen.from_pretrained(args.model)
-    test = load_dataset(args.dataset, "test")
-    data, sampled = graphs_and_samples(model, test, args.samples)
-    result = {
-        "model": args.model,
-        "dataset": f"{args.dataset}:test ({len(test)} graphs), communities of the model's hierarchy",
-        "data": structure(*data),
-        "samples": {"seed": 0, **structure(*sampled)},
-    }
-    report(result, args, "higen_structure.py")
+    data_against_samples(__doc__, structure, "higen_structure.py")
 
 
 if __name__ == "__main__":
