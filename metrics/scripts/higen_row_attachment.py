@@ -13,6 +13,9 @@ node on) with earlier neighbours ``S`` in the **prefix graph** (the community's 
   prefix neighbours already close around it (``T(j) = d(j) >= 3``: as many triangles as neighbours);
   the row joins both ends of a prefix edge that already lies on two or more triangles
   (``joins_an_edge_on_two_triangles``: the new node gives it a third).
+* ``prefix_degree_gap``: over every row ``t >= 1`` and every node ``j`` of its prefix graph, the shares
+  of ``d(j) - T(j)`` <= -1, 0, 1, 2, >= 3 (the triangle inputs of ``--triangle-features`` see this
+  gap): how far the prefixes the network conditions on in sampling stray from the data's.
 * ``first_nonplanar_rows``: for each community whose graph is not planar, the first row after which
   its prefix graph is not planar, with the same four properties and the row's place in its community
   (``place_tenths``: ``floor(10 t / n)``, 0-9).
@@ -29,6 +32,7 @@ import networkx as nx
 from _higen_diagnostic import data_against_samples
 
 PROPERTIES = ("path", "connected", "closed", "joins_an_edge_on_two_triangles")
+GAP_BINS = {-1: "<= -1", 0: "0", 1: "1", 2: "2", 3: ">= 3"}
 
 
 def _communities(edge_lists, communities):
@@ -57,7 +61,7 @@ def row_properties(prefix: nx.Graph, joined: list[int]) -> dict[str, bool]:
 
 def row_attachment(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: list[list[int]]) -> dict:
     """The statistics of the module docstring for graphs ``(n, edges)`` and each node's community."""
-    rows, multi, first, sizes = Counter(), Counter(), Counter(), Counter()
+    rows, multi, first, sizes, gaps = Counter(), Counter(), Counter(), Counter(), Counter()
     nonplanar_communities = 0
     for graph, nodes in _communities(edge_lists, communities):
         prefix = nx.Graph()
@@ -65,6 +69,9 @@ def row_attachment(edge_lists: list[tuple[int, list[tuple[int, int]]]], communit
         nonplanar_communities += broken
         for t, v in enumerate(nodes):
             joined = [u for u in graph.neighbors(v) if u < v]
+            if t >= 1:
+                triangles = nx.triangles(prefix)
+                gaps.update(min(max(prefix.degree(j) - triangles[j], -1), 3) for j in prefix)
             props = row_properties(prefix, joined) if len(joined) >= 2 else None
             if t >= 2:
                 rows[min(len(joined), 5)] += 1
@@ -87,6 +94,7 @@ def row_attachment(edge_lists: list[tuple[int, list[tuple[int, int]]]], communit
         },
         "rows_joining_two_or_more": multi["rows"],
         **{k: round(multi[k] / max(multi["rows"], 1), 4) for k in PROPERTIES},
+        "prefix_degree_gap": {GAP_BINS[g]: round(gaps[g] / max(sum(gaps.values()), 1), 4) for g in sorted(gaps)},
         "communities": sum(1 for _ in _communities(edge_lists, communities)),
         "nonplanar_communities": nonplanar_communities,
         "first_nonplanar_rows": {

@@ -261,6 +261,9 @@ def test_row_attachment_counts_how_rows_join_their_prefix_graphs():
         round(1 / 9, 4),
         round(1 / 9, 4),
     )
+    # prefix gaps d - T, rows t >= 1: wheel 0 | 1 1 | 1 1 1 | 1 x 4 | 1 x 5; K5 0 | 1 1 | 1 1 1 | 0 x 4 (K4);
+    # each triangle community 0 | 1 1
+    assert out["prefix_degree_gap"] == {"0": round(8 / 31, 4), "1": round(23 / 31, 4)}
     assert out["communities"] == 4 and out["nonplanar_communities"] == 1
     assert out["first_nonplanar_rows"] == {
         "rows": 1,
