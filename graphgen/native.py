@@ -7,16 +7,42 @@ compiler and ninja must be present; the build is cached in torch's extension dir
 processes load it in well under a second). Build options are tried in order; if none builds, or
 the extension's environment variable is ``0``, :meth:`NativeExtension.load` returns ``None`` and the
 caller takes its pure-Python path, which computes the same results.
+
+A stale build lock is cleared: torch guards a build with a ``lock`` file in the build directory and
+waits, without end, while it exists; a process killed during its build (Ctrl-C on the first call, a
+killed test run) leaves it behind, and every later process would hang at "loading". A lock older
+than :data:`STALE_LOCK_SECONDS` (builds take about a minute) is removed with a warning.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import time
+from pathlib import Path
 
-__all__ = ["NativeExtension", "vectorised_build_options"]
+__all__ = ["NativeExtension", "vectorised_build_options", "clear_stale_build_lock", "STALE_LOCK_SECONDS"]
 
 _LOG = logging.getLogger(__name__)
+
+STALE_LOCK_SECONDS = 900  # a build lock older than this was left by a killed process
+
+
+def clear_stale_build_lock(name: str, now: float | None = None) -> bool:
+    """Remove the build lock of extension ``name`` if it is older than :data:`STALE_LOCK_SECONDS`
+    (see the module docstring); whether one was removed."""
+    from torch.utils.cpp_extension import _get_build_directory
+
+    lock = Path(_get_build_directory(name, False)) / "lock"
+    try:
+        age = (time.time() if now is None else now) - lock.stat().st_mtime
+    except FileNotFoundError:
+        return False
+    if age <= STALE_LOCK_SECONDS:
+        return False
+    _LOG.warning("removing a stale build lock (%.0f s old, left by a killed build): %s", age, lock)
+    lock.unlink(missing_ok=True)
+    return True
 
 
 def vectorised_build_options(name: str) -> list[tuple[str, list[str]]]:
@@ -77,6 +103,7 @@ class NativeExtension:
             _LOG.info("loading the %s (built once per machine, about a minute)", self.description)
             for name, flags in self.build_options:
                 try:
+                    clear_stale_build_lock(name)
                     self._module = load_inline(
                         name=name,
                         cpp_sources=self.source,
