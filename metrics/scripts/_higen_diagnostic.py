@@ -6,12 +6,19 @@ import argparse
 from pathlib import Path
 
 
-def parse(doc: str, default_samples: int) -> argparse.Namespace:
+def model_parser(doc: str, model_help: str = "shipped model name or checkpoint path") -> argparse.ArgumentParser:
+    """The arguments every diagnostic script takes, ``MODEL DATASET [--json OUT]``, described by the
+    first line of ``doc``; scripts add their own options to it."""
     parser = argparse.ArgumentParser(description=doc.splitlines()[0])
-    parser.add_argument("model", help="shipped model name or checkpoint path")
+    parser.add_argument("model", help=model_help)
     parser.add_argument("dataset")
-    parser.add_argument("--samples", type=int, default=default_samples)
     parser.add_argument("--json", type=Path, default=None)
+    return parser
+
+
+def parse(doc: str, default_samples: int) -> argparse.Namespace:
+    parser = model_parser(doc)
+    parser.add_argument("--samples", type=int, default=default_samples)
     return parser.parse_args()
 
 

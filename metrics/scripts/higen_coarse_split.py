@@ -39,12 +39,9 @@ Three views of the first (coarse) level, whose rows give each community its edge
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import numpy as np
 import torch
-from _higen_diagnostic import real_communities, sample_cross_edges, sample_leaf_level
+from _higen_diagnostic import model_parser, real_communities, sample_cross_edges, sample_leaf_level
 
 from graphgen.data import build_hierarchy
 from graphgen.data.partition import LouvainPartitioner
@@ -346,11 +343,8 @@ def finetune(model: HiGen, train, val, steps: int) -> list[dict]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", help="shipped model name or checkpoint path")
-    parser.add_argument("dataset")
+    parser = model_parser(__doc__)
     parser.add_argument("--samples", type=int, default=300)
-    parser.add_argument("--json", type=Path, default=None)
     parser.add_argument("--finetune-steps", type=int, default=0)
     parser.add_argument("--oracle-seeds", type=int, default=0)
     args = parser.parse_args()

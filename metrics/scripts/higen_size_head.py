@@ -18,11 +18,8 @@ nats per community, on the training graphs (their Louvain hierarchy with the mod
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import torch
-from _higen_diagnostic import emit
+from _higen_diagnostic import emit, model_parser
 
 from graphgen.data.ops import self_loop_weights
 from graphgen.datasets import load_dataset
@@ -85,12 +82,9 @@ def fit_alone(model: HiGen, train: dict, evaluate: dict[str, dict], with_share: 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", help="shipped model name or checkpoint path (explicit community sizes)")
-    parser.add_argument("dataset")
+    parser = model_parser(__doc__, "shipped model name or checkpoint path (explicit community sizes)")
     parser.add_argument("--hierarchies", type=int, default=4)
     parser.add_argument("--steps", type=int, default=1500)
-    parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
     model = HiGen.from_pretrained(args.model)

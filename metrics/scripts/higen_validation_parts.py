@@ -11,19 +11,13 @@ equals the ``val_nll_per_edge`` of its training history at the saved epoch.
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
-
 import torch
-from _higen_diagnostic import emit
+from _higen_diagnostic import emit, model_parser
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("model", help="shipped model name or checkpoint path")
-    parser.add_argument("dataset")
+    parser = model_parser(__doc__)
     parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     torch.set_num_threads(1)
     from graphgen.datasets import load_dataset
