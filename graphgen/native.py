@@ -28,14 +28,14 @@ _LOG = logging.getLogger(__name__)
 STALE_LOCK_SECONDS = 900  # a build lock older than this was left by a killed process
 
 
-def clear_stale_build_lock(name: str, now: float | None = None) -> bool:
+def clear_stale_build_lock(name: str) -> bool:
     """Remove the build lock of extension ``name`` if it is older than :data:`STALE_LOCK_SECONDS`
     (see the module docstring); whether one was removed."""
     from torch.utils.cpp_extension import _get_build_directory
 
     lock = Path(_get_build_directory(name, False)) / "lock"
     try:
-        age = (time.time() if now is None else now) - lock.stat().st_mtime
+        age = time.time() - lock.stat().st_mtime
     except FileNotFoundError:
         return False
     if age <= STALE_LOCK_SECONDS:

@@ -230,7 +230,7 @@ class BipartiteNet(nn.Module):
         """``encoder``: optional node-encoder strategy replacing the GRAN layers, called as
         ``encoder(x, edge_index, edge_attr, batch=community)`` with ``x`` of width
         ``config.node_dim + position_dim``, ``config.edge_dim`` edge features, and returning ``(N, hidden)`` (e.g.
-        :class:`graphgen.nn.GSMPlusPlus` with ``edge_dim=1``). HiGen builds it from
+        :class:`graphgen.nn.GSMPlusPlus` with ``edge_dim=config.edge_dim``). HiGen builds it from
         ``HiGenConfig.bipartite_encoder``, so it travels in checkpoints by name."""
         super().__init__()
         self.config = config or BipartiteNetConfig()
