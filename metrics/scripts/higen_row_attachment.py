@@ -59,14 +59,20 @@ def row_properties(prefix: nx.Graph, joined: list[int]) -> dict[str, bool]:
     return dict(zip(PROPERTIES, (path, connected, closed, crowded)))
 
 
+def _label(joined: int) -> str:
+    """The key of a count of earlier neighbours (5 stands for 5 or more)."""
+    return ">= 5" if joined == 5 else str(joined)
+
+
 def row_attachment(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: list[list[int]]) -> dict:
     """The statistics of the module docstring for graphs ``(n, edges)`` and each node's community."""
     rows, multi, first, sizes, gaps = Counter(), Counter(), Counter(), Counter(), Counter()
-    nonplanar_communities = 0
+    count = Counter()
     for graph, nodes in _communities(edge_lists, communities):
         prefix = nx.Graph()
         broken = nx.check_planarity(graph)[0] is False
-        nonplanar_communities += broken
+        count["communities"] += 1
+        count["nonplanar_communities"] += broken
         for t, v in enumerate(nodes):
             joined = [u for u in graph.neighbors(v) if u < v]
             if t >= 1:
@@ -89,17 +95,15 @@ def row_attachment(edge_lists: list[tuple[int, list[tuple[int, int]]]], communit
     total = sum(rows.values())
     return {
         "rows": total,
-        "rows_by_earlier_neighbours": {
-            (">= 5" if k == 5 else str(k)): round(rows[k] / max(total, 1), 4) for k in sorted(rows)
-        },
+        "rows_by_earlier_neighbours": {_label(k): round(rows[k] / max(total, 1), 4) for k in sorted(rows)},
         "rows_joining_two_or_more": multi["rows"],
         **{k: round(multi[k] / max(multi["rows"], 1), 4) for k in PROPERTIES},
         "prefix_degree_gap": {GAP_BINS[g]: round(gaps[g] / max(sum(gaps.values()), 1), 4) for g in sorted(gaps)},
-        "communities": sum(1 for _ in _communities(edge_lists, communities)),
-        "nonplanar_communities": nonplanar_communities,
+        "communities": count["communities"],
+        "nonplanar_communities": count["nonplanar_communities"],
         "first_nonplanar_rows": {
             "rows": first["rows"],
-            "by_earlier_neighbours": {(">= 5" if k == 5 else str(k)): sizes[k] for k in sorted(sizes)},
+            "by_earlier_neighbours": {_label(k): sizes[k] for k in sorted(sizes)},
             **{k: first[k] for k in PROPERTIES},
             "place_tenths": {str(p): first[f"place_tenths_{p}"] for p in range(10) if first[f"place_tenths_{p}"]},
         },
