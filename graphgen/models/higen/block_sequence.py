@@ -71,6 +71,10 @@ __all__ = [
     "coordination_features",
     "sequence_log_likelihood",
     "sample_sequences",
+    "step_logits",
+    "increasing_sequences",
+    "ordered_subset_log_prob",
+    "sample_ordered_subsets",
     "sample_blocks",
     "block_groups",
     "blocks_sequence_log_likelihood",
@@ -239,12 +243,78 @@ def _features(
     return torch.log1p(torch.stack([t1, t2, d_a.expand_as(t1), d_c.expand_as(t1), *extra], -1))
 
 
-def _step_logits(
-    blocks: PaddedBlocks, g: nn.Module, placed: torch.Tensor, esp_next: torch.Tensor, previous: torch.Tensor
+def step_logits(
+    theta: torch.Tensor, offset: torch.Tensor, esp_next: torch.Tensor, valid: torch.Tensor, previous: torch.Tensor
 ) -> torch.Tensor:
-    """``ℓ_k(e)`` of one step for every block (``placed`` ``(..., B, I, J)``, ``esp_next``: ``log
-    E_{w-k}(e+1)`` ``(..., B, M)``, ``previous``: ``e_{k-1}`` ``(..., B)``), ``-inf`` off the candidates."""
-    b, size_i, size_j = blocks.shape
+    """``ℓ_k(e) = θ_e + offset(e) + log E_{w-k}(e + 1)`` of one step over flattened items
+    (``theta``, ``offset``, ``esp_next``, ``valid`` broadcast to ``(..., B, M)``; ``previous``:
+    ``e_{k-1}`` ``(..., B)``), ``-inf`` off the candidates: valid items after ``e_{k-1}`` that leave
+    enough items for the steps still to come. The step shared by the coordinated blocks here and the
+    coordinated leaf rows of :mod:`graphgen.models.higen.row_sequence`."""
+    logits = theta + offset + esp_next
+    index = torch.arange(logits.shape[-1])
+    candidate = valid & (index > previous.unsqueeze(-1)) & (esp_next > LOG_ZERO / 2)
+    return torch.where(candidate, logits, torch.full_like(logits, float("-inf")))
+
+
+def increasing_sequences(targets: torch.Tensor, w_max: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The chosen items of ``targets`` ``(B, M)`` (bool) as increasing sequences ``(B, W)``, padded
+    with ``M``, and the items placed before each step, ``P_{<k}`` ``(W, B, M)`` (0/1)."""
+    b, m = targets.shape
+    index = torch.where(targets, torch.arange(m), torch.full((b, m), m))
+    sequence = index.sort(1).values[:, :w_max]
+    onehot = torch.zeros((b, w_max, m + 1), dtype=torch.float64).scatter_(2, sequence.unsqueeze(2), 1.0)[..., :m]
+    return sequence, (torch.cumsum(onehot, 1) - onehot).transpose(0, 1)
+
+
+def ordered_subset_log_prob(
+    theta: torch.Tensor, valid: torch.Tensor, weight: torch.Tensor, sequence: torch.Tensor, offset: torch.Tensor
+) -> torch.Tensor:
+    """``log p(e_1, ..., e_w)`` ``(B,)`` of the increasing sequences ``sequence`` ``(B, W)`` (padded
+    past ``weight``) under the step logits :func:`step_logits`, with the items' scores ``theta``
+    ``(B, M)`` and each step's offsets ``offset`` (``g(φ_k) - g(0)``, ``(W, B, M)``)."""
+    b, m = theta.shape
+    w_max = sequence.shape[1]
+    step = torch.arange(w_max)
+    live = step.unsqueeze(0) < weight.unsqueeze(1)  # (B, W)
+    esp = suffix_log_esp(theta, valid, w_max)  # (B, M+1, W+1)
+    need = (weight.unsqueeze(0) - 1 - step.unsqueeze(1)).clamp(min=0)  # (W, B): w - k - 1 (0-based k)
+    esp_next = esp[:, 1:, :].permute(2, 0, 1)[need, torch.arange(b).unsqueeze(0)]  # (W, B, M)
+    previous = torch.cat([torch.full((b, 1), -1), sequence[:, :-1]], 1).T  # (W, B)
+    logits = step_logits(theta, offset, esp_next, valid, previous)  # (W, B, M)
+    logits = torch.where(live.T.unsqueeze(2), logits, torch.zeros_like(logits))  # steps past w_b: no -inf rows
+    chosen = logits.gather(2, sequence.T.clamp(max=m - 1).unsqueeze(2)).squeeze(2)
+    step_lp = chosen - torch.logsumexp(logits, 2)
+    step_lp = torch.where(live.T, step_lp, torch.zeros_like(step_lp))
+    return step_lp.sum(0)
+
+
+def sample_ordered_subsets(theta: torch.Tensor, valid: torch.Tensor, weight: torch.Tensor, draws, offset_of, on_pick):
+    """Sample ``weight[b]`` items of each row of ``theta`` ``(B, M)``, step by step from
+    :func:`step_logits`; returns the chosen items ``(B, M)`` 0/1. ``offset_of(live, placed)`` gives
+    the offsets ``(L, M)`` of the rows ``live`` still drawing, from their placed items ``(L, M)``;
+    ``on_pick(live, pick)`` hears each step's picks (samplers that keep their features up to date)."""
+    b, m = theta.shape
+    w_max = int(weight.max()) if b else 0
+    placed = theta.new_zeros((b, m))
+    if w_max == 0:
+        return placed
+    # (B, W + 1, M): row r holds log E_r(e + 1) for every item e, so a step gathers L rows, not the table
+    esp = suffix_log_esp(theta, valid, w_max)[:, 1:, :].transpose(1, 2).contiguous()
+    previous = torch.full((b,), -1)
+    for k in range(w_max):
+        live = (k < weight).nonzero().flatten()
+        need = (weight[live] - 1 - k).clamp(min=0)
+        logits = step_logits(theta[live], offset_of(live, placed[live]), esp[live, need], valid[live], previous[live])
+        pick = draws.categorical(torch.softmax(logits, 1))
+        placed[live, pick] = 1.0
+        previous[live] = pick
+        on_pick(live, pick)
+    return placed
+
+
+def _block_offsets(blocks: PaddedBlocks, g: nn.Module, placed: torch.Tensor) -> torch.Tensor:
+    """``g(φ(e)) - g(0)`` ``(..., B, M)`` for every pair given the placed pairs ``placed`` ``(..., B, I, J)``."""
     ladder = uses_ladder(g)
     feats = coordination_features(placed, blocks.left_adjacency, blocks.right_adjacency, ladder)
     # φ = 0 off the rows and columns that already hold a placed pair (and, with the ladder feature, off
@@ -256,87 +326,48 @@ def _step_logits(
     dtype = next(g.parameters()).dtype
     shift = g(feats[touched].to(dtype)).squeeze(-1) - g(feats.new_zeros((1, feats.shape[-1]), dtype=dtype)).squeeze(-1)
     offset = torch.zeros(touched.shape, dtype=blocks.theta.dtype).masked_scatter(touched, shift.to(blocks.theta.dtype))
-    lead = placed.shape[:-3]
-    theta = blocks.theta.expand(*lead, b, size_i, size_j).reshape(*lead, b, size_i * size_j)
-    logits = theta + offset.reshape(*lead, b, size_i * size_j) + esp_next
-    index = torch.arange(size_i * size_j)
-    candidate = blocks.valid.reshape(b, -1) & (index > previous.unsqueeze(-1)) & (esp_next > LOG_ZERO / 2)
-    return torch.where(candidate, logits, torch.full_like(logits, float("-inf")))
+    return offset.flatten(-2)
 
 
 def sequence_log_likelihood(blocks: PaddedBlocks, targets: torch.Tensor, g: nn.Module) -> torch.Tensor:
     """Log-probability ``(B,)`` of each block's edge set ``targets`` ``(B, I, J)`` (0/1, ``w_b`` ones)."""
     b, size_i, size_j = blocks.shape
     m = size_i * size_j
-    w = blocks.weight
-    w_max = int(w.max()) if b else 0
+    w_max = int(blocks.weight.max()) if b else 0
     if w_max == 0:
         return blocks.theta.new_zeros(b)
     flat_targets = (targets.reshape(b, m) > 0) & blocks.valid.reshape(b, m)
-    # e_1 < ... < e_w per block, padded with m (after every pair)
-    index = torch.where(flat_targets, torch.arange(m), torch.full((b, m), m))
-    sequence = index.sort(1).values[:, :w_max]  # (B, W)
-    step = torch.arange(w_max)
-    live = step.unsqueeze(0) < w.unsqueeze(1)  # (B, W)
-    onehot = torch.zeros((b, w_max, m + 1), dtype=blocks.theta.dtype).scatter_(2, sequence.unsqueeze(2), 1.0)[..., :m]
-    placed = (torch.cumsum(onehot, 1) - onehot).transpose(0, 1).reshape(w_max, b, size_i, size_j)  # P_{<k}
-    esp = suffix_log_esp(blocks.theta.reshape(b, m), blocks.valid.reshape(b, m), w_max)  # (B, M+1, W+1)
-    need = (w.unsqueeze(0) - 1 - step.unsqueeze(1)).clamp(min=0)  # (W, B): w - k - 1 (0-based k)
-    esp_next = esp[:, 1:, :].permute(2, 0, 1)[need, torch.arange(b).unsqueeze(0)]  # (W, B, M)
-    previous = torch.cat([torch.full((b, 1), -1), sequence[:, :-1]], 1).T  # (W, B)
-    logits = _step_logits(blocks, g, placed, esp_next, previous)  # (W, B, M)
-    logits = torch.where(live.T.unsqueeze(2), logits, torch.zeros_like(logits))  # steps past w_b: no -inf rows
-    chosen = logits.gather(2, sequence.T.clamp(max=m - 1).unsqueeze(2)).squeeze(2)
-    step_lp = chosen - torch.logsumexp(logits, 2)
-    step_lp = torch.where(live.T, step_lp, torch.zeros_like(step_lp))
-    return step_lp.sum(0)
+    sequence, placed = increasing_sequences(flat_targets, w_max)  # e_1 < ... < e_w per block; P_{<k}
+    placed = placed.to(blocks.theta.dtype).reshape(w_max, b, size_i, size_j)
+    theta, valid = blocks.theta.reshape(b, m), blocks.valid.reshape(b, m)
+    return ordered_subset_log_prob(theta, valid, blocks.weight, sequence, _block_offsets(blocks, g, placed))
 
 
 def sample_sequences(blocks: PaddedBlocks, g: nn.Module, draws) -> torch.Tensor:
     """Sample every block's edge set, ``(B, I, J)`` 0/1, ``w_b`` ones each; ``draws`` is the
     sampler's :class:`~graphgen.models.higen.model.Draws` (greedy: each step's most likely pair).
 
-    The steps' logits are those of :func:`_step_logits`, kept up to date incrementally: placing the
-    pair ``(a, c)`` changes ``φ`` only on row ``a`` (``t_1`` gains ``A_j[c, :]``, ``d_a`` one) and on
-    column ``c`` (``t_2`` gains ``A_i[:, a]``, ``d_c`` one), so a step re-evaluates ``g`` on
-    ``I + J`` pairs and costs ``O(I J)`` for the softmax, instead of recomputing every feature with
+    The steps' logits are those of :func:`sequence_log_likelihood`, kept up to date incrementally:
+    placing the pair ``(a, c)`` changes ``φ`` only on row ``a`` (``t_1`` gains ``A_j[c, :]``, ``d_a``
+    one) and on column ``c`` (``t_2`` gains ``A_i[:, a]``, ``d_c`` one), so a step re-evaluates ``g``
+    on ``I + J`` pairs and costs ``O(I J)`` for the softmax, instead of recomputing every feature with
     two ``(I x J)`` matrix products (tested equal to the step-by-step recomputation). With the ladder
     feature, ``t_3`` gains ``A_i[:, a] A_j[c, :]`` and ``g`` is also re-evaluated on those pairs."""
     b, size_i, size_j = blocks.shape
     m = size_i * size_j
-    w = blocks.weight
-    w_max = int(w.max()) if b else 0
-    placed = blocks.theta.new_zeros((b, size_i, size_j))
-    if w_max == 0:
-        return placed
-    # (B, W + 1, M): row r holds log E_r(e + 1) for every pair e, so a step gathers L rows, not the table
-    esp = suffix_log_esp(blocks.theta.reshape(b, m), blocks.valid.reshape(b, m), w_max)[:, 1:, :]
-    esp = esp.transpose(1, 2).contiguous()
     dtype = next(g.parameters()).dtype
     ladder = uses_ladder(g)
     g0 = g(torch.zeros((1, NUM_FEATURES + int(ladder)), dtype=dtype)).squeeze(-1)
-    t1 = torch.zeros_like(placed)  # Σ_c' P[a, c'] A_j[c', c]
-    t2 = torch.zeros_like(placed)  # Σ_a' A_i[a, a'] P[a', c]
-    t3 = torch.zeros_like(placed) if ladder else None  # Σ_a',c' A_i[a, a'] P[a', c'] A_j[c', c]
-    d_left = placed.new_zeros((b, size_i))
-    d_right = placed.new_zeros((b, size_j))
-    offset = torch.zeros_like(placed)  # g(φ) - g(0), zero off the touched rows and columns
-    index = torch.arange(m)
-    previous = torch.full((b,), -1)
-    for k in range(w_max):
-        live = (k < w).nonzero().flatten()
-        count = live.numel()
-        need = (w[live] - 1 - k).clamp(min=0)
-        esp_next = esp[live, need]  # (L, M)
-        logits = blocks.theta[live].reshape(count, m) + offset[live].reshape(count, m) + esp_next
-        candidate = (
-            blocks.valid[live].reshape(count, m) & (index > previous[live].unsqueeze(1)) & (esp_next > LOG_ZERO / 2)
-        )
-        logits = torch.where(candidate, logits, torch.full_like(logits, float("-inf")))
-        pick = draws.categorical(torch.softmax(logits, 1))
+    shape = (b, size_i, size_j)
+    t1 = blocks.theta.new_zeros(shape)  # Σ_c' P[a, c'] A_j[c', c]
+    t2 = blocks.theta.new_zeros(shape)  # Σ_a' A_i[a, a'] P[a', c]
+    t3 = blocks.theta.new_zeros(shape) if ladder else None  # Σ_a',c' A_i[a, a'] P[a', c'] A_j[c', c]
+    d_left = blocks.theta.new_zeros((b, size_i))
+    d_right = blocks.theta.new_zeros((b, size_j))
+    offset = blocks.theta.new_zeros(shape)  # g(φ) - g(0), zero off the touched rows and columns
+
+    def on_pick(live, pick):
         a, c = pick // size_j, pick % size_j
-        placed[live, a, c] = 1.0
-        previous[live] = pick
         t1[live, a, :] += blocks.right_adjacency[live, c, :]
         t2[live, :, c] += blocks.left_adjacency[live, :, a]
         d_left[live, a] += 1.0
@@ -368,7 +399,16 @@ def sample_sequences(blocks: PaddedBlocks, g: nn.Module, draws) -> torch.Tensor:
                 at = live[blk]
                 feats = _features(t1[at, ii, jj], t2[at, ii, jj], d_left[at, ii], d_right[at, jj], t3[at, ii, jj])
                 offset[at, ii, jj] = (g(feats.to(dtype)).squeeze(-1) - g0).to(offset.dtype)
-    return placed
+
+    placed = sample_ordered_subsets(
+        blocks.theta.reshape(b, m),
+        blocks.valid.reshape(b, m),
+        blocks.weight,
+        draws,
+        lambda live, _: offset[live].reshape(live.numel(), m),
+        on_pick,
+    )
+    return placed.view(b, size_i, size_j)
 
 
 def block_groups(pairs, max_entries: int = MAX_ENTRIES):

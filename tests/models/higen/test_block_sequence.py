@@ -235,8 +235,8 @@ def test_sampling_in_groups_of_blocks_changes_nothing_but_memory():
 
 
 def _recomputing_sampler(blocks, g, draws):
-    """The sampler written plainly: every step recomputes all features through ``_step_logits``."""
-    from graphgen.models.higen.block_sequence import _step_logits
+    """The sampler written plainly: every step recomputes all features (``_block_offsets``)."""
+    from graphgen.models.higen.block_sequence import _block_offsets, step_logits
 
     b, size_i, size_j = blocks.shape
     m = size_i * size_j
@@ -250,7 +250,8 @@ def _recomputing_sampler(blocks, g, draws):
         esp_next = esp[live, 1:, :][torch.arange(live.numel()), :, need]
         tensors = (blocks.theta, blocks.valid, blocks.left_adjacency, blocks.right_adjacency)
         sub = PaddedBlocks(*(t[live] for t in tensors), w[live], blocks.pair_slot)
-        logits = _step_logits(sub, g, placed[live], esp_next, previous[live])
+        offset = _block_offsets(sub, g, placed[live])
+        logits = step_logits(sub.theta.reshape(-1, m), offset, esp_next, sub.valid.reshape(-1, m), previous[live])
         pick = draws.categorical(torch.softmax(logits, 1))
         placed.view(b, m)[live, pick] = 1.0
         previous[live] = pick
