@@ -55,6 +55,7 @@ _FLAGS = {
     "self_loop_concentration": "--self-loop-concentration",
     "cross_ladder": "--cross-ladder",
     "triangle_features": "--triangle-features",
+    "row_coordination": "--row-coordination",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -181,6 +182,12 @@ def higen(
         help="The community and cross-edge networks also see each node's triangles T(v), its degree minus T(v),"
         " and each edge's triangles (message passing alone cannot count them).",
     ),
+    row_coordination: bool = typer.Option(
+        False,
+        "--row-coordination/--no-row-coordination",
+        help="Leaf rows choose their edges one after another, each seeing the nodes already chosen (how many"
+        " are neighbours, how many of those edges already lie on two triangles); off: the conditional Bernoulli.",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -239,6 +246,7 @@ def higen(
             self_loop_concentration=self_loop_concentration,
             cross_ladder=cross_ladder,
             triangle_features=triangle_features,
+            row_coordination=row_coordination,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -171,6 +171,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
         "--self-loop-concentration",
         "--cross-ladder",
         "--triangle-features",
+        "--row-coordination",
         "--out",
         str(ckpt),
     )
@@ -180,7 +181,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
 
     config = load_checkpoint(ckpt).config
     assert config["self_loop_concentration"] is True and config["cross_ladder"] is True  # the flags reach the model
-    assert config["triangle_features"] is True
+    assert config["triangle_features"] is True and config["row_coordination"] is True
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1")
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--decoding", "mode")

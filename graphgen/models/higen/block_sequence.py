@@ -79,6 +79,7 @@ __all__ = [
     "block_groups",
     "blocks_sequence_log_likelihood",
     "coordination_net",
+    "offset_net",
     "uses_ladder",
 ]
 
@@ -86,13 +87,18 @@ NUM_FEATURES = 4  # [t_1, t_2, d_a, d_c]; with the ladder feature t_3 a fifth
 MAX_ENTRIES = 1 << 22  # suffix-table entries per group of blocks sampled at once (32 MB in float64)
 
 
-def coordination_net(hidden: int = 16, ladder: bool = False) -> nn.Module:
-    """The MLP ``g`` (features -> logit offset), its last layer zero: ``g ≡ 0`` at initialisation.
-    ``ladder``: ``g`` also reads ``t_3`` (module docstring)."""
-    net = nn.Sequential(nn.Linear(NUM_FEATURES + int(ladder), hidden), nn.ReLU(), nn.Linear(hidden, 1))
+def offset_net(inputs: int, hidden: int = 16) -> nn.Module:
+    """An MLP ``g`` (``inputs`` features -> logit offset) whose last layer is zero: ``g ≡ 0`` at
+    initialisation, so a coordinated model starts as its independent counterpart."""
+    net = nn.Sequential(nn.Linear(inputs, hidden), nn.ReLU(), nn.Linear(hidden, 1))
     nn.init.zeros_(net[2].weight)
     nn.init.zeros_(net[2].bias)
     return net
+
+
+def coordination_net(hidden: int = 16, ladder: bool = False) -> nn.Module:
+    """The blocks' MLP ``g`` (:func:`offset_net`); ``ladder``: ``g`` also reads ``t_3`` (module docstring)."""
+    return offset_net(NUM_FEATURES + int(ladder), hidden)
 
 
 def uses_ladder(g: nn.Module) -> bool:

@@ -69,6 +69,7 @@ import torch
 from torch import nn
 
 from graphgen.data.ops import edge_triangle_counts, segment_arange, self_loop_weights
+from graphgen.models.higen.row_sequence import row_coordination_net
 from graphgen.models.higen.rows import CommunityRows
 from graphgen.models.higen.stick_breaking import fair_share_logit
 
@@ -120,6 +121,7 @@ class CommunityNetConfig:
     size_share: bool = False  # explicit_size: the size head also sees log1p of the community's node share σ_c
     self_loop_concentration: bool = False  # coarse rows: a per-row concentration ξ of the self-loop (power binomial)
     triangle_features: bool = False  # prefix nodes and edges also see their triangle counts (triangle_inputs)
+    row_coordination: bool = False  # leaf rows: the MLP g of coordinated rows (row_sequence)
 
     @property
     def node_dim(self) -> int:
@@ -419,6 +421,7 @@ class CommunityNet(nn.Module):
         size_outputs = (3 if c.size_concentration else 2) * c.num_mixtures
         size_inputs = c.context_dim - 1 + int(c.size_share)
         self.size_head = _mlp(size_inputs, c.hidden, size_outputs) if c.explicit_size else None
+        self.row_coordination = row_coordination_net() if c.row_coordination else None
 
     def _entry_logits(self, h_new, h, context, entry_row, entry_node) -> torch.Tensor:
         """``entry_head([h_new[row], h[node], context[row]])``, ``(P, K)`` float64, with its first linear

@@ -44,6 +44,10 @@
   each prefix node's triangles and degree gap ``d(v) - T(v)`` and each prefix edge's triangles, the
   cross-edge networks the same on the generated communities
   (:func:`~graphgen.models.higen.community_net.triangle_inputs`): message passing cannot count them.
+* **Coordinated leaf rows** (``row_coordination``, our option, conditional-Bernoulli leaf rows): each
+  component's row chooses its edges one after another, each step seeing the nodes already chosen
+  through a small MLP (:mod:`graphgen.models.higen.row_sequence`); without it a component's row is
+  a conditional Bernoulli (independent edges given their count).
 * **Loss**: the negative log-likelihood of the teacher-forced rows and blocks of every level, per
   edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
   by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
@@ -54,7 +58,7 @@ is the reference code's near-greedy decoding: the most likely component, the bin
 ``floor((n + 1) p)`` (the argmax for the truncated binomial) and, for every allocation (rows and
 bipartite blocks), the most likely of :data:`MODE_DRAWS` = 50 exact draws; only the size draw and
 those allocations stay random. Under ``mode``, a row's stop decision is taken when ``p_stop >= 1/2``
-and a coordinated block takes each step's most likely pair (deterministic). A leaf block whose
+and a coordinated block or leaf row takes each step's most likely item (deterministic). A leaf block whose
 parent weight exceeds its ``n_i n_j`` pairs is filled completely and counted in
 ``last_sample_report``.
 """
@@ -90,6 +94,7 @@ from graphgen.models.higen.community_net import (
     prefix_batch,
     size_head_context,
 )
+from graphgen.models.higen.row_sequence import prefix_adjacency, sample_row_sequences
 from graphgen.models.higen.rows import LEAF_ROWS, community_rows, row_log_likelihood
 from graphgen.models.higen.stick_breaking import (
     COMMUNITY_SIZES,
@@ -146,6 +151,7 @@ class HiGenConfig:
     self_loop_concentration: bool = False  # coarse rows' self-loops Bin^ξ / Z with a learned ξ (ξ = 1: the paper)
     cross_ladder: bool = False  # coordinated leaf blocks also see placed edges between the pair's neighbours
     triangle_features: bool = False  # community and cross-edge networks see triangle counts (community_net)
+    row_coordination: bool = False  # leaf rows choose their edges one after another (row_sequence)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -180,6 +186,8 @@ class HiGenConfig:
             raise ValueError("self_loop_concentration needs num_levels >= 2 (a flat model has no coarse self-loops)")
         if self.cross_ladder and (self.cross_edges != "coordinated" or self.num_levels < 2):
             raise ValueError("cross_ladder needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
+        if self.row_coordination and self.leaf_rows != "conditional_bernoulli":
+            raise ValueError("row_coordination needs leaf_rows='conditional_bernoulli' (rows of 0/1 edges)")
         if self.size_share and not (self.explicit_size and self.size_context):
             raise ValueError("size_share needs community_size='explicit' and size_context (the share splits |V|)")
         if self.size_concentration and not self.explicit_size:
@@ -432,6 +440,7 @@ class HiGen(nn.Module):
                         c.size_share and lv == c.num_levels,
                         c.self_loop_concentration and lv < c.num_levels,  # leaf rows have no self-loops
                         c.triangle_features,
+                        c.row_coordination and lv == c.num_levels,
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -534,11 +543,15 @@ class HiGen(nn.Module):
         parts = {name: torch.zeros((), dtype=torch.float64) for name in self.part_names}
         for lv, (rows, pb, pairs) in enumerate(prepared.levels, start=1):
             before = community
+            net = self.community_nets[lv - 1]
+            coordination = net.row_coordination
+            # coordinated rows read their prefix graphs from all rows of their communities
+            adjacency = prefix_adjacency(rows) if coordination is not None else None
             if row_fraction < 1:
                 keep = torch.rand(rows.num_rows) < row_fraction
                 rows, pb = rows.select_rows(keep), pb.select_rows(keep)
+                adjacency = None if adjacency is None else adjacency[keep]
             if rows.num_rows:
-                net = self.community_nets[lv - 1]
                 outputs = net(pb)
                 row_lp = row_log_likelihood(
                     rows,
@@ -547,6 +560,8 @@ class HiGen(nn.Module):
                     allow_disconnected=self.config.allow_disconnected,
                     mass_trials=self.config.row_mass,
                     explicit_size=self.config.given_size(lv),
+                    coordination=coordination,
+                    adjacency=adjacency,
                 )
                 community = community - row_lp.sum() / row_fraction
                 if self.config.explicit_size and rows.leaf:  # -log p(N | W) of every community, at its first row
@@ -821,7 +836,13 @@ class HiGen(nn.Module):
         take = mass + reserved - self_loop
         # row i's t_i entries are a contiguous run (entry_row is sorted), scored by its component k_i
         chosen = logits[torch.arange(entry_row.numel()), k[entry_row]]
-        edge_counts = draws.allocations(chosen, t, take, simple)
+        if net.row_coordination is None:
+            edge_counts = draws.allocations(chosen, t, take, simple)
+        else:  # coordinated leaf rows: the prefix graph of each row, its community's edges so far
+            width = int(t.max())
+            adjacency = torch.zeros((r, width, width), dtype=torch.float64)
+            adjacency[erows, esrc, edst] = 1.0
+            edge_counts = sample_row_sequences(chosen, t, take, adjacency, net.row_coordination, draws)
         return mass, self_loop, edge_counts, entry_row, entry_node
 
     def _assemble_level(self, lv, n_parent, p_ei, p_w, p_graph, state: _LevelState, draws: Draws):

@@ -22,6 +22,7 @@ import torch
 from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
+from graphgen.models.higen.row_sequence import prefix_adjacency, row_sequence_log_prob
 from graphgen.models.higen.stick_breaking import (
     interval_binomial_log_prob,
     row_mass_interval,
@@ -144,6 +145,8 @@ def row_log_likelihood(
     allow_disconnected: bool = True,
     mass_trials: str = "budget",
     explicit_size: bool = False,
+    coordination: torch.nn.Module | None = None,
+    adjacency: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mixture log-likelihood of every row, ``(R,)``.
 
@@ -170,6 +173,12 @@ def row_log_likelihood(
             row's mass follows :func:`~graphgen.models.higen.stick_breaking.row_mass_interval`
             (``simple`` on the leaf level; ``p_stop`` and ``mass_trials`` unused); ``log p(N | W)``
             is not included here.
+        coordination: the MLP ``g`` of coordinated leaf rows
+            (:mod:`~graphgen.models.higen.row_sequence`; conditional-Bernoulli leaf rows only), or
+            ``None`` (each component's row is a conditional Bernoulli).
+        adjacency: with ``coordination``, each row's prefix graph
+            (:func:`~graphgen.models.higen.row_sequence.prefix_adjacency`); ``None``: read from
+            ``rows``, which must then hold every row of its communities.
 
     The first row of a leaf community has nothing to choose and contributes 0.
     """
@@ -193,11 +202,16 @@ def row_log_likelihood(
         mass_trials=mass_trials,
         given_size=explicit_size,
     )
+    if coordination is not None and not simple:
+        raise ValueError("coordinated rows need a leaf level with conditional-Bernoulli rows")
     if simple:
         take = rows.mass + rows.reserved
-        edge_lp = segment_conditional_bernoulli_log_prob(
-            entry_logits, rows.entry_count, rows.entry_row, rows.entry_node, r, take
-        )
+        entries = (entry_logits, rows.entry_count, rows.entry_row, rows.entry_node)
+        if coordination is None:
+            edge_lp = segment_conditional_bernoulli_log_prob(*entries, r, take)
+        else:
+            adjacency = prefix_adjacency(rows) if adjacency is None else adjacency
+            edge_lp = row_sequence_log_prob(*entries, take, adjacency, coordination)
     else:
         log_pi = entry_logits - segment_logsumexp(entry_logits, rows.entry_row, r)[rows.entry_row]
         counts = rows.entry_count.to(dtype).unsqueeze(1)

@@ -204,6 +204,7 @@ LATER_OPTIONS = (
     "self_loop_concentration",
     "cross_ladder",
     "triangle_features",
+    "row_coordination",
 )
 
 
@@ -235,6 +236,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert not any(net.config.self_loop_concentration for net in model.community_nets)
     assert model.config.cross_ladder is False
     assert model.config.triangle_features is False and model.community_nets[0].config.node_dim == 3
+    assert model.config.row_coordination is False and all(net.row_coordination is None for net in model.community_nets)
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -731,6 +733,69 @@ def test_triangle_features_train_and_samples_spend_the_budget(train, encoder):
         net.forward = wrapped
     assert_samples_simple_seeded_and_spend_the_budget(model)
     assert seen and set(seen) == {5}
+
+
+def test_row_coordination_trains_samples_and_starts_as_the_conditional_bernoulli(train):
+    """row_coordination: only the leaf network gets the MLP g; with g ≡ 0 (its initialisation) the
+    leaf rows' likelihood is the plain model's; the loss reaches g; the row-fraction estimator reads
+    its prefix graphs from all rows; samples are simple, seeded and spend their budgets under both
+    decodings."""
+    torch.manual_seed(0)
+    config = replace(SMALL, row_coordination=True)
+    model = HiGen(config).fit_size_model(train)
+    assert model.community_nets[0].row_coordination is None and model.community_nets[-1].row_coordination is not None
+    plain = HiGen(replace(config, row_coordination=False)).fit_size_model(train)
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if "row_coordination" not in k})
+    batch = model.prepare(train)
+    with torch.no_grad():
+        assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-12)
+    g = model.community_nets[-1].row_coordination
+    with torch.no_grad():
+        for p in g.parameters():
+            p.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(3))
+    out = model.loss(batch)
+    out["loss"].backward()
+    assert torch.isfinite(out["loss"]) and float(g[0].weight.grad.abs().sum()) > 0
+    with torch.no_grad():
+        # the coordination changes only the leaf rows' term
+        ours, theirs = model.loss(batch)["parts"], plain.loss(batch)["parts"]
+        assert float(ours["community_nets.0"]) == float(theirs["community_nets.0"])
+        assert abs(float(ours["community_nets.1"] - theirs["community_nets.1"])) > 1e-4
+        torch.manual_seed(5)  # row_fraction -> 1 keeps every row: the same loss as the exact one
+        assert float(model.loss(batch, row_fraction=1 - 1e-12)["loss"]) == pytest.approx(
+            float(model.loss(batch)["loss"]), rel=1e-12
+        )
+        torch.manual_seed(5)
+        assert torch.isfinite(model.loss(batch, row_fraction=0.5)["loss"])
+    assert_samples_simple_seeded_and_spend_the_budget(model)
+    with pytest.raises(ValueError, match="conditional_bernoulli"):
+        replace(SMALL, row_coordination=True, leaf_rows="multinomial")
+
+
+def test_coordinated_rows_are_sampled_on_their_real_prefix_graphs(train, monkeypatch):
+    """A flat model (one community per graph, nodes numbered in generation order): every
+    coordinated row is drawn on the graph generated before it."""
+    import graphgen.models.higen.model as model_module
+
+    torch.manual_seed(0)
+    model = HiGen(replace(SMALL, num_levels=1, row_coordination=True)).fit_size_model(train)
+    calls = []
+    real = model_module.sample_row_sequences
+
+    def spy(logits, lengths, take, adjacency, g, draws):
+        edges = real(logits, lengths, take, adjacency, g, draws)
+        calls.append((int(lengths[0]), adjacency[0].clone(), edges.clone()))
+        return edges
+
+    monkeypatch.setattr(model_module, "sample_row_sequences", spy)
+    (graph,) = model.sample(1, generator=torch.Generator().manual_seed(0))
+    n = int(graph.num_nodes)
+    dense = torch.zeros(n, n, dtype=torch.float64)
+    dense[graph.edge_index[0], graph.edge_index[1]] = 1.0
+    assert len(calls) > 5
+    for t, adjacency, edges in calls:
+        assert torch.equal(adjacency[:t, :t], dense[:t, :t]), t
+        assert torch.equal(edges.double(), dense[t, :t])  # the row drawn is node t's edges to earlier nodes
 
 
 def _is_triangle_column(key: str, column: int, width: int, position_dim: int) -> bool:
