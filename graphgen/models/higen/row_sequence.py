@@ -47,6 +47,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from graphgen.data.ops import segment_arange
 from graphgen.models.higen.block_sequence import (
     increasing_sequences,
     offset_net,
@@ -81,8 +82,7 @@ def prefix_adjacency(rows) -> torch.Tensor:
     if r == 0 or m == 0:
         return torch.zeros((r, m, m), dtype=torch.float64)
     community = torch.unique(rows.community, return_inverse=True)[1]
-    size = int(rows.position.max()) + 1
-    dense = torch.zeros((int(community.max()) + 1, size, size), dtype=torch.float64)
+    dense = torch.zeros((int(community.max()) + 1, m + 1, m + 1), dtype=torch.float64)
     hit = rows.entry_count > 0
     c = community[rows.entry_row[hit]]
     later, earlier = rows.position[rows.entry_row[hit]], rows.entry_node[hit]
@@ -170,8 +170,6 @@ def sample_row_sequences(
     of ``logits`` ``(P,)`` (its component's scores, earlier nodes in order) and chooses ``take[i]`` of
     them; ``adjacency`` ``(R, M, M)`` its prefix graph; ``draws`` the sampler's
     :class:`~graphgen.models.higen.model.Draws`. Every step recomputes the live rows' features."""
-    from graphgen.data.ops import segment_arange
-
     r = lengths.numel()
     m = adjacency.shape[1]
     entry_row = torch.repeat_interleave(torch.arange(r), lengths)
