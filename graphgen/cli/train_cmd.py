@@ -56,6 +56,7 @@ _FLAGS = {
     "cross_ladder": "--cross-ladder",
     "triangle_features": "--triangle-features",
     "row_coordination": "--row-coordination",
+    "cross_order": "--cross-order",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -188,6 +189,13 @@ def higen(
         help="Leaf rows choose their edges one after another, each seeing the nodes already chosen (how many"
         " are neighbours, how many of those edges already lie on two triangles); off: the conditional Bernoulli.",
     ),
+    cross_order: str = typer.Option(
+        "generation",
+        "--cross-order",
+        help="The order in which coordinated leaf cross edges are placed: each community's nodes in generation"
+        " order, or 'boundary': along its border first (border edges lie on at most one triangle), so that"
+        " consecutive rows of a block are border neighbours, as in a strip of triangles.",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -247,6 +255,7 @@ def higen(
             cross_ladder=cross_ladder,
             triangle_features=triangle_features,
             row_coordination=row_coordination,
+            cross_order=cross_order,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -172,6 +172,8 @@ def test_train_higen_then_sample(capsys, tmp_path):
         "--cross-ladder",
         "--triangle-features",
         "--row-coordination",
+        "--cross-order",
+        "boundary",
         "--out",
         str(ckpt),
     )
@@ -182,6 +184,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
     config = load_checkpoint(ckpt).config
     assert config["self_loop_concentration"] is True and config["cross_ladder"] is True  # the flags reach the model
     assert config["triangle_features"] is True and config["row_coordination"] is True
+    assert config["cross_order"] == "boundary"
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1")
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--decoding", "mode")
@@ -196,6 +199,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
         (("--lr-schedule", "step"), "unknown --lr-schedule 'step'"),
         (("--row-fraction", "0"), "--row-fraction must be in (0, 1]"),
         (("--cross-edges", "pairs"), "unknown --cross-edges 'pairs'; choose one of coordinated, independent"),
+        (("--cross-order", "border"), "unknown --cross-order 'border'; choose one of generation, boundary"),
         (("--community-count", "fixed"), "unknown --community-count 'fixed'; choose one of emergent, explicit"),
         (("--fair-share",), "--fair-share needs --community-count='explicit' or --community-size='explicit'"),
         (("--size-concentration",), "--size-concentration needs --community-size='explicit'"),

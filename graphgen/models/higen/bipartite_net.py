@@ -44,6 +44,7 @@ from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
 from graphgen.models.higen.block_sequence import blocks_sequence_log_likelihood, coordination_net
+from graphgen.models.higen.boundary_walk import CROSS_ORDERS
 from graphgen.models.higen.community_net import _GranLayer, _mlp, position_encoding, triangle_inputs
 
 __all__ = [
@@ -182,7 +183,9 @@ def blocks_log_likelihood(
     """Log-likelihood ``(B,)`` of the blocks under ``net``'s distribution: the coordinated sequence
     model on the leaf level when ``net`` has one, else :func:`block_log_likelihood`."""
     if pairs.leaf and net.coordination is not None:
-        return blocks_sequence_log_likelihood(logits.double(), pairs, level_graph.edge_index, parent, net.coordination)
+        return blocks_sequence_log_likelihood(
+            logits.double(), pairs, level_graph.edge_index, parent, net.coordination, order=net.config.order
+        )
     return block_log_likelihood(pairs, logits)
 
 
@@ -195,6 +198,7 @@ class BipartiteNetConfig:
     rounds: bool = False  # blocks in rounds; pair scores see each endpoint's cross edges of earlier rounds
     ladder: bool = False  # coordinated blocks: g also reads t_3 (graphgen.models.higen.block_sequence)
     triangle_features: bool = False  # nodes and intra edges also see their triangle counts (community_net)
+    order: str = "generation"  # coordinated blocks: the order pairs are placed in (boundary_walk)
 
     @property
     def node_dim(self) -> int:
@@ -208,6 +212,10 @@ class BipartiteNetConfig:
     def __post_init__(self):
         if self.ladder and not self.coordinated:
             raise ValueError("the ladder feature belongs to coordinated blocks (coordinated=True)")
+        if self.order not in CROSS_ORDERS:
+            raise ValueError(f"unknown order {self.order!r}; choose one of {', '.join(CROSS_ORDERS)}")
+        if self.order != "generation" and not self.coordinated:
+            raise ValueError("a pair order belongs to coordinated blocks (coordinated=True)")
 
 
 def _block_features(pairs: BlockPairs) -> torch.Tensor:

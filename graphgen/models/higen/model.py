@@ -25,7 +25,9 @@
   ``(i, j)`` places its parent weight ``w_ij`` (:mod:`graphgen.models.higen.bipartite_net`); with
   ``cross_edges="coordinated"`` (the default for new models) a leaf block places its edges one after
   another, each seeing those already placed (:mod:`graphgen.models.higen.block_sequence`; with
-  ``cross_ladder``, our option, also placed edges between the pair's neighbours).
+  ``cross_ladder``, our option, also placed edges between the pair's neighbours; with
+  ``cross_order="boundary"``, our option, in an order that walks each community's border first,
+  :mod:`graphgen.models.higen.boundary_walk`).
 * **Rows** (:mod:`graphgen.models.higen.stick_breaking`): with ``row_stop`` (the default for new
   models) each row first decides whether it is its community's last. With
   ``community_size="explicit"`` (our option) each leaf community first draws its node count given
@@ -86,6 +88,7 @@ from graphgen.models.higen.bipartite_net import (
     blocks_log_likelihood,
 )
 from graphgen.models.higen.block_sequence import sample_blocks
+from graphgen.models.higen.boundary_walk import CROSS_ORDERS
 from graphgen.models.higen.community_net import (
     CommunityNet,
     CommunityNetConfig,
@@ -152,6 +155,7 @@ class HiGenConfig:
     cross_ladder: bool = False  # coordinated leaf blocks also see placed edges between the pair's neighbours
     triangle_features: bool = False  # community and cross-edge networks see triangle counts (community_net)
     row_coordination: bool = False  # leaf rows choose their edges one after another (row_sequence)
+    cross_order: str = "generation"  # coordinated leaf blocks: pairs in generation or border-walk order
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -186,6 +190,10 @@ class HiGenConfig:
             raise ValueError("self_loop_concentration needs num_levels >= 2 (a flat model has no coarse self-loops)")
         if self.cross_ladder and (self.cross_edges != "coordinated" or self.num_levels < 2):
             raise ValueError("cross_ladder needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
+        if self.cross_order not in CROSS_ORDERS:
+            raise ValueError(f"unknown cross_order {self.cross_order!r}; choose one of {', '.join(CROSS_ORDERS)}")
+        if self.cross_order != "generation" and (self.cross_edges != "coordinated" or self.num_levels < 2):
+            raise ValueError("cross_order needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
         if self.row_coordination and self.leaf_rows != "conditional_bernoulli":
             raise ValueError("row_coordination needs leaf_rows='conditional_bernoulli' (rows of 0/1 edges)")
         if self.size_share and not (self.explicit_size and self.size_context):
@@ -458,6 +466,7 @@ class HiGen(nn.Module):
                         c.cross_rounds,
                         c.cross_ladder and lv == c.num_levels,
                         c.triangle_features,
+                        c.cross_order if lv == c.num_levels else "generation",
                     ),
                     encoder=bipartite_encoder(c),
                 )
@@ -908,7 +917,15 @@ class HiGen(nn.Module):
         def place(blocks: BlockPairs) -> torch.Tensor:
             logits = net.scores(h, blocks)
             if leaf and net.coordination is not None:
-                return sample_blocks(logits.double(), blocks, level_graph.edge_index, parent, net.coordination, draws)
+                return sample_blocks(
+                    logits.double(),
+                    blocks,
+                    level_graph.edge_index,
+                    parent,
+                    net.coordination,
+                    draws,
+                    order=net.config.order,
+                )
             return draws.allocations(logits, blocks.block_size, blocks.block_weight, leaf)  # a block: a contiguous run
 
         if not net.config.rounds:

@@ -205,6 +205,7 @@ LATER_OPTIONS = (
     "cross_ladder",
     "triangle_features",
     "row_coordination",
+    "cross_order",
 )
 
 
@@ -237,6 +238,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert model.config.cross_ladder is False
     assert model.config.triangle_features is False and model.community_nets[0].config.node_dim == 3
     assert model.config.row_coordination is False and all(net.row_coordination is None for net in model.community_nets)
+    assert model.config.cross_order == "generation"
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -675,6 +677,40 @@ def test_cross_ladder_trains_and_samples_spend_the_budget(train, num_levels):
         replace(SMALL, cross_ladder=True, cross_edges="independent")
     with pytest.raises(ValueError, match="num_levels >= 2"):
         replace(SMALL, cross_ladder=True, num_levels=1)
+
+
+@pytest.mark.parametrize("num_levels", [2, 3])
+def test_cross_order_boundary_trains_samples_and_only_moves_the_leaf_blocks(train, num_levels):
+    """cross_order='boundary': only the leaf level's blocks change order; with g ≡ 0 (its
+    initialisation) the blocks are the conditional Bernoulli whatever the order, so the loss is the
+    generation-order model's; with g trained it differs, in the leaf cross-edge term only; samples are
+    simple graphs that spend their budgets, seeded, under both decodings."""
+    torch.manual_seed(0)
+    config = replace(SMALL, cross_order="boundary", num_levels=num_levels)
+    model = HiGen(config).fit_size_model(train)
+    assert [net.config.order for net in model.bipartite_nets] == ["generation"] * (num_levels - 2) + ["boundary"]
+    plain = HiGen(replace(config, cross_order="generation")).fit_size_model(train)
+    plain.load_state_dict(model.state_dict())
+    batch = model.prepare(train)
+    leaf = f"bipartite_nets.{num_levels - 2}"
+    with torch.no_grad():
+        assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-10)
+        for m in (model, plain):
+            for param in m.bipartite_nets[-1].coordination.parameters():
+                param.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(3))
+        ours, theirs = model.loss(batch)["parts"], plain.loss(batch)["parts"]
+    assert abs(float(ours[leaf] - theirs[leaf])) > 1e-4
+    assert all(float(ours[k]) == float(theirs[k]) for k in ours if k != leaf)
+    out = model.loss(batch)
+    out["loss"].backward()
+    assert torch.isfinite(out["loss"]) and float(model.bipartite_nets[-1].coordination[0].weight.grad.abs().sum()) > 0
+    assert_samples_simple_seeded_and_spend_the_budget(model)
+    with pytest.raises(ValueError, match="coordinated"):
+        replace(SMALL, cross_order="boundary", cross_edges="independent")
+    with pytest.raises(ValueError, match="num_levels >= 2"):
+        replace(SMALL, cross_order="boundary", num_levels=1)
+    with pytest.raises(ValueError, match="unknown cross_order 'border'"):
+        replace(SMALL, cross_order="border")
 
 
 @pytest.mark.parametrize("encoder", ["gran", "gmn"])
