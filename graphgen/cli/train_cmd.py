@@ -57,6 +57,7 @@ _FLAGS = {
     "triangle_features": "--triangle-features",
     "row_coordination": "--row-coordination",
     "cross_order": "--cross-order",
+    "cross_both_directions": "--cross-both-directions",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -196,6 +197,12 @@ def higen(
         " order, or 'boundary': along its border first (border edges lie on at most one triangle), so that"
         " consecutive rows of a block are border neighbours, as in a strip of triangles.",
     ),
+    cross_both_directions: bool = typer.Option(
+        False,
+        "--cross-both-directions/--no-cross-both-directions",
+        help="Each coordinated leaf block is a half-half mixture of placing its pairs with the second"
+        " community's order as is and reversed, so a strip of triangles can be followed either way round.",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -256,6 +263,7 @@ def higen(
             triangle_features=triangle_features,
             row_coordination=row_coordination,
             cross_order=cross_order,
+            cross_both_directions=cross_both_directions,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -174,6 +174,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
         "--row-coordination",
         "--cross-order",
         "boundary",
+        "--cross-both-directions",
         "--out",
         str(ckpt),
     )
@@ -184,7 +185,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
     config = load_checkpoint(ckpt).config
     assert config["self_loop_concentration"] is True and config["cross_ladder"] is True  # the flags reach the model
     assert config["triangle_features"] is True and config["row_coordination"] is True
-    assert config["cross_order"] == "boundary"
+    assert config["cross_order"] == "boundary" and config["cross_both_directions"] is True
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1")
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--decoding", "mode")
@@ -203,6 +204,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
         (("--community-count", "fixed"), "unknown --community-count 'fixed'; choose one of emergent, explicit"),
         (("--fair-share",), "--fair-share needs --community-count='explicit' or --community-size='explicit'"),
         (("--size-concentration",), "--size-concentration needs --community-size='explicit'"),
+        (("--cross-both-directions", "--cross-edges", "independent"), "--cross-both-directions needs --cross-edges"),
         (("--size-share",), "--size-share needs --community-size='explicit' and --size-context"),
         (("--refit-size-head", "5"), "--refit-size-head needs --community-size='explicit'"),
         (("--refit-size-lr", "0"), "--refit-size-lr must be > 0"),

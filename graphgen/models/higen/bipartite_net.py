@@ -184,7 +184,13 @@ def blocks_log_likelihood(
     model on the leaf level when ``net`` has one, else :func:`block_log_likelihood`."""
     if pairs.leaf and net.coordination is not None:
         return blocks_sequence_log_likelihood(
-            logits.double(), pairs, level_graph.edge_index, parent, net.coordination, order=net.config.order
+            logits.double(),
+            pairs,
+            level_graph.edge_index,
+            parent,
+            net.coordination,
+            order=net.config.order,
+            both_directions=net.config.both_directions,
         )
     return block_log_likelihood(pairs, logits)
 
@@ -199,6 +205,7 @@ class BipartiteNetConfig:
     ladder: bool = False  # coordinated blocks: g also reads t_3 (graphgen.models.higen.block_sequence)
     triangle_features: bool = False  # nodes and intra edges also see their triangle counts (community_net)
     order: str = "generation"  # coordinated blocks: the order pairs are placed in (boundary_walk)
+    both_directions: bool = False  # coordinated blocks: a mixture of the right community's order and its reverse
 
     @property
     def node_dim(self) -> int:
@@ -214,8 +221,8 @@ class BipartiteNetConfig:
             raise ValueError("the ladder feature belongs to coordinated blocks (coordinated=True)")
         if self.order not in CROSS_ORDERS:
             raise ValueError(f"unknown order {self.order!r}; choose one of {', '.join(CROSS_ORDERS)}")
-        if self.order != "generation" and not self.coordinated:
-            raise ValueError("a pair order belongs to coordinated blocks (coordinated=True)")
+        if (self.order != "generation" or self.both_directions) and not self.coordinated:
+            raise ValueError("a pair order or both directions belong to coordinated blocks (coordinated=True)")
 
 
 def _block_features(pairs: BlockPairs) -> torch.Tensor:

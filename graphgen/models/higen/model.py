@@ -27,7 +27,8 @@
   another, each seeing those already placed (:mod:`graphgen.models.higen.block_sequence`; with
   ``cross_ladder``, our option, also placed edges between the pair's neighbours; with
   ``cross_order="boundary"``, our option, in an order that walks each community's border first,
-  :mod:`graphgen.models.higen.boundary_walk`).
+  :mod:`graphgen.models.higen.boundary_walk`; with ``cross_both_directions``, our option, each block
+  a half-half mixture of the right community's order and its reverse).
 * **Rows** (:mod:`graphgen.models.higen.stick_breaking`): with ``row_stop`` (the default for new
   models) each row first decides whether it is its community's last. With
   ``community_size="explicit"`` (our option) each leaf community first draws its node count given
@@ -156,6 +157,7 @@ class HiGenConfig:
     triangle_features: bool = False  # community and cross-edge networks see triangle counts (community_net)
     row_coordination: bool = False  # leaf rows choose their edges one after another (row_sequence)
     cross_order: str = "generation"  # coordinated leaf blocks: pairs in generation or border-walk order
+    cross_both_directions: bool = False  # coordinated leaf blocks: mixture of the right order and its reverse
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -194,6 +196,10 @@ class HiGenConfig:
             raise ValueError(f"unknown cross_order {self.cross_order!r}; choose one of {', '.join(CROSS_ORDERS)}")
         if self.cross_order != "generation" and (self.cross_edges != "coordinated" or self.num_levels < 2):
             raise ValueError("cross_order needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
+        if self.cross_both_directions and (self.cross_edges != "coordinated" or self.num_levels < 2):
+            raise ValueError(
+                "cross_both_directions needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)"
+            )
         if self.row_coordination and self.leaf_rows != "conditional_bernoulli":
             raise ValueError("row_coordination needs leaf_rows='conditional_bernoulli' (rows of 0/1 edges)")
         if self.size_share and not (self.explicit_size and self.size_context):
@@ -467,6 +473,7 @@ class HiGen(nn.Module):
                         c.cross_ladder and lv == c.num_levels,
                         c.triangle_features,
                         c.cross_order if lv == c.num_levels else "generation",
+                        c.cross_both_directions and lv == c.num_levels,
                     ),
                     encoder=bipartite_encoder(c),
                 )
@@ -925,6 +932,7 @@ class HiGen(nn.Module):
                     net.coordination,
                     draws,
                     order=net.config.order,
+                    both_directions=net.config.both_directions,
                 )
             return draws.allocations(logits, blocks.block_size, blocks.block_weight, leaf)  # a block: a contiguous run
 

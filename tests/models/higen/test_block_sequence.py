@@ -308,3 +308,69 @@ def test_suffix_table_kernel_equals_the_pytorch_loop(monkeypatch, dtype):
         assert torch.equal(suffix_log_esp(theta, valid, 2), suffix_log_esp(theta, valid, 2, method="torch"))
         with pytest.raises(RuntimeError, match="not available"):
             suffix_log_esp(theta, valid, 2, method="kernel")
+
+
+def _repeat(blocks, n):
+    tensors = (blocks.theta, blocks.valid, blocks.left_adjacency, blocks.right_adjacency)
+    return PaddedBlocks(*(t.expand(n, *t.shape[1:]) for t in tensors), blocks.weight.expand(n), blocks.pair_slot)
+
+
+def test_reversing_the_right_community_touches_only_its_real_places():
+    from graphgen.models.higen.block_sequence import reverse_right, take_columns
+
+    blocks = tiny_blocks([(2, 3), (3, 4)], [2, 3], seed=7)  # the first block is padded to J = 4
+    flipped, index = reverse_right(blocks, torch.tensor([True, False]))
+    assert index.tolist() == [[2, 1, 0, 3], [0, 1, 2, 3]]
+    assert torch.equal(flipped.theta[0, :, :3], blocks.theta[0, :, :3].flip(1))
+    assert torch.equal(flipped.valid, blocks.valid) and torch.equal(flipped.theta[1], blocks.theta[1])
+    assert torch.equal(flipped.right_adjacency[0, :3, :3], blocks.right_adjacency[0, :3, :3].flip(0, 1))
+    assert torch.equal(flipped.left_adjacency, blocks.left_adjacency)
+    assert torch.equal(take_columns(take_columns(blocks.theta, index), index), blocks.theta)  # an involution
+
+
+@pytest.mark.parametrize("ni, nj", [(2, 3), (3, 3)])
+def test_the_direction_mixture_sums_to_one_and_halves_its_two_directions(ni, nj):
+    from graphgen.models.higen.block_sequence import mixed_sequence_log_likelihood, reverse_right, take_columns
+
+    g = random_g(8, ladder=True)
+    for w in range(0, ni * nj + 1):
+        blocks = tiny_blocks([(ni, nj)], [w], seed=10 + w)
+        ys = torch.stack(list(subsets(ni, nj, w, nj)))
+        batch = _repeat(blocks, len(ys))
+        with torch.no_grad():
+            mixed = mixed_sequence_log_likelihood(batch, ys, g)
+            assert float(mixed.exp().sum()) == pytest.approx(1.0, abs=1e-12), w
+            # by hand: the block with its right community written backwards, and the targets with it
+            backward_blocks, index = reverse_right(batch, torch.ones(len(ys), dtype=torch.bool))
+            forward = sequence_log_likelihood(batch, ys, g)
+            backward = sequence_log_likelihood(backward_blocks, take_columns(ys, index), g)
+        assert torch.allclose(mixed.exp(), 0.5 * forward.exp() + 0.5 * backward.exp(), rtol=1e-12)
+        if 2 <= w <= ni * nj - 2:  # the two directions differ once g sees placed pairs
+            assert float((forward - backward).abs().max()) > 1e-3
+    blocks = tiny_blocks([(3, 3)], [4], seed=3)  # g ≡ 0: both directions are the conditional Bernoulli
+    y = next(iter(subsets(3, 3, 4, 3))).unsqueeze(0)
+    with torch.no_grad():
+        lp = mixed_sequence_log_likelihood(blocks, y, coordination_net())
+    assert float(lp[0]) == pytest.approx(float(conditional_bernoulli_log_prob(y[0], blocks.theta[0])), rel=1e-10)
+
+
+def test_direction_mixture_samples_follow_its_likelihood():
+    from graphgen.models.higen.block_sequence import mixed_sequence_log_likelihood, sample_mixed_sequences
+
+    g = random_g(9)
+    blocks = tiny_blocks([(2, 3)], [3], seed=5)
+    n = 8000
+    batch = _repeat(blocks, n)
+    with torch.no_grad():
+        y = sample_mixed_sequences(batch, g, Draws(torch.Generator().manual_seed(0)))
+    assert bool((y.sum((1, 2)) == 3).all())
+    powers = 2 ** torch.arange(6, dtype=torch.float64)
+    seen = torch.bincount((y.reshape(n, -1) * powers).sum(1).long(), minlength=64).double() / n
+    ys = list(subsets(2, 3, 3, 3))
+    with torch.no_grad():
+        exact = mixed_sequence_log_likelihood(_repeat(blocks, len(ys)), torch.stack(ys), g).exp()
+        forward_only = sequence_log_likelihood(_repeat(blocks, len(ys)), torch.stack(ys), g).exp()
+    assert float((exact - forward_only).abs().max()) > 0.02  # the test can tell the mixture from one direction
+    for yk, pk in zip(ys, exact.tolist()):
+        key = int((yk.reshape(-1) * powers).sum())
+        assert abs(float(seen[key]) - pk) <= 4.5 * math.sqrt(pk * (1 - pk) / n) + 1e-9
