@@ -4,11 +4,15 @@
 
 * ``signal_in_data``: the true leaf blocks of the first ``--samples`` training graphs (the model's
   hierarchy settings, Louvain seeds 0 and 1), each block's edges in the coordinated model's placement
-  order (row-major in the communities' generation order, :mod:`graphgen.models.higen.block_sequence`).
+  order (row-major in the model's pair order, ``cross_order``, :mod:`graphgen.models.higen.block_sequence`;
+  with ``cross_both_directions`` the forward direction).
   For every edge, the coordination features at its step: the share of edges that are a block's first
   (nothing placed yet), of later edges with ``t_1 = t_2 = 0`` (no placed edge shares an endpoint's
   community neighbourhood: no signal for the model without the ladder feature) and with
   ``t_1 = t_2 = t_3 = 0`` (no signal with it).
+* ``signal_in_data_by_order``: the same shares in each pair order (``generation``, ``boundary``), with
+  the right community's places as is (``forward``), reversed, and per block the better of the two
+  (fewer later edges with ``t_1 = t_2 = 0``): whether a strip's direction hides the signal.
 * ``cross_edge_triangles`` (two-level models): on the test graphs' real coarse graphs and real
   communities, the share of cross edges that lie on at least one and at least two triangles of the
   whole graph, real against the model's cross edges (seeds 0-2). In a zipped strip between two
@@ -29,21 +33,35 @@ from _higen_diagnostic import parse, real_communities, report, sample_cross_edge
 from graphgen.datasets import load_dataset
 from graphgen.models.higen import HiGen
 from graphgen.models.higen.bipartite_net import block_pairs
-from graphgen.models.higen.block_sequence import block_groups, block_targets, coordination_features, padded_blocks
+from graphgen.models.higen.block_sequence import (
+    block_groups,
+    block_targets,
+    coordination_features,
+    padded_blocks,
+    reverse_right,
+    take_columns,
+)
+from graphgen.models.higen.boundary_walk import CROSS_ORDERS, community_positions
 from graphgen.models.higen.model import _without_isolated_nodes
 
 
-def signal_counts(h, pairs) -> Counter:
-    """Counts over the leaf blocks of ``pairs`` (a ``BlockPairs`` layout of ``h``'s leaf level, its
-    ``pair_target`` the edges to count): edges, blocks' first edges, later edges with ``t_1 = t_2 = 0``
-    and with ``t_1 = t_2 = t_3 = 0`` at their step of the placement order (module docstring)."""
-    counts = Counter(edges=0, first=0, without_t1_t2=0, without_t1_t2_t3=0)
+def block_signal(h, pairs, order: str = "generation", reverse: bool = False) -> torch.Tensor:
+    """Per leaf block of ``pairs`` (a ``BlockPairs`` layout of ``h``'s leaf level, its ``pair_target``
+    the edges to count), ``(B, 4)``: its edges, whether it has a first edge, its later edges with
+    ``t_1 = t_2 = 0`` and with ``t_1 = t_2 = t_3 = 0`` at their step of the placement order: the
+    communities' ``order`` (:mod:`graphgen.models.higen.boundary_walk`), with the right community's
+    places reversed when ``reverse`` (``block_sequence``, "Both directions")."""
     level, parent = h.levels[-1], h.assignments[-1]
     zeros = torch.zeros(pairs.pair_block.numel(), dtype=torch.float64)
-    for _, keep, sub in block_groups(pairs):
-        blocks = padded_blocks(zeros[keep], sub, level.edge_index, parent)
+    position = community_positions(level.edge_index, parent, order)
+    out = torch.zeros(int(pairs.block_weight.numel()), 4, dtype=torch.long)
+    for members, keep, sub in block_groups(pairs):
+        blocks = padded_blocks(zeros[keep], sub, level.edge_index, parent, position)
         targets = block_targets(blocks, sub)
+        blocks, index = reverse_right(blocks, torch.full((blocks.shape[0],), reverse))
+        targets = take_columns(targets, index)
         b, size_i, size_j = targets.shape
+        rows = members.nonzero().flatten()
         for k in range(b):
             sequence = targets[k].reshape(-1).nonzero().flatten()
             if sequence.numel() == 0:
@@ -56,11 +74,41 @@ def signal_counts(h, pairs) -> Counter:
             )[:, 0].reshape(sequence.numel(), size_i * size_j, -1)
             later = feats[torch.arange(sequence.numel()), sequence][1:]  # (steps - 1, 5)
             shared = (later[:, 0] == 0) & (later[:, 1] == 0)
-            counts["edges"] += int(sequence.numel())
-            counts["first"] += 1
-            counts["without_t1_t2"] += int(shared.sum())
-            counts["without_t1_t2_t3"] += int((shared & (later[:, 4] == 0)).sum())
-    return counts
+            out[rows[k]] = torch.tensor(
+                [sequence.numel(), 1, int(shared.sum()), int((shared & (later[:, 4] == 0)).sum())]
+            )
+    return out
+
+
+def signal_counts(h, pairs, order: str = "generation") -> Counter:
+    """:func:`block_signal` summed over the blocks: counts ``edges``, ``first``, ``without_t1_t2``,
+    ``without_t1_t2_t3``."""
+    total = block_signal(h, pairs, order).sum(0).tolist()
+    return Counter(dict(zip(("edges", "first", "without_t1_t2", "without_t1_t2_t3"), total)))
+
+
+def signal_by_order(model: HiGen, graphs, seeds=(0, 1)) -> dict:
+    """The placement-signal shares of the true cross edges of ``graphs`` (Louvain seeds ``seeds``) in
+    each pair order, with the right community as is (``forward``), reversed, and, per block, the
+    direction with fewer later edges without ``t_1``/``t_2`` signal (``better_of_the_two``: what a
+    model that knew each strip's direction would see; the direction mixture can learn towards it)."""
+    out = {}
+    for order in CROSS_ORDERS:
+        runs = {"forward": [], "reversed": []}
+        for seed in seeds:
+            h = model._hierarchy(graphs, seed)
+            pairs = block_pairs(h, len(h.levels) - 1)
+            runs["forward"].append(block_signal(h, pairs, order))
+            runs["reversed"].append(block_signal(h, pairs, order, reverse=True))
+        forward, backward = torch.cat(runs["forward"]), torch.cat(runs["reversed"])
+        better = torch.where((backward[:, 2] < forward[:, 2]).unsqueeze(1), backward, forward)
+        out[order] = {
+            name: _shares(
+                Counter(dict(zip(("edges", "first", "without_t1_t2", "without_t1_t2_t3"), t.sum(0).tolist())))
+            )
+            for name, t in (("forward", forward), ("reversed", backward), ("better_of_the_two", better))
+        }
+    return out
 
 
 def _shares(counts: Counter) -> dict:
@@ -79,7 +127,7 @@ def placement_signal(model: HiGen, graphs, seeds=(0, 1)) -> dict:
     total = Counter()
     for seed in seeds:
         h = model._hierarchy(graphs, seed)
-        total.update(signal_counts(h, block_pairs(h, len(h.levels) - 1)))
+        total.update(signal_counts(h, block_pairs(h, len(h.levels) - 1), model.config.cross_order))
     return {"graphs": len(graphs), "louvain_seeds": list(seeds), **_shares(total)}
 
 
@@ -115,14 +163,14 @@ def cross_edge_triangles(model: HiGen, test, seeds=(0, 1, 2)) -> dict:
     out = {
         "data": {
             **triangle_shares(n, communities.edge_index, leaf.edge_index[:, across]),
-            "placement_signal": _shares(signal_counts(h, pairs)),
+            "placement_signal": _shares(signal_counts(h, pairs, model.config.cross_order)),
         }
     }
     runs, signal = [], Counter()
     for seed in seeds:
         rows, cols = sample_cross_edges(model, h, communities, seed)
         runs.append(triangle_shares(n, communities.edge_index, torch.stack([rows, cols])))
-        signal.update(signal_counts(h, sampled_pairs(pairs, rows, cols)))
+        signal.update(signal_counts(h, sampled_pairs(pairs, rows, cols), model.config.cross_order))
     out[f"sampled_seeds_{seeds[0]}_{seeds[-1]}"] = {
         **{key: round(float(np.mean([r[key] for r in runs])), 4) for key in ("on_a_triangle", "on_two_triangles")},
         "placement_signal": _shares(signal),
@@ -136,7 +184,12 @@ def main() -> None:
     model = HiGen.from_pretrained(args.model).eval()
     train = [_without_isolated_nodes(g) for g in load_dataset(args.dataset, "train")[: args.samples]]
     test = [_without_isolated_nodes(g) for g in load_dataset(args.dataset, "test")]
-    result = {"model": args.model, "dataset": args.dataset, "signal_in_data": placement_signal(model, train)}
+    result = {
+        "model": args.model,
+        "dataset": args.dataset,
+        "signal_in_data": placement_signal(model, train),
+        "signal_in_data_by_order": signal_by_order(model, train),
+    }
     if model.config.num_levels == 2:
         result["cross_edge_triangles"] = cross_edge_triangles(model, test)
     report(result, args, "higen_ladder_signal.py")
