@@ -58,6 +58,7 @@ _FLAGS = {
     "row_coordination": "--row-coordination",
     "cross_order": "--cross-order",
     "cross_both_directions": "--cross-both-directions",
+    "cross_contact": "--cross-contact",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -203,6 +204,12 @@ def higen(
         help="Each coordinated leaf block is a half-half mixture of placing its pairs with the second"
         " community's order as is and reversed, so a strip of triangles can be followed either way round.",
     ),
+    cross_contact: bool = typer.Option(
+        False,
+        "--cross-contact/--no-cross-contact",
+        help="Coordinated leaf cross edges also see, for each endpoint of a candidate pair, how many of its"
+        " community neighbours already have a cross edge in the block (contact runs stay connected).",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -264,6 +271,7 @@ def higen(
             row_coordination=row_coordination,
             cross_order=cross_order,
             cross_both_directions=cross_both_directions,
+            cross_contact=cross_contact,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -206,6 +206,7 @@ class BipartiteNetConfig:
     triangle_features: bool = False  # nodes and intra edges also see their triangle counts (community_net)
     order: str = "generation"  # coordinated blocks: the order pairs are placed in (boundary_walk)
     both_directions: bool = False  # coordinated blocks: a mixture of the right community's order and its reverse
+    contact: bool = False  # coordinated blocks: g also reads u_a, u_c (graphgen.models.higen.block_sequence)
 
     @property
     def node_dim(self) -> int:
@@ -217,8 +218,8 @@ class BipartiteNetConfig:
         return 1 + int(self.triangle_features)
 
     def __post_init__(self):
-        if self.ladder and not self.coordinated:
-            raise ValueError("the ladder feature belongs to coordinated blocks (coordinated=True)")
+        if (self.ladder or self.contact) and not self.coordinated:
+            raise ValueError("the ladder and contact features belong to coordinated blocks (coordinated=True)")
         if self.order not in CROSS_ORDERS:
             raise ValueError(f"unknown order {self.order!r}; choose one of {', '.join(CROSS_ORDERS)}")
         if (self.order != "generation" or self.both_directions) and not self.coordinated:
@@ -258,7 +259,7 @@ class BipartiteNet(nn.Module):
         if c.rounds:  # the earlier-rounds inputs start at zero: training starts from independent blocks
             nn.init.zeros_(self.score[0].weight.data[:, 2 * c.hidden + 2 :])
         # g of the coordinated leaf blocks: a logit offset from the edges already placed in the block
-        self.coordination = coordination_net(ladder=c.ladder) if c.coordinated else None
+        self.coordination = coordination_net(ladder=c.ladder, contact=c.contact) if c.coordinated else None
 
     def node_embeddings(self, level_graph, parent: torch.Tensor) -> torch.Tensor:
         ei, w = level_graph.edge_index, level_graph.edge_weight.float()

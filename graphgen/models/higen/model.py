@@ -25,7 +25,8 @@
   ``(i, j)`` places its parent weight ``w_ij`` (:mod:`graphgen.models.higen.bipartite_net`); with
   ``cross_edges="coordinated"`` (the default for new models) a leaf block places its edges one after
   another, each seeing those already placed (:mod:`graphgen.models.higen.block_sequence`; with
-  ``cross_ladder``, our option, also placed edges between the pair's neighbours; with
+  ``cross_ladder``, our option, also placed edges between the pair's neighbours; with ``cross_contact``,
+  our option, also each endpoint's neighbours already touching the other community; with
   ``cross_order="boundary"``, our option, in an order that walks each community's border first,
   :mod:`graphgen.models.higen.boundary_walk`; with ``cross_both_directions``, our option, each block
   a half-half mixture of the right community's order and its reverse).
@@ -158,6 +159,7 @@ class HiGenConfig:
     row_coordination: bool = False  # leaf rows choose their edges one after another (row_sequence)
     cross_order: str = "generation"  # coordinated leaf blocks: pairs in generation or border-walk order
     cross_both_directions: bool = False  # coordinated leaf blocks: mixture of the right order and its reverse
+    cross_contact: bool = False  # coordinated leaf blocks also see each endpoint's neighbours already in contact
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -196,6 +198,8 @@ class HiGenConfig:
             raise ValueError(f"unknown cross_order {self.cross_order!r}; choose one of {', '.join(CROSS_ORDERS)}")
         if self.cross_order != "generation" and (self.cross_edges != "coordinated" or self.num_levels < 2):
             raise ValueError("cross_order needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
+        if self.cross_contact and (self.cross_edges != "coordinated" or self.num_levels < 2):
+            raise ValueError("cross_contact needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
         if self.cross_both_directions and (self.cross_edges != "coordinated" or self.num_levels < 2):
             raise ValueError(
                 "cross_both_directions needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)"
@@ -474,6 +478,7 @@ class HiGen(nn.Module):
                         c.triangle_features,
                         c.cross_order if lv == c.num_levels else "generation",
                         c.cross_both_directions and lv == c.num_levels,
+                        c.cross_contact and lv == c.num_levels,
                     ),
                     encoder=bipartite_encoder(c),
                 )

@@ -16,10 +16,12 @@ from graphgen.models.higen.block_sequence import (
 )
 from graphgen.models.higen.model import Draws
 
+FEATURE_SETS = [(False, False), (True, False), (False, True), (True, True)]  # (ladder, contact)
 
-def random_g(seed, ladder=False):
+
+def random_g(seed, ladder=False, contact=False):
     torch.manual_seed(seed)
-    g = coordination_net(8, ladder=ladder).double()
+    g = coordination_net(8, ladder=ladder, contact=contact).double()
     for p in g.parameters():
         torch.nn.init.normal_(p, std=0.8)
     return g
@@ -78,10 +80,10 @@ def test_without_coordination_it_is_the_conditional_bernoulli():
         assert float(lp[k]) == pytest.approx(float(expected), rel=1e-10)
 
 
-@pytest.mark.parametrize("ladder", [False, True])
+@pytest.mark.parametrize("ladder, contact", FEATURE_SETS)
 @pytest.mark.parametrize("ni, nj", [(2, 3), (3, 3)])
-def test_coordinated_blocks_sum_to_one_by_enumeration(ni, nj, ladder):
-    g = random_g(0, ladder)
+def test_coordinated_blocks_sum_to_one_by_enumeration(ni, nj, ladder, contact):
+    g = random_g(0, ladder, contact)
     for w in range(0, ni * nj + 1):
         blocks = tiny_blocks([(ni, nj)], [w], seed=w)
         ys = list(subsets(ni, nj, w, nj))
@@ -135,6 +137,22 @@ def test_triangle_and_degree_features_on_a_small_block():
     assert feats[1, 1].tolist() == [0.0, 0.0, 0.0, 0.0]
 
 
+def test_contact_features_count_neighbours_already_in_contact():
+    # C_i: path a0 - a1 - a2; C_j: path c0 - c1 - c2; placed: (a0, c2) and (a2, c2)
+    path = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]], dtype=torch.float64).unsqueeze(0)
+    placed = torch.zeros(1, 3, 3, dtype=torch.float64)
+    placed[0, 0, 2] = placed[0, 2, 2] = 1
+    feats = coordination_features(placed, path, path, contact=True).expm1()[0].round()  # counts, via log1p
+    assert feats.shape == (3, 3, 6)
+    assert feats[..., :4].tolist() == coordination_features(placed, path, path).expm1()[0].round().tolist()
+    # u_a: neighbours of a holding a pair (a0 and a2 do): a1 has two, a0 and a2 none
+    assert feats[..., 4].tolist() == [[0.0] * 3, [2.0] * 3, [0.0] * 3]
+    # u_c: neighbours of c holding a pair (only c2 does): c1 has one
+    assert feats[..., 5].tolist() == [[0.0, 1.0, 0.0]] * 3
+    both = coordination_features(placed, path, path, ladder=True, contact=True).expm1()[0].round()
+    assert both.shape == (3, 3, 7) and both[..., 5:].tolist() == feats[..., 4:].tolist()
+
+
 def test_ladder_feature_counts_placed_edges_between_neighbours():
     # C_i: path a0 - a1 - a2; C_j: path c0 - c1 - c2; placed: (a1, c1) and (a0, c2)
     path = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 0.0]], dtype=torch.float64).unsqueeze(0)
@@ -148,9 +166,9 @@ def test_ladder_feature_counts_placed_edges_between_neighbours():
     # (a2, c2): rung of (a1, c1) only; (a1, c1) itself: a0 ~ a1 and c2 ~ c1 -> (a0, c2)
 
 
-@pytest.mark.parametrize("ladder", [False, True])
-def test_samples_follow_the_likelihood(ladder):
-    g = random_g(2, ladder)
+@pytest.mark.parametrize("ladder, contact", FEATURE_SETS)
+def test_samples_follow_the_likelihood(ladder, contact):
+    g = random_g(2, ladder, contact)
     blocks = tiny_blocks([(2, 3)], [3], seed=5)
     n = 6000
     batch = PaddedBlocks(
@@ -178,9 +196,9 @@ def test_samples_follow_the_likelihood(ladder):
         assert abs(float(seen[key]) - pk) <= 4.5 * math.sqrt(pk * (1 - pk) / n) + 1e-9
 
 
-@pytest.mark.parametrize("ladder", [False, True])
-def test_gradients_are_finite_and_reach_the_coordination_net(ladder):
-    g = random_g(3, ladder)
+@pytest.mark.parametrize("ladder, contact", FEATURE_SETS)
+def test_gradients_are_finite_and_reach_the_coordination_net(ladder, contact):
+    g = random_g(3, ladder, contact)
     blocks = tiny_blocks([(2, 3), (3, 3)], [2, 4], seed=6)
     blocks.theta.requires_grad_(True)
     targets = torch.zeros_like(blocks.theta)
@@ -190,6 +208,8 @@ def test_gradients_are_finite_and_reach_the_coordination_net(ladder):
     assert torch.isfinite(blocks.theta.grad).all()
     assert all(torch.isfinite(p.grad).all() for p in g.parameters())
     assert float(g[2].weight.grad.abs().sum()) > 0
+    if contact:  # the u inputs are used (the last two)
+        assert float(g[0].weight.grad[:, -2:].abs().sum()) > 0
     if ladder:  # the t_3 input is used
         assert float(g[0].weight.grad[:, 4].abs().sum()) > 0
 
@@ -258,11 +278,11 @@ def _recomputing_sampler(blocks, g, draws):
     return placed
 
 
-@pytest.mark.parametrize("ladder", [False, True])
+@pytest.mark.parametrize("ladder, contact", FEATURE_SETS)
 @pytest.mark.parametrize("greedy", [False, True])
-def test_incremental_sampler_equals_recomputing_every_feature(greedy, ladder):
+def test_incremental_sampler_equals_recomputing_every_feature(greedy, ladder, contact):
     """The sampler's incremental features and offsets give the same steps as full recomputation."""
-    g = random_g(7, ladder)
+    g = random_g(7, ladder, contact)
     blocks = tiny_blocks([(5, 7), (7, 6), (3, 4), (6, 6)], [12, 20, 5, 1], seed=8)
     for seed in range(5):
         with torch.no_grad():

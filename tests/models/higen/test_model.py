@@ -207,6 +207,7 @@ LATER_OPTIONS = (
     "row_coordination",
     "cross_order",
     "cross_both_directions",
+    "cross_contact",
 )
 
 
@@ -240,6 +241,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert model.config.triangle_features is False and model.community_nets[0].config.node_dim == 3
     assert model.config.row_coordination is False and all(net.row_coordination is None for net in model.community_nets)
     assert model.config.cross_order == "generation" and model.config.cross_both_directions is False
+    assert model.config.cross_contact is False and model.bipartite_nets[0].coordination is None
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -678,6 +680,37 @@ def test_cross_ladder_trains_and_samples_spend_the_budget(train, num_levels):
         replace(SMALL, cross_ladder=True, cross_edges="independent")
     with pytest.raises(ValueError, match="num_levels >= 2"):
         replace(SMALL, cross_ladder=True, num_levels=1)
+
+
+@pytest.mark.parametrize("ladder", [False, True])
+def test_cross_contact_trains_and_samples_spend_the_budget(train, ladder):
+    """cross_contact: the leaf coordination net reads u_a, u_c last (6 inputs, 7 with the ladder);
+    the loss reaches them; with their weights at zero the likelihood is the model without them;
+    samples are simple graphs that spend their budgets, seeded, under both decodings."""
+    torch.manual_seed(0)
+    config = replace(SMALL, cross_contact=True, cross_ladder=ladder)
+    model = HiGen(config).fit_size_model(train)
+    g = model.bipartite_nets[-1].coordination
+    assert g[0].in_features == 6 + int(ladder)
+    with torch.no_grad():
+        for param in g.parameters():
+            param.normal_(std=0.5)
+    batch = model.prepare(train)
+    out = model.loss(batch)
+    assert torch.isfinite(out["loss"])
+    out["loss"].backward()
+    assert bool(g[0].weight.grad[:, -2:].ne(0).any())
+    plain = HiGen(replace(config, cross_contact=False)).fit_size_model(train)
+    state = {k: v for k, v in model.state_dict().items() if not k.endswith("coordination.0.weight")}
+    plain.load_state_dict(state, strict=False)
+    with torch.no_grad():
+        plain.bipartite_nets[-1].coordination[0].weight.copy_(g[0].weight[:, :-2])
+        g[0].weight[:, -2:] = 0.0
+        # g runs in float32: extra zero inputs change its rounding only
+        assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-7)
+    assert_samples_simple_seeded_and_spend_the_budget(model)
+    with pytest.raises(ValueError, match="cross_contact needs cross_edges='coordinated'"):
+        replace(SMALL, cross_contact=True, cross_edges="independent")
 
 
 @pytest.mark.parametrize("num_levels", [2, 3])
