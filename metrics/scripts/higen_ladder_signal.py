@@ -10,6 +10,9 @@
   (nothing placed yet), of later edges with ``t_1 = t_2 = 0`` (no placed edge shares an endpoint's
   community neighbourhood: no signal for the model without the ladder feature) and with
   ``t_1 = t_2 = t_3 = 0`` (no signal with it).
+* ``contact_connected`` / ``contact_path`` (in ``cross_edge_triangles``, data and samples): over the
+  sides of the blocks (the nodes of ``C_i`` that a block's edges touch, and those of ``C_j``), the
+  share whose contact nodes induce a connected subgraph, and a path, of their community.
 * ``signal_in_data_by_order``: the same shares in each pair order (``generation``, ``boundary``), with
   the right community's places as is (``forward``), reversed, and per block the better of the two
   (fewer later edges with ``t_1 = t_2 = 0``): whether a strip's direction hides the signal.
@@ -154,6 +157,34 @@ def triangle_shares(num_nodes: int, intra: torch.Tensor, cross: torch.Tensor) ->
     }
 
 
+def contact_runs(num_nodes: int, intra: torch.Tensor, cross: torch.Tensor, parent: torch.Tensor) -> dict:
+    """Over the block sides of the ``cross`` edges ``(2, C)`` (each block ``(i, j)`` has two sides: the
+    nodes of ``C_i`` and of ``C_j`` that its edges touch), the shares whose contact nodes induce a
+    connected subgraph and a path in their community (``intra``, both directions)."""
+    import networkx as nx
+
+    g = nx.Graph()
+    g.add_nodes_from(range(num_nodes))
+    g.add_edges_from(intra.t().tolist())
+    sides: dict[tuple[int, int], set[int]] = {}
+    for a, b in cross.t().tolist():
+        i, j = int(parent[a]), int(parent[b])
+        sides.setdefault((i, j), set()).add(a)
+        sides.setdefault((j, i), set()).add(b)
+    connected = path = 0
+    for nodes in sides.values():
+        sub = g.subgraph(nodes)
+        if nx.is_connected(sub):
+            connected += 1
+            path += sub.number_of_edges() == len(nodes) - 1 and max(d for _, d in sub.degree()) <= 2
+    count = max(len(sides), 1)
+    return {
+        "block_sides": len(sides),
+        "contact_connected": round(connected / count, 4),
+        "contact_path": round(path / count, 4),
+    }
+
+
 def cross_edge_triangles(model: HiGen, test, seeds=(0, 1, 2)) -> dict:
     h, communities = real_communities(model, test)
     leaf, parent = h.levels[-1], h.assignments[-1]
@@ -164,15 +195,23 @@ def cross_edge_triangles(model: HiGen, test, seeds=(0, 1, 2)) -> dict:
         "data": {
             **triangle_shares(n, communities.edge_index, leaf.edge_index[:, across]),
             "placement_signal": _shares(signal_counts(h, pairs, model.config.cross_order)),
+            **contact_runs(n, communities.edge_index, leaf.edge_index[:, across], parent),
         }
     }
     runs, signal = [], Counter()
     for seed in seeds:
         rows, cols = sample_cross_edges(model, h, communities, seed)
-        runs.append(triangle_shares(n, communities.edge_index, torch.stack([rows, cols])))
+        cross = torch.stack([rows, cols])
+        runs.append(
+            {
+                **triangle_shares(n, communities.edge_index, cross),
+                **contact_runs(n, communities.edge_index, cross, parent),
+            }
+        )
         signal.update(signal_counts(h, sampled_pairs(pairs, rows, cols), model.config.cross_order))
+    keys = ("on_a_triangle", "on_two_triangles", "contact_connected", "contact_path")
     out[f"sampled_seeds_{seeds[0]}_{seeds[-1]}"] = {
-        **{key: round(float(np.mean([r[key] for r in runs])), 4) for key in ("on_a_triangle", "on_two_triangles")},
+        **{key: round(float(np.mean([r[key] for r in runs])), 4) for key in keys},
         "placement_signal": _shares(signal),
     }
     return out

@@ -54,8 +54,11 @@ row-major, ``e = a n_j + c``, and write the block's edge set as an increasing se
   already hold a placed pair of the block, and ``u_c`` likewise in ``C_j``. Why: in the data the nodes
   of a community that touch another community form a connected run of its border (a path in 90 % of
   block sides, connected in 100 % on the planar test graphs), while on the shipped planar model's
-  cross edges sampled on the real communities only 55 % are connected: a new row, or a new column,
-  often starts a contact run of its own. ``t_1``, ``t_2`` and ``t_3`` only see a candidate next to a
+  cross edges sampled on the real communities only 54 % are connected (43 % a path;
+  ``metrics/results/higen-ladder-signal-planar.json``): a new row, or a new column, often starts a
+  contact run of its own. Under the generation order a run's nodes are not visited one after
+  another along the border, so a run can grow disconnected for a while; with ``cross_order="boundary"``
+  they are (except where the walk wraps round). ``t_1``, ``t_2`` and ``t_3`` only see a candidate next to a
   placed *pair*; ``u`` sees a candidate whose endpoint is next to a contact node of the same side,
   which also holds when a strip runs against the places' order. ``g``'s input width says which
   features it has (4, 5 with ``t_3``, 6 with ``u``, 7 with both).
