@@ -497,6 +497,22 @@ def sample_sequences(blocks: PaddedBlocks, g: nn.Module, draws) -> torch.Tensor:
     def contact_features(at, ii, jj):
         return (u_left[at, ii], u_right[at, jj]) if contact else (None, None)
 
+    def refresh(live, hit):
+        """g(φ) - g(0) again on the pairs ``hit`` ``(L, I, J)`` of the live blocks."""
+        if not bool(hit.any()):
+            return
+        blk, ii, jj = hit.nonzero(as_tuple=True)
+        at = live[blk]
+        feats = _features(
+            t1[at, ii, jj],
+            t2[at, ii, jj],
+            d_left[at, ii],
+            d_right[at, jj],
+            t3[at, ii, jj] if ladder else None,
+            *contact_features(at, ii, jj),
+        )
+        offset[at, ii, jj] = (g(feats.to(dtype)).squeeze(-1) - g0).to(offset.dtype)
+
     def on_pick(live, pick):
         a, c = pick // size_j, pick % size_j
         t1[live, a, :] += blocks.right_adjacency[live, c, :]
@@ -531,33 +547,9 @@ def sample_sequences(blocks: PaddedBlocks, g: nn.Module, draws) -> torch.Tensor:
         offset[live, a, :] = (g(row.to(dtype)).squeeze(-1) - g0).to(offset.dtype)
         offset[live, :, c] = (g(col.to(dtype)).squeeze(-1) - g0).to(offset.dtype)
         if ladder:
-            hit = rungs > 0  # (L, I, J); never on row a or column c (communities have no self-loops)
-            if bool(hit.any()):
-                blk, ii, jj = hit.nonzero(as_tuple=True)
-                at = live[blk]
-                feats = _features(
-                    t1[at, ii, jj],
-                    t2[at, ii, jj],
-                    d_left[at, ii],
-                    d_right[at, jj],
-                    t3[at, ii, jj],
-                    *contact_features(at, ii, jj),
-                )
-                offset[at, ii, jj] = (g(feats.to(dtype)).squeeze(-1) - g0).to(offset.dtype)
+            refresh(live, rungs > 0)  # never on row a or column c (communities have no self-loops)
         if contact:
-            hit = (new_rows > 0).unsqueeze(2) | (new_cols > 0).unsqueeze(1)  # whole rows and columns
-            if bool(hit.any()):
-                blk, ii, jj = hit.nonzero(as_tuple=True)
-                at = live[blk]
-                feats = _features(
-                    t1[at, ii, jj],
-                    t2[at, ii, jj],
-                    d_left[at, ii],
-                    d_right[at, jj],
-                    t3[at, ii, jj] if ladder else None,
-                    *contact_features(at, ii, jj),
-                )
-                offset[at, ii, jj] = (g(feats.to(dtype)).squeeze(-1) - g0).to(offset.dtype)
+            refresh(live, (new_rows > 0).unsqueeze(2) | (new_cols > 0).unsqueeze(1))  # whole rows and columns
 
     placed = sample_ordered_subsets(
         blocks.theta.reshape(b, m),

@@ -647,6 +647,29 @@ def test_self_loop_concentration_trains_and_samples_spend_the_budget(train, num_
         replace(SMALL, self_loop_concentration=True, num_levels=1)
 
 
+def assert_extra_coordination_inputs_are_read(model, plain, train, extra):
+    """The leaf coordination net's last ``extra`` inputs: with g's weights random (its zero start would
+    hide them behind a zero last layer) the loss reaches them; with their weights at zero the
+    likelihood is that of ``plain``, the same model without them."""
+    g = model.bipartite_nets[-1].coordination
+    with torch.no_grad():
+        for param in g.parameters():
+            param.normal_(std=0.5)
+    batch = model.prepare(train)
+    out = model.loss(batch)
+    assert torch.isfinite(out["loss"])
+    out["loss"].backward()
+    assert bool(g[0].weight.grad[:, -extra:].ne(0).any())
+    plain.fit_size_model(train)
+    state = {k: v for k, v in model.state_dict().items() if not k.endswith("coordination.0.weight")}
+    plain.load_state_dict(state, strict=False)
+    with torch.no_grad():
+        plain.bipartite_nets[-1].coordination[0].weight.copy_(g[0].weight[:, :-extra])
+        g[0].weight[:, -extra:] = 0.0
+        # g runs in float32: extra zero inputs change its rounding only
+        assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-7)
+
+
 @pytest.mark.parametrize("num_levels", [2, 3])
 def test_cross_ladder_trains_and_samples_spend_the_budget(train, num_levels):
     """cross_ladder: only the leaf level's coordination net reads t_3 (5 inputs); the loss reaches that
@@ -657,24 +680,7 @@ def test_cross_ladder_trains_and_samples_spend_the_budget(train, num_levels):
     model = HiGen(config).fit_size_model(train)
     widths = [None if net.coordination is None else net.coordination[0].in_features for net in model.bipartite_nets]
     assert widths == [None] * (num_levels - 2) + [5]
-    g = model.bipartite_nets[-1].coordination
-    with torch.no_grad():  # leave g's zero start: an untrained g would not reach t_3 through its zero last layer
-        for param in g.parameters():
-            param.normal_(std=0.5)
-    batch = model.prepare(train)
-    out = model.loss(batch)
-    assert torch.isfinite(out["loss"])
-    out["loss"].backward()
-    assert bool(g[0].weight.grad[:, 4].ne(0).any())
-    plain = HiGen(replace(config, cross_ladder=False)).fit_size_model(train)
-    state = {k: v for k, v in model.state_dict().items() if not k.endswith("coordination.0.weight")}
-    plain.load_state_dict(state, strict=False)
-    plain_g = plain.bipartite_nets[-1].coordination
-    with torch.no_grad():
-        plain_g[0].weight.copy_(g[0].weight[:, :4])
-        g[0].weight[:, 4] = 0.0
-        # g runs in float32: an extra zero input changes its rounding only
-        assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-7)
+    assert_extra_coordination_inputs_are_read(model, HiGen(replace(config, cross_ladder=False)), train, extra=1)
     assert_samples_simple_seeded_and_spend_the_budget(model)
     with pytest.raises(ValueError, match="coordinated"):
         replace(SMALL, cross_ladder=True, cross_edges="independent")
@@ -690,24 +696,8 @@ def test_cross_contact_trains_and_samples_spend_the_budget(train, ladder):
     torch.manual_seed(0)
     config = replace(SMALL, cross_contact=True, cross_ladder=ladder)
     model = HiGen(config).fit_size_model(train)
-    g = model.bipartite_nets[-1].coordination
-    assert g[0].in_features == 6 + int(ladder)
-    with torch.no_grad():
-        for param in g.parameters():
-            param.normal_(std=0.5)
-    batch = model.prepare(train)
-    out = model.loss(batch)
-    assert torch.isfinite(out["loss"])
-    out["loss"].backward()
-    assert bool(g[0].weight.grad[:, -2:].ne(0).any())
-    plain = HiGen(replace(config, cross_contact=False)).fit_size_model(train)
-    state = {k: v for k, v in model.state_dict().items() if not k.endswith("coordination.0.weight")}
-    plain.load_state_dict(state, strict=False)
-    with torch.no_grad():
-        plain.bipartite_nets[-1].coordination[0].weight.copy_(g[0].weight[:, :-2])
-        g[0].weight[:, -2:] = 0.0
-        # g runs in float32: extra zero inputs change its rounding only
-        assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-7)
+    assert model.bipartite_nets[-1].coordination[0].in_features == 6 + int(ladder)
+    assert_extra_coordination_inputs_are_read(model, HiGen(replace(config, cross_contact=False)), train, extra=2)
     assert_samples_simple_seeded_and_spend_the_budget(model)
     with pytest.raises(ValueError, match="cross_contact needs cross_edges='coordinated'"):
         replace(SMALL, cross_contact=True, cross_edges="independent")
