@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 
@@ -25,6 +26,11 @@ def sample(
         "--decoding",
         help="HiGen: 'sample' (true samples, default) or 'mode' (the reference code's near-greedy decoding).",
     ),
+    temperature: float = typer.Option(
+        1.0,
+        "--temperature",
+        help="HiGen: sampling temperature > 0 of every random choice (1: the model itself; below 1: sharper).",
+    ),
 ) -> None:
     """Sample graphs. Provenance (which model, trained on what) is printed to stderr."""
     import torch
@@ -38,21 +44,28 @@ def sample(
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)
     options = {"num_nodes": num_nodes}
-    if decoding != "sample":
+    if decoding != "sample" or temperature != 1.0:
         from graphgen.models.higen.model import DECODINGS, HiGen
 
         if decoding not in DECODINGS:
             raise typer.BadParameter(f"choose one of {', '.join(DECODINGS)}", param_hint="--decoding")
+        flag = "--decoding" if decoding != "sample" else "--temperature"
         if not isinstance(model, HiGen):
-            raise typer.BadParameter(f"{label} is not a HiGen model; only 'sample' applies", param_hint="--decoding")
-        options["decoding"] = decoding
+            raise typer.BadParameter(f"{label} is not a HiGen model; it only samples itself", param_hint=flag)
+        if not (math.isfinite(temperature) and temperature > 0):
+            raise typer.BadParameter(f"must be a positive number, got {temperature}", param_hint="--temperature")
+        if decoding == "mode" and temperature != 1.0:
+            raise typer.BadParameter("applies to '--decoding sample' only", param_hint="--temperature")
+        options.update(decoding=decoding, temperature=temperature)
     graphs = model.sample(num_graphs, generator=generator, **options)
     if label in PRETRAINED:
         what = PRETRAINED[label].description
     else:
         meta = ckpt.metadata
         what = f"{ckpt.model} trained on {meta.get('dataset', 'unknown data')} ({meta.get('split', '?')} split)"
-    how = "" if decoding == "sample" else f", {decoding} decoding"
+    how = ("" if decoding == "sample" else f", {decoding} decoding") + (
+        "" if temperature == 1.0 else f", temperature {temperature:g}"
+    )
     typer.echo(f"sampled {len(graphs)} graphs (seed {seed}{how}) from {label}: {what}", err=True)
     if out is None and format not in (None, "graph6"):
         raise typer.BadParameter("--format other than graph6 needs --out FILE", param_hint="--format")

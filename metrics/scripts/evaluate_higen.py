@@ -1,7 +1,7 @@
 """Evaluate a trained HiGen checkpoint against its dataset's test split, and optionally ship it.
 
     python metrics/scripts/evaluate_higen.py CHECKPOINT NAME DATASET PROTOCOL [--seeds 3] [--ship]
-        [--target KEY=VALUE ...] [--note TEXT] [--decoding sample|mode]
+        [--target KEY=VALUE ...] [--note TEXT] [--decoding sample|mode] [--temperature T]
 
 For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` then ``graphgen evaluate
 -r DATASET:test -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
@@ -44,6 +44,7 @@ def main() -> None:
     )
     parser.add_argument("--note", default="")
     parser.add_argument("--decoding", default="sample", choices=("sample", "mode"))
+    parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (graphgen sample)")
     args = parser.parse_args()
     targets = {}
     for kv in args.target:
@@ -69,6 +70,8 @@ def main() -> None:
         sample_args = ["sample", "--checkpoint", args.checkpoint, "-n", str(n_test), "--seed", str(seed)]
         if args.decoding != "sample":
             sample_args += ["--decoding", args.decoding]
+        if args.temperature != 1.0:
+            sample_args += ["--temperature", f"{args.temperature:g}"]
         eval_args = ["evaluate", "-r", f"{args.dataset}:test", "-s", str(samples), "-p", args.protocol]
         graphgen(*sample_args, "--out", str(samples))
         graphgen(*eval_args, "--json", str(result))
@@ -85,6 +88,7 @@ def main() -> None:
         "dataset": f"{args.dataset} (test split: {n_test} graphs)",
         "protocol": args.protocol,
         "decoding": args.decoding,
+        "temperature": args.temperature,
         "note": args.note,
         "checkpoint": args.checkpoint,
         "training_command": ckpt.metadata.get("command"),

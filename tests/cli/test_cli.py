@@ -84,6 +84,10 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         (["sample", "--format", "pt"], 2, "needs --out"),
         (["sample", "--decoding", "argmax", "--out", "{tmp}/a.g6"], 2, "choose one of sample, mode"),
         (["sample", "-c", "er-community-small", "--decoding", "mode", "--out", "{tmp}/a.g6"], 2, "not a HiGen model"),
+        (["sample", "-c", "er-community-small", "--temperature", "0.8", "--out", "{tmp}/a.g6"], 2, "not a HiGen model"),
+        (["sample", "--temperature", "0", "--out", "{tmp}/a.g6"], 2, "must be a positive number"),
+        (["sample", "--temperature", "nan", "--out", "{tmp}/a.g6"], 2, "must be a positive number"),
+        (["sample", "--decoding", "mode", "--temperature", "0.5", "--out", "{tmp}/a.g6"], 2, "sample' only"),
         (["evaluate", "-r", "planar:test", "-s", "{tmp}/none.g6"], 1, "neither an existing file"),
         (["evaluate", "-r", "planar:test", "-s", "planar:val", "-p", "nope"], 1, "unknown protocol"),
         (
@@ -192,6 +196,9 @@ def test_train_higen_then_sample(capsys, tmp_path):
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--decoding", "mode")
     assert code == 0 and len(out.splitlines()) == 3 and "mode decoding" in err
+    code, cold, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--temperature", "0.7")
+    assert code == 0 and len(cold.splitlines()) == 3 and "temperature 0.7" in err
+    assert run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--temperature", "0.7")[1] == cold
     code, _, err = run(capsys, "train", "higen", "--dataset", "qm9", "--out", str(tmp_path / "x.pt"))
     assert code == 1 and "molecules" in err
     bad = tmp_path / "y.pt"

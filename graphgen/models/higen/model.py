@@ -69,6 +69,7 @@ parent weight exceeds its ``n_i n_j`` pairs is filled completely and counted in
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -267,21 +268,47 @@ def bipartite_encoder(config: HiGenConfig) -> nn.Module | None:
 class Draws:
     """How a sample makes its random choices: true draws from ``generator``, or (``greedy``) the
     reference code's near-greedy decoding (see the module docstring). Both make the same calls on
-    ``generator`` for the choices that stay random, so one seed gives one stream."""
+    ``generator`` for the choices that stay random, so one seed gives one stream.
+
+    **Sampling temperature** (our option; ``temperature = τ``, 1 is the model itself): every random
+    choice is drawn from its own distribution raised to the power ``1/τ`` and renormalised over the
+    same support, ``q(x) ∝ p(x)^{1/τ}`` -- a categorical's probabilities, a binomial's (a power
+    binomial, :func:`~graphgen.models.higen.stick_breaking.power_binomial_log_prob`, with its
+    concentration multiplied by ``1/τ``), a stop decision's two outcomes, and a block's or row's set
+    of distinct pairs under the conditional Bernoulli (``P(S) ∝ Π_{e∈S} exp(θ_e)``, so ``θ / τ`` is
+    exactly ``P(S)^{1/τ}``). Our choice where that is not one step: a multinomial block with
+    repeated units (coarse levels) scales its logits ``θ / τ``, a per-unit temperature. ``τ < 1``
+    sharpens each step towards its mode (``τ → 0`` is a greedy decoding, close to ``greedy``), ``τ > 1``
+    flattens it; the result is not the model's distribution, so a temperature is reported with the
+    numbers it gives. Uniform choices (``index``) are unchanged. At ``τ = 1`` the draws are exactly
+    those without the option (same calls on ``generator``)."""
 
     generator: torch.Generator | None = None
     greedy: bool = False
+    temperature: float = 1.0
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.temperature) and self.temperature > 0):
+            raise ValueError(f"sampling temperature must be a positive number, got {self.temperature}")
+
+    @property
+    def _tempered(self) -> bool:
+        return self.temperature != 1.0 and not self.greedy
 
     def categorical(self, probabilities: torch.Tensor) -> torch.Tensor:
         """One category per row of ``(R, C)`` weights, or each row's most likely one."""
         if self.greedy:
             return probabilities.argmax(1)
+        if self._tempered:
+            probabilities = torch.softmax(probabilities.double().clamp(min=0).log() / self.temperature, 1)
         return torch.multinomial(probabilities, 1, generator=self.generator).squeeze(1)
 
     def binomial(self, trials: torch.Tensor, p: torch.Tensor) -> torch.Tensor:
         """A binomial draw, or its mode ``floor((n + 1) p)``."""
         if self.greedy:
             return torch.minimum(torch.floor((trials.double() + 1) * p).long(), trials.long())
+        if self._tempered:
+            return self.truncated_binomial(trials, p, trials)
         return torch.binomial(trials.double(), p, generator=self.generator).long()
 
     def truncated_binomial(
@@ -299,7 +326,7 @@ class Draws:
         lp = binomial_log_prob(torch.minimum(support, top), trials, p.unsqueeze(1))
         if concentration is not None:
             lp = concentration.unsqueeze(1) * lp
-        inside = support <= top
+        inside = support <= top  # a temperature applies in categorical
         return self.categorical(torch.softmax(torch.where(inside, lp, torch.full_like(lp, float("-inf"))), 1))
 
     def interval_binomial(
@@ -336,6 +363,8 @@ class Draws:
         if p_stop is None:
             return mass
         can_stop = (remaining >= 1) if cap is None else (remaining >= 1) & (remaining <= cap)
+        if self._tempered:  # p^{1/τ} / (p^{1/τ} + (1 - p)^{1/τ})
+            p_stop = torch.sigmoid(torch.logit(p_stop.double()) / self.temperature)
         stop = p_stop >= 0.5 if self.greedy else torch.bernoulli(p_stop, generator=self.generator).bool()
         return torch.where(can_stop & stop, remaining, mass)
 
@@ -345,6 +374,8 @@ class Draws:
         most likely of :data:`MODE_DRAWS` exact draws. Runs are drawn in order; empty ones draw nothing."""
         counts = torch.zeros(logits.numel(), dtype=torch.long)
         best_of = MODE_DRAWS if self.greedy else None
+        if self._tempered:
+            logits = logits / self.temperature
         ends = torch.cumsum(lengths, 0).tolist()
         for end, length, total in zip(ends, lengths.tolist(), totals.tolist()):
             if length and total:
@@ -641,6 +672,7 @@ class HiGen(nn.Module):
         num_edges: int | None = None,
         num_nodes: int | None = None,
         decoding: str = "sample",
+        temperature: float = 1.0,
     ) -> list[Data]:
         """Draw ``num_graphs`` graphs.
 
@@ -653,6 +685,8 @@ class HiGen(nn.Module):
                 emerges from the model, so it is approximate.
             decoding: ``"sample"`` (true samples from the model, the default) or ``"mode"`` (the
                 reference code's near-greedy decoding; see the module docstring).
+            temperature: sampling temperature ``τ > 0`` of every random choice (:class:`Draws`);
+                1, the default, samples the model itself. Only with ``decoding="sample"``.
         """
         from graphgen.errors import InvalidGraphError
 
@@ -660,12 +694,16 @@ class HiGen(nn.Module):
             raise InvalidGraphError("number of graphs must be >= 0")
         if decoding not in DECODINGS:
             raise InvalidGraphError(f"unknown decoding {decoding!r}; choose one of {', '.join(DECODINGS)}")
+        if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
+            raise InvalidGraphError(f"sampling temperature must be a positive number, got {temperature}")
+        if decoding == "mode" and temperature != 1.0:
+            raise InvalidGraphError("a sampling temperature applies to decoding='sample' only")
         if num_graphs == 0:
             return []
         previous_threads = torch.get_num_threads()
         torch.set_num_threads(1)  # deterministic, and faster for these small graphs (see train.py)
         try:
-            draws = Draws(generator, greedy=decoding == "mode")
+            draws = Draws(generator, greedy=decoding == "mode", temperature=float(temperature))
             return self._sample(num_graphs, draws, device, num_edges, num_nodes)
         finally:
             torch.set_num_threads(previous_threads)

@@ -71,6 +71,68 @@ def test_mode_decoding_spends_the_budget_and_takes_binomial_modes(train):
             assert pmf[k] == pytest.approx(max(pmf), rel=1e-12)
 
 
+def _close_to(seen_counts: torch.Tensor, exact: torch.Tensor, n: int) -> bool:
+    """Frequencies within 4.5 standard errors of ``exact`` at ``n`` draws."""
+    seen = seen_counts.double() / n
+    return bool(((seen - exact).abs() <= 4.5 * (exact * (1 - exact) / n).sqrt() + 1e-12).all())
+
+
+@pytest.mark.parametrize("tau", [0.5, 2.0])
+def test_sampling_temperature_draws_each_choice_from_its_distribution_to_the_power_1_over_tau(tau):
+    """Draws(temperature=τ): a categorical, a binomial, a power binomial, a stop decision and a
+    conditional-Bernoulli set are drawn from p^{1/τ} renormalised (by enumeration, 40,000 draws)."""
+    import itertools
+
+    from graphgen.models.higen.stick_breaking import binomial_log_prob
+
+    n = 40000
+    draws = Draws(torch.Generator().manual_seed(0), temperature=tau)
+    p = torch.tensor([0.5, 0.3, 0.15, 0.05], dtype=torch.float64)
+    picks = draws.categorical(p.expand(n, -1))
+    assert _close_to(torch.bincount(picks, minlength=4), p ** (1 / tau) / (p ** (1 / tau)).sum(), n)
+    support = torch.arange(7.0, dtype=torch.float64)
+    pmf = binomial_log_prob(support, torch.tensor(6.0), torch.tensor(0.3, dtype=torch.float64)).exp()
+    got = draws.binomial(torch.full((n,), 6), torch.full((n,), 0.3, dtype=torch.float64))
+    assert _close_to(torch.bincount(got, minlength=7), pmf ** (1 / tau) / (pmf ** (1 / tau)).sum(), n)
+    nu = torch.full((n,), 1.5, dtype=torch.float64)  # a power binomial with ν = 1.5, capped at 4
+    got = draws.truncated_binomial(
+        torch.full((n,), 6), torch.full((n,), 0.3, dtype=torch.float64), torch.full((n,), 4), nu
+    )
+    q = pmf[:5] ** (1.5 / tau)
+    assert _close_to(torch.bincount(got, minlength=5), q / q.sum(), n)
+    stop = draws.row_mass(torch.full((n,), 3), torch.full((n,), 0.0, dtype=torch.float64), None, torch.full((n,), 0.2))
+    a, b = 0.2 ** (1 / tau), 0.8 ** (1 / tau)  # a stop takes all 3; going on with p = 0 gives 0
+    assert _close_to(torch.bincount(stop, minlength=4)[[3, 0]], torch.tensor([a, b]) / (a + b), n)
+    theta = torch.tensor([0.4, -0.3, 1.1, 0.0], dtype=torch.float64)
+    subsets = list(itertools.combinations(range(4), 2))
+    weight = torch.tensor([math.exp(float(theta[list(c)].sum()) / tau) for c in subsets], dtype=torch.float64)
+    m = 6000
+    hits = torch.zeros(len(subsets), dtype=torch.long)
+    counts = draws.allocations(theta.repeat(m), torch.full((m,), 4), torch.full((m,), 2), distinct=True).view(m, 4)
+    for row in counts.tolist():
+        hits[subsets.index(tuple(i for i, x in enumerate(row) if x))] += 1
+    assert _close_to(hits, weight / weight.sum(), m)
+
+
+def test_sampling_temperature_one_is_the_model_and_others_are_seeded_simple_graphs(train):
+    torch.manual_seed(0)
+    model = HiGen(SMALL).fit_size_model(train)
+    plain = samples(model, 3)
+    assert [g.edge_index.tolist() for g in samples(model, 3, temperature=1.0)] == [g.edge_index.tolist() for g in plain]
+    cold = samples(model, 3, temperature=0.6)
+    assert [g.edge_index.tolist() for g in samples(model, 3, temperature=0.6)] == [g.edge_index.tolist() for g in cold]
+    assert [g.edge_index.tolist() for g in cold] != [g.edge_index.tolist() for g in plain]
+    for g in cold + samples(model, 4, num_edges=30, temperature=1.7):
+        check_simple_graph(g)
+    for bad in (0.0, -1.0, float("nan"), float("inf")):
+        with pytest.raises(Exception, match="temperature must be a positive number"):
+            model.sample(1, temperature=bad)
+    with pytest.raises(Exception, match="decoding='sample' only"):
+        model.sample(1, temperature=0.5, decoding="mode")
+    with pytest.raises(ValueError, match="positive number"):
+        Draws(temperature=0.0)
+
+
 def test_three_levels(train):
     torch.manual_seed(0)
     model = HiGen(HiGenConfig(num_levels=3, hidden=16, num_layers=1, num_mixtures=2, position_dim=8)).fit_size_model(

@@ -1,0 +1,70 @@
+"""HiGen's sampling temperature chosen on the validation split, never on the test split.
+
+    python metrics/scripts/higen_temperature.py MODEL DATASET PROTOCOL [--temperatures 1 0.9 0.8 0.7 0.6]
+        [--seeds 5] [--json OUT]
+
+For each temperature ``τ`` (:class:`graphgen.models.higen.model.Draws`: every random choice drawn
+from its distribution raised to ``1/τ``) and sampling seeds ``0..S-1``: as many graphs as the
+validation split holds, scored against it under ``PROTOCOL``; per ``τ`` the per-seed and mean MMDs
+and the mean of the MMDs each divided by its value at ``τ = 1`` (``relative_to_tau_1``, so that no
+one descriptor's scale decides). ``chosen`` is the ``τ`` with the lowest relative mean: the
+temperature to evaluate on the test split with ``evaluate_higen.py … --temperature``.
+"""
+
+from __future__ import annotations
+
+import statistics
+
+import torch
+from _higen_diagnostic import emit, model_parser
+
+from graphgen.datasets import load_dataset
+from graphgen.errors import DatasetError
+from graphgen.metrics import DESCRIPTORS, evaluate
+from graphgen.models.higen import HiGen
+
+KEYS = tuple(f"{name}_mmd" for name in DESCRIPTORS)
+
+
+def main() -> None:
+    parser = model_parser(__doc__)
+    parser.add_argument("protocol")
+    parser.add_argument("--temperatures", type=float, nargs="+", default=[1.0, 0.9, 0.8, 0.7, 0.6])
+    parser.add_argument("--seeds", type=int, default=5)
+    args = parser.parse_args()
+    temperatures = sorted(set(args.temperatures) | {1.0}, reverse=True)
+    torch.set_num_threads(1)
+    model = HiGen.from_pretrained(args.model).eval()
+    try:
+        val = load_dataset(args.dataset, "val")
+    except DatasetError as err:  # e.g. community_small's GDSS protocol has no validation split
+        raise SystemExit(f"error: {err}") from None
+    runs = {}
+    for tau in temperatures:
+        per_seed = []
+        for seed in range(args.seeds):
+            graphs = model.sample(len(val), generator=torch.Generator().manual_seed(seed), temperature=tau)
+            result = evaluate(val, graphs, args.protocol)
+            per_seed.append({k: result[k] for k in KEYS})
+        runs[tau] = {"per_seed": per_seed, "mean": {k: statistics.mean(r[k] for r in per_seed) for k in KEYS}}
+        print(tau, {k: round(v, 4) for k, v in runs[tau]["mean"].items()}, flush=True)
+    base = runs[1.0]["mean"]
+    for run in runs.values():
+        run["relative_to_tau_1"] = statistics.mean(run["mean"][k] / base[k] for k in KEYS if base[k] > 0)
+    chosen = min(runs, key=lambda t: runs[t]["relative_to_tau_1"])
+    result = {
+        "model": args.model,
+        "dataset": f"{args.dataset}:val ({len(val)} graphs)",
+        "protocol": args.protocol,
+        "seeds": args.seeds,
+        "temperatures": {f"{t:g}": run for t, run in runs.items()},
+        "chosen": chosen,
+        "command": f"python metrics/scripts/higen_temperature.py {args.model} {args.dataset} {args.protocol} "
+        f"--temperatures {' '.join(f'{t:g}' for t in args.temperatures)} --seeds {args.seeds}"
+        + (f" --json {args.json}" if args.json else ""),
+    }
+    emit(result, args.json)
+
+
+if __name__ == "__main__":
+    main()
