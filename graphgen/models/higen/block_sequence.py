@@ -494,9 +494,6 @@ def sample_sequences(blocks: PaddedBlocks, g: nn.Module, draws) -> torch.Tensor:
     u_right = blocks.theta.new_zeros((b, size_j)) if contact else None
     offset = blocks.theta.new_zeros(shape)  # g(φ) - g(0), zero off the touched rows and columns
 
-    def contact_features(at, ii, jj):
-        return (u_left[at, ii], u_right[at, jj]) if contact else (None, None)
-
     def refresh(live, hit):
         """g(φ) - g(0) again on the pairs ``hit`` ``(L, I, J)`` of the live blocks."""
         if not bool(hit.any()):
@@ -509,7 +506,7 @@ def sample_sequences(blocks: PaddedBlocks, g: nn.Module, draws) -> torch.Tensor:
             d_left[at, ii],
             d_right[at, jj],
             t3[at, ii, jj] if ladder else None,
-            *contact_features(at, ii, jj),
+            *((u_left[at, ii], u_right[at, jj]) if contact else ()),
         )
         offset[at, ii, jj] = (g(feats.to(dtype)).squeeze(-1) - g0).to(offset.dtype)
 

@@ -193,18 +193,17 @@ class HiGenConfig:
             raise ValueError("cross_rounds needs num_levels >= 2 (a flat model has no cross edges)")
         if self.self_loop_concentration and self.num_levels < 2:
             raise ValueError("self_loop_concentration needs num_levels >= 2 (a flat model has no coarse self-loops)")
-        if self.cross_ladder and (self.cross_edges != "coordinated" or self.num_levels < 2):
-            raise ValueError("cross_ladder needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
         if self.cross_order not in CROSS_ORDERS:
             raise ValueError(f"unknown cross_order {self.cross_order!r}; choose one of {', '.join(CROSS_ORDERS)}")
-        if self.cross_order != "generation" and (self.cross_edges != "coordinated" or self.num_levels < 2):
-            raise ValueError("cross_order needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
-        if self.cross_contact and (self.cross_edges != "coordinated" or self.num_levels < 2):
-            raise ValueError("cross_contact needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
-        if self.cross_both_directions and (self.cross_edges != "coordinated" or self.num_levels < 2):
-            raise ValueError(
-                "cross_both_directions needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)"
-            )
+        leaf_block_options = {  # options of the coordinated leaf blocks: set, they need such blocks
+            "cross_ladder": self.cross_ladder,
+            "cross_order": self.cross_order != "generation",
+            "cross_contact": self.cross_contact,
+            "cross_both_directions": self.cross_both_directions,
+        }
+        for name, used in leaf_block_options.items():
+            if used and (self.cross_edges != "coordinated" or self.num_levels < 2):
+                raise ValueError(f"{name} needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
         if self.row_coordination and self.leaf_rows != "conditional_bernoulli":
             raise ValueError("row_coordination needs leaf_rows='conditional_bernoulli' (rows of 0/1 edges)")
         if self.size_share and not (self.explicit_size and self.size_context):
@@ -288,8 +287,10 @@ class Draws:
     temperature: float = 1.0
 
     def __post_init__(self) -> None:
+        from graphgen.errors import InvalidGraphError  # a ValueError
+
         if not (math.isfinite(self.temperature) and self.temperature > 0):
-            raise ValueError(f"sampling temperature must be a positive number, got {self.temperature}")
+            raise InvalidGraphError(f"sampling temperature must be a positive number, got {self.temperature}")
 
     @property
     def _tempered(self) -> bool:
@@ -694,16 +695,14 @@ class HiGen(nn.Module):
             raise InvalidGraphError("number of graphs must be >= 0")
         if decoding not in DECODINGS:
             raise InvalidGraphError(f"unknown decoding {decoding!r}; choose one of {', '.join(DECODINGS)}")
-        if not (isinstance(temperature, (int, float)) and math.isfinite(temperature) and temperature > 0):
-            raise InvalidGraphError(f"sampling temperature must be a positive number, got {temperature}")
         if decoding == "mode" and temperature != 1.0:
             raise InvalidGraphError("a sampling temperature applies to decoding='sample' only")
+        draws = Draws(generator, greedy=decoding == "mode", temperature=float(temperature))  # checks τ
         if num_graphs == 0:
             return []
         previous_threads = torch.get_num_threads()
         torch.set_num_threads(1)  # deterministic, and faster for these small graphs (see train.py)
         try:
-            draws = Draws(generator, greedy=decoding == "mode", temperature=float(temperature))
             return self._sample(num_graphs, draws, device, num_edges, num_nodes)
         finally:
             torch.set_num_threads(previous_threads)
