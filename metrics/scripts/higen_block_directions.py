@@ -52,10 +52,8 @@ def main() -> None:
     from graphgen.models.higen.block_sequence import (
         block_groups,
         block_targets,
+        direction_log_likelihoods,
         padded_blocks,
-        reverse_right,
-        sequence_log_likelihood,
-        take_columns,
     )
     from graphgen.models.higen.boundary_walk import community_positions
 
@@ -75,10 +73,9 @@ def main() -> None:
             position = community_positions(level.edge_index, parent, net.config.order)
             for _, keep, sub in block_groups(pairs):
                 blocks = padded_blocks(logits[keep], sub, level.edge_index, parent, position)
-                targets = block_targets(blocks, sub)
-                flipped, index = reverse_right(blocks, torch.ones(blocks.shape[0], dtype=torch.bool))
-                forward.append(sequence_log_likelihood(blocks, targets, net.coordination))
-                backward.append(sequence_log_likelihood(flipped, take_columns(targets, index), net.coordination))
+                fw, bw = direction_log_likelihoods(blocks, block_targets(blocks, sub), net.coordination)
+                forward.append(fw)
+                backward.append(bw)
                 rho.append(_theta_rank_correlation(blocks))
     fw, bw, rho = torch.cat(forward), torch.cat(backward), torch.cat(rho)
     mixture = torch.logaddexp(fw, bw) - math.log(2.0)

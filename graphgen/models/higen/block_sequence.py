@@ -117,6 +117,7 @@ __all__ = [
     "sample_ordered_subsets",
     "sample_blocks",
     "reverse_right",
+    "direction_log_likelihoods",
     "mixed_sequence_log_likelihood",
     "sample_mixed_sequences",
     "block_groups",
@@ -449,12 +450,20 @@ def take_columns(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
     return values.gather(2, index.unsqueeze(1).expand(-1, values.shape[1], -1))
 
 
-def mixed_sequence_log_likelihood(blocks: PaddedBlocks, targets: torch.Tensor, g: nn.Module) -> torch.Tensor:
-    """``log(½ p_→(Y) + ½ p_←(Y))`` ``(B,)``: :func:`sequence_log_likelihood` in both directions of the
-    right community (module docstring, "Both directions")."""
+def direction_log_likelihoods(
+    blocks: PaddedBlocks, targets: torch.Tensor, g: nn.Module
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(log p_→(Y), log p_←(Y))``, each ``(B,)``: :func:`sequence_log_likelihood` with the right
+    community's places as they are and reversed (module docstring, "Both directions")."""
     flipped, index = reverse_right(blocks, torch.ones(blocks.shape[0], dtype=torch.bool))
-    forward = sequence_log_likelihood(blocks, targets, g)
-    backward = sequence_log_likelihood(flipped, take_columns(targets, index), g)
+    return sequence_log_likelihood(blocks, targets, g), sequence_log_likelihood(
+        flipped, take_columns(targets, index), g
+    )
+
+
+def mixed_sequence_log_likelihood(blocks: PaddedBlocks, targets: torch.Tensor, g: nn.Module) -> torch.Tensor:
+    """``log(½ p_→(Y) + ½ p_←(Y))`` ``(B,)`` of :func:`direction_log_likelihoods`."""
+    forward, backward = direction_log_likelihoods(blocks, targets, g)
     return torch.logaddexp(forward, backward) - math.log(2.0)
 
 
