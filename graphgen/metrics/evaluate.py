@@ -79,14 +79,19 @@ def evaluate(reference, samples, protocol: str | Protocol = "gran") -> dict:
     return result
 
 
+def floor_subset(num_train: int, num_samples: int, seed: int = 0) -> list[int]:
+    """The indices (ascending) of the seeded random training subset :func:`train_test_floor` scores."""
+    pick = np.random.default_rng(seed).choice(num_train, size=min(num_samples, num_train), replace=False)
+    return sorted(int(i) for i in pick)
+
+
 def train_test_floor(train, test, num_samples: int, protocol: str | Protocol = "gran", seed: int = 0) -> dict:
     """The same metrics between ``num_samples`` training graphs (a seeded random subset) and the test
     set: the value a perfect generator would get at this sample size, reported beside every result."""
     if num_samples < 1:
         raise InvalidGraphError("the floor needs at least one sample")
     train = list(train)
-    rng = np.random.default_rng(seed)
-    pick = rng.choice(len(train), size=min(num_samples, len(train)), replace=False)
-    result = evaluate(test, [train[i] for i in sorted(pick)], protocol)
+    pick = floor_subset(len(train), num_samples, seed)
+    result = evaluate(test, [train[i] for i in pick], protocol)
     result["floor_seed"] = seed
     return result

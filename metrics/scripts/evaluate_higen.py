@@ -4,11 +4,15 @@
         [--target KEY=VALUE ...] [--note TEXT] [--decoding sample|mode] [--temperature T]
 
 For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` then ``graphgen evaluate
--r DATASET:test -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
+-r DATASET:test:SPLIT -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
 ``metrics/results/NAME/{PROTOCOL}_seed{S}.json``, the samples, and ``summary.json`` (per-seed and mean
 MMDs, V.U.N., GNN F1, the train/test floor, the training curve and command from the checkpoint,
 the targets and whether each is met). With ``--ship`` the checkpoint is copied without its training
 state to ``graphgen/checkpoints/NAME.pt`` (its sha256 recorded).
+
+``SPLIT`` is the split protocol the checkpoint was trained under (its metadata, e.g. ``gdss`` or
+``graphrnn`` for enzymes), so a model is always scored on the test graphs held out from its own
+training split; PROTOCOL is the MMD protocol (kernels and descriptors, e.g. ``gran``).
 """
 
 from __future__ import annotations
@@ -62,7 +66,11 @@ def main() -> None:
     ckpt = load_checkpoint(resolve_checkpoint(args.checkpoint)[0])  # a file or a shipped name
     out_dir = ROOT / "metrics" / "results" / args.name
     out_dir.mkdir(parents=True, exist_ok=True)
-    n_test = len(load_dataset(args.dataset, "test"))
+    split = ckpt.metadata.get("protocol")  # the split protocol it was trained under
+    if ckpt.metadata.get("dataset") not in (None, args.dataset):
+        raise SystemExit(f"{args.checkpoint} was trained on {ckpt.metadata['dataset']}, not {args.dataset}")
+    n_test = len(load_dataset(args.dataset, "test", protocol=split))
+    reference = f"{args.dataset}:test" + (f":{split}" if split else "")
     per_seed, commands = [], []
     for seed in range(args.seeds):
         samples = out_dir / f"samples_seed{seed}.g6"
@@ -72,7 +80,7 @@ def main() -> None:
             sample_args += ["--decoding", args.decoding]
         if args.temperature != 1.0:
             sample_args += ["--temperature", f"{args.temperature:g}"]
-        eval_args = ["evaluate", "-r", f"{args.dataset}:test", "-s", str(samples), "-p", args.protocol]
+        eval_args = ["evaluate", "-r", reference, "-s", str(samples), "-p", args.protocol]
         graphgen(*sample_args, "--out", str(samples))
         graphgen(*eval_args, "--json", str(result))
         commands.append(" ".join(["graphgen", *sample_args, "--out", str(samples.relative_to(ROOT))]))
@@ -85,7 +93,7 @@ def main() -> None:
     history = ckpt.metadata.get("history", [])
     summary = {
         "model": args.name,
-        "dataset": f"{args.dataset} (test split: {n_test} graphs)",
+        "dataset": f"{args.dataset} (test split: {n_test} graphs" + (f", {split} protocol)" if split else ")"),
         "protocol": args.protocol,
         "decoding": args.decoding,
         "temperature": args.temperature,
