@@ -86,6 +86,19 @@ def test_floor_matches_the_literature_order_of_magnitude():
     assert floor["n_samples"] == 40 and floor["floor_seed"] == 0
 
 
+def test_floor_scores_the_seeded_subset_that_floor_subset_names():
+    from graphgen.metrics.evaluate import floor_subset
+
+    pick = floor_subset(30, 8, seed=3)
+    assert pick == sorted(set(pick)) and len(pick) == 8 and all(0 <= i < 30 for i in pick)
+    assert floor_subset(30, 8, seed=3) == pick and floor_subset(30, 8, seed=4) != pick
+    assert floor_subset(5, 8) == [0, 1, 2, 3, 4]  # capped at the training set
+    train, test = load_dataset("community_small", "train"), load_dataset("community_small", "test")
+    floor = train_test_floor(train, test, 8, "graphrnn", seed=3)
+    direct = evaluate(test, [train[i] for i in floor_subset(len(train), 8, seed=3)], "graphrnn")
+    assert all(floor[k] == direct[k] for k in ("degree_mmd", "clustering_mmd", "orbit_mmd"))
+
+
 def test_protocols():
     assert {"gran", "graphrnn", "sound"} <= set(list_protocols())
     gran = load_protocol("gran")
