@@ -158,6 +158,13 @@ def test_evaluate_graphs_and_molecules(capsys, tmp_path):
     assert metrics["validity"] == pytest.approx(2 / 3) and metrics["n_reference"] == 4
 
 
+def test_validation_graphs_in_training_are_counted():
+    from graphgen.cli.train_cmd import validation_graphs_in_training
+
+    assert validation_graphs_in_training("enzymes", "graphrnn") == 117  # GraphRNN's validate set: train[:117]
+    assert validation_graphs_in_training("planar", None) == 0
+
+
 def test_train_higen_then_sample(capsys, tmp_path):
     ckpt = tmp_path / "h.pt"
     code, _, err = run(
