@@ -15,6 +15,17 @@ choice:** when the dendrogram has fewer than ``P`` levels, the finest Louvain pa
 so the leaf graph is still partitioned into real communities and the missing steps are identities
 (every community alone in its parent) just above it; they are counted in
 :attr:`~graphgen.data.hierarchy.Hierarchy.trivial_levels`.
+
+**Documented choice: every community is connected.** Louvain can leave a community disconnected
+(a node that bridged it moves to another community in a later pass; Traag, Waltman & van Eck,
+"From Louvain to Leiden", Sci. Rep. 2019), while HiGen's leaf rows need connected communities
+(every new node joins an earlier one, so a disconnected community has probability 0 and the
+training loss becomes infinite). :func:`split_disconnected` therefore splits every community of
+every Louvain level into its connected components in the graph, as Leiden guarantees. The levels
+stay nested (a coarse community is a union of connected finer ones, each inside one of its
+components), and a partition whose communities are all connected is unchanged. Measured: on
+enzymes (all 587 graphs, Louvain seeds 0-23) 4 of 14,088 partitions held a disconnected
+community, none at seed 0; none on planar (resolution 0.3) or community_small (seeds 0-7).
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ from torch_geometric.data import Data
 from graphgen.data.convert import to_networkx
 from graphgen.errors import InvalidGraphError
 
-__all__ = ["Partitioner", "LouvainPartitioner", "FixedPartitioner", "canonical_assignment"]
+__all__ = ["Partitioner", "LouvainPartitioner", "FixedPartitioner", "canonical_assignment", "split_disconnected"]
 
 
 @runtime_checkable
@@ -59,9 +70,25 @@ def _sets_to_assignment(communities: Sequence[set], num_nodes: int) -> torch.Ten
     return a
 
 
+def split_disconnected(graph, communities: Sequence[set]) -> list[set]:
+    """``communities`` (sets of nodes of the networkx ``graph``) with each one replaced by its
+    connected components in ``graph``: the pieces of a connected community are itself, so a
+    partition of connected communities comes back unchanged (in the same order)."""
+    import networkx as nx
+
+    out: list[set] = []
+    for members in communities:
+        if len(members) <= 1:
+            out.append(set(members))
+        else:
+            out.extend(set(c) for c in nx.connected_components(graph.subgraph(members)))
+    return out
+
+
 @dataclass(frozen=True)
 class LouvainPartitioner:
-    """Louvain modularity maximisation (``networkx.community.louvain_partitions``).
+    """Louvain modularity maximisation (``networkx.community.louvain_partitions``), every community
+    split into its connected components (:func:`split_disconnected`, module docstring).
 
     Args:
         resolution: modularity resolution ``gamma`` (1.0 as in HiGen); lower gives larger communities.
@@ -86,7 +113,10 @@ class LouvainPartitioner:
                     g, weight="weight", resolution=self.resolution, threshold=self.threshold, seed=seed
                 )
             )
-        leaf_to_comm = [canonical_assignment(_sets_to_assignment(p, n)) for p in dendrogram[-num_partitions:]]
+        leaf_to_comm = [
+            canonical_assignment(_sets_to_assignment(split_disconnected(g, p), n))
+            for p in dendrogram[-num_partitions:]
+        ]
         # identity steps for missing levels, on the leaf side of the finest Louvain level
         while len(leaf_to_comm) < num_partitions:
             leaf_to_comm.insert(0, leaf_to_comm[0])

@@ -16,6 +16,7 @@ from graphgen.data import (
     to_dense,
     upper_edge_weights,
 )
+from graphgen.data.partition import split_disconnected
 from graphgen.errors import InvalidGraphError
 from tests.conftest import random_graph, simple_graphs
 
@@ -150,6 +151,40 @@ def test_identity_steps_when_louvain_cannot_coarsen():
     h = build_hierarchy(g, num_levels=4, seed=0)
     assert [int(level.num_nodes) for level in h.levels] == [1, 2, 2, 2, 4]
     assert sum(h.trivial_levels) >= 1
+
+
+def test_split_disconnected_keeps_connected_communities_and_splits_the_others():
+    g = nx.path_graph(6)  # 0-1-2-3-4-5
+    communities = [{0, 1}, {2, 4, 5}, {3}]
+    assert split_disconnected(g, communities) == [{0, 1}, {2}, {4, 5}, {3}]
+    assert split_disconnected(g, [{0, 1, 2}, {3, 4, 5}]) == [{0, 1, 2}, {3, 4, 5}]
+
+
+def test_louvain_communities_are_split_into_connected_components(monkeypatch):
+    """Louvain may return a disconnected community (here forced: {0, 1, 4, 5} on a path of 6 nodes,
+    two levels); every level's communities come back connected and still nested."""
+    g = from_edge_array(6, [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5]])
+    levels = [[{0, 1, 4, 5}, {2}, {3}], [{0, 1, 2, 3, 4, 5}]]
+    monkeypatch.setattr(nx.community, "louvain_partitions", lambda *a, **k: iter(levels))
+    fine, coarse = LouvainPartitioner().partition_levels(g, 2, seed=0)
+    assert fine.tolist() == [0, 0, 1, 2, 3, 3]  # {0,1} {2} {3} {4,5}, numbered by smallest member
+    assert coarse.tolist() == [0, 0, 0, 0]
+    h = build_hierarchy(g, num_levels=3, partitioner=LouvainPartitioner(), seed=0)
+    assert [int(level.num_nodes) for level in h.levels] == [1, 1, 4, 6]
+
+
+def test_louvain_leaves_no_disconnected_leaf_community_on_enzymes():
+    """Regression: an enzymes training graph whose Louvain partition at seed 6 holds a 4-node community
+    with 2 edges, which made the HiGen training loss infinite (``--hierarchies 24``)."""
+    from graphgen.datasets import load_dataset
+
+    g = load_dataset("enzymes", "train", protocol="graphrnn")[22]
+    G = nx.Graph(g.edge_index.t().tolist())
+    raw = list(nx.community.louvain_partitions(G, weight="weight", resolution=1.0, threshold=1e-7, seed=6))[-1]
+    assert any(not nx.is_connected(G.subgraph(c)) for c in raw), "precondition: networkx's Louvain changed"
+    a = LouvainPartitioner().partition_levels(g, 1, seed=6)[0]
+    for c in range(int(a.max()) + 1):
+        assert nx.is_connected(G.subgraph((a == c).nonzero().flatten().tolist()))
 
 
 def test_edgeless_and_isolated_nodes():
