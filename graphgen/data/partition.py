@@ -114,8 +114,7 @@ class LouvainPartitioner:
                 )
             )
         leaf_to_comm = [
-            canonical_assignment(_sets_to_assignment(split_disconnected(g, p), n))
-            for p in dendrogram[-num_partitions:]
+            canonical_assignment(_sets_to_assignment(split_disconnected(g, p), n)) for p in dendrogram[-num_partitions:]
         ]
         # identity steps for missing levels, on the leaf side of the finest Louvain level
         while len(leaf_to_comm) < num_partitions:

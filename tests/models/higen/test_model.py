@@ -974,10 +974,11 @@ def test_training_stops_with_a_clear_error_when_the_loss_is_not_finite(train, tm
 
     def nan_loss(self, batch, row_fraction=1.0):
         out = original(self, batch, row_fraction)
-        return {**out, "loss": out["loss"] * float("nan")}
+        name = "bipartite_nets.0"
+        return {**out, "loss": out["loss"] * float("nan"), "parts": {**out["parts"], name: out["parts"][name] / 0}}
 
     monkeypatch.setattr(HiGen, "loss", nan_loss)
-    with pytest.raises(TrainingError, match="nan at epoch 1"):
+    with pytest.raises(TrainingError, match=r"nan at epoch 1 \(term bipartite_nets.0, Louvain seed 0\)"):
         train_higen(train[:8], tmp_path / "x.pt", model_config=SMALL, train_config=TrainConfig(epochs=2, batch_size=8))
     assert not (tmp_path / "x.pt").exists()
 
