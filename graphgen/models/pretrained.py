@@ -50,10 +50,11 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "higen-planar.pt",
         "HiGen (2 levels, defaults: coordinated cross edges with the ladder and contact features, each block a "
         "mixture of both directions, stop decision; row mass over the capacity with a learned concentration, cross "
-        "blocks in rounds; K=16, Louvain resolution 0.3) trained 240 epochs (lowest validation NLL at epoch 169; "
-        "batch 4, cosine schedule, 8 Louvain hierarchies per graph, training seed 1) on the 128 planar training "
-        "graphs; no MMD target met at temperature 1 (degree 0.0013 against 0.0012), orbit met at temperature 0.8, "
-        "about 1 % planar samples: gran-protocol MMDs in metrics/results/higen-planar/",
+        "blocks in rounds; K=16, Louvain resolution 0.3) trained 240 epochs (lowest validation NLL at epoch 209; "
+        "batch 4, cosine schedule, 24 Louvain hierarchies per graph, training seed 1) on the 128 planar training "
+        "graphs; no MMD target met at temperature 1 (degree 0.0013 against 0.0012), degree and orbit met at "
+        "temperature 0.7 (--temperature 0.7), about 1 % planar samples: gran-protocol MMDs in "
+        "metrics/results/higen-planar/",
         trained=True,
     ),
     "higen-sbm": PretrainedEntry(
