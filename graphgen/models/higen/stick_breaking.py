@@ -318,8 +318,9 @@ def power_binomial_log_prob(
     (``k_max=None``: over ``0..n``), ``-inf`` outside; elementwise with broadcasting.
 
     ``ν = 1`` gives :func:`truncated_binomial_log_prob` (the plain binomial when nothing is cut).
-    The normaliser sums one term per support point; every term is evaluated at a point of the
-    support, so gradients in ``p`` and ``ν`` stay finite wherever the value is.
+    The normaliser sums one term per support point (:func:`_power_binomial_log_normaliser`); every
+    term is evaluated at a point of the support, so gradients in ``p`` and ``ν`` stay finite
+    wherever the value is.
     """
     k, n = torch.as_tensor(k, dtype=torch.float64), torch.as_tensor(n, dtype=torch.float64)
     top = n if k_max is None else torch.minimum(torch.as_tensor(k_max, dtype=torch.float64), n)
@@ -329,12 +330,37 @@ def power_binomial_log_prob(
     top = top.clamp(min=0)
     inside = (k >= 0) & (k <= top)
     value = nu * binomial_log_prob(torch.minimum(k.clamp(min=0), top), n, p)
-    support = torch.arange(int(top.max()) + 1 if top.numel() else 1, dtype=torch.float64)
-    point = torch.minimum(support, top.unsqueeze(-1))  # past the top: repeat it, then mask
-    terms = nu.unsqueeze(-1) * binomial_log_prob(point, n.unsqueeze(-1), p.unsqueeze(-1))
-    terms = torch.where(support <= top.unsqueeze(-1), terms, torch.full_like(terms, float("-inf")))
-    value = value - torch.logsumexp(terms, -1)
+    value = value - _power_binomial_log_normaliser(n, p, nu, top)
     return torch.where(inside, value, torch.full_like(value, float("-inf")))
+
+
+def _power_binomial_log_normaliser(n, p, nu, top) -> torch.Tensor:
+    """``log Σ_{j=0}^{top} Bin(j | n, p)^ν``, elementwise over tensors of one shape.
+
+    The elements are grouped by the length of their support in powers of two, and each group sums
+    over its own longest support (shorter ones padded with ``-inf`` terms), so that the work is at
+    most twice the sum of the supports instead of the longest support times the element count. The
+    size head's refit (:func:`~graphgen.models.higen.train.refit_size_head`) spends most of its time
+    here: over enzymes' 24 hierarchies (52,674 communities, supports of mean length 8, longest 33
+    or more) it took 24 minutes with one padded sum; a refit step on 4,333 enzymes communities went
+    from 0.053 s to 0.025 s with the groups (session 25, ad hoc, a loaded machine).
+    """
+    shape = top.shape
+    n, p, nu, top = (a.reshape(-1) for a in (n, p, nu, top))
+    if top.numel() == 0:
+        return torch.zeros(shape, dtype=torch.float64)
+    group = torch.ceil(torch.log2(top + 1)).long()  # support length top + 1 <= 2**group
+    order, parts = [], []
+    for g in torch.unique(group).tolist():
+        idx = (group == g).nonzero().flatten()
+        t = top[idx].unsqueeze(-1)
+        support = torch.arange(int(t.max()) + 1, dtype=torch.float64)
+        point = torch.minimum(support, t)  # past the top: repeat it, then mask
+        terms = nu[idx].unsqueeze(-1) * binomial_log_prob(point, n[idx].unsqueeze(-1), p[idx].unsqueeze(-1))
+        terms = torch.where(support <= t, terms, torch.full_like(terms, float("-inf")))
+        order.append(idx)
+        parts.append(torch.logsumexp(terms, -1))
+    return torch.cat(parts)[torch.argsort(torch.cat(order))].reshape(shape)
 
 
 def self_loop_trials(mass, reserved, allow_disconnected: bool):

@@ -286,6 +286,29 @@ def test_power_binomial_gradients_are_finite_at_the_edges_of_the_support():
     assert bool(nu.grad.ne(0).all())
 
 
+def test_power_binomial_normaliser_by_support_groups_equals_one_sum_over_the_longest_support():
+    """The normaliser groups elements by support length; against the direct sum over the longest
+    support (every element padded), in value and gradient, on supports of lengths 1 to 41."""
+    gen = torch.Generator().manual_seed(0)
+    n = torch.randint(0, 41, (300,), generator=gen).double()
+    top = torch.minimum(torch.randint(0, 41, (300,), generator=gen).double(), n)
+    p = torch.rand(300, generator=gen, dtype=torch.float64).requires_grad_()
+    nu = (0.2 + 5 * torch.rand(300, generator=gen, dtype=torch.float64)).requires_grad_()
+    support = torch.arange(41.0, dtype=torch.float64)
+    dense = nu[:, None] * binomial_log_prob(torch.minimum(support, top[:, None]), n[:, None], p[:, None])
+    dense = torch.logsumexp(torch.where(support <= top[:, None], dense, torch.tensor(float("-inf"))), -1)
+    k = torch.minimum(torch.randint(0, 41, (300,), generator=gen).double(), top)
+    direct = nu * binomial_log_prob(k, n, p) - dense
+    grouped = power_binomial_log_prob(
+        k.reshape(20, 15), n.reshape(20, 15), p.reshape(20, 15), nu.reshape(20, 15), top.reshape(20, 15)
+    ).reshape(-1)
+    assert torch.allclose(grouped, direct, rtol=0, atol=1e-12)
+    g_direct = torch.autograd.grad(direct.sum(), (p, nu))
+    g_grouped = torch.autograd.grad(grouped.sum(), (p, nu))
+    for a, b in zip(g_direct, g_grouped):
+        assert torch.allclose(a, b, rtol=0, atol=1e-10)
+
+
 def size_mixture():
     log_beta = torch.log(torch.tensor([0.3, 0.7], dtype=torch.float64))
     return log_beta, torch.tensor([0.35, 0.8], dtype=torch.float64)
