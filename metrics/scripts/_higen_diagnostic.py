@@ -22,6 +22,26 @@ def parse(doc: str, default_samples: int) -> argparse.Namespace:
     return parser.parse_args()
 
 
+def model_split(model: str, dataset: str, split: str):
+    """The ``split`` graphs of ``dataset`` under the split protocol that the checkpoint ``model`` (a
+    shipped name or a path) was trained with: its metadata ``protocol``, or the dataset's default
+    split when it records none. A model trained on enzymes' graphrnn split is thus diagnosed on that
+    split's graphs, not on the default split's test graphs, many of which it trained on. A
+    validation split made of training graphs (graphrnn's enzymes "validate" set) is refused."""
+    from graphgen.cli.train_cmd import validation_graphs_in_training
+    from graphgen.datasets import load_dataset
+    from graphgen.io.checkpoint import load_checkpoint
+    from graphgen.models.pretrained import resolve_checkpoint
+
+    protocol = load_checkpoint(resolve_checkpoint(model)[0]).metadata.get("protocol")
+    if split == "val" and validation_graphs_in_training(dataset, protocol):
+        raise SystemExit(
+            f"error: {model} was trained under the {protocol} split of {dataset}, whose validation graphs "
+            "are training graphs: no held-out validation split"
+        )
+    return load_dataset(dataset, split, protocol=protocol)
+
+
 def report(result: dict, args: argparse.Namespace, script: str) -> None:
     """Add the exact command to ``result``; write it to ``--json`` (with provenance) or print it."""
     result["command"] = f"python metrics/scripts/{script} {args.model} {args.dataset} --samples {args.samples}" + (
@@ -69,13 +89,12 @@ def data_against_samples(doc: str, summarise, script: str) -> None:
     graphs sampled with seed 0 (:func:`graphs_and_samples`), reported as ``data`` and ``samples``."""
     import torch
 
-    from graphgen.datasets import load_dataset
     from graphgen.models.higen import HiGen
 
     args = parse(doc, 40)
     torch.set_num_threads(1)
     model = HiGen.from_pretrained(args.model)
-    test = load_dataset(args.dataset, "test")
+    test = model_split(args.model, args.dataset, "test")
     data, sampled = graphs_and_samples(model, test, args.samples)
     result = {
         "model": args.model,

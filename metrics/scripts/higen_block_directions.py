@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 
 import torch
-from _higen_diagnostic import emit, model_parser
+from _higen_diagnostic import emit, model_parser, model_split
 
 
 def _theta_rank_correlation(blocks) -> torch.Tensor:
@@ -47,7 +47,6 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    from graphgen.datasets import load_dataset
     from graphgen.models.higen import HiGen
     from graphgen.models.higen.block_sequence import (
         block_groups,
@@ -61,7 +60,7 @@ def main() -> None:
     net = model.bipartite_nets[-1] if len(model.bipartite_nets) else None
     if net is None or net.coordination is None:
         raise SystemExit("error: the model has no coordinated leaf blocks (cross_edges='coordinated', two levels)")
-    val = load_dataset(args.dataset, "val")
+    val = model_split(args.model, args.dataset, "val")
     forward, backward, rho, edges = [], [], [], 0
     with torch.no_grad():
         for start in range(0, len(val), args.batch_size):

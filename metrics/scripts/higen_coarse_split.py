@@ -41,11 +41,10 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from _higen_diagnostic import model_parser, real_communities, sample_cross_edges, sample_leaf_level
+from _higen_diagnostic import model_parser, model_split, real_communities, sample_cross_edges, sample_leaf_level
 
 from graphgen.data import build_hierarchy
 from graphgen.data.partition import LouvainPartitioner
-from graphgen.datasets import load_dataset
 from graphgen.metrics import DESCRIPTORS
 from graphgen.models.higen import HiGen
 from graphgen.models.higen.rows import row_log_likelihood, row_mass_log_probs
@@ -147,7 +146,7 @@ def leaf_communities(model: HiGen, graphs):
     return leaf.to_data_list(), list(torch.split(top, nodes_per_graph(leaf).tolist()))
 
 
-def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
+def oracle_leaf(model: HiGen, train, test, seeds: int) -> dict:
     """MMDs of graphs that are partly real (two-level models), against the test split, for the test
     graphs and as many training graphs: ``leaf_level_on_real_coarse_graphs`` (the model samples the
     whole leaf level -- communities and cross edges -- from the real coarse graphs) and
@@ -162,8 +161,6 @@ def oracle_leaf(model: HiGen, dataset: str, seeds: int) -> dict:
 
     if model.config.num_levels != 2:
         raise SystemExit("--oracle-seeds needs a two-level model")
-    test = load_dataset(dataset, "test")
-    train = load_dataset(dataset, "train")
     pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(0))[: len(test)].tolist()
     out = {"leaf_level_on_real_coarse_graphs": {}, "cross_edges_on_real_communities": {}}
     if model.config.explicit_size:
@@ -352,13 +349,13 @@ def main() -> None:
 
     torch.set_num_threads(1)
     model = HiGen.from_pretrained(args.model)
-    test = load_dataset(args.dataset, "test")
+    test = model_split(args.model, args.dataset, "test")
     c = model.config
     h = build_hierarchy(test, num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=0)
     leaf_batch, parent = h.levels[-1].batch, h.assignments[-1]
     data_communities = [parent[leaf_batch == i] for i in range(len(test))]
     samples = model.sample(args.samples, generator=torch.Generator().manual_seed(0))
-    train = load_dataset(args.dataset, "train")
+    train = model_split(args.model, args.dataset, "train")
     train_leaf = leaf_communities(model, train)  # the training graphs' hierarchy, built once
     result = {
         "model": args.model,
@@ -377,10 +374,10 @@ def main() -> None:
         },
     }
     if args.oracle_seeds:
-        result.update(oracle_leaf(model, args.dataset, args.oracle_seeds))
+        result.update(oracle_leaf(model, train, test, args.oracle_seeds))
     if args.finetune_steps:
         result["coarse_finetune_nll_per_row"] = finetune(
-            model, train, load_dataset(args.dataset, "val"), args.finetune_steps
+            model, train, model_split(args.model, args.dataset, "val"), args.finetune_steps
         )
     result["command"] = (
         f"python metrics/scripts/higen_coarse_split.py {args.model} {args.dataset} --samples {args.samples}"

@@ -31,9 +31,8 @@ from dataclasses import replace
 
 import numpy as np
 import torch
-from _higen_diagnostic import parse, real_communities, report, sample_cross_edges
+from _higen_diagnostic import model_split, parse, real_communities, report, sample_cross_edges
 
-from graphgen.datasets import load_dataset
 from graphgen.models.higen import HiGen
 from graphgen.models.higen.bipartite_net import block_pairs
 from graphgen.models.higen.block_sequence import (
@@ -221,8 +220,8 @@ def main() -> None:
     args = parse(__doc__, 64)
     torch.set_num_threads(1)
     model = HiGen.from_pretrained(args.model).eval()
-    train = [_without_isolated_nodes(g) for g in load_dataset(args.dataset, "train")[: args.samples]]
-    test = [_without_isolated_nodes(g) for g in load_dataset(args.dataset, "test")]
+    train = [_without_isolated_nodes(g) for g in model_split(args.model, args.dataset, "train")[: args.samples]]
+    test = [_without_isolated_nodes(g) for g in model_split(args.model, args.dataset, "test")]
     result = {
         "model": args.model,
         "dataset": args.dataset,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from _higen_diagnostic import parse, report
+from _higen_diagnostic import model_split, parse, report
 
 SHOWN = 6  # histogram bins 0..5 (row sizes / degrees above 5 are counted in the last bin)
 
@@ -60,12 +60,11 @@ def sample_rows(model, count: int) -> dict:
 
 
 def main() -> None:
-    from graphgen.datasets import load_dataset
     from graphgen.models.higen import HiGen
 
     args = parse(__doc__, 100)
     model = HiGen.from_pretrained(args.model)
-    graphs = load_dataset(args.dataset, "train") + load_dataset(args.dataset, "test")
+    graphs = model_split(args.model, args.dataset, "train") + model_split(args.model, args.dataset, "test")
     result = {
         "model": args.model,
         "dataset": f"{args.dataset} train + test ({len(graphs)} graphs), teacher-forced in the model's order",

@@ -27,10 +27,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from _higen_diagnostic import parse, real_communities, report, sample_cross_edges, sample_leaf_level
+from _higen_diagnostic import model_split, parse, real_communities, report, sample_cross_edges, sample_leaf_level
 from higen_structure import _community_stats, _node_degrees, degrees_by_place, row_mass_by_position
 
-from graphgen.datasets import load_dataset
 from graphgen.models.higen import HiGen
 from graphgen.models.higen.model import _without_isolated_nodes
 from graphgen.models.higen.stick_breaking import (
@@ -180,7 +179,7 @@ def main() -> None:
     args = parse(__doc__, 200)
     torch.set_num_threads(1)
     model = HiGen.from_pretrained(args.model)
-    train, test = load_dataset(args.dataset, "train"), load_dataset(args.dataset, "test")
+    train, test = model_split(args.model, args.dataset, "train"), model_split(args.model, args.dataset, "test")
     result = {"model": args.model, "dataset": args.dataset}
     if model.config.explicit_size:
         result["leaf_rows_teacher_forced"] = leaf_rows_teacher_forced(model, train[:150])

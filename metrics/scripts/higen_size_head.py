@@ -19,10 +19,9 @@ nats per community, on the training graphs (their Louvain hierarchy with the mod
 from __future__ import annotations
 
 import torch
-from _higen_diagnostic import emit, model_parser
+from _higen_diagnostic import emit, model_parser, model_split
 
 from graphgen.data.ops import self_loop_weights
-from graphgen.datasets import load_dataset
 from graphgen.models import HiGen
 from graphgen.models.higen.community_net import _concentration, _mlp, size_head_context
 from graphgen.models.higen.model import _cross_degree, _without_isolated_nodes
@@ -90,7 +89,10 @@ def main() -> None:
     model = HiGen.from_pretrained(args.model)
     if not model.config.explicit_size:
         raise SystemExit(f"{args.model} has no size head (community_size is {model.config.community_size!r})")
-    train_graphs, test_graphs = load_dataset(args.dataset, "train"), load_dataset(args.dataset, "test")
+    train_graphs, test_graphs = (
+        model_split(args.model, args.dataset, "train"),
+        model_split(args.model, args.dataset, "test"),
+    )
     seed0 = model.config.partition_seed
     variants = [size_table(model, train_graphs, seed0 + v) for v in range(args.hierarchies)]
     fit_on = {key: torch.cat([t[key] for t in variants]) for key in variants[0]}

@@ -21,10 +21,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from _higen_diagnostic import parse, real_communities, report, sample_leaf_level
+from _higen_diagnostic import model_split, parse, real_communities, report, sample_leaf_level
 
 from graphgen.data.hierarchy import batch_from_edges
-from graphgen.datasets import load_dataset
 from graphgen.metrics import evaluate
 from graphgen.models.higen import HiGen
 from graphgen.models.higen.model import _without_isolated_nodes
@@ -53,7 +52,7 @@ def main() -> None:
     torch.set_num_threads(1)
     model = HiGen.from_pretrained(args.model)
     model.eval()
-    test, train = load_dataset(args.dataset, "test"), load_dataset(args.dataset, "train")
+    test, train = model_split(args.model, args.dataset, "test"), model_split(args.model, args.dataset, "train")
     result = {"model": args.model, "dataset": args.dataset, "test": summary(test, test), "subsets": []}
     for s in range(args.samples):
         pick = torch.randperm(len(train), generator=torch.Generator().manual_seed(s))[: len(test)].tolist()

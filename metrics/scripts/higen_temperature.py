@@ -16,9 +16,8 @@ from __future__ import annotations
 import statistics
 
 import torch
-from _higen_diagnostic import emit, model_parser
+from _higen_diagnostic import emit, model_parser, model_split
 
-from graphgen.datasets import load_dataset
 from graphgen.errors import DatasetError
 from graphgen.metrics import DESCRIPTORS, evaluate
 from graphgen.models.higen import HiGen
@@ -36,7 +35,7 @@ def main() -> None:
     torch.set_num_threads(1)
     model = HiGen.from_pretrained(args.model).eval()
     try:
-        val = load_dataset(args.dataset, "val")
+        val = model_split(args.model, args.dataset, "val")
     except DatasetError as err:  # e.g. community_small's GDSS protocol has no validation split
         raise SystemExit(f"error: {err}") from None
     runs = {}

@@ -12,7 +12,7 @@ equals the ``val_nll_per_edge`` of its training history at the saved epoch.
 from __future__ import annotations
 
 import torch
-from _higen_diagnostic import emit, model_parser
+from _higen_diagnostic import emit, model_parser, model_split
 
 
 def main() -> None:
@@ -20,12 +20,13 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=4)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    from graphgen.datasets import load_dataset
     from graphgen.models.higen import HiGen
     from graphgen.models.higen.train import validation_batches, validation_nll
 
     model = HiGen.from_pretrained(args.model).eval()
-    total, parts = validation_nll(model, validation_batches(model, load_dataset(args.dataset, "val"), args.batch_size))
+    total, parts = validation_nll(
+        model, validation_batches(model, model_split(args.model, args.dataset, "val"), args.batch_size)
+    )
     result = {
         "model": args.model,
         "dataset": args.dataset,

@@ -298,3 +298,29 @@ def test_orbit_profile_sums_each_graphlets_orbits_and_divides_by_the_reference()
         profile(wheel, np.concatenate([wheel, wheel]))
         == {name: 1.0 for name in out if name not in undefined} | undefined
     )
+
+
+def test_model_split_reads_the_split_protocol_the_checkpoint_was_trained_under(tmp_path):
+    """_higen_diagnostic.model_split: a checkpoint trained under enzymes' graphrnn split is diagnosed on
+    that split's test graphs (118, not the default gdss split's 117), its validation split (made of
+    training graphs) is refused, and a checkpoint with no recorded protocol gets the default split."""
+    from graphgen.datasets import load_dataset, split_indices
+    from graphgen.io.checkpoint import load_checkpoint, save_checkpoint
+
+    diagnostic = _script("_higen_diagnostic")
+    shipped = load_checkpoint(_shipped("higen-enzymes"))
+    assert shipped.metadata.get("protocol") in (None, "gdss")
+    assert len(diagnostic.model_split("higen-enzymes", "enzymes", "test")) == len(load_dataset("enzymes", "test"))
+    shipped.metadata = {**shipped.metadata, "protocol": "graphrnn"}
+    path = tmp_path / "graphrnn.pt"
+    save_checkpoint(shipped, path)
+    test = diagnostic.model_split(str(path), "enzymes", "test")
+    assert len(test) == len(split_indices("enzymes", "test", protocol="graphrnn")) == 118
+    with pytest.raises(SystemExit, match="no held-out validation split"):
+        diagnostic.model_split(str(path), "enzymes", "val")
+
+
+def _shipped(name: str) -> Path:
+    from graphgen.models.pretrained import resolve_checkpoint
+
+    return resolve_checkpoint(name)[0]
