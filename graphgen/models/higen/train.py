@@ -410,12 +410,12 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
         total, edges = 0.0, 0
         for i in processes.shard(torch.randperm(len(prepared), generator=generator).tolist()):
             batch = prepared[i]
-            out = network(batch, tc.row_fraction)
-            loss = out["loss"]
+            result = network(batch, tc.row_fraction)
+            loss = result["loss"]
             if not bool(torch.isfinite(loss.detach())):
                 from graphgen.errors import TrainingError
 
-                bad = [name for name, term in out["parts"].items() if not bool(torch.isfinite(term.detach()))]
+                bad = [name for name, term in result["parts"].items() if not bool(torch.isfinite(term.detach()))]
                 raise TrainingError(
                     f"training loss became {float(loss.detach())} at epoch {epoch + 1} "
                     f"(term {', '.join(bad) or 'loss'}, Louvain seed {seed0 + epoch % tc.hierarchies}); "
