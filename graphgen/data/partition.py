@@ -24,9 +24,9 @@ training loss becomes infinite). :func:`split_disconnected` therefore splits eve
 every Louvain level into its connected components in the graph, as Leiden guarantees. The levels
 stay nested (a coarse community is a union of connected finer ones, each inside one of its
 components), and a partition whose communities are all connected is unchanged. Measured
-(``metrics/results/louvain-disconnected-communities*.json``): on
-enzymes (all 587 graphs, Louvain seeds 0-23) 4 of 14,088 partitions held a disconnected
-community, none at seed 0; none on planar (resolution 0.3), community_small or SBM (seeds 0-7).
+(``metrics/results/louvain-disconnected-communities*.json``): on enzymes (all 587 graphs, Louvain
+seeds 0-23) 4 of 14,088 partitions held a disconnected community, none at seed 0; none on planar
+(resolution 0.3), community_small or SBM (seeds 0-7).
 """
 
 from __future__ import annotations
