@@ -42,6 +42,17 @@ def model_split(model: str, dataset: str, split: str):
     return load_dataset(dataset, split, protocol=protocol)
 
 
+def explicit_size_model(model: str):
+    """The HiGen model ``model`` (a shipped name or a path), which must have a leaf size head
+    (``community_size="explicit"``); otherwise the script exits with a one-line error."""
+    from graphgen.models.higen import HiGen
+
+    loaded = HiGen.from_pretrained(model)
+    if not loaded.config.explicit_size:
+        raise SystemExit(f"{model} has no size head (community_size is {loaded.config.community_size!r})")
+    return loaded
+
+
 def report(result: dict, args: argparse.Namespace, script: str) -> None:
     """Add the exact command to ``result``; write it to ``--json`` (with provenance) or print it."""
     result["command"] = f"python metrics/scripts/{script} {args.model} {args.dataset} --samples {args.samples}" + (

@@ -19,7 +19,7 @@ nats per community, on the training graphs (their Louvain hierarchy with the mod
 from __future__ import annotations
 
 import torch
-from _higen_diagnostic import emit, model_parser, model_split
+from _higen_diagnostic import emit, explicit_size_model, model_parser, model_split
 
 from graphgen.data.ops import self_loop_weights
 from graphgen.models import HiGen
@@ -86,9 +86,7 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=1500)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    model = HiGen.from_pretrained(args.model)
-    if not model.config.explicit_size:
-        raise SystemExit(f"{args.model} has no size head (community_size is {model.config.community_size!r})")
+    model = explicit_size_model(args.model)
     train_graphs, test_graphs = (
         model_split(args.model, args.dataset, "train"),
         model_split(args.model, args.dataset, "test"),

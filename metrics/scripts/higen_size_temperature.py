@@ -17,10 +17,9 @@ import statistics
 from dataclasses import replace
 
 import torch
-from _higen_diagnostic import emit, model_parser, model_split
+from _higen_diagnostic import emit, explicit_size_model, model_parser, model_split
 
 from graphgen.metrics import evaluate
-from graphgen.models.higen import HiGen
 
 KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
 
@@ -31,9 +30,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
-    model = HiGen.from_pretrained(args.model)
-    if not model.config.explicit_size:
-        raise SystemExit(f"{args.model} has no size head (community_size is {model.config.community_size!r})")
+    model = explicit_size_model(args.model)
     test = model_split(args.model, args.dataset, "test")
     drawn_sizes = model._community_sizes  # bound method: the model's own size draws
     result = {"model": args.model, "dataset": f"{args.dataset}:test ({len(test)} graphs)", "temperatures": {}}
