@@ -99,21 +99,25 @@ class LouvainPartitioner:
     resolution: float = 1.0
     threshold: float = 1e-7
 
-    def partition_levels(self, graph: Data, num_partitions: int, seed: int) -> list[torch.Tensor]:
+    def louvain_levels(self, g, seed: int) -> list[list[set]]:
+        """Networkx's Louvain levels of the networkx graph ``g``, fine to coarse, as it returns them
+        (communities not yet split into connected components); one level of singletons without edges."""
         import networkx as nx
 
+        if g.number_of_edges() == 0:
+            return [[{v} for v in g]]
+        return list(
+            nx.community.louvain_partitions(
+                g, weight="weight", resolution=self.resolution, threshold=self.threshold, seed=seed
+            )
+        )
+
+    def partition_levels(self, graph: Data, num_partitions: int, seed: int) -> list[torch.Tensor]:
         n = int(graph.num_nodes)
         if num_partitions < 1:
             raise ValueError("num_partitions must be >= 1")
         g = to_networkx(graph, weight="weight")
-        if g.number_of_edges() == 0:
-            dendrogram = [[{v} for v in range(n)]]
-        else:
-            dendrogram = list(
-                nx.community.louvain_partitions(
-                    g, weight="weight", resolution=self.resolution, threshold=self.threshold, seed=seed
-                )
-            )
+        dendrogram = self.louvain_levels(g, seed)
         leaf_to_comm = [
             canonical_assignment(_sets_to_assignment(split_disconnected(g, p), n)) for p in dendrogram[-num_partitions:]
         ]

@@ -3,9 +3,9 @@
     python metrics/scripts/louvain_disconnected.py DATASET [DATASET ...] [--seeds 8] [--resolution R ...] [--json OUT]
 
 For every graph of each dataset (all its splits, each graph once) and every Louvain seed
-``0..seeds-1``, the final (coarsest) level of ``networkx.community.louvain_partitions`` (weight
-"weight", threshold 1e-7, as :class:`graphgen.data.partition.LouvainPartitioner` calls it) is
-checked for a community that is not connected in the graph. HiGen's leaf rows give such a community
+``0..seeds-1``, the final (coarsest) level of networkx's Louvain, as
+:meth:`graphgen.data.partition.LouvainPartitioner.louvain_levels` returns it, is checked for a
+community that is not connected in the graph. HiGen's leaf rows give such a community
 probability 0, which is why ``LouvainPartitioner`` splits every community into its connected
 components (:func:`graphgen.data.partition.split_disconnected`); this counts how often that matters.
 """
@@ -17,9 +17,8 @@ from pathlib import Path
 
 
 def main() -> None:
-    import networkx as nx
-
     from graphgen.data.convert import to_networkx
+    from graphgen.data.partition import LouvainPartitioner, split_disconnected
     from graphgen.datasets import load_dataset
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -36,16 +35,14 @@ def main() -> None:
     result = {"seeds": args.seeds, "datasets": {}}
     for name, resolution in zip(args.datasets, resolutions):
         graphs = load_dataset(name, "all")
+        louvain = LouvainPartitioner(resolution)
         partitions, disconnected, by_seed = 0, 0, {}
         for g in graphs:
             G = to_networkx(g, weight="weight")
             for seed in range(args.seeds):
-                levels = nx.community.louvain_partitions(
-                    G, weight="weight", resolution=resolution, threshold=1e-7, seed=seed
-                )
-                final = list(levels)[-1] if G.number_of_edges() else [{v} for v in G]
+                final = louvain.louvain_levels(G, seed)[-1]
                 partitions += 1
-                if any(len(c) > 1 and not nx.is_connected(G.subgraph(c)) for c in final):
+                if len(split_disconnected(G, final)) > len(final):
                     disconnected += 1
                     by_seed[str(seed)] = by_seed.get(str(seed), 0) + 1
         result["datasets"][name] = {
