@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 from pathlib import Path
 
 
@@ -22,6 +23,15 @@ def parse(doc: str, default_samples: int) -> argparse.Namespace:
     return parser.parse_args()
 
 
+@functools.cache
+def _trained_protocol(model: str) -> str | None:
+    """The split protocol recorded in the checkpoint ``model`` (read once per script run)."""
+    from graphgen.io.checkpoint import load_checkpoint
+    from graphgen.models.pretrained import resolve_checkpoint
+
+    return load_checkpoint(resolve_checkpoint(model)[0]).metadata.get("protocol")
+
+
 def model_split(model: str, dataset: str, split: str):
     """The ``split`` graphs of ``dataset`` under the split protocol that the checkpoint ``model`` (a
     shipped name or a path) was trained with: its metadata ``protocol``, or the dataset's default
@@ -30,10 +40,8 @@ def model_split(model: str, dataset: str, split: str):
     validation split made of training graphs (graphrnn's enzymes "validate" set) is refused."""
     from graphgen.cli.train_cmd import validation_graphs_in_training
     from graphgen.datasets import load_dataset
-    from graphgen.io.checkpoint import load_checkpoint
-    from graphgen.models.pretrained import resolve_checkpoint
 
-    protocol = load_checkpoint(resolve_checkpoint(model)[0]).metadata.get("protocol")
+    protocol = _trained_protocol(model)
     if split == "val" and validation_graphs_in_training(dataset, protocol):
         raise SystemExit(
             f"error: {model} was trained under the {protocol} split of {dataset}, whose validation graphs "
