@@ -18,6 +18,15 @@ never materialises the ``n x n`` matrix, so attention's *memory* grows linearly 
 grows as ``n^2``. Past ``MAX_NODES`` a model is not run; the record gives the extrapolated time and
 memory instead. The Mamba layers scan with :func:`graphgen.nn.selective_scan`'s default, the fused
 C++ kernel of :mod:`graphgen.nn.scan_kernel` when it builds (``GRAPHGEN_SCAN_KERNEL=0``: PyTorch).
+
+``device="cuda"`` (``graphgen bench encoders --part scaling --device cuda``) runs the same points on
+the GPU, in this process (one CUDA start-up for the whole run) with torch's default CPU threads for
+the tokenizers, which run on the CPU (see :mod:`graphgen.nn.tokenizers`). A point is timed as the
+median of three synchronised forward + backward steps after the warm-up step, and
+``peak_memory_mb`` is ``torch.cuda.max_memory_allocated`` during the warm-up step minus the memory
+allocated before it (the model and the graph). The Mamba layers then scan with the parallel scan
+(or ``mamba_ssm``'s kernel where installed); PyTorch's CUDA attention kernels keep attention's
+memory linear. A point that runs out of GPU memory is recorded as failed and the run goes on.
 """
 
 from __future__ import annotations
@@ -32,6 +41,7 @@ QUICK_SIZES = (1_000, 3_000)
 MODELS = ("gmn", "gmn-m0", "gsm++", "gsm++-window", "gps")
 # largest size each model is run at, and why not beyond (extrapolated from the measured points)
 MAX_NODES = {"gmn": 100_000, "gmn-m0": 100_000, "gsm++": 30_000, "gsm++-window": 100_000, "gps": 30_000}
+CUDA_REPEATS = 3  # timed steps per point on a GPU (median); one step takes milliseconds there
 WHY_NOT = {"gmn": "memory", "gsm++": "time (its attention layer)", "gps": "time (n^2 attention)"}
 HIDDEN, LAYERS, FEATURES = 64, 2, 16
 ATTENTION_WINDOW = 256  # gsm++-window: its Transformer block attends within windows of this many tokens
@@ -83,47 +93,77 @@ def _model(name: str):
 
             def forward(self, x, edge_index):
                 h = self.input(x)
+                batch = torch.zeros(x.shape[0], dtype=torch.long, device=x.device)
                 for layer in self.layers:
-                    h = layer(h, edge_index, batch=torch.zeros(x.shape[0], dtype=torch.long))
+                    h = layer(h, edge_index, batch=batch)
                 return h
 
         return GPS()
     raise ValueError(f"unknown model {name!r}; choose one of {', '.join(MODELS)}")
 
 
-def point(name: str, num_nodes: int) -> dict:
+def point(name: str, num_nodes: int, device: str = "cpu") -> dict:
     """One scaling point in this process (see the module docstring)."""
+    import statistics
     import time
 
     import torch
 
-    torch.set_num_threads(1)
+    cuda = device != "cpu"
+    if not cuda:
+        torch.set_num_threads(1)
     torch.manual_seed(0)
     x, ei = _graph(num_nodes)
-    model = _model(name)
+    x, ei = x.to(device), ei.to(device)
+    model = _model(name).to(device)
 
     def step():
         model.zero_grad()
         out = model(x, ei)
         out.square().mean().backward()
+        if cuda:
+            torch.cuda.synchronize(device)
 
-    with PeakMemory() as memory:
-        step()  # the first step measures memory (nothing cached by the allocator yet) and warms up
-    start = time.perf_counter()
-    step()
-    seconds = time.perf_counter() - start
+    if cuda:
+        torch.cuda.reset_peak_memory_stats(device)
+        before = torch.cuda.memory_allocated(device)
+        step()
+        peak_mb = (torch.cuda.max_memory_allocated(device) - before) / 2**20
+    else:
+        with PeakMemory() as memory:
+            step()  # the first step measures memory (nothing cached by the allocator yet) and warms up
+        peak_mb = memory.mb
+    times = []
+    for _ in range(CUDA_REPEATS if cuda else 1):
+        start = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - start)
     return {
         "model": name,
         "num_nodes": num_nodes,
         "num_edges": int(ei.shape[1] // 2),
-        "seconds": seconds,
-        "peak_memory_mb": memory.mb,
+        "seconds": statistics.median(times),
+        "peak_memory_mb": peak_mb,
         "params": sum(p.numel() for p in model.parameters()),
     }
 
 
-def run(quick: bool = False) -> dict:
+def _cuda_point(name: str, num_nodes: int, device: str) -> dict:
+    """:func:`point` on the GPU in this process; running out of GPU memory is a failed point."""
+    import torch
+
+    try:
+        return point(name, num_nodes, device)
+    except torch.OutOfMemoryError:
+        return {"failed": "out of GPU memory"}
+    finally:
+        torch.cuda.empty_cache()
+
+
+def run(quick: bool = False, device: str = "cpu") -> dict:
     """The scaling records, their ratios to GPS and the setup (the caller adds provenance)."""
+    import torch
+
     records = []
     for n in QUICK_SIZES if quick else SIZES:
         for name in MODELS:
@@ -140,7 +180,10 @@ def run(quick: bool = False) -> dict:
                     }
                 )
                 continue
-            record = point_in_subprocess("graphgen.bench.encoders", name, n, timeout=1800)
+            if device == "cpu":
+                record = point_in_subprocess("graphgen.bench.encoders", name, n, timeout=1800)
+            else:
+                record = _cuda_point(name, n, device)
             records.append({"model": name, "num_nodes": n, **record} if "failed" in record else record)
     ratios = {}
     for n in QUICK_SIZES if quick else SIZES:
@@ -161,7 +204,9 @@ def run(quick: bool = False) -> dict:
             "hidden": HIDDEN,
             "layers": LAYERS,
             "features": FEATURES,
-            "torch_threads": 1,
+            "device": device if device == "cpu" else torch.cuda.get_device_name(device),
+            "torch_threads": 1 if device == "cpu" else torch.get_num_threads(),
+            "timed_steps": 1 if device == "cpu" else CUDA_REPEATS,
             "mean_degree": 6,
             "gsm++-window attention_window": ATTENTION_WINDOW,
         },

@@ -135,7 +135,7 @@ class SequenceEncoder(nn.Module):
         if last_only:
             out[tokens.owner] = self.blocks[-1].forward_last(seq, tokens.lengths)
         elif per_node:
-            out[tokens.owner] = seq[torch.arange(seq.shape[0]), tokens.lengths - 1]
+            out[tokens.owner] = seq[torch.arange(seq.shape[0], device=seq.device), tokens.lengths - 1]
         else:
             out[tokens.order] = unpad_sequences(seq, tokens.lengths)
         return out
@@ -225,15 +225,18 @@ class GraphMamba(nn.Module):
     def forward(self, x, edge_index, edge_attr=None, batch=None) -> torch.Tensor:
         n = x.shape[0]
         batch = torch.zeros(n, dtype=torch.long, device=x.device) if batch is None else batch
+        edge_cpu, batch_cpu = edge_index.cpu(), batch.cpu()  # tokenizers run on the CPU (see tokenizers)
         if self.config.rwse_steps:
-            x = torch.cat([x, random_walk_se(edge_index, n, self.config.rwse_steps).to(x)], dim=1)
+            x = torch.cat([x, random_walk_se(edge_cpu, n, self.config.rwse_steps).to(x)], dim=1)
+        x_cpu = x.detach().cpu()
         h = self.input(x)
         e = self.edge_input(edge_attr) if self.edge_input is not None and edge_attr is not None else None
         generators = _eval_generators(self.training, self.config.eval_orderings)
+        walks = self.walk_tokenizer
         plans = [
             (
-                self.walk_tokenizer.tokenize(edge_index, batch, n, g) if self.walk_tokenizer is not None else None,
-                self.node_tokenizer.tokenize(edge_index, batch, n, g, x=x),
+                walks.tokenize(edge_cpu, batch_cpu, n, g).to(h.device) if walks is not None else None,
+                self.node_tokenizer.tokenize(edge_cpu, batch_cpu, n, g, x=x_cpu).to(h.device),
             )
             for g in generators
         ]
@@ -317,32 +320,37 @@ class GSMPlusPlus(nn.Module):
         """Mixture of tokenizations: top-2 experts per node, weighted by the router's scores."""
         scores = torch.sigmoid(self.routers[layer](h))  # (N, T)
         top, index = scores.topk(2, dim=1)  # (N, 2)
-        chosen = expert_outputs.permute(1, 0, 2)[torch.arange(h.shape[0])[:, None], index]  # (N, 2, d)
+        rows = torch.arange(h.shape[0], device=h.device)[:, None]
+        chosen = expert_outputs.permute(1, 0, 2)[rows, index]  # (N, 2, d)
         return self.mixers[layer]((top[..., None] * chosen).flatten(1))
 
     def forward(self, x, edge_index, edge_attr=None, batch=None) -> torch.Tensor:
         n = x.shape[0]
         batch = torch.zeros(n, dtype=torch.long, device=x.device) if batch is None else batch
+        edge_cpu, batch_cpu, x_cpu = edge_index.cpu(), batch.cpu(), x.detach().cpu()  # for the tokenizers
         extras = [x]
         if self.config.rwse_steps:
-            extras.append(random_walk_se(edge_index, n, self.config.rwse_steps).to(x))
+            extras.append(random_walk_se(edge_cpu, n, self.config.rwse_steps).to(x))
         tree = None  # the HAC tree, built once for the positional encoding and the HAC tokens
         if self.config.hpe_levels or any(isinstance(t, HACTokenizer) for t in self.tokenizers.values()):
-            tree = hac_tree(edge_index, batch, x, n)
+            tree = hac_tree(edge_cpu, batch_cpu, x_cpu, n)
         if self.config.hpe_levels:
             extras.append(hac_positional_encoding(tree, self.config.hpe_levels).to(x))
         h = self.input(torch.cat(extras, dim=1))
         e = self.edge_input(edge_attr) if self.edge_input is not None and edge_attr is not None else None
         generators = _eval_generators(self.training, self.config.eval_orderings)
         plans = {  # a deterministic tokenization (HAC) needs one plan, random ones one per tie-break
-            name: (
-                [tok.from_tree(tree, batch, n, x=x)]
-                if isinstance(tok, HACTokenizer)
-                else [
-                    tok.tokenize(edge_index, batch, n, g, x=x)
-                    for g in (generators[:1] if tok.deterministic else generators)
-                ]
-            )
+            name: [
+                tokens.to(h.device)
+                for tokens in (
+                    [tok.from_tree(tree, batch_cpu, n, x=x_cpu)]
+                    if isinstance(tok, HACTokenizer)
+                    else [
+                        tok.tokenize(edge_cpu, batch_cpu, n, g, x=x_cpu)
+                        for g in (generators[:1] if tok.deterministic else generators)
+                    ]
+                )
+            ]
             for name, tok in self.tokenizers.items()
         }
         for i, layer in enumerate(self.layers):

@@ -23,6 +23,12 @@ encoder turns node states ``h`` into token states with ``P @ h`` at every layer,
   computed once per batch. :func:`hac_positional_encoding` gives each node ``log`` of the size of
   its cluster at every level (the HAC-tree positional encoding; GSM++'s exact formula is unknown).
 
+Tokenizers run on the CPU and take CPU tensors; :meth:`Tokens.to` moves their result to the
+device of the node states. Choice: tokenization is discrete, data-dependent work (sorts, scipy's
+connected components, walks drawn from a CPU ``torch.Generator``), done once per batch; keeping it
+on the CPU means one seed gives the same tokens on every device, so an encoder's output on a GPU
+equals its CPU output up to float rounding (``tests/nn/test_cuda.py``).
+
 Example:
     >>> import torch
     >>> edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
@@ -68,6 +74,10 @@ class Tokens:
     lengths: torch.Tensor
     owner: torch.Tensor
     extras: torch.Tensor
+
+    def to(self, device: torch.device | str) -> Tokens:
+        """This record with every tensor on ``device`` (tokenizers build it on the CPU)."""
+        return Tokens(*(t.to(device) for t in (self.pool, self.order, self.lengths, self.owner, self.extras)))
 
     def sequences(self, h: torch.Tensor) -> torch.Tensor:
         """``(S, L_max, d)`` padded token states for node states ``h`` (``(N, d)``)."""
