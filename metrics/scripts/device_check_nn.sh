@@ -10,3 +10,4 @@ mkdir -p "$OUT"
 cat "$OUT/env.txt"
 python3 -m pytest -q -W default -p no:cacheprovider --tb=short tests/nn/test_cuda.py 2>&1 | tee "$OUT/pytest_cuda.log" | tail -40
 python3 -m graphgen bench encoders --part scaling --device cuda --json "$OUT/bench_encoders_scaling_cuda.json" 2>&1 | tee "$OUT/bench.log" | tail -40
+python3 metrics/scripts/scan_methods_cuda.py "$OUT/scan_methods_cuda.json" 2>&1 | tee "$OUT/scan.log" | tail -20
