@@ -69,13 +69,19 @@ def _scan_parallel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     return h
 
 
+SHORT_SCAN = 4  # on CUDA, sequences of at most this many steps scan with the loop (see _resolve)
+
+
 def _resolve(method: str, b: torch.Tensor) -> str:
     if method == "auto":
         # a development measurement on CPU (1 thread, forward + backward; not a recorded benchmark):
         # the loop won at every shape tried, (b, d, n, L) = (2048, 64, 16, 17) to (1, 64, 16, 4096),
-        # by 1.3-2x; on a GPU the L kernel launches of the loop cost more than the log2 L steps
-        # of the parallel scan
-        return "parallel" if b.is_cuda else "sequential"
+        # by 1.3-2x. On an H200 (metrics/results/scan_methods_cuda.json, selective scan forward +
+        # backward, d = 64, n = 16) the L kernel launches of the loop cost more than the log2 L steps
+        # of the parallel scan: 43x slower at L = 100,000, 6x at L = 4,096, even at L = 30; at L = 3
+        # (GMN's neighbourhood tokens, b = 100,000) the loop is 1.4x faster and needs 0.61x the memory
+        # (the parallel scan's clones), hence the loop for sequences of at most SHORT_SCAN steps.
+        return "parallel" if b.is_cuda and b.shape[0] > SHORT_SCAN else "sequential"
     return method
 
 
@@ -298,10 +304,11 @@ def selective_scan(
     """The selective scan with the custom-backward linear scan (same signature as the reference).
 
     ``method``: ``"auto"`` (on CUDA: ``mamba_ssm``'s kernel when installed, else the parallel
-    scan; on CPU: the fused C++ kernel of :mod:`graphgen.nn.scan_kernel` when it builds here, else
-    the sequential scan), ``"sequential"``, ``"parallel"``, ``"chunked"``
-    (:class:`ChunkedSelectiveScan`: fused, recomputes inside ``chunk``-step chunks in backward;
-    pure PyTorch, any device) or ``"kernel"`` (the C++ kernel; CPU float32/float64 only).
+    scan, or the loop for sequences of at most ``SHORT_SCAN`` steps; on CPU: the fused C++ kernel
+    of :mod:`graphgen.nn.scan_kernel` when it builds here, else the sequential scan), ``"sequential"``,
+    ``"parallel"``, ``"chunked"`` (:class:`ChunkedSelectiveScan`: fused, recomputes inside
+    ``chunk``-step chunks in backward; pure PyTorch, any device) or ``"kernel"`` (the C++ kernel;
+    CPU float32/float64 only).
     """
     _check(u, delta, A, B, C)
     if method not in SCAN_METHODS:

@@ -33,9 +33,11 @@ def _relative_error(a: torch.Tensor, b: torch.Tensor) -> float:
     return float((a - b).norm() / b.norm().clamp(min=1e-30))
 
 
-def test_auto_scan_resolves_to_the_parallel_scan_on_cuda():
-    assert scan_module._resolve("auto", torch.zeros(1, device=CUDA)) == "parallel"
-    assert scan_module._resolve("auto", torch.zeros(1)) == "sequential"
+def test_auto_scan_resolves_to_the_parallel_scan_on_cuda_except_for_short_sequences():
+    short, long = scan_module.SHORT_SCAN, scan_module.SHORT_SCAN + 1
+    assert scan_module._resolve("auto", torch.zeros(long, 2, device=CUDA)) == "parallel"
+    assert scan_module._resolve("auto", torch.zeros(short, 2, device=CUDA)) == "sequential"
+    assert scan_module._resolve("auto", torch.zeros(long, 2)) == "sequential"
 
 
 @pytest.mark.parametrize("method", ["auto", "sequential", "parallel", "chunked"])
