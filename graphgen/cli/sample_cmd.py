@@ -31,6 +31,11 @@ def sample(
         "--temperature",
         help="HiGen: sampling temperature > 0 of every random choice (1: the model itself; below 1: sharper).",
     ),
+    size_temperature: float = typer.Option(
+        None,
+        "--size-temperature",
+        help="HiGen with a leaf size head: the temperature of the community sizes alone (default: --temperature).",
+    ),
 ) -> None:
     """Sample graphs. Provenance (which model, trained on what) is printed to stderr."""
     import torch
@@ -44,27 +49,35 @@ def sample(
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)
     options = {"num_nodes": num_nodes}
-    if decoding != "sample" or temperature != 1.0:
+    if decoding != "sample" or temperature != 1.0 or size_temperature is not None:
         from graphgen.models.higen.model import DECODINGS, HiGen
 
         if decoding not in DECODINGS:
             raise typer.BadParameter(f"choose one of {', '.join(DECODINGS)}", param_hint="--decoding")
-        flag = "--decoding" if decoding != "sample" else "--temperature"
+        flag = "--decoding" if decoding != "sample" else "--temperature" if temperature != 1.0 else "--size-temperature"
         if not isinstance(model, HiGen):
             raise typer.BadParameter(f"{label} is not a HiGen model; it only samples itself", param_hint=flag)
-        if not (math.isfinite(temperature) and temperature > 0):
-            raise typer.BadParameter(f"must be a positive number, got {temperature}", param_hint="--temperature")
-        if decoding == "mode" and temperature != 1.0:
-            raise typer.BadParameter("applies to '--decoding sample' only", param_hint="--temperature")
-        options.update(decoding=decoding, temperature=temperature)
+        for hint, value in (("--temperature", temperature), ("--size-temperature", size_temperature)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise typer.BadParameter(f"must be a positive number, got {value}", param_hint=hint)
+            if value not in (None, 1.0) and decoding == "mode":
+                raise typer.BadParameter("applies to '--decoding sample' only", param_hint=hint)
+        if size_temperature is not None and not model.config.explicit_size:
+            raise typer.BadParameter(
+                f"{label} has no leaf size head (its community sizes are {model.config.community_size!r})",
+                param_hint="--size-temperature",
+            )
+        options.update(decoding=decoding, temperature=temperature, size_temperature=size_temperature)
     graphs = model.sample(num_graphs, generator=generator, **options)
     if label in PRETRAINED:
         what = PRETRAINED[label].description
     else:
         meta = ckpt.metadata
         what = f"{ckpt.model} trained on {meta.get('dataset', 'unknown data')} ({meta.get('split', '?')} split)"
-    how = ("" if decoding == "sample" else f", {decoding} decoding") + (
-        "" if temperature == 1.0 else f", temperature {temperature:g}"
+    how = (
+        ("" if decoding == "sample" else f", {decoding} decoding")
+        + ("" if temperature == 1.0 else f", temperature {temperature:g}")
+        + ("" if size_temperature is None else f", size temperature {size_temperature:g}")
     )
     typer.echo(f"sampled {len(graphs)} graphs (seed {seed}{how}) from {label}: {what}", err=True)
     if out is None and format not in (None, "graph6"):

@@ -72,14 +72,13 @@ def _flag_names(message: str) -> str:
     return message
 
 
-def validation_graphs_in_training(dataset: str, protocol: str | None) -> int:
+def validation_graphs_in_training(dataset: str, protocol: str | None, holdout: float = 0.0) -> int:
     """How many graphs of a dataset's validation split are also in its training split (GraphRNN's
-    enzymes "validate" set is the first 20 % of its training graphs)."""
+    enzymes "validate" set is the first 20 % of its training graphs; a ``holdout`` split has none)."""
     from graphgen.datasets import split_indices
 
-    return len(
-        set(split_indices(dataset, "val", protocol=protocol)) & set(split_indices(dataset, "train", protocol=protocol))
-    )
+    val = split_indices(dataset, "val", protocol=protocol, holdout=holdout)
+    return len(set(val) & set(split_indices(dataset, "train", protocol=protocol, holdout=holdout)))
 
 
 @app.command("higen")
@@ -229,6 +228,14 @@ def higen(
         " likelihood term, full batch, for STEPS Adam steps (the only term it appears in; 0: off).",
     ),
     refit_size_lr: float = typer.Option(0.003, "--refit-size-lr", help="Learning rate of --refit-size-head."),
+    holdout: float = typer.Option(
+        0.0,
+        "--holdout",
+        min=0.0,
+        max=0.5,
+        help="Hold out this share of the training split as the validation split (seeded, the same for every "
+        "--seed; replaces the protocol's own; recorded in the checkpoint). 0: none.",
+    ),
 ) -> None:
     """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
 
@@ -251,13 +258,13 @@ def higen(
         raise GraphgenError(f"HiGen trains on graph datasets; {info.name} holds molecules")
     if within_order not in WITHIN_COMMUNITY_ORDERS:
         raise GraphgenError(f"unknown order {within_order!r}; choose one of {', '.join(WITHIN_COMMUNITY_ORDERS)}")
-    train = load_dataset(info.name, "train", protocol=protocol)
+    train = load_dataset(info.name, "train", protocol=protocol, holdout=holdout)
     try:
-        split_indices(info.name, "val", protocol=protocol)
-        val = load_dataset(info.name, "val", protocol=protocol)
+        split_indices(info.name, "val", protocol=protocol, holdout=holdout)
+        val = load_dataset(info.name, "val", protocol=protocol, holdout=holdout)
     except GraphgenError:
         val = None
-    shared = validation_graphs_in_training(info.name, protocol) if val is not None else 0
+    shared = validation_graphs_in_training(info.name, protocol, holdout) if val is not None else 0
     if shared:
         typer.echo(
             f"warning: {shared} of the {len(val)} validation graphs of {info.name} (protocol "
@@ -316,6 +323,8 @@ def higen(
         "protocol": protocol or info.default_protocol,
         "command": "graphgen " + " ".join(sys.argv[1:]),
     }
+    if holdout:
+        meta["holdout"] = holdout  # the validation split: this share of the protocol's training split
     with Progress(
         TextColumn("[bold]higen[/] {task.description}"),
         BarColumn(),

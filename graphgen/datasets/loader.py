@@ -60,9 +60,43 @@ def _protocol_splits(name: str, protocol: str | None, root) -> tuple[str, dict[s
     return protocol, splits
 
 
-def split_indices(name: str, split: str = "train", *, protocol: str | None = None, root=None) -> list[int]:
-    """0-based indices (into the dataset's ``all`` order) of one split under a protocol."""
+HOLDOUT_SEED = 0  # the held-out share of a training split is the same for every training seed
+
+
+def _holdout(splits: dict[str, list[int]], fraction: float) -> dict[str, list[int]]:
+    """``splits`` with ``train`` divided into a kept part and a held-out ``val`` (module-level seed).
+
+    ``round(fraction * n)`` training graphs, at least one, chosen by a seeded permutation
+    (:data:`HOLDOUT_SEED`), become the validation split in their original order; the protocol's own
+    validation split, if any, is replaced.
+    """
+    if not 0.0 < fraction < 1.0:
+        raise DatasetError(f"the held-out share of the training split must lie in (0, 1), got {fraction}")
+    train = list(splits["train"])
+    count = max(1, round(fraction * len(train)))
+    if count >= len(train):
+        raise DatasetError(f"holding out {count} of {len(train)} training graphs leaves none to train on")
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(HOLDOUT_SEED)).tolist()
+    held = set(order[:count])
+    return {
+        **splits,
+        "train": [g for i, g in enumerate(train) if i not in held],
+        "val": [g for i, g in enumerate(train) if i in held],
+    }
+
+
+def split_indices(
+    name: str, split: str = "train", *, protocol: str | None = None, root=None, holdout: float = 0.0
+) -> list[int]:
+    """0-based indices (into the dataset's ``all`` order) of one split under a protocol.
+
+    ``holdout`` (a share in ``(0, 1)``; 0: none): the validation split is that seeded share of the
+    protocol's training split, which keeps the rest (for datasets and protocols without a held-out
+    validation split; the same share for every caller, see :func:`_holdout`).
+    """
     protocol, splits = _protocol_splits(name, protocol, root)
+    if holdout:
+        splits = _holdout(splits, holdout)
     if split not in splits:
         raise DatasetError(
             f"dataset {dataset_info(name, root).name} has no {split!r} split under protocol {protocol!r}; "
@@ -86,6 +120,7 @@ def load_dataset(
     protocol: str | None = None,
     root: str | os.PathLike | None = None,
     limit: int | None = None,
+    holdout: float = 0.0,
 ) -> list[Data]:
     """Load one split of a shipped dataset.
 
@@ -96,6 +131,8 @@ def load_dataset(
             dataset's documented default.
         root: catalogue folder (default: the files shipped with graphgen).
         limit: keep only the first ``limit`` graphs of the split (useful for QM9).
+        holdout: hold out this share of the training split as the validation split (see
+            :func:`split_indices`); ``"train"`` then returns the rest.
 
     Returns:
         A list of undirected ``Data`` graphs. Graph datasets with class labels (enzymes, proteins)
@@ -108,7 +145,7 @@ def load_dataset(
     from graphgen.io.formats import parse_graph6_lines
 
     info = dataset_info(name, root)
-    indices = split_indices(info.name, split, protocol=protocol, root=root)
+    indices = split_indices(info.name, split, protocol=protocol, root=root, holdout=holdout)
     if limit is not None:
         indices = indices[: max(limit, 0)]
     if info.kind == "molecules":

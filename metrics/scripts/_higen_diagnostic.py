@@ -24,30 +24,33 @@ def parse(doc: str, default_samples: int) -> argparse.Namespace:
 
 
 @functools.cache
-def _trained_protocol(model: str) -> str | None:
-    """The split protocol recorded in the checkpoint ``model`` (read once per script run)."""
+def _trained_split(model: str) -> tuple[str | None, float]:
+    """The split protocol and held-out share (``--holdout``; 0: none) recorded in the checkpoint
+    ``model`` (read once per script run)."""
     from graphgen.io.checkpoint import load_checkpoint
     from graphgen.models.pretrained import resolve_checkpoint
 
-    return load_checkpoint(resolve_checkpoint(model)[0]).metadata.get("protocol")
+    metadata = load_checkpoint(resolve_checkpoint(model)[0]).metadata
+    return metadata.get("protocol"), float(metadata.get("holdout", 0.0))
 
 
 def model_split(model: str, dataset: str, split: str):
     """The ``split`` graphs of ``dataset`` under the split protocol that the checkpoint ``model`` (a
     shipped name or a path) was trained with: its metadata ``protocol``, or the dataset's default
-    split when it records none. A model trained on enzymes' graphrnn split is thus diagnosed on that
+    split when it records none, with its ``holdout`` share of the training graphs as the validation
+    split when it was trained with ``--holdout``. A model trained on enzymes' graphrnn split is thus diagnosed on that
     split's graphs, not on the default split's test graphs, many of which it trained on. A
     validation split made of training graphs (graphrnn's enzymes "validate" set) is refused."""
     from graphgen.cli.train_cmd import validation_graphs_in_training
     from graphgen.datasets import load_dataset
 
-    protocol = _trained_protocol(model)
-    if split == "val" and validation_graphs_in_training(dataset, protocol):
+    protocol, holdout = _trained_split(model)
+    if split == "val" and validation_graphs_in_training(dataset, protocol, holdout):
         raise SystemExit(
             f"error: {model} was trained under the {protocol} split of {dataset}, whose validation graphs "
             "are training graphs: no held-out validation split"
         )
-    return load_dataset(dataset, split, protocol=protocol)
+    return load_dataset(dataset, split, protocol=protocol, holdout=holdout)
 
 
 def explicit_size_model(model: str):

@@ -2,6 +2,7 @@
 
     python metrics/scripts/evaluate_higen.py CHECKPOINT NAME DATASET PROTOCOL [--seeds 3] [--ship]
         [--target KEY=VALUE ...] [--note TEXT] [--decoding sample|mode] [--temperature T]
+        [--size-temperature T]
 
 For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` then ``graphgen evaluate
 -r DATASET:test:SPLIT -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
@@ -49,6 +50,9 @@ def main() -> None:
     parser.add_argument("--note", default="")
     parser.add_argument("--decoding", default="sample", choices=("sample", "mode"))
     parser.add_argument("--temperature", type=float, default=1.0, help="sampling temperature (graphgen sample)")
+    parser.add_argument(
+        "--size-temperature", type=float, default=None, help="temperature of the leaf sizes alone (graphgen sample)"
+    )
     args = parser.parse_args()
     targets = {}
     for kv in args.target:
@@ -80,6 +84,8 @@ def main() -> None:
             sample_args += ["--decoding", args.decoding]
         if args.temperature != 1.0:
             sample_args += ["--temperature", f"{args.temperature:g}"]
+        if args.size_temperature is not None:
+            sample_args += ["--size-temperature", f"{args.size_temperature:g}"]
         eval_args = ["evaluate", "-r", reference, "-s", str(samples), "-p", args.protocol]
         graphgen(*sample_args, "--out", str(samples))
         graphgen(*eval_args, "--json", str(result))
@@ -97,6 +103,7 @@ def main() -> None:
         "protocol": args.protocol,
         "decoding": args.decoding,
         "temperature": args.temperature,
+        "size_temperature": args.size_temperature,
         "note": args.note,
         "checkpoint": args.checkpoint,
         "training_command": ckpt.metadata.get("command"),

@@ -88,6 +88,10 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         (["sample", "--temperature", "0", "--out", "{tmp}/a.g6"], 2, "must be a positive number"),
         (["sample", "--temperature", "nan", "--out", "{tmp}/a.g6"], 2, "must be a positive number"),
         (["sample", "--decoding", "mode", "--temperature", "0.5", "--out", "{tmp}/a.g6"], 2, "sample' only"),
+        (["sample", "--size-temperature", "0.5", "--out", "{tmp}/a.g6"], 2, "no leaf size head"),
+        (["sample", "-c", "higen-enzymes", "--size-temperature", "0", "--out", "{tmp}/a.g6"], 2, "positive number"),
+        (["sample", "-c", "er-community-small", "--size-temperature", "0.5", "--out", "{tmp}/a.g6"], 2, "not a HiGen"),
+        (["train", "higen", "-d", "enzymes", "--holdout", "0.7", "-o", "{tmp}/h.pt"], 2, "--holdout"),
         (["evaluate", "-r", "planar:test", "-s", "{tmp}/none.g6"], 1, "neither an existing file"),
         (["evaluate", "-r", "planar:test", "-s", "planar:val", "-p", "nope"], 1, "unknown protocol"),
         (

@@ -108,3 +108,21 @@ def test_committed_cards_match_the_renderer():
     for info in list_datasets():
         assert (root / info.name / "README.md").read_text(encoding="utf-8") == render_card(info.name), info.name
     assert (root / "README.md").read_text(encoding="utf-8") == render_index()
+
+
+def test_holdout_divides_the_training_split_the_same_way_every_time():
+    train = split_indices("enzymes", "train", protocol="graphrnn")
+    kept = split_indices("enzymes", "train", protocol="graphrnn", holdout=0.15)
+    held = split_indices("enzymes", "val", protocol="graphrnn", holdout=0.15)
+    assert len(held) == round(0.15 * len(train)) == 70 and len(kept) == len(train) - 70
+    assert not set(kept) & set(held) and sorted(kept + held) == sorted(train)
+    assert kept == [i for i in train if i in set(kept)] and held == [i for i in train if i in set(held)]  # order kept
+    assert held == split_indices("enzymes", "val", protocol="graphrnn", holdout=0.15)  # seeded
+    assert split_indices("enzymes", "test", protocol="graphrnn", holdout=0.15) == split_indices(
+        "enzymes", "test", protocol="graphrnn"
+    )
+    val = load_dataset("enzymes", "val", protocol="graphrnn", holdout=0.15)
+    assert len(val) == 70 and int(val[0].y) >= 0  # labels still attached
+    for bad in (-0.1, 1.0, 1.5):
+        with pytest.raises(DatasetError, match="held-out share"):
+            split_indices("enzymes", "val", holdout=bad)

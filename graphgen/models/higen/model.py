@@ -70,7 +70,7 @@ parent weight exceeds its ``n_i n_j`` pairs is filled completely and counted in
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import torch
 from torch import nn
@@ -280,17 +280,27 @@ class Draws:
     sharpens each step towards its mode (``τ → 0`` is a greedy decoding, close to ``greedy``), ``τ > 1``
     flattens it; the result is not the model's distribution, so a temperature is reported with the
     numbers it gives. Uniform choices (``index``) are unchanged. At ``τ = 1`` the draws are exactly
-    those without the option (same calls on ``generator``)."""
+    those without the option (same calls on ``generator``).
+
+    ``size_temperature`` (our option; ``None``: the same as ``temperature``) is the temperature of
+    one choice alone: each leaf community's node count drawn from the size head of an explicit-size
+    model (:meth:`sizes`)."""
 
     generator: torch.Generator | None = None
     greedy: bool = False
     temperature: float = 1.0
+    size_temperature: float | None = None
 
     def __post_init__(self) -> None:
         from graphgen.errors import InvalidGraphError  # a ValueError
 
-        if not (math.isfinite(self.temperature) and self.temperature > 0):
-            raise InvalidGraphError(f"sampling temperature must be a positive number, got {self.temperature}")
+        for name, value in (("", self.temperature), ("size ", self.size_temperature)):
+            if value is not None and not (math.isfinite(value) and value > 0):
+                raise InvalidGraphError(f"sampling {name}temperature must be a positive number, got {value}")
+
+    def sizes(self) -> Draws:
+        """The draws of the leaf size head: these, at ``size_temperature`` when one is set."""
+        return self if self.size_temperature is None else replace(self, temperature=self.size_temperature)
 
     @property
     def _tempered(self) -> bool:
@@ -674,6 +684,7 @@ class HiGen(nn.Module):
         num_nodes: int | None = None,
         decoding: str = "sample",
         temperature: float = 1.0,
+        size_temperature: float | None = None,
     ) -> list[Data]:
         """Draw ``num_graphs`` graphs.
 
@@ -688,6 +699,8 @@ class HiGen(nn.Module):
                 reference code's near-greedy decoding; see the module docstring).
             temperature: sampling temperature ``τ > 0`` of every random choice (:class:`Draws`);
                 1, the default, samples the model itself. Only with ``decoding="sample"``.
+            size_temperature: the temperature of the leaf size head's draws alone (models with
+                ``community_size="explicit"``); ``None``, the default: ``temperature``.
         """
         from graphgen.errors import InvalidGraphError
 
@@ -695,9 +708,19 @@ class HiGen(nn.Module):
             raise InvalidGraphError("number of graphs must be >= 0")
         if decoding not in DECODINGS:
             raise InvalidGraphError(f"unknown decoding {decoding!r}; choose one of {', '.join(DECODINGS)}")
-        if decoding == "mode" and temperature != 1.0:
+        if decoding == "mode" and (temperature != 1.0 or size_temperature is not None):
             raise InvalidGraphError("a sampling temperature applies to decoding='sample' only")
-        draws = Draws(generator, greedy=decoding == "mode", temperature=float(temperature))  # checks τ
+        if size_temperature is not None and not self.config.explicit_size:
+            raise InvalidGraphError(
+                f"a size temperature needs a leaf size head; this model's community sizes are "
+                f"{self.config.community_size!r}"
+            )
+        draws = Draws(
+            generator,
+            greedy=decoding == "mode",
+            temperature=float(temperature),
+            size_temperature=None if size_temperature is None else float(size_temperature),
+        )  # checks both
         if num_graphs == 0:
             return []
         previous_threads = torch.get_num_threads()
@@ -826,6 +849,7 @@ class HiGen(nn.Module):
         budget = state.budget
         context = size_head_context(budget, state.parent_degree, state.graph_size)
         log_beta, s, nu = net.size_distribution(context, node_share)
+        draws = draws.sizes()
         k = draws.categorical(log_beta.exp())
         n_lo, n_hi = community_size_support(budget)
         rows = torch.arange(budget.numel())

@@ -1405,3 +1405,58 @@ def test_best_parts_checkpoint_takes_each_network_at_its_lowest_validation_term(
     assert resumed.metadata["selected_parts"] == chosen
     assert all(torch.equal(resumed.state_dict[k], v) for k, v in ckpt.state_dict.items())
     assert len({pick["epoch"] for pick in chosen.values()}) > 1  # this seed picks different epochs
+
+
+def test_size_temperature_tempers_the_size_draws_alone():
+    """Draws(size_temperature=τ) draws the mixture component at α^(1/τ) and the node count from its
+    component's distribution to the power 1/τ (frequencies over 20,000 draws); every other choice keeps
+    ``temperature``. The sample option: τ = 1 is the model itself; a model without a size head refuses it."""
+    from graphgen.models.higen.model import _LevelState
+    from graphgen.models.higen.stick_breaking import community_size_log_prob
+
+    torch.manual_seed(0)
+    model = HiGen(EXPLICIT)
+    net = model.community_nets[-1]
+    with torch.no_grad():  # components apart, so that tempering the mixture weights or the counts shows
+        net.size_head[-1].bias.data.normal_(0, 2.0)
+    m, tau = 20_000, 0.5
+    budget = torch.full((m,), 7, dtype=torch.long)
+    state = _LevelState(budget, torch.full((m,), 3, dtype=torch.long), torch.full((m,), 40, dtype=torch.long))
+    draws = Draws(torch.Generator().manual_seed(1), size_temperature=tau)
+    assert draws.sizes().temperature == tau and draws.temperature == 1.0 and Draws().sizes() == Draws()
+    sizes = model._community_sizes(net, state, draws)
+    log_beta, s, nu = (None if x is None else x[:1] for x in net.size_distribution(size_head_context_of(state)))
+    support = torch.arange(5, 9, dtype=torch.float64)  # W = 7: N in 5..8
+    k = log_beta.shape[1]
+    expected = torch.zeros(4, dtype=torch.float64)
+    weights = torch.softmax(log_beta[0].double() / tau, 0)
+    for c in range(k):
+        one = torch.full((1, k), -1e30, dtype=torch.float64)
+        one[0, c] = 0.0
+        p = community_size_log_prob(support, torch.full((4,), 7.0), one.expand(4, -1), s.expand(4, -1), None).exp()
+        expected += weights[c] * p.pow(1 / tau) / p.pow(1 / tau).sum()
+    freq = torch.bincount(sizes - 5, minlength=4).double() / m
+    assert torch.allclose(freq, expected, atol=0.015)
+    plain = community_size_log_prob(support, torch.full((4,), 7.0), log_beta.expand(4, -1), s.expand(4, -1), None)
+    assert not torch.allclose(freq, plain.exp(), atol=0.05)  # the temperature changed the draws
+
+
+def size_head_context_of(state):
+    from graphgen.models.higen.community_net import size_head_context
+
+    return size_head_context(state.budget, state.parent_degree, state.graph_size)
+
+
+def test_size_temperature_option_of_sample(train):
+    torch.manual_seed(0)
+    model = HiGen(EXPLICIT).fit_size_model(train)
+    plain = [g.edge_index.tolist() for g in samples(model, 3)]
+    assert [g.edge_index.tolist() for g in samples(model, 3, size_temperature=1.0)] == plain
+    tempered = [g.edge_index.tolist() for g in samples(model, 3, size_temperature=0.3)]
+    assert tempered == [g.edge_index.tolist() for g in samples(model, 3, size_temperature=0.3)] and tempered != plain
+    with pytest.raises(Exception, match="size temperature must be a positive number"):
+        model.sample(1, size_temperature=0.0)
+    with pytest.raises(Exception, match="decoding='sample' only"):
+        model.sample(1, size_temperature=0.5, decoding="mode")
+    with pytest.raises(Exception, match="needs a leaf size head"):
+        HiGen(SMALL).fit_size_model(train).sample(1, size_temperature=0.5)
