@@ -357,6 +357,13 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
     generator = torch.Generator().manual_seed(tc.seed)
     if resume is not None:
         ckpt = load_checkpoint(resume)
+        if ckpt.data_fingerprint and ckpt.data_fingerprint != graphs_fingerprint(train_graphs):
+            from graphgen.errors import TrainingError
+
+            raise TrainingError(
+                f"{resume} was trained on other graphs than these {len(train_graphs)}: resume with the same "
+                "dataset, split protocol and --holdout"
+            )
         model = HiGen.from_checkpoint(ckpt)
         model.train()
         optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)

@@ -157,6 +157,10 @@ def test_training_resumes_exactly_and_checkpoints_load(train, tmp_path):
     assert [g.edge_index.tolist() for g in samples(model, 2)] == [g.edge_index.tolist() for g in samples(again, 2)]
     raw = torch.load(tmp_path / "a.pt", weights_only=True)  # safe to open
     assert raw["model"] == "higen"
+    from graphgen.errors import TrainingError
+
+    with pytest.raises(TrainingError, match="trained on other graphs"):  # resuming on other data is refused
+        train_higen(train[1:], tmp_path / "b.pt", model_config=SMALL, train_config=cfg, resume=tmp_path / "b.pt")
 
 
 def test_hierarchy_augmentation_cycles_partitions_and_resumes_exactly(tmp_path):
