@@ -97,8 +97,9 @@ def test_every_shipped_checkpoint_is_small_stripped_matches_its_dataset_and_has_
         assert path.stat().st_size < 8_000_000, name  # "a few MB"
         model, ckpt = load_model(name)
         assert ckpt.extra == {}, name  # no optimizer or RNG state shipped
-        dataset = ckpt.metadata["dataset"]
-        assert ckpt.data_fingerprint == graphs_fingerprint(load_dataset(dataset, "train")), name
+        dataset, protocol = ckpt.metadata["dataset"], ckpt.metadata.get("protocol")
+        train = load_dataset(dataset, "train", protocol=protocol, holdout=ckpt.metadata.get("holdout", 0.0))
+        assert ckpt.data_fingerprint == graphs_fingerprint(train), name
         if PRETRAINED[name].trained:
             assert (root / "metrics" / "results" / name / "summary.json").is_file(), name
         graphs = model.sample(2, generator=torch.Generator().manual_seed(0))
