@@ -55,6 +55,7 @@ _FLAGS = {
     "self_loop_concentration": "--self-loop-concentration",
     "cross_ladder": "--cross-ladder",
     "triangle_features": "--triangle-features",
+    "adjacency_rows": "--adjacency-rows",
     "row_coordination": "--row-coordination",
     "cross_order": "--cross-order",
     "cross_both_directions": "--cross-both-directions",
@@ -188,6 +189,13 @@ def higen(
         help="Coordinated leaf cross edges also see placed edges between the candidate pair's neighbours (the"
         " next rung of a ladder of triangles).",
     ),
+    adjacency_rows: int = typer.Option(
+        0,
+        "--adjacency-rows",
+        min=0,
+        help="Community networks also see each prefix node's adjacency row, its first N columns (GRAN's and "
+        "the reference's node input). 0: off.",
+    ),
     triangle_features: bool = typer.Option(
         False,
         "--triangle-features/--no-triangle-features",
@@ -293,6 +301,7 @@ def higen(
             self_loop_concentration=self_loop_concentration,
             cross_ladder=cross_ladder,
             triangle_features=triangle_features,
+            adjacency_rows=adjacency_rows,
             row_coordination=row_coordination,
             cross_order=cross_order,
             cross_both_directions=cross_both_directions,

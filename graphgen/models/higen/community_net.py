@@ -88,6 +88,7 @@ __all__ = [
     "community_node_share",
     "size_head_context",
     "triangle_inputs",
+    "adjacency_row_inputs",
 ]
 
 
@@ -122,11 +123,12 @@ class CommunityNetConfig:
     self_loop_concentration: bool = False  # coarse rows: a per-row concentration ξ of the self-loop (power binomial)
     triangle_features: bool = False  # prefix nodes and edges also see their triangle counts (triangle_inputs)
     row_coordination: bool = False  # leaf rows: the MLP g of coordinated rows (row_sequence)
+    adjacency_rows: int = 0  # prefix nodes also see their rows of the prefix adjacency, this many columns
 
     @property
     def node_dim(self) -> int:
         """Width of the prefix nodes' input features (without the position encoding)."""
-        return 3 + 2 * int(self.triangle_features)
+        return 3 + 2 * int(self.triangle_features) + self.adjacency_rows
 
     @property
     def edge_dim(self) -> int:
@@ -210,6 +212,7 @@ def prefix_batch(
     graph_size: torch.Tensor | None = None,
     explicit_size: bool = False,
     triangles: bool = False,
+    adjacency_rows: int = 0,
 ) -> PrefixBatch:
     """Build the prefix graphs of every row of ``rows`` (``level_graph`` is the ordered level; row
     ``i`` is level node ``i``; ``graph_size``, per row, enters the context when given, and with
@@ -243,6 +246,7 @@ def prefix_batch(
         graph_size,
         rows.size - 1 - t if explicit_size else None,
         triangles,
+        adjacency_rows,
     )
 
 
@@ -297,6 +301,7 @@ def assemble_prefix_batch(
     graph_size: torch.Tensor | None = None,
     nodes_left: torch.Tensor | None = None,
     triangles: bool = False,
+    adjacency_rows: int = 0,
 ) -> PrefixBatch:
     """Features of the prefix graphs of rows given as positions and their real prefix edges.
 
@@ -306,7 +311,8 @@ def assemble_prefix_batch(
     ``self_loops`` holds the self-loop weight of every level node; ``graph_size`` (per row, optional)
     adds ``log1p(|V|)`` as a context column, and ``nodes_left`` (per row, optional) ``log1p`` of
     the nodes still to come in the row's community as the last one (:func:`row_context`);
-    ``triangles`` adds the triangle inputs of the prefix graphs (:func:`triangle_inputs`).
+    ``triangles`` adds the triangle inputs of the prefix graphs (:func:`triangle_inputs`),
+    ``adjacency_rows`` the first columns of each node's adjacency row (:func:`adjacency_row_inputs`).
     """
     r = position.numel()
     sizes = position + 1  # earlier nodes + the new node
@@ -339,6 +345,9 @@ def assemble_prefix_batch(
     node_features = torch.stack([torch.log1p(node_self), torch.log1p(prefix_degree), is_new.double()], 1).float()
     if triangles:
         node_features = torch.cat([node_features, node_triangles], 1)
+    if adjacency_rows:
+        rows_in = adjacency_row_inputs(src, dst, real_w, local, adjacency_rows)
+        node_features = torch.cat([node_features, rows_in], 1)
     context = row_context(budget, remaining, position, parent_degree, graph_size, nodes_left)
     return PrefixBatch(
         node_row,
@@ -353,6 +362,26 @@ def assemble_prefix_batch(
         None if nodes_left is None else remaining,
         nodes_left,
     )
+
+
+def adjacency_row_inputs(
+    src: torch.Tensor, dst: torch.Tensor, weight: torch.Tensor, local: torch.Tensor, columns: int
+) -> torch.Tensor:
+    """``(V, columns)`` float32: row ``v`` holds ``log1p(w_vu)`` at column ``local[u]`` for every
+    earlier neighbour ``u`` (``local[u] < local[v]``) with ``local[u] < columns``, else 0.
+
+    GRAN's node input (Liao et al. 2019; the HiGen reference feeds it too, ``specs/higen.md`` §1.6):
+    each node's strictly-lower-triangular row of the prefix adjacency, padded, so that the network
+    sees exactly which earlier nodes it is joined to; with position encodings alone, message passing
+    is bounded by 1-WL. ``src``/``dst`` list the prefix graphs' edges in both directions; ``local`` is
+    each prefix node's place in its community. Choice: a fixed width ``columns`` (the reference pads to
+    the largest level size seen); neighbours at places ``>= columns`` are left out of the row.
+    """
+    out = torch.zeros(local.numel(), columns, dtype=torch.float32)
+    lu, lv = local[src], local[dst]
+    keep = (lv < lu) & (lv < columns)
+    out[src[keep], lv[keep]] = torch.log1p(weight[keep]).float()
+    return out
 
 
 def _mlp(inp: int, hidden: int, out: int) -> nn.Sequential:
@@ -470,7 +499,8 @@ class CommunityNet(nn.Module):
         if batch.node_features.shape[1] != self.config.node_dim:
             raise ValueError(
                 f"prefix nodes have {batch.node_features.shape[1]} features, the network expects"
-                f" {self.config.node_dim} (triangle_features needs a prefix batch built with triangles=True)"
+                f" {self.config.node_dim} (triangle_features and adjacency_rows need a prefix batch built with"
+                " the same options)"
             )
         pos = position_encoding(batch.node_position, self.config.position_dim)
         h = self.embed(torch.cat([batch.node_features, pos], 1))

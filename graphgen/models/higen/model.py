@@ -48,6 +48,9 @@
   each prefix node's triangles and degree gap ``d(v) - T(v)`` and each prefix edge's triangles, the
   cross-edge networks the same on the generated communities
   (:func:`~graphgen.models.higen.community_net.triangle_inputs`): message passing cannot count them.
+* **Adjacency rows** (``adjacency_rows = M``; the reference code's node input, off by default here):
+  the community networks also see each prefix node's row of the prefix adjacency, its first ``M``
+  columns (:func:`~graphgen.models.higen.community_net.adjacency_row_inputs`).
 * **Coordinated leaf rows** (``row_coordination``, our option, conditional-Bernoulli leaf rows): each
   component's row chooses its edges one after another, each step seeing the nodes already chosen
   through a small MLP (:mod:`graphgen.models.higen.row_sequence`); without it a component's row is
@@ -161,12 +164,15 @@ class HiGenConfig:
     cross_order: str = "generation"  # coordinated leaf blocks: pairs in generation or border-walk order
     cross_both_directions: bool = False  # coordinated leaf blocks: mixture of the right order and its reverse
     cross_contact: bool = False  # coordinated leaf blocks also see each endpoint's neighbours already in contact
+    adjacency_rows: int = 0  # community networks: each prefix node also sees its adjacency row (GRAN's input)
 
     def __post_init__(self):
         if self.num_levels < 1:
             raise ValueError("num_levels must be >= 1 (1: flat, the whole graph as one community, GRAN-style)")
         if not self.resolution > 0:
             raise ValueError(f"resolution must be > 0, got {self.resolution}")
+        if self.adjacency_rows < 0:
+            raise ValueError(f"adjacency_rows must be >= 0, got {self.adjacency_rows}")
         if self.leaf_rows not in LEAF_ROWS:
             raise ValueError(f"leaf_rows must be one of {', '.join(LEAF_ROWS)}")
         if self.cross_edges not in CROSS_EDGES:
@@ -501,6 +507,7 @@ class HiGen(nn.Module):
                         c.self_loop_concentration and lv < c.num_levels,  # leaf rows have no self-loops
                         c.triangle_features,
                         c.row_coordination and lv == c.num_levels,
+                        c.adjacency_rows,
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -571,7 +578,9 @@ class HiGen(nn.Module):
             pdeg = _cross_degree(parent_graph.edge_index, parent_graph.edge_weight, int(parent_graph.num_nodes))
             pdeg = pdeg[h.assignments[lv - 1]]
             graph_size = sizes[h.levels[lv].batch] if c.size_context else None
-            pb = prefix_batch(rows, h.levels[lv], pdeg, graph_size, c.given_size(lv), c.triangle_features)
+            pb = prefix_batch(
+                rows, h.levels[lv], pdeg, graph_size, c.given_size(lv), c.triangle_features, c.adjacency_rows
+            )
             pairs = block_pairs(h, lv, rounds=c.cross_rounds) if lv >= 2 else None
             prepared.levels.append((rows, pb, pairs))
         return prepared
@@ -893,6 +902,7 @@ class HiGen(nn.Module):
             None if state.graph_size is None else state.graph_size[comms],
             None if state.size is None else state.size[comms] - 1 - t,
             net.config.triangle_features,
+            net.config.adjacency_rows,
         )
         log_alpha, p_mass, q_self, logits, p_stop, concentration, self_concentration = net(pb)
         k = draws.categorical(log_alpha.exp())

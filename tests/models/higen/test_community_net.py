@@ -182,3 +182,40 @@ def test_entry_logits_by_parts_equal_the_entry_head_on_the_concatenated_input():
     torch.testing.assert_close(fast, literal.double(), rtol=1e-5, atol=1e-5)
     reference = net.literal_entry_logits(h_new, h, pb.context, entry_row, pb.entry_prefix_node)
     torch.testing.assert_close(reference, literal.double(), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("lv, dataset", [(1, "sbm"), (2, "planar")])
+def test_prefix_adjacency_rows_are_each_nodes_earlier_neighbours(lv, dataset):
+    """With adjacency_rows=M every prefix node's extra inputs are its row of the level's adjacency
+    restricted to earlier nodes of its community at places < M (log1p of the weight), read here from
+    the level graph directly; new nodes' rows are 0; the other features are unchanged."""
+    graphs = load_dataset(dataset, "train")[:2]
+    h = order_hierarchy(build_hierarchy(graphs, seed=0))
+    rows = community_rows(h, lv)
+    columns = 6
+    plain, pb = prefix_batch(rows, h.levels[lv]), prefix_batch(rows, h.levels[lv], adjacency_rows=columns)
+    assert torch.equal(pb.node_features[:, :3], plain.node_features) and torch.equal(pb.edge_index, plain.edge_index)
+    weight = {}
+    g = h.levels[lv]
+    for (u, v), w in zip(g.edge_index.t().tolist(), g.edge_weight.tolist()):
+        weight[(u, v)] = w
+    first_prefix = torch.cumsum(rows.position + 1, 0) - (rows.position + 1)
+    nonzero = 0
+    for r in range(rows.num_rows):
+        t, start = int(rows.position[r]), r - int(rows.position[r])
+        for local in range(t + 1):
+            got = pb.node_features[int(first_prefix[r]) + local, -columns:]
+            want = torch.zeros(columns)
+            if local < t:  # an earlier node: its neighbours among the places before it
+                for j in range(min(local, columns)):
+                    want[j] = math.log1p(weight.get((start + local, start + j), 0))
+            assert torch.allclose(got, want), (r, local)
+            nonzero += int(got.count_nonzero())
+    assert nonzero > 5  # the check saw edges
+    net = CommunityNet(
+        CommunityNetConfig(hidden=8, num_layers=1, num_mixtures=2, position_dim=4, adjacency_rows=columns)
+    )
+    out = net(pb)
+    assert out.log_alpha.shape == (rows.num_rows, 2)
+    with pytest.raises(ValueError, match="adjacency_rows"):
+        net(plain)
