@@ -100,6 +100,7 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
             "unknown validity",
         ),
         (["evaluate", "-r", "planar:test", "-s", "{tmp}/fake.pt"], 1, "not a PyTorch graph file"),
+        (["bench", "encoders", "--device", "tpu", "--json", "{tmp}/b.json"], 1, "unknown --device 'tpu'"),
     ],
 )
 def test_bad_input_gives_one_line_error_and_no_output_file(capsys, tmp_path, args, code, message):
@@ -112,6 +113,16 @@ def test_bad_input_gives_one_line_error_and_no_output_file(capsys, tmp_path, arg
         assert len(err.strip().splitlines()) == 1 and err.startswith("graphgen: error:")
         assert "Traceback" not in err
     assert sorted(os.listdir(tmp_path)) == ["fake.pt"]
+
+
+def test_bench_on_cuda_without_a_gpu_is_a_one_line_error(capsys, tmp_path):
+    import torch
+
+    if torch.cuda.is_available():
+        pytest.skip("checks the message of a machine without a GPU")
+    code, _, err = run(capsys, "bench", "encoders", "--device", "cuda", "--json", str(tmp_path / "b.json"))
+    assert code == 1 and "sees no CUDA GPU here" in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "b.json").exists()
 
 
 def test_import_graphgen_is_light_and_help_needs_no_torch():
