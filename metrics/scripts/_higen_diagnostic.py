@@ -64,6 +64,29 @@ def explicit_size_model(model: str):
     return loaded
 
 
+def temperature_sweep(model, graphs, protocol: str, temperatures, seeds: int, keys, option: str) -> dict:
+    """For each value ``τ`` of the sampling option ``option`` (``"temperature"`` or
+    ``"size_temperature"`` of ``HiGen.sample``) and sampling seeds ``0..seeds-1``: as many graphs as
+    ``graphs``, scored against them under ``protocol``. Returns ``{τ: {"per_seed": [...], "mean":
+    {...}}}`` over the MMDs ``keys``, printing each mean as it comes."""
+    import statistics
+
+    import torch
+
+    from graphgen.metrics import evaluate
+
+    runs = {}
+    for tau in temperatures:
+        per_seed = []
+        for seed in range(seeds):
+            samples = model.sample(len(graphs), generator=torch.Generator().manual_seed(seed), **{option: tau})
+            scores = evaluate(graphs, samples, protocol)
+            per_seed.append({k: scores[k] for k in keys})
+        runs[tau] = {"per_seed": per_seed, "mean": {k: statistics.mean(r[k] for r in per_seed) for k in keys}}
+        print(tau, {k: round(v, 5) for k, v in runs[tau]["mean"].items()}, flush=True)
+    return runs
+
+
 def report(result: dict, args: argparse.Namespace, script: str) -> None:
     """Add the exact command to ``result``; write it to ``--json`` (with provenance) or print it."""
     result["command"] = f"python metrics/scripts/{script} {args.model} {args.dataset} --samples {args.samples}" + (

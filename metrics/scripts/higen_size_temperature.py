@@ -17,12 +17,8 @@ way to choose ``τ``.
 
 from __future__ import annotations
 
-import statistics
-
 import torch
-from _higen_diagnostic import emit, explicit_size_model, model_parser, model_split
-
-from graphgen.metrics import evaluate
+from _higen_diagnostic import emit, explicit_size_model, model_parser, model_split, temperature_sweep
 
 KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
 GUARDED = ("clustering_mmd", "orbit_mmd")  # may not worsen by more than GUARD when τ is chosen
@@ -50,19 +46,12 @@ def main() -> None:
     torch.set_num_threads(1)
     model = explicit_size_model(args.model)
     graphs = model_split(args.model, args.dataset, args.split)
-    result = {"model": args.model, "dataset": f"{args.dataset}:{args.split} ({len(graphs)} graphs)", "temperatures": {}}
-    for tau in args.temperatures:
-        runs = []
-        for seed in range(args.seeds):
-            generator = torch.Generator().manual_seed(seed)
-            samples = model.sample(len(graphs), generator=generator, size_temperature=tau)
-            scores = evaluate(graphs, samples, "gran")
-            runs.append({k: scores[k] for k in KEYS})
-        result["temperatures"][f"{tau:g}"] = {
-            "per_seed": runs,
-            "mean": {k: statistics.mean(r[k] for r in runs) for k in KEYS},
-        }
-        print(tau, {k: round(v, 5) for k, v in result["temperatures"][f"{tau:g}"]["mean"].items()}, flush=True)
+    runs = temperature_sweep(model, graphs, "gran", args.temperatures, args.seeds, KEYS, "size_temperature")
+    result = {
+        "model": args.model,
+        "dataset": f"{args.dataset}:{args.split} ({len(graphs)} graphs)",
+        "temperatures": {f"{tau:g}": run for tau, run in runs.items()},
+    }
     if args.split == "val":
         result["chosen"] = choose(result["temperatures"])
         result["rule"] = (

@@ -16,10 +16,10 @@ from __future__ import annotations
 import statistics
 
 import torch
-from _higen_diagnostic import emit, model_parser, model_split
+from _higen_diagnostic import emit, model_parser, model_split, temperature_sweep
 
 from graphgen.errors import DatasetError
-from graphgen.metrics import DESCRIPTORS, evaluate
+from graphgen.metrics import DESCRIPTORS
 from graphgen.models.higen import HiGen
 
 KEYS = tuple(f"{name}_mmd" for name in DESCRIPTORS)
@@ -38,15 +38,7 @@ def main() -> None:
         val = model_split(args.model, args.dataset, "val")
     except DatasetError as err:  # e.g. community_small's GDSS protocol has no validation split
         raise SystemExit(f"error: {err}") from None
-    runs = {}
-    for tau in temperatures:
-        per_seed = []
-        for seed in range(args.seeds):
-            graphs = model.sample(len(val), generator=torch.Generator().manual_seed(seed), temperature=tau)
-            result = evaluate(val, graphs, args.protocol)
-            per_seed.append({k: result[k] for k in KEYS})
-        runs[tau] = {"per_seed": per_seed, "mean": {k: statistics.mean(r[k] for r in per_seed) for k in KEYS}}
-        print(tau, {k: round(v, 4) for k, v in runs[tau]["mean"].items()}, flush=True)
+    runs = temperature_sweep(model, val, args.protocol, temperatures, args.seeds, KEYS, "temperature")
     base = runs[1.0]["mean"]
     for run in runs.values():
         run["relative_to_tau_1"] = statistics.mean(run["mean"][k] / base[k] for k in KEYS if base[k] > 0)
