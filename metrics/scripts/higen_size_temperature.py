@@ -4,8 +4,9 @@
         [--temperatures 1 0.7 0.5] [--seeds 3] [--json OUT]
 
 An explicit-size model (``community_size="explicit"``) draws every leaf community's node count from
-its size head, ``N ~ p(N | W, ...)``; here that one choice is drawn at temperature ``τ``
-(``q(N) ∝ p(N)^{1/τ}``: ``HiGen.sample(size_temperature=τ)``, ``graphgen sample
+its size head, ``N ~ p(N | W, ...)``, a mixture; here that one choice is drawn at temperature ``τ``
+(its mixture component from ``α^{1/τ}``, then the count from that component's distribution to the
+power ``1/τ``, each renormalised: ``HiGen.sample(size_temperature=τ)``, ``graphgen sample
 --size-temperature``) and every other choice at 1. Samples (as many graphs as the split, seeds
 ``0..seeds-1``) are scored against that split (under the checkpoint's split protocol and held-out
 share, see ``_higen_diagnostic.model_split``) with the gran protocol. ``--split val`` (default)
