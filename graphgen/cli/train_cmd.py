@@ -38,6 +38,7 @@ def erdos_renyi(
 
 
 _FLAGS = {
+    "num_levels": "--levels",
     "bipartite_encoder": "--bipartite-encoder",
     "lr_schedule": "--lr-schedule",
     "row_fraction": "--row-fraction",
@@ -96,6 +97,13 @@ def higen(
     hidden: int = typer.Option(64, "--hidden", min=1),
     num_layers: int = typer.Option(3, "--num-layers", min=1),
     num_mixtures: int = typer.Option(4, "--num-mixtures", min=1),
+    levels: int = typer.Option(
+        2,
+        "--levels",
+        min=1,
+        help="Levels of the hierarchy, leaf graph included (1: flat, the whole graph as one community, "
+        "GRAN-style; 3: communities of communities).",
+    ),
     within_order: str = typer.Option("bfsdc", "--order", help="bfsdc, dfs, bfs or degree inside communities."),
     checkpoint_every: int = typer.Option(10, "--checkpoint-every", min=1),
     protocol: str = typer.Option(None, "--protocol", "-p", help="Split protocol (default: the dataset's)."),
@@ -282,6 +290,7 @@ def higen(
         )
     try:  # the configurations check their fields; name the flags in what the user reads
         model_config = HiGenConfig(
+            num_levels=levels,
             hidden=hidden,
             num_layers=num_layers,
             num_mixtures=num_mixtures,

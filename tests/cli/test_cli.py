@@ -248,6 +248,29 @@ def test_train_higen_then_sample(capsys, tmp_path):
     assert code == 1 and "unknown --cross-edges 'pairs'" in err and not out_json.exists(), err
 
 
+def test_train_higen_levels(capsys, tmp_path):
+    """--levels reaches the model: a flat (GRAN-style) model and a three-level one train and sample."""
+    from graphgen.io import load_checkpoint
+
+    for levels in (1, 3):
+        ckpt = tmp_path / f"h{levels}.pt"
+        code, _, err = run(
+            capsys, "train", "higen", "-d", "community_small", "-e", "1", "--hidden", "8", "--num-layers", "1",
+            "--levels", str(levels), "-o", str(ckpt),
+        )  # fmt: skip
+        assert code == 0 and "trained higen" in err, err
+        assert load_checkpoint(ckpt).config["num_levels"] == levels
+        code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "2", "--seed", "0")
+        assert code == 0 and len(out.splitlines()) == 2, err
+    bad = tmp_path / "bad.pt"
+    code, _, err = run(
+        capsys, "train", "higen", "-d", "community_small", "--levels", "1", "--cross-rounds", "-o", str(bad)
+    )
+    assert code == 1 and "--cross-rounds needs --levels >= 2" in err and not bad.exists(), err
+    code, _, err = run(capsys, "train", "higen", "-d", "community_small", "--levels", "0", "-o", str(bad))
+    assert code == 2 and "--levels" in err and not bad.exists(), err
+
+
 def test_sample_plot(capsys, tmp_path):
     code, _, err = run(capsys, "sample", "-n", "4", "--plot", str(tmp_path / "grid.png"))
     assert code == 0 and (tmp_path / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
