@@ -1,7 +1,7 @@
 """How far the train-vs-test floor moves between random subsets of the training graphs.
 
     python metrics/scripts/floor_spread.py DATASET [--protocol gran] [--split-protocol P] [--subsets 10]
-        [--json OUT]
+        [--samples DIR] [--json OUT]
 
 Every model record reports one floor: the MMDs of one seeded random subset of the training split,
 as many graphs as the test split, against the test split (``graphgen.metrics.train_test_floor``,
@@ -17,6 +17,12 @@ shifted test set, e.g. enzymes' ``gdss`` split, whose test graphs are the file's
 classes 6 and 5, while the training split holds no class-6 enzyme), and no model of the training
 graphs can score below the floor there. ``--split-protocol`` picks the dataset's split protocol
 (default: the dataset's own).
+
+With ``--samples DIR`` (a model record: ``DIR/samples_seed{S}.g6`` for every subset seed ``S``), also
+``samples_vs_train``: sampling seed ``S``'s graphs against floor subset ``S`` (training graphs, as many
+as the test split) -- how close the model is to the distribution it was trained on, at the same
+sample size as its test score (``samples_vs_test``, recomputed here). On a shifted test split a model
+can match its training graphs and still miss the test graphs by the shift.
 """
 
 from __future__ import annotations
@@ -47,6 +53,7 @@ def main() -> None:
     parser.add_argument("--protocol", default="gran")
     parser.add_argument("--split-protocol", default=None)
     parser.add_argument("--subsets", type=int, default=10)
+    parser.add_argument("--samples", type=Path, default=None, help="a record's folder of samples_seed{S}.g6")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     import torch
@@ -54,6 +61,7 @@ def main() -> None:
     from graphgen.bench.record import provenance
     from graphgen.cli._output import write_json
     from graphgen.datasets import load_dataset
+    from graphgen.io import read_graphs
     from graphgen.metrics import DESCRIPTORS, evaluate, train_test_floor
     from graphgen.metrics.evaluate import floor_subset
 
@@ -64,7 +72,11 @@ def main() -> None:
     if len(train) < 2 * n:
         raise SystemExit(f"{args.dataset}: {len(train)} training graphs hold no two disjoint subsets of {n}")
     keys = [f"{name}_mmd" for name in DESCRIPTORS]
-    per_subset, within = [], []
+    per_subset, within, model_train, model_test = [], [], [], []
+    if args.samples is not None:
+        missing = [s for s in range(args.subsets) if not (args.samples / f"samples_seed{s}.g6").exists()]
+        if missing:
+            raise SystemExit(f"{args.samples}: no samples_seed{missing[0]}.g6 (one per subset seed)")
     for seed in range(args.subsets):
         r = train_test_floor(train, test, n, args.protocol, seed=seed)
         per_subset.append({k: r[k] for k in keys if k in r})
@@ -75,6 +87,13 @@ def main() -> None:
         w = evaluate([train[i] for i in others], [train[i] for i in floor_pick], args.protocol)
         within.append({k: w[k] for k in keys if k in w})
         print(seed, per_subset[-1], within[-1], flush=True)
+        if args.samples is not None:
+            samples = read_graphs(args.samples / f"samples_seed{seed}.g6")
+            m = evaluate([train[i] for i in floor_pick], samples, args.protocol)
+            model_train.append({k: m[k] for k in keys if k in m})
+            m = evaluate(test, samples, args.protocol)
+            model_test.append({k: m[k] for k in keys if k in m})
+            print(seed, "samples vs train", model_train[-1], "vs test", model_test[-1], flush=True)
     keys = [k for k in keys if k in per_subset[0]]
     result = {
         "dataset": f"{args.dataset}: {n} training graphs per subset against the {n} test graphs",
@@ -84,6 +103,15 @@ def main() -> None:
         "per_subset": per_subset,
         "summary": _summary(per_subset, keys),
         "within_train": {"per_subset": within, "summary": _summary(within, keys)},
+        **(
+            {
+                "samples": str(args.samples),
+                "samples_vs_train": {"per_subset": model_train, "summary": _summary(model_train, keys)},
+                "samples_vs_test": {"per_subset": model_test, "summary": _summary(model_test, keys)},
+            }
+            if args.samples is not None
+            else {}
+        ),
         **provenance("python metrics/scripts/floor_spread.py " + " ".join(sys.argv[1:])),
     }
     write_json(result, args.json)
