@@ -28,7 +28,9 @@ Per node (``local_triangulation``), in the whole graph and in the intra-communit
 of nodes whose triangle count ``T(v)`` minus degree ``d(v)`` is <= -2, -1, 0 and >= 1. In a
 triangulation a node's neighbours close into a cycle (``T = d``, clustering exactly 2/(d-1)) or, on
 the outer face or a community's border, into a path (``T = d - 1``); the gran protocol's 100-bin
-clustering histograms see every node off these values.
+clustering histograms see every node off these values. The whole-graph shares are also given apart
+for the nodes without a cross edge (``graph_interior_nodes``: their neighbourhoods are made by the
+community rows alone) and with one (``graph_border_nodes``: closed by rows and cross edges together).
 """
 
 from __future__ import annotations
@@ -119,9 +121,10 @@ def degrees_by_place(nodes: np.ndarray) -> dict:
     return out
 
 
-def _triangles_minus_degree(g: nx.Graph) -> np.ndarray:
+def _triangles_minus_degree(g: nx.Graph, among: set | None = None) -> np.ndarray:
+    """``T(v) - d(v)`` of the nodes with an edge (those in ``among`` only, when given)."""
     triangles = nx.triangles(g)
-    return np.array([triangles[v] - d for v, d in g.degree() if d > 0], dtype=int)
+    return np.array([triangles[v] - d for v, d in g.degree() if d > 0 and (among is None or v in among)], dtype=int)
 
 
 def local_triangulation(differences: np.ndarray) -> dict:
@@ -138,6 +141,7 @@ def local_triangulation(differences: np.ndarray) -> dict:
 def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: list[list[int]]) -> dict:
     """Means over graphs of the shares described in the module docstring, and the community statistics."""
     rows, community_rows, dispersion_rows, nodes, whole, within, masses = [], [], [], [], [], [], []
+    interior, border = [], []
     for (n, edges), comm in zip(edge_lists, communities):
         nodes.append(_node_degrees(n, edges, comm))
         g = nx.Graph()
@@ -153,6 +157,9 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         intra.add_nodes_from(range(n))
         intra.add_edges_from(inner)
         whole.append(_triangles_minus_degree(g))
+        touching = {u for e in cross for u in e}  # nodes with a cross edge
+        interior.append(_triangles_minus_degree(g, set(range(n)) - touching))
+        border.append(_triangles_minus_degree(g, touching))
         within.append(_triangles_minus_degree(intra))
 
         rows.append(
@@ -188,6 +195,8 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         "local_triangulation": {
             "graph": local_triangulation(np.concatenate(whole)),
             "communities": local_triangulation(np.concatenate(within)),
+            "graph_interior_nodes": local_triangulation(np.concatenate(interior)),
+            "graph_border_nodes": local_triangulation(np.concatenate(border)),
         },
     }
 
