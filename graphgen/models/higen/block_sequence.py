@@ -239,24 +239,24 @@ def suffix_log_esp(theta: torch.Tensor, valid: torch.Tensor, r_max: int, method:
     flattened pairs ``theta``/``valid`` ``(B, M)`` (invalid pairs have weight 0). ``log 0`` is
     :data:`LOG_ZERO` (finite, so gradients stay finite).
 
-    ``method``: without autograd (sampling), ``auto`` takes the C++ loop of
-    :mod:`graphgen.models.higen.esp_kernel` when it builds (equal to round-off), else the PyTorch
-    loop; ``torch`` always the PyTorch loop; ``kernel`` the C++ loop or an error. With autograd the
-    PyTorch loop runs whatever the method.
+    ``method``: ``auto`` takes the C++ loop of :mod:`graphgen.models.higen.esp_kernel` when it
+    builds (equal to round-off; with autograd its C++ backward too), else the PyTorch loop; ``torch``
+    always the PyTorch loop; ``kernel`` the C++ loop or an error.
     """
     if method not in ESP_METHODS:
         raise ValueError(f"unknown method {method!r}; choose one of {', '.join(ESP_METHODS)}")
     b, m = theta.shape
-    if not (torch.is_grad_enabled() and theta.requires_grad):
-        if method != "torch":
-            from graphgen.models.higen.esp_kernel import kernel_suffix_log_esp
+    grad = torch.is_grad_enabled() and theta.requires_grad
+    if method != "torch":
+        from graphgen.models.higen.esp_kernel import differentiable_suffix_log_esp, kernel_suffix_log_esp
 
-            weights = torch.where(valid, theta, torch.full_like(theta, LOG_ZERO))
-            table = kernel_suffix_log_esp(weights, r_max, LOG_ZERO)
-            if table is not None:
-                return table
-            if method == "kernel":
-                raise RuntimeError("the C++ suffix-table kernel is not available here (see higen.esp_kernel)")
+        weights = torch.where(valid, theta, torch.full_like(theta, LOG_ZERO))
+        table = (differentiable_suffix_log_esp if grad else kernel_suffix_log_esp)(weights, r_max, LOG_ZERO)
+        if table is not None:
+            return table
+        if method == "kernel":
+            raise RuntimeError("the C++ suffix-table kernel is not available here (see higen.esp_kernel)")
+    if not grad:
         return _suffix_log_esp_no_grad(theta, valid, r_max)
     table = torch.full((b, r_max + 1), LOG_ZERO, dtype=theta.dtype)
     table[:, 0] = 0.0

@@ -298,7 +298,7 @@ def test_suffix_sums_without_autograd_equal_the_autograd_version_bit_for_bit():
     valid = torch.rand(3, 17, generator=gen) < 0.8
     with torch.no_grad():
         fast = suffix_log_esp(theta, valid, 6, method="torch")
-    slow = suffix_log_esp(theta.clone().requires_grad_(True), valid, 6).detach()
+    slow = suffix_log_esp(theta.clone().requires_grad_(True), valid, 6, method="torch").detach()
     assert torch.equal(fast, slow)
 
 
@@ -328,6 +328,35 @@ def test_suffix_table_kernel_equals_the_pytorch_loop(monkeypatch, dtype):
         assert torch.equal(suffix_log_esp(theta, valid, 2), suffix_log_esp(theta, valid, 2, method="torch"))
         with pytest.raises(RuntimeError, match="not available"):
             suffix_log_esp(theta, valid, 2, method="kernel")
+
+
+def test_suffix_table_kernel_gradients_equal_the_autograd_loop(monkeypatch):
+    """Training uses the C++ backward (esp_kernel): the same gradients as PyTorch's autograd through
+    the loop, for upstream gradients on the table's real entries (the only ones a loss reads)."""
+    from graphgen.models.higen import esp_kernel
+
+    if esp_kernel.esp_kernel() is None:
+        pytest.skip("the C++ suffix-table kernel cannot be built here")
+    gen = torch.Generator().manual_seed(5)
+    for b, m, r_max in [(3, 17, 6), (2, 40, 45), (1, 1, 3), (4, 5, 0), (6, 60, 9)]:
+        theta = torch.randn(b, m, generator=gen, dtype=torch.float64) * 3
+        valid = torch.rand(b, m, generator=gen) < 0.7
+        fast_theta, slow_theta = theta.clone().requires_grad_(True), theta.clone().requires_grad_(True)
+        fast = suffix_log_esp(fast_theta, valid, r_max, method="kernel")
+        slow = suffix_log_esp(slow_theta, valid, r_max, method="torch")
+        real = slow.detach() > LOG_ZERO / 2
+        upstream = torch.randn(slow.shape, generator=gen, dtype=torch.float64) * real
+        (fast * upstream).sum().backward()
+        (slow * upstream).sum().backward()
+        torch.testing.assert_close(fast.detach()[real], slow.detach()[real], rtol=1e-12, atol=1e-12)
+        torch.testing.assert_close(fast_theta.grad, slow_theta.grad, rtol=1e-10, atol=1e-10)
+        assert not fast_theta.grad[~valid].any()  # invalid pairs get no gradient
+    # "auto" with autograd takes the kernel, and the PyTorch loop when the kernel is switched off
+    theta = torch.randn(2, 9, generator=gen, dtype=torch.float64, requires_grad=True)
+    valid = torch.ones(2, 9, dtype=torch.bool)
+    assert suffix_log_esp(theta, valid, 3).grad_fn.name() == "_SuffixLogEspBackward"
+    monkeypatch.setenv("GRAPHGEN_ESP_KERNEL", "0")
+    assert suffix_log_esp(theta, valid, 3).grad_fn.name() != "_SuffixLogEspBackward"
 
 
 def _repeat(blocks, n):
