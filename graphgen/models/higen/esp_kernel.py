@@ -1,4 +1,4 @@
-"""A C++ loop for the suffix table of elementary symmetric polynomials used while sampling.
+"""A C++ loop for the suffix table of elementary symmetric polynomials of the coordinated blocks, and its backward.
 
 :func:`graphgen.models.higen.block_sequence.suffix_log_esp` fills, for every block ``b``, the table
 ``T[e, r] = log E_r(w_e, ..., w_{M-1})`` from the last pair to the first,
