@@ -7,8 +7,8 @@ Python loop of tensor operations that autograd then walked back. Here both are r
 process, alternating (``GRAPHGEN_ESP_KERNEL=1`` / ``0``), for each shipped model given: the first
 ``--batches`` training batches of its dataset at its own training batch size (hierarchy seeds 0,
 1, ...), each a forward and backward pass of the loss on one thread. Reported per model: the
-median seconds per pass of all batches each way, their ratio, and how far the losses and the
-parameter gradients of the two ways differ (round-off).
+median seconds per pass of all batches each way, their ratio, and how far the losses (float64) and
+the last batch's parameter gradients (float32, so often equal) of the two ways differ.
 
     python metrics/scripts/higen_esp_backward_ab.py [MODEL ...] [--batches 8] [--rounds 3] [--json OUT]
 """
