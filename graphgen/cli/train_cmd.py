@@ -267,7 +267,7 @@ def higen(
     from graphgen.datasets import dataset_info, load_dataset, split_indices
     from graphgen.errors import GraphgenError
     from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
-    from graphgen.models.higen.train import check_size_head_refit
+    from graphgen.models.higen.train import check_train_config
 
     info = dataset_info(dataset)
     if info.kind != "graphs":
@@ -331,7 +331,7 @@ def higen(
             size_head_refit_steps=refit_size_head,
             size_head_refit_lr=refit_size_lr,
         )
-        check_size_head_refit(model_config, train_config)
+        check_train_config(model_config, train_config)
     except ValueError as exc:
         raise GraphgenError(_flag_names(str(exc))) from None
     main_process = int(os.environ.get("RANK", "0")) == 0

@@ -267,6 +267,12 @@ def test_train_higen_levels(capsys, tmp_path):
         capsys, "train", "higen", "-d", "community_small", "--levels", "1", "--cross-rounds", "-o", str(bad)
     )
     assert code == 1 and "--cross-rounds needs --levels >= 2" in err and not bad.exists(), err
+    for flags, message in (
+        (("--hierarchies", "4"), "--hierarchies > 1 needs --levels >= 2"),
+        (("--resolution", "0.3"), "a --resolution other than 1 needs --levels >= 2"),
+    ):
+        code, _, err = run(capsys, "train", "higen", "-d", "community_small", "--levels", "1", *flags, "-o", str(bad))
+        assert code == 1 and message in err and not bad.exists(), err
     code, _, err = run(capsys, "train", "higen", "-d", "community_small", "--levels", "0", "-o", str(bad))
     assert code == 2 and "--levels" in err and not bad.exists(), err
 

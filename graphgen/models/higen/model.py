@@ -171,6 +171,8 @@ class HiGenConfig:
             raise ValueError("num_levels must be >= 1 (1: flat, the whole graph as one community, GRAN-style)")
         if not self.resolution > 0:
             raise ValueError(f"resolution must be > 0, got {self.resolution}")
+        if self.num_levels < 2 and self.resolution != 1.0:
+            raise ValueError("a resolution other than 1 needs num_levels >= 2 (a flat model has no Louvain partition)")
         if self.adjacency_rows < 0:
             raise ValueError(f"adjacency_rows must be >= 0, got {self.adjacency_rows}")
         if self.leaf_rows not in LEAF_ROWS:

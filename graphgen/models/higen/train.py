@@ -59,7 +59,7 @@ __all__ = [
     "train_higen",
     "best_checkpoint_path",
     "best_parts_checkpoint_path",
-    "check_size_head_refit",
+    "check_train_config",
     "refit_size_head",
 ]
 
@@ -113,10 +113,14 @@ def learning_rate(tc: TrainConfig, epoch: int) -> float:
     raise ValueError(f"unknown lr_schedule {tc.lr_schedule!r}; choose one of {', '.join(LR_SCHEDULES)}")
 
 
-def check_size_head_refit(model_config: HiGenConfig, tc: TrainConfig) -> None:
-    """A size head refit needs a size head: raise before any training otherwise."""
+def check_train_config(model_config: HiGenConfig, tc: TrainConfig) -> None:
+    """Raise before any training when the training options do not fit the model: a size head refit
+    needs a size head; several Louvain hierarchies need a level to partition (a flat model's would
+    all be the same graph, prepared ``hierarchies`` times)."""
     if tc.size_head_refit_steps and not model_config.explicit_size:
         raise ValueError("size_head_refit_steps needs community_size='explicit'")
+    if tc.hierarchies > 1 and model_config.num_levels < 2:
+        raise ValueError("hierarchies > 1 needs num_levels >= 2 (a flat model has no Louvain partition to vary)")
 
 
 def best_checkpoint_path(out: str | Path) -> Path:
@@ -373,7 +377,7 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
         refit = ckpt.metadata.get("size_head_refit")
         generator.set_state(ckpt.extra["generator_state"])
         torch.set_rng_state(ckpt.extra["torch_rng_state"])
-    check_size_head_refit(model.config, tc)  # the resumed model's configuration counts
+    check_train_config(model.config, tc)  # the resumed model's configuration counts
     network = processes.wrap(model)  # model itself, or its DDP wrapper under torchrun
     seed0 = model.config.partition_seed
     variants = [
