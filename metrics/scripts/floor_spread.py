@@ -84,12 +84,13 @@ def main() -> None:
         floor_pick = floor_subset(len(train), n, seed)
         taken = set(floor_pick)
         others = [int(i) for i in np.random.default_rng(seed).permutation(len(train)) if int(i) not in taken][:n]
-        w = evaluate([train[i] for i in others], [train[i] for i in floor_pick], args.protocol)
+        floor_graphs = [train[i] for i in floor_pick]
+        w = evaluate([train[i] for i in others], floor_graphs, args.protocol)
         within.append({k: w[k] for k in keys if k in w})
         print(seed, per_subset[-1], within[-1], flush=True)
         if args.samples is not None:
             samples = read_graphs(args.samples / f"samples_seed{seed}.g6")
-            m = evaluate([train[i] for i in floor_pick], samples, args.protocol)
+            m = evaluate(floor_graphs, samples, args.protocol)
             model_train.append({k: m[k] for k in keys if k in m})
             m = evaluate(test, samples, args.protocol)
             model_test.append({k: m[k] for k in keys if k in m})

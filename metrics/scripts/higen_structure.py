@@ -121,10 +121,10 @@ def degrees_by_place(nodes: np.ndarray) -> dict:
     return out
 
 
-def _triangles_minus_degree(g: nx.Graph, among: set | None = None) -> np.ndarray:
-    """``T(v) - d(v)`` of the nodes with an edge (those in ``among`` only, when given)."""
+def _triangles_minus_degree(g: nx.Graph) -> dict[int, int]:
+    """``T(v) - d(v)`` of every node with an edge, in ``g``'s node order."""
     triangles = nx.triangles(g)
-    return np.array([triangles[v] - d for v, d in g.degree() if d > 0 and (among is None or v in among)], dtype=int)
+    return {v: triangles[v] - d for v, d in g.degree() if d > 0}
 
 
 def local_triangulation(differences: np.ndarray) -> dict:
@@ -156,11 +156,13 @@ def structure(edge_lists: list[tuple[int, list[tuple[int, int]]]], communities: 
         intra = nx.Graph()
         intra.add_nodes_from(range(n))
         intra.add_edges_from(inner)
-        whole.append(_triangles_minus_degree(g))
-        touching = {u for e in cross for u in e}  # nodes with a cross edge
-        interior.append(_triangles_minus_degree(g, set(range(n)) - touching))
-        border.append(_triangles_minus_degree(g, touching))
-        within.append(_triangles_minus_degree(intra))
+        differences = _triangles_minus_degree(g)
+        values = np.array(list(differences.values()), dtype=int)
+        has_cross = np.isin(list(differences), [u for e in cross for u in e])  # nodes with a cross edge
+        whole.append(values)
+        interior.append(values[~has_cross])
+        border.append(values[has_cross])
+        within.append(np.array(list(_triangles_minus_degree(intra).values()), dtype=int))
 
         rows.append(
             [
