@@ -93,12 +93,24 @@ def degree(data: Data, *, weighted: bool = False) -> torch.Tensor:
     return torch.bincount(_simple_edges(data)[0], minlength=n)
 
 
+def sparse_coo(indices: torch.Tensor, values: torch.Tensor, shape: tuple[int, int], *, check: bool) -> torch.Tensor:
+    """A coalesced sparse COO tensor, with torch's invariant checks explicitly on (``check``) or off.
+
+    The checks are set through ``torch.sparse.check_sparse_tensor_invariants``, not the
+    ``check_invariants=`` argument: torch 2.11 with CUDA warns "Sparse invariant checks are implicitly
+    disabled" for every construction outside that context, the argument included
+    (``metrics/scripts/sparse_warning_probe.py`` on an H200; torch 2.13's CPU wheel is silent either way).
+    """
+    with torch.sparse.check_sparse_tensor_invariants(enable=check):
+        return torch.sparse_coo_tensor(indices, values, shape).coalesce()
+
+
 def _common_neighbours_per_edge(ei: torch.Tensor, n: int) -> torch.Tensor:
     """For each directed edge (u, v) of a simple symmetric graph: |N(u) ∩ N(v)| via sparse A @ A."""
     if ei.shape[1] == 0:
         return torch.zeros(0, dtype=torch.long)
     ones = torch.ones(ei.shape[1], dtype=torch.float64, device=ei.device)
-    adj = torch.sparse_coo_tensor(ei, ones, (n, n), check_invariants=False).coalesce()
+    adj = sparse_coo(ei, ones, (n, n), check=False)
     with warnings.catch_warnings():  # torch notes that its sparse CSR kernels are "beta"
         warnings.simplefilter("ignore", UserWarning)
         a2 = torch.sparse.mm(adj, adj).coalesce()
@@ -161,7 +173,7 @@ def normalized_laplacian(data: Data) -> torch.Tensor:
     diag_vals = (d > 0).to(torch.float64)
     idx = torch.cat([ei, torch.stack([diag, diag])], dim=1)
     vals = torch.cat([off_vals, diag_vals])
-    return torch.sparse_coo_tensor(idx, vals, (n, n), check_invariants=False).coalesce()
+    return sparse_coo(idx, vals, (n, n), check=False)
 
 
 def to_dense(data: Data, max_num_nodes: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:

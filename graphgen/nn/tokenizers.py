@@ -43,6 +43,8 @@ from dataclasses import dataclass
 
 import torch
 
+from graphgen.data.ops import sparse_coo
+
 __all__ = [
     "Tokens",
     "Tokenizer",
@@ -156,7 +158,7 @@ def _mean_pool(rows: torch.Tensor, cols: torch.Tensor, shape: tuple[int, int]) -
     """Sparse ``(T, N)`` matrix averaging, for every token row, the member nodes in ``cols``."""
     counts = torch.bincount(rows, minlength=shape[0]).float()
     values = 1.0 / counts[rows]
-    return torch.sparse_coo_tensor(torch.stack([rows, cols]), values, shape, check_invariants=True).coalesce()
+    return sparse_coo(torch.stack([rows, cols]), values, shape, check=True)
 
 
 def _identity_pool(num_nodes: int) -> torch.Tensor:

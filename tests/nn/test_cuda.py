@@ -169,3 +169,31 @@ def test_higen_samples_on_cuda_equal_its_cpu_samples():
     for a, b in zip(on_cpu, on_gpu):
         assert b.edge_index.is_cuda
         assert torch.equal(a.edge_index, b.edge_index.cpu()) and a.num_nodes == b.num_nodes
+
+
+def test_sparse_constructions_do_not_warn_about_implicit_invariant_checks():
+    """torch 2.11 + CUDA warned "Sparse invariant checks are implicitly disabled" at every sparse COO
+    construction outside ``check_sparse_tensor_invariants`` (``metrics/scripts/sparse_warning_probe.py``);
+    graphgen builds them all through ``graphgen.data.ops.sparse_coo``. A fresh process: torch warns once."""
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", SPARSE_WARNING_CHECK.replace("DEVICE", "cuda")], capture_output=True)
+    assert out.returncode == 0 and out.stdout.decode().strip() == "ok", out.stderr.decode()[-2000:]
+
+
+SPARSE_WARNING_CHECK = """
+import warnings
+warnings.filterwarnings("error", message=".*[Ss]parse invariant")
+import torch
+from torch_geometric.data import Data
+from graphgen.data.ops import edge_triangle_counts, normalized_laplacian
+from graphgen.nn.tokenizers import NodeTokenizer
+ei = torch.tensor([[0, 1, 1, 2, 0, 2], [1, 0, 2, 1, 2, 0]])
+assert edge_triangle_counts(ei, 3)[0].tolist() == [1, 1, 1]
+lap = normalized_laplacian(Data(edge_index=ei, num_nodes=3))
+tokens = NodeTokenizer().tokenize(ei, torch.zeros(3, dtype=torch.long), 3).to("DEVICE")
+tokens.sequences(torch.randn(3, 4, device="DEVICE"))
+torch.sparse.mm(lap.to("DEVICE"), torch.randn(3, 2, device="DEVICE", dtype=torch.float64))
+print("ok")
+"""
