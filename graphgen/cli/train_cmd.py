@@ -43,6 +43,7 @@ _FLAGS = {
     "lr_schedule": "--lr-schedule",
     "row_fraction": "--row-fraction",
     "hierarchies": "--hierarchies",
+    "random_ties": "--random-ties",
     "resolution": "--resolution",
     "cross_edges": "--cross-edges",
     "row_mass": "--row-mass",
@@ -115,6 +116,9 @@ def higen(
     ),
     hierarchies: int = typer.Option(
         1, "--hierarchies", min=1, help="Louvain hierarchies per training graph, cycled over epochs (augmentation)."
+    ),
+    random_ties: bool = typer.Option(
+        False, "--random-ties", help="Each hierarchy relabels the training graphs at random: orders break ties anew."
     ),
     bipartite_encoder: str = typer.Option(
         "gran", "--bipartite-encoder", help="Node encoder of the cross-edge model: gran, gmn or gsm++."
@@ -327,6 +331,7 @@ def higen(
             lr_min=lr_min,
             grad_clip_norm=grad_clip,
             hierarchies=hierarchies,
+            random_ties=random_ties,
             row_fraction=row_fraction,
             size_head_refit_steps=refit_size_head,
             size_head_refit_lr=refit_size_lr,

@@ -15,7 +15,7 @@ from pathlib import Path
 from graphgen.errors import CheckpointError
 from graphgen.io.checkpoint import Checkpoint, load_checkpoint
 
-__all__ = ["PretrainedEntry", "PRETRAINED", "DEFAULT_MODEL", "resolve_checkpoint", "load_model"]
+__all__ = ["PretrainedEntry", "PRETRAINED", "DEFAULT_MODEL", "resolve_checkpoint", "load_model", "trained_split"]
 
 
 @dataclass(frozen=True)
@@ -112,3 +112,17 @@ def load_model(name_or_path: str | os.PathLike | None = None):
     if ckpt.model not in classes:
         raise CheckpointError(f"checkpoint {path} holds unknown model {ckpt.model!r} (known: {', '.join(classes)})")
     return classes[ckpt.model].from_checkpoint(ckpt), ckpt
+
+
+def trained_split(ckpt: Checkpoint, split: str, dataset: str | None = None) -> list:
+    """The ``split`` graphs of the dataset ``ckpt`` was trained on (its metadata ``dataset``, or
+    ``dataset`` when given), under the split the run used: its metadata ``protocol`` (the dataset's
+    default split when it records none) and ``holdout`` (``graphgen train --holdout F``: that share of
+    the training split is the validation split and was left out of training)."""
+    from graphgen.datasets import load_dataset
+
+    meta = ckpt.metadata
+    name = dataset if dataset is not None else meta.get("dataset")
+    if name is None:
+        raise CheckpointError("the checkpoint records no dataset: name one")
+    return load_dataset(name, split, protocol=meta.get("protocol"), holdout=float(meta.get("holdout", 0.0)))

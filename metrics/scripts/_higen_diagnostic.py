@@ -24,16 +24,6 @@ def parse(doc: str, default_samples: int) -> argparse.Namespace:
 
 
 @functools.cache
-def _trained_split(model: str) -> tuple[str | None, float]:
-    """The split protocol and held-out share (``--holdout``; 0: none) recorded in the checkpoint
-    ``model`` (read once per script run)."""
-    from graphgen.io.checkpoint import load_checkpoint
-    from graphgen.models.pretrained import resolve_checkpoint
-
-    metadata = load_checkpoint(resolve_checkpoint(model)[0]).metadata
-    return metadata.get("protocol"), float(metadata.get("holdout", 0.0))
-
-
 def model_split(model: str, dataset: str, split: str):
     """The ``split`` graphs of ``dataset`` under the split protocol that the checkpoint ``model`` (a
     shipped name or a path) was trained with: its metadata ``protocol``, or the dataset's default
@@ -42,15 +32,17 @@ def model_split(model: str, dataset: str, split: str):
     split's graphs, not on the default split's test graphs, many of which it trained on. A
     validation split made of training graphs (graphrnn's enzymes "validate" set) is refused."""
     from graphgen.cli.train_cmd import validation_graphs_in_training
-    from graphgen.datasets import load_dataset
+    from graphgen.io.checkpoint import load_checkpoint
+    from graphgen.models.pretrained import resolve_checkpoint, trained_split
 
-    protocol, holdout = _trained_split(model)
+    ckpt = load_checkpoint(resolve_checkpoint(model)[0])
+    protocol, holdout = ckpt.metadata.get("protocol"), float(ckpt.metadata.get("holdout", 0.0))
     if split == "val" and validation_graphs_in_training(dataset, protocol, holdout):
         raise SystemExit(
             f"error: {model} was trained under the {protocol} split of {dataset}, whose validation graphs "
             "are training graphs: no held-out validation split"
         )
-    return load_dataset(dataset, split, protocol=protocol, holdout=holdout)
+    return trained_split(ckpt, split, dataset)
 
 
 def explicit_size_model(model: str):

@@ -87,9 +87,8 @@ def test_wrong_model_in_checkpoint(tmp_path, train):
 def test_every_shipped_checkpoint_is_small_stripped_matches_its_dataset_and_has_recorded_results():
     from pathlib import Path
 
-    from graphgen.datasets import load_dataset
     from graphgen.io.checkpoint import graphs_fingerprint
-    from graphgen.models.pretrained import resolve_checkpoint
+    from graphgen.models.pretrained import resolve_checkpoint, trained_split
 
     root = Path(__file__).resolve().parents[2]
     for name in PRETRAINED:
@@ -97,10 +96,26 @@ def test_every_shipped_checkpoint_is_small_stripped_matches_its_dataset_and_has_
         assert path.stat().st_size < 8_000_000, name  # "a few MB"
         model, ckpt = load_model(name)
         assert ckpt.extra == {}, name  # no optimizer or RNG state shipped
-        dataset, protocol = ckpt.metadata["dataset"], ckpt.metadata.get("protocol")
-        train = load_dataset(dataset, "train", protocol=protocol, holdout=ckpt.metadata.get("holdout", 0.0))
-        assert ckpt.data_fingerprint == graphs_fingerprint(train), name
+        assert ckpt.data_fingerprint == graphs_fingerprint(trained_split(ckpt, "train")), name
         if PRETRAINED[name].trained:
             assert (root / "metrics" / "results" / name / "summary.json").is_file(), name
         graphs = model.sample(2, generator=torch.Generator().manual_seed(0))
         assert len(graphs) == 2 and all(g.num_nodes > 0 for g in graphs), name
+
+
+def test_trained_split_reads_the_checkpoints_protocol_and_holdout():
+    from graphgen.datasets import load_dataset
+    from graphgen.errors import CheckpointError
+    from graphgen.io.checkpoint import Checkpoint
+    from graphgen.models.pretrained import trained_split
+
+    def ckpt(**meta):
+        return Checkpoint(model="higen", config={}, state_dict={}, metadata=meta)
+
+    held = trained_split(ckpt(dataset="enzymes", protocol="graphrnn", holdout=0.1), "val")
+    assert [g.num_nodes for g in held] == [
+        g.num_nodes for g in load_dataset("enzymes", "val", protocol="graphrnn", holdout=0.1)
+    ]
+    assert len(trained_split(ckpt(dataset="planar"), "test")) == len(load_dataset("planar", "test"))
+    with pytest.raises(CheckpointError, match="no dataset"):
+        trained_split(ckpt(), "train")

@@ -83,6 +83,7 @@ from graphgen.data.convert import from_edge_array
 from graphgen.data.hierarchy import Hierarchy, build_hierarchy
 from graphgen.data.hierarchy_order import order_hierarchy
 from graphgen.data.ops import segment_arange, self_loop_weights
+from graphgen.data.ordering import permute_graph
 from graphgen.data.partition import LouvainPartitioner
 from graphgen.models.higen.bipartite import sample_block
 from graphgen.models.higen.bipartite_net import (
@@ -563,14 +564,20 @@ class HiGen(nn.Module):
         h = build_hierarchy(graphs, num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=seed)
         return order_hierarchy(h, c.within_order)
 
-    def prepare(self, graphs, partition_seed: int | None = None) -> PreparedBatch:
+    def prepare(self, graphs, partition_seed: int | None = None, tie_seed: int | None = None) -> PreparedBatch:
         """Hierarchy, ordering, rows, prefix graphs and block pairs of a batch of graphs.
 
         ``partition_seed`` overrides the configuration's Louvain seed (hierarchy augmentation).
+        ``tie_seed`` (random ties, :mod:`graphgen.models.higen.train`) first relabels each graph by a
+        uniform permutation drawn from a generator seeded with it, so the within-community order
+        breaks its ties by random ids; ``None`` keeps the graphs' own labels.
         """
         c = self.config
         seed = c.partition_seed if partition_seed is None else partition_seed
         graphs = [_without_isolated_nodes(g) for g in graphs]
+        if tie_seed is not None:
+            ties = torch.Generator().manual_seed(tie_seed)
+            graphs = [permute_graph(g, torch.randperm(int(g.num_nodes), generator=ties)) for g in graphs]
         h = self._hierarchy(graphs, seed)
         prepared = PreparedBatch(hierarchy=h, num_edges=sum(int(g.edge_index.shape[1]) // 2 for g in graphs))
         sizes = torch.tensor([int(g.num_nodes) for g in graphs], dtype=torch.long)

@@ -16,6 +16,14 @@ Validation always uses ``partition_seed``, so validation NLLs stay comparable ac
 Motivation, measured: on planar (128 training graphs, one hierarchy) validation NLL/edge bottoms out
 at 1.683 at epoch 78 and climbs to 2.18 by epoch 200 while the training NLL keeps falling.
 
+**Random ties** (our option, ``random_ties``, off by default): variant ``v`` also relabels every
+training graph by a random permutation (seeded by ``partition_seed + v`` and the graph's batch,
+``tie_seed`` of :meth:`HiGen.prepare`) before partitioning and ordering. The within-community
+orders break their ties by node id (``bfsdc``'s last key), so each variant gives the same graph and
+rule other generation orders: order augmentation, as GRAN trains on several orders of a graph. It
+also gives a flat model (no partition to vary) distinct variants. Validation keeps each graph's
+own labels.
+
 **Per-part selection** (``<out>.best-parts.pt``, written beside ``.best.pt``). The NLL is a sum of
 terms with disjoint parameters (:attr:`HiGen.part_names`: each level's community network, each
 level's cross-edge network), Adam's update of a parameter reads only its own gradient, and without
@@ -76,6 +84,7 @@ class TrainConfig:
     lr_min: float = 0.0
     grad_clip_norm: float = 0.0  # clip the global gradient norm to this value; 0 turns clipping off
     hierarchies: int = 1  # distinct Louvain hierarchies per training graph, cycled over epochs (see the docstring)
+    random_ties: bool = False  # each hierarchy variant relabels the training graphs at random first (docstring)
     row_fraction: float = 1.0  # each step trains on this random share of community rows (HiGen.loss)
     size_head_refit_steps: int = 0  # after the last epoch, refit the leaf size head alone (refit_size_head)
     size_head_refit_lr: float = 0.003
@@ -115,12 +124,14 @@ def learning_rate(tc: TrainConfig, epoch: int) -> float:
 
 def check_train_config(model_config: HiGenConfig, tc: TrainConfig) -> None:
     """Raise before any training when the training options do not fit the model: a size head refit
-    needs a size head; several Louvain hierarchies need a level to partition (a flat model's would
-    all be the same graph, prepared ``hierarchies`` times)."""
+    needs a size head; several hierarchies need a level to partition or random ties (a flat model's
+    would otherwise all be the same graph, prepared ``hierarchies`` times)."""
     if tc.size_head_refit_steps and not model_config.explicit_size:
         raise ValueError("size_head_refit_steps needs community_size='explicit'")
-    if tc.hierarchies > 1 and model_config.num_levels < 2:
-        raise ValueError("hierarchies > 1 needs num_levels >= 2 (a flat model has no Louvain partition to vary)")
+    if tc.hierarchies > 1 and model_config.num_levels < 2 and not tc.random_ties:
+        raise ValueError(
+            "hierarchies > 1 needs num_levels >= 2 or random_ties (a flat model has no Louvain partition to vary)"
+        )
 
 
 def best_checkpoint_path(out: str | Path) -> Path:
@@ -258,6 +269,11 @@ def validation_batches(model: HiGen, graphs, batch_size: int) -> list:
     return [model.prepare(batch) for batch in _batches(list(graphs), batch_size)]
 
 
+def _tie_seed(partition_seed: int, batch: int) -> int:
+    """The relabelling seed of training batch ``batch`` in the variant of ``partition_seed`` (random ties)."""
+    return partition_seed * 1_000_003 + batch
+
+
 def _batches(graphs, size: int) -> list[list]:
     return [graphs[i : i + size] for i in range(0, len(graphs), size)]
 
@@ -381,7 +397,10 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
     network = processes.wrap(model)  # model itself, or its DDP wrapper under torchrun
     seed0 = model.config.partition_seed
     variants = [
-        [model.prepare(batch, partition_seed=seed0 + v) for batch in _batches(list(train_graphs), tc.batch_size)]
+        [
+            model.prepare(batch, partition_seed=seed0 + v, tie_seed=_tie_seed(seed0 + v, b) if tc.random_ties else None)
+            for b, batch in enumerate(_batches(list(train_graphs), tc.batch_size))
+        ]
         for v in range(tc.hierarchies)
     ]
     val_prepared = validation_batches(model, val_graphs, tc.batch_size) if val_graphs else []

@@ -10,6 +10,7 @@ from graphgen.io import load_checkpoint, save_checkpoint
 from graphgen.models import load_model
 from graphgen.models.higen import HiGen, HiGenConfig, TrainConfig, train_higen
 from graphgen.models.higen.model import Draws
+from graphgen.models.higen.train import check_train_config
 
 SMALL = HiGenConfig(hidden=16, num_layers=2, num_mixtures=2, position_dim=8)
 
@@ -183,6 +184,34 @@ def test_hierarchy_augmentation_cycles_partitions_and_resumes_exactly(tmp_path):
     assert resumed["history"] == two
     with pytest.raises(ValueError, match="hierarchies"):
         TrainConfig(hierarchies=0)
+
+
+def test_random_ties_relabel_each_variant_and_keep_the_graphs(tmp_path):
+    """Random ties: a tie seed relabels the batch (the same seed, the same relabelling), which changes the
+    generation order of a graph with tied nodes but not the graph; flat models may then cycle variants."""
+    import networkx as nx
+
+    from graphgen.data import to_networkx
+
+    graphs = load_dataset("planar", "train")[:4]
+    flat = HiGen(replace(SMALL, num_levels=1, cross_rounds=False))
+    own = flat.prepare(graphs).hierarchy.levels[-1]
+    a = flat.prepare(graphs, tie_seed=3).hierarchy.levels[-1]
+    again = flat.prepare(graphs, tie_seed=3).hierarchy.levels[-1]
+    other = flat.prepare(graphs, tie_seed=4).hierarchy.levels[-1]
+    assert torch.equal(a.edge_index, again.edge_index)
+    assert not torch.equal(a.edge_index, own.edge_index) and not torch.equal(a.edge_index, other.edge_index)
+    for i, g in enumerate(graphs):  # each level graph is its training graph, relabelled
+        assert nx.is_isomorphic(to_networkx(g), to_networkx(a.get_example(i)))
+    # a flat model cycles distinct variants only with random ties (the check names both ways out)
+    cfg = TrainConfig(epochs=2, batch_size=4, seed=1, hierarchies=2)
+    with pytest.raises(ValueError, match="num_levels >= 2 or random_ties"):
+        check_train_config(flat.config, cfg)
+    history = train_higen(
+        graphs, tmp_path / "f.pt", model_config=flat.config, train_config=replace(cfg, random_ties=True)
+    )["history"]
+    plain = train_higen(graphs, tmp_path / "p.pt", model_config=flat.config, train_config=replace(cfg, hierarchies=1))
+    assert history[0]["train_nll_per_edge"] != plain["history"][0]["train_nll_per_edge"]  # variant 0 relabelled too
 
 
 def test_malformed_checkpoint(train, tmp_path):
