@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import functools
 from pathlib import Path
 
 
@@ -23,7 +22,6 @@ def parse(doc: str, default_samples: int) -> argparse.Namespace:
     return parser.parse_args()
 
 
-@functools.cache
 def model_split(model: str, dataset: str, split: str):
     """The ``split`` graphs of ``dataset`` under the split protocol that the checkpoint ``model`` (a
     shipped name or a path) was trained with: its metadata ``protocol``, or the dataset's default
