@@ -17,14 +17,12 @@ the global one (``metrics/results/higen-choice-temperature-planar.json``).
 """
 
 import json
-import statistics
 import sys
 from dataclasses import replace
 
 import torch
-from _higen_diagnostic import model_split
+from _higen_diagnostic import model_split, temperature_sweep
 
-from graphgen.metrics import evaluate
 from graphgen.models.higen import HiGen
 from graphgen.models.higen import model as M
 
@@ -85,13 +83,7 @@ out = {}
 for cfg in configs:
     CFG.clear()
     CFG.update(cfg)
-    per = []
-    for s in range(seeds):
-        samples = model.sample(len(val), generator=torch.Generator().manual_seed(s))
-        sc = evaluate(val, samples, "gran")
-        per.append({k: sc[k] for k in KEYS})
-    mean = {k: statistics.mean(p[k] for p in per) for k in KEYS}
     name = ",".join(f"{k}={v}" for k, v in cfg.items()) or "tau=1"
-    out[name] = {"per_seed": per, "mean": mean}
-    print(name, {k: round(v, 5) for k, v in mean.items()}, flush=True)
+    print(name, flush=True)
+    out[name] = temperature_sweep(model, val, "gran", [1.0], seeds, KEYS, "temperature")[1.0]
 json.dump(out, open(sys.argv[5], "w"), indent=1)

@@ -25,10 +25,9 @@ import statistics
 from pathlib import Path
 
 import torch
-from _higen_diagnostic import emit, model_split
+from _higen_diagnostic import emit, model_split, temperature_sweep
 
 from graphgen.io.checkpoint import load_checkpoint
-from graphgen.metrics import evaluate
 from graphgen.models.higen import HiGen
 
 KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
@@ -62,11 +61,8 @@ def main() -> None:
             continue
         history = {h["epoch"]: h for h in ckpt.metadata.get("history", [])}
         model = HiGen.from_checkpoint(ckpt).eval()
-        per_seed = []
-        for seed in range(args.seeds):
-            samples = model.sample(len(val), generator=torch.Generator().manual_seed(seed))
-            scores = evaluate(val, samples, args.protocol)
-            per_seed.append({k: scores[k] for k in KEYS})
+        print("epoch", epoch, "validation NLL/edge", history.get(epoch, {}).get("val_nll_per_edge"), flush=True)
+        per_seed = temperature_sweep(model, val, args.protocol, [1.0], args.seeds, KEYS, "temperature")[1.0]["per_seed"]
         record = {
             "epoch": epoch,
             "checkpoint": path.name,
@@ -76,7 +72,6 @@ def main() -> None:
             "score": score(per_seed),
         }
         epochs.append(record)
-        print(epoch, record["val_nll_per_edge"], {k: round(v, 5) for k, v in record["mean"].items()}, flush=True)
     if not epochs:
         raise SystemExit(f"error: no checkpoint from epoch {args.min_epoch} on in {args.directory}")
     by_samples = min(epochs, key=lambda r: r["score"])
