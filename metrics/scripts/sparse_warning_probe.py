@@ -44,14 +44,13 @@ VARIANTS = {
 
 
 def move(p, device, stage):
-    """``p`` on ``device`` the way ``stage`` says: a plain ``.to`` or one under an explicit opt-out."""
-    if stage == "to(off)+mm":
-        with torch.sparse.check_sparse_tensor_invariants(enable=False):
-            return p.to(device)
-    if stage == "to(on)+mm":
-        with torch.sparse.check_sparse_tensor_invariants(enable=True):
-            return p.to(device)
-    return p.to(device)
+    """``p`` on ``device`` the way ``stage`` says: a plain ``.to``, or one inside the context with the
+    checks explicitly off (``to(off)``) or on (``to(on)``)."""
+    explicit = {"to(off)+mm": False, "to(on)+mm": True}.get(stage)
+    if explicit is None:
+        return p.to(device)
+    with torch.sparse.check_sparse_tensor_invariants(enable=explicit):
+        return p.to(device)
 
 
 STAGES = ("build", "to", "to+mm", "to(off)+mm", "to(on)+mm")
