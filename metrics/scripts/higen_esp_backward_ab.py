@@ -42,15 +42,13 @@ def passes(model, batches) -> tuple[float, list[float], torch.Tensor]:
 
 
 def compare(name: str, num_batches: int, rounds: int) -> dict:
-    from _higen_diagnostic import model_split
-
     from graphgen.models.higen.esp_kernel import esp_kernel
-    from graphgen.models.pretrained import load_model
+    from graphgen.models.pretrained import load_model, trained_split
 
     model, ckpt = load_model(name)
     meta = ckpt.metadata or {}
     size = int(meta.get("train_config", {}).get("batch_size", 16))
-    train = model_split(name, meta["dataset"], "train")  # its own split protocol and held-out share
+    train = trained_split(ckpt, "train")  # its own split protocol and held-out share
     batches = [model.prepare(train[i * size : (i + 1) * size], partition_seed=i) for i in range(num_batches)]
     os.environ["GRAPHGEN_ESP_KERNEL"] = "1"
     if esp_kernel() is None:
