@@ -186,6 +186,34 @@ def test_hierarchy_augmentation_cycles_partitions_and_resumes_exactly(tmp_path):
         TrainConfig(hierarchies=0)
 
 
+def test_variants_prepared_again_when_not_kept_train_the_same(tmp_path, monkeypatch):
+    """With no memory to keep prepared variants, each epoch prepares its variant again: the training is
+    the same to the bit (preparation draws from its own seeded generators, not torch's global RNG)."""
+    from graphgen.models.higen import train as train_module
+
+    graphs = load_dataset("planar", "train")[:8]
+    cfg = TrainConfig(epochs=4, batch_size=4, seed=1, hierarchies=2, random_ties=True)
+    kept = train_higen(graphs, tmp_path / "k.pt", model_config=SMALL, train_config=cfg)["history"]
+    monkeypatch.setattr(train_module, "VARIANT_CACHE_BYTES", 0)
+    calls = []
+    prepare = HiGen.prepare
+    monkeypatch.setattr(HiGen, "prepare", lambda self, *a, **k: calls.append(1) or prepare(self, *a, **k))
+    again = train_higen(graphs, tmp_path / "a.pt", model_config=SMALL, train_config=cfg)["history"]
+    assert again == kept
+    assert len(calls) == 4 * 2  # every epoch prepared its variant's 2 batches (validation: none here)
+
+
+def test_tensor_bytes_counts_each_storage_once():
+    from torch_geometric.data import Data
+
+    from graphgen.models.higen.train import tensor_bytes
+
+    x = torch.zeros(10, dtype=torch.float64)  # 80 bytes
+    data = Data(edge_index=torch.zeros(2, 3, dtype=torch.long), x=x)  # 48 more; x again is free
+    assert tensor_bytes([x, x[2:], (x,), {"a": data}, None, "s", 3]) == 80 + 48
+    assert tensor_bytes([]) == 0
+
+
 def test_random_ties_relabel_each_variant_and_keep_the_graphs(tmp_path):
     """Random ties: a tie seed relabels the batch (the same seed, the same relabelling), which changes the
     generation order of a graph with tied nodes but not the graph; flat models may then cycle variants."""
