@@ -2,10 +2,11 @@
 
 The training graphs are split once into fixed minibatches (their hierarchies, orderings and
 teacher-forcing tensors are prepared at first use and kept, within a memory budget, since Louvain
-dominates the cost; see :class:`_Variants`); each epoch visits the minibatches in a seeded random order. With validation graphs, the epoch of lowest validation NLL
-is also kept beside the checkpoint as ``<out>.best.pt`` (a model only, for shipping), and each
-network at its own lowest validation term as ``<out>.best-parts.pt`` (see *Per-part selection*). A checkpoint
-holds the model, the optimizer state, the epoch, the RNG states and the loss history, so ``resume``
+dominates the cost; see :class:`_Variants`); each epoch visits the minibatches in a seeded random
+order. With validation graphs, the epoch of lowest validation NLL is also kept beside the checkpoint
+as ``<out>.best.pt`` (a model only, for shipping), and each network at its own lowest validation term
+as ``<out>.best-parts.pt`` (see *Per-part selection*). A checkpoint holds the model, the optimizer
+state, the epoch, the RNG states and the loss history, so ``resume``
 continues exactly where a killed run stopped (same seed, same result).
 
 **Hierarchy augmentation** (our option, off by default: the paper fixes one partition per graph).
