@@ -6,8 +6,8 @@ dominates the cost; see :class:`_Variants`); each epoch visits the minibatches i
 order. With validation graphs, the epoch of lowest validation NLL is also kept beside the checkpoint
 as ``<out>.best.pt`` (a model only, for shipping), and each network at its own lowest validation term
 as ``<out>.best-parts.pt`` (see *Per-part selection*). A checkpoint holds the model, the optimizer
-state, the epoch, the RNG states and the loss history, so ``resume``
-continues exactly where a killed run stopped (same seed, same result).
+state, the epoch, the RNG states and the loss history, so ``resume`` continues exactly where a
+killed run stopped (same seed, same result).
 
 **Hierarchy augmentation** (our option, off by default: the paper fixes one partition per graph).
 With ``hierarchies = K``, every training graph is prepared with the Louvain seeds

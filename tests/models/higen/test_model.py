@@ -193,14 +193,15 @@ def test_variants_prepared_again_when_not_kept_train_the_same(tmp_path, monkeypa
 
     graphs = load_dataset("planar", "train")[:8]
     cfg = TrainConfig(epochs=4, batch_size=4, seed=1, hierarchies=2, random_ties=True)
-    kept = train_higen(graphs, tmp_path / "k.pt", model_config=SMALL, train_config=cfg)["history"]
-    monkeypatch.setattr(train_module, "VARIANT_CACHE_BYTES", 0)
     calls = []
     prepare = HiGen.prepare
     monkeypatch.setattr(HiGen, "prepare", lambda self, *a, **k: calls.append(1) or prepare(self, *a, **k))
+    kept = train_higen(graphs, tmp_path / "k.pt", model_config=SMALL, train_config=cfg)["history"]
+    assert len(calls) == 2 * 2  # each variant's 2 batches prepared once (no validation graphs here)
+    monkeypatch.setattr(train_module, "VARIANT_CACHE_BYTES", 0)
     again = train_higen(graphs, tmp_path / "a.pt", model_config=SMALL, train_config=cfg)["history"]
     assert again == kept
-    assert len(calls) == 4 * 2  # every epoch prepared its variant's 2 batches (validation: none here)
+    assert len(calls) == 2 * 2 + 4 * 2  # now every epoch prepared its variant's 2 batches
 
 
 def test_tensor_bytes_counts_each_storage_once():
