@@ -19,7 +19,7 @@ import torch
 
 from graphgen.datasets.loader import load_dataset
 from graphgen.models.higen.model import HiGen, HiGenConfig
-from graphgen.models.higen.train import _batches, _tie_seed, tensor_bytes
+from graphgen.models.higen.train import TrainConfig, _batches, _Variants, tensor_bytes
 
 
 def main() -> None:
@@ -36,13 +36,11 @@ def main() -> None:
     rows = {}
     for name, levels, ties in (("flat, random ties", 1, True), ("two levels", 2, False)):
         model = HiGen(HiGenConfig(num_levels=levels)).fit_size_model(graphs)
+        variants = _Variants(model, batches, TrainConfig(batch_size=args.batch_size, random_ties=ties))
         seconds, sizes = [], []
         for v in range(args.repeats):
             started = time.perf_counter()
-            prepared = [
-                model.prepare(b, partition_seed=v, tie_seed=_tie_seed(v, i) if ties else None)
-                for i, b in enumerate(batches)
-            ]
+            prepared = variants.prepare(v)  # training's own preparation of variant v, not kept
             seconds.append(time.perf_counter() - started)
             sizes.append(tensor_bytes(prepared))
         rows[name] = {"seconds_per_variant": statistics.median(seconds), "megabytes_per_variant": max(sizes) / 2**20}

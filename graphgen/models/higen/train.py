@@ -306,14 +306,18 @@ class _Variants:
         self.kept: dict[int, list] = {}
         self.kept_bytes = 0
 
-    def __getitem__(self, v: int) -> list:
-        if v in self.kept:
-            return self.kept[v]
+    def prepare(self, v: int) -> list:
+        """Variant ``v``'s minibatches, prepared now (never kept)."""
         seed = self.seed0 + v
-        prepared = [
+        return [
             self.model.prepare(batch, partition_seed=seed, tie_seed=_tie_seed(seed, b) if self.tc.random_ties else None)
             for b, batch in enumerate(self.batches)
         ]
+
+    def __getitem__(self, v: int) -> list:
+        if v in self.kept:
+            return self.kept[v]
+        prepared = self.prepare(v)
         size = tensor_bytes(prepared)
         if self.reused and self.kept_bytes + size <= self.cache_bytes:
             self.kept[v] = prepared
