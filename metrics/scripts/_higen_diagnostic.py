@@ -155,9 +155,9 @@ def real_communities(model, graphs):
     return h, communities
 
 
-def sample_cross_edges(model, h, communities, seed: int):
-    """Cross edges ``(rows, cols)`` that a two-level ``model`` samples (generator seed ``seed``) on the
-    real communities and real coarse graph of :func:`real_communities`."""
+def sample_cross_edges(model, h, communities, seed: int, temperature: float = 1.0):
+    """Cross edges ``(rows, cols)`` that a two-level ``model`` samples (generator seed ``seed``, at
+    ``temperature``) on the real communities and real coarse graph of :func:`real_communities`."""
     import torch
 
     from graphgen.models.higen.model import Draws
@@ -171,15 +171,15 @@ def sample_cross_edges(model, h, communities, seed: int):
             h.assignments[-1],
             coarse.edge_index,
             coarse.edge_weight,
-            Draws(torch.Generator().manual_seed(seed)),
+            Draws(torch.Generator().manual_seed(seed), temperature=temperature),
         )
     return rows, cols
 
 
-def sample_leaf_level(model, h, graphs, seed: int, true_sizes: bool = False):
-    """The leaf level that a two-level ``model`` samples (generator seed ``seed``) from the real coarse
-    graphs of ``h`` (:func:`real_communities` of ``graphs``): ``(nodes per graph, edge_index, community
-    of each node)``. With ``true_sizes`` (explicit-size models) every community gets its real node
+def sample_leaf_level(model, h, graphs, seed: int, true_sizes: bool = False, temperature: float = 1.0):
+    """The leaf level that a two-level ``model`` samples (generator seed ``seed``, at ``temperature``)
+    from the real coarse graphs of ``h`` (:func:`real_communities` of ``graphs``): ``(nodes per graph,
+    edge_index, community of each node)``. With ``true_sizes`` (explicit-size models) every community gets its real node
     count instead of one drawn from the size head."""
     import torch
 
@@ -196,7 +196,7 @@ def sample_leaf_level(model, h, graphs, seed: int, true_sizes: bool = False):
             _, edge_index, _, graph_of_node = model._sample_level(
                 2,
                 (int(coarse.num_nodes), coarse.edge_index, coarse.edge_weight, graph_of),
-                Draws(torch.Generator().manual_seed(seed)),
+                Draws(torch.Generator().manual_seed(seed), temperature=temperature),
                 sizes,
             )
     finally:

@@ -1,7 +1,7 @@
 """How HiGen's coarse level splits a graph's edges among communities: data vs samples vs the model.
 
     python metrics/scripts/higen_coarse_split.py MODEL DATASET [--samples 300] [--json OUT]
-        [--finetune-steps 0] [--oracle-seeds 0]
+        [--finetune-steps 0] [--oracle-seeds 0] [--temperature 1]
 
 Three views of the first (coarse) level, whose rows give each community its edge budget ``W``:
 
@@ -32,6 +32,7 @@ Three views of the first (coarse) level, whose rows give each community its edge
   edges: what it would score with perfect communities; for explicit-size models also the leaf level
   on the real coarse graphs with every community given its real node count
   (``leaf_level_with_true_sizes``): how much of the leaf level's gap the drawn sizes make.
+  ``--temperature`` samples these views (and ``samples``) at a sampling temperature.
 * With ``--finetune-steps S > 0``: the coarse network alone trained ``S`` more full-batch Adam steps
   (lr 1e-3) on all training graphs' coarse rows, its training and validation NLL per coarse row
   every 100 steps -- whether the coarse level is under- or over-fitted. Nothing is saved.
@@ -146,7 +147,7 @@ def leaf_communities(model: HiGen, graphs):
     return leaf.to_data_list(), list(torch.split(top, nodes_per_graph(leaf).tolist()))
 
 
-def oracle_leaf(model: HiGen, train, test, seeds: int) -> dict:
+def oracle_leaf(model: HiGen, train, test, seeds: int, temperature: float = 1.0) -> dict:
     """MMDs of graphs that are partly real (two-level models), against the test split, for the test
     graphs and as many training graphs: ``leaf_level_on_real_coarse_graphs`` (the model samples the
     whole leaf level -- communities and cross edges -- from the real coarse graphs) and
@@ -172,13 +173,13 @@ def oracle_leaf(model: HiGen, train, test, seeds: int) -> dict:
         counts = torch.bincount(graph_of[parent], minlength=len(graphs))  # leaf nodes per graph
         per_seed = {view: [] for view in out}
         for seed in range(seeds):
-            sampled_counts, ei, _ = sample_leaf_level(model, h, graphs, seed)
-            rows, cols = sample_cross_edges(model, h, communities, seed)
+            sampled_counts, ei, _ = sample_leaf_level(model, h, graphs, seed, temperature=temperature)
+            rows, cols = sample_cross_edges(model, h, communities, seed, temperature)
             mixed = torch.cat([communities.edge_index, torch.stack([rows, cols]), torch.stack([cols, rows])], 1)
             mixed = mixed[:, torch.argsort(mixed[0] * int(leaf.num_nodes) + mixed[1])]
             views = [(sampled_counts, ei), (counts, mixed)]
             if model.config.explicit_size:
-                views.append(sample_leaf_level(model, h, graphs, seed, true_sizes=True)[:2])
+                views.append(sample_leaf_level(model, h, graphs, seed, True, temperature)[:2])
             for view, (nodes, edges) in zip(out, views):
                 r = evaluate(test, batch_from_edges(nodes, edges).to_data_list(), "gran")
                 per_seed[view].append({k: r[k] for k in MMD_KEYS})
@@ -344,6 +345,7 @@ def main() -> None:
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--finetune-steps", type=int, default=0)
     parser.add_argument("--oracle-seeds", type=int, default=0)
+    parser.add_argument("--temperature", type=float, default=1.0)
     args = parser.parse_args()
     from graphgen.cli._output import write_json
 
@@ -354,7 +356,7 @@ def main() -> None:
     h = build_hierarchy(test, num_levels=c.num_levels, partitioner=LouvainPartitioner(c.resolution), seed=0)
     leaf_batch, parent = h.levels[-1].batch, h.assignments[-1]
     data_communities = [parent[leaf_batch == i] for i in range(len(test))]
-    samples = model.sample(args.samples, generator=torch.Generator().manual_seed(0))
+    samples = model.sample(args.samples, generator=torch.Generator().manual_seed(0), temperature=args.temperature)
     train = model_split(args.model, args.dataset, "train")
     train_leaf = leaf_communities(model, train)  # the training graphs' hierarchy, built once
     result = {
@@ -374,7 +376,7 @@ def main() -> None:
         },
     }
     if args.oracle_seeds:
-        result.update(oracle_leaf(model, train, test, args.oracle_seeds))
+        result.update(oracle_leaf(model, train, test, args.oracle_seeds, args.temperature))
     if args.finetune_steps:
         result["coarse_finetune_nll_per_row"] = finetune(
             model, train, model_split(args.model, args.dataset, "val"), args.finetune_steps
@@ -383,6 +385,7 @@ def main() -> None:
         f"python metrics/scripts/higen_coarse_split.py {args.model} {args.dataset} --samples {args.samples}"
         + (f" --finetune-steps {args.finetune_steps}" if args.finetune_steps else "")
         + (f" --oracle-seeds {args.oracle_seeds}" if args.oracle_seeds else "")
+        + (f" --temperature {args.temperature}" if args.temperature != 1.0 else "")
         + (f" --json {args.json}" if args.json else "")
     )
     write_json(result, args.json)

@@ -99,13 +99,15 @@ from graphgen.models.higen.boundary_walk import CROSS_ORDERS
 from graphgen.models.higen.community_net import (
     CommunityNet,
     CommunityNetConfig,
+    PrefixBatch,
+    RowOutputs,
     assemble_prefix_batch,
     community_node_share,
     prefix_batch,
     size_head_context,
 )
 from graphgen.models.higen.row_sequence import prefix_adjacency, sample_row_sequences
-from graphgen.models.higen.rows import LEAF_ROWS, community_rows, row_log_likelihood
+from graphgen.models.higen.rows import LEAF_ROWS, CommunityRows, community_rows, row_log_likelihood
 from graphgen.models.higen.stick_breaking import (
     COMMUNITY_SIZES,
     MASS_TRIALS,
@@ -582,17 +584,22 @@ class HiGen(nn.Module):
         prepared = PreparedBatch(hierarchy=h, num_edges=sum(int(g.edge_index.shape[1]) // 2 for g in graphs))
         sizes = torch.tensor([int(g.num_nodes) for g in graphs], dtype=torch.long)
         for lv in range(1, c.num_levels + 1):
-            rows = community_rows(h, lv)
-            parent_graph = h.levels[lv - 1]
-            pdeg = _cross_degree(parent_graph.edge_index, parent_graph.edge_weight, int(parent_graph.num_nodes))
-            pdeg = pdeg[h.assignments[lv - 1]]
-            graph_size = sizes[h.levels[lv].batch] if c.size_context else None
-            pb = prefix_batch(
-                rows, h.levels[lv], pdeg, graph_size, c.given_size(lv), c.triangle_features, c.adjacency_rows
-            )
+            rows, pb = self.teacher_forced_rows(h, lv, sizes)
             pairs = block_pairs(h, lv, rounds=c.cross_rounds) if lv >= 2 else None
             prepared.levels.append((rows, pb, pairs))
         return prepared
+
+    def teacher_forced_rows(self, h: Hierarchy, lv: int, sizes: torch.Tensor) -> tuple[CommunityRows, PrefixBatch]:
+        """The rows of level ``lv`` of the ordered hierarchy ``h`` and their prefix graphs, as the
+        community network reads them (``sizes``: the node count of each graph of ``h``)."""
+        c = self.config
+        rows = community_rows(h, lv)
+        parent_graph = h.levels[lv - 1]
+        pdeg = _cross_degree(parent_graph.edge_index, parent_graph.edge_weight, int(parent_graph.num_nodes))
+        pdeg = pdeg[h.assignments[lv - 1]]
+        graph_size = sizes[h.levels[lv].batch] if c.size_context else None
+        pb = prefix_batch(rows, h.levels[lv], pdeg, graph_size, c.given_size(lv), c.triangle_features, c.adjacency_rows)
+        return rows, pb
 
     @property
     def part_names(self) -> list[str]:
@@ -913,14 +920,44 @@ class HiGen(nn.Module):
             net.config.triangle_features,
             net.config.adjacency_rows,
         )
-        log_alpha, p_mass, q_self, logits, p_stop, concentration, self_concentration = net(pb)
+        adjacency = None
+        if net.row_coordination is not None:  # coordinated leaf rows: each row's prefix graph so far
+            width = int(t.max())
+            adjacency = torch.zeros((r, width, width), dtype=torch.float64)
+            adjacency[erows, esrc, edst] = 1.0
+        size = None if state.size is None else state.size[comms]
+        mass, self_loop, edge_counts = self._draw_rows(
+            net(pb), t, reserved, remaining, leaf, simple, draws, size, net.row_coordination, adjacency
+        )
+        return mass, self_loop, edge_counts, entry_row, entry_node
+
+    def _draw_rows(
+        self,
+        outputs: RowOutputs,
+        t,
+        reserved,
+        remaining,
+        leaf: bool,
+        simple: bool,
+        draws: Draws,
+        size=None,
+        coordination=None,
+        adjacency=None,
+    ):
+        """The draws of one row per prefix graph from the network's ``outputs`` (a
+        :class:`~graphgen.models.higen.community_net.RowOutputs` over rows at positions ``t`` with
+        their reservations and remaining budgets; ``size``: the given community sizes, or ``None``;
+        ``coordination``/``adjacency``: coordinated leaf rows and their prefix graphs): ``(mass,
+        self_loop, edge_counts)``, ``edge_counts`` over each row's ``t`` earlier nodes in a row."""
+        log_alpha, p_mass, q_self, logits, p_stop, concentration, self_concentration = outputs
+        r = t.numel()
         k = draws.categorical(log_alpha.exp())
         rows = torch.arange(r)
         cap = (t - reserved).clamp(min=0) if simple else None  # simple rows: at most one edge per earlier node
         stop = None if p_stop is None else p_stop[rows, k]
         nu = None if concentration is None else concentration[rows, k]
-        if state.size is not None:  # given sizes: the mass range that keeps the community's size feasible
-            lo, hi = row_mass_interval(remaining, t, state.size[comms], simple=leaf)
+        if size is not None:  # given sizes: the mass range that keeps the community's size feasible
+            lo, hi = row_mass_interval(remaining, t, size, simple=leaf)
             mass = draws.interval_binomial(lo, hi, p_mass[rows, k], nu)
         else:
             mass = draws.row_mass(remaining, p_mass[rows, k], cap, stop, self.config.row_mass, nu)
@@ -935,16 +972,14 @@ class HiGen(nn.Module):
                 drawn = draws.interval_binomial(torch.zeros_like(hi), hi, q_self[rows, k], self_concentration[rows, k])
             self_loop = torch.where(t == 0, mass, drawn)
         take = mass + reserved - self_loop
-        # row i's t_i entries are a contiguous run (entry_row is sorted), scored by its component k_i
+        # row i's t_i entries are a contiguous run, scored by its component k_i
+        entry_row = torch.repeat_interleave(rows, t)
         chosen = logits[torch.arange(entry_row.numel()), k[entry_row]]
-        if net.row_coordination is None:
+        if coordination is None:
             edge_counts = draws.allocations(chosen, t, take, simple)
-        else:  # coordinated leaf rows: the prefix graph of each row, its community's edges so far
-            width = int(t.max())
-            adjacency = torch.zeros((r, width, width), dtype=torch.float64)
-            adjacency[erows, esrc, edst] = 1.0
-            edge_counts = sample_row_sequences(chosen, t, take, adjacency, net.row_coordination, draws)
-        return mass, self_loop, edge_counts, entry_row, entry_node
+        else:
+            edge_counts = sample_row_sequences(chosen, t, take, adjacency, coordination, draws)
+        return mass, self_loop, edge_counts
 
     def _assemble_level(self, lv, n_parent, p_ei, p_w, p_graph, state: _LevelState, draws: Draws):
         """Number the new level's nodes community by community, add self-loops and cross blocks."""
