@@ -324,3 +324,126 @@ def _shipped(name: str) -> Path:
     from graphgen.models.pretrained import resolve_checkpoint
 
     return resolve_checkpoint(name)[0]
+
+
+def test_row_break_rate_counts_draws_that_break_planarity_or_open_a_gap():
+    """higen_row_break_rate on two hand-built communities of 6 nodes. A: K4 on 0-3, then row 4 joins
+    {0, 1} and row 5 joins {1, 4}; rows 4 and 5 are drawn twice each: {0,1,2,3} at row 4 makes K5
+    (breaks), {0, 2} does not; at row 5 {2, 4} (not adjacent: the new node has d - T = 2, a gap)
+    stays planar, {0,1,2,3} contains K5 (breaks). B: K5 on 0-4, then row 5: with planar prefixes only
+    its rows stop at row 4 (row 5's prefix is K5); row 4 draws {0, 1} and {0, 1, 2}, neither breaks
+    (K5 minus edges). Every evaluated prefix is disc-like (K4, and K4 with a node on an edge)."""
+    script = _script("higen_row_break_rate")
+    k4 = [(1, 0), (2, 0), (2, 1), (3, 0), (3, 1), (3, 2)]
+    a_edges = k4 + [(4, 0), (4, 1), (5, 1), (5, 4)]
+    a_drawn = {4: [([0, 1, 2, 3], 4, True), ([0, 2], 2, False)], 5: [([2, 4], 2, False), ([0, 1, 2, 3], 4, True)]}
+    b_edges = k4 + [(4, 0), (4, 1), (4, 2), (4, 3), (5, 0)]
+    b_drawn = {4: [([0, 1], 2, False), ([0, 1, 2], 3, False)], 5: [([0], 1, False), ([1], 1, False)]}
+    a = script.community_rows_outcomes(6, a_edges, a_drawn, planar_prefix_only=True)
+    assert [(r["t"], r["disc_like"], r["broke"], r["gap"], r["next_gap"]) for r in a] == [
+        (4, True, [True, False], [False, False], False),
+        (5, True, [False, True], [True, False], False),
+    ]
+    b = script.community_rows_outcomes(6, b_edges, b_drawn, planar_prefix_only=True)
+    assert [r["t"] for r in b] == [4] and b[0]["broke"] == [False, False]
+    assert [r["t"] for r in script.community_rows_outcomes(6, b_edges, b_drawn, planar_prefix_only=False)] == [4, 5]
+    out = script.summarise([(6, a_edges, a), (6, b_edges, b)], planar_prefix_only=False)
+    assert out["communities"] == 2 and out["planar_communities"] == 0.5
+    assert out["gap_rate"] == round(1 / 6, 5) and out["next_row_gap_rate"] == 0.0
+    assert out["predicted_planar_communities"] == 0.625  # A: (1 - 1/2)(1 - 1/2), B: 1
+    assert out["all"] == {"rows": 3, "break_rate": round(2 / 6, 5)}
+    assert out["disc_like"] == out["all"] and "not_disc_like" not in out
+    assert out["place_6"] == {"rows": 2, "break_rate": 0.25} and out["place_8"] == {"rows": 1, "break_rate": 0.5}
+    assert out["last_row"] == {"rows": 1, "break_rate": 0.5}
+    assert out["drawn_last"] == {"draws": 2, "break_rate": 1.0}
+    assert out["drawn_not_last"] == {"draws": 4, "break_rate": 0.0}
+    assert out["drawn_edges_2"] == {"draws": 3, "break_rate": 0.0}
+    assert out["drawn_edges_3"] == {"draws": 1, "break_rate": 0.0}
+    assert out["drawn_edges_4"] == {"draws": 2, "break_rate": 1.0}
+    assert "predicted_planar_communities" not in script.summarise([(6, a_edges, a)], planar_prefix_only=True)
+
+
+def test_row_break_rate_reads_real_and_sampled_communities_through_the_models_own_rows():
+    """higen_row_break_rate.break_rates with a small untrained model on two planar test graphs: every
+    real community is planar and every row t >= 4 is evaluated once per draw; a sampled leaf level
+    (sampled_hierarchy) is an ordered hierarchy whose rows spend each community's real budget, and its
+    rows are evaluated only while their prefix is planar."""
+    import torch
+
+    from graphgen.datasets import load_dataset
+    from graphgen.models.higen import HiGen, HiGenConfig
+
+    script = _script("higen_row_break_rate")
+    diagnostic = _script("_higen_diagnostic")
+    torch.manual_seed(0)
+    model = HiGen(HiGenConfig(hidden=16, num_layers=1, num_mixtures=2, position_dim=8, resolution=0.3)).eval()
+    graphs = load_dataset("planar", "test")[:2]
+    h, _ = diagnostic.real_communities(model, graphs)
+    sizes = torch.bincount(h.levels[-1].batch, minlength=2)
+    rows, _ = model.teacher_forced_rows(h, 2, sizes)
+    real = script.break_rates(model, h, sizes, draws=3, temperature=1.0, planar_prefix_only=False)
+    assert real["planar_communities"] == 1.0 and real["communities"] == int(rows.community.max()) + 1
+    assert real["all"]["rows"] == int((rows.position >= script.MIN_POSITION).sum())
+    assert sum(v["draws"] for k, v in real.items() if k.startswith("drawn_edges_")) == 3 * real["all"]["rows"]
+    hs = script.sampled_hierarchy(model, h, graphs, seed=0, temperature=1.0)
+    sampled_rows, _ = model.teacher_forced_rows(hs, 2, sizes)
+    assert torch.equal(sampled_rows.remaining[sampled_rows.position == 0], rows.remaining[rows.position == 0])
+    own = script.break_rates(model, hs, sizes, draws=3, temperature=1.0, planar_prefix_only=True)
+    assert own["all"]["rows"] <= int((sampled_rows.position >= script.MIN_POSITION).sum())
+    assert "predicted_planar_communities" not in own
+
+
+def test_cross_refit_trains_the_cross_edge_term_that_training_optimises():
+    """higen_cross_refit: the NLL of a batch's leaf cross edges equals the ``bipartite_nets.0`` term of
+    ``HiGen.loss`` on the same graphs and Louvain seed, and a short refit of a fresh network returns
+    its lowest-validation state, one history entry per epoch."""
+    import argparse
+
+    import torch
+
+    from graphgen.datasets import load_dataset
+    from graphgen.models.higen import HiGen, HiGenConfig
+    from graphgen.models.higen.bipartite_net import BipartiteNet
+
+    script = _script("higen_cross_refit")
+    torch.manual_seed(0)
+    config = HiGenConfig(hidden=16, num_layers=1, num_mixtures=2, position_dim=8, resolution=0.3)
+    model = HiGen(replace(config, cross_ladder=True, cross_contact=True, cross_both_directions=True)).eval()
+    graphs = load_dataset("planar", "train")[:4]
+    batch = script.prepared_blocks(model, graphs, 3)
+    with torch.no_grad():
+        expected = model.loss(model.prepare(graphs, partition_seed=3))["parts"]["bipartite_nets.0"] * batch[3]
+        got = script.cross_nll(model.bipartite_nets[0], batch)
+    assert batch[3] == sum(int(g.edge_index.shape[1]) // 2 for g in graphs)
+    assert float(got) == pytest.approx(float(expected), rel=1e-9)
+    val = [script.prepared_blocks(model, load_dataset("planar", "val")[:2], 0)]
+    args = argparse.Namespace(seed=0, batch_size=2, lr=1e-3, epochs=3, hierarchies=2)
+    net = BipartiteNet(model.bipartite_nets[0].config)
+    state, history = script.refit(model, net, graphs, val, args)
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    net.load_state_dict(state)
+    assert script.nll_per_edge(net, val) == pytest.approx(min(h["val"] for h in history), rel=1e-12)
+
+
+def test_cross_nodes_compares_every_node_with_itself_in_the_real_graph():
+    """higen_cross_nodes on two triangles {0,1,2} and {3,4,5} (the communities) joined by the real cross
+    edges 2-3 and 2-4 (node 2 closes the triangle 2-3-4) against a sample that puts its two cross
+    edges on 1-3 and 2-5. Real: cross degrees 0,0,2,1,1,0; d - T: 1,1,2,1,1,1. Sample: cross degrees
+    0,1,1,1,0,1; d - T: 1,2,2,2,1,2. Border nodes 1-5: only node 3 keeps its cross degree (1), none its
+    cross neighbours; clustering changes at nodes 1, 3, 4, 5 (node 2: 2/6 and 1/3 are equal)."""
+    script = _script("higen_cross_nodes")
+    intra = [(0, 1), (0, 2), (1, 2), (3, 4), (3, 5), (4, 5)]
+    real = script.node_profile(6, intra, [(2, 3), (2, 4)])
+    sampled = script.node_profile(6, intra, [(1, 3), (2, 5)])
+    assert script._counts(real) == {
+        "cross_degree": {"0": 3, "1": 2, "2": 1},
+        "degree_gap": {"1": 5, "2": 1},
+    }
+    assert script._counts(sampled)["cross_degree"] == {"0": 2, "1": 4}
+    assert script._counts(sampled)["degree_gap"] == {"1": 2, "2": 4}
+    assert script.compare(real, sampled) == {
+        "border_nodes": 5,
+        "same_cross_degree": 0.2,
+        "same_cross_neighbours": 0.0,
+        "changed_clustering": round(4 / 6, 4),
+    }
