@@ -54,6 +54,24 @@ def explicit_size_model(model: str):
     return loaded
 
 
+def two_level_model(model: str):
+    """The HiGen model ``model`` (a shipped name or a path) in eval mode, with torch on one thread;
+    the script exits with a one-line error unless the model has two levels."""
+    import torch
+
+    from graphgen.errors import GraphgenError
+    from graphgen.models.higen import HiGen
+
+    torch.set_num_threads(1)
+    try:
+        loaded = HiGen.from_pretrained(model).eval()
+    except GraphgenError as err:
+        raise SystemExit(f"error: {err}") from None
+    if loaded.config.num_levels != 2:
+        raise SystemExit(f"error: {model} has {loaded.config.num_levels} levels; two-level models only")
+    return loaded
+
+
 def temperature_sweep(model, graphs, protocol: str, temperatures, seeds: int, keys, option: str) -> dict:
     """For each value ``τ`` of the sampling option ``option`` (``"temperature"`` or
     ``"size_temperature"`` of ``HiGen.sample``) and sampling seeds ``0..seeds-1``: as many graphs as

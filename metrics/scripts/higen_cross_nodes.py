@@ -22,10 +22,7 @@ from __future__ import annotations
 from collections import Counter
 
 import networkx as nx
-import torch
-from _higen_diagnostic import emit, model_parser, model_split, real_communities, sample_cross_edges
-
-from graphgen.models.higen import HiGen
+from _higen_diagnostic import emit, model_parser, model_split, real_communities, sample_cross_edges, two_level_model
 
 
 def _graph(n: int, intra, cross) -> nx.Graph:
@@ -77,10 +74,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--temperature", type=float, default=1.0)
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    model = HiGen.from_pretrained(args.model).eval()
-    if model.config.num_levels != 2:
-        raise SystemExit("error: two-level models only")
+    model = two_level_model(args.model)
     test = model_split(args.model, args.dataset, "test")
     h, communities = real_communities(model, test)
     leaf, parent = h.levels[2], h.assignments[1]

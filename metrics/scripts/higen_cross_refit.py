@@ -31,7 +31,7 @@ import statistics
 import time
 
 import torch
-from _higen_diagnostic import emit, model_parser, model_split, real_communities, sample_cross_edges
+from _higen_diagnostic import emit, model_parser, model_split, real_communities, sample_cross_edges, two_level_model
 
 from graphgen.data.hierarchy import batch_from_edges
 from graphgen.metrics import evaluate
@@ -140,10 +140,7 @@ def main() -> None:
     parser.add_argument("--sample-seeds", type=int, default=0)
     parser.add_argument("--out", default=None)
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    model = HiGen.from_pretrained(args.model).eval()
-    if model.config.num_levels != 2:
-        raise SystemExit("error: two-level models only")
+    model = two_level_model(args.model)
     train, val, test = (model_split(args.model, args.dataset, s) for s in ("train", "val", "test"))
     old = model.bipartite_nets[0]
     changes = {"triangle_features": args.triangle_features or old.config.triangle_features}

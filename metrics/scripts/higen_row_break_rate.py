@@ -44,7 +44,7 @@ from collections import defaultdict
 
 import networkx as nx
 import torch
-from _higen_diagnostic import emit, model_parser, model_split, real_communities, sample_leaf_level
+from _higen_diagnostic import emit, model_parser, model_split, real_communities, sample_leaf_level, two_level_model
 from torch_geometric.data import Data
 
 from graphgen.models.higen import HiGen
@@ -211,10 +211,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--temperature", type=float, default=1.0)
     args = parser.parse_args()
-    torch.set_num_threads(1)
-    model = HiGen.from_pretrained(args.model).eval()
-    if model.config.num_levels != 2:
-        raise SystemExit("error: two-level models only")
+    model = two_level_model(args.model)
     test = model_split(args.model, args.dataset, "test")
     h, _ = real_communities(model, test)
     sizes = torch.bincount(h.levels[-1].batch, minlength=len(test))
