@@ -103,6 +103,20 @@ def report(result: dict, args: argparse.Namespace, script: str) -> None:
     emit(result, args.json)
 
 
+def command(script: str, args: argparse.Namespace) -> str:
+    """The command that reproduces a run of ``metrics/scripts/SCRIPT`` parsed by :func:`model_parser`:
+    ``MODEL DATASET``, then every other argument as parsed (a true flag alone, a false flag or
+    ``None`` left out), ``--json`` last."""
+    options = []
+    for key, value in vars(args).items():
+        if key in ("model", "dataset", "json") or value is None or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        options.append(flag if value is True else f"{flag} {value}")
+    tail = [f"--json {args.json}"] if args.json else []
+    return " ".join([f"python metrics/scripts/{script} {args.model} {args.dataset}", *options, *tail])
+
+
 def emit(result: dict, path: Path | None) -> None:
     """Write ``result`` to ``path`` as JSON with provenance, or print it when ``path`` is ``None``."""
     from graphgen.cli._output import write_json

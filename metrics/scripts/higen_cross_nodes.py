@@ -22,7 +22,15 @@ from __future__ import annotations
 from collections import Counter
 
 import networkx as nx
-from _higen_diagnostic import emit, model_parser, model_split, real_communities, sample_cross_edges, two_level_model
+from _higen_diagnostic import (
+    command,
+    emit,
+    model_parser,
+    model_split,
+    real_communities,
+    sample_cross_edges,
+    two_level_model,
+)
 
 
 def _graph(n: int, intra, cross) -> nx.Graph:
@@ -94,10 +102,7 @@ def main() -> None:
         sampled = node_profile(n, intra, list(zip(rows.tolist(), cols.tolist())))
         result[f"seed_{seed}"] = {**_counts(sampled), **compare(real, sampled)}
         print(seed, result[f"seed_{seed}"], flush=True)
-    result["command"] = (
-        f"python metrics/scripts/higen_cross_nodes.py {args.model} {args.dataset} --seeds {args.seeds} "
-        f"--temperature {args.temperature}" + (f" --json {args.json}" if args.json else "")
-    )
+    result["command"] = command("higen_cross_nodes.py", args)
     emit(result, args.json)
 
 

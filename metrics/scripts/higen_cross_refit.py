@@ -31,7 +31,15 @@ import statistics
 import time
 
 import torch
-from _higen_diagnostic import emit, model_parser, model_split, real_communities, sample_cross_edges, two_level_model
+from _higen_diagnostic import (
+    command,
+    emit,
+    model_parser,
+    model_split,
+    real_communities,
+    sample_cross_edges,
+    two_level_model,
+)
 
 from graphgen.data.hierarchy import batch_from_edges
 from graphgen.metrics import evaluate
@@ -166,14 +174,7 @@ def main() -> None:
     result["refit"]["history"] = history
     if args.out:
         torch.save({"config": dataclasses.asdict(config), "state_dict": state}, args.out)
-    flags = " ".join(
-        f"--{k.replace('_', '-')} {v}" if not isinstance(v, bool) else (f"--{k.replace('_', '-')}" if v else "")
-        for k, v in vars(args).items()
-        if k not in ("model", "dataset", "json") and v is not None and v is not False
-    )
-    result["command"] = f"python metrics/scripts/higen_cross_refit.py {args.model} {args.dataset} {flags}" + (
-        f" --json {args.json}" if args.json else ""
-    )
+    result["command"] = command("higen_cross_refit.py", args)
     emit(result, args.json)
 
 

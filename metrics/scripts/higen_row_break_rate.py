@@ -44,7 +44,15 @@ from collections import defaultdict
 
 import networkx as nx
 import torch
-from _higen_diagnostic import emit, model_parser, model_split, real_communities, sample_leaf_level, two_level_model
+from _higen_diagnostic import (
+    command,
+    emit,
+    model_parser,
+    model_split,
+    real_communities,
+    sample_leaf_level,
+    two_level_model,
+)
 from torch_geometric.data import Data
 
 from graphgen.models.higen import HiGen
@@ -229,10 +237,7 @@ def main() -> None:
         own[f"seed_{seed}"] = break_rates(model, hs, sizes, args.draws, args.temperature, True)
         print(seed, own[f"seed_{seed}"], flush=True)
     result["own_prefixes"] = own
-    result["command"] = (
-        f"python metrics/scripts/higen_row_break_rate.py {args.model} {args.dataset} --draws {args.draws} "
-        f"--seeds {args.seeds} --temperature {args.temperature}" + (f" --json {args.json}" if args.json else "")
-    )
+    result["command"] = command("higen_row_break_rate.py", args)
     emit(result, args.json)
 
 

@@ -447,3 +447,14 @@ def test_cross_nodes_compares_every_node_with_itself_in_the_real_graph():
         "same_cross_neighbours": 0.0,
         "changed_clustering": round(4 / 6, 4),
     }
+
+
+def test_command_lists_every_parsed_argument_with_json_last():
+    import argparse
+
+    diagnostic = _script("_higen_diagnostic")
+    args = argparse.Namespace(model="m.pt", dataset="planar", json="out.json", seeds=3, draws_per_row=2, flag=True)
+    args.off, args.unset = False, None
+    assert diagnostic.command("s.py", args) == (
+        "python metrics/scripts/s.py m.pt planar --seeds 3 --draws-per-row 2 --flag --json out.json"
+    )
