@@ -458,3 +458,27 @@ def test_command_lists_every_parsed_argument_with_json_last():
     assert diagnostic.command("s.py", args) == (
         "python metrics/scripts/s.py m.pt planar --seeds 3 --draws-per-row 2 --flag --json out.json"
     )
+
+
+def test_strip_blocks_accepts_a_zipped_band_and_rejects_a_crossing_one():
+    """higen_strip_blocks on two border paths A = 0-1-2 and B = 3-4-5. The band 0-3, 0-4, 1-4, 2-4, 2-5
+    (steps A/B: (0,0) (0,1) (1,1) (2,1) (2,2)) is a strip, and so is it with B walked the other way
+    (0-5, 0-4, 1-4, 2-4, 2-3); 0-3, 1-5, 2-4 crosses (sides are paths, no staircase); a side 0, 2
+    (not adjacent) is no path."""
+    script = _script("higen_strip_blocks")
+    import networkx as nx
+
+    graph = nx.Graph([(0, 1), (1, 2), (3, 4), (4, 5)])
+    assert script.path_order(graph, {2, 0, 1}) == [0, 1, 2] and script.path_order(graph, {0, 2}) is None
+    band = [(0, 3), (0, 4), (1, 4), (2, 4), (2, 5)]
+    assert script.is_strip(graph, band) == (True, True)
+    assert script.is_strip(graph, [(0, 5), (0, 4), (1, 4), (2, 4), (2, 3)]) == (True, True)
+    assert script.is_strip(graph, [(0, 3), (1, 5), (2, 4)]) == (False, True)
+    assert script.is_strip(graph, [(0, 3), (2, 4)]) == (False, False)
+    community = [0, 0, 0, 1, 1, 1]
+    assert script.strip_shares(graph, community, [(3, 0), (4, 0), (4, 1), (2, 4), (5, 2)]) == {
+        "blocks": 1,
+        "strips": 1.0,
+        "cross_edges_in_strips": 1.0,
+        "contact_sides_paths": 1.0,
+    }
