@@ -208,6 +208,24 @@ def sample_cross_edges(model, h, communities, seed: int, temperature: float = 1.
     return rows, cols
 
 
+def cross_edge_comparison(doc: str):
+    """The command line and inputs of a script that compares the test graphs' real cross edges with a
+    two-level model's on the same real communities: parses ``MODEL DATASET [--seeds 3]
+    [--temperature 1] [--json OUT]`` (described by ``doc``) and returns ``(args, model, test, h,
+    communities, real_cross)``: the model's hierarchy ``h`` of the test graphs and their
+    intra-community edges (:func:`real_communities`), and the real cross edges as pairs ``u < v``."""
+    parser = model_parser(doc)
+    parser.add_argument("--seeds", type=int, default=3)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    args = parser.parse_args()
+    model = two_level_model(args.model)
+    test = model_split(args.model, args.dataset, "test")
+    h, communities = real_communities(model, test)
+    ei, parent = h.levels[2].edge_index, h.assignments[1]
+    crossing = (parent[ei[0]] != parent[ei[1]]) & (ei[0] < ei[1])
+    return args, model, test, h, communities, ei[:, crossing].t().tolist()
+
+
 def sample_leaf_level(model, h, graphs, seed: int, true_sizes: bool = False, temperature: float = 1.0):
     """The leaf level that a two-level ``model`` samples (generator seed ``seed``, at ``temperature``)
     from the real coarse graphs of ``h`` (:func:`real_communities` of ``graphs``): ``(nodes per graph,

@@ -22,15 +22,7 @@ from __future__ import annotations
 from collections import Counter
 
 import networkx as nx
-from _higen_diagnostic import (
-    command,
-    emit,
-    model_parser,
-    model_split,
-    real_communities,
-    sample_cross_edges,
-    two_level_model,
-)
+from _higen_diagnostic import command, cross_edge_comparison, emit, sample_cross_edges
 
 
 def _graph(n: int, intra, cross) -> nx.Graph:
@@ -78,19 +70,10 @@ def _counts(profile: dict) -> dict:
 
 
 def main() -> None:
-    parser = model_parser(__doc__)
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--temperature", type=float, default=1.0)
-    args = parser.parse_args()
-    model = two_level_model(args.model)
-    test = model_split(args.model, args.dataset, "test")
-    h, communities = real_communities(model, test)
-    leaf, parent = h.levels[2], h.assignments[1]
-    n = int(leaf.num_nodes)
-    ei = leaf.edge_index
+    args, model, test, h, communities, real_cross = cross_edge_comparison(__doc__)
+    n = int(h.levels[2].num_nodes)
     intra = [(a, b) for a, b in communities.edge_index.t().tolist() if a < b]
-    crossing = (parent[ei[0]] != parent[ei[1]]) & (ei[0] < ei[1])
-    real = node_profile(n, intra, ei[:, crossing].t().tolist())
+    real = node_profile(n, intra, real_cross)
     result = {
         "model": args.model,
         "dataset": f"{args.dataset}:test ({len(test)} graphs, {n} nodes)",

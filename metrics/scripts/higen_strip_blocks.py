@@ -22,16 +22,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 import networkx as nx
-import torch
-from _higen_diagnostic import (
-    command,
-    emit,
-    model_parser,
-    model_split,
-    real_communities,
-    sample_cross_edges,
-    two_level_model,
-)
+from _higen_diagnostic import command, cross_edge_comparison, emit, sample_cross_edges
 
 
 def path_order(graph: nx.Graph, nodes: set[int]) -> list[int] | None:
@@ -85,25 +76,16 @@ def strip_shares(graph: nx.Graph, community: list[int], cross: list[tuple[int, i
 
 
 def main() -> None:
-    parser = model_parser(__doc__)
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--temperature", type=float, default=1.0)
-    args = parser.parse_args()
-    model = two_level_model(args.model)
-    test = model_split(args.model, args.dataset, "test")
-    h, communities = real_communities(model, test)
-    leaf, parent = h.levels[2], h.assignments[1]
+    args, model, test, h, communities, real_cross = cross_edge_comparison(__doc__)
     graph = nx.Graph()
-    graph.add_nodes_from(range(int(leaf.num_nodes)))
+    graph.add_nodes_from(range(int(h.levels[2].num_nodes)))
     graph.add_edges_from(communities.edge_index.t().tolist())
-    community = parent.tolist()
-    ei = leaf.edge_index
-    crossing = (parent[ei[0]] != parent[ei[1]]) & (ei[0] < ei[1])
+    community = h.assignments[1].tolist()
     result = {
         "model": args.model,
         "dataset": f"{args.dataset}:test ({len(test)} graphs)",
         "temperature": args.temperature,
-        "data": strip_shares(graph, community, ei[:, crossing].t().tolist()),
+        "data": strip_shares(graph, community, real_cross),
     }
     print("data", result["data"], flush=True)
     for seed in range(args.seeds):
@@ -115,5 +97,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    torch.set_num_threads(1)
     main()
