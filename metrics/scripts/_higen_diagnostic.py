@@ -208,6 +208,19 @@ def sample_cross_edges(model, h, communities, seed: int, temperature: float = 1.
     return rows, cols
 
 
+def real_communities_with_sampled_cross_edges(model, h, communities, seed: int, temperature: float = 1.0):
+    """The leaf graphs of :func:`real_communities` with their real cross edges replaced by those that
+    ``model`` samples (:func:`sample_cross_edges`): ``(nodes per graph, edge_index)``, both directions
+    of every edge listed, in the layout :func:`sample_leaf_level` returns."""
+    import torch
+
+    n = int(h.levels[2].num_nodes)
+    rows, cols = sample_cross_edges(model, h, communities, seed, temperature)
+    edges = torch.cat([communities.edge_index, torch.stack([rows, cols]), torch.stack([cols, rows])], 1)
+    edges = edges[:, torch.argsort(edges[0] * n + edges[1])]
+    return torch.bincount(h.assignments[0][h.assignments[1]], minlength=h.num_graphs), edges
+
+
 def cross_edge_comparison(doc: str):
     """The command line and inputs of a script that compares the test graphs' real cross edges with a
     two-level model's on the same real communities: parses ``MODEL DATASET [--seeds 3]
@@ -229,8 +242,8 @@ def cross_edge_comparison(doc: str):
 def sample_leaf_level(model, h, graphs, seed: int, true_sizes: bool = False, temperature: float = 1.0):
     """The leaf level that a two-level ``model`` samples (generator seed ``seed``, at ``temperature``)
     from the real coarse graphs of ``h`` (:func:`real_communities` of ``graphs``): ``(nodes per graph,
-    edge_index, community of each node)``. With ``true_sizes`` (explicit-size models) every community gets its real node
-    count instead of one drawn from the size head."""
+    edge_index, community of each node)``. With ``true_sizes`` (explicit-size models) every community
+    gets its real node count instead of one drawn from the size head."""
     import torch
 
     from graphgen.models.higen.model import Draws

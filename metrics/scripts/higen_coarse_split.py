@@ -42,7 +42,13 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from _higen_diagnostic import model_parser, model_split, real_communities, sample_cross_edges, sample_leaf_level
+from _higen_diagnostic import (
+    model_parser,
+    model_split,
+    real_communities,
+    real_communities_with_sampled_cross_edges,
+    sample_leaf_level,
+)
 
 from graphgen.data import build_hierarchy
 from graphgen.data.partition import LouvainPartitioner
@@ -169,15 +175,13 @@ def oracle_leaf(model: HiGen, train, test, seeds: int, temperature: float = 1.0)
     for source, graphs in (("train", [train[i] for i in pick]), ("test", test)):
         graphs = [_without_isolated_nodes(g) for g in graphs]
         h, communities = real_communities(model, graphs)
-        graph_of, leaf, parent = h.assignments[0], h.levels[2], h.assignments[1]
-        counts = torch.bincount(graph_of[parent], minlength=len(graphs))  # leaf nodes per graph
         per_seed = {view: [] for view in out}
         for seed in range(seeds):
             sampled_counts, ei, _ = sample_leaf_level(model, h, graphs, seed, temperature=temperature)
-            rows, cols = sample_cross_edges(model, h, communities, seed, temperature)
-            mixed = torch.cat([communities.edge_index, torch.stack([rows, cols]), torch.stack([cols, rows])], 1)
-            mixed = mixed[:, torch.argsort(mixed[0] * int(leaf.num_nodes) + mixed[1])]
-            views = [(sampled_counts, ei), (counts, mixed)]
+            views = [
+                (sampled_counts, ei),
+                real_communities_with_sampled_cross_edges(model, h, communities, seed, temperature),
+            ]
             if model.config.explicit_size:
                 views.append(sample_leaf_level(model, h, graphs, seed, True, temperature)[:2])
             for view, (nodes, edges) in zip(out, views):

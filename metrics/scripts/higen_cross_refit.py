@@ -37,7 +37,7 @@ from _higen_diagnostic import (
     model_parser,
     model_split,
     real_communities,
-    sample_cross_edges,
+    real_communities_with_sampled_cross_edges,
     two_level_model,
 )
 
@@ -108,14 +108,10 @@ def refit(model: HiGen, net: BipartiteNet, train, val_batches, args) -> tuple[di
 def scores(model: HiGen, test, args) -> dict:
     """The validation term is computed by the caller; here the oracle and sample MMDs of ``model``."""
     h, communities = real_communities(model, test)
-    leaf = h.levels[2]
-    counts = torch.bincount(h.assignments[0][h.assignments[1]], minlength=len(test))
     oracle = []
     for seed in range(args.oracle_seeds):
-        rows, cols = sample_cross_edges(model, h, communities, seed, args.temperature)
-        mixed = torch.cat([communities.edge_index, torch.stack([rows, cols]), torch.stack([cols, rows])], 1)
-        mixed = mixed[:, torch.argsort(mixed[0] * int(leaf.num_nodes) + mixed[1])]
-        r = evaluate(test, batch_from_edges(counts, mixed).to_data_list(), "gran")
+        counts, edges = real_communities_with_sampled_cross_edges(model, h, communities, seed, args.temperature)
+        r = evaluate(test, batch_from_edges(counts, edges).to_data_list(), "gran")
         oracle.append({k: r[k] for k in MMD_KEYS})
     out = {"cross_edges_on_real_communities": _mean(oracle)}
     if args.sample_seeds:

@@ -61,7 +61,7 @@ from graphgen.models.higen.model import Draws
 MIN_POSITION = 4  # a row joins a prefix of t nodes; fewer than 5 nodes are always planar
 
 
-def _prefix_graphs(rows) -> dict[int, list[tuple[int, int, int]]]:
+def _prefix_graphs(rows) -> dict[int, list[tuple[int, int]]]:
     """Each community's real edges ``(t, j)`` (row ``t`` joins earlier node ``j``), by community."""
     edges = defaultdict(list)
     hit = rows.entry_count > 0
