@@ -62,6 +62,7 @@ _FLAGS = {
     "cross_order": "--cross-order",
     "cross_both_directions": "--cross-both-directions",
     "cross_contact": "--cross-contact",
+    "cross_strips": "--cross-strips",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -239,6 +240,12 @@ def higen(
         help="Coordinated leaf cross edges also see, for each endpoint of a candidate pair, how many of its"
         " community neighbours already have a cross edge in the block (contact runs stay connected).",
     ),
+    cross_strips: bool = typer.Option(
+        False,
+        "--cross-strips/--no-cross-strips",
+        help="Each coordinated leaf block is a learned mixture of the coordinated model and a zipped strip:"
+        " two runs of consecutive border nodes joined by a staircase of edges (planar triangulations).",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -319,6 +326,7 @@ def higen(
             cross_order=cross_order,
             cross_both_directions=cross_both_directions,
             cross_contact=cross_contact,
+            cross_strips=cross_strips,
             resolution=resolution,
         )
         train_config = TrainConfig(

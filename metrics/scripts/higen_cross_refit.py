@@ -1,12 +1,13 @@
 """Retrain a two-level HiGen model's cross-edge network alone, with its options changed, and score it.
 
     python metrics/scripts/higen_cross_refit.py MODEL DATASET [--epochs 60] [--seed 0]
-        [--triangle-features] [--hidden H] [--num-layers L] [--cross-order ORDER]
+        [--triangle-features] [--hidden H] [--num-layers L] [--cross-order ORDER] [--strips] [--warm-start]
         [--temperature 0.7] [--oracle-seeds 3] [--sample-seeds 0] [--out NET.pt] [--json OUT]
 
 A fast experiment loop for the leaf cross edges: the community networks of MODEL stay as they are,
 and a fresh cross-edge network (``BipartiteNet``: MODEL's own options, with those given here
-changed) is trained alone on its likelihood term -- the leaf blocks of the training graphs'
+changed; ``--strips``: leaf blocks mixed with zipped strips, :mod:`graphgen.models.higen.strip_blocks`;
+``--warm-start``: starting from MODEL's network's weights, new parts fresh) is trained alone on its likelihood term -- the leaf blocks of the training graphs'
 hierarchies, teacher-forced on the real communities -- which costs a few seconds per epoch on
 planar against 15-30 s for the whole model. Training follows ``graphgen train higen``: the
 model's Louvain hierarchy settings, one of ``--hierarchies`` Louvain variants per epoch (seeds
@@ -139,6 +140,10 @@ def main() -> None:
     parser.add_argument("--hidden", type=int, default=None)
     parser.add_argument("--num-layers", type=int, default=None)
     parser.add_argument("--cross-order", choices=CROSS_ORDERS, default=None)
+    parser.add_argument("--strips", action="store_true", help="mix the leaf blocks with zipped strips (strip_blocks)")
+    parser.add_argument(
+        "--warm-start", action="store_true", help="start from MODEL's own cross-edge network's weights where they fit"
+    )
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--oracle-seeds", type=int, default=3)
     parser.add_argument("--sample-seeds", type=int, default=0)
@@ -151,6 +156,8 @@ def main() -> None:
     changes.update({k: v for k, v in (("hidden", args.hidden), ("num_layers", args.num_layers)) if v is not None})
     if args.cross_order is not None:
         changes["order"] = args.cross_order
+    if args.strips:
+        changes["strips"] = True
     config = dataclasses.replace(old.config, **changes)
     if old.encoder is not None:
         raise SystemExit("error: the cross-edge network has a sequence encoder (gmn/gsm++); gran only")
@@ -161,6 +168,12 @@ def main() -> None:
     print("original", result["original"]["val_nll_per_edge"], result["original"], flush=True)
     torch.manual_seed(args.seed)
     net = BipartiteNet(config)
+    if args.warm_start:
+        fits = {
+            k: t for k, t in old.state_dict().items() if k in net.state_dict() and net.state_dict()[k].shape == t.shape
+        }
+        net.load_state_dict(fits, strict=False)
+        result["refit_warm_start"] = len(fits)
     state, history = refit(model, net, train, val_batches, args)
     net.load_state_dict(state)
     model.bipartite_nets[0] = net.eval()

@@ -202,6 +202,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
         "boundary",
         "--cross-both-directions",
         "--cross-contact",
+        "--cross-strips",
         "--out",
         str(ckpt),
     )
@@ -213,7 +214,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
     assert config["self_loop_concentration"] is True and config["cross_ladder"] is True  # the flags reach the model
     assert config["triangle_features"] is True and config["row_coordination"] is True
     assert config["cross_order"] == "boundary" and config["cross_both_directions"] is True
-    assert config["cross_contact"] is True
+    assert config["cross_contact"] is True and config["cross_strips"] is True
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1")
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--decoding", "mode")

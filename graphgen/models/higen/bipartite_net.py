@@ -43,9 +43,10 @@ from torch import nn
 from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
-from graphgen.models.higen.block_sequence import blocks_sequence_log_likelihood, coordination_net
+from graphgen.models.higen.block_sequence import blocks_sequence_log_likelihood, coordination_net, sample_blocks
 from graphgen.models.higen.boundary_walk import CROSS_ORDERS
 from graphgen.models.higen.community_net import _GranLayer, _mlp, position_encoding, triangle_inputs
+from graphgen.models.higen.strip_blocks import StripModel, strip_tables
 
 __all__ = [
     "BlockPairs",
@@ -57,6 +58,7 @@ __all__ = [
     "PAIR_CHUNK",
     "block_rounds",
     "earlier_cross_edges",
+    "sample_coordinated_blocks",
 ]
 
 PAIR_CHUNK = 65536  # pairs scored at once when autograd is off (sampling)
@@ -181,9 +183,10 @@ def blocks_log_likelihood(
     net: BipartiteNet, pairs: BlockPairs, logits: torch.Tensor, level_graph, parent
 ) -> torch.Tensor:
     """Log-likelihood ``(B,)`` of the blocks under ``net``'s distribution: the coordinated sequence
-    model on the leaf level when ``net`` has one, else :func:`block_log_likelihood`."""
+    model on the leaf level when ``net`` has one (mixed with strips when it has a strip model,
+    :mod:`graphgen.models.higen.strip_blocks`), else :func:`block_log_likelihood`."""
     if pairs.leaf and net.coordination is not None:
-        return blocks_sequence_log_likelihood(
+        coordinated = blocks_sequence_log_likelihood(
             logits.double(),
             pairs,
             level_graph.edge_index,
@@ -192,7 +195,44 @@ def blocks_log_likelihood(
             order=net.config.order,
             both_directions=net.config.both_directions,
         )
+        if net.strips is None:
+            return coordinated
+        tables = strip_tables(pairs, level_graph.edge_index, parent)
+        return net.strips.mixture_log_likelihood(logits.double(), pairs, tables, coordinated)
     return block_log_likelihood(pairs, logits)
+
+
+def sample_coordinated_blocks(
+    net: BipartiteNet, logits: torch.Tensor, pairs: BlockPairs, level_edge_index: torch.Tensor, parent, draws
+) -> torch.Tensor:
+    """Units ``(Q,)`` on the pairs of leaf blocks drawn from ``net``'s coordinated model
+    (:func:`~graphgen.models.higen.block_sequence.sample_blocks`) or, when ``net`` has a strip model,
+    from the mixture: each block's component first, then its edges."""
+    logits = logits.double()
+
+    def coordinated(sub: BlockPairs, sub_logits: torch.Tensor) -> torch.Tensor:
+        return sample_blocks(
+            sub_logits,
+            sub,
+            level_edge_index,
+            parent,
+            net.coordination,
+            draws,
+            order=net.config.order,
+            both_directions=net.config.both_directions,
+        )
+
+    if net.strips is None:
+        return coordinated(pairs, logits)
+    strip = net.strips.choose_strips(strip_tables(pairs, level_edge_index, parent), draws)
+    out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
+    keep, sub = pairs.select_blocks(strip)
+    if sub.block_weight.numel():
+        out[keep] = net.strips.sample(logits[keep], sub, strip_tables(sub, level_edge_index, parent), draws)
+    keep, sub = pairs.select_blocks(~strip)
+    if sub.block_weight.numel():
+        out[keep] = coordinated(sub, logits[keep])
+    return out
 
 
 @dataclass(frozen=True)
@@ -207,6 +247,7 @@ class BipartiteNetConfig:
     order: str = "generation"  # coordinated blocks: the order pairs are placed in (boundary_walk)
     both_directions: bool = False  # coordinated blocks: a mixture of the right community's order and its reverse
     contact: bool = False  # coordinated blocks: g also reads u_a, u_c (graphgen.models.higen.block_sequence)
+    strips: bool = False  # coordinated blocks: a mixture with zipped strips (graphgen.models.higen.strip_blocks)
 
     @property
     def node_dim(self) -> int:
@@ -222,6 +263,8 @@ class BipartiteNetConfig:
             raise ValueError("the ladder and contact features belong to coordinated blocks (coordinated=True)")
         if self.order not in CROSS_ORDERS:
             raise ValueError(f"unknown order {self.order!r}; choose one of {', '.join(CROSS_ORDERS)}")
+        if self.strips and not self.coordinated:
+            raise ValueError("strips belong to coordinated blocks (coordinated=True)")
         if (self.order != "generation" or self.both_directions) and not self.coordinated:
             raise ValueError("a pair order or both directions belong to coordinated blocks (coordinated=True)")
 
@@ -260,6 +303,7 @@ class BipartiteNet(nn.Module):
             nn.init.zeros_(self.score[0].weight.data[:, 2 * c.hidden + 2 :])
         # g of the coordinated leaf blocks: a logit offset from the edges already placed in the block
         self.coordination = coordination_net(ladder=c.ladder, contact=c.contact) if c.coordinated else None
+        self.strips = StripModel() if c.strips else None  # the strip process and its mixture weight
 
     def node_embeddings(self, level_graph, parent: torch.Tensor) -> torch.Tensor:
         ei, w = level_graph.edge_index, level_graph.edge_weight.float()

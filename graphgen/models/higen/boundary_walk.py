@@ -36,7 +36,7 @@ import torch
 
 from graphgen.data.ops import edge_triangle_counts
 
-__all__ = ["CROSS_ORDERS", "community_positions"]
+__all__ = ["CROSS_ORDERS", "community_positions", "border_cycles"]
 
 CROSS_ORDERS = ("generation", "boundary")
 
@@ -57,6 +57,28 @@ def community_positions(edge_index: torch.Tensor, parent: torch.Tensor, order: s
     generation = torch.arange(n) - starts[parent] if n else torch.zeros(0, dtype=torch.long)
     if order == "generation" or n == 0:
         return generation
+    return _boundary_walk(edge_index, parent, starts, sizes)[0]
+
+
+def border_cycles(edge_index: torch.Tensor, parent: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each community's **border cycle**: its border nodes (module docstring) in walk order, read
+    cyclically (the last border node is followed by the first). Returns ``(place, length)``: each
+    node's place on its community's cycle ``(N,)``, ``-1`` for an inner node, and each community's
+    number of border nodes ``(C,)`` (0 when every intra edge lies on two triangles or more). The
+    strip-shaped leaf blocks (:mod:`graphgen.models.higen.strip_blocks`) run along these cycles."""
+    n = int(parent.numel())
+    sizes = torch.bincount(parent, minlength=int(parent.max()) + 1 if n else 0)
+    if n == 0:
+        return torch.zeros(0, dtype=torch.long), sizes
+    position, on_border = _boundary_walk(edge_index, parent, torch.cumsum(sizes, 0) - sizes, sizes)
+    length = torch.bincount(parent[on_border], minlength=int(sizes.numel()))
+    return torch.where(on_border, position, torch.full_like(position, -1)), length
+
+
+def _boundary_walk(edge_index, parent, starts, sizes) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(place of each node under the "boundary" order, whether it is a border node)``: the border
+    nodes of a community take its first places, in walk order (module docstring)."""
+    n = int(parent.numel())
     u, v = edge_index
     inside = (parent[u] == parent[v]) & (u != v)
     intra = edge_index[:, inside]
@@ -89,4 +111,4 @@ def community_positions(edge_index: torch.Tensor, parent: torch.Tensor, order: s
             if not visited[node]:
                 position[node] = place
                 place += 1
-    return position
+    return position, torch.tensor(on_border, dtype=torch.bool)

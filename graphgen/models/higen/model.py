@@ -29,7 +29,9 @@
   our option, also each endpoint's neighbours already touching the other community; with
   ``cross_order="boundary"``, our option, in an order that walks each community's border first,
   :mod:`graphgen.models.higen.boundary_walk`; with ``cross_both_directions``, our option, each block
-  a half-half mixture of the right community's order and its reverse).
+  a half-half mixture of the right community's order and its reverse; with ``cross_strips``, our
+  option, each block a learned mixture of that model and a zipped strip between the two communities'
+  border cycles, :mod:`graphgen.models.higen.strip_blocks`).
 * **Rows** (:mod:`graphgen.models.higen.stick_breaking`): with ``row_stop`` (the default for new
   models) each row first decides whether it is its community's last. With
   ``community_size="explicit"`` (our option) each leaf community first draws its node count given
@@ -93,8 +95,8 @@ from graphgen.models.higen.bipartite_net import (
     block_pairs,
     block_rounds,
     blocks_log_likelihood,
+    sample_coordinated_blocks,
 )
-from graphgen.models.higen.block_sequence import sample_blocks
 from graphgen.models.higen.boundary_walk import CROSS_ORDERS
 from graphgen.models.higen.community_net import (
     CommunityNet,
@@ -167,6 +169,7 @@ class HiGenConfig:
     cross_order: str = "generation"  # coordinated leaf blocks: pairs in generation or border-walk order
     cross_both_directions: bool = False  # coordinated leaf blocks: mixture of the right order and its reverse
     cross_contact: bool = False  # coordinated leaf blocks also see each endpoint's neighbours already in contact
+    cross_strips: bool = False  # coordinated leaf blocks: a mixture with zipped strips along the borders (strip_blocks)
     adjacency_rows: int = 0  # community networks: each prefix node also sees its adjacency row (GRAN's input)
 
     def __post_init__(self):
@@ -211,6 +214,7 @@ class HiGenConfig:
             "cross_order": self.cross_order != "generation",
             "cross_contact": self.cross_contact,
             "cross_both_directions": self.cross_both_directions,
+            "cross_strips": self.cross_strips,
         }
         for name, used in leaf_block_options.items():
             if used and (self.cross_edges != "coordinated" or self.num_levels < 2):
@@ -533,6 +537,7 @@ class HiGen(nn.Module):
                         c.cross_order if lv == c.num_levels else "generation",
                         c.cross_both_directions and lv == c.num_levels,
                         c.cross_contact and lv == c.num_levels,
+                        c.cross_strips and lv == c.num_levels,
                     ),
                     encoder=bipartite_encoder(c),
                 )
@@ -1044,16 +1049,7 @@ class HiGen(nn.Module):
         def place(blocks: BlockPairs) -> torch.Tensor:
             logits = net.scores(h, blocks)
             if leaf and net.coordination is not None:
-                return sample_blocks(
-                    logits.double(),
-                    blocks,
-                    level_graph.edge_index,
-                    parent,
-                    net.coordination,
-                    draws,
-                    order=net.config.order,
-                    both_directions=net.config.both_directions,
-                )
+                return sample_coordinated_blocks(net, logits, blocks, level_graph.edge_index, parent, draws)
             return draws.allocations(logits, blocks.block_size, blocks.block_weight, leaf)  # a block: a contiguous run
 
         if not net.config.rounds:

@@ -332,6 +332,7 @@ LATER_OPTIONS = (
     "cross_order",
     "cross_both_directions",
     "cross_contact",
+    "cross_strips",
 )
 
 
@@ -366,6 +367,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert model.config.row_coordination is False and all(net.row_coordination is None for net in model.community_nets)
     assert model.config.cross_order == "generation" and model.config.cross_both_directions is False
     assert model.config.cross_contact is False and model.bipartite_nets[0].coordination is None
+    assert model.config.cross_strips is False and model.bipartite_nets[0].strips is None
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -825,6 +827,48 @@ def test_cross_contact_trains_and_samples_spend_the_budget(train, ladder):
     assert_samples_simple_seeded_and_spend_the_budget(model)
     with pytest.raises(ValueError, match="cross_contact needs cross_edges='coordinated'"):
         replace(SMALL, cross_contact=True, cross_edges="independent")
+
+
+@pytest.mark.parametrize("num_levels", [2, 3])
+def test_cross_strips_train_sample_and_mix_only_the_leaf_blocks(train, num_levels):
+    """cross_strips: only the leaf level's net has a strip model; its term is log(π p_s + (1 - π) p_c)
+    of the plain coordinated model's p_c (checked against the strip module's own pieces); training
+    reaches λ and the strip nets; samples are simple graphs that spend their budgets, seeded, under
+    both decodings."""
+    from graphgen.models.higen.bipartite_net import block_pairs, blocks_log_likelihood
+    from graphgen.models.higen.strip_blocks import strip_tables
+
+    torch.manual_seed(0)
+    config = replace(SMALL, num_levels=num_levels, cross_strips=True)
+    model = HiGen(config).fit_size_model(train)
+    assert [net.strips is not None for net in model.bipartite_nets] == [False] * (num_levels - 2) + [True]
+    plain = HiGen(replace(config, cross_strips=False)).fit_size_model(train)
+    plain.load_state_dict(model.state_dict(), strict=False)
+    strips = model.bipartite_nets[-1].strips
+    with torch.no_grad():
+        for param in strips.parameters():
+            param.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(3))
+    batch = model.prepare(train)
+    leaf = f"bipartite_nets.{num_levels - 2}"
+    with torch.no_grad():
+        ours, theirs = model.loss(batch)["parts"], plain.loss(batch)["parts"]
+        h = batch.hierarchy
+        pairs = block_pairs(h, num_levels, rounds=config.cross_rounds)
+        net, parent = plain.bipartite_nets[-1], h.assignments[num_levels - 1]
+        theta = net(h.levels[num_levels], parent, pairs).double()
+        tables = strip_tables(pairs, h.levels[num_levels].edge_index, parent)
+        fallback = blocks_log_likelihood(net, pairs, theta, h.levels[num_levels], parent)
+        strip = strips.strip_log_likelihood(theta, pairs, tables)
+        pi = torch.sigmoid(strips.mix_logit.double())
+        expected = torch.where(tables.feasible, torch.log(pi * strip.exp() + (1 - pi) * fallback.exp()), fallback)
+    assert float(ours[leaf]) == pytest.approx(-float(expected.sum()) / max(batch.num_edges, 1), rel=1e-9)
+    assert all(float(ours[k]) == float(theirs[k]) for k in ours if k != leaf)
+    out = model.loss(batch)
+    out["loss"].backward()
+    assert strips.mix_logit.grad is not None and float(strips.move_net[0].weight.grad.abs().sum()) > 0
+    assert_samples_simple_seeded_and_spend_the_budget(model)
+    with pytest.raises(ValueError, match="cross_strips needs cross_edges='coordinated'"):
+        replace(SMALL, cross_strips=True, cross_edges="independent")
 
 
 @pytest.mark.parametrize("num_levels", [2, 3])

@@ -1,0 +1,365 @@
+"""Strip-shaped leaf blocks: a block's cross edges as a zipped strip between two community borders.
+
+In a planar triangulation the cross edges between two communities ``C_i`` and ``C_j`` are mostly a
+**zipped strip**: two runs of consecutive border nodes, one per community, joined by a staircase of
+edges in which each edge shares one endpoint with the one before and advances the other endpoint one
+step along its border. Counted on planar's test graphs (the shipped model's hierarchy), 81 % of the
+leaf blocks are strips along paths of their communities and 74 % along runs of the border cycles
+below; the coordinated model (:mod:`graphgen.models.higen.block_sequence`) puts only 14-20 % of its
+blocks in that shape (``metrics/scripts/higen_strip_blocks.py``). A strip of ``w`` edges is fixed by a
+start pair, a direction along each border and ``w - 1`` steps, so a distribution over those is a
+distribution whose whole support is strips.
+
+**Our extension** (``HiGenConfig.cross_strips``, leaf blocks of a coordinated model). Number each
+community's border nodes along its border cycle (:func:`~graphgen.models.higen.boundary_walk.border_cycles`,
+``L_i`` nodes, places read modulo ``L_i``). The **strip process** of a block with ``w`` edges:
+
+1. directions ``d_i, d_j ∈ {+1, -1}``, each with probability ½ (a nuisance of the numbering);
+2. a start pair ``(a_0, c_0)`` of border nodes,
+   ``p(a_0, c_0 | d) = softmax over the block's border pairs of θ_{a_0 c_0} + g_s(φ_s)``, with
+   ``φ_s = [θ_{a_0^- c_0}, θ_{a_0 c_0^-}, θ_{a_0^- c_0^-}]`` the scores of the pairs one step *before* the
+   start in the chosen directions (``a^-``: the border node at place ``p(a) - d_i``), so a start can
+   learn to sit at the end of a contact run;
+3. ``w - 1`` steps from ``(x, y) = (0, 0)``: the pair at ``(x, y)`` is
+   ``(a, c) = (cycle_i[p(a_0) + d_i x], cycle_j[p(c_0) + d_j y])``; a step advances ``x`` (an
+   ``A``-step, new pair ``(a', c)``) or ``y`` (a ``C``-step, new pair ``(a, c')``) with
+   ``p(A) = σ(θ_{a' c} - θ_{a c'} + g_m(φ_m))``,
+   ``φ_m = log1p [f_a, f_c, δ_a, δ_c, w - 1 - k, L_i - 1 - x, L_j - 1 - y]`` (``f``: the strip's edges
+   at ``a`` and at ``c`` so far, ``δ``: intra-community degrees, ``k``: steps taken). A side at its
+   last place (``x = L_i - 1``) cannot advance (the other step has probability 1).
+
+Every outcome is a set of ``w`` distinct pairs (``x < L_i`` and ``y < L_j`` keep the places apart),
+so the process is a distribution over ``w``-subsets; a block is **feasible** when both communities
+have border nodes and ``w <= L_i + L_j - 1`` (the steps never run out). An edge set ``Y`` has
+probability ``p_s(Y) = Σ_r p(r)`` over its **representations** ``r = (d, a_0, c_0, steps)``, the
+outcomes that produce it: for each direction pair, the start must be the first node of each contact
+run in that direction and the edges sorted by ``x + y`` must form a unit staircase from ``(0, 0)``;
+a strip has two (read from either end), more when a side is a single node (its direction is free) or
+covers its whole cycle. ``p_s(Y) = 0`` when ``Y`` is not a strip. Tested by enumeration: ``p_s``
+sums to 1 over all ``w``-subsets, and sampled frequencies match it.
+
+The block distribution is the **mixture** ``p(Y) = π p_s(Y) + (1 - π) p_c(Y)`` with ``p_c`` the
+coordinated model (the fallback for blocks that are not strips: ~20-25 % in planar's data, most of
+SBM's), ``π = σ(λ)`` one learned number per model (0 for infeasible blocks), so the mixture is exact
+too. ``g_s``, ``g_m`` start at zero and ``λ`` at 0. Training evaluates both terms; sampling draws the
+component of each block, then its edges; a temperature ``τ`` tempers each choice (component, start,
+step) as in :class:`~graphgen.models.higen.model.Draws`; mode decoding takes each most likely choice.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from graphgen.data.ops import segment_logsumexp
+from graphgen.models.higen.bipartite import LOG_ZERO
+from graphgen.models.higen.block_sequence import offset_net
+from graphgen.models.higen.boundary_walk import border_cycles
+
+__all__ = ["StripTables", "strip_tables", "strip_representations", "StripModel"]
+
+START_FEATURES = 3
+MOVE_FEATURES = 7
+DIRECTIONS = ((1, 1), (1, -1), (-1, 1), (-1, -1))
+
+
+@dataclass
+class StripTables:
+    """The border cycles of a level's communities and the pair numbering of a ``BlockPairs`` layout."""
+
+    place: torch.Tensor  # (N,) place of each node on its community's border cycle, -1 off it
+    length: torch.Tensor  # (C,) border nodes per community
+    cycle_first: torch.Tensor  # (C,) where each community's cycle starts in cycle_nodes
+    cycle_nodes: torch.Tensor  # (sum L,) border nodes, community by community, in cycle order
+    local: torch.Tensor  # (N,) each node's index within its community in the pair numbering
+    degree: torch.Tensor  # (N,) intra-community degree
+    left: torch.Tensor  # (B,) community C_i of each block
+    right: torch.Tensor  # (B,) community C_j
+    right_size: torch.Tensor  # (B,) n_j
+    first_pair: torch.Tensor  # (B,) index of each block's first pair in the layout
+    weight: torch.Tensor  # (B,) w_ij
+    feasible: torch.Tensor  # (B,) bool
+
+    def node(self, community: torch.Tensor, place: torch.Tensor) -> torch.Tensor:
+        """The border node at ``place`` (read modulo the cycle's length) of each ``community``."""
+        length = self.length[community].clamp(min=1)
+        return self.cycle_nodes[
+            (self.cycle_first[community] + torch.remainder(place, length)).clamp(max=self.cycle_nodes.numel() - 1)
+        ]
+
+    def pair(self, block: torch.Tensor, a: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        """Index in the layout of the pair ``(a, c)`` of each ``block``."""
+        return self.first_pair[block] + self.local[a] * self.right_size[block] + self.local[c]
+
+
+def strip_tables(pairs, level_edge_index: torch.Tensor, parent: torch.Tensor) -> StripTables:
+    """:class:`StripTables` of a ``BlockPairs`` layout (block ``b``'s pairs contiguous, row-major
+    over its two communities) on a level with intra-community edges ``level_edge_index`` (both
+    directions) and communities ``parent``."""
+    n = int(parent.numel())
+    place, length = border_cycles(level_edge_index, parent)
+    cycle_first = torch.cumsum(length, 0) - length
+    on = place >= 0
+    cycle_nodes = torch.empty(int(length.sum()), dtype=torch.long)
+    cycle_nodes[cycle_first[parent[on]] + place[on]] = on.nonzero().flatten()
+    b = int(pairs.block_weight.numel())
+    first_pair = torch.cumsum(pairs.block_size, 0) - pairs.block_size
+    left = parent[pairs.pair_left[first_pair]] if b else torch.zeros(0, dtype=torch.long)
+    right = parent[pairs.pair_right[first_pair]] if b else torch.zeros(0, dtype=torch.long)
+    sizes = torch.bincount(parent, minlength=int(length.numel()))
+    right_size = sizes[right]
+    within = torch.arange(pairs.pair_block.numel()) - first_pair[pairs.pair_block]
+    local = torch.zeros(n, dtype=torch.long)
+    local[pairs.pair_left] = within // right_size[pairs.pair_block]
+    local[pairs.pair_right] = within % right_size[pairs.pair_block]
+    u, v = level_edge_index
+    inside = (parent[u] == parent[v]) & (u != v)
+    degree = torch.bincount(u[inside], minlength=n)
+    li, lj, w = length[left], length[right], pairs.block_weight
+    feasible = (li > 0) & (lj > 0) & (w >= 1) & (w <= li + lj - 1)
+    return StripTables(
+        place, length, cycle_first, cycle_nodes, local, degree, left, right, right_size, first_pair, w, feasible
+    )
+
+
+@dataclass
+class Representations:
+    """Every representation (module docstring) of the strips among a layout's target blocks."""
+
+    block: torch.Tensor  # (R,)
+    start_a: torch.Tensor  # (R,) place of a_0 on C_i's cycle
+    start_c: torch.Tensor  # (R,)
+    direction: torch.Tensor  # (R,) index into DIRECTIONS
+    step_rep: torch.Tensor  # (S,) representation of each step
+    step_state: torch.Tensor  # (S, 5) [x, y, f_a, f_c, k] before the step
+    step_move: torch.Tensor  # (S,) 1: an A-step, 0: a C-step
+
+
+def _run_start(places: list[int], length: int, d: int) -> list[int]:
+    """The places from which ``places`` (distinct places of one cycle) is a run read in direction ``d``."""
+    size = len(places)
+    return [p for p in places if all(((q - p) * d) % length < size for q in places)]
+
+
+def strip_representations(pairs, tables: StripTables) -> Representations:
+    """The representations of every feasible block's target edge set (``pairs.pair_target``)."""
+    hit = (pairs.pair_target > 0).nonzero().flatten()
+    edges: dict[int, list[tuple[int, int]]] = {}
+    for blk, a, c in zip(pairs.pair_block[hit].tolist(), pairs.pair_left[hit].tolist(), pairs.pair_right[hit].tolist()):
+        edges.setdefault(blk, []).append((a, c))
+    place = tables.place.tolist()
+    reps, steps = [], []
+    feasible = tables.feasible.tolist()
+    for blk, block_edges in edges.items():
+        if not feasible[blk] or len(block_edges) != int(tables.weight[blk]):
+            continue
+        if any(place[a] < 0 or place[c] < 0 for a, c in block_edges):
+            continue
+        li, lj = int(tables.length[tables.left[blk]]), int(tables.length[tables.right[blk]])
+        pa = sorted({place[a] for a, _ in block_edges})
+        pc = sorted({place[c] for _, c in block_edges})
+        at = {(place[a], place[c]) for a, c in block_edges}
+        for direction, (di, dj) in enumerate(DIRECTIONS):
+            for sa in _run_start(pa, li, di):
+                for sc in _run_start(pc, lj, dj):
+                    if (sa, sc) not in at:
+                        continue
+                    points = sorted((((p - sa) * di) % li, ((r - sc) * dj) % lj) for p, r in at)
+                    if any(
+                        x1 + y1 != x0 + y0 + 1 or x1 < x0 or y1 < y0 for (x0, y0), (x1, y1) in zip(points, points[1:])
+                    ):
+                        continue
+                    rep = len(reps)
+                    reps.append((blk, sa, sc, direction))
+                    fa = fc = 1
+                    for k, ((x0, y0), (x1, _)) in enumerate(zip(points, points[1:])):
+                        move = int(x1 > x0)
+                        steps.append((rep, x0, y0, fa, fc, k, move))
+                        fa, fc = (1, fc + 1) if move else (fa + 1, 1)
+    r = torch.tensor(reps, dtype=torch.long).view(-1, 4)
+    s = torch.tensor(steps, dtype=torch.long).view(-1, 7)
+    return Representations(r[:, 0], r[:, 1], r[:, 2], r[:, 3], s[:, 0], s[:, 1:6], s[:, 6])
+
+
+class StripModel(nn.Module):
+    """The strip process and its mixture weight (module docstring): ``g_s``, ``g_m`` and ``λ``."""
+
+    def __init__(self, hidden: int = 16):
+        super().__init__()
+        self.start_net = offset_net(START_FEATURES, hidden)
+        self.move_net = offset_net(MOVE_FEATURES, hidden)
+        self.mix_logit = nn.Parameter(torch.zeros(()))
+
+    # -------------------------------------------------------------------------------- pieces
+    def start_logits(self, theta, tables: StripTables, block, a, c, direction) -> torch.Tensor:
+        """``θ_{a c} + g_s(φ_s)`` of start pairs ``(a, c)`` of ``block`` under ``direction`` indices."""
+        d = torch.tensor(DIRECTIONS, dtype=torch.long)[direction]
+        left, right = tables.left[block], tables.right[block]
+        a_before = tables.node(left, tables.place[a] - d[:, 0])
+        c_before = tables.node(right, tables.place[c] - d[:, 1])
+        features = torch.stack(
+            [
+                theta[tables.pair(block, a_before, c)],
+                theta[tables.pair(block, a, c_before)],
+                theta[tables.pair(block, a_before, c_before)],
+            ],
+            1,
+        )
+        return theta[tables.pair(block, a, c)] + self.start_net(features.to(self.mix_logit.dtype)).squeeze(1).to(
+            theta.dtype
+        )
+
+    def start_log_probs(self, theta, pairs, tables: StripTables) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(candidates, log p)``: the border pairs of the feasible blocks ``(P,)`` (layout indices) and
+        their start log-probabilities ``(P, 4)`` under each direction pair."""
+        on = (tables.place[pairs.pair_left] >= 0) & (tables.place[pairs.pair_right] >= 0)
+        candidates = (on & tables.feasible[pairs.pair_block]).nonzero().flatten()
+        block = pairs.pair_block[candidates]
+        logits = torch.stack(
+            [
+                self.start_logits(
+                    theta,
+                    tables,
+                    block,
+                    pairs.pair_left[candidates],
+                    pairs.pair_right[candidates],
+                    torch.full_like(block, d),
+                )
+                for d in range(len(DIRECTIONS))
+            ],
+            1,
+        )
+        log_z = segment_logsumexp(logits, block, int(tables.weight.numel()))
+        return candidates, logits - log_z[block]
+
+    def move_logits(self, theta, tables: StripTables, block, start_a, start_c, direction, state) -> tuple:
+        """``(ℓ, can_a, can_c)`` of steps from ``state = [x, y, f_a, f_c, k]`` ``(S, 5)``: the logit of an
+        ``A``-step and whether each side can still advance."""
+        d = torch.tensor(DIRECTIONS, dtype=torch.long)[direction]
+        x, y, fa, fc, k = state.unbind(1)
+        left, right = tables.left[block], tables.right[block]
+        a, a_next = (tables.node(left, start_a + d[:, 0] * s) for s in (x, x + 1))
+        c, c_next = (tables.node(right, start_c + d[:, 1] * s) for s in (y, y + 1))
+        li, lj = tables.length[left], tables.length[right]
+        features = torch.log1p(
+            torch.stack(
+                [fa, fc, tables.degree[a], tables.degree[c], tables.weight[block] - 1 - k, li - 1 - x, lj - 1 - y], 1
+            ).to(self.mix_logit.dtype)
+        )
+        offset = self.move_net(features).squeeze(1).to(theta.dtype)
+        logit = theta[tables.pair(block, a_next, c)] - theta[tables.pair(block, a, c_next)] + offset
+        return logit, x < li - 1, y < lj - 1
+
+    # -------------------------------------------------------------------------------- likelihood
+    def representation_log_probs(self, theta, pairs, tables: StripTables) -> tuple[Representations, torch.Tensor]:
+        """The representations of the blocks' targets (:func:`strip_representations`) and the log-probability
+        ``(R,)`` of each under the strip process."""
+        reps = strip_representations(pairs, tables)
+        if not reps.block.numel():
+            return reps, theta.new_zeros(0)
+        candidates, start_lp = self.start_log_probs(theta, pairs, tables)
+        left, right = tables.left[reps.block], tables.right[reps.block]
+        start_pair = tables.pair(reps.block, tables.node(left, reps.start_a), tables.node(right, reps.start_c))
+        row = torch.full((pairs.pair_block.numel(),), -1, dtype=torch.long)
+        row[candidates] = torch.arange(candidates.numel())
+        rep_lp = start_lp[row[start_pair], reps.direction] + 2 * math.log(0.5)
+        if reps.step_rep.numel():
+            s = reps.step_rep
+            logit, can_a, can_c = self.move_logits(
+                theta, tables, reps.block[s], reps.start_a[s], reps.start_c[s], reps.direction[s], reps.step_state
+            )
+            move = reps.step_move.bool()
+            step_lp = torch.where(can_a & can_c, F.logsigmoid(torch.where(move, logit, -logit)), 0.0)
+            rep_lp = rep_lp.index_add(0, s, step_lp)
+        return reps, rep_lp
+
+    def strip_log_likelihood(self, theta, pairs, tables: StripTables) -> torch.Tensor:
+        """``log p_s(Y)`` ``(B,)`` of every block's targets, :data:`LOG_ZERO` where ``Y`` is no strip."""
+        b = int(tables.weight.numel())
+        reps, rep_lp = self.representation_log_probs(theta, pairs, tables)
+        if not reps.block.numel():
+            return theta.new_full((b,), LOG_ZERO)
+        out = segment_logsumexp(rep_lp.unsqueeze(1), reps.block, b).squeeze(1)
+        return torch.where(torch.isfinite(out), out, theta.new_full((b,), LOG_ZERO))
+
+    def mixture_log_likelihood(self, theta, pairs, tables: StripTables, fallback: torch.Tensor) -> torch.Tensor:
+        """``log(π p_s(Y) + (1 - π) p_c(Y))`` ``(B,)``, ``fallback`` the coordinated ``log p_c(Y)``;
+        ``π = 0`` on infeasible blocks."""
+        strip = self.strip_log_likelihood(theta, pairs, tables)
+        lam = self.mix_logit.to(theta.dtype)
+        mixed = torch.logaddexp(F.logsigmoid(lam) + strip, F.logsigmoid(-lam) + fallback)
+        return torch.where(tables.feasible, mixed, fallback)
+
+    # -------------------------------------------------------------------------------- sampling
+    def choose_strips(self, tables: StripTables, draws) -> torch.Tensor:
+        """Which blocks ``(B,)`` draw a strip: feasible ones with probability ``π``."""
+        b = int(tables.weight.numel())
+        if not b:
+            return torch.zeros(0, dtype=torch.bool)
+        pi = torch.sigmoid(self.mix_logit.detach().double())
+        probabilities = torch.stack([1 - pi, pi]).expand(b, 2).contiguous()
+        return (draws.categorical(probabilities) == 1) & tables.feasible
+
+    def sample(self, theta, pairs, tables: StripTables, draws) -> torch.Tensor:
+        """Units ``(Q,)`` of a strip drawn for every block of the layout (all must be feasible)."""
+        return self.sample_paths(theta, pairs, tables, draws)[0]
+
+    def sample_paths(self, theta, pairs, tables: StripTables, draws) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`sample`, with the log-probability ``(B,)`` under the strip process (untempered) of
+        each drawn outcome (directions, start, steps): one of its edge set's representations."""
+        b = int(tables.weight.numel())
+        out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
+        path_lp = torch.full((b,), 2 * math.log(0.5), dtype=torch.float64)
+        if not b:
+            return out, path_lp
+        if not bool(tables.feasible.all()):
+            raise ValueError("every block sampled as a strip must be feasible")
+        direction = 2 * draws.categorical(torch.full((b, 2), 0.5, dtype=torch.float64)) + draws.categorical(
+            torch.full((b, 2), 0.5, dtype=torch.float64)
+        )
+        candidates, start_lp = self.start_log_probs(theta, pairs, tables)
+        cand_block = pairs.pair_block[candidates]
+        lp = start_lp[torch.arange(candidates.numel()), direction[cand_block]]
+        slot = (
+            torch.arange(candidates.numel())
+            - (torch.cumsum(torch.bincount(cand_block, minlength=b), 0) - torch.bincount(cand_block, minlength=b))[
+                cand_block
+            ]
+        )
+        table = torch.zeros((b, int(slot.max()) + 1), dtype=torch.float64)
+        table[cand_block, slot] = lp.double().exp()
+        pick = draws.categorical(table)
+        index = torch.full((b, table.shape[1]), -1, dtype=torch.long)
+        index[cand_block, slot] = candidates
+        start = index[torch.arange(b), pick]
+        path_lp = path_lp + table[torch.arange(b), pick].log()
+        start_a, start_c = tables.place[pairs.pair_left[start]], tables.place[pairs.pair_right[start]]
+        out[start] = 1
+        blocks = torch.arange(b)
+        state = torch.zeros((b, 5), dtype=torch.long)
+        state[:, 2:4] = 1
+        d = torch.tensor(DIRECTIONS, dtype=torch.long)[direction]
+        for k in range(int(tables.weight.max()) - 1):
+            live = (k < tables.weight - 1).nonzero().flatten()
+            st = state[live]
+            st[:, 4] = k
+            logit, can_a, can_c = self.move_logits(
+                theta, tables, blocks[live], start_a[live], start_c[live], direction[live], st
+            )
+            p_a = torch.where(can_a & can_c, torch.sigmoid(logit.double()), can_a.double())
+            move = draws.categorical(torch.stack([1 - p_a, p_a], 1)) == 1
+            path_lp[live] += torch.where(move, p_a, 1 - p_a).log()
+            x = st[:, 0] + move.long()
+            y = st[:, 1] + (~move).long()
+            fa = torch.where(move, 1, st[:, 2] + 1)
+            fc = torch.where(move, st[:, 3] + 1, 1)
+            state[live] = torch.stack([x, y, fa, fc, st[:, 4]], 1)
+            bl = blocks[live]
+            a = tables.node(tables.left[bl], start_a[live] + d[live, 0] * x)
+            c = tables.node(tables.right[bl], start_c[live] + d[live, 1] * y)
+            out[tables.pair(bl, a, c)] = 1
+        return out, path_lp

@@ -1,0 +1,160 @@
+import itertools
+import math
+
+import pytest
+import torch
+
+from graphgen.models.higen.bipartite import LOG_ZERO
+from graphgen.models.higen.bipartite_net import BlockPairs
+from graphgen.models.higen.boundary_walk import border_cycles
+from graphgen.models.higen.model import Draws
+from graphgen.models.higen.strip_blocks import StripModel, strip_representations, strip_tables
+
+# communities as edge lists over local nodes: a wheel (centre 0 is inner: its spokes lie on two triangles),
+# a triangle, a 4-cycle, a path
+WHEEL4 = (5, [(0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (2, 3), (3, 4), (4, 1)])
+TRIANGLE = (3, [(0, 1), (1, 2), (0, 2)])
+SQUARE = (4, [(0, 1), (1, 2), (2, 3), (3, 0)])
+PATH2 = (2, [(0, 1)])
+
+
+def level(left, right):
+    """Two communities side by side: (intra edge_index both directions, parent)."""
+    (ni, ei), (nj, ej) = left, right
+    edges = ei + [(a + ni, b + ni) for a, b in ej]
+    edge_index = torch.tensor(edges + [(b, a) for a, b in edges], dtype=torch.long).t()
+    parent = torch.tensor([0] * ni + [1] * nj)
+    return edge_index, parent
+
+
+def copies(ni, nj, targets):
+    """A layout of len(targets) blocks, all between community 0 (nodes 0..ni-1) and 1; targets: edge sets
+    of local pairs (a, c)."""
+    b, m = len(targets), ni * nj
+    block = torch.arange(b).repeat_interleave(m)
+    within = torch.arange(m).repeat(b)
+    target = torch.zeros(b * m, dtype=torch.long)
+    for k, edges in enumerate(targets):
+        for a, c in edges:
+            target[k * m + a * nj + c] = 1
+    weight = torch.tensor([len(t) for t in targets], dtype=torch.long)
+    return BlockPairs(block, within // nj, ni + within % nj, target, weight, torch.full((b,), m), leaf=True)
+
+
+def random_model(seed, std=0.7):
+    torch.manual_seed(seed)
+    model = StripModel(8).double()
+    for p in model.parameters():
+        torch.nn.init.normal_(p, std=std)
+    return model
+
+
+def all_subsets(ni, nj, w):
+    return [[(e // nj, e % nj) for e in chosen] for chosen in itertools.combinations(range(ni * nj), w)]
+
+
+def test_border_cycles_of_wheel_square_and_path():
+    edge_index, parent = level(WHEEL4, SQUARE)
+    place, length = border_cycles(edge_index, parent)
+    assert length.tolist() == [4, 4]
+    assert place[0] == -1  # the wheel's centre is inner
+    assert sorted(place[1:5].tolist()) == [0, 1, 2, 3] and sorted(place[5:].tolist()) == [0, 1, 2, 3]
+    # consecutive places on the wheel's cycle are rim neighbours
+    rim = {frozenset(e) for e in [(1, 2), (2, 3), (3, 4), (4, 1)]}
+    order = sorted(range(1, 5), key=lambda v: int(place[v]))
+    assert all(frozenset((order[k], order[(k + 1) % 4])) in rim for k in range(4))
+
+
+@pytest.mark.parametrize("left,right", [(WHEEL4, PATH2), (TRIANGLE, SQUARE), (SQUARE, TRIANGLE)])
+def test_strip_probabilities_sum_to_one_by_enumeration(left, right):
+    edge_index, parent = level(left, right)
+    ni, nj = left[0], right[0]
+    place, length = border_cycles(edge_index, parent)
+    model = random_model(1)
+    for w in range(1, int(length[0] + length[1])):
+        targets = all_subsets(ni, nj, w)
+        pairs = copies(ni, nj, targets)
+        theta = torch.randn(pairs.pair_block.numel() // len(targets), generator=torch.Generator().manual_seed(w))
+        theta = theta.double().repeat(len(targets))
+        with torch.no_grad():
+            lp = model.strip_log_likelihood(theta, pairs, strip_tables(pairs, edge_index, parent))
+        total = float(torch.exp(lp[lp > LOG_ZERO / 2]).sum())
+        assert total == pytest.approx(1.0, abs=1e-9), (w, total)
+        # a strip's edges avoid inner nodes: every positive set uses border nodes only
+        for k in (lp > LOG_ZERO / 2).nonzero().flatten().tolist():
+            assert all(place[a] >= 0 and place[ni + c] >= 0 for a, c in targets[k])
+
+
+def test_infeasible_blocks_fall_back_and_mixture_sums_to_one():
+    edge_index, parent = level(TRIANGLE, PATH2)
+    model = random_model(2)
+    for w in range(1, 7):
+        targets = all_subsets(3, 2, w)
+        pairs = copies(3, 2, targets)
+        theta = torch.linspace(-1, 1, 6, dtype=torch.float64).repeat(len(targets))
+        tables = strip_tables(pairs, edge_index, parent)
+        assert bool(tables.feasible.all()) == (w <= 3 + 2 - 1)
+        uniform = torch.full((len(targets),), -math.log(math.comb(6, w)), dtype=torch.float64)
+        with torch.no_grad():
+            mixed = model.mixture_log_likelihood(theta, pairs, tables, uniform)
+        assert float(mixed.exp().sum()) == pytest.approx(1.0, abs=1e-9)
+        if w > 4:
+            assert torch.equal(mixed, uniform)
+
+
+def test_representations_of_a_strip_read_from_both_ends():
+    edge_index, parent = level(SQUARE, SQUARE)
+    place = border_cycles(edge_index, parent)[0]
+    by_place = {int(place[v]): v for v in range(4)}
+    other = {int(place[v]): v - 4 for v in range(4, 8)}
+    # a staircase over places (0,0) (0,1) (1,1) (2,1): two readings, forward and backward
+    edges = [(by_place[x], other[y]) for x, y in [(0, 0), (0, 1), (1, 1), (2, 1)]]
+    pairs = copies(4, 4, [edges, [(by_place[0], other[0]), (by_place[2], other[2])]])
+    reps = strip_representations(pairs, strip_tables(pairs, edge_index, parent))
+    assert reps.block.tolist() == [0, 0]  # the second block (two far-apart edges) is no strip
+    assert reps.step_move.view(2, 3).tolist() in ([[0, 1, 1], [1, 1, 0]], [[1, 1, 0], [0, 1, 1]])
+
+
+def test_sampled_strips_follow_the_strip_probabilities():
+    edge_index, parent = level(TRIANGLE, SQUARE)
+    model = random_model(3)
+    w, draws_n = 4, 6000
+    targets = all_subsets(3, 4, w)
+    base = 0.3 * torch.randn(12, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
+    exact_pairs = copies(3, 4, targets)
+    with torch.no_grad():
+        exact_tables = strip_tables(exact_pairs, edge_index, parent)
+        lp = model.strip_log_likelihood(base.repeat(len(targets)), exact_pairs, exact_tables)
+        reps, rep_lp = model.representation_log_probs(base.repeat(len(targets)), exact_pairs, exact_tables)
+        sample_pairs = copies(3, 4, [targets[0]] * draws_n)  # targets are ignored by sampling
+        units, path_lp = model.sample_paths(
+            base.repeat(draws_n),
+            sample_pairs,
+            strip_tables(sample_pairs, edge_index, parent),
+            Draws(torch.Generator().manual_seed(0)),
+        )
+    drawn = units.view(draws_n, 12)
+    assert bool((drawn.sum(1) == w).all())
+    index = {tuple(sorted(a * 4 + c for a, c in t)): k for k, t in enumerate(targets)}
+    counts = torch.zeros(len(targets))
+    for row, path in zip(drawn.tolist(), path_lp.tolist()):
+        k = index[tuple(e for e, u in enumerate(row) if u)]
+        counts[k] += 1
+        # the drawn outcome is one of its set's representations, with the probability the likelihood gives it
+        assert float((rep_lp[reps.block == k] - path).abs().min()) < 1e-9
+    p = lp.exp()
+    assert float(p[counts > 0].min()) > 0  # every drawn set is a strip of positive probability
+    assert 0.5 * float((counts / draws_n - p).abs().sum()) < 0.08
+
+
+def test_mode_decoding_is_deterministic():
+    edge_index, parent = level(WHEEL4, SQUARE)
+    model = random_model(4)
+    pairs = copies(5, 4, [[(1, 0)] * 1] * 3)
+    pairs.block_weight = torch.tensor([2, 4, 6])
+    theta = torch.randn(60, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    with torch.no_grad():
+        one = model.sample(theta, pairs, strip_tables(pairs, edge_index, parent), Draws(greedy=True))
+        two = model.sample(theta, pairs, strip_tables(pairs, edge_index, parent), Draws(greedy=True))
+    assert torch.equal(one, two)
+    assert torch.bincount(pairs.pair_block, weights=one.double()).tolist() == [2.0, 4.0, 6.0]
