@@ -2,25 +2,29 @@
 
     python metrics/scripts/higen_cross_refit.py MODEL DATASET [--epochs 60] [--seed 0]
         [--triangle-features] [--hidden H] [--num-layers L] [--cross-order ORDER] [--strips] [--warm-start]
-        [--temperature 0.7] [--oracle-seeds 3] [--sample-seeds 0] [--out NET.pt] [--json OUT]
+        [--temperature 0.7] [--oracle-seeds 3] [--sample-seeds 0] [--out NET.pt] [--checkpoint-out CKPT]
+        [--json OUT]
 
 A fast experiment loop for the leaf cross edges: the community networks of MODEL stay as they are,
 and a fresh cross-edge network (``BipartiteNet``: MODEL's own options, with those given here
 changed; ``--strips``: leaf blocks mixed with zipped strips, :mod:`graphgen.models.higen.strip_blocks`;
-``--warm-start``: starting from MODEL's network's weights, new parts fresh) is trained alone on its likelihood term -- the leaf blocks of the training graphs'
-hierarchies, teacher-forced on the real communities -- which costs a few seconds per epoch on
-planar against 15-30 s for the whole model. Training follows ``graphgen train higen``: the
-model's Louvain hierarchy settings, one of ``--hierarchies`` Louvain variants per epoch (seeds
-``partition_seed + epoch % K``), batches of ``--batch-size`` graphs, Adam at ``--lr`` with a cosine
-decay to 0, and the state with the lowest validation NLL per edge of the cross edges (over all
-edges, the ``bipartite_nets.0`` term of ``graphgen train``'s validation parts) kept.
+``--warm-start``: starting from MODEL's network's weights, new parts fresh) is trained alone on its
+likelihood term -- the leaf blocks of the training graphs' hierarchies, teacher-forced on the real
+communities -- which costs a few seconds per epoch on planar against 15-30 s for the whole model.
+Training follows ``graphgen train higen``: the model's Louvain hierarchy settings, one of
+``--hierarchies`` Louvain variants per epoch (seeds ``partition_seed + epoch % K``), batches of
+``--batch-size`` graphs, Adam at ``--lr`` with a cosine decay to 0, and the state with the lowest
+validation NLL per edge of the cross edges (over all edges, the ``bipartite_nets.0`` term of
+``graphgen train``'s validation parts) kept.
 
 Scored in the same run for MODEL's own cross-edge network (``original``) and the retrained one
 (``refit``), at ``--temperature``: the validation NLL term, and the MMDs (``gran`` protocol,
 against the test split) of the test graphs' real communities and coarse graphs with the network's
 cross edges (``--oracle-seeds`` sampling seeds; ``higen_coarse_split.py --oracle-seeds``'s
 ``cross_edges_on_real_communities``), and with ``--sample-seeds S`` also of whole samples (as many
-as test graphs, seeds ``0..S-1``). ``--out`` saves the retrained network's options and weights.
+as test graphs, seeds ``0..S-1``). ``--out`` saves the retrained network's options and weights;
+``--checkpoint-out`` saves MODEL with the retrained network as a checkpoint that every tool loads
+(``graphgen sample -c``, ``evaluate_higen.py``; MODEL's metadata plus ``cross_refit``, this command).
 Two-level models whose training split has a validation split only.
 """
 
@@ -129,6 +133,20 @@ def _mean(runs: list[dict]) -> dict:
     return {"per_seed": runs, "mean": {k: statistics.mean(r[k] for r in runs) for k in MMD_KEYS} if runs else {}}
 
 
+def save_refit_checkpoint(model: HiGen, config, args, refit_command: str) -> None:
+    """MODEL with its cross-edge network replaced by the retrained one (already in ``model``), as a
+    checkpoint with MODEL's metadata and data fingerprint, the refit's command added."""
+    from graphgen.io.checkpoint import load_checkpoint, save_checkpoint
+    from graphgen.models.pretrained import resolve_checkpoint
+
+    source = load_checkpoint(resolve_checkpoint(args.model)[0])
+    metadata = dict(source.metadata, cross_refit=refit_command, cross_refit_of=args.model)
+    ckpt = model.to_checkpoint(metadata, source.data_fingerprint)
+    ckpt.config.update(cross_order=config.order, cross_strips=config.strips)
+    HiGen.from_checkpoint(ckpt)  # the configuration and the weights agree
+    save_checkpoint(ckpt, args.checkpoint_out)
+
+
 def main() -> None:
     parser = model_parser(__doc__)
     parser.add_argument("--epochs", type=int, default=60)
@@ -148,6 +166,12 @@ def main() -> None:
     parser.add_argument("--oracle-seeds", type=int, default=3)
     parser.add_argument("--sample-seeds", type=int, default=0)
     parser.add_argument("--out", default=None)
+    parser.add_argument(
+        "--checkpoint-out",
+        default=None,
+        help="also save MODEL with the retrained network as a loadable HiGen checkpoint (--strips and"
+        " --cross-order only: the other options would change the community networks' configuration too)",
+    )
     args = parser.parse_args()
     model = two_level_model(args.model)
     train, val, test = (model_split(args.model, args.dataset, s) for s in ("train", "val", "test"))
@@ -161,6 +185,9 @@ def main() -> None:
     config = dataclasses.replace(old.config, **changes)
     if old.encoder is not None:
         raise SystemExit("error: the cross-edge network has a sequence encoder (gmn/gsm++); gran only")
+    changed = {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(old.config, f.name)}
+    if args.checkpoint_out and changed - {"order", "strips"}:
+        raise SystemExit("error: --checkpoint-out takes --strips and --cross-order only")
     val_batches = [prepared_blocks(model, val[k : k + 4], model.config.partition_seed) for k in range(0, len(val), 4)]
     result = {"model": args.model, "dataset": args.dataset, "temperature": args.temperature}
     result["original"] = {"config": dataclasses.asdict(old.config), "val_nll_per_edge": nll_per_edge(old, val_batches)}
@@ -184,6 +211,8 @@ def main() -> None:
     if args.out:
         torch.save({"config": dataclasses.asdict(config), "state_dict": state}, args.out)
     result["command"] = command("higen_cross_refit.py", args)
+    if args.checkpoint_out:
+        save_refit_checkpoint(model, config, args, result["command"])
     emit(result, args.json)
 
 

@@ -425,6 +425,40 @@ def test_cross_refit_trains_the_cross_edge_term_that_training_optimises():
     assert script.nll_per_edge(net, val) == pytest.approx(min(h["val"] for h in history), rel=1e-12)
 
 
+def test_cross_refit_checkpoint_is_the_model_with_the_refit_network(tmp_path):
+    """higen_cross_refit --checkpoint-out: the saved checkpoint loads as MODEL with the retrained
+    (strip) network, its config saying so, MODEL's metadata kept and the refit command added; its
+    samples equal those of the model in memory."""
+    import argparse
+
+    import torch
+
+    from graphgen.datasets import load_dataset
+    from graphgen.io.checkpoint import load_checkpoint, save_checkpoint
+    from graphgen.models.higen import HiGen, HiGenConfig
+    from graphgen.models.higen.bipartite_net import BipartiteNet
+
+    script = _script("higen_cross_refit")
+    torch.manual_seed(0)
+    config = HiGenConfig(hidden=16, num_layers=1, num_mixtures=2, position_dim=8, resolution=0.3)
+    model = HiGen(config).fit_size_model(load_dataset("planar", "train")[:4]).eval()
+    save_checkpoint(model.to_checkpoint({"dataset": "planar", "command": "train"}, "sha256:x"), tmp_path / "m.pt")
+    net = BipartiteNet(replace(model.bipartite_nets[0].config, strips=True))
+    with torch.no_grad():
+        net.strips.mix_logit.fill_(2.0)
+    model.bipartite_nets[0] = net.eval()
+    args = argparse.Namespace(model=str(tmp_path / "m.pt"), checkpoint_out=str(tmp_path / "refit.pt"))
+    script.save_refit_checkpoint(model, net.config, args, "python higen_cross_refit.py ...")
+    ckpt = load_checkpoint(tmp_path / "refit.pt")
+    assert ckpt.config["cross_strips"] is True and ckpt.metadata["command"] == "train"
+    assert ckpt.metadata["cross_refit"] == "python higen_cross_refit.py ..." and ckpt.data_fingerprint == "sha256:x"
+    loaded = HiGen.from_pretrained(str(tmp_path / "refit.pt"))
+    assert float(loaded.bipartite_nets[0].strips.mix_logit.detach()) == 2.0
+    a = loaded.sample(3, generator=torch.Generator().manual_seed(1))
+    b = model.sample(3, generator=torch.Generator().manual_seed(1))
+    assert [g.edge_index.tolist() for g in a] == [g.edge_index.tolist() for g in b]
+
+
 def test_cross_nodes_compares_every_node_with_itself_in_the_real_graph():
     """higen_cross_nodes on two triangles {0,1,2} and {3,4,5} (the communities) joined by the real cross
     edges 2-3 and 2-4 (node 2 closes the triangle 2-3-4) against a sample that puts its two cross
