@@ -24,8 +24,11 @@ community's border nodes along its border cycle (:func:`~graphgen.models.higen.b
    ``(a, c) = (cycle_i[p(a_0) + d_i x], cycle_j[p(c_0) + d_j y])``; a step advances ``x`` (an
    ``A``-step, new pair ``(a', c)``) or ``y`` (a ``C``-step, new pair ``(a, c')``) with
    ``p(A) = σ(θ_{a' c} - θ_{a c'} + g_m(φ_m))``,
-   ``φ_m = log1p [f_a, f_c, δ_a, δ_c, w - 1 - k, L_i - 1 - x, L_j - 1 - y]`` (``f``: the strip's edges
-   at ``a`` and at ``c`` so far, ``δ``: intra-community degrees, ``k``: steps taken). A side at its
+   ``φ_m = [log1p [f_a, f_c, δ_a, δ_c, w - 1 - k, L_i - 1 - x, L_j - 1 - y, e_{a'}, e_{c'}],
+   1[a ~ a'], 1[c ~ c']]`` (``f``: the strip's edges at ``a`` and at ``c`` so far, ``δ``:
+   intra-community degrees, ``k``: steps taken, ``e``: cross edges of the node in earlier rounds of
+   blocks, 0 without ``cross_rounds``; ``a ~ a'``: the step follows a community edge, which it does
+   not where the border walk restarted or on a generated community's ragged border). A side at its
    last place (``x = L_i - 1``) cannot advance (the other step has probability 1).
 
 Every outcome is a set of ``w`` distinct pairs (``x < L_i`` and ``y < L_j`` keep the places apart),
@@ -40,8 +43,10 @@ sums to 1 over all ``w``-subsets, and sampled frequencies match it.
 
 The block distribution is the **mixture** ``p(Y) = π p_s(Y) + (1 - π) p_c(Y)`` with ``p_c`` the
 coordinated model (the fallback for blocks that are not strips: ~20-25 % in planar's data, most of
-SBM's), ``π = σ(λ)`` one learned number per model (0 for infeasible blocks), so the mixture is exact
-too. ``g_s``, ``g_m`` start at zero and ``λ`` at 0. Training evaluates both terms; sampling draws the
+SBM's), ``π_b = σ(λ + g_π(log1p [w, L_i, L_j, n_i n_j]))`` per block (0 for infeasible blocks: a
+block whose edges cannot fit a strip along its borders, or one long against them, goes to the
+fallback), a function of what is known before the block's edges, so the mixture is exact too.
+``g_s``, ``g_m``, ``g_π`` start at zero and ``λ`` at 0. Training evaluates both terms; sampling draws the
 component of each block, then its edges; a temperature ``τ`` tempers each choice (component, start,
 step) as in :class:`~graphgen.models.higen.model.Draws`; mode decoding takes each most likely choice.
 """
@@ -63,7 +68,8 @@ from graphgen.models.higen.boundary_walk import border_cycles
 __all__ = ["StripTables", "strip_tables", "strip_representations", "StripModel"]
 
 START_FEATURES = 3
-MOVE_FEATURES = 7
+MIX_FEATURES = 4
+MOVE_FEATURES = 11
 DIRECTIONS = ((1, 1), (1, -1), (-1, 1), (-1, -1))
 
 
@@ -77,9 +83,12 @@ class StripTables:
     cycle_nodes: torch.Tensor  # (sum L,) border nodes, community by community, in cycle order
     local: torch.Tensor  # (N,) each node's index within its community in the pair numbering
     degree: torch.Tensor  # (N,) intra-community degree
+    edge_keys: torch.Tensor  # (E,) sorted u * N + v of the intra-community edges (both directions)
+    earlier: torch.Tensor  # (Q, 2) each pair's endpoints' cross edges in earlier rounds of blocks (0 without rounds)
     left: torch.Tensor  # (B,) community C_i of each block
     right: torch.Tensor  # (B,) community C_j
     right_size: torch.Tensor  # (B,) n_j
+    block_size: torch.Tensor  # (B,) n_i n_j
     first_pair: torch.Tensor  # (B,) index of each block's first pair in the layout
     weight: torch.Tensor  # (B,) w_ij
     feasible: torch.Tensor  # (B,) bool
@@ -90,6 +99,14 @@ class StripTables:
         return self.cycle_nodes[
             (self.cycle_first[community] + torch.remainder(place, length)).clamp(max=self.cycle_nodes.numel() - 1)
         ]
+
+    def adjacent(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        """Whether ``u`` and ``v`` are joined by an intra-community edge."""
+        key = u * self.place.numel() + v
+        if not self.edge_keys.numel():
+            return torch.zeros_like(key, dtype=torch.bool)
+        at = torch.searchsorted(self.edge_keys, key).clamp(max=self.edge_keys.numel() - 1)
+        return self.edge_keys[at] == key
 
     def pair(self, block: torch.Tensor, a: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Index in the layout of the pair ``(a, c)`` of each ``block``."""
@@ -119,10 +136,28 @@ def strip_tables(pairs, level_edge_index: torch.Tensor, parent: torch.Tensor) ->
     u, v = level_edge_index
     inside = (parent[u] == parent[v]) & (u != v)
     degree = torch.bincount(u[inside], minlength=n)
+    edge_keys = torch.sort(u[inside] * n + v[inside]).values
+    earlier = pairs.pair_earlier
+    if earlier is None:
+        earlier = torch.zeros((pairs.pair_block.numel(), 2), dtype=torch.float64)
     li, lj, w = length[left], length[right], pairs.block_weight
     feasible = (li > 0) & (lj > 0) & (w >= 1) & (w <= li + lj - 1)
     return StripTables(
-        place, length, cycle_first, cycle_nodes, local, degree, left, right, right_size, first_pair, w, feasible
+        place,
+        length,
+        cycle_first,
+        cycle_nodes,
+        local,
+        degree,
+        edge_keys,
+        earlier,
+        left,
+        right,
+        right_size,
+        pairs.block_size,
+        first_pair,
+        w,
+        feasible,
     )
 
 
@@ -192,6 +227,7 @@ class StripModel(nn.Module):
         super().__init__()
         self.start_net = offset_net(START_FEATURES, hidden)
         self.move_net = offset_net(MOVE_FEATURES, hidden)
+        self.mix_net = offset_net(MIX_FEATURES, hidden)
         self.mix_logit = nn.Parameter(torch.zeros(()))
 
     # -------------------------------------------------------------------------------- pieces
@@ -245,13 +281,15 @@ class StripModel(nn.Module):
         a, a_next = (tables.node(left, start_a + d[:, 0] * s) for s in (x, x + 1))
         c, c_next = (tables.node(right, start_c + d[:, 1] * s) for s in (y, y + 1))
         li, lj = tables.length[left], tables.length[right]
-        features = torch.log1p(
-            torch.stack(
-                [fa, fc, tables.degree[a], tables.degree[c], tables.weight[block] - 1 - k, li - 1 - x, lj - 1 - y], 1
-            ).to(self.mix_logit.dtype)
-        )
+        counts = torch.stack(
+            [fa, fc, tables.degree[a], tables.degree[c], tables.weight[block] - 1 - k, li - 1 - x, lj - 1 - y], 1
+        ).to(self.mix_logit.dtype)
+        step_a, step_c = tables.pair(block, a_next, c), tables.pair(block, a, c_next)
+        earlier = torch.stack([tables.earlier[step_a, 0], tables.earlier[step_c, 1]], 1).to(self.mix_logit.dtype)
+        along = torch.stack([tables.adjacent(a, a_next), tables.adjacent(c, c_next)], 1).to(self.mix_logit.dtype)
+        features = torch.cat([torch.log1p(counts), torch.log1p(earlier), along], 1)
         offset = self.move_net(features).squeeze(1).to(theta.dtype)
-        logit = theta[tables.pair(block, a_next, c)] - theta[tables.pair(block, a, c_next)] + offset
+        logit = theta[step_a] - theta[step_c] + offset
         return logit, x < li - 1, y < lj - 1
 
     # -------------------------------------------------------------------------------- likelihood
@@ -286,11 +324,17 @@ class StripModel(nn.Module):
         out = segment_logsumexp(rep_lp.unsqueeze(1), reps.block, b).squeeze(1)
         return torch.where(torch.isfinite(out), out, theta.new_full((b,), LOG_ZERO))
 
+    def mix_logits(self, tables: StripTables) -> torch.Tensor:
+        """``λ + g_π(φ_π)`` ``(B,)``: the logit of each block's strip component."""
+        li, lj = tables.length[tables.left], tables.length[tables.right]
+        features = torch.stack([tables.weight, li, lj, tables.block_size], 1).to(self.mix_logit.dtype)
+        return self.mix_logit + self.mix_net(torch.log1p(features)).squeeze(1)
+
     def mixture_log_likelihood(self, theta, pairs, tables: StripTables, fallback: torch.Tensor) -> torch.Tensor:
         """``log(π p_s(Y) + (1 - π) p_c(Y))`` ``(B,)``, ``fallback`` the coordinated ``log p_c(Y)``;
         ``π = 0`` on infeasible blocks."""
         strip = self.strip_log_likelihood(theta, pairs, tables)
-        lam = self.mix_logit.to(theta.dtype)
+        lam = self.mix_logits(tables).to(theta.dtype)
         mixed = torch.logaddexp(F.logsigmoid(lam) + strip, F.logsigmoid(-lam) + fallback)
         return torch.where(tables.feasible, mixed, fallback)
 
@@ -300,8 +344,8 @@ class StripModel(nn.Module):
         b = int(tables.weight.numel())
         if not b:
             return torch.zeros(0, dtype=torch.bool)
-        pi = torch.sigmoid(self.mix_logit.detach().double())
-        probabilities = torch.stack([1 - pi, pi]).expand(b, 2).contiguous()
+        pi = torch.sigmoid(self.mix_logits(tables).detach().double())
+        probabilities = torch.stack([1 - pi, pi], 1)
         return (draws.categorical(probabilities) == 1) & tables.feasible
 
     def sample(self, theta, pairs, tables: StripTables, draws) -> torch.Tensor:

@@ -859,13 +859,14 @@ def test_cross_strips_train_sample_and_mix_only_the_leaf_blocks(train, num_level
         tables = strip_tables(pairs, h.levels[num_levels].edge_index, parent)
         fallback = blocks_log_likelihood(net, pairs, theta, h.levels[num_levels], parent)
         strip = strips.strip_log_likelihood(theta, pairs, tables)
-        pi = torch.sigmoid(strips.mix_logit.double())
+        pi = torch.sigmoid(strips.mix_logits(tables).double())
         expected = torch.where(tables.feasible, torch.log(pi * strip.exp() + (1 - pi) * fallback.exp()), fallback)
     assert float(ours[leaf]) == pytest.approx(-float(expected.sum()) / max(batch.num_edges, 1), rel=1e-9)
     assert all(float(ours[k]) == float(theirs[k]) for k in ours if k != leaf)
     out = model.loss(batch)
     out["loss"].backward()
     assert strips.mix_logit.grad is not None and float(strips.move_net[0].weight.grad.abs().sum()) > 0
+    assert float(strips.mix_net[0].weight.grad.abs().sum()) > 0
     assert_samples_simple_seeded_and_spend_the_budget(model)
     with pytest.raises(ValueError, match="cross_strips needs cross_edges='coordinated'"):
         replace(SMALL, cross_strips=True, cross_edges="independent")

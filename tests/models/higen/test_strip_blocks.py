@@ -123,10 +123,14 @@ def test_sampled_strips_follow_the_strip_probabilities():
     base = 0.3 * torch.randn(12, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
     exact_pairs = copies(3, 4, targets)
     with torch.no_grad():
+        sample_pairs = copies(3, 4, [targets[0]] * draws_n)  # targets are ignored by sampling
+        # earlier rounds' cross edges of each pair's endpoints: features of the steps, the same in both paths
+        earlier = torch.randint(0, 3, (12, 2), generator=torch.Generator().manual_seed(2)).double()
+        exact_pairs.pair_earlier = earlier.repeat(len(targets), 1)
+        sample_pairs.pair_earlier = earlier.repeat(draws_n, 1)
         exact_tables = strip_tables(exact_pairs, edge_index, parent)
         lp = model.strip_log_likelihood(base.repeat(len(targets)), exact_pairs, exact_tables)
         reps, rep_lp = model.representation_log_probs(base.repeat(len(targets)), exact_pairs, exact_tables)
-        sample_pairs = copies(3, 4, [targets[0]] * draws_n)  # targets are ignored by sampling
         units, path_lp = model.sample_paths(
             base.repeat(draws_n),
             sample_pairs,
@@ -158,3 +162,45 @@ def test_mode_decoding_is_deterministic():
         two = model.sample(theta, pairs, strip_tables(pairs, edge_index, parent), Draws(greedy=True))
     assert torch.equal(one, two)
     assert torch.bincount(pairs.pair_block, weights=one.double()).tolist() == [2.0, 4.0, 6.0]
+
+
+@pytest.mark.parametrize("column", range(11))
+def test_step_features_are_the_documented_quantities(column):
+    """φ_m of a step, column by column, against values read off the tiny level by hand: the wheel
+    (C_i: centre 0, rim 1-4) and the path 5-6 (C_j); the strip at (x, y) = (1, 0) after an A-step."""
+    edge_index, parent = level(WHEEL4, PATH2)
+    model = random_model(0)
+    pairs = copies(5, 2, [[(1, 0)]])
+    pairs.block_weight = torch.tensor([4])
+    pairs.pair_earlier = torch.arange(20, dtype=torch.float64).view(10, 2)
+    tables = strip_tables(pairs, edge_index, parent)
+    place = tables.place.tolist()
+    rim = sorted(range(1, 5), key=lambda v: place[v])
+    path = sorted((5, 6), key=lambda v: place[v])
+    model.move_net = torch.nn.Linear(11, 1).double()  # g_m reads column `column` alone
+    with torch.no_grad():
+        model.move_net.weight.zero_()
+        model.move_net.weight[0, column] = 1.0
+        model.move_net.bias.zero_()
+    theta = torch.zeros(10, dtype=torch.float64)
+    state = torch.tensor([[1, 0, 1, 2, 1]])  # x, y, f_a, f_c, k
+    logit, can_a, can_c = model.move_logits(
+        theta, tables, torch.tensor([0]), torch.tensor([0]), torch.tensor([0]), torch.tensor([0]), state
+    )
+    a, a_next, c, c_next = rim[1], rim[2], path[0], path[1]
+    q_a, q_c = a_next * 2 + (c - 5), a * 2 + (c_next - 5)  # layout indices of (a', c) and (a, c')
+    expected = [
+        math.log1p(1),  # f_a
+        math.log1p(2),  # f_c
+        math.log1p(3),  # δ_a: a rim node has two rim neighbours and the centre
+        math.log1p(1),  # δ_c
+        math.log1p(4 - 1 - 1),  # w - 1 - k
+        math.log1p(4 - 1 - 1),  # L_i - 1 - x
+        math.log1p(2 - 1 - 0),  # L_j - 1 - y
+        math.log1p(float(pairs.pair_earlier[q_a, 0])),  # e_{a'} at the block's round
+        math.log1p(float(pairs.pair_earlier[q_c, 1])),  # e_{c'}
+        1.0,  # a ~ a': consecutive rim nodes
+        1.0,  # c ~ c'
+    ]
+    assert float(logit.detach()) == pytest.approx(expected[column], abs=1e-6)
+    assert bool(can_a) and bool(can_c)
