@@ -14,7 +14,10 @@ is fixed by its two contact runs and a sequence of ``A``-or-``B`` steps.
 Reported for the model's hierarchy of the test graphs (``data``), and for the cross edges the model
 samples on those real communities and coarse graphs (seeds ``0..--seeds-1``, at ``--temperature``;
 two-level models): the blocks, the share that are strips, the share of the cross edges that lie in
-strips, and the share of blocks whose two contact sides are paths.
+strips, and the share of blocks whose two contact sides are paths; for the data also the share of
+blocks that are strips along runs of the border cycles (``border_cycle_strips``: the support of the
+strip model, :mod:`graphgen.models.higen.strip_blocks`) and the share it can place at all
+(``feasible_for_strips``).
 """
 
 from __future__ import annotations
@@ -75,6 +78,22 @@ def strip_shares(graph: nx.Graph, community: list[int], cross: list[tuple[int, i
     }
 
 
+def border_cycle_strips(h) -> dict:
+    """The support of the strip model (:mod:`graphgen.models.higen.strip_blocks`) on the real leaf
+    blocks of ``h``: the share of blocks that are strips along runs of their communities' border
+    cycles (at least one representation), and the share of blocks that are feasible."""
+    from graphgen.models.higen.bipartite_net import block_pairs
+    from graphgen.models.higen.strip_blocks import strip_representations, strip_tables
+
+    pairs = block_pairs(h, 2)
+    tables = strip_tables(pairs, h.levels[2].edge_index, h.assignments[1])
+    n = max(int(tables.weight.numel()), 1)
+    return {
+        "border_cycle_strips": round(int(strip_representations(pairs, tables).block.unique().numel()) / n, 4),
+        "feasible_for_strips": round(int(tables.feasible.sum()) / n, 4),
+    }
+
+
 def main() -> None:
     args, model, test, h, communities, real_cross = cross_edge_comparison(__doc__)
     graph = nx.Graph()
@@ -85,7 +104,7 @@ def main() -> None:
         "model": args.model,
         "dataset": f"{args.dataset}:test ({len(test)} graphs)",
         "temperature": args.temperature,
-        "data": strip_shares(graph, community, real_cross),
+        "data": strip_shares(graph, community, real_cross) | border_cycle_strips(h),
     }
     print("data", result["data"], flush=True)
     for seed in range(args.seeds):

@@ -516,3 +516,32 @@ def test_strip_blocks_accepts_a_zipped_band_and_rejects_a_crossing_one():
         "cross_edges_in_strips": 1.0,
         "contact_sides_paths": 1.0,
     }
+
+
+def test_strip_components_force_each_component_and_restore_the_mixture():
+    """higen_strip_components.forced: inside ``strips`` every feasible block draws a strip, inside
+    ``fallback`` none does, and afterwards the model's own mixture weights are back."""
+    import torch
+
+    from graphgen.models.higen.model import Draws
+    from graphgen.models.higen.strip_blocks import StripModel, StripTables
+
+    script = _script("higen_strip_components")
+    model = StripModel(4)
+    b = 6
+    tables = StripTables(
+        *[torch.zeros(1, dtype=torch.long)] * 7,
+        torch.zeros((1, 2)),
+        *[torch.zeros(b, dtype=torch.long)] * 5,
+        torch.arange(1, b + 1),
+        torch.tensor([True, False] * 3),
+    )
+    draws = Draws(torch.Generator().manual_seed(0))
+    own = StripModel.mix_logits
+    with script.forced("strips"):
+        assert model.choose_strips(tables, draws).tolist() == [True, False] * 3
+    with script.forced("fallback"):
+        assert not model.choose_strips(tables, draws).any()
+    assert StripModel.mix_logits is own
+    assert model.mix_logits(tables).shape == (b,)
+    assert float(model.mix_logits(tables)[0].detach()) == 0.0  # λ = 0 and g_π ≡ 0 at initialisation
