@@ -66,6 +66,15 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "metrics/results/higen-planar/",
         trained=True,
     ),
+    "higen-planar-strips": PretrainedEntry(
+        "higen-planar-strips.pt",
+        "higen-planar's community networks with its leaf cross-edge network retrained alone as a strip mixture "
+        "(--cross-strips: each leaf block a zipped strip along the two communities' borders or the coordinated "
+        "model; 120 epochs warm-started from higen-planar's network, training seed 1); sample it at temperature 0.6 "
+        "(chosen on the validation split): V.U.N. 24 % against higen-planar's 2.5 % at its 0.7, orbit met, degree "
+        "0.0016 (target 0.0012 missed): gran-protocol MMDs in metrics/results/higen-planar-strips/",
+        trained=True,
+    ),
     "higen-sbm": PretrainedEntry(
         "higen-sbm.pt",
         "HiGen (2 levels, defaults; row mass over the capacity with a learned concentration; the number of "
