@@ -545,3 +545,22 @@ def test_strip_components_force_each_component_and_restore_the_mixture():
     assert StripModel.mix_logits is own
     assert model.mix_logits(tables).shape == (b,)
     assert float(model.mix_logits(tables)[0].detach()) == 0.0  # λ = 0 and g_π ≡ 0 at initialisation
+
+
+def test_strip_components_counts_broken_fans_and_border_jumps():
+    """fans_and_jumps on the path 0-1-2 (one community; its border cycle 0, 1, 2 closes with the
+    jump 2 -> 0: 1 of 3 steps) and node 3 (another): cross edges 3-0 and 3-2 make node 3's fan {0, 2},
+    not connected in the path (broken); adding 3-1 makes it the path 0-1-2 (whole)."""
+    import torch
+
+    script = _script("higen_strip_components")
+    community = torch.tensor([0, 0, 0, 1])
+
+    def both(edges):
+        return torch.tensor(edges + [(b, a) for a, b in edges]).t()
+
+    broken = script.fans_and_jumps(both([(0, 1), (1, 2), (3, 0), (3, 2)]), community)
+    assert broken == {"fans": 1, "broken_fans": 1, "cycle_steps": 3, "border_jumps": 1}
+    whole = script.fans_and_jumps(both([(0, 1), (1, 2), (3, 0), (3, 1), (3, 2)]), community)
+    assert whole == {"fans": 1, "broken_fans": 0, "cycle_steps": 3, "border_jumps": 1}
+    assert script._shares(broken)["broken_fan_share"] == 1.0
