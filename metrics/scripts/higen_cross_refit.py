@@ -31,9 +31,11 @@ Two-level models whose training split has a validation split only.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import math
 import statistics
 import time
+from pathlib import Path
 
 import torch
 from _higen_diagnostic import (
@@ -135,12 +137,15 @@ def _mean(runs: list[dict]) -> dict:
 
 def save_refit_checkpoint(model: HiGen, config, args, refit_command: str) -> None:
     """MODEL with its cross-edge network replaced by the retrained one (already in ``model``), as a
-    checkpoint with MODEL's metadata and data fingerprint, the refit's command added."""
+    checkpoint with MODEL's metadata and data fingerprint, the refit's command and MODEL's name and
+    sha256 added (a shipped name may later point to another file)."""
     from graphgen.io.checkpoint import load_checkpoint, save_checkpoint
     from graphgen.models.pretrained import resolve_checkpoint
 
-    source = load_checkpoint(resolve_checkpoint(args.model)[0])
-    metadata = dict(source.metadata, cross_refit=refit_command, cross_refit_of=args.model)
+    path = resolve_checkpoint(args.model)[0]
+    source = load_checkpoint(path)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    metadata = dict(source.metadata, cross_refit=refit_command, cross_refit_of=args.model, cross_refit_of_sha256=digest)
     ckpt = model.to_checkpoint(metadata, source.data_fingerprint)
     ckpt.config.update(cross_order=config.order, cross_strips=config.strips)
     HiGen.from_checkpoint(ckpt)  # the configuration and the weights agree

@@ -430,6 +430,7 @@ def test_cross_refit_checkpoint_is_the_model_with_the_refit_network(tmp_path):
     (strip) network, its config saying so, MODEL's metadata kept and the refit command added; its
     samples equal those of the model in memory."""
     import argparse
+    import hashlib
 
     import torch
 
@@ -452,6 +453,10 @@ def test_cross_refit_checkpoint_is_the_model_with_the_refit_network(tmp_path):
     ckpt = load_checkpoint(tmp_path / "refit.pt")
     assert ckpt.config["cross_strips"] is True and ckpt.metadata["command"] == "train"
     assert ckpt.metadata["cross_refit"] == "python higen_cross_refit.py ..." and ckpt.data_fingerprint == "sha256:x"
+    digest = hashlib.sha256((tmp_path / "m.pt").read_bytes()).hexdigest()
+    assert (
+        ckpt.metadata["cross_refit_of"] == str(tmp_path / "m.pt") and ckpt.metadata["cross_refit_of_sha256"] == digest
+    )
     loaded = HiGen.from_pretrained(str(tmp_path / "refit.pt"))
     assert float(loaded.bipartite_nets[0].strips.mix_logit.detach()) == 2.0
     a = loaded.sample(3, generator=torch.Generator().manual_seed(1))
