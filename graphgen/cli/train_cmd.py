@@ -63,6 +63,7 @@ _FLAGS = {
     "cross_both_directions": "--cross-both-directions",
     "cross_contact": "--cross-contact",
     "cross_strips": "--cross-strips",
+    "cross_strip_segments": "--cross-strip-segments",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -246,6 +247,12 @@ def higen(
         help="Each coordinated leaf block is a learned mixture of the coordinated model and a zipped strip:"
         " two runs of consecutive border nodes joined by a staircase of edges (planar triangulations).",
     ),
+    cross_strip_segments: bool = typer.Option(
+        False,
+        "--cross-strip-segments/--no-cross-strip-segments",
+        help="With --cross-strips: a strip's side never steps between consecutive border places that no"
+        " community edge joins (the border cycle is cut there).",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -327,6 +334,7 @@ def higen(
             cross_both_directions=cross_both_directions,
             cross_contact=cross_contact,
             cross_strips=cross_strips,
+            cross_strip_segments=cross_strip_segments,
             resolution=resolution,
         )
         train_config = TrainConfig(

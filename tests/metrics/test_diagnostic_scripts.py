@@ -540,6 +540,8 @@ def test_strip_components_force_each_component_and_restore_the_mixture():
         *[torch.zeros(b, dtype=torch.long)] * 5,
         torch.arange(1, b + 1),
         torch.tensor([True, False] * 3),
+        torch.zeros((1, 2), dtype=torch.long),
+        False,
     )
     draws = Draws(torch.Generator().manual_seed(0))
     own = StripModel.mix_logits

@@ -197,7 +197,7 @@ def blocks_log_likelihood(
         )
         if net.strips is None:
             return coordinated
-        tables = strip_tables(pairs, level_graph.edge_index, parent)
+        tables = strip_tables(pairs, level_graph.edge_index, parent, net.config.strip_segments)
         return net.strips.mixture_log_likelihood(logits.double(), pairs, tables, coordinated)
     return block_log_likelihood(pairs, logits)
 
@@ -224,11 +224,12 @@ def sample_coordinated_blocks(
 
     if net.strips is None:
         return coordinated(pairs, logits)
-    strip = net.strips.choose_strips(strip_tables(pairs, level_edge_index, parent), draws)
+    segments = net.config.strip_segments
+    strip = net.strips.choose_strips(strip_tables(pairs, level_edge_index, parent, segments), draws)
     out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
     keep, sub = pairs.select_blocks(strip)
     if sub.block_weight.numel():
-        out[keep] = net.strips.sample(logits[keep], sub, strip_tables(sub, level_edge_index, parent), draws)
+        out[keep] = net.strips.sample(logits[keep], sub, strip_tables(sub, level_edge_index, parent, segments), draws)
     keep, sub = pairs.select_blocks(~strip)
     if sub.block_weight.numel():
         out[keep] = coordinated(sub, logits[keep])
@@ -248,6 +249,7 @@ class BipartiteNetConfig:
     both_directions: bool = False  # coordinated blocks: a mixture of the right community's order and its reverse
     contact: bool = False  # coordinated blocks: g also reads u_a, u_c (graphgen.models.higen.block_sequence)
     strips: bool = False  # coordinated blocks: a mixture with zipped strips (graphgen.models.higen.strip_blocks)
+    strip_segments: bool = False  # strips: a side never steps between border places no edge joins
 
     @property
     def node_dim(self) -> int:
@@ -265,6 +267,8 @@ class BipartiteNetConfig:
             raise ValueError(f"unknown order {self.order!r}; choose one of {', '.join(CROSS_ORDERS)}")
         if self.strips and not self.coordinated:
             raise ValueError("strips belong to coordinated blocks (coordinated=True)")
+        if self.strip_segments and not self.strips:
+            raise ValueError("strip segments belong to strips (strips=True)")
         if (self.order != "generation" or self.both_directions) and not self.coordinated:
             raise ValueError("a pair order or both directions belong to coordinated blocks (coordinated=True)")
 

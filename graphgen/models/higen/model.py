@@ -170,6 +170,7 @@ class HiGenConfig:
     cross_both_directions: bool = False  # coordinated leaf blocks: mixture of the right order and its reverse
     cross_contact: bool = False  # coordinated leaf blocks also see each endpoint's neighbours already in contact
     cross_strips: bool = False  # coordinated leaf blocks: a mixture with zipped strips along the borders (strip_blocks)
+    cross_strip_segments: bool = False  # strips: border cycles cut where consecutive places share no edge
     adjacency_rows: int = 0  # community networks: each prefix node also sees its adjacency row (GRAN's input)
 
     def __post_init__(self):
@@ -216,6 +217,8 @@ class HiGenConfig:
             "cross_both_directions": self.cross_both_directions,
             "cross_strips": self.cross_strips,
         }
+        if self.cross_strip_segments and not self.cross_strips:
+            raise ValueError("cross_strip_segments needs cross_strips (it cuts the strips' border cycles)")
         for name, used in leaf_block_options.items():
             if used and (self.cross_edges != "coordinated" or self.num_levels < 2):
                 raise ValueError(f"{name} needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
@@ -538,6 +541,7 @@ class HiGen(nn.Module):
                         c.cross_both_directions and lv == c.num_levels,
                         c.cross_contact and lv == c.num_levels,
                         c.cross_strips and lv == c.num_levels,
+                        c.cross_strip_segments and lv == c.num_levels,
                     ),
                     encoder=bipartite_encoder(c),
                 )

@@ -99,6 +99,13 @@ class StripTables:
     first_pair: torch.Tensor  # (B,) index of each block's first pair in the layout
     weight: torch.Tensor  # (B,) w_ij
     feasible: torch.Tensor  # (B,) bool
+    room: torch.Tensor  # (N, 2) steps a side may take from each border node, direction +1 / -1
+    segments: bool  # sides stay within runs of the cycle joined by community edges
+
+    def room_from(self, node: torch.Tensor, direction: torch.Tensor) -> torch.Tensor:
+        """Steps a side may take from its start ``node`` in ``direction`` (+1 / -1): ``L - 1`` on the
+        whole cycle; with ``segments`` up to the first consecutive pair not joined by an edge."""
+        return self.room[node, (1 - direction) // 2]
 
     def node(self, community: torch.Tensor, place: torch.Tensor) -> torch.Tensor:
         """The border node at ``place`` (read modulo the cycle's length) of each ``community``."""
@@ -120,10 +127,28 @@ class StripTables:
         return self.first_pair[block] + self.local[a] * self.right_size[block] + self.local[c]
 
 
-def strip_tables(pairs, level_edge_index: torch.Tensor, parent: torch.Tensor) -> StripTables:
+def _segment_room(cycle_nodes: list[int], first: list[int], length: list[int], edges: set, n: int) -> torch.Tensor:
+    """``(N, 2)``: from each border node, the steps along its cycle (direction +1, -1) before the
+    first consecutive pair not joined by a community edge, at most ``L - 1``."""
+    room = torch.zeros((n, 2), dtype=torch.long)
+    for start, size in zip(first, length):
+        nodes = cycle_nodes[start : start + size]
+        joined = [size > 1 and (nodes[p], nodes[(p + 1) % size]) in edges for p in range(size)]
+        for p, v in enumerate(nodes):
+            forward = backward = 0
+            while forward < size - 1 and joined[(p + forward) % size]:
+                forward += 1
+            while backward < size - 1 and joined[(p - backward - 1) % size]:
+                backward += 1
+            room[v, 0], room[v, 1] = forward, backward
+    return room
+
+
+def strip_tables(pairs, level_edge_index: torch.Tensor, parent: torch.Tensor, segments: bool = False) -> StripTables:
     """:class:`StripTables` of a ``BlockPairs`` layout (block ``b``'s pairs contiguous, row-major
     over its two communities) on a level with intra-community edges ``level_edge_index`` (both
-    directions) and communities ``parent``."""
+    directions) and communities ``parent``; ``segments``: a side may not step between consecutive
+    cycle places that no community edge joins (module docstring)."""
     n = int(parent.numel())
     place, length = border_cycles(level_edge_index, parent)
     cycle_first = torch.cumsum(length, 0) - length
@@ -148,7 +173,15 @@ def strip_tables(pairs, level_edge_index: torch.Tensor, parent: torch.Tensor) ->
     if earlier is None:
         earlier = torch.zeros((pairs.pair_block.numel(), 2), dtype=torch.float64)
     li, lj, w = length[left], length[right], pairs.block_weight
-    feasible = (li > 0) & (lj > 0) & (w >= 1) & (w <= li + lj - 1)
+    if segments:
+        keys = set(zip(u[inside].tolist(), v[inside].tolist()))
+        room = _segment_room(cycle_nodes.tolist(), cycle_first.tolist(), length.tolist(), keys, n)
+    else:
+        room = (length[parent] - 1).clamp(min=0)[:, None].expand(n, 2).contiguous()
+    widest = torch.zeros(int(length.numel()), dtype=torch.long)
+    widest = widest.scatter_reduce(0, parent[on], room[on].max(1).values, reduce="amax")
+    # without segments widest = L - 1, so w <= L_i + L_j - 1
+    feasible = (li > 0) & (lj > 0) & (w >= 1) & (w <= widest[left] + widest[right] + 1)
     return StripTables(
         place,
         length,
@@ -165,6 +198,8 @@ def strip_tables(pairs, level_edge_index: torch.Tensor, parent: torch.Tensor) ->
         first_pair,
         w,
         feasible,
+        room,
+        segments,
     )
 
 
@@ -194,6 +229,8 @@ def strip_representations(pairs, tables: StripTables) -> Representations:
     for blk, a, c in zip(pairs.pair_block[hit].tolist(), pairs.pair_left[hit].tolist(), pairs.pair_right[hit].tolist()):
         edges.setdefault(blk, []).append((a, c))
     place = tables.place.tolist()
+    cycle_nodes, cycle_first = tables.cycle_nodes.tolist(), tables.cycle_first.tolist()
+    room = tables.room.tolist() if tables.segments else None
     reps, steps = [], []
     feasible = tables.feasible.tolist()
     for blk, block_edges in edges.items():
@@ -201,7 +238,8 @@ def strip_representations(pairs, tables: StripTables) -> Representations:
             continue
         if any(place[a] < 0 or place[c] < 0 for a, c in block_edges):
             continue
-        li, lj = int(tables.length[tables.left[blk]]), int(tables.length[tables.right[blk]])
+        ci, cj = int(tables.left[blk]), int(tables.right[blk])
+        li, lj = int(tables.length[ci]), int(tables.length[cj])
         pa = sorted({place[a] for a, _ in block_edges})
         pc = sorted({place[c] for _, c in block_edges})
         at = {(place[a], place[c]) for a, c in block_edges}
@@ -215,6 +253,10 @@ def strip_representations(pairs, tables: StripTables) -> Representations:
                         x1 + y1 != x0 + y0 + 1 or x1 < x0 or y1 < y0 for (x0, y0), (x1, y1) in zip(points, points[1:])
                     ):
                         continue
+                    if room is not None:  # each side within its segment: no step between unjoined places
+                        a0, c0 = cycle_nodes[cycle_first[ci] + sa], cycle_nodes[cycle_first[cj] + sc]
+                        if points[-1][0] > room[a0][(1 - di) // 2] or points[-1][1] > room[c0][(1 - dj) // 2]:
+                            continue
                     rep = len(reps)
                     reps.append((blk, sa, sc, direction))
                     fa = fc = 1
@@ -258,7 +300,10 @@ class StripModel(nn.Module):
 
     def start_log_probs(self, theta, pairs, tables: StripTables) -> tuple[torch.Tensor, torch.Tensor]:
         """``(candidates, log p)``: the border pairs of the feasible blocks ``(P,)`` (layout indices) and
-        their start log-probabilities ``(P, 4)`` under each direction pair."""
+        their start log-probabilities ``(P, 4)`` under each direction pair: given the directions (each
+        pair of directions then has probability ¼), or with ``segments`` jointly with them, over the
+        ``(directions, start)`` whose two sides have room for the ``w - 1`` steps (:data:`LOG_ZERO`
+        elsewhere)."""
         on = (tables.place[pairs.pair_left] >= 0) & (tables.place[pairs.pair_right] >= 0)
         candidates = (on & tables.feasible[pairs.pair_block]).nonzero().flatten()
         block = pairs.pair_block[candidates]
@@ -276,8 +321,20 @@ class StripModel(nn.Module):
             ],
             1,
         )
-        log_z = segment_logsumexp(logits, block, int(tables.weight.numel()))
-        return candidates, logits - log_z[block]
+        b = int(tables.weight.numel())
+        if not tables.segments:
+            return candidates, logits - segment_logsumexp(logits, block, b)[block]
+        left, right = pairs.pair_left[candidates], pairs.pair_right[candidates]
+        room = torch.stack(
+            [
+                tables.room_from(left, torch.full_like(left, di)) + tables.room_from(right, torch.full_like(right, dj))
+                for di, dj in DIRECTIONS
+            ],
+            1,
+        )
+        logits = torch.where(room >= (tables.weight[block] - 1)[:, None], logits, LOG_ZERO)
+        log_z = torch.logsumexp(segment_logsumexp(logits, block, b), 1)
+        return candidates, logits - log_z[block][:, None]
 
     def move_logits(self, theta, tables: StripTables, block, start_a, start_c, direction, state) -> tuple:
         """``(ℓ, can_a, can_c)`` of steps from ``state = [x, y, f_a, f_c, k]`` ``(S, 5)``: the logit of an
@@ -287,9 +344,10 @@ class StripModel(nn.Module):
         left, right = tables.left[block], tables.right[block]
         a, a_next = (tables.node(left, start_a + d[:, 0] * s) for s in (x, x + 1))
         c, c_next = (tables.node(right, start_c + d[:, 1] * s) for s in (y, y + 1))
-        li, lj = tables.length[left], tables.length[right]
+        room_a = tables.room_from(tables.node(left, start_a), d[:, 0])  # L_i - 1 without segments
+        room_c = tables.room_from(tables.node(right, start_c), d[:, 1])
         counts = torch.stack(
-            [fa, fc, tables.degree[a], tables.degree[c], tables.weight[block] - 1 - k, li - 1 - x, lj - 1 - y], 1
+            [fa, fc, tables.degree[a], tables.degree[c], tables.weight[block] - 1 - k, room_a - x, room_c - y], 1
         ).to(self.mix_logit.dtype)
         step_a, step_c = tables.pair(block, a_next, c), tables.pair(block, a, c_next)
         earlier = torch.stack([tables.earlier[step_a, 0], tables.earlier[step_c, 1]], 1).to(self.mix_logit.dtype)
@@ -297,7 +355,7 @@ class StripModel(nn.Module):
         features = torch.cat([torch.log1p(counts), torch.log1p(earlier), along], 1)
         offset = self.move_net(features).squeeze(1).to(theta.dtype)
         logit = theta[step_a] - theta[step_c] + offset
-        return logit, x < li - 1, y < lj - 1
+        return logit, x < room_a, y < room_c
 
     # -------------------------------------------------------------------------------- likelihood
     def representation_log_probs(self, theta, pairs, tables: StripTables) -> tuple[Representations, torch.Tensor]:
@@ -311,7 +369,8 @@ class StripModel(nn.Module):
         start_pair = tables.pair(reps.block, tables.node(left, reps.start_a), tables.node(right, reps.start_c))
         row = torch.full((pairs.pair_block.numel(),), -1, dtype=torch.long)
         row[candidates] = torch.arange(candidates.numel())
-        rep_lp = start_lp[row[start_pair], reps.direction] + 2 * math.log(0.5)
+        directions = 0.0 if tables.segments else 2 * math.log(0.5)  # drawn with the start, or ½ each
+        rep_lp = start_lp[row[start_pair], reps.direction] + directions
         if reps.step_rep.numel():
             s = reps.step_rep
             logit, can_a, can_c = self.move_logits(
@@ -369,24 +428,27 @@ class StripModel(nn.Module):
             return out, path_lp
         if not bool(tables.feasible.all()):
             raise ValueError("every block sampled as a strip must be feasible")
-        direction = 2 * draws.categorical(torch.full((b, 2), 0.5, dtype=torch.float64)) + draws.categorical(
-            torch.full((b, 2), 0.5, dtype=torch.float64)
-        )
         candidates, start_lp = self.start_log_probs(theta, pairs, tables)
         cand_block = pairs.pair_block[candidates]
-        lp = start_lp[torch.arange(candidates.numel()), direction[cand_block]]
-        slot = (
-            torch.arange(candidates.numel())
-            - (torch.cumsum(torch.bincount(cand_block, minlength=b), 0) - torch.bincount(cand_block, minlength=b))[
-                cand_block
-            ]
-        )
-        table = torch.zeros((b, int(slot.max()) + 1), dtype=torch.float64)
-        table[cand_block, slot] = lp.double().exp()
-        pick = draws.categorical(table)
-        index = torch.full((b, table.shape[1]), -1, dtype=torch.long)
+        counts = torch.bincount(cand_block, minlength=b)
+        slot = torch.arange(candidates.numel()) - (torch.cumsum(counts, 0) - counts)[cand_block]
+        index = torch.full((b, int(slot.max()) + 1), -1, dtype=torch.long)
         index[cand_block, slot] = candidates
-        start = index[torch.arange(b), pick]
+        if tables.segments:  # directions and start drawn together: slot-major, then the 4 direction pairs
+            path_lp = torch.zeros(b, dtype=torch.float64)
+            table = torch.zeros((b, index.shape[1] * 4), dtype=torch.float64)
+            for d in range(len(DIRECTIONS)):
+                table[cand_block, slot * 4 + d] = start_lp[:, d].double().exp()
+            pick = draws.categorical(table)
+            direction, start = pick % 4, index[torch.arange(b), pick // 4]
+        else:  # the directions first, ½ each, then the start
+            direction = 2 * draws.categorical(torch.full((b, 2), 0.5, dtype=torch.float64)) + draws.categorical(
+                torch.full((b, 2), 0.5, dtype=torch.float64)
+            )
+            table = torch.zeros((b, index.shape[1]), dtype=torch.float64)
+            table[cand_block, slot] = start_lp[torch.arange(candidates.numel()), direction[cand_block]].double().exp()
+            pick = draws.categorical(table)
+            start = index[torch.arange(b), pick]
         path_lp = path_lp + table[torch.arange(b), pick].log()
         start_a, start_c = tables.place[pairs.pair_left[start]], tables.place[pairs.pair_right[start]]
         out[start] = 1

@@ -333,6 +333,7 @@ LATER_OPTIONS = (
     "cross_both_directions",
     "cross_contact",
     "cross_strips",
+    "cross_strip_segments",
 )
 
 
@@ -368,6 +369,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert model.config.cross_order == "generation" and model.config.cross_both_directions is False
     assert model.config.cross_contact is False and model.bipartite_nets[0].coordination is None
     assert model.config.cross_strips is False and model.bipartite_nets[0].strips is None
+    assert model.config.cross_strip_segments is False
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -829,8 +831,9 @@ def test_cross_contact_trains_and_samples_spend_the_budget(train, ladder):
         replace(SMALL, cross_contact=True, cross_edges="independent")
 
 
+@pytest.mark.parametrize("segments", [False, True])
 @pytest.mark.parametrize("num_levels", [2, 3])
-def test_cross_strips_train_sample_and_mix_only_the_leaf_blocks(train, num_levels):
+def test_cross_strips_train_sample_and_mix_only_the_leaf_blocks(train, num_levels, segments):
     """cross_strips: only the leaf level's net has a strip model; its term is log(π p_s + (1 - π) p_c)
     of the plain coordinated model's p_c (checked against the strip module's own pieces); training
     reaches λ and the strip nets; samples are simple graphs that spend their budgets, seeded, under
@@ -839,10 +842,10 @@ def test_cross_strips_train_sample_and_mix_only_the_leaf_blocks(train, num_level
     from graphgen.models.higen.strip_blocks import strip_tables
 
     torch.manual_seed(0)
-    config = replace(SMALL, num_levels=num_levels, cross_strips=True)
+    config = replace(SMALL, num_levels=num_levels, cross_strips=True, cross_strip_segments=segments)
     model = HiGen(config).fit_size_model(train)
     assert [net.strips is not None for net in model.bipartite_nets] == [False] * (num_levels - 2) + [True]
-    plain = HiGen(replace(config, cross_strips=False)).fit_size_model(train)
+    plain = HiGen(replace(config, cross_strips=False, cross_strip_segments=False)).fit_size_model(train)
     plain.load_state_dict(model.state_dict(), strict=False)
     strips = model.bipartite_nets[-1].strips
     with torch.no_grad():
@@ -856,7 +859,8 @@ def test_cross_strips_train_sample_and_mix_only_the_leaf_blocks(train, num_level
         pairs = block_pairs(h, num_levels, rounds=config.cross_rounds)
         net, parent = plain.bipartite_nets[-1], h.assignments[num_levels - 1]
         theta = net(h.levels[num_levels], parent, pairs).double()
-        tables = strip_tables(pairs, h.levels[num_levels].edge_index, parent)
+        tables = strip_tables(pairs, h.levels[num_levels].edge_index, parent, segments)
+        assert model.bipartite_nets[-1].config.strip_segments is segments
         fallback = blocks_log_likelihood(net, pairs, theta, h.levels[num_levels], parent)
         strip = strips.strip_log_likelihood(theta, pairs, tables)
         pi = torch.sigmoid(strips.mix_logits(tables).double())
@@ -870,6 +874,8 @@ def test_cross_strips_train_sample_and_mix_only_the_leaf_blocks(train, num_level
     assert_samples_simple_seeded_and_spend_the_budget(model)
     with pytest.raises(ValueError, match="cross_strips needs cross_edges='coordinated'"):
         replace(SMALL, cross_strips=True, cross_edges="independent")
+    with pytest.raises(ValueError, match="cross_strip_segments needs cross_strips"):
+        replace(SMALL, cross_strip_segments=True)
 
 
 @pytest.mark.parametrize("num_levels", [2, 3])

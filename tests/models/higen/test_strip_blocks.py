@@ -16,6 +16,7 @@ WHEEL4 = (5, [(0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (2, 3), (3, 4), (4, 1)])
 TRIANGLE = (3, [(0, 1), (1, 2), (0, 2)])
 SQUARE = (4, [(0, 1), (1, 2), (2, 3), (3, 0)])
 PATH2 = (2, [(0, 1)])
+PATH3 = (3, [(0, 1), (1, 2)])  # its border cycle 0, 1, 2 closes with a jump: 2 and 0 are not joined
 
 
 def level(left, right):
@@ -65,24 +66,44 @@ def test_border_cycles_of_wheel_square_and_path():
     assert all(frozenset((order[k], order[(k + 1) % 4])) in rim for k in range(4))
 
 
-@pytest.mark.parametrize("left,right", [(WHEEL4, PATH2), (TRIANGLE, SQUARE), (SQUARE, TRIANGLE)])
-def test_strip_probabilities_sum_to_one_by_enumeration(left, right):
+CASES = [(WHEEL4, PATH2, False), (TRIANGLE, SQUARE, False), (SQUARE, TRIANGLE, False)]
+CASES += [(PATH3, SQUARE, True), (WHEEL4, PATH3, True), (TRIANGLE, SQUARE, True)]
+
+
+@pytest.mark.parametrize("left,right,segments", CASES)
+def test_strip_probabilities_sum_to_one_by_enumeration(left, right, segments):
+    """Over every w-subset of the block's pairs, for every feasible w, with the whole cycles or (segments)
+    cut at their jumps; with segments no side of a positive set steps across a jump."""
+    import networkx as nx
+
     edge_index, parent = level(left, right)
     ni, nj = left[0], right[0]
     place, length = border_cycles(edge_index, parent)
+    graph = nx.Graph(edge_index.t().tolist())
     model = random_model(1)
+    feasible_seen = 0
     for w in range(1, int(length[0] + length[1])):
         targets = all_subsets(ni, nj, w)
         pairs = copies(ni, nj, targets)
         theta = torch.randn(pairs.pair_block.numel() // len(targets), generator=torch.Generator().manual_seed(w))
         theta = theta.double().repeat(len(targets))
+        tables = strip_tables(pairs, edge_index, parent, segments=segments)
+        if not bool(tables.feasible[0]):
+            continue
+        feasible_seen += 1
         with torch.no_grad():
-            lp = model.strip_log_likelihood(theta, pairs, strip_tables(pairs, edge_index, parent))
+            lp = model.strip_log_likelihood(theta, pairs, tables)
         total = float(torch.exp(lp[lp > LOG_ZERO / 2]).sum())
         assert total == pytest.approx(1.0, abs=1e-9), (w, total)
         # a strip's edges avoid inner nodes: every positive set uses border nodes only
         for k in (lp > LOG_ZERO / 2).nonzero().flatten().tolist():
             assert all(place[a] >= 0 and place[ni + c] >= 0 for a, c in targets[k])
+            if segments:
+                for side in ({a for a, _ in targets[k]}, {ni + c for _, c in targets[k]}):
+                    assert nx.is_connected(graph.subgraph(side))
+    assert feasible_seen > 0
+    if not segments:  # every w up to L_i + L_j - 1
+        assert feasible_seen == int(length[0] + length[1]) - 1
 
 
 def test_infeasible_blocks_fall_back_and_mixture_sums_to_one():
@@ -115,8 +136,9 @@ def test_representations_of_a_strip_read_from_both_ends():
     assert reps.step_move.view(2, 3).tolist() in ([[0, 1, 1], [1, 1, 0]], [[1, 1, 0], [0, 1, 1]])
 
 
-def test_sampled_strips_follow_the_strip_probabilities():
-    edge_index, parent = level(TRIANGLE, SQUARE)
+@pytest.mark.parametrize("left,segments", [(TRIANGLE, False), (PATH3, True)])
+def test_sampled_strips_follow_the_strip_probabilities(left, segments):
+    edge_index, parent = level(left, SQUARE)
     model = random_model(3)
     w, draws_n = 4, 6000
     targets = all_subsets(3, 4, w)
@@ -128,13 +150,13 @@ def test_sampled_strips_follow_the_strip_probabilities():
         earlier = torch.randint(0, 3, (12, 2), generator=torch.Generator().manual_seed(2)).double()
         exact_pairs.pair_earlier = earlier.repeat(len(targets), 1)
         sample_pairs.pair_earlier = earlier.repeat(draws_n, 1)
-        exact_tables = strip_tables(exact_pairs, edge_index, parent)
+        exact_tables = strip_tables(exact_pairs, edge_index, parent, segments=segments)
         lp = model.strip_log_likelihood(base.repeat(len(targets)), exact_pairs, exact_tables)
         reps, rep_lp = model.representation_log_probs(base.repeat(len(targets)), exact_pairs, exact_tables)
         units, path_lp = model.sample_paths(
             base.repeat(draws_n),
             sample_pairs,
-            strip_tables(sample_pairs, edge_index, parent),
+            strip_tables(sample_pairs, edge_index, parent, segments=segments),
             Draws(torch.Generator().manual_seed(0)),
         )
     drawn = units.view(draws_n, 12)
