@@ -52,6 +52,9 @@ logits over the triples whose two sides have ``room_i + room_j >= w - 1`` (so th
 out), a side stops at its room, and a block is feasible when its communities' widest rooms add up to
 ``w - 1``. A representation counts only if both sides stay within their rooms. Tested by enumeration
 like the whole-cycle process. Without segments (checkpoints without the key) nothing changes.
+Measured (session 33): it removes the broken fans (0.14 % of the strips' fans) but not the excess
+claws, and samples worse (orbit 0.015-0.016 against 0.010 at τ = 0.6, two seeds), so no shipped
+model uses it.
 
 The block distribution is the **mixture** ``p(Y) = π p_s(Y) + (1 - π) p_c(Y)`` with ``p_c`` the
 coordinated model (the fallback for blocks that are not strips: ~20-25 % in planar's data, most of
