@@ -224,12 +224,12 @@ def sample_coordinated_blocks(
 
     if net.strips is None:
         return coordinated(pairs, logits)
-    segments = net.config.strip_segments
-    strip = net.strips.choose_strips(strip_tables(pairs, level_edge_index, parent, segments), draws)
+    tables = strip_tables(pairs, level_edge_index, parent, net.config.strip_segments)
+    strip = net.strips.choose_strips(tables, draws)
     out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
     keep, sub = pairs.select_blocks(strip)
     if sub.block_weight.numel():
-        out[keep] = net.strips.sample(logits[keep], sub, strip_tables(sub, level_edge_index, parent, segments), draws)
+        out[keep] = net.strips.sample(logits[keep], sub, tables.select(strip, keep, sub), draws)
     keep, sub = pairs.select_blocks(~strip)
     if sub.block_weight.numel():
         out[keep] = coordinated(sub, logits[keep])

@@ -76,7 +76,7 @@ some border nodes too many cross neighbours, and the orbit or degree MMD gets wo
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from torch import nn
@@ -131,29 +131,50 @@ class StripTables:
 
     def adjacent(self, u: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         """Whether ``u`` and ``v`` are joined by an intra-community edge."""
-        key = u * self.place.numel() + v
-        if not self.edge_keys.numel():
-            return torch.zeros_like(key, dtype=torch.bool)
-        at = torch.searchsorted(self.edge_keys, key).clamp(max=self.edge_keys.numel() - 1)
-        return self.edge_keys[at] == key
+        return _joined(self.edge_keys, u, v, self.place.numel())
+
+    def select(self, members: torch.Tensor, keep: torch.Tensor, sub) -> StripTables:
+        """The tables of the blocks ``members`` ``(B,)``, whose pairs ``keep`` ``(Q,)`` make the layout
+        ``sub`` (``BlockPairs.select_blocks``): the communities' cycles and numbering stay as they are."""
+        return replace(
+            self,
+            earlier=self.earlier[keep],
+            left=self.left[members],
+            right=self.right[members],
+            right_size=self.right_size[members],
+            block_size=sub.block_size,
+            first_pair=torch.cumsum(sub.block_size, 0) - sub.block_size,
+            weight=self.weight[members],
+            feasible=self.feasible[members],
+        )
 
     def pair(self, block: torch.Tensor, a: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         """Index in the layout of the pair ``(a, c)`` of each ``block``."""
         return self.first_pair[block] + self.local[a] * self.right_size[block] + self.local[c]
 
 
-def _segment_room(cycle_nodes: list[int], first: list[int], length: list[int], edges: set, n: int) -> torch.Tensor:
+def _joined(edge_keys: torch.Tensor, u: torch.Tensor, v: torch.Tensor, n: int) -> torch.Tensor:
+    """Whether each ``(u, v)`` is among the edges whose sorted keys ``u * n + v`` are ``edge_keys``."""
+    key = u * n + v
+    if not edge_keys.numel():
+        return torch.zeros_like(key, dtype=torch.bool)
+    at = torch.searchsorted(edge_keys, key).clamp(max=edge_keys.numel() - 1)
+    return edge_keys[at] == key
+
+
+def _segment_room(cycle_nodes: list[int], first: list[int], length: list[int], joined: list[bool], n: int):
     """``(N, 2)``: from each border node, the steps along its cycle (direction +1, -1) before the
-    first consecutive pair not joined by a community edge, at most ``L - 1``."""
+    first consecutive pair not joined by a community edge (``joined[i]``: cycle entry ``i`` and the
+    next place of its cycle), at most ``L - 1``."""
     room = torch.zeros((n, 2), dtype=torch.long)
     for start, size in zip(first, length):
         nodes = cycle_nodes[start : start + size]
-        joined = [size > 1 and (nodes[p], nodes[(p + 1) % size]) in edges for p in range(size)]
+        joined_here = [size > 1 and joined[start + p] for p in range(size)]
         for p, v in enumerate(nodes):
             forward = backward = 0
-            while forward < size - 1 and joined[(p + forward) % size]:
+            while forward < size - 1 and joined_here[(p + forward) % size]:
                 forward += 1
-            while backward < size - 1 and joined[(p - backward - 1) % size]:
+            while backward < size - 1 and joined_here[(p - backward - 1) % size]:
                 backward += 1
             room[v, 0], room[v, 1] = forward, backward
     return room
@@ -189,8 +210,10 @@ def strip_tables(pairs, level_edge_index: torch.Tensor, parent: torch.Tensor, se
         earlier = torch.zeros((pairs.pair_block.numel(), 2), dtype=torch.float64)
     li, lj, w = length[left], length[right], pairs.block_weight
     if segments:
-        keys = set(zip(u[inside].tolist(), v[inside].tolist()))
-        room = _segment_room(cycle_nodes.tolist(), cycle_first.tolist(), length.tolist(), keys, n)
+        cycle_of = torch.repeat_interleave(torch.arange(int(length.numel())), length)
+        following = cycle_first[cycle_of] + torch.remainder(place[cycle_nodes] + 1, length[cycle_of])
+        joined = _joined(edge_keys, cycle_nodes, cycle_nodes[following], n)
+        room = _segment_room(cycle_nodes.tolist(), cycle_first.tolist(), length.tolist(), joined.tolist(), n)
     else:
         room = (length[parent] - 1).clamp(min=0)[:, None].expand(n, 2).contiguous()
     widest = torch.zeros(int(length.numel()), dtype=torch.long)
