@@ -68,11 +68,13 @@ PRETRAINED: dict[str, PretrainedEntry] = {
     ),
     "higen-planar-strips": PretrainedEntry(
         "higen-planar-strips.pt",
-        "higen-planar's community networks with its leaf cross-edge network retrained alone as a strip mixture "
-        "(--cross-strips: each leaf block a zipped strip along the two communities' borders or the coordinated "
-        "model; 120 epochs warm-started from higen-planar's network, training seed 1); sample it at temperature 0.6 "
-        "(chosen on the validation split): V.U.N. 24 % against higen-planar's 2.5 % at its 0.7, orbit met, degree "
-        "0.0016 (target 0.0012 missed): gran-protocol MMDs in metrics/results/higen-planar-strips/",
+        "HiGen with higen-planar's recipe and seven GNN layers (--num-layers 7, training seed 1, lowest validation "
+        "NLL at epoch 170), its leaf cross-edge network then retrained alone as a strip mixture (--cross-strips: "
+        "each leaf block a zipped strip along the two communities' borders or the coordinated model; 120 epochs "
+        "warm-started, metrics/scripts/higen_cross_refit.py); sample it at temperature 0.7 (chosen on the "
+        "validation split): degree and orbit met, clustering 0.060 (higen-planar 0.074), V.U.N. 25 % (2.5 %); "
+        "gran-protocol MMDs in metrics/results/higen-planar-strips/ (session 34; session 33's three-layer model: "
+        "metrics/results/higen-planar-strips-before-s34/)",
         trained=True,
     ),
     "higen-sbm": PretrainedEntry(

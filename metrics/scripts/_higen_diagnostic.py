@@ -221,15 +221,18 @@ def real_communities_with_sampled_cross_edges(model, h, communities, seed: int, 
     return torch.bincount(h.assignments[0][h.assignments[1]], minlength=h.num_graphs), edges
 
 
-def cross_edge_comparison(doc: str):
+def cross_edge_comparison(doc: str, add_options=None):
     """The command line and inputs of a script that compares the test graphs' real cross edges with a
     two-level model's on the same real communities: parses ``MODEL DATASET [--seeds 3]
     [--temperature 1] [--json OUT]`` (described by ``doc``) and returns ``(args, model, test, h,
     communities, real_cross)``: the model's hierarchy ``h`` of the test graphs and their
-    intra-community edges (:func:`real_communities`), and the real cross edges as pairs ``u < v``."""
+    intra-community edges (:func:`real_communities`), and the real cross edges as pairs ``u < v``.
+    ``add_options(parser)``, when given, adds the script's own options."""
     parser = model_parser(doc)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--temperature", type=float, default=1.0)
+    if add_options is not None:
+        add_options(parser)
     args = parser.parse_args()
     model = two_level_model(args.model)
     test = model_split(args.model, args.dataset, "test")

@@ -8,8 +8,10 @@ For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` th
 -r DATASET:test:SPLIT -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
 ``metrics/results/NAME/{PROTOCOL}_seed{S}.json``, the samples, and ``summary.json`` (per-seed and mean
 MMDs, V.U.N., GNN F1, the train/test floor, the training curve and command from the checkpoint,
-the targets and whether each is met). With ``--ship`` the checkpoint is copied without its training
-state to ``graphgen/checkpoints/NAME.pt`` (its sha256 recorded).
+the targets and whether each is met; for a checkpoint whose cross-edge network
+``metrics/scripts/higen_cross_refit.py`` retrained, that command too). With ``--ship`` the
+checkpoint is copied without its training state to ``graphgen/checkpoints/NAME.pt`` (its sha256
+recorded).
 
 ``SPLIT`` is the split protocol the checkpoint was trained under (its metadata, e.g. ``gdss`` or
 ``graphrnn`` for enzymes), so a model is always scored on the test graphs held out from its own
@@ -107,6 +109,13 @@ def main() -> None:
         "note": args.note,
         "checkpoint": args.checkpoint,
         "training_command": ckpt.metadata.get("command"),
+        # a checkpoint made by metrics/scripts/higen_cross_refit.py --checkpoint-out: the second command,
+        # which retrained its leaf cross-edge network alone (``curve`` stays the first command's)
+        **{
+            k: ckpt.metadata[k]
+            for k in ("cross_refit", "cross_refit_of", "cross_refit_of_sha256")
+            if k in ckpt.metadata
+        },
         "epochs": len(history),
         "config": ckpt.config,
         "train_config": ckpt.metadata.get("train_config"),

@@ -571,3 +571,30 @@ def test_strip_components_counts_broken_fans_and_border_jumps():
     whole = script.fans_and_jumps(both([(0, 1), (1, 2), (3, 0), (3, 1), (3, 2)]), community)
     assert whole == {"fans": 1, "broken_fans": 0, "cycle_steps": 3, "border_jumps": 1}
     assert script._shares(broken)["broken_fan_share"] == 1.0
+
+
+def test_strip_placement_compares_a_drawn_strip_with_the_real_one_between_the_same_communities():
+    """higen_strip_placement.compare on two path communities 0-1-2-3 and 4-5-6-7: the real strip
+    (0,4),(1,4),(1,5),(2,5) against the same strip shifted one place along both paths,
+    (1,5),(2,5),(2,6),(3,6): 2 shared edges of 6, contact nodes {1,2,3,5,6} against {0,1,2,4,5}
+    (3 of 7 shared, 2 of 5 outside), side lengths equal, ends {1,3,5,6} not the real {0,2,4,5}."""
+    import networkx as nx
+
+    script = _script("higen_strip_placement")
+    graph = nx.Graph([(0, 1), (1, 2), (2, 3), (4, 5), (5, 6), (6, 7)])
+    community = [0, 0, 0, 0, 1, 1, 1, 1]
+    real = [(0, 4), (1, 4), (1, 5), (2, 5)]
+    (shifted,) = script.compare(graph, community, real, [(1, 5), (2, 5), (2, 6), (3, 6)])
+    assert shifted == {
+        "exact": 0.0,
+        "edge_jaccard": pytest.approx(2 / 6),
+        "side_jaccard": pytest.approx(3 / 7),
+        "side_length_error": 0.0,
+        "outside_real_sides": pytest.approx(2 / 5),
+        "ends_real": 0.0,
+    }
+    (same,) = script.compare(graph, community, real, list(reversed(real)))
+    assert same["exact"] == same["edge_jaccard"] == same["ends_real"] == 1.0
+    assert same["outside_real_sides"] == 0.0
+    # a real block that is no strip (a crossing pair) is left out
+    assert script.compare(graph, community, [(0, 5), (1, 4)], [(0, 5), (1, 4)]) == []
