@@ -64,6 +64,7 @@ _FLAGS = {
     "cross_contact": "--cross-contact",
     "cross_strips": "--cross-strips",
     "cross_strip_segments": "--cross-strip-segments",
+    "cross_strip_windows": "--cross-strip-windows",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -253,6 +254,12 @@ def higen(
         help="With --cross-strips: a strip's side never steps between consecutive border places that no"
         " community edge joins (the border cycle is cut there).",
     ),
+    cross_strip_windows: bool = typer.Option(
+        False,
+        "--cross-strip-windows/--no-cross-strip-windows",
+        help="With --cross-strips: a strip's start also reads the community degrees of the border nodes"
+        " along the strip-to-be and just before it.",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -335,6 +342,7 @@ def higen(
             cross_contact=cross_contact,
             cross_strips=cross_strips,
             cross_strip_segments=cross_strip_segments,
+            cross_strip_windows=cross_strip_windows,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -1,7 +1,8 @@
 """Retrain a two-level HiGen model's cross-edge network alone, with its options changed, and score it.
 
     python metrics/scripts/higen_cross_refit.py MODEL DATASET [--epochs 60] [--seed 0]
-        [--triangle-features] [--hidden H] [--num-layers L] [--cross-order ORDER] [--strips] [--warm-start]
+        [--triangle-features] [--hidden H] [--num-layers L] [--cross-order ORDER] [--strips]
+        [--strip-segments] [--strip-windows] [--warm-start]
         [--temperature 0.7] [--oracle-seeds 3] [--sample-seeds 0] [--out NET.pt] [--checkpoint-out CKPT]
         [--json OUT]
 
@@ -147,7 +148,12 @@ def save_refit_checkpoint(model: HiGen, config, args, refit_command: str) -> Non
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     metadata = dict(source.metadata, cross_refit=refit_command, cross_refit_of=args.model, cross_refit_of_sha256=digest)
     ckpt = model.to_checkpoint(metadata, source.data_fingerprint)
-    ckpt.config.update(cross_order=config.order, cross_strips=config.strips, cross_strip_segments=config.strip_segments)
+    ckpt.config.update(
+        cross_order=config.order,
+        cross_strips=config.strips,
+        cross_strip_segments=config.strip_segments,
+        cross_strip_windows=config.strip_windows,
+    )
     HiGen.from_checkpoint(ckpt)  # the configuration and the weights agree
     save_checkpoint(ckpt, args.checkpoint_out)
 
@@ -166,6 +172,9 @@ def main() -> None:
     parser.add_argument("--strips", action="store_true", help="mix the leaf blocks with zipped strips (strip_blocks)")
     parser.add_argument(
         "--strip-segments", action="store_true", help="with --strips: cut the border cycles where no edge joins"
+    )
+    parser.add_argument(
+        "--strip-windows", action="store_true", help="with --strips: the start reads the degrees along the strip"
     )
     parser.add_argument(
         "--warm-start", action="store_true", help="start from MODEL's own cross-edge network's weights where they fit"
@@ -192,11 +201,13 @@ def main() -> None:
         changes["strips"] = True
     if args.strip_segments:
         changes["strip_segments"] = True
+    if args.strip_windows:
+        changes["strip_windows"] = True
     config = dataclasses.replace(old.config, **changes)
     if old.encoder is not None:
         raise SystemExit("error: the cross-edge network has a sequence encoder (gmn/gsm++); gran only")
     changed = {f.name for f in dataclasses.fields(config) if getattr(config, f.name) != getattr(old.config, f.name)}
-    if args.checkpoint_out and changed - {"order", "strips", "strip_segments"}:
+    if args.checkpoint_out and changed - {"order", "strips", "strip_segments", "strip_windows"}:
         raise SystemExit("error: --checkpoint-out takes --strips and --cross-order only")
     val_batches = [prepared_blocks(model, val[k : k + 4], model.config.partition_seed) for k in range(0, len(val), 4)]
     result = {"model": args.model, "dataset": args.dataset, "temperature": args.temperature}

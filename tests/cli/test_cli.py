@@ -204,6 +204,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
         "--cross-contact",
         "--cross-strips",
         "--cross-strip-segments",
+        "--cross-strip-windows",
         "--out",
         str(ckpt),
     )
@@ -216,7 +217,7 @@ def test_train_higen_then_sample(capsys, tmp_path):
     assert config["triangle_features"] is True and config["row_coordination"] is True
     assert config["cross_order"] == "boundary" and config["cross_both_directions"] is True
     assert config["cross_contact"] is True and config["cross_strips"] is True
-    assert config["cross_strip_segments"] is True
+    assert config["cross_strip_segments"] is True and config["cross_strip_windows"] is True
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1")
     assert code == 0 and len(out.splitlines()) == 3 and "higen trained on community_small" in err
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--decoding", "mode")

@@ -250,6 +250,7 @@ class BipartiteNetConfig:
     contact: bool = False  # coordinated blocks: g also reads u_a, u_c (graphgen.models.higen.block_sequence)
     strips: bool = False  # coordinated blocks: a mixture with zipped strips (graphgen.models.higen.strip_blocks)
     strip_segments: bool = False  # strips: a side never steps between border places no edge joins
+    strip_windows: bool = False  # strips: the start also reads the intra degrees along and before the strip
 
     @property
     def node_dim(self) -> int:
@@ -267,8 +268,8 @@ class BipartiteNetConfig:
             raise ValueError(f"unknown order {self.order!r}; choose one of {', '.join(CROSS_ORDERS)}")
         if self.strips and not self.coordinated:
             raise ValueError("strips belong to coordinated blocks (coordinated=True)")
-        if self.strip_segments and not self.strips:
-            raise ValueError("strip segments belong to strips (strips=True)")
+        if (self.strip_segments or self.strip_windows) and not self.strips:
+            raise ValueError("strip segments and windows belong to strips (strips=True)")
         if (self.order != "generation" or self.both_directions) and not self.coordinated:
             raise ValueError("a pair order or both directions belong to coordinated blocks (coordinated=True)")
 
@@ -307,7 +308,9 @@ class BipartiteNet(nn.Module):
             nn.init.zeros_(self.score[0].weight.data[:, 2 * c.hidden + 2 :])
         # g of the coordinated leaf blocks: a logit offset from the edges already placed in the block
         self.coordination = coordination_net(ladder=c.ladder, contact=c.contact) if c.coordinated else None
-        self.strips = StripModel() if c.strips else None  # the strip process and its mixture weight
+        self.strips = (
+            StripModel(windows=c.strip_windows) if c.strips else None
+        )  # the strip process and its mixture weight
 
     def node_embeddings(self, level_graph, parent: torch.Tensor) -> torch.Tensor:
         ei, w = level_graph.edge_index, level_graph.edge_weight.float()

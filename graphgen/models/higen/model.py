@@ -171,6 +171,7 @@ class HiGenConfig:
     cross_contact: bool = False  # coordinated leaf blocks also see each endpoint's neighbours already in contact
     cross_strips: bool = False  # coordinated leaf blocks: a mixture with zipped strips along the borders (strip_blocks)
     cross_strip_segments: bool = False  # strips: border cycles cut where consecutive places share no edge
+    cross_strip_windows: bool = False  # strips: the start also reads the intra degrees along and before the strip
     adjacency_rows: int = 0  # community networks: each prefix node also sees its adjacency row (GRAN's input)
 
     def __post_init__(self):
@@ -219,6 +220,8 @@ class HiGenConfig:
         }
         if self.cross_strip_segments and not self.cross_strips:
             raise ValueError("cross_strip_segments needs cross_strips (it cuts the strips' border cycles)")
+        if self.cross_strip_windows and not self.cross_strips:
+            raise ValueError("cross_strip_windows needs cross_strips (it adds features to the strips' start)")
         for name, used in leaf_block_options.items():
             if used and (self.cross_edges != "coordinated" or self.num_levels < 2):
                 raise ValueError(f"{name} needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
@@ -542,6 +545,7 @@ class HiGen(nn.Module):
                         c.cross_contact and lv == c.num_levels,
                         c.cross_strips and lv == c.num_levels,
                         c.cross_strip_segments and lv == c.num_levels,
+                        c.cross_strip_windows and lv == c.num_levels,
                     ),
                     encoder=bipartite_encoder(c),
                 )

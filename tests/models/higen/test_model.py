@@ -334,6 +334,7 @@ LATER_OPTIONS = (
     "cross_contact",
     "cross_strips",
     "cross_strip_segments",
+    "cross_strip_windows",
 )
 
 
@@ -369,7 +370,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert model.config.cross_order == "generation" and model.config.cross_both_directions is False
     assert model.config.cross_contact is False and model.bipartite_nets[0].coordination is None
     assert model.config.cross_strips is False and model.bipartite_nets[0].strips is None
-    assert model.config.cross_strip_segments is False
+    assert model.config.cross_strip_segments is False and model.config.cross_strip_windows is False
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -842,10 +843,14 @@ def test_cross_strips_train_sample_and_mix_only_the_leaf_blocks(train, num_level
     from graphgen.models.higen.strip_blocks import strip_tables
 
     torch.manual_seed(0)
-    config = replace(SMALL, num_levels=num_levels, cross_strips=True, cross_strip_segments=segments)
+    config = replace(
+        SMALL, num_levels=num_levels, cross_strips=True, cross_strip_segments=segments, cross_strip_windows=segments
+    )
     model = HiGen(config).fit_size_model(train)
     assert [net.strips is not None for net in model.bipartite_nets] == [False] * (num_levels - 2) + [True]
-    plain = HiGen(replace(config, cross_strips=False, cross_strip_segments=False)).fit_size_model(train)
+    plain = HiGen(
+        replace(config, cross_strips=False, cross_strip_segments=False, cross_strip_windows=False)
+    ).fit_size_model(train)
     plain.load_state_dict(model.state_dict(), strict=False)
     strips = model.bipartite_nets[-1].strips
     with torch.no_grad():
@@ -861,6 +866,7 @@ def test_cross_strips_train_sample_and_mix_only_the_leaf_blocks(train, num_level
         theta = net(h.levels[num_levels], parent, pairs).double()
         tables = strip_tables(pairs, h.levels[num_levels].edge_index, parent, segments)
         assert model.bipartite_nets[-1].config.strip_segments is segments
+        assert strips.windows is segments  # the windowed start, tested with the segments
         fallback = blocks_log_likelihood(net, pairs, theta, h.levels[num_levels], parent)
         strip = strips.strip_log_likelihood(theta, pairs, tables)
         pi = torch.sigmoid(strips.mix_logits(tables).double())
@@ -876,6 +882,8 @@ def test_cross_strips_train_sample_and_mix_only_the_leaf_blocks(train, num_level
         replace(SMALL, cross_strips=True, cross_edges="independent")
     with pytest.raises(ValueError, match="cross_strip_segments needs cross_strips"):
         replace(SMALL, cross_strip_segments=True)
+    with pytest.raises(ValueError, match="cross_strip_windows needs cross_strips"):
+        replace(SMALL, cross_strip_windows=True)
 
 
 @pytest.mark.parametrize("num_levels", [2, 3])

@@ -8,7 +8,7 @@ from graphgen.models.higen.bipartite import LOG_ZERO
 from graphgen.models.higen.bipartite_net import BlockPairs
 from graphgen.models.higen.boundary_walk import border_cycles
 from graphgen.models.higen.model import Draws
-from graphgen.models.higen.strip_blocks import StripModel, strip_representations, strip_tables
+from graphgen.models.higen.strip_blocks import DIRECTIONS, StripModel, strip_representations, strip_tables
 
 # communities as edge lists over local nodes: a wheel (centre 0 is inner: its spokes lie on two triangles),
 # a triangle, a 4-cycle, a path
@@ -42,9 +42,9 @@ def copies(ni, nj, targets):
     return BlockPairs(block, within // nj, ni + within % nj, target, weight, torch.full((b,), m), leaf=True)
 
 
-def random_model(seed, std=0.7):
+def random_model(seed, std=0.7, windows=False):
     torch.manual_seed(seed)
-    model = StripModel(8).double()
+    model = StripModel(8, windows=windows).double()
     for p in model.parameters():
         torch.nn.init.normal_(p, std=std)
     return model
@@ -68,19 +68,21 @@ def test_border_cycles_of_wheel_square_and_path():
 
 CASES = [(WHEEL4, PATH2, False), (TRIANGLE, SQUARE, False), (SQUARE, TRIANGLE, False)]
 CASES += [(PATH3, SQUARE, True), (WHEEL4, PATH3, True), (TRIANGLE, SQUARE, True)]
+CASES = [(*case, False) for case in CASES] + [(WHEEL4, PATH2, False, True), (PATH3, SQUARE, True, True)]
 
 
-@pytest.mark.parametrize("left,right,segments", CASES)
-def test_strip_probabilities_sum_to_one_by_enumeration(left, right, segments):
+@pytest.mark.parametrize("left,right,segments,windows", CASES)
+def test_strip_probabilities_sum_to_one_by_enumeration(left, right, segments, windows):
     """Over every w-subset of the block's pairs, for every feasible w, with the whole cycles or (segments)
-    cut at their jumps; with segments no side of a positive set steps across a jump."""
+    cut at their jumps, with or without the start's window features; with segments no side of a
+    positive set steps across a jump."""
     import networkx as nx
 
     edge_index, parent = level(left, right)
     ni, nj = left[0], right[0]
     place, length = border_cycles(edge_index, parent)
     graph = nx.Graph(edge_index.t().tolist())
-    model = random_model(1)
+    model = random_model(1, windows=windows)
     feasible_seen = 0
     for w in range(1, int(length[0] + length[1])):
         targets = all_subsets(ni, nj, w)
@@ -136,10 +138,12 @@ def test_representations_of_a_strip_read_from_both_ends():
     assert reps.step_move.view(2, 3).tolist() in ([[0, 1, 1], [1, 1, 0]], [[1, 1, 0], [0, 1, 1]])
 
 
-@pytest.mark.parametrize("left,segments", [(TRIANGLE, False), (PATH3, True)])
-def test_sampled_strips_follow_the_strip_probabilities(left, segments):
+@pytest.mark.parametrize(
+    "left,segments,windows", [(TRIANGLE, False, False), (PATH3, True, False), (PATH3, False, True)]
+)
+def test_sampled_strips_follow_the_strip_probabilities(left, segments, windows):
     edge_index, parent = level(left, SQUARE)
-    model = random_model(3)
+    model = random_model(3, windows=windows)
     w, draws_n = 4, 6000
     targets = all_subsets(3, 4, w)
     base = 0.3 * torch.randn(12, generator=torch.Generator().manual_seed(5), dtype=torch.float64)
@@ -226,3 +230,49 @@ def test_step_features_are_the_documented_quantities(column):
     ]
     assert float(logit.detach()) == pytest.approx(expected[column], abs=1e-6)
     assert bool(can_a) and bool(can_c)
+
+
+@pytest.mark.parametrize("column", range(4))
+def test_window_features_are_the_documented_quantities(column):
+    """φ_win of a start pair, column by column, read off by hand: the wheel (C_i: centre 0, rim 1-4,
+    each rim node of intra degree 3) against the path 5-6-7 (C_j: degrees 1, 2, 1), w = 4, so the
+    windows hold m_i = m_j = ⌈5 / 2⌉ = 3 border nodes; the start at the path's end node 5 walking
+    towards 6 and 7, and a^- / c^- the places before each start."""
+    edge_index, parent = level(WHEEL4, PATH3)
+    model = random_model(0, windows=True)
+    pairs = copies(5, 3, [[(1, 0)]])
+    pairs.block_weight = torch.tensor([4])
+    tables = strip_tables(pairs, edge_index, parent)
+    place = tables.place.tolist()
+    rim = sorted(range(1, 5), key=lambda v: place[v])
+    path = sorted((5, 6, 7), key=lambda v: place[v])  # the cycle of a path: 5, 6, 7 or its reverse
+    d_c = 1 if path[(path.index(5) + 1) % 3] == 6 else -1
+    direction = torch.tensor([DIRECTIONS.index((1, d_c))])
+    a, c = rim[0], 5
+    c_before = path[(path.index(5) - d_c) % 3]  # 7: the path's cycle closes 7 -> 5
+    features = model.window_features(
+        tables,
+        torch.tensor([0]),
+        torch.tensor([a]),
+        torch.tensor([c]),
+        torch.tensor([[1, d_c]]),
+        torch.tensor([rim[-1]]),
+        torch.tensor([c_before]),
+    )
+    expected = [
+        math.log1p(3),  # the rim nodes at places 0, 1, 2: degree 3 each
+        (math.log1p(1) + math.log1p(2) + math.log1p(1)) / 3,  # nodes 5, 6, 7
+        math.log1p(3),  # a^-: the rim node before the start
+        math.log1p(1),  # c^-: node 7
+    ]
+    assert c_before == 7
+    assert float(features[0, column]) == pytest.approx(expected[column], abs=1e-9)
+    # the start logit reads them: g_s on column 3 + column alone
+    model.start_net = torch.nn.Linear(7, 1).double()
+    with torch.no_grad():
+        model.start_net.weight.zero_()
+        model.start_net.weight[0, 3 + column] = 1.0
+        model.start_net.bias.zero_()
+        theta = torch.zeros(15, dtype=torch.float64)
+        logit = model.start_logits(theta, tables, torch.tensor([0]), torch.tensor([a]), torch.tensor([c]), direction)
+    assert float(logit) == pytest.approx(expected[column], abs=1e-9)
