@@ -19,6 +19,9 @@ communities. Reported over the blocks the data makes as strips (``higen_strip_bl
 - ``ends_real``: the share of drawn strips whose contact sides' end nodes are all ends of the real
   contact sides.
 
+Also for the data (``data``): the border nodes (on their community's border cycle) that hold a
+cross edge and those that do not, with their mean community (intra) degree.
+
 ``--uniform-start`` draws the start pair uniformly over each block's border pairs (the steps as the
 model draws them): the chance level the model's start is measured against.
 """
@@ -99,6 +102,25 @@ def uniform_start(on: bool):
         StripModel.start_logits = original
 
 
+def border_degrees(edge_index, community, real: list) -> dict:
+    """Count and mean intra-community degree of the border nodes (on their community's border cycle)
+    that hold one of the cross edges ``real`` (``contact``) and of those that hold none (``outer``);
+    ``edge_index``: the intra-community edges, both directions."""
+    from graphgen.models.higen.boundary_walk import border_cycles
+
+    place, _ = border_cycles(edge_index, torch.as_tensor(community))
+    degree = torch.bincount(edge_index[0], minlength=len(community)).tolist()
+    touched = {v for edge in real for v in edge}
+    groups = {"contact": [], "outer": []}
+    for v in range(len(community)):
+        if place[v] >= 0:
+            groups["contact" if v in touched else "outer"].append(degree[v])
+    return {
+        k: {"nodes": len(d), "mean_intra_degree": round(statistics.mean(d), 3) if d else None}
+        for k, d in groups.items()
+    }
+
+
 def main() -> None:
     args, model, test, h, communities, real = cross_edge_comparison(
         __doc__, lambda parser: parser.add_argument("--uniform-start", action="store_true")
@@ -112,6 +134,7 @@ def main() -> None:
     result = {"model": args.model, "dataset": f"{args.dataset}:test ({len(test)} graphs)"}
     result["temperature"] = args.temperature
     result["uniform_start"] = args.uniform_start
+    result["data"] = border_degrees(communities.edge_index, community, real)
     for seed in range(args.seeds):
         with forced("strips"), uniform_start(args.uniform_start):
             rows, cols = sample_cross_edges(model, h, communities, seed, args.temperature)

@@ -598,3 +598,19 @@ def test_strip_placement_compares_a_drawn_strip_with_the_real_one_between_the_sa
     assert same["outside_real_sides"] == 0.0
     # a real block that is no strip (a crossing pair) is left out
     assert script.compare(graph, community, [(0, 5), (1, 4)], [(0, 5), (1, 4)]) == []
+
+
+def test_strip_placement_border_degrees_split_contact_and_outer_border_nodes():
+    """border_degrees on the wheel (centre 0, rim 1-4: every rim node of degree 3, the centre inner)
+    and the path 5-6-7 (degrees 1, 2, 1) with real cross edges 1-5 and 2-5: contact nodes 1, 2, 5
+    (degrees 3, 3, 1), outer border nodes 3, 4, 6, 7 (3, 3, 2, 1)."""
+    import torch
+
+    script = _script("higen_strip_placement")
+    edges = [(0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (2, 3), (3, 4), (4, 1), (5, 6), (6, 7)]
+    edge_index = torch.tensor(edges + [(b, a) for a, b in edges]).t()
+    got = script.border_degrees(edge_index, [0, 0, 0, 0, 0, 1, 1, 1], [(1, 5), (2, 5)])
+    assert got == {
+        "contact": {"nodes": 3, "mean_intra_degree": round(7 / 3, 3)},
+        "outer": {"nodes": 4, "mean_intra_degree": 2.25},
+    }
