@@ -614,3 +614,35 @@ def test_strip_placement_border_degrees_split_contact_and_outer_border_nodes():
         "contact": {"nodes": 3, "mean_intra_degree": round(7 / 3, 3)},
         "outer": {"nodes": 4, "mean_intra_degree": 2.25},
     }
+
+
+def test_border_structure_counts_borders_discs_and_open_links():
+    """border_structure on a triangle {0, 1, 2} (community 0) and an edge {3, 4} (community 1) joined by
+    the cross edges 2-3 and 2-4: border cycles 3 + 2 nodes (discs would have 3·3-3-3 = 3 and
+    3·2-3-1 = 2); node 2 (degree 4, triangles 1-2-0 and 2-3-4: T = 2) is border_cross and open, nodes 3
+    and 4 (degree 2, T = 1) border_cross and open, nodes 0 and 1 (degree 2, T = 1) border_only and open;
+    K5 as one community is counted non-planar; counts add up over graphs."""
+    import torch
+
+    script = _script("higen_border_structure")
+
+    def both(edges):
+        return torch.tensor(edges + [(b, a) for a, b in edges]).t()
+
+    got = script.border_structure(both([(0, 1), (1, 2), (0, 2), (3, 4), (2, 3), (2, 4)]), [0, 0, 0, 1, 1])
+    assert got == {
+        "communities": 2,
+        "nodes": 5,
+        "intra_edges": 4,
+        "cross_edges": 2,
+        "nonplanar_communities": 0,
+        "border_nodes": 5,
+        "border_nodes_if_discs": 5,
+        "nodes_by_kind": {"border_cross:open": 3, "border_only:open": 2},
+    }
+    k5 = [(a, b) for a in range(5) for b in range(a + 1, 5)]
+    nonplanar = script.border_structure(both(k5), [0] * 5)
+    assert nonplanar["nonplanar_communities"] == 1 and nonplanar["cross_edges"] == 0
+    assert nonplanar["border_nodes_if_discs"] == 3 * 5 - 3 - 10
+    total = script._add(got, got)
+    assert total["nodes"] == 10 and total["nodes_by_kind"] == {"border_cross:open": 6, "border_only:open": 4}

@@ -1,0 +1,104 @@
+"""Border structure of a two-level model's samples against the data: where the triangulation opens.
+
+    python metrics/scripts/higen_border_structure.py MODEL DATASET [--seeds 1] [--temperature 1] [--json OUT]
+
+Counted over the test graphs (the model's hierarchy of them) and over the model's samples (as many
+as the test split holds, sampling seeds ``0..--seeds-1``, at ``--temperature``), with each
+community's border cycle from :func:`~graphgen.models.higen.boundary_walk.border_cycles`:
+
+- ``communities``, ``nodes``, ``intra_edges``, ``cross_edges``, ``nonplanar_communities``;
+- ``border_nodes``: the summed border-cycle lengths, and ``border_nodes_if_discs``:
+  ``Σ_c (3 n_c - 3 - E_c)``, the border length each community would have as a triangulated disc with
+  its node and edge counts (Euler), so the difference measures border beyond the communities' sizes;
+- ``nodes_by_kind``: every node by where it sits -- ``inner`` (off its community's border cycle),
+  ``border_cross`` (on it, holding a cross edge) or ``border_only`` -- and by ``d - T`` (degree minus
+  triangles through the node in the whole graph): ``closed`` (0, a wheel), ``open`` (>= 1, a gap in
+  its link), ``over`` (<= -1, more triangles than neighbours).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import networkx as nx
+import torch
+from _higen_diagnostic import command, emit, model_parser, model_split, real_communities, two_level_model
+
+COUNTS = ("communities", "nodes", "intra_edges", "cross_edges", "nonplanar_communities")
+
+
+def border_structure(edge_index, community) -> dict:
+    """The counts of the module docstring for one graph, or for several numbered apart (every count
+    adds up over graphs): ``edge_index`` both directions, ``community`` each node's community."""
+    from graphgen.models.higen.boundary_walk import border_cycles
+
+    community = torch.as_tensor(community)
+    n = community.numel()
+    graph = nx.Graph()
+    graph.add_nodes_from(range(n))
+    graph.add_edges_from(edge_index.t().tolist())
+    inside = community[edge_index[0]] == community[edge_index[1]]
+    place, length = border_cycles(edge_index[:, inside], community)
+    sizes = torch.bincount(community)
+    intra = torch.bincount(community[edge_index[0, inside]], minlength=sizes.numel()) // 2
+    present = sizes > 0
+    members: dict[int, list[int]] = {}
+    for v, c in enumerate(community.tolist()):
+        members.setdefault(c, []).append(v)
+    intra_graph = nx.Graph()
+    intra_graph.add_edges_from(edge_index[:, inside].t().tolist())
+    triangles = nx.triangles(graph)
+    kinds = Counter()
+    for v in range(n):
+        cross = any(community[u] != community[v] for u in graph[v])
+        where = "inner" if place[v] < 0 else ("border_cross" if cross else "border_only")
+        gap = graph.degree(v) - triangles[v]
+        kinds[f"{where}:{'closed' if gap == 0 else ('open' if gap > 0 else 'over')}"] += 1
+    return {
+        "communities": int(present.sum()),
+        "nodes": n,
+        "intra_edges": int(inside.sum()) // 2,
+        "cross_edges": int((~inside).sum()) // 2,
+        "nonplanar_communities": sum(
+            not nx.check_planarity(intra_graph.subgraph(nodes))[0] for nodes in members.values()
+        ),
+        "border_nodes": int(length.sum()),
+        "border_nodes_if_discs": int((3 * sizes - 3 - intra)[present].sum()),
+        "nodes_by_kind": dict(sorted(kinds.items())),
+    }
+
+
+def _add(total: dict, part: dict) -> dict:
+    out = {k: total.get(k, 0) + v for k, v in part.items() if k != "nodes_by_kind"}
+    out["nodes_by_kind"] = dict(
+        sorted((Counter(total.get("nodes_by_kind", {})) + Counter(part["nodes_by_kind"])).items())
+    )
+    return out
+
+
+def main() -> None:
+    parser = model_parser(__doc__)
+    parser.add_argument("--seeds", type=int, default=1)
+    parser.add_argument("--temperature", type=float, default=1.0)
+    args = parser.parse_args()
+    model = two_level_model(args.model)
+    test = model_split(args.model, args.dataset, "test")
+    result = {"model": args.model, "dataset": f"{args.dataset}:test ({len(test)} graphs)"}
+    result["temperature"] = args.temperature
+    h, _ = real_communities(model, test)
+    result["data"] = border_structure(h.levels[-1].edge_index, h.assignments[-1])
+    print("data", result["data"], flush=True)
+    for seed in range(args.seeds):
+        total: dict = {}
+        drawn = model.sample(len(test), generator=torch.Generator().manual_seed(seed), temperature=args.temperature)
+        for g in drawn:
+            total = _add(total, border_structure(g.edge_index, g.community))
+        result[f"seed_{seed}"] = total
+        print(seed, total, flush=True)
+    result["command"] = command("higen_border_structure.py", args)
+    emit(result, args.json)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    main()
