@@ -308,9 +308,8 @@ class BipartiteNet(nn.Module):
             nn.init.zeros_(self.score[0].weight.data[:, 2 * c.hidden + 2 :])
         # g of the coordinated leaf blocks: a logit offset from the edges already placed in the block
         self.coordination = coordination_net(ladder=c.ladder, contact=c.contact) if c.coordinated else None
-        self.strips = (
-            StripModel(windows=c.strip_windows) if c.strips else None
-        )  # the strip process and its mixture weight
+        # the strip process and its mixture weight
+        self.strips = StripModel(windows=c.strip_windows) if c.strips else None
 
     def node_embeddings(self, level_graph, parent: torch.Tensor) -> torch.Tensor:
         ei, w = level_graph.edge_index, level_graph.edge_weight.float()
