@@ -9,7 +9,7 @@ For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` th
 ``metrics/results/NAME/{PROTOCOL}_seed{S}.json``, the samples, and ``summary.json`` (per-seed and mean
 MMDs, V.U.N., GNN F1, the train/test floor, the training curve and command from the checkpoint,
 the targets and whether each is met; for a checkpoint whose cross-edge network
-``metrics/scripts/higen_cross_refit.py`` retrained, that command too). With ``--ship`` the
+``metrics/scripts/higen_cross_refit.py`` retrained, that command and its curve too). With ``--ship`` the
 checkpoint is copied without its training state to ``graphgen/checkpoints/NAME.pt`` (its sha256
 recorded).
 
@@ -110,10 +110,10 @@ def main() -> None:
         "checkpoint": args.checkpoint,
         "training_command": ckpt.metadata.get("command"),
         # a checkpoint made by metrics/scripts/higen_cross_refit.py --checkpoint-out: the second command,
-        # which retrained its leaf cross-edge network alone (``curve`` stays the first command's)
+        # which retrained its leaf cross-edge network alone, and its curve (``curve`` is the first command's)
         **{
             k: ckpt.metadata[k]
-            for k in ("cross_refit", "cross_refit_of", "cross_refit_of_sha256")
+            for k in ("cross_refit", "cross_refit_of", "cross_refit_of_sha256", "cross_refit_curve")
             if k in ckpt.metadata
         },
         "epochs": len(history),

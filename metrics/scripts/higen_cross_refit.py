@@ -136,10 +136,11 @@ def _mean(runs: list[dict]) -> dict:
     return {"per_seed": runs, "mean": {k: statistics.mean(r[k] for r in runs) for k in MMD_KEYS} if runs else {}}
 
 
-def save_refit_checkpoint(model: HiGen, config, args, refit_command: str) -> None:
+def save_refit_checkpoint(model: HiGen, config, args, refit_command: str, history=()) -> None:
     """MODEL with its cross-edge network replaced by the retrained one (already in ``model``), as a
-    checkpoint with MODEL's metadata and data fingerprint, the refit's command and MODEL's name and
-    sha256 added (a shipped name may later point to another file)."""
+    checkpoint with MODEL's metadata and data fingerprint, the refit's command, its training curve
+    (``history``: per epoch, the cross term's training and validation NLL per edge) and MODEL's name
+    and sha256 added (a shipped name may later point to another file)."""
     from graphgen.io.checkpoint import load_checkpoint, save_checkpoint
     from graphgen.models.pretrained import resolve_checkpoint
 
@@ -147,6 +148,7 @@ def save_refit_checkpoint(model: HiGen, config, args, refit_command: str) -> Non
     source = load_checkpoint(path)
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     metadata = dict(source.metadata, cross_refit=refit_command, cross_refit_of=args.model, cross_refit_of_sha256=digest)
+    metadata["cross_refit_curve"] = [{k: h[k] for k in ("epoch", "train", "val")} for h in history]
     ckpt = model.to_checkpoint(metadata, source.data_fingerprint)
     ckpt.config.update(
         cross_order=config.order,
@@ -233,7 +235,7 @@ def main() -> None:
         torch.save({"config": dataclasses.asdict(config), "state_dict": state}, args.out)
     result["command"] = command("higen_cross_refit.py", args)
     if args.checkpoint_out:
-        save_refit_checkpoint(model, config, args, result["command"])
+        save_refit_checkpoint(model, config, args, result["command"], history)
     emit(result, args.json)
 
 

@@ -449,10 +449,12 @@ def test_cross_refit_checkpoint_is_the_model_with_the_refit_network(tmp_path):
         net.strips.mix_logit.fill_(2.0)
     model.bipartite_nets[0] = net.eval()
     args = argparse.Namespace(model=str(tmp_path / "m.pt"), checkpoint_out=str(tmp_path / "refit.pt"))
-    script.save_refit_checkpoint(model, net.config, args, "python higen_cross_refit.py ...")
+    history = [{"epoch": 1, "train": 0.5, "val": 0.4, "seconds": 3.0}]
+    script.save_refit_checkpoint(model, net.config, args, "python higen_cross_refit.py ...", history)
     ckpt = load_checkpoint(tmp_path / "refit.pt")
     assert ckpt.config["cross_strips"] is True and ckpt.metadata["command"] == "train"
     assert ckpt.metadata["cross_refit"] == "python higen_cross_refit.py ..." and ckpt.data_fingerprint == "sha256:x"
+    assert ckpt.metadata["cross_refit_curve"] == [{"epoch": 1, "train": 0.5, "val": 0.4}]
     digest = hashlib.sha256((tmp_path / "m.pt").read_bytes()).hexdigest()
     assert (
         ckpt.metadata["cross_refit_of"] == str(tmp_path / "m.pt") and ckpt.metadata["cross_refit_of_sha256"] == digest
