@@ -56,13 +56,20 @@ def is_strip(graph: nx.Graph, edges: list[tuple[int, int]]) -> tuple[bool, bool]
     return False, True
 
 
-def strip_shares(graph: nx.Graph, community: list[int], cross: list[tuple[int, int]]) -> dict:
-    """Block counts and strip shares (module docstring) of the cross edges ``cross`` between the
-    communities (``community[v]``) of ``graph``'s intra-community edges."""
+def blocks_by_pair(community: list[int], cross: list[tuple[int, int]]) -> dict:
+    """The cross edges ``cross`` grouped by block: ``{(A, B): [(a, b), ...]}`` with ``A < B`` the two
+    communities (``community[v]``) and each edge written ``a`` in ``A``, ``b`` in ``B``."""
     blocks = defaultdict(list)
     for u, v in cross:
         a, b = (u, v) if community[u] < community[v] else (v, u)
         blocks[(community[a], community[b])].append((a, b))
+    return blocks
+
+
+def strip_shares(graph: nx.Graph, community: list[int], cross: list[tuple[int, int]]) -> dict:
+    """Block counts and strip shares (module docstring) of the cross edges ``cross`` between the
+    communities (``community[v]``) of ``graph``'s intra-community edges."""
+    blocks = blocks_by_pair(community, cross)
     strips = paths = strip_edges = 0
     for edges in blocks.values():
         strip, both_paths = is_strip(graph, edges)

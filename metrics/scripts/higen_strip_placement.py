@@ -1,6 +1,7 @@
 """Where a strip-mixture model puts its strips on real communities, against the data's own blocks.
 
-    python metrics/scripts/higen_strip_placement.py MODEL DATASET [--seeds 3] [--temperature 1] [--json OUT]
+    python metrics/scripts/higen_strip_placement.py MODEL DATASET [--seeds 3] [--temperature 1]
+        [--uniform-start] [--json OUT]
 
 MODEL has strip-shaped leaf blocks (``cross_strips``). On the test graphs' real communities and
 real coarse graphs (the model's hierarchy), the model's cross edges are drawn with every feasible
@@ -30,12 +31,11 @@ from __future__ import annotations
 
 import contextlib
 import statistics
-from collections import defaultdict
 
 import networkx as nx
 import torch
 from _higen_diagnostic import command, cross_edge_comparison, emit, sample_cross_edges
-from higen_strip_blocks import is_strip, path_order
+from higen_strip_blocks import blocks_by_pair, is_strip, path_order
 from higen_strip_components import forced
 
 
@@ -44,14 +44,10 @@ def _jaccard(x: set, y: set) -> float:
 
 
 def _blocks(community, cross) -> dict:
-    blocks = defaultdict(set)
-    for u, v in cross:
-        a, b = (u, v) if community[u] < community[v] else (v, u)
-        blocks[(community[a], community[b])].add((a, b))
-    return blocks
+    return {key: set(edges) for key, edges in blocks_by_pair(community, cross).items()}
 
 
-def _ends(graph: nx.Graph, edges: set) -> set[tuple[int, int]]:
+def _ends(graph: nx.Graph, edges: set) -> set[int]:
     """The nodes at both ends of each contact side of a strip ``edges``."""
     ends = set()
     for side in (0, 1):
