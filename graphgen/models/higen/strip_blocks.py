@@ -100,7 +100,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from graphgen.data.ops import segment_logsumexp
+from graphgen.data.ops import segment_arange, segment_logsumexp
 from graphgen.models.higen.bipartite import LOG_ZERO
 from graphgen.models.higen.block_sequence import offset_net
 from graphgen.models.higen.boundary_walk import border_cycles
@@ -504,8 +504,7 @@ class StripModel(nn.Module):
             raise ValueError("every block sampled as a strip must be feasible")
         candidates, start_lp = self.start_log_probs(theta, pairs, tables)
         cand_block = pairs.pair_block[candidates]
-        counts = torch.bincount(cand_block, minlength=b)
-        slot = torch.arange(candidates.numel()) - (torch.cumsum(counts, 0) - counts)[cand_block]
+        slot = segment_arange(torch.bincount(cand_block, minlength=b))  # candidates come block by block
         index = torch.full((b, int(slot.max()) + 1), -1, dtype=torch.long)
         index[cand_block, slot] = candidates
         if tables.segments:  # directions and start drawn together: slot-major, then the 4 direction pairs
