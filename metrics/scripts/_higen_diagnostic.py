@@ -268,3 +268,72 @@ def sample_leaf_level(model, h, graphs, seed: int, true_sizes: bool = False, tem
     finally:
         model.__dict__.pop("_community_sizes", None)
     return torch.bincount(graph_of_node, minlength=len(graphs)), edge_index, model._last_parent
+
+
+def train_alone(net, train, prepare, nll, validate, args):
+    """Train one network of a HiGen model alone on its likelihood term, as ``graphgen train higen``
+    trains the whole model: ``args.epochs`` epochs over batches of ``args.batch_size`` training graphs
+    (``train``; the batches fixed by ``args.seed``, their order shuffled every epoch), the Louvain
+    variant ``epoch % args.hierarchies`` of each batch (``prepare(graphs, variant)``, cached), Adam at
+    ``args.lr`` with a cosine decay to 0. ``nll(batch)`` returns ``(negative log-likelihood, edges)``
+    of a prepared batch, ``validate()`` the validation NLL per edge. Returns the lowest-validation
+    state of ``net`` and the history (per epoch: training and validation NLL per edge, seconds)."""
+    import math
+    import time
+
+    import torch
+
+    torch.manual_seed(args.seed)
+    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(args.seed)).tolist()
+    groups = [[train[i] for i in order[k : k + args.batch_size]] for k in range(0, len(order), args.batch_size)]
+    variants: dict[int, list] = {}
+    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
+    shuffle = torch.Generator().manual_seed(args.seed + 1)
+    best, best_state, history = math.inf, None, []
+    for epoch in range(args.epochs):
+        v = epoch % args.hierarchies
+        if v not in variants:
+            variants[v] = [prepare(g, v) for g in groups]
+        for group in optimizer.param_groups:
+            group["lr"] = 0.5 * args.lr * (1 + math.cos(math.pi * epoch / args.epochs))
+        net.train()
+        start, total, edges = time.perf_counter(), 0.0, 0
+        for i in torch.randperm(len(groups), generator=shuffle).tolist():
+            value, count = nll(variants[v][i])
+            loss = value / max(count, 1)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            total, edges = total + float(loss.detach()) * count, edges + count
+        val = validate()
+        history.append({"epoch": epoch + 1, "train": total / edges, "val": val, "seconds": time.perf_counter() - start})
+        print(history[-1], flush=True)
+        if val < best:
+            best, best_state = val, {k: t.detach().clone() for k, t in net.state_dict().items()}
+    return best_state, history
+
+
+def save_refit_checkpoint(model, args, key: str, refit_command: str, history=(), config_updates=None) -> None:
+    """``model`` -- MODEL (``args.model``, a shipped name or a path) with one network retrained alone,
+    already in place -- saved to ``args.checkpoint_out`` as a checkpoint that every tool loads, with
+    MODEL's metadata and data fingerprint plus ``{key}`` (the refit's command), ``{key}_of`` and
+    ``{key}_of_sha256`` (MODEL's name and file digest: a shipped name may later point to another
+    file) and ``{key}_curve`` (``history``: per epoch, the term's training and validation NLL per
+    edge); ``config_updates`` (the options the refit changed) are written into its configuration,
+    which is checked to load with the weights."""
+    import hashlib
+    from pathlib import Path
+
+    from graphgen.io.checkpoint import load_checkpoint, save_checkpoint
+    from graphgen.models.higen import HiGen
+    from graphgen.models.pretrained import resolve_checkpoint
+
+    path = resolve_checkpoint(args.model)[0]
+    source = load_checkpoint(path)
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    metadata = dict(source.metadata, **{key: refit_command, f"{key}_of": args.model, f"{key}_of_sha256": digest})
+    metadata[f"{key}_curve"] = [{k: h[k] for k in ("epoch", "train", "val")} for h in history]
+    ckpt = model.to_checkpoint(metadata, source.data_fingerprint)
+    ckpt.config.update(config_updates or {})
+    HiGen.from_checkpoint(ckpt)  # the configuration and the weights agree
+    save_checkpoint(ckpt, args.checkpoint_out)

@@ -32,11 +32,7 @@ Two-level models whose training split has a validation split only.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import math
 import statistics
-import time
-from pathlib import Path
 
 import torch
 from _higen_diagnostic import (
@@ -46,8 +42,10 @@ from _higen_diagnostic import (
     model_split,
     real_communities,
     real_communities_with_sampled_cross_edges,
+    train_alone,
     two_level_model,
 )
+from _higen_diagnostic import save_refit_checkpoint as save_checkpoint_of_refit
 
 from graphgen.data.hierarchy import batch_from_edges
 from graphgen.metrics import evaluate
@@ -83,34 +81,14 @@ def nll_per_edge(net: BipartiteNet, batches) -> float:
 
 def refit(model: HiGen, net: BipartiteNet, train, val_batches, args) -> tuple[dict, list]:
     """Train ``net`` alone (module docstring); returns its lowest-validation state and the history."""
-    torch.manual_seed(args.seed)
-    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(args.seed)).tolist()
-    groups = [[train[i] for i in order[k : k + args.batch_size]] for k in range(0, len(order), args.batch_size)]
-    variants: dict[int, list] = {}
-    optimizer = torch.optim.Adam(net.parameters(), lr=args.lr)
-    shuffle = torch.Generator().manual_seed(args.seed + 1)
-    best, best_state, history = math.inf, None, []
-    for epoch in range(args.epochs):
-        v = epoch % args.hierarchies
-        if v not in variants:
-            variants[v] = [prepared_blocks(model, g, model.config.partition_seed + v) for g in groups]
-        for group in optimizer.param_groups:
-            group["lr"] = 0.5 * args.lr * (1 + math.cos(math.pi * epoch / args.epochs))
-        net.train()
-        start, total, edges = time.perf_counter(), 0.0, 0
-        for i in torch.randperm(len(groups), generator=shuffle).tolist():
-            batch = variants[v][i]
-            loss = cross_nll(net, batch) / max(batch[3], 1)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            total, edges = total + float(loss.detach()) * batch[3], edges + batch[3]
-        val = nll_per_edge(net, val_batches)
-        history.append({"epoch": epoch + 1, "train": total / edges, "val": val, "seconds": time.perf_counter() - start})
-        print(history[-1], flush=True)
-        if val < best:
-            best, best_state = val, {k: t.detach().clone() for k, t in net.state_dict().items()}
-    return best_state, history
+    return train_alone(
+        net,
+        train,
+        lambda graphs, v: prepared_blocks(model, graphs, model.config.partition_seed + v),
+        lambda batch: (cross_nll(net, batch), batch[3]),
+        lambda: nll_per_edge(net, val_batches),
+        args,
+    )
 
 
 def scores(model: HiGen, test, args) -> dict:
@@ -138,26 +116,14 @@ def _mean(runs: list[dict]) -> dict:
 
 def save_refit_checkpoint(model: HiGen, config, args, refit_command: str, history=()) -> None:
     """MODEL with its cross-edge network replaced by the retrained one (already in ``model``), as a
-    checkpoint with MODEL's metadata and data fingerprint, the refit's command, its training curve
-    (``history``: per epoch, the cross term's training and validation NLL per edge) and MODEL's name
-    and sha256 added (a shipped name may later point to another file)."""
-    from graphgen.io.checkpoint import load_checkpoint, save_checkpoint
-    from graphgen.models.pretrained import resolve_checkpoint
-
-    path = resolve_checkpoint(args.model)[0]
-    source = load_checkpoint(path)
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    metadata = dict(source.metadata, cross_refit=refit_command, cross_refit_of=args.model, cross_refit_of_sha256=digest)
-    metadata["cross_refit_curve"] = [{k: h[k] for k in ("epoch", "train", "val")} for h in history]
-    ckpt = model.to_checkpoint(metadata, source.data_fingerprint)
-    ckpt.config.update(
-        cross_order=config.order,
-        cross_strips=config.strips,
-        cross_strip_segments=config.strip_segments,
-        cross_strip_windows=config.strip_windows,
-    )
-    HiGen.from_checkpoint(ckpt)  # the configuration and the weights agree
-    save_checkpoint(ckpt, args.checkpoint_out)
+    checkpoint (:func:`_higen_diagnostic.save_refit_checkpoint`, key ``cross_refit``)."""
+    updates = {
+        "cross_order": config.order,
+        "cross_strips": config.strips,
+        "cross_strip_segments": config.strip_segments,
+        "cross_strip_windows": config.strip_windows,
+    }
+    save_checkpoint_of_refit(model, args, "cross_refit", refit_command, history, updates)
 
 
 def main() -> None:

@@ -69,6 +69,7 @@ import torch
 from torch import nn
 
 from graphgen.data.ops import edge_triangle_counts, segment_arange, self_loop_weights
+from graphgen.models.higen.row_runs import run_share_net
 from graphgen.models.higen.row_sequence import row_coordination_net
 from graphgen.models.higen.rows import CommunityRows
 from graphgen.models.higen.stick_breaking import fair_share_logit
@@ -124,6 +125,7 @@ class CommunityNetConfig:
     triangle_features: bool = False  # prefix nodes and edges also see their triangle counts (triangle_inputs)
     row_coordination: bool = False  # leaf rows: the MLP g of coordinated rows (row_sequence)
     adjacency_rows: int = 0  # prefix nodes also see their rows of the prefix adjacency, this many columns
+    row_runs: bool = False  # leaf rows: the MLP g of the run share π (row_runs)
 
     @property
     def node_dim(self) -> int:
@@ -451,6 +453,7 @@ class CommunityNet(nn.Module):
         size_inputs = c.context_dim - 1 + int(c.size_share)
         self.size_head = _mlp(size_inputs, c.hidden, size_outputs) if c.explicit_size else None
         self.row_coordination = row_coordination_net() if c.row_coordination else None
+        self.row_runs = run_share_net() if c.row_runs else None
 
     def _entry_logits(self, h_new, h, context, entry_row, entry_node) -> torch.Tensor:
         """``entry_head([h_new[row], h[node], context[row]])``, ``(P, K)`` float64, with its first linear

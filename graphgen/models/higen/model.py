@@ -75,6 +75,7 @@ parent weight exceeds its ``n_i n_j`` pairs is filled completely and counted in
 from __future__ import annotations
 
 import math
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
@@ -108,6 +109,7 @@ from graphgen.models.higen.community_net import (
     prefix_batch,
     size_head_context,
 )
+from graphgen.models.higen.row_runs import prefix_border_places, run_share_logits, sample_runs
 from graphgen.models.higen.row_sequence import prefix_adjacency, sample_row_sequences
 from graphgen.models.higen.rows import LEAF_ROWS, CommunityRows, community_rows, row_log_likelihood
 from graphgen.models.higen.stick_breaking import (
@@ -173,6 +175,7 @@ class HiGenConfig:
     cross_strip_segments: bool = False  # strips: border cycles cut where consecutive places share no edge
     cross_strip_windows: bool = False  # strips: the start also reads the intra degrees along and before the strip
     adjacency_rows: int = 0  # community networks: each prefix node also sees its adjacency row (GRAN's input)
+    row_runs: bool = False  # leaf rows: a mixture with runs of consecutive border nodes of the prefix (row_runs)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -227,6 +230,8 @@ class HiGenConfig:
                 raise ValueError(f"{name} needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
         if self.row_coordination and self.leaf_rows != "conditional_bernoulli":
             raise ValueError("row_coordination needs leaf_rows='conditional_bernoulli' (rows of 0/1 edges)")
+        if self.row_runs and (self.leaf_rows != "conditional_bernoulli" or self.row_coordination):
+            raise ValueError("row_runs needs leaf_rows='conditional_bernoulli' and no row_coordination")
         if self.size_share and not (self.explicit_size and self.size_context):
             raise ValueError("size_share needs community_size='explicit' and size_context (the share splits |V|)")
         if self.size_concentration and not self.explicit_size:
@@ -523,6 +528,7 @@ class HiGen(nn.Module):
                         c.triangle_features,
                         c.row_coordination and lv == c.num_levels,
                         c.adjacency_rows,
+                        row_runs=c.row_runs and lv == c.num_levels,
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -607,6 +613,8 @@ class HiGen(nn.Module):
         community network reads them (``sizes``: the node count of each graph of ``h``)."""
         c = self.config
         rows = community_rows(h, lv)
+        if c.row_runs and lv == c.num_levels:
+            rows = rows.with_border_places()
         parent_graph = h.levels[lv - 1]
         pdeg = _cross_degree(parent_graph.edge_index, parent_graph.edge_weight, int(parent_graph.num_nodes))
         pdeg = pdeg[h.assignments[lv - 1]]
@@ -625,7 +633,7 @@ class HiGen(nn.Module):
             f"bipartite_nets.{i}" for i in range(len(self.bipartite_nets))
         ]
 
-    def loss(self, batch, row_fraction: float = 1.0) -> dict:
+    def loss(self, batch, row_fraction: float = 1.0, parts: Collection[str] | None = None) -> dict:
         """Negative log-likelihood per edge: ``{"loss", "community_nll", "bipartite_nll", "parts"}``,
         ``parts`` mapping each of :attr:`part_names` to its term (their sum is ``loss`` up to rounding).
 
@@ -634,14 +642,21 @@ class HiGen(nn.Module):
         divides the kept rows' NLL by ``q``: an unbiased estimate of the community NLL whose cost,
         dominated by the rows' prefix graphs, shrinks by about ``q``. Bipartite blocks are always
         all evaluated. ``q = 1`` is the exact loss.
+
+        ``parts`` (names among :attr:`part_names`) evaluates those terms only, the others counting 0:
+        one network trained alone on its own term (its value is the same as in the full loss).
         """
         if not 0 < row_fraction <= 1:
             raise ValueError(f"row_fraction must be in (0, 1], got {row_fraction}")
+        unknown = set(parts or ()) - set(self.part_names)
+        if unknown:
+            raise ValueError(f"unknown parts {sorted(unknown)}; the model's parts are {', '.join(self.part_names)}")
+        wanted = set(self.part_names if parts is None else parts)
         prepared = batch if isinstance(batch, PreparedBatch) else self.prepare(batch)
         h = prepared.hierarchy
         community = torch.zeros((), dtype=torch.float64)
         bipartite = torch.zeros((), dtype=torch.float64)
-        parts = {name: torch.zeros((), dtype=torch.float64) for name in self.part_names}
+        terms = {name: torch.zeros((), dtype=torch.float64) for name in self.part_names}
         for lv, (rows, pb, pairs) in enumerate(prepared.levels, start=1):
             before = community
             net = self.community_nets[lv - 1]
@@ -652,7 +667,7 @@ class HiGen(nn.Module):
                 keep = torch.rand(rows.num_rows) < row_fraction
                 rows, pb = rows.select_rows(keep), pb.select_rows(keep)
                 adjacency = None if adjacency is None else adjacency[keep]
-            if rows.num_rows:
+            if rows.num_rows and f"community_nets.{lv - 1}" in wanted:
                 outputs = net(pb)
                 row_lp = row_log_likelihood(
                     rows,
@@ -663,6 +678,7 @@ class HiGen(nn.Module):
                     explicit_size=self.config.given_size(lv),
                     coordination=coordination,
                     adjacency=adjacency,
+                    runs=net.row_runs,
                 )
                 community = community - row_lp.sum() / row_fraction
                 if self.config.explicit_size and rows.leaf:  # -log p(N | W) of every community, at its first row
@@ -670,19 +686,19 @@ class HiGen(nn.Module):
                     size_probs = self.size_distribution_of_rows(h, lv, rows, pb)
                     size_lp = community_size_log_prob(rows.size[first], rows.budget[first], *size_probs)
                     community = community - size_lp.sum() / row_fraction
-            parts[f"community_nets.{lv - 1}"] = community - before
-            if pairs is not None and pairs.pair_block.numel():
+            terms[f"community_nets.{lv - 1}"] = community - before
+            if pairs is not None and pairs.pair_block.numel() and f"bipartite_nets.{lv - 2}" in wanted:
                 net, parent = self.bipartite_nets[lv - 2], h.assignments[lv - 1]
                 logits = net(h.levels[lv], parent, pairs)
                 block_nll = -blocks_log_likelihood(net, pairs, logits, h.levels[lv], parent).sum()
-                parts[f"bipartite_nets.{lv - 2}"] = block_nll
+                terms[f"bipartite_nets.{lv - 2}"] = block_nll
                 bipartite = bipartite + block_nll
         edges = max(prepared.num_edges, 1)
         return {
             "loss": (community + bipartite) / edges,
             "community_nll": community / edges,
             "bipartite_nll": bipartite / edges,
-            "parts": {name: nll / edges for name, nll in parts.items()},
+            "parts": {name: nll / edges for name, nll in terms.items()},
         }
 
     def size_distribution_of_rows(self, h: Hierarchy, lv: int, rows, pb):
@@ -938,9 +954,23 @@ class HiGen(nn.Module):
             width = int(t.max())
             adjacency = torch.zeros((r, width, width), dtype=torch.float64)
             adjacency[erows, esrc, edst] = 1.0
+        border = None
+        if net.row_runs is not None:  # run-shaped leaf rows: each row's prefix border cycle
+            border = prefix_border_places(t, erows, esrc, edst)
         size = None if state.size is None else state.size[comms]
         mass, self_loop, edge_counts = self._draw_rows(
-            net(pb), t, reserved, remaining, leaf, simple, draws, size, net.row_coordination, adjacency
+            net(pb),
+            t,
+            reserved,
+            remaining,
+            leaf,
+            simple,
+            draws,
+            size,
+            net.row_coordination,
+            adjacency,
+            net.row_runs,
+            border,
         )
         return mass, self_loop, edge_counts, entry_row, entry_node
 
@@ -956,11 +986,15 @@ class HiGen(nn.Module):
         size=None,
         coordination=None,
         adjacency=None,
+        runs=None,
+        border=None,
     ):
         """The draws of one row per prefix graph from the network's ``outputs`` (a
         :class:`~graphgen.models.higen.community_net.RowOutputs` over rows at positions ``t`` with
         their reservations and remaining budgets; ``size``: the given community sizes, or ``None``;
-        ``coordination``/``adjacency``: coordinated leaf rows and their prefix graphs): ``(mass,
+        ``coordination``/``adjacency``: coordinated leaf rows and their prefix graphs; ``runs``/``border``:
+        run-shaped leaf rows' MLP of ``π`` and :func:`~graphgen.models.higen.row_runs.prefix_border_places`
+        of their prefixes): ``(mass,
         self_loop, edge_counts)``, ``edge_counts`` over each row's ``t`` earlier nodes in a row."""
         log_alpha, p_mass, q_self, logits, p_stop, concentration, self_concentration = outputs
         r = t.numel()
@@ -988,7 +1022,11 @@ class HiGen(nn.Module):
         # row i's t_i entries are a contiguous run, scored by its component k_i
         entry_row = torch.repeat_interleave(rows, t)
         chosen = logits[torch.arange(entry_row.numel()), k[entry_row]]
-        if coordination is None:
+        if runs is not None:
+            place, length = border
+            share = run_share_logits(runs, take, length, t)
+            edge_counts = sample_runs(chosen, t, take, place, length, share, draws)
+        elif coordination is None:
             edge_counts = draws.allocations(chosen, t, take, simple)
         else:
             edge_counts = sample_row_sequences(chosen, t, take, adjacency, coordination, draws)

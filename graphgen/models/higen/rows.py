@@ -15,13 +15,21 @@ reference.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 
 from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
+from graphgen.models.higen.row_runs import (
+    feasible_runs,
+    prefix_border_places,
+    run_log_prob,
+    run_mixture_log_prob,
+    run_share_logits,
+    teacher_forced_prefix_edges,
+)
 from graphgen.models.higen.row_sequence import prefix_adjacency, row_sequence_log_prob
 from graphgen.models.higen.stick_breaking import (
     interval_binomial_log_prob,
@@ -52,6 +60,8 @@ class CommunityRows:
     entry_count: torch.Tensor
     leaf: bool
     size: torch.Tensor | None = None  # (R,) node count of each row's community
+    entry_place: torch.Tensor | None = None  # (P,) run-shaped rows: the entry's place on its prefix's border cycle
+    border_length: torch.Tensor | None = None  # (R,) run-shaped rows: the length of the prefix's border cycle
 
     @property
     def num_rows(self) -> int:
@@ -74,7 +84,15 @@ class CommunityRows:
             entry_count=self.entry_count[entries],
             leaf=self.leaf,
             size=None if self.size is None else self.size[keep],
+            entry_place=None if self.entry_place is None else self.entry_place[entries],
+            border_length=None if self.border_length is None else self.border_length[keep],
         )
+
+    def with_border_places(self) -> CommunityRows:
+        """These rows with :attr:`entry_place` and :attr:`border_length` set from their prefix graphs
+        (:mod:`~graphgen.models.higen.row_runs`; the rows must hold every row of their communities)."""
+        place, length = prefix_border_places(self.position, *teacher_forced_prefix_edges(self))
+        return replace(self, entry_place=place, border_length=length)
 
 
 def _segment_start(group: torch.Tensor) -> torch.Tensor:
@@ -147,6 +165,7 @@ def row_log_likelihood(
     explicit_size: bool = False,
     coordination: torch.nn.Module | None = None,
     adjacency: torch.Tensor | None = None,
+    runs: torch.nn.Module | None = None,
 ) -> torch.Tensor:
     """Mixture log-likelihood of every row, ``(R,)``.
 
@@ -179,6 +198,9 @@ def row_log_likelihood(
         adjacency: with ``coordination``, each row's prefix graph
             (:func:`~graphgen.models.higen.row_sequence.prefix_adjacency`); ``None``: read from
             ``rows``, which must then hold every row of its communities.
+        runs: the MLP ``g`` of run-shaped leaf rows' share ``π`` (:mod:`~graphgen.models.higen.row_runs`;
+            conditional-Bernoulli leaf rows, ``rows`` from :meth:`CommunityRows.with_border_places`),
+            or ``None``.
 
     The first row of a leaf community has nothing to choose and contributes 0.
     """
@@ -202,8 +224,8 @@ def row_log_likelihood(
         mass_trials=mass_trials,
         given_size=explicit_size,
     )
-    if coordination is not None and not simple:
-        raise ValueError("coordinated rows need a leaf level with conditional-Bernoulli rows")
+    if (coordination is not None or runs is not None) and not simple:
+        raise ValueError("coordinated or run-shaped rows need a leaf level with conditional-Bernoulli rows")
     if simple:
         take = rows.mass + rows.reserved
         entries = (entry_logits, rows.entry_count, rows.entry_row, rows.entry_node)
@@ -212,6 +234,13 @@ def row_log_likelihood(
         else:
             adjacency = prefix_adjacency(rows) if adjacency is None else adjacency
             edge_lp = row_sequence_log_prob(*entries, take, adjacency, coordination)
+        if runs is not None:
+            if rows.entry_place is None or rows.border_length is None:
+                raise ValueError("run-shaped rows need their border places: CommunityRows.with_border_places()")
+            length = rows.border_length
+            run_lp = run_log_prob(entry_logits, rows.entry_count, rows.entry_row, rows.entry_place, length, take)
+            share = run_share_logits(runs, take, length, rows.position)
+            edge_lp = run_mixture_log_prob(edge_lp, run_lp, share, feasible_runs(take, length))
     else:
         log_pi = entry_logits - segment_logsumexp(entry_logits, rows.entry_row, r)[rows.entry_row]
         counts = rows.entry_count.to(dtype).unsqueeze(1)

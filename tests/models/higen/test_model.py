@@ -335,6 +335,7 @@ LATER_OPTIONS = (
     "cross_strips",
     "cross_strip_segments",
     "cross_strip_windows",
+    "row_runs",
 )
 
 
@@ -371,6 +372,7 @@ def test_checkpoints_from_before_the_new_options_keep_their_model(train, tmp_pat
     assert model.config.cross_contact is False and model.bipartite_nets[0].coordination is None
     assert model.config.cross_strips is False and model.bipartite_nets[0].strips is None
     assert model.config.cross_strip_segments is False and model.config.cross_strip_windows is False
+    assert model.config.row_runs is False and all(net.row_runs is None for net in model.community_nets)
     batch = old.prepare(train)
     with torch.no_grad():
         assert float(model.loss(batch)["loss"]) == float(old.loss(batch)["loss"])
@@ -1045,6 +1047,150 @@ def test_coordinated_rows_are_sampled_on_their_real_prefix_graphs(train, monkeyp
     for t, adjacency, edges in calls:
         assert torch.equal(adjacency[:t, :t], dense[:t, :t]), t
         assert torch.equal(edges.double(), dense[t, :t])  # the row drawn is node t's edges to earlier nodes
+
+
+def test_loss_of_chosen_parts_is_their_terms_of_the_full_loss(train):
+    """loss(parts=...) evaluates the named terms only (each the same as in the full loss), the rest 0."""
+    torch.manual_seed(0)
+    model = HiGen(replace(SMALL, num_levels=3)).fit_size_model(train)
+    batch = model.prepare(train)
+    with torch.no_grad():
+        full = model.loss(batch)["parts"]
+        for chosen in (["community_nets.2"], ["community_nets.0", "bipartite_nets.1"]):
+            out = model.loss(batch, parts=chosen)
+            assert {k for k, v in out["parts"].items() if float(v) != 0} == set(chosen)
+            assert [float(out["parts"][k]) for k in chosen] == pytest.approx(
+                [float(full[k]) for k in chosen], rel=1e-12
+            )
+            assert float(out["loss"]) == pytest.approx(sum(float(full[k]) for k in chosen), rel=1e-12)
+    with pytest.raises(ValueError, match="unknown parts"):
+        model.loss(batch, parts=["community_nets.9"])
+
+
+def test_row_runs_train_sample_and_mix_only_the_leaf_rows(train):
+    """row_runs: only the leaf network gets the MLP of π and only the leaf rows' term changes; the
+    loss reaches g; the row-fraction estimator carries the border places; samples are simple,
+    seeded and spend their budgets under both decodings."""
+    torch.manual_seed(0)
+    config = replace(SMALL, row_runs=True)
+    model = HiGen(config).fit_size_model(train)
+    assert model.community_nets[0].row_runs is None and model.community_nets[-1].row_runs is not None
+    plain = HiGen(replace(config, row_runs=False)).fit_size_model(train)
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if "row_runs" not in k})
+    batch = model.prepare(train)
+    rows = batch.levels[-1][0]
+    later = rows.position > 0  # a first row has no prefix; a prefix of K4s has no border edge
+    assert rows.entry_place is not None and float((rows.border_length[later] > 0).float().mean()) > 0.5
+    with torch.no_grad():
+        ours, theirs = model.loss(batch)["parts"], plain.loss(batch)["parts"]
+    # the runs change only the leaf rows' term (its exact value: the next test)
+    assert float(ours["community_nets.0"]) == float(theirs["community_nets.0"])
+    assert float(ours["bipartite_nets.0"]) == float(theirs["bipartite_nets.0"])
+    assert abs(float(ours["community_nets.1"] - theirs["community_nets.1"])) > 1e-4
+    g = model.community_nets[-1].row_runs
+    with torch.no_grad():
+        for p in g.parameters():
+            p.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(3))
+    out = model.loss(batch)
+    out["loss"].backward()
+    assert torch.isfinite(out["loss"]) and float(g[0].weight.grad.abs().sum()) > 0
+    with torch.no_grad():
+        torch.manual_seed(5)  # row_fraction -> 1 keeps every row: the same loss as the exact one
+        assert float(model.loss(batch, row_fraction=1 - 1e-12)["loss"]) == pytest.approx(
+            float(model.loss(batch)["loss"]), rel=1e-12
+        )
+        torch.manual_seed(5)
+        assert torch.isfinite(model.loss(batch, row_fraction=0.5)["loss"])
+    assert_samples_simple_seeded_and_spend_the_budget(model)
+    with pytest.raises(ValueError, match="row_runs needs"):
+        replace(SMALL, row_runs=True, leaf_rows="multinomial")
+    with pytest.raises(ValueError, match="row_runs needs"):
+        replace(SMALL, row_runs=True, row_coordination=True)
+
+
+def test_row_runs_leaf_term_is_the_mixture_of_its_pieces(train):
+    """The leaf rows' log-likelihood with runs equals, row by row, logsumexp_k [log α_k + log p(u | k)
+    + log(π p_run^k + (1 - π) p_cb^k)] assembled here from the plain model's pieces."""
+    from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
+    from graphgen.models.higen.row_runs import feasible_runs, run_log_prob, run_share_logits
+    from graphgen.models.higen.rows import row_log_likelihood, row_mass_log_probs
+
+    torch.manual_seed(0)
+    model = HiGen(replace(SMALL, row_runs=True)).fit_size_model(train)
+    g = model.community_nets[-1].row_runs
+    with torch.no_grad():
+        for p in g.parameters():
+            p.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(4))
+    rows, pb, _ = model.prepare(train).levels[-1]
+    net = model.community_nets[-1]
+    with torch.no_grad():
+        outputs = net(pb)
+        kw = {"leaf_rows": "conditional_bernoulli", "mass_trials": model.config.row_mass}
+        ours = row_log_likelihood(rows, *outputs, runs=g, **kw)
+        plain = row_log_likelihood(rows, *outputs, **kw)
+        log_alpha, logits = outputs[0], outputs[3]
+        take = rows.mass + rows.reserved
+        cb = segment_conditional_bernoulli_log_prob(
+            logits, rows.entry_count, rows.entry_row, rows.entry_node, rows.num_rows, take
+        )
+        run = run_log_prob(logits, rows.entry_count, rows.entry_row, rows.entry_place, rows.border_length, take)
+        pi = torch.sigmoid(run_share_logits(g, take, rows.border_length, rows.position)).unsqueeze(1)
+        feasible = feasible_runs(take, rows.border_length).unsqueeze(1)
+        edge = torch.where(feasible, torch.log(pi * run.exp() + (1 - pi) * cb.exp()), cb)
+        later = (rows.position > 0).unsqueeze(1)
+    mass_lp = row_mass_log_probs(
+        rows.mass.double().unsqueeze(1),
+        rows.remaining.unsqueeze(1),
+        rows.position.unsqueeze(1),
+        rows.size.unsqueeze(1),
+        outputs[1],
+        outputs[4],
+        outputs[5],
+        leaf=True,
+        simple=True,
+        mass_trials=model.config.row_mass,
+    )
+    expected = torch.logsumexp(log_alpha + mass_lp + torch.where(later, edge, 0.0), 1)
+    expected = torch.where(rows.position > 0, expected, 0.0)
+    assert torch.allclose(ours, expected, rtol=1e-10, atol=1e-10)
+    assert not torch.allclose(ours, plain)
+
+
+def test_run_rows_are_sampled_on_their_real_prefix_graphs(train, monkeypatch):
+    """A flat model with π near 1: every row drawn as a run is a run of the border cycle of the graph
+    generated before it, and its prefix's border places are those of that graph."""
+    import graphgen.models.higen.model as model_module
+    from graphgen.models.higen.row_runs import prefix_border_places
+
+    torch.manual_seed(0)
+    model = HiGen(replace(SMALL, num_levels=1, row_runs=True)).fit_size_model(train)
+    with torch.no_grad():
+        model.community_nets[-1].row_runs[2].bias.fill_(20.0)  # π ≈ 1
+    calls = []
+    real = model_module.sample_runs
+
+    def spy(logits, lengths, take, place, length, share, draws):
+        edges = real(logits, lengths, take, place, length, share, draws)
+        calls.append((int(lengths[0]), int(take[0]), place.clone(), int(length[0]), edges.clone()))
+        return edges
+
+    monkeypatch.setattr(model_module, "sample_runs", spy)
+    (graph,) = model.sample(1, generator=torch.Generator().manual_seed(0))
+    n = int(graph.num_nodes)
+    dense = torch.zeros(n, n, dtype=torch.long)
+    dense[graph.edge_index[0], graph.edge_index[1]] = 1
+    runs = 0
+    for t, w, place, length, edges in calls:
+        assert torch.equal(edges, dense[t, :t])  # the row drawn is node t's edges to earlier nodes
+        sub = dense[:t, :t].nonzero().t()
+        expected = prefix_border_places(torch.tensor([t]), torch.zeros(sub.shape[1], dtype=torch.long), sub[0], sub[1])
+        assert place.tolist() == expected[0].tolist() and length == int(expected[1][0])
+        if 1 <= w <= length:
+            runs += 1
+            chosen = sorted(place[edges > 0].tolist())
+            assert len(chosen) == w and min(chosen) >= 0
+            assert sum(((p + 1) % length) in chosen for p in chosen) == (w if w == length else w - 1)
+    assert runs >= 3
 
 
 def _is_triangle_column(key: str, column: int, width: int, position_dim: int) -> bool:

@@ -1,0 +1,140 @@
+"""Retrain a two-level HiGen model's leaf community network alone with run-shaped rows, and score it.
+
+    python metrics/scripts/higen_row_refit.py MODEL DATASET [--epochs 40] [--seed 0] [--batch-size 4]
+        [--lr 1e-3] [--hierarchies 24] [--temperature 0.7] [--sample-seeds 0] [--checkpoint-out CKPT]
+        [--json OUT]
+
+The leaf rows of MODEL (the ``community_nets.1`` term) retrained with ``row_runs``
+(:mod:`graphgen.models.higen.row_runs`: each row a mixture of a run of consecutive border nodes of
+its prefix and the conditional Bernoulli), starting from MODEL's own leaf community network (the
+run share's MLP fresh, ``π = ½``); every other network of MODEL is kept as it is. Training follows
+``graphgen train higen`` (``_higen_diagnostic.train_alone``: one of ``--hierarchies`` Louvain
+variants per epoch, batches of ``--batch-size`` graphs, Adam at ``--lr`` with a cosine decay to 0)
+on the leaf rows' term alone (``HiGen.loss(parts=...)``), and keeps the state with the lowest
+validation NLL of that term per edge.
+
+Scored in the same run for MODEL (``original``) and the retrained model (``refit``): the validation
+term, and with ``--sample-seeds S`` whole samples at ``--temperature`` (as many as test graphs,
+seeds ``0..S-1``; ``gran`` protocol against the test split): the MMDs, V.U.N. where the dataset has
+a validity rule, and the share of the sampled leaf communities that are planar.
+``--checkpoint-out`` saves the retrained model as a checkpoint that every tool loads (MODEL's
+metadata plus ``row_refit``, this command, and its curve). Two-level models whose training split has
+a validation split only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import statistics
+
+import networkx as nx
+import torch
+from _higen_diagnostic import (
+    command,
+    emit,
+    model_parser,
+    model_split,
+    save_refit_checkpoint,
+    train_alone,
+    two_level_model,
+)
+
+from graphgen.metrics import evaluate
+from graphgen.models.higen import HiGen
+
+MMD_KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
+LEAF = "community_nets.1"
+
+
+def leaf_nll(model: HiGen, batch) -> torch.Tensor:
+    """Negative log-likelihood of a prepared batch's leaf rows (summed, not per edge)."""
+    return model.loss(batch, parts=[LEAF])["parts"][LEAF] * max(batch.num_edges, 1)
+
+
+def nll_per_edge(model: HiGen, batches) -> float:
+    model.eval()
+    with torch.no_grad():
+        total = sum(float(leaf_nll(model, b)) for b in batches)
+    return total / max(sum(b.num_edges for b in batches), 1)
+
+
+def planar_share(graphs) -> float:
+    """The share of the sampled graphs' leaf communities (``Data.community``) that are planar."""
+    planar = total = 0
+    for g in graphs:
+        edges = g.edge_index.t().tolist()
+        for c in g.community.unique().tolist():
+            nodes = set((g.community == c).nonzero().flatten().tolist())
+            sub = nx.Graph((a, b) for a, b in edges if a in nodes and b in nodes)
+            planar += nx.check_planarity(sub)[0]
+            total += 1
+    return planar / max(total, 1)
+
+
+def scores(model: HiGen, test, args) -> dict:
+    """MMDs, V.U.N. and planar share of the leaf communities of ``--sample-seeds`` sets of samples."""
+    runs = []
+    for seed in range(args.sample_seeds):
+        drawn = model.sample(len(test), generator=torch.Generator().manual_seed(seed), temperature=args.temperature)
+        r = evaluate(test, drawn, "gran")
+        run = {k: r[k] for k in MMD_KEYS}
+        if "vun" in r:
+            run["vun"] = r["vun"]["vun"]
+        run["planar_communities"] = planar_share(drawn)
+        runs.append(run)
+    keys = runs[0].keys() if runs else ()
+    return {"per_seed": runs, "mean": {k: statistics.mean(r[k] for r in runs) for k in keys}}
+
+
+def main() -> None:
+    parser = model_parser(__doc__)
+    parser.add_argument("--epochs", type=int, default=40)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--hierarchies", type=int, default=24)
+    parser.add_argument("--temperature", type=float, default=0.7)
+    parser.add_argument("--sample-seeds", type=int, default=0)
+    parser.add_argument("--checkpoint-out", default=None, help="also save the retrained model as a HiGen checkpoint")
+    args = parser.parse_args()
+    original = two_level_model(args.model)
+    if original.config.row_coordination or original.config.leaf_rows != "conditional_bernoulli":
+        raise SystemExit("error: run-shaped rows need conditional-Bernoulli leaf rows without row_coordination")
+    train, val, test = (model_split(args.model, args.dataset, s) for s in ("train", "val", "test"))
+    seed0 = original.config.partition_seed
+    result = {"model": args.model, "dataset": args.dataset, "temperature": args.temperature}
+    val_plain = [original.prepare(val[k : k + 4], partition_seed=seed0) for k in range(0, len(val), 4)]
+    result["original"] = {"val_nll_per_edge": nll_per_edge(original, val_plain), **scores(original, test, args)}
+    print("original", result["original"], flush=True)
+    torch.manual_seed(args.seed)
+    model = HiGen(dataclasses.replace(original.config, row_runs=True))
+    for name in ("edge_counts", "node_counts", "isolated_counts", "community_counts"):  # the size model
+        setattr(model, name, getattr(original, name).clone())
+    missing, unexpected = model.load_state_dict(original.state_dict(), strict=False)
+    if unexpected or any("row_runs" not in k for k in missing):
+        raise SystemExit(f"error: {args.model}'s weights do not fit: missing {missing}, unexpected {unexpected}")
+    model.eval()
+    net = model.community_nets[-1]
+    val_batches = [model.prepare(val[k : k + 4], partition_seed=seed0) for k in range(0, len(val), 4)]
+    state, history = train_alone(
+        net,
+        train,
+        lambda graphs, v: model.prepare(graphs, partition_seed=seed0 + v),
+        lambda batch: (leaf_nll(model, batch), batch.num_edges),
+        lambda: nll_per_edge(model, val_batches),
+        args,
+    )
+    net.load_state_dict(state)
+    model.eval()
+    result["refit"] = {"val_nll_per_edge": nll_per_edge(model, val_batches)}
+    result["refit"]["best_epoch"] = 1 + min(range(len(history)), key=lambda i: history[i]["val"])
+    result["refit"].update(scores(model, test, args))
+    result["refit"]["history"] = history
+    result["command"] = command("higen_row_refit.py", args)
+    if args.checkpoint_out:
+        save_refit_checkpoint(model, args, "row_refit", result["command"], history, {"row_runs": True})
+    emit(result, args.json)
+
+
+if __name__ == "__main__":
+    main()
