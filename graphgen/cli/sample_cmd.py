@@ -36,6 +36,12 @@ def sample(
         "--size-temperature",
         help="HiGen with a leaf size head: the temperature of the community sizes alone (default: --temperature).",
     ),
+    run_rows: bool = typer.Option(
+        False,
+        "--run-rows",
+        help="HiGen: draw each leaf row that can be a run of consecutive border nodes of its community so far"
+        " conditioned on being one (a constrained decoding, not the model's own distribution).",
+    ),
 ) -> None:
     """Sample graphs. Provenance (which model, trained on what) is printed to stderr."""
     import torch
@@ -49,12 +55,20 @@ def sample(
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)
     options = {"num_nodes": num_nodes}
-    if decoding != "sample" or temperature != 1.0 or size_temperature is not None:
+    if decoding != "sample" or temperature != 1.0 or size_temperature is not None or run_rows:
         from graphgen.models.higen.model import DECODINGS, HiGen
 
         if decoding not in DECODINGS:
             raise typer.BadParameter(f"choose one of {', '.join(DECODINGS)}", param_hint="--decoding")
-        flag = "--decoding" if decoding != "sample" else "--temperature" if temperature != 1.0 else "--size-temperature"
+        flag = (
+            "--decoding"
+            if decoding != "sample"
+            else "--temperature"
+            if temperature != 1.0
+            else "--size-temperature"
+            if size_temperature is not None
+            else "--run-rows"
+        )
         if not isinstance(model, HiGen):
             raise typer.BadParameter(f"{label} is not a HiGen model; it only samples itself", param_hint=flag)
         for hint, value in (("--temperature", temperature), ("--size-temperature", size_temperature)):
@@ -67,7 +81,11 @@ def sample(
                 f"{label} has no leaf size head (its community sizes are {model.config.community_size!r})",
                 param_hint="--size-temperature",
             )
-        options.update(decoding=decoding, temperature=temperature, size_temperature=size_temperature)
+        if run_rows and (model.config.leaf_rows != "conditional_bernoulli" or model.config.row_coordination):
+            raise typer.BadParameter(
+                f"{label}'s leaf rows are not conditional-Bernoulli rows without coordination", param_hint="--run-rows"
+            )
+        options.update(decoding=decoding, temperature=temperature, size_temperature=size_temperature, run_rows=run_rows)
     graphs = model.sample(num_graphs, generator=generator, **options)
     if label in PRETRAINED:
         what = PRETRAINED[label].description
@@ -78,6 +96,7 @@ def sample(
         ("" if decoding == "sample" else f", {decoding} decoding")
         + ("" if temperature == 1.0 else f", temperature {temperature:g}")
         + ("" if size_temperature is None else f", size temperature {size_temperature:g}")
+        + (", run rows" if run_rows else "")
     )
     typer.echo(f"sampled {len(graphs)} graphs (seed {seed}{how}) from {label}: {what}", err=True)
     if out is None and format not in (None, "graph6"):

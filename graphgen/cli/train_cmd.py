@@ -65,6 +65,7 @@ _FLAGS = {
     "cross_strips": "--cross-strips",
     "cross_strip_segments": "--cross-strip-segments",
     "cross_strip_windows": "--cross-strip-windows",
+    "row_runs": "--row-runs",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -260,6 +261,12 @@ def higen(
         help="With --cross-strips: a strip's start also reads the community degrees of the border nodes"
         " along the strip-to-be and just before it.",
     ),
+    row_runs: bool = typer.Option(
+        False,
+        "--row-runs/--no-row-runs",
+        help="Leaf rows: a learned mixture of the conditional Bernoulli and a run of consecutive border nodes"
+        " of the community so far (a new node closing triangles along the border).",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -343,6 +350,7 @@ def higen(
             cross_strips=cross_strips,
             cross_strip_segments=cross_strip_segments,
             cross_strip_windows=cross_strip_windows,
+            row_runs=row_runs,
             resolution=resolution,
         )
         train_config = TrainConfig(

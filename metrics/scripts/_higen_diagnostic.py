@@ -72,25 +72,34 @@ def two_level_model(model: str):
     return loaded
 
 
-def temperature_sweep(model, graphs, protocol: str, temperatures, seeds: int, keys, option: str) -> dict:
+def temperature_sweep(
+    model, graphs, protocol: str, temperatures, seeds: int, keys, option: str, vun=None, **fixed
+) -> dict:
     """For each value ``τ`` of the sampling option ``option`` (``"temperature"`` or
-    ``"size_temperature"`` of ``HiGen.sample``) and sampling seeds ``0..seeds-1``: as many graphs as
-    ``graphs``, scored against them under ``protocol``. Returns ``{τ: {"per_seed": [...], "mean":
-    {...}}}`` over the MMDs ``keys``, printing each mean as it comes."""
+    ``"size_temperature"`` of ``HiGen.sample``; ``fixed``: other options of every draw, e.g.
+    ``run_rows=True``) and sampling seeds ``0..seeds-1``: as many graphs as ``graphs``, scored against
+    them under ``protocol``; with ``vun = (training graphs, validity rule)`` also their V.U.N.
+    (:func:`graphgen.metrics.novelty.uniqueness_novelty_vun`, key ``vun``). Returns ``{τ:
+    {"per_seed": [...], "mean": {...}}}`` over the MMDs ``keys`` (and ``vun``), printing each mean as
+    it comes."""
     import statistics
 
     import torch
 
     from graphgen.metrics import evaluate
+    from graphgen.metrics.novelty import uniqueness_novelty_vun
 
     runs = {}
     for tau in temperatures:
         per_seed = []
         for seed in range(seeds):
-            samples = model.sample(len(graphs), generator=torch.Generator().manual_seed(seed), **{option: tau})
+            samples = model.sample(len(graphs), generator=torch.Generator().manual_seed(seed), **{option: tau}, **fixed)
             scores = evaluate(graphs, samples, protocol)
             per_seed.append({k: scores[k] for k in keys})
-        runs[tau] = {"per_seed": per_seed, "mean": {k: statistics.mean(r[k] for r in per_seed) for k in keys}}
+            if vun is not None:
+                per_seed[-1]["vun"] = uniqueness_novelty_vun(samples, *vun)["vun"]
+        names = per_seed[0].keys() if per_seed else keys
+        runs[tau] = {"per_seed": per_seed, "mean": {k: statistics.mean(r[k] for r in per_seed) for k in names}}
         print(tau, {k: round(v, 5) for k, v in runs[tau]["mean"].items()}, flush=True)
     return runs
 

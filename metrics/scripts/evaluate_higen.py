@@ -2,7 +2,7 @@
 
     python metrics/scripts/evaluate_higen.py CHECKPOINT NAME DATASET PROTOCOL [--seeds 3] [--ship]
         [--target KEY=VALUE ...] [--note TEXT] [--decoding sample|mode] [--temperature T]
-        [--size-temperature T]
+        [--size-temperature T] [--run-rows]
 
 For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` then ``graphgen evaluate
 -r DATASET:test:SPLIT -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument(
         "--size-temperature", type=float, default=None, help="temperature of the leaf sizes alone (graphgen sample)"
     )
+    parser.add_argument("--run-rows", action="store_true", help="the run-rows decoding (graphgen sample --run-rows)")
     args = parser.parse_args()
     targets = {}
     for kv in args.target:
@@ -88,6 +89,8 @@ def main() -> None:
             sample_args += ["--temperature", f"{args.temperature:g}"]
         if args.size_temperature is not None:
             sample_args += ["--size-temperature", f"{args.size_temperature:g}"]
+        if args.run_rows:
+            sample_args += ["--run-rows"]
         eval_args = ["evaluate", "-r", reference, "-s", str(samples), "-p", args.protocol]
         graphgen(*sample_args, "--out", str(samples))
         graphgen(*eval_args, "--json", str(result))
@@ -106,6 +109,7 @@ def main() -> None:
         "decoding": args.decoding,
         "temperature": args.temperature,
         "size_temperature": args.size_temperature,
+        "run_rows": args.run_rows,
         "note": args.note,
         "checkpoint": args.checkpoint,
         "training_command": ckpt.metadata.get("command"),

@@ -1,8 +1,8 @@
 """Retrain a two-level HiGen model's leaf community network alone with run-shaped rows, and score it.
 
     python metrics/scripts/higen_row_refit.py MODEL DATASET [--epochs 40] [--seed 0] [--batch-size 4]
-        [--lr 1e-3] [--hierarchies 24] [--temperature 0.7] [--sample-seeds 0] [--checkpoint-out CKPT]
-        [--json OUT]
+        [--lr 1e-3] [--hierarchies 24] [--temperature 0.7] [--sample-seeds 0] [--share-logits L ...]
+        [--checkpoint-out CKPT] [--json OUT]
 
 The leaf rows of MODEL (the ``community_nets.1`` term) retrained with ``row_runs``
 (:mod:`graphgen.models.higen.row_runs`: each row a mixture of a run of consecutive border nodes of
@@ -15,8 +15,11 @@ validation NLL of that term per edge.
 
 Scored in the same run for MODEL (``original``) and the retrained model (``refit``): the validation
 term, and with ``--sample-seeds S`` whole samples at ``--temperature`` (as many as test graphs,
-seeds ``0..S-1``; ``gran`` protocol against the test split): the MMDs, V.U.N. where the dataset has
-a validity rule, and the share of the sampled leaf communities that are planar.
+seeds ``0..S-1``; ``gran`` protocol against the test split): the MMDs, V.U.N. (the dataset's
+validity rule, as ``graphgen evaluate``), and the share of the sampled leaf communities that are planar.
+``--share-logits L ...``: before training, the validation term of MODEL's weights with the run share
+fixed at ``π = σ(L)`` for every feasible row (``share_scan``: how much the likelihood wants runs
+before the scores adapt). ``--epochs 0`` trains nothing.
 ``--checkpoint-out`` saves the retrained model as a checkpoint that every tool loads (MODEL's
 metadata plus ``row_refit``, this command, and its curve). Two-level models whose training split has
 a validation split only.
@@ -25,6 +28,7 @@ a validation split only.
 from __future__ import annotations
 
 import dataclasses
+import math
 import statistics
 
 import networkx as nx
@@ -71,19 +75,43 @@ def planar_share(graphs) -> float:
     return planar / max(total, 1)
 
 
-def scores(model: HiGen, test, args) -> dict:
-    """MMDs, V.U.N. and planar share of the leaf communities of ``--sample-seeds`` sets of samples."""
+def scores(model: HiGen, test, train, args) -> dict:
+    """MMDs, V.U.N. (against ``train``, with the dataset's validity rule as ``graphgen evaluate``
+    applies it) and planar share of the leaf communities of ``--sample-seeds`` sets of samples."""
+    from graphgen.cli.evaluate_cmd import DEFAULT_VALIDITY
+    from graphgen.metrics.novelty import uniqueness_novelty_vun
+
     runs = []
     for seed in range(args.sample_seeds):
         drawn = model.sample(len(test), generator=torch.Generator().manual_seed(seed), temperature=args.temperature)
         r = evaluate(test, drawn, "gran")
         run = {k: r[k] for k in MMD_KEYS}
-        if "vun" in r:
-            run["vun"] = r["vun"]["vun"]
+        run["vun"] = uniqueness_novelty_vun(drawn, train, DEFAULT_VALIDITY.get(args.dataset))["vun"]
         run["planar_communities"] = planar_share(drawn)
         runs.append(run)
     keys = runs[0].keys() if runs else ()
     return {"per_seed": runs, "mean": {k: statistics.mean(r[k] for r in runs) for k in keys}}
+
+
+def share_scan(model: HiGen, batches, logits) -> list[dict]:
+    """The validation term with the run share's MLP output fixed at each of ``logits`` (its last layer's
+    weights zeroed, its bias set); the MLP is restored afterwards."""
+    g = model.community_nets[-1].row_runs
+    saved = {k: v.clone() for k, v in g.state_dict().items()}
+    out = []
+    with torch.no_grad():
+        g[2].weight.zero_()
+        for logit in logits:
+            g[2].bias.fill_(logit)
+            out.append(
+                {
+                    "share_logit": logit,
+                    "share": 1 / (1 + math.exp(-logit)),
+                    "val_nll_per_edge": nll_per_edge(model, batches),
+                }
+            )
+    g.load_state_dict(saved)
+    return out
 
 
 def main() -> None:
@@ -95,6 +123,7 @@ def main() -> None:
     parser.add_argument("--hierarchies", type=int, default=24)
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--sample-seeds", type=int, default=0)
+    parser.add_argument("--share-logits", type=float, nargs="*", default=[])
     parser.add_argument("--checkpoint-out", default=None, help="also save the retrained model as a HiGen checkpoint")
     args = parser.parse_args()
     original = two_level_model(args.model)
@@ -104,7 +133,7 @@ def main() -> None:
     seed0 = original.config.partition_seed
     result = {"model": args.model, "dataset": args.dataset, "temperature": args.temperature}
     val_plain = [original.prepare(val[k : k + 4], partition_seed=seed0) for k in range(0, len(val), 4)]
-    result["original"] = {"val_nll_per_edge": nll_per_edge(original, val_plain), **scores(original, test, args)}
+    result["original"] = {"val_nll_per_edge": nll_per_edge(original, val_plain), **scores(original, test, train, args)}
     print("original", result["original"], flush=True)
     torch.manual_seed(args.seed)
     model = HiGen(dataclasses.replace(original.config, row_runs=True))
@@ -116,6 +145,13 @@ def main() -> None:
     model.eval()
     net = model.community_nets[-1]
     val_batches = [model.prepare(val[k : k + 4], partition_seed=seed0) for k in range(0, len(val), 4)]
+    if args.share_logits:
+        result["share_scan"] = share_scan(model, val_batches, args.share_logits)
+        print("share scan", result["share_scan"], flush=True)
+    if args.epochs == 0:
+        result["command"] = command("higen_row_refit.py", args)
+        emit(result, args.json)
+        return
     state, history = train_alone(
         net,
         train,
@@ -128,7 +164,7 @@ def main() -> None:
     model.eval()
     result["refit"] = {"val_nll_per_edge": nll_per_edge(model, val_batches)}
     result["refit"]["best_epoch"] = 1 + min(range(len(history)), key=lambda i: history[i]["val"])
-    result["refit"].update(scores(model, test, args))
+    result["refit"].update(scores(model, test, train, args))
     result["refit"]["history"] = history
     result["command"] = command("higen_row_refit.py", args)
     if args.checkpoint_out:

@@ -91,7 +91,13 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         (["sample", "--size-temperature", "0.5", "--out", "{tmp}/a.g6"], 2, "no leaf size head"),
         (["sample", "-c", "higen-enzymes", "--size-temperature", "0", "--out", "{tmp}/a.g6"], 2, "positive number"),
         (["sample", "-c", "er-community-small", "--size-temperature", "0.5", "--out", "{tmp}/a.g6"], 2, "not a HiGen"),
+        (["sample", "-c", "er-community-small", "--run-rows", "--out", "{tmp}/a.g6"], 2, "not a HiGen"),
         (["train", "higen", "-d", "enzymes", "--holdout", "0.7", "-o", "{tmp}/h.pt"], 2, "--holdout"),
+        (
+            ["train", "higen", "-d", "community_small", "--row-runs", "--row-coordination", "-o", "{tmp}/h.pt"],
+            1,
+            "--row-runs needs",
+        ),
         (["evaluate", "-r", "planar:test", "-s", "{tmp}/none.g6"], 1, "neither an existing file"),
         (["evaluate", "-r", "planar:test", "-s", "planar:val", "-p", "nope"], 1, "unknown protocol"),
         (
@@ -225,6 +231,12 @@ def test_train_higen_then_sample(capsys, tmp_path):
     code, cold, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--temperature", "0.7")
     assert code == 0 and len(cold.splitlines()) == 3 and "temperature 0.7" in err
     assert run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--temperature", "0.7")[1] == cold
+    code, _, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--run-rows")  # its rows are coordinated
+    assert code == 2 and "without coordination" in err
+    code, runs, err = run(
+        capsys, "sample", "-c", "higen-planar-strips", "-n", "2", "--temperature", "0.7", "--run-rows"
+    )
+    assert code == 0 and len(runs.splitlines()) == 2 and "temperature 0.7, run rows" in err
     code, _, err = run(capsys, "train", "higen", "--dataset", "qm9", "--out", str(tmp_path / "x.pt"))
     assert code == 1 and "molecules" in err
     bad = tmp_path / "y.pt"

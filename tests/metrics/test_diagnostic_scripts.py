@@ -648,3 +648,52 @@ def test_border_structure_counts_borders_discs_and_open_links():
     assert nonplanar["border_nodes_if_discs"] == 3 * 5 - 3 - 10
     total = script._add(got, got)
     assert total["nodes"] == 10 and total["nodes_by_kind"] == {"border_cross:open": 6, "border_only:open": 4}
+
+
+def test_row_refit_trains_the_leaf_row_term_and_counts_planar_communities():
+    """higen_row_refit: ``leaf_nll`` is the ``community_nets.1`` term of ``HiGen.loss`` (summed), a short
+    refit of the leaf network of a run-shaped model returns its lowest-validation state, one history
+    entry per epoch, and leaves the other networks' weights alone; ``planar_share`` counts a K5
+    community as non-planar and a triangle as planar."""
+    import argparse
+
+    import torch
+    from torch_geometric.data import Data
+
+    from graphgen.datasets import load_dataset
+    from graphgen.models.higen import HiGen, HiGenConfig
+
+    script = _script("higen_row_refit")
+    diagnostic = _script("_higen_diagnostic")
+    torch.manual_seed(0)
+    model = HiGen(HiGenConfig(hidden=16, num_layers=1, num_mixtures=2, position_dim=8, resolution=0.3, row_runs=True))
+    graphs = load_dataset("planar", "train")[:4]
+    batch = model.prepare(graphs, partition_seed=2)
+    with torch.no_grad():
+        expected = model.loss(batch)["parts"]["community_nets.1"] * batch.num_edges
+        assert float(script.leaf_nll(model, batch)) == pytest.approx(float(expected), rel=1e-9)
+    val = [model.prepare(load_dataset("planar", "val")[:2])]
+    coarse = {k: v.clone() for k, v in model.community_nets[0].state_dict().items()}
+    net = model.community_nets[-1]
+    before = script.nll_per_edge(model, val)  # g ≡ 0 at initialisation: π = ½, the scan's logit 0
+    scan = script.share_scan(model, val, [-3.0, 0.0])
+    assert [round(e["share"], 4) for e in scan] == [0.0474, 0.5] and scan[1]["val_nll_per_edge"] == before
+    assert scan[0]["val_nll_per_edge"] != before and script.nll_per_edge(model, val) == before  # restored
+    args = argparse.Namespace(seed=0, batch_size=2, lr=1e-3, epochs=2, hierarchies=2)
+    state, history = diagnostic.train_alone(
+        net,
+        graphs,
+        lambda g, v: model.prepare(g, partition_seed=v),
+        lambda b: (script.leaf_nll(model, b), b.num_edges),
+        lambda: script.nll_per_edge(model, val),
+        args,
+    )
+    assert [h["epoch"] for h in history] == [1, 2]
+    net.load_state_dict(state)
+    assert script.nll_per_edge(model, val) == pytest.approx(min(h["val"] for h in history), rel=1e-12)
+    assert all(torch.equal(v, model.community_nets[0].state_dict()[k]) for k, v in coarse.items())
+    k5 = [(a, b) for a in range(5) for b in range(a + 1, 5)]
+    edges = k5 + [(5, 6), (6, 7), (5, 7), (4, 5)]
+    ei = torch.tensor(edges + [(b, a) for a, b in edges]).t()
+    g = Data(edge_index=ei, num_nodes=8, community=torch.tensor([0] * 5 + [1] * 3))
+    assert script.planar_share([g]) == 0.5

@@ -310,12 +310,20 @@ class Draws:
 
     ``size_temperature`` (our option; ``None``: the same as ``temperature``) is the temperature of
     one choice alone: each leaf community's node count drawn from the size head of an explicit-size
-    model (:meth:`sizes`)."""
+    model (:meth:`sizes`).
+
+    ``run_rows`` (our option, a constrained decoding; conditional-Bernoulli leaf rows without
+    ``row_coordination``): every leaf row that can be a run of consecutive border nodes of its
+    prefix (:mod:`~graphgen.models.higen.row_runs`: ``1 <= w <= L``) is drawn from its component's
+    row distribution **conditioned on being such a run**, ``p_cb^k(Y | w, Y is a run) = p_run^k(Y |
+    w)`` (for ``row_runs`` models: ``π = 1``); the others as the model draws them. Not the model's
+    distribution either: reported with the numbers it gives."""
 
     generator: torch.Generator | None = None
     greedy: bool = False
     temperature: float = 1.0
     size_temperature: float | None = None
+    run_rows: bool = False
 
     def __post_init__(self) -> None:
         from graphgen.errors import InvalidGraphError  # a ValueError
@@ -739,6 +747,7 @@ class HiGen(nn.Module):
         decoding: str = "sample",
         temperature: float = 1.0,
         size_temperature: float | None = None,
+        run_rows: bool = False,
     ) -> list[Data]:
         """Draw ``num_graphs`` graphs.
 
@@ -755,6 +764,10 @@ class HiGen(nn.Module):
                 1, the default, samples the model itself. Only with ``decoding="sample"``.
             size_temperature: the temperature of the leaf size head's draws alone (models with
                 ``community_size="explicit"``); ``None``, the default: ``temperature``.
+            run_rows: draw every leaf row that can be a run of consecutive border nodes of its
+                community so far conditioned on being one (:class:`Draws`; a constrained decoding,
+                off by default); models with conditional-Bernoulli leaf rows without
+                ``row_coordination``.
         """
         from graphgen.errors import InvalidGraphError
 
@@ -769,12 +782,17 @@ class HiGen(nn.Module):
                 f"a size temperature needs a leaf size head; this model's community sizes are "
                 f"{self.config.community_size!r}"
             )
+        if run_rows and (self.config.leaf_rows != "conditional_bernoulli" or self.config.row_coordination):
+            raise InvalidGraphError(
+                "run rows need a model with conditional-Bernoulli leaf rows and no row coordination"
+            )
         draws = Draws(
             generator,
             greedy=decoding == "mode",
             temperature=float(temperature),
             size_temperature=None if size_temperature is None else float(size_temperature),
-        )  # checks both
+            run_rows=bool(run_rows),
+        )  # checks both temperatures
         if num_graphs == 0:
             return []
         previous_threads = torch.get_num_threads()
@@ -955,7 +973,7 @@ class HiGen(nn.Module):
             adjacency = torch.zeros((r, width, width), dtype=torch.float64)
             adjacency[erows, esrc, edst] = 1.0
         border = None
-        if net.row_runs is not None:  # run-shaped leaf rows: each row's prefix border cycle
+        if net.row_runs is not None or (draws.run_rows and leaf):  # run-shaped rows: each prefix's border cycle
             border = prefix_border_places(t, erows, esrc, edst)
         size = None if state.size is None else state.size[comms]
         mass, self_loop, edge_counts = self._draw_rows(
@@ -1022,9 +1040,12 @@ class HiGen(nn.Module):
         # row i's t_i entries are a contiguous run, scored by its component k_i
         entry_row = torch.repeat_interleave(rows, t)
         chosen = logits[torch.arange(entry_row.numel()), k[entry_row]]
-        if runs is not None:
+        if border is not None:
             place, length = border
-            share = run_share_logits(runs, take, length, t)
+            if draws.run_rows:  # conditioned on a run wherever one fits: π = 1
+                share = torch.full((r,), math.inf, dtype=torch.float64)
+            else:
+                share = run_share_logits(runs, take, length, t)
             edge_counts = sample_runs(chosen, t, take, place, length, share, draws)
         elif coordination is None:
             edge_counts = draws.allocations(chosen, t, take, simple)

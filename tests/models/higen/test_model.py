@@ -1156,16 +1156,20 @@ def test_row_runs_leaf_term_is_the_mixture_of_its_pieces(train):
     assert not torch.allclose(ours, plain)
 
 
-def test_run_rows_are_sampled_on_their_real_prefix_graphs(train, monkeypatch):
-    """A flat model with π near 1: every row drawn as a run is a run of the border cycle of the graph
-    generated before it, and its prefix's border places are those of that graph."""
+@pytest.mark.parametrize("how", ["trained share near 1", "run_rows decoding"])
+def test_run_rows_are_sampled_on_their_real_prefix_graphs(train, monkeypatch, how):
+    """A flat model drawing every feasible row as a run (a row_runs model with π ≈ 1, or a plain model
+    under the run_rows decoding): each such row is a run of the border cycle of the graph generated
+    before it, and its prefix's border places are those of that graph."""
     import graphgen.models.higen.model as model_module
     from graphgen.models.higen.row_runs import prefix_border_places
 
     torch.manual_seed(0)
-    model = HiGen(replace(SMALL, num_levels=1, row_runs=True)).fit_size_model(train)
-    with torch.no_grad():
-        model.community_nets[-1].row_runs[2].bias.fill_(20.0)  # π ≈ 1
+    trained = how == "trained share near 1"
+    model = HiGen(replace(SMALL, num_levels=1, row_runs=trained)).fit_size_model(train)
+    if trained:
+        with torch.no_grad():
+            model.community_nets[-1].row_runs[2].bias.fill_(20.0)  # π ≈ 1
     calls = []
     real = model_module.sample_runs
 
@@ -1175,7 +1179,7 @@ def test_run_rows_are_sampled_on_their_real_prefix_graphs(train, monkeypatch):
         return edges
 
     monkeypatch.setattr(model_module, "sample_runs", spy)
-    (graph,) = model.sample(1, generator=torch.Generator().manual_seed(0))
+    (graph,) = model.sample(1, generator=torch.Generator().manual_seed(0), run_rows=not trained)
     n = int(graph.num_nodes)
     dense = torch.zeros(n, n, dtype=torch.long)
     dense[graph.edge_index[0], graph.edge_index[1]] = 1
@@ -1191,6 +1195,29 @@ def test_run_rows_are_sampled_on_their_real_prefix_graphs(train, monkeypatch):
             assert len(chosen) == w and min(chosen) >= 0
             assert sum(((p + 1) % length) in chosen for p in chosen) == (w if w == length else w - 1)
     assert runs >= 3
+
+
+def test_run_rows_decoding_samples_graphs_and_refuses_other_leaf_rows(train):
+    """run_rows: seeded simple graphs that spend their budgets (three levels, both decodings), not the
+    plain samples; a model with multinomial or coordinated leaf rows refuses it in one line."""
+    from graphgen.errors import InvalidGraphError
+
+    torch.manual_seed(0)
+    model = HiGen(replace(SMALL, num_levels=3)).fit_size_model(train)
+    runs = model.sample(4, generator=torch.Generator().manual_seed(1), num_edges=30, run_rows=True)
+    for g in runs:
+        check_simple_graph(g)
+        assert g.edge_index.shape[1] == 60 or model.last_sample_report["blocks_overfull"] > 0
+    again = model.sample(4, generator=torch.Generator().manual_seed(1), num_edges=30, run_rows=True)
+    plain = model.sample(4, generator=torch.Generator().manual_seed(1), num_edges=30)
+    assert [g.edge_index.tolist() for g in runs] == [g.edge_index.tolist() for g in again]
+    assert [g.edge_index.tolist() for g in runs] != [g.edge_index.tolist() for g in plain]
+    for g in model.sample(2, generator=torch.Generator().manual_seed(1), decoding="mode", run_rows=True):
+        check_simple_graph(g)
+    for option in ({"leaf_rows": "multinomial"}, {"row_coordination": True}):
+        other = HiGen(replace(SMALL, **option)).fit_size_model(train)
+        with pytest.raises(InvalidGraphError, match="run rows need"):
+            other.sample(1, run_rows=True)
 
 
 def _is_triangle_column(key: str, column: int, width: int, position_dim: int) -> bool:
