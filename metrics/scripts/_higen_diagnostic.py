@@ -115,12 +115,14 @@ def report(result: dict, args: argparse.Namespace, script: str) -> None:
 def command(script: str, args: argparse.Namespace) -> str:
     """The command that reproduces a run of ``metrics/scripts/SCRIPT`` parsed by :func:`model_parser`:
     ``MODEL DATASET``, then every other argument as parsed (a true flag alone, a false flag or
-    ``None`` left out), ``--json`` last."""
+    ``None`` or an empty list left out, a list's values one after another), ``--json`` last."""
     options = []
     for key, value in vars(args).items():
-        if key in ("model", "dataset", "json") or value is None or value is False:
+        if key in ("model", "dataset", "json") or value is None or value is False or value == []:
             continue
         flag = "--" + key.replace("_", "-")
+        if isinstance(value, list):
+            value = " ".join(f"{v:g}" if isinstance(v, float) else str(v) for v in value)
         options.append(flag if value is True else f"{flag} {value}")
     tail = [f"--json {args.json}"] if args.json else []
     return " ".join([f"python metrics/scripts/{script} {args.model} {args.dataset}", *options, *tail])

@@ -1,8 +1,8 @@
 """Retrain a two-level HiGen model's leaf community network alone with run-shaped rows, and score it.
 
     python metrics/scripts/higen_row_refit.py MODEL DATASET [--epochs 40] [--seed 0] [--batch-size 4]
-        [--lr 1e-3] [--hierarchies 24] [--temperature 0.7] [--sample-seeds 0] [--share-logits L ...]
-        [--checkpoint-out CKPT] [--json OUT]
+        [--lr 1e-3] [--hierarchies 24] [--temperature 0.7] [--sample-seeds 0] [--score-run-rows]
+        [--share-logits L ...] [--checkpoint-out CKPT] [--json OUT]
 
 The leaf rows of MODEL (the ``community_nets.1`` term) retrained with ``row_runs``
 (:mod:`graphgen.models.higen.row_runs`: each row a mixture of a run of consecutive border nodes of
@@ -14,15 +14,19 @@ on the leaf rows' term alone (``HiGen.loss(parts=...)``), and keeps the state wi
 validation NLL of that term per edge.
 
 Scored in the same run for MODEL (``original``) and the retrained model (``refit``): the validation
-term, and with ``--sample-seeds S`` whole samples at ``--temperature`` (as many as test graphs,
-seeds ``0..S-1``; ``gran`` protocol against the test split): the MMDs, V.U.N. (the dataset's
-validity rule, as ``graphgen evaluate``), and the share of the sampled leaf communities that are planar.
-``--share-logits L ...``: before training, the validation term of MODEL's weights with the run share
-fixed at ``π = σ(L)`` for every feasible row (``share_scan``: how much the likelihood wants runs
-before the scores adapt). ``--epochs 0`` trains nothing.
-``--checkpoint-out`` saves the retrained model as a checkpoint that every tool loads (MODEL's
-metadata plus ``row_refit``, this command, and its curve). Two-level models whose training split has
-a validation split only.
+term, and with ``--sample-seeds S`` whole samples at ``--temperature`` (as many as test graphs, seeds
+``0..S-1``; ``gran`` protocol against the test split): the MMDs, V.U.N. (the dataset's validity rule,
+as ``graphgen evaluate``), the share of the sampled leaf communities that are planar and the share of
+nodes on more triangles of their community than they have community neighbours
+(``over_triangulated_nodes``; the test graphs' own: ``over_triangulated_nodes_in_data``);
+``--score-run-rows``: MODEL's samples also under the run-rows decoding (``original_run_rows``). Also
+recorded (``runs_in_data``): how many of the validation and test graphs' leaf rows ``t >= 2`` are
+runs of their prefix's border cycle, overall and by edge count. ``--share-logits L ...``: before
+training, the validation term of MODEL's weights with the run share fixed at ``π = σ(L)`` for every
+feasible row (``share_scan``: how much the likelihood wants runs before the scores adapt).
+``--epochs 0`` trains nothing. ``--checkpoint-out`` saves the retrained model as a checkpoint that
+every tool loads (MODEL's metadata plus ``row_refit``, this command, and its curve). Two-level models
+whose training split has a validation split only.
 """
 
 from __future__ import annotations
@@ -43,8 +47,10 @@ from _higen_diagnostic import (
     two_level_model,
 )
 
+from graphgen.data.ops import edge_triangle_counts
 from graphgen.metrics import evaluate
 from graphgen.models.higen import HiGen
+from graphgen.models.higen.row_runs import run_log_prob
 
 MMD_KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
 LEAF = "community_nets.1"
@@ -75,22 +81,58 @@ def planar_share(graphs) -> float:
     return planar / max(total, 1)
 
 
-def scores(model: HiGen, test, train, args) -> dict:
+def over_triangulated_share(edge_index: torch.Tensor, community: torch.Tensor) -> float:
+    """The share of nodes on more triangles of their community than they have community neighbours
+    (``T > d`` counting intra-community edges only): in a triangulated disc only a separating
+    triangle (one that is not a face) puts a node there."""
+    inside = community[edge_index[0]] == community[edge_index[1]]
+    intra = edge_index[:, inside]
+    n = int(community.numel())
+    triangles, _ = edge_triangle_counts(intra, n)
+    degree = torch.bincount(intra[0], minlength=n)
+    return float((triangles > degree).double().mean()) if n else 0.0
+
+
+def scores(model: HiGen, test, train, args, run_rows: bool = False) -> dict:
     """MMDs, V.U.N. (against ``train``, with the dataset's validity rule as ``graphgen evaluate``
-    applies it) and planar share of the leaf communities of ``--sample-seeds`` sets of samples."""
+    applies it) and planar share of the leaf communities of ``--sample-seeds`` sets of samples
+    (``run_rows``: under the run-rows decoding)."""
     from graphgen.cli.evaluate_cmd import DEFAULT_VALIDITY
     from graphgen.metrics.novelty import uniqueness_novelty_vun
 
     runs = []
     for seed in range(args.sample_seeds):
-        drawn = model.sample(len(test), generator=torch.Generator().manual_seed(seed), temperature=args.temperature)
+        generator = torch.Generator().manual_seed(seed)
+        drawn = model.sample(len(test), generator=generator, temperature=args.temperature, run_rows=run_rows)
         r = evaluate(test, drawn, "gran")
         run = {k: r[k] for k in MMD_KEYS}
         run["vun"] = uniqueness_novelty_vun(drawn, train, DEFAULT_VALIDITY.get(args.dataset))["vun"]
         run["planar_communities"] = planar_share(drawn)
+        run["over_triangulated_nodes"] = statistics.mean(
+            over_triangulated_share(g.edge_index, g.community) for g in drawn
+        )
         runs.append(run)
     keys = runs[0].keys() if runs else ()
     return {"per_seed": runs, "mean": {k: statistics.mean(r[k] for r in runs) for k in keys}}
+
+
+def runs_in_data(model: HiGen, graphs) -> dict:
+    """How many of the leaf rows ``t >= 2`` of ``graphs`` (the model's ordered hierarchy, Louvain seed
+    ``partition_seed``) are runs of their prefix's border cycle: overall and by the row's edge count
+    ``w`` (``w_6`` stands for 6 or more), ``{"rows", "runs", "share"}`` each."""
+    rows = model.prepare(graphs).levels[-1][0]
+    take = rows.mass + rows.reserved
+    scores = torch.zeros((rows.entry_row.numel(), 1), dtype=torch.float64)
+    is_run = torch.isfinite(
+        run_log_prob(scores, rows.entry_count, rows.entry_row, rows.entry_place, rows.border_length, take)[:, 0]
+    )
+    keep = rows.position >= 2
+    out = {}
+    for name, sel in [("all", keep)] + [(f"w_{w}", keep & (take.clamp(max=6) == w)) for w in range(1, 7)]:
+        if bool(sel.any()):
+            n, r = int(sel.sum()), int((is_run & sel).sum())
+            out[name] = {"rows": n, "runs": r, "share": r / n}
+    return out
 
 
 def share_scan(model: HiGen, batches, logits) -> list[dict]:
@@ -124,6 +166,9 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--sample-seeds", type=int, default=0)
     parser.add_argument("--share-logits", type=float, nargs="*", default=[])
+    parser.add_argument(
+        "--score-run-rows", action="store_true", help="also score MODEL's samples under the run-rows decoding"
+    )
     parser.add_argument("--checkpoint-out", default=None, help="also save the retrained model as a HiGen checkpoint")
     args = parser.parse_args()
     original = two_level_model(args.model)
@@ -134,6 +179,8 @@ def main() -> None:
     result = {"model": args.model, "dataset": args.dataset, "temperature": args.temperature}
     val_plain = [original.prepare(val[k : k + 4], partition_seed=seed0) for k in range(0, len(val), 4)]
     result["original"] = {"val_nll_per_edge": nll_per_edge(original, val_plain), **scores(original, test, train, args)}
+    if args.score_run_rows:
+        result["original_run_rows"] = scores(original, test, train, args, run_rows=True)
     print("original", result["original"], flush=True)
     torch.manual_seed(args.seed)
     model = HiGen(dataclasses.replace(original.config, row_runs=True))
@@ -145,6 +192,12 @@ def main() -> None:
     model.eval()
     net = model.community_nets[-1]
     val_batches = [model.prepare(val[k : k + 4], partition_seed=seed0) for k in range(0, len(val), 4)]
+    result["runs_in_data"] = {split: runs_in_data(model, graphs) for split, graphs in (("val", val), ("test", test))}
+    h_test = model._hierarchy(test, seed0)
+    result["over_triangulated_nodes_in_data"] = over_triangulated_share(
+        h_test.levels[-1].edge_index, h_test.assignments[-1]
+    )
+    print("runs in data", result["runs_in_data"]["test"]["all"], flush=True)
     if args.share_logits:
         result["share_scan"] = share_scan(model, val_batches, args.share_logits)
         print("share scan", result["share_scan"], flush=True)

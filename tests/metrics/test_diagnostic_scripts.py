@@ -495,9 +495,9 @@ def test_command_lists_every_parsed_argument_with_json_last():
 
     diagnostic = _script("_higen_diagnostic")
     args = argparse.Namespace(model="m.pt", dataset="planar", json="out.json", seeds=3, draws_per_row=2, flag=True)
-    args.off, args.unset = False, None
+    args.off, args.unset, args.empty, args.logits = False, None, [], [-2.0, 0.5, 3]
     assert diagnostic.command("s.py", args) == (
-        "python metrics/scripts/s.py m.pt planar --seeds 3 --draws-per-row 2 --flag --json out.json"
+        "python metrics/scripts/s.py m.pt planar --seeds 3 --draws-per-row 2 --flag --logits -2 0.5 3 --json out.json"
     )
 
 
@@ -692,8 +692,16 @@ def test_row_refit_trains_the_leaf_row_term_and_counts_planar_communities():
     net.load_state_dict(state)
     assert script.nll_per_edge(model, val) == pytest.approx(min(h["val"] for h in history), rel=1e-12)
     assert all(torch.equal(v, model.community_nets[0].state_dict()[k]) for k, v in coarse.items())
+    counted = script.runs_in_data(model, graphs)  # every leaf row t >= 2, split by its edge count
+    rows = model.prepare(graphs).levels[-1][0]
+    assert counted["all"]["rows"] == int((rows.position >= 2).sum())
+    assert sum(v["rows"] for k, v in counted.items() if k != "all") == counted["all"]["rows"]
+    assert 0.5 < counted["all"]["share"] <= 1.0  # planar rows are mostly runs
     k5 = [(a, b) for a in range(5) for b in range(a + 1, 5)]
     edges = k5 + [(5, 6), (6, 7), (5, 7), (4, 5)]
     ei = torch.tensor(edges + [(b, a) for a, b in edges]).t()
     g = Data(edge_index=ei, num_nodes=8, community=torch.tensor([0] * 5 + [1] * 3))
     assert script.planar_share([g]) == 0.5
+    # K5 (community 0): each node on 6 triangles with 4 neighbours; the triangle's nodes on 1 with 2;
+    # the edge 4-5 joins the communities and counts for neither
+    assert script.over_triangulated_share(g.edge_index, g.community) == 5 / 8

@@ -57,6 +57,9 @@
   component's row chooses its edges one after another, each step seeing the nodes already chosen
   through a small MLP (:mod:`graphgen.models.higen.row_sequence`); without it a component's row is
   a conditional Bernoulli (independent edges given their count).
+* **Run-shaped leaf rows** (``row_runs``, our option, conditional-Bernoulli leaf rows without
+  coordination): each row is a learned mixture of a run of consecutive border nodes of its prefix
+  and the conditional Bernoulli (:mod:`graphgen.models.higen.row_runs`).
 * **Loss**: the negative log-likelihood of the teacher-forced rows and blocks of every level, per
   edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
   by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
@@ -67,7 +70,9 @@ is the reference code's near-greedy decoding: the most likely component, the bin
 ``floor((n + 1) p)`` (the argmax for the truncated binomial) and, for every allocation (rows and
 bipartite blocks), the most likely of :data:`MODE_DRAWS` = 50 exact draws; only the size draw and
 those allocations stay random. Under ``mode``, a row's stop decision is taken when ``p_stop >= 1/2``
-and a coordinated block or leaf row takes each step's most likely item (deterministic). A leaf block whose
+and a coordinated block or leaf row takes each step's most likely item (deterministic).
+``run_rows=True`` (our option, a constrained decoding; :class:`Draws`) draws every leaf row that can
+be a run of consecutive border nodes of its prefix conditioned on being one. A leaf block whose
 parent weight exceeds its ``n_i n_j`` pairs is filled completely and counted in
 ``last_sample_report``.
 """

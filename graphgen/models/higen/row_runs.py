@@ -29,6 +29,25 @@ the row is **infeasible**: no edges to choose (``w = 0``) or more than the borde
 (``w > L``). Both terms are distributions over the ``w``-subsets of ``0..t-1``, so the mixture is one
 too (tested by enumeration); ``π`` is shared by the components.
 
+**Measured (session 35, the two seven-layer strip models of session 34, planar's validation split;
+``metrics/scripts/higen_row_refit.py``).** The likelihood does not want runs: with the shipped
+scores and ``π`` fixed for every feasible row, the validation term per edge is lowest at ``π ≈ 0.12``
+(0.0007-0.0008 below the plain rows) and rises to +0.049 at ``π = 0.98``
+(``higen-row-share-scan-planar-7-layers-strips-seed-*.json``): the trained conditional Bernoulli
+already puts nearly all its mass on runs at real prefixes, so the mixture gains almost nothing on the
+95 % of rows that are runs and pays ``log(1 - π)`` on the 5 % that are not. Retrained jointly
+(warm start, 40 epochs, seed 1) it ends no better (0.5413 against 0.5411;
+``higen-row-refit-planar-7-layers-strips-seed-1.json``). What the runs change is the tail the
+sampler meets: under the **run-rows decoding** (``Draws.run_rows``: ``π = 1`` wherever a run fits,
+the model's own row conditioned on being a run; any model with conditional-Bernoulli leaf rows)
+97-99 % of the sampled communities are planar instead of 83-90 % (test split, τ = 0.7), and on the
+validation split V.U.N. rises from 25-30 % to 43-52 % while the clustering MMD rises from 0.054-0.057
+to 0.069-0.078 (``higen-temperature-planar-7-layers-strips-{5-seeds,run-rows}-seed-*.json``; the test
+split: 45-50 % against 21-25 %, clustering 0.080-0.083 against 0.059-0.060): a trade, not a gain on
+every count. Part of it: a run closes no separating triangle (1.1-1.2 % of the sampled community
+nodes lie on more triangles than they have community neighbours, 1.8-2.9 % without, 3.8 % in the
+data).
+
 Choices written down: the border cycle is the border walk's (a heuristic of ``T(u, v) <= 1`` edges,
 exact on triangulated discs; on other prefixes the cycle may jump between nodes no edge joins, and a
 run may cross such a jump -- the model stays exact, the run is then not a path); the run's start

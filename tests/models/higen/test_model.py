@@ -986,38 +986,53 @@ def test_triangle_features_train_and_samples_spend_the_budget(train, encoder):
     assert seen and set(seen) == {5}
 
 
-def test_row_coordination_trains_samples_and_starts_as_the_conditional_bernoulli(train):
-    """row_coordination: only the leaf network gets the MLP g; with g ≡ 0 (its initialisation) the
-    leaf rows' likelihood is the plain model's; the loss reaches g; the row-fraction estimator reads
-    its prefix graphs from all rows; samples are simple, seeded and spend their budgets under both
-    decodings."""
+def model_and_plain_twin(train, option: str):
+    """A SMALL model with the leaf-row option ``option`` on (only its leaf network gets the option's
+    MLP), the same weights without it, and a prepared batch of ``train``."""
     torch.manual_seed(0)
-    config = replace(SMALL, row_coordination=True)
+    config = replace(SMALL, **{option: True})
     model = HiGen(config).fit_size_model(train)
-    assert model.community_nets[0].row_coordination is None and model.community_nets[-1].row_coordination is not None
-    plain = HiGen(replace(config, row_coordination=False)).fit_size_model(train)
-    plain.load_state_dict({k: v for k, v in model.state_dict().items() if "row_coordination" not in k})
-    batch = model.prepare(train)
-    with torch.no_grad():
-        assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-12)
-    g = model.community_nets[-1].row_coordination
+    assert getattr(model.community_nets[0], option) is None and getattr(model.community_nets[-1], option) is not None
+    plain = HiGen(replace(config, **{option: False})).fit_size_model(train)
+    plain.load_state_dict({k: v for k, v in model.state_dict().items() if option not in k})
+    return model, plain, model.prepare(train)
+
+
+def assert_loss_reaches(model, batch, g):
+    """With the MLP ``g``'s weights drawn at random the loss is finite and its gradient reaches ``g``."""
     with torch.no_grad():
         for p in g.parameters():
             p.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(3))
     out = model.loss(batch)
     out["loss"].backward()
     assert torch.isfinite(out["loss"]) and float(g[0].weight.grad.abs().sum()) > 0
+
+
+def assert_row_fraction_estimates_the_loss(model, batch):
+    """row_fraction -> 1 keeps every row (the exact loss); 0.5 gives a finite estimate."""
+    torch.manual_seed(5)
+    assert float(model.loss(batch, row_fraction=1 - 1e-12)["loss"]) == pytest.approx(
+        float(model.loss(batch)["loss"]), rel=1e-12
+    )
+    torch.manual_seed(5)
+    assert torch.isfinite(model.loss(batch, row_fraction=0.5)["loss"])
+
+
+def test_row_coordination_trains_samples_and_starts_as_the_conditional_bernoulli(train):
+    """row_coordination: only the leaf network gets the MLP g; with g ≡ 0 (its initialisation) the
+    leaf rows' likelihood is the plain model's; the loss reaches g; the row-fraction estimator reads
+    its prefix graphs from all rows; samples are simple, seeded and spend their budgets under both
+    decodings."""
+    model, plain, batch = model_and_plain_twin(train, "row_coordination")
+    with torch.no_grad():
+        assert float(model.loss(batch)["loss"]) == pytest.approx(float(plain.loss(batch)["loss"]), rel=1e-12)
+    assert_loss_reaches(model, batch, model.community_nets[-1].row_coordination)
     with torch.no_grad():
         # the coordination changes only the leaf rows' term
         ours, theirs = model.loss(batch)["parts"], plain.loss(batch)["parts"]
         assert float(ours["community_nets.0"]) == float(theirs["community_nets.0"])
         assert abs(float(ours["community_nets.1"] - theirs["community_nets.1"])) > 1e-4
-        torch.manual_seed(5)  # row_fraction -> 1 keeps every row: the same loss as the exact one
-        assert float(model.loss(batch, row_fraction=1 - 1e-12)["loss"]) == pytest.approx(
-            float(model.loss(batch)["loss"]), rel=1e-12
-        )
-        torch.manual_seed(5)
-        assert torch.isfinite(model.loss(batch, row_fraction=0.5)["loss"])
+        assert_row_fraction_estimates_the_loss(model, batch)
     assert_samples_simple_seeded_and_spend_the_budget(model)
     with pytest.raises(ValueError, match="conditional_bernoulli"):
         replace(SMALL, row_coordination=True, leaf_rows="multinomial")
@@ -1071,13 +1086,7 @@ def test_row_runs_train_sample_and_mix_only_the_leaf_rows(train):
     """row_runs: only the leaf network gets the MLP of π and only the leaf rows' term changes; the
     loss reaches g; the row-fraction estimator carries the border places; samples are simple,
     seeded and spend their budgets under both decodings."""
-    torch.manual_seed(0)
-    config = replace(SMALL, row_runs=True)
-    model = HiGen(config).fit_size_model(train)
-    assert model.community_nets[0].row_runs is None and model.community_nets[-1].row_runs is not None
-    plain = HiGen(replace(config, row_runs=False)).fit_size_model(train)
-    plain.load_state_dict({k: v for k, v in model.state_dict().items() if "row_runs" not in k})
-    batch = model.prepare(train)
+    model, plain, batch = model_and_plain_twin(train, "row_runs")
     rows = batch.levels[-1][0]
     later = rows.position > 0  # a first row has no prefix; a prefix of K4s has no border edge
     assert rows.entry_place is not None and float((rows.border_length[later] > 0).float().mean()) > 0.5
@@ -1087,20 +1096,9 @@ def test_row_runs_train_sample_and_mix_only_the_leaf_rows(train):
     assert float(ours["community_nets.0"]) == float(theirs["community_nets.0"])
     assert float(ours["bipartite_nets.0"]) == float(theirs["bipartite_nets.0"])
     assert abs(float(ours["community_nets.1"] - theirs["community_nets.1"])) > 1e-4
-    g = model.community_nets[-1].row_runs
+    assert_loss_reaches(model, batch, model.community_nets[-1].row_runs)
     with torch.no_grad():
-        for p in g.parameters():
-            p.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(3))
-    out = model.loss(batch)
-    out["loss"].backward()
-    assert torch.isfinite(out["loss"]) and float(g[0].weight.grad.abs().sum()) > 0
-    with torch.no_grad():
-        torch.manual_seed(5)  # row_fraction -> 1 keeps every row: the same loss as the exact one
-        assert float(model.loss(batch, row_fraction=1 - 1e-12)["loss"]) == pytest.approx(
-            float(model.loss(batch)["loss"]), rel=1e-12
-        )
-        torch.manual_seed(5)
-        assert torch.isfinite(model.loss(batch, row_fraction=0.5)["loss"])
+        assert_row_fraction_estimates_the_loss(model, batch)
     assert_samples_simple_seeded_and_spend_the_budget(model)
     with pytest.raises(ValueError, match="row_runs needs"):
         replace(SMALL, row_runs=True, leaf_rows="multinomial")
