@@ -32,7 +32,7 @@ too (tested by enumeration); ``π`` is shared by the components.
 **Measured (session 35, the two seven-layer strip models of session 34, planar's validation split;
 ``metrics/scripts/higen_row_refit.py``).** The likelihood does not want runs: with the shipped
 scores and ``π`` fixed for every feasible row, the validation term per edge is lowest at ``π ≈ 0.12``
-(0.0007-0.0008 below the plain rows) and rises to +0.049 at ``π = 0.98``
+(0.0006-0.0007 below the plain rows) and rises to +0.049 at ``π = 0.98``
 (``higen-row-share-scan-planar-7-layers-strips-seed-*.json``): the trained conditional Bernoulli
 already puts nearly all its mass on runs at real prefixes, so the mixture gains almost nothing on the
 95 % of rows that are runs and pays ``log(1 - π)`` on the 5 % that are not. Retrained jointly
