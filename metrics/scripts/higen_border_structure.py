@@ -1,9 +1,11 @@
 """Border structure of a two-level model's samples against the data: where the triangulation opens.
 
-    python metrics/scripts/higen_border_structure.py MODEL DATASET [--seeds 1] [--temperature 1] [--json OUT]
+    python metrics/scripts/higen_border_structure.py MODEL DATASET [--seeds 1] [--temperature 1] [--run-rows]
+        [--json OUT]
 
 Counted over the test graphs (the model's hierarchy of them) and over the model's samples (as many
-as the test split holds, sampling seeds ``0..--seeds-1``, at ``--temperature``), with each
+as the test split holds, sampling seeds ``0..--seeds-1``, at ``--temperature``; ``--run-rows``: under
+the run-rows decoding), with each
 community's border cycle from :func:`~graphgen.models.higen.boundary_walk.border_cycles`:
 
 - ``communities``, ``nodes``, ``intra_edges``, ``cross_edges``, ``nonplanar_communities``;
@@ -80,17 +82,19 @@ def main() -> None:
     parser = model_parser(__doc__)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--temperature", type=float, default=1.0)
+    parser.add_argument("--run-rows", action="store_true", help="sample under the run-rows decoding")
     args = parser.parse_args()
     model = two_level_model(args.model)
     test = model_split(args.model, args.dataset, "test")
     result = {"model": args.model, "dataset": f"{args.dataset}:test ({len(test)} graphs)"}
-    result["temperature"] = args.temperature
+    result["temperature"], result["run_rows"] = args.temperature, args.run_rows
     h, _ = real_communities(model, test)
     result["data"] = border_structure(h.levels[-1].edge_index, h.assignments[-1])
     print("data", result["data"], flush=True)
     for seed in range(args.seeds):
         total: dict = {}
-        drawn = model.sample(len(test), generator=torch.Generator().manual_seed(seed), temperature=args.temperature)
+        generator = torch.Generator().manual_seed(seed)
+        drawn = model.sample(len(test), generator=generator, temperature=args.temperature, run_rows=args.run_rows)
         for g in drawn:
             total = _add(total, border_structure(g.edge_index, g.community))
         result[f"seed_{seed}"] = total
