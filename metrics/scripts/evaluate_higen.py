@@ -8,10 +8,10 @@ For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` th
 -r DATASET:test:SPLIT -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
 ``metrics/results/NAME/{PROTOCOL}_seed{S}.json``, the samples, and ``summary.json`` (per-seed and mean
 MMDs, V.U.N., GNN F1, the train/test floor, the training curve and command from the checkpoint,
-the targets and whether each is met; for a checkpoint whose cross-edge network
-``metrics/scripts/higen_cross_refit.py`` retrained, that command and its curve too). With ``--ship`` the
-checkpoint is copied without its training state to ``graphgen/checkpoints/NAME.pt`` (its sha256
-recorded).
+the targets and whether each is met; for a checkpoint one of whose networks
+``metrics/scripts/higen_cross_refit.py`` or ``higen_row_refit.py`` retrained, that command and its curve
+too). With ``--ship`` the checkpoint is copied without its training state to
+``graphgen/checkpoints/NAME.pt`` (its sha256 recorded).
 
 ``SPLIT`` is the split protocol the checkpoint was trained under (its metadata, e.g. ``gdss`` or
 ``graphrnn`` for enzymes), so a model is always scored on the test graphs held out from its own
@@ -113,12 +113,13 @@ def main() -> None:
         "note": args.note,
         "checkpoint": args.checkpoint,
         "training_command": ckpt.metadata.get("command"),
-        # a checkpoint made by metrics/scripts/higen_cross_refit.py --checkpoint-out: the second command,
-        # which retrained its leaf cross-edge network alone, and its curve (``curve`` is the first command's)
+        # a checkpoint made by metrics/scripts/higen_cross_refit.py or higen_row_refit.py --checkpoint-out:
+        # the later command, which retrained one network alone, and its curve (``curve`` is the first command's)
         **{
-            k: ckpt.metadata[k]
-            for k in ("cross_refit", "cross_refit_of", "cross_refit_of_sha256", "cross_refit_curve")
-            if k in ckpt.metadata
+            f"{refit}{k}": ckpt.metadata[f"{refit}{k}"]
+            for refit in ("cross_refit", "row_refit")
+            for k in ("", "_of", "_of_sha256", "_curve")
+            if f"{refit}{k}" in ckpt.metadata
         },
         "epochs": len(history),
         "config": ckpt.config,
