@@ -50,7 +50,7 @@ from _higen_diagnostic import (
 from graphgen.data.ops import edge_triangle_counts
 from graphgen.metrics import evaluate
 from graphgen.models.higen import HiGen
-from graphgen.models.higen.row_runs import run_log_prob
+from graphgen.models.higen.row_runs import run_log_prob, teacher_forced_prefix_edges
 
 MMD_KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
 LEAF = "community_nets.1"
@@ -119,7 +119,10 @@ def scores(model: HiGen, test, train, args, run_rows: bool = False) -> dict:
 def runs_in_data(model: HiGen, graphs) -> dict:
     """How many of the leaf rows ``t >= 2`` of ``graphs`` (the model's ordered hierarchy, Louvain seed
     ``partition_seed``) are runs of their prefix's border cycle: overall and by the row's edge count
-    ``w`` (``w_6`` stands for 6 or more), ``{"rows", "runs", "share"}`` each."""
+    ``w`` (``w_6`` stands for 6 or more), ``{"rows", "runs", "share"}`` each; and the rows that are not
+    runs (``not_runs``) by whether they choose a node off the border cycle (``with_inner_node``) and
+    whether two of their nodes are joined by a prefix edge already on two triangles of the prefix, so
+    that the new node puts it on a third and closes a separating triangle (``closing_a_third_triangle``)."""
     rows = model.prepare(graphs).levels[-1][0]
     take = rows.mass + rows.reserved
     scores = torch.zeros((rows.entry_row.numel(), 1), dtype=torch.float64)
@@ -132,6 +135,23 @@ def runs_in_data(model: HiGen, graphs) -> dict:
         if bool(sel.any()):
             n, r = int(sel.sum()), int((is_run & sel).sum())
             out[name] = {"rows": n, "runs": r, "share": r / n}
+    erows, esrc, edst = teacher_forced_prefix_edges(rows)
+    kinds = {"rows": 0, "with_inner_node": 0, "closing_a_third_triangle": 0}
+    for i in (keep & ~is_run).nonzero().flatten().tolist():
+        mine = rows.entry_row == i
+        chosen = rows.entry_node[mine & (rows.entry_count > 0)].tolist()
+        places = rows.entry_place[mine & (rows.entry_count > 0)].tolist()
+        sel = erows == i
+        prefix = nx.Graph(zip(esrc[sel].tolist(), edst[sel].tolist()))
+        closes = any(
+            prefix.has_edge(a, b) and len(set(prefix[a]) & set(prefix[b])) >= 2
+            for k, a in enumerate(chosen)
+            for b in chosen[k + 1 :]
+        )
+        kinds["rows"] += 1
+        kinds["with_inner_node"] += min(places) < 0
+        kinds["closing_a_third_triangle"] += closes
+    out["not_runs"] = kinds
     return out
 
 

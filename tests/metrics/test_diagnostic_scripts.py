@@ -695,8 +695,10 @@ def test_row_refit_trains_the_leaf_row_term_and_counts_planar_communities():
     counted = script.runs_in_data(model, graphs)  # every leaf row t >= 2, split by its edge count
     rows = model.prepare(graphs).levels[-1][0]
     assert counted["all"]["rows"] == int((rows.position >= 2).sum())
-    assert sum(v["rows"] for k, v in counted.items() if k != "all") == counted["all"]["rows"]
+    assert sum(v["rows"] for k, v in counted.items() if k.startswith("w_")) == counted["all"]["rows"]
     assert 0.5 < counted["all"]["share"] <= 1.0  # planar rows are mostly runs
+    assert counted["not_runs"]["rows"] == counted["all"]["rows"] - counted["all"]["runs"]
+    assert counted["not_runs"]["with_inner_node"] <= counted["not_runs"]["rows"]
     k5 = [(a, b) for a in range(5) for b in range(a + 1, 5)]
     edges = k5 + [(5, 6), (6, 7), (5, 7), (4, 5)]
     ei = torch.tensor(edges + [(b, a) for a, b in edges]).t()
