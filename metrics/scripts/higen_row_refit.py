@@ -50,7 +50,8 @@ from _higen_diagnostic import (
 from graphgen.data.ops import edge_triangle_counts
 from graphgen.metrics import evaluate
 from graphgen.models.higen import HiGen
-from graphgen.models.higen.row_runs import run_log_prob, teacher_forced_prefix_edges
+from graphgen.models.higen.row_runs import run_log_prob
+from graphgen.models.higen.row_sequence import teacher_forced_prefix_edges
 
 MMD_KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
 LEAF = "community_nets.1"

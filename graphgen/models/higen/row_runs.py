@@ -62,14 +62,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from graphgen.data.ops import segment_arange
 from graphgen.models.higen.block_sequence import offset_net
 from graphgen.models.higen.boundary_walk import border_cycles
 
 __all__ = [
     "NUM_RUN_FEATURES",
     "run_share_net",
-    "teacher_forced_prefix_edges",
     "prefix_border_places",
     "feasible_runs",
     "run_logits",
@@ -85,21 +83,6 @@ NUM_RUN_FEATURES = 3  # log1p [w, L, t]
 def run_share_net(hidden: int = 16) -> nn.Module:
     """The MLP ``g`` of ``π`` (features -> logit), ``g ≡ 0`` at initialisation (``π = ½``)."""
     return offset_net(NUM_RUN_FEATURES, hidden)
-
-
-def teacher_forced_prefix_edges(rows) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Every row's prefix graph as ``(row, node, node)`` triples, both directions of each edge, read
-    from the rows' entries (a :class:`~graphgen.models.higen.rows.CommunityRows` holding **all**
-    rows of its communities, in order): the edge between a community's node ``a`` and an earlier
-    node ``b`` is in the prefix of each later row ``t > a`` of that community."""
-    hit = (rows.entry_count > 0).nonzero().flatten()
-    later_row, earlier = rows.entry_row[hit], rows.entry_node[hit]
-    later = rows.position[later_row]
-    size = torch.bincount(rows.community)[rows.community]
-    repeat = (size[later_row] - 1 - later).clamp(min=0)  # rows after the edge's later node
-    row = torch.repeat_interleave(later_row, repeat) + 1 + segment_arange(repeat)
-    a, b = torch.repeat_interleave(later, repeat), torch.repeat_interleave(earlier, repeat)
-    return torch.cat([row, row]), torch.cat([a, b]), torch.cat([b, a])
 
 
 def prefix_border_places(

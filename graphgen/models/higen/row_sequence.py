@@ -59,6 +59,7 @@ __all__ = [
     "NUM_ROW_FEATURES",
     "row_coordination_net",
     "prefix_adjacency",
+    "teacher_forced_prefix_edges",
     "padded_row_scores",
     "row_features",
     "row_sequence_log_prob",
@@ -73,24 +74,32 @@ def row_coordination_net(hidden: int = 16) -> nn.Module:
     return offset_net(NUM_ROW_FEATURES, hidden)
 
 
+def teacher_forced_prefix_edges(rows) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Every row's prefix graph as ``(row, node, node)`` triples, both directions of each edge, read
+    from the rows' entries (a :class:`~graphgen.models.higen.rows.CommunityRows` holding **all**
+    rows of its communities, in order): the edge between a community's node ``a`` and an earlier
+    node ``b`` is in the prefix of each later row ``t > a`` of that community."""
+    hit = (rows.entry_count > 0).nonzero().flatten()
+    later_row, earlier = rows.entry_row[hit], rows.entry_node[hit]
+    later = rows.position[later_row]
+    size = torch.bincount(rows.community)[rows.community]
+    repeat = (size[later_row] - 1 - later).clamp(min=0)  # rows after the edge's later node
+    row = torch.repeat_interleave(later_row, repeat) + 1 + segment_arange(repeat)
+    a, b = torch.repeat_interleave(later, repeat), torch.repeat_interleave(earlier, repeat)
+    return torch.cat([row, row]), torch.cat([a, b]), torch.cat([b, a])
+
+
 def prefix_adjacency(rows) -> torch.Tensor:
     """Each row's prefix graph ``(R, M, M)`` (0/1, ``M`` the largest position): the edges of its
-    community among the nodes before it, read from the rows' own entries (a
+    community among the nodes before it (:func:`teacher_forced_prefix_edges`; a
     :class:`~graphgen.models.higen.rows.CommunityRows` holding **all** rows of its communities)."""
     r = rows.num_rows
     m = int(rows.position.max()) if r else 0
-    if r == 0 or m == 0:
-        return torch.zeros((r, m, m), dtype=torch.float64)
-    community = torch.unique(rows.community, return_inverse=True)[1]
-    dense = torch.zeros((int(community.max()) + 1, m + 1, m + 1), dtype=torch.float64)
-    hit = rows.entry_count > 0
-    c = community[rows.entry_row[hit]]
-    later, earlier = rows.position[rows.entry_row[hit]], rows.entry_node[hit]
-    dense[c, later, earlier] = 1.0
-    dense[c, earlier, later] = 1.0
-    prefix = torch.arange(m).unsqueeze(0) < rows.position.unsqueeze(1)  # (R, M): node j < t
-    mask = (prefix.unsqueeze(2) & prefix.unsqueeze(1)).to(torch.float64)
-    return dense[community][:, :m, :m] * mask
+    dense = torch.zeros((r, m, m), dtype=torch.float64)
+    if r and m:
+        erows, esrc, edst = teacher_forced_prefix_edges(rows)
+        dense[erows, esrc, edst] = 1.0
+    return dense
 
 
 def padded_row_scores(entry_scores: torch.Tensor, entry_row: torch.Tensor, entry_node: torch.Tensor, r: int, m: int):

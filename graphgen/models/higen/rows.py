@@ -28,9 +28,8 @@ from graphgen.models.higen.row_runs import (
     run_log_prob,
     run_mixture_log_prob,
     run_share_logits,
-    teacher_forced_prefix_edges,
 )
-from graphgen.models.higen.row_sequence import prefix_adjacency, row_sequence_log_prob
+from graphgen.models.higen.row_sequence import prefix_adjacency, row_sequence_log_prob, teacher_forced_prefix_edges
 from graphgen.models.higen.stick_breaking import (
     interval_binomial_log_prob,
     row_mass_interval,

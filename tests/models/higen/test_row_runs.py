@@ -14,8 +14,8 @@ from graphgen.models.higen.row_runs import (
     run_log_prob,
     run_mixture_log_prob,
     sample_runs,
-    teacher_forced_prefix_edges,
 )
+from graphgen.models.higen.row_sequence import teacher_forced_prefix_edges
 from graphgen.models.higen.rows import community_rows
 
 # a triangulated disc of 6 nodes (a fan 0-1-2-3-4 around node 5's future neighbours): triangles
