@@ -60,15 +60,13 @@ def sample(
 
         if decoding not in DECODINGS:
             raise typer.BadParameter(f"choose one of {', '.join(DECODINGS)}", param_hint="--decoding")
-        flag = (
-            "--decoding"
-            if decoding != "sample"
-            else "--temperature"
-            if temperature != 1.0
-            else "--size-temperature"
-            if size_temperature is not None
-            else "--run-rows"
+        given = (
+            ("--decoding", decoding != "sample"),
+            ("--temperature", temperature != 1.0),
+            ("--size-temperature", size_temperature is not None),
+            ("--run-rows", run_rows),
         )
+        flag = next(name for name, set_ in given if set_)  # the first HiGen-only option given
         if not isinstance(model, HiGen):
             raise typer.BadParameter(f"{label} is not a HiGen model; it only samples itself", param_hint=flag)
         for hint, value in (("--temperature", temperature), ("--size-temperature", size_temperature)):
@@ -81,7 +79,7 @@ def sample(
                 f"{label} has no leaf size head (its community sizes are {model.config.community_size!r})",
                 param_hint="--size-temperature",
             )
-        if run_rows and (model.config.leaf_rows != "conditional_bernoulli" or model.config.row_coordination):
+        if run_rows and not model.config.rows_can_be_runs:
             raise typer.BadParameter(
                 f"{label}'s leaf rows are not conditional-Bernoulli rows without coordination", param_hint="--run-rows"
             )

@@ -193,7 +193,7 @@ def main() -> None:
     parser.add_argument("--checkpoint-out", default=None, help="also save the retrained model as a HiGen checkpoint")
     args = parser.parse_args()
     original = two_level_model(args.model)
-    if original.config.row_coordination or original.config.leaf_rows != "conditional_bernoulli":
+    if not original.config.rows_can_be_runs:
         raise SystemExit("error: run-shaped rows need conditional-Bernoulli leaf rows without row_coordination")
     train, val, test = (model_split(args.model, args.dataset, s) for s in ("train", "val", "test"))
     seed0 = original.config.partition_seed

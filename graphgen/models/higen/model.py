@@ -235,7 +235,7 @@ class HiGenConfig:
                 raise ValueError(f"{name} needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
         if self.row_coordination and self.leaf_rows != "conditional_bernoulli":
             raise ValueError("row_coordination needs leaf_rows='conditional_bernoulli' (rows of 0/1 edges)")
-        if self.row_runs and (self.leaf_rows != "conditional_bernoulli" or self.row_coordination):
+        if self.row_runs and not self.rows_can_be_runs:
             raise ValueError("row_runs needs leaf_rows='conditional_bernoulli' and no row_coordination")
         if self.size_share and not (self.explicit_size and self.size_context):
             raise ValueError("size_share needs community_size='explicit' and size_context (the share splits |V|)")
@@ -258,6 +258,12 @@ class HiGenConfig:
     @property
     def explicit_count(self) -> bool:
         return self.community_count == "explicit"
+
+    @property
+    def rows_can_be_runs(self) -> bool:
+        """Whether leaf rows can be drawn as runs of the prefix border (``row_runs``, the ``run_rows``
+        decoding): conditional-Bernoulli leaf rows (0/1 edges) without ``row_coordination``."""
+        return self.leaf_rows == "conditional_bernoulli" and not self.row_coordination
 
     def given_size(self, level: int) -> bool:
         """Whether the communities of ``level`` have their node counts given before their rows:
@@ -787,7 +793,7 @@ class HiGen(nn.Module):
                 f"a size temperature needs a leaf size head; this model's community sizes are "
                 f"{self.config.community_size!r}"
             )
-        if run_rows and (self.config.leaf_rows != "conditional_bernoulli" or self.config.row_coordination):
+        if run_rows and not self.config.rows_can_be_runs:
             raise InvalidGraphError(
                 "run rows need a model with conditional-Bernoulli leaf rows and no row coordination"
             )
