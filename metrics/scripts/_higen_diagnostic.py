@@ -348,3 +348,19 @@ def save_refit_checkpoint(model, args, key: str, refit_command: str, history=(),
     ckpt.config.update(config_updates or {})
     HiGen.from_checkpoint(ckpt)  # the configuration and the weights agree
     save_checkpoint(ckpt, args.checkpoint_out)
+
+
+def planar_communities(edge_index, community) -> tuple[int, int]:
+    """``(planar, total)``: how many of the communities (``community[v]``, each listed once) of a
+    graph (``edge_index``, both directions) are planar on their intra-community edges."""
+    import networkx as nx
+    import torch
+
+    community = torch.as_tensor(community)
+    inside = community[edge_index[0]] == community[edge_index[1]]
+    intra = nx.Graph(edge_index[:, inside].t().tolist())
+    members: dict[int, list[int]] = {}
+    for v, c in enumerate(community.tolist()):
+        members.setdefault(c, []).append(v)
+    planar = sum(nx.check_planarity(intra.subgraph(nodes))[0] for nodes in members.values())
+    return planar, len(members)

@@ -24,7 +24,15 @@ from collections import Counter
 
 import networkx as nx
 import torch
-from _higen_diagnostic import command, emit, model_parser, model_split, real_communities, two_level_model
+from _higen_diagnostic import (
+    command,
+    emit,
+    model_parser,
+    model_split,
+    planar_communities,
+    real_communities,
+    two_level_model,
+)
 
 COUNTS = ("communities", "nodes", "intra_edges", "cross_edges", "nonplanar_communities")
 
@@ -44,11 +52,7 @@ def border_structure(edge_index, community) -> dict:
     sizes = torch.bincount(community)
     intra = torch.bincount(community[edge_index[0, inside]], minlength=sizes.numel()) // 2
     present = sizes > 0
-    members: dict[int, list[int]] = {}
-    for v, c in enumerate(community.tolist()):
-        members.setdefault(c, []).append(v)
-    intra_graph = nx.Graph()
-    intra_graph.add_edges_from(edge_index[:, inside].t().tolist())
+    planar, total = planar_communities(edge_index, community)
     triangles = nx.triangles(graph)
     kinds = Counter()
     for v in range(n):
@@ -61,9 +65,7 @@ def border_structure(edge_index, community) -> dict:
         "nodes": n,
         "intra_edges": int(inside.sum()) // 2,
         "cross_edges": int((~inside).sum()) // 2,
-        "nonplanar_communities": sum(
-            not nx.check_planarity(intra_graph.subgraph(nodes))[0] for nodes in members.values()
-        ),
+        "nonplanar_communities": total - planar,
         "border_nodes": int(length.sum()),
         "border_nodes_if_discs": int((3 * sizes - 3 - intra)[present].sum()),
         "nodes_by_kind": dict(sorted(kinds.items())),

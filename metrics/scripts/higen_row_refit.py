@@ -42,6 +42,7 @@ from _higen_diagnostic import (
     emit,
     model_parser,
     model_split,
+    planar_communities,
     save_refit_checkpoint,
     train_alone,
     two_level_model,
@@ -71,15 +72,8 @@ def nll_per_edge(model: HiGen, batches) -> float:
 
 def planar_share(graphs) -> float:
     """The share of the sampled graphs' leaf communities (``Data.community``) that are planar."""
-    planar = total = 0
-    for g in graphs:
-        edges = g.edge_index.t().tolist()
-        for c in g.community.unique().tolist():
-            nodes = set((g.community == c).nonzero().flatten().tolist())
-            sub = nx.Graph((a, b) for a, b in edges if a in nodes and b in nodes)
-            planar += nx.check_planarity(sub)[0]
-            total += 1
-    return planar / max(total, 1)
+    counts = [planar_communities(g.edge_index, g.community) for g in graphs]
+    return sum(p for p, _ in counts) / max(sum(t for _, t in counts), 1)
 
 
 def over_triangulated_share(edge_index: torch.Tensor, community: torch.Tensor) -> float:
