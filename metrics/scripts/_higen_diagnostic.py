@@ -73,15 +73,15 @@ def two_level_model(model: str):
 
 
 def temperature_sweep(
-    model, graphs, protocol: str, temperatures, seeds: int, keys, option: str, vun=None, **fixed
+    model, graphs, protocol: str, temperatures, seeds: int, keys, option: str, vun=None, extra=None, **fixed
 ) -> dict:
     """For each value ``τ`` of the sampling option ``option`` (``"temperature"`` or
     ``"size_temperature"`` of ``HiGen.sample``; ``fixed``: other options of every draw, e.g.
     ``run_rows=True``) and sampling seeds ``0..seeds-1``: as many graphs as ``graphs``, scored against
     them under ``protocol``; with ``vun = (training graphs, validity rule)`` also their V.U.N.
-    (:func:`graphgen.metrics.novelty.uniqueness_novelty_vun`, key ``vun``). Returns ``{τ:
-    {"per_seed": [...], "mean": {...}}}`` over the MMDs ``keys`` (and ``vun``), printing each mean as
-    it comes."""
+    (:func:`graphgen.metrics.novelty.uniqueness_novelty_vun`, key ``vun``), and with ``extra`` the
+    values ``extra(samples)`` returns (a dict). Returns ``{τ: {"per_seed": [...], "mean": {...}}}``
+    over all of them (``mean`` empty without seeds), printing each mean as it comes."""
     import statistics
 
     import torch
@@ -98,7 +98,9 @@ def temperature_sweep(
             per_seed.append({k: scores[k] for k in keys})
             if vun is not None:
                 per_seed[-1]["vun"] = uniqueness_novelty_vun(samples, *vun)["vun"]
-        names = per_seed[0].keys() if per_seed else keys
+            if extra is not None:
+                per_seed[-1].update(extra(samples))
+        names = per_seed[0].keys() if per_seed else ()
         runs[tau] = {"per_seed": per_seed, "mean": {k: statistics.mean(r[k] for r in per_seed) for k in names}}
         print(tau, {k: round(v, 5) for k, v in runs[tau]["mean"].items()}, flush=True)
     return runs

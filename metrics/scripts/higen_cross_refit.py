@@ -42,6 +42,7 @@ from _higen_diagnostic import (
     model_split,
     real_communities,
     real_communities_with_sampled_cross_edges,
+    temperature_sweep,
     train_alone,
     two_level_model,
 )
@@ -101,12 +102,8 @@ def scores(model: HiGen, test, args) -> dict:
         oracle.append({k: r[k] for k in MMD_KEYS})
     out = {"cross_edges_on_real_communities": _mean(oracle)}
     if args.sample_seeds:
-        runs = []
-        for seed in range(args.sample_seeds):
-            drawn = model.sample(len(test), generator=torch.Generator().manual_seed(seed), temperature=args.temperature)
-            r = evaluate(test, drawn, "gran")
-            runs.append({k: r[k] for k in MMD_KEYS})
-        out["samples"] = _mean(runs)
+        runs = temperature_sweep(model, test, "gran", [args.temperature], args.sample_seeds, MMD_KEYS, "temperature")
+        out["samples"] = runs[args.temperature]
     return out
 
 

@@ -18,7 +18,8 @@ term, and with ``--sample-seeds S`` whole samples at ``--temperature`` (as many 
 ``0..S-1``; ``gran`` protocol against the test split): the MMDs, V.U.N. (the dataset's validity rule,
 as ``graphgen evaluate``), the share of the sampled leaf communities that are planar and the share of
 nodes on more triangles of their community than they have community neighbours
-(``over_triangulated_nodes``; the test graphs' own: ``over_triangulated_nodes_in_data``);
+(``over_triangulated_nodes``: its mean over the samples; the test graphs' own, over all their nodes:
+``over_triangulated_nodes_in_data``);
 ``--score-run-rows``: MODEL's samples also under the run-rows decoding (``original_run_rows``). Also
 recorded (``runs_in_data``): how many of the validation and test graphs' leaf rows ``t >= 2`` are
 runs of their prefix's border cycle, overall and by edge count. ``--share-logits L ...``: before
@@ -44,12 +45,12 @@ from _higen_diagnostic import (
     model_split,
     planar_communities,
     save_refit_checkpoint,
+    temperature_sweep,
     train_alone,
     two_level_model,
 )
 
 from graphgen.data.ops import edge_triangle_counts
-from graphgen.metrics import evaluate
 from graphgen.models.higen import HiGen
 from graphgen.models.higen.row_runs import run_log_prob
 from graphgen.models.higen.row_sequence import teacher_forced_prefix_edges
@@ -90,25 +91,33 @@ def over_triangulated_share(edge_index: torch.Tensor, community: torch.Tensor) -
 
 def scores(model: HiGen, test, train, args, run_rows: bool = False) -> dict:
     """MMDs, V.U.N. (against ``train``, with the dataset's validity rule as ``graphgen evaluate``
-    applies it) and planar share of the leaf communities of ``--sample-seeds`` sets of samples
-    (``run_rows``: under the run-rows decoding)."""
+    applies it) and :func:`sample_structure` of ``--sample-seeds`` sets of samples at
+    ``--temperature`` (``run_rows``: under the run-rows decoding)."""
     from graphgen.cli.evaluate_cmd import DEFAULT_VALIDITY
-    from graphgen.metrics.novelty import uniqueness_novelty_vun
 
-    runs = []
-    for seed in range(args.sample_seeds):
-        generator = torch.Generator().manual_seed(seed)
-        drawn = model.sample(len(test), generator=generator, temperature=args.temperature, run_rows=run_rows)
-        r = evaluate(test, drawn, "gran")
-        run = {k: r[k] for k in MMD_KEYS}
-        run["vun"] = uniqueness_novelty_vun(drawn, train, DEFAULT_VALIDITY.get(args.dataset))["vun"]
-        run["planar_communities"] = planar_share(drawn)
-        run["over_triangulated_nodes"] = statistics.mean(
-            over_triangulated_share(g.edge_index, g.community) for g in drawn
-        )
-        runs.append(run)
-    keys = runs[0].keys() if runs else ()
-    return {"per_seed": runs, "mean": {k: statistics.mean(r[k] for r in runs) for k in keys}}
+    vun = (train, DEFAULT_VALIDITY.get(args.dataset))
+    runs = temperature_sweep(
+        model,
+        test,
+        "gran",
+        [args.temperature],
+        args.sample_seeds,
+        MMD_KEYS,
+        "temperature",
+        vun,
+        sample_structure,
+        run_rows=run_rows,
+    )
+    return runs[args.temperature]
+
+
+def sample_structure(drawn) -> dict:
+    """The planar share of the samples' leaf communities (:func:`planar_share`) and the mean over the
+    samples of each one's share of over-triangulated nodes (:func:`over_triangulated_share`)."""
+    return {
+        "planar_communities": planar_share(drawn),
+        "over_triangulated_nodes": statistics.mean(over_triangulated_share(g.edge_index, g.community) for g in drawn),
+    }
 
 
 def runs_in_data(model: HiGen, graphs) -> dict:
