@@ -45,7 +45,7 @@ validation split V.U.N. rises from 25-30 % to 43-52 % while the clustering MMD r
 to 0.069-0.078 (``higen-temperature-planar-7-layers-strips-{5-seeds,run-rows}-seed-*.json``; the test
 split: 45-50 % against 21-25 %, clustering 0.080-0.083 against 0.059-0.060): a trade, not a gain on
 every count. Part of it: a run closes no separating triangle (1.1-1.2 % of the sampled community
-nodes lie on more triangles than they have community neighbours, 1.8-2.9 % without, 3.8 % in the
+nodes, a mean over samples, lie on more triangles than they have community neighbours, 1.8-2.9 % without, 3.8 % in the
 data).
 
 Choices written down: the border cycle is the border walk's (a heuristic of ``T(u, v) <= 1`` edges,
