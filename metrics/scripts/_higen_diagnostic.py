@@ -283,6 +283,16 @@ def sample_leaf_level(model, h, graphs, seed: int, true_sizes: bool = False, tem
     return torch.bincount(graph_of_node, minlength=len(graphs)), edge_index, model._last_parent
 
 
+def add_training_options(parser: argparse.ArgumentParser, epochs: int) -> None:
+    """The options :func:`train_alone` reads: ``--epochs`` (default ``epochs``), ``--seed``,
+    ``--batch-size``, ``--lr`` and ``--hierarchies``."""
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--batch-size", type=int, default=4)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--hierarchies", type=int, default=24)
+
+
 def train_alone(net, train, prepare, nll, validate, args):
     """Train one network of a HiGen model alone on its likelihood term, as ``graphgen train higen``
     trains the whole model: ``args.epochs`` epochs over batches of ``args.batch_size`` training graphs

@@ -36,6 +36,7 @@ import statistics
 
 import torch
 from _higen_diagnostic import (
+    add_training_options,
     command,
     emit,
     model_parser,
@@ -125,11 +126,7 @@ def save_refit_checkpoint(model: HiGen, config, args, refit_command: str, histor
 
 def main() -> None:
     parser = model_parser(__doc__)
-    parser.add_argument("--epochs", type=int, default=60)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--hierarchies", type=int, default=24)
+    add_training_options(parser, epochs=60)
     parser.add_argument("--triangle-features", action="store_true")
     parser.add_argument("--hidden", type=int, default=None)
     parser.add_argument("--num-layers", type=int, default=None)

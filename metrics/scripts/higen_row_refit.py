@@ -39,6 +39,7 @@ import statistics
 import networkx as nx
 import torch
 from _higen_diagnostic import (
+    add_training_options,
     command,
     emit,
     model_parser,
@@ -182,11 +183,7 @@ def share_scan(model: HiGen, batches, logits) -> list[dict]:
 
 def main() -> None:
     parser = model_parser(__doc__)
-    parser.add_argument("--epochs", type=int, default=40)
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=4)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--hierarchies", type=int, default=24)
+    add_training_options(parser, epochs=40)
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--sample-seeds", type=int, default=0)
     parser.add_argument("--share-logits", type=float, nargs="*", default=[])
