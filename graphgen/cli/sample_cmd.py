@@ -42,6 +42,12 @@ def sample(
         help="HiGen: draw each leaf row that can be a run of consecutive border nodes of its community so far"
         " conditioned on being one (a constrained decoding, not the model's own distribution).",
     ),
+    face_rows: bool = typer.Option(
+        False,
+        "--face-rows",
+        help="HiGen: keep each leaf community's planar embedding and draw each leaf row conditioned on being a run"
+        " along one of its faces (a constrained decoding, not the model's own distribution).",
+    ),
 ) -> None:
     """Sample graphs. Provenance (which model, trained on what) is printed to stderr."""
     import torch
@@ -55,7 +61,7 @@ def sample(
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)
     options = {"num_nodes": num_nodes}
-    if decoding != "sample" or temperature != 1.0 or size_temperature is not None or run_rows:
+    if decoding != "sample" or temperature != 1.0 or size_temperature is not None or run_rows or face_rows:
         from graphgen.models.higen.model import DECODINGS, HiGen
 
         if decoding not in DECODINGS:
@@ -65,6 +71,7 @@ def sample(
             ("--temperature", temperature != 1.0),
             ("--size-temperature", size_temperature is not None),
             ("--run-rows", run_rows),
+            ("--face-rows", face_rows),
         )
         flag = next(name for name, set_ in given if set_)  # the first HiGen-only option given
         if not isinstance(model, HiGen):
@@ -79,11 +86,20 @@ def sample(
                 f"{label} has no leaf size head (its community sizes are {model.config.community_size!r})",
                 param_hint="--size-temperature",
             )
-        if run_rows and not model.config.rows_can_be_runs:
-            raise typer.BadParameter(
-                f"{label}'s leaf rows are not conditional-Bernoulli rows without coordination", param_hint="--run-rows"
-            )
-        options.update(decoding=decoding, temperature=temperature, size_temperature=size_temperature, run_rows=run_rows)
+        for hint, wanted in (("--run-rows", run_rows), ("--face-rows", face_rows)):
+            if wanted and not model.config.rows_can_be_runs:
+                raise typer.BadParameter(
+                    f"{label}'s leaf rows are not conditional-Bernoulli rows without coordination", param_hint=hint
+                )
+        if run_rows and face_rows:
+            raise typer.BadParameter("choose --run-rows or --face-rows, not both", param_hint="--face-rows")
+        options.update(
+            decoding=decoding,
+            temperature=temperature,
+            size_temperature=size_temperature,
+            run_rows=run_rows,
+            face_rows=face_rows,
+        )
     graphs = model.sample(num_graphs, generator=generator, **options)
     if label in PRETRAINED:
         what = PRETRAINED[label].description
@@ -95,6 +111,7 @@ def sample(
         + ("" if temperature == 1.0 else f", temperature {temperature:g}")
         + ("" if size_temperature is None else f", size temperature {size_temperature:g}")
         + (", run rows" if run_rows else "")
+        + (", face rows" if face_rows else "")
     )
     typer.echo(f"sampled {len(graphs)} graphs (seed {seed}{how}) from {label}: {what}", err=True)
     if out is None and format not in (None, "graph6"):

@@ -2,7 +2,7 @@
 
     python metrics/scripts/evaluate_higen.py CHECKPOINT NAME DATASET PROTOCOL [--seeds 3] [--ship]
         [--target KEY=VALUE ...] [--note TEXT] [--decoding sample|mode] [--temperature T]
-        [--size-temperature T] [--run-rows]
+        [--size-temperature T] [--run-rows | --face-rows]
 
 For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` then ``graphgen evaluate
 -r DATASET:test:SPLIT -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
@@ -56,6 +56,7 @@ def main() -> None:
         "--size-temperature", type=float, default=None, help="temperature of the leaf sizes alone (graphgen sample)"
     )
     parser.add_argument("--run-rows", action="store_true", help="the run-rows decoding (graphgen sample --run-rows)")
+    parser.add_argument("--face-rows", action="store_true", help="the face-run decoding (graphgen sample --face-rows)")
     args = parser.parse_args()
     targets = {}
     for kv in args.target:
@@ -91,6 +92,8 @@ def main() -> None:
             sample_args += ["--size-temperature", f"{args.size_temperature:g}"]
         if args.run_rows:
             sample_args += ["--run-rows"]
+        if args.face_rows:
+            sample_args += ["--face-rows"]
         eval_args = ["evaluate", "-r", reference, "-s", str(samples), "-p", args.protocol]
         graphgen(*sample_args, "--out", str(samples))
         graphgen(*eval_args, "--json", str(result))
@@ -110,6 +113,7 @@ def main() -> None:
         "temperature": args.temperature,
         "size_temperature": args.size_temperature,
         "run_rows": args.run_rows,
+        "face_rows": args.face_rows,
         "note": args.note,
         "checkpoint": args.checkpoint,
         "training_command": ckpt.metadata.get("command"),

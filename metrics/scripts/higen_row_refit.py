@@ -2,7 +2,7 @@
 
     python metrics/scripts/higen_row_refit.py MODEL DATASET [--epochs 40] [--seed 0] [--batch-size 4]
         [--lr 1e-3] [--hierarchies 24] [--temperature 0.7] [--sample-seeds 0] [--score-run-rows]
-        [--share-logits L ...] [--checkpoint-out CKPT] [--json OUT]
+        [--score-face-rows] [--share-logits L ...] [--checkpoint-out CKPT] [--json OUT]
 
 The leaf rows of MODEL (the ``community_nets.1`` term) retrained with ``row_runs``
 (:mod:`graphgen.models.higen.row_runs`: each row a mixture of a run of consecutive border nodes of
@@ -20,14 +20,17 @@ as ``graphgen evaluate``), the share of the sampled leaf communities that are pl
 nodes on more triangles of their community than they have community neighbours
 (``over_triangulated_nodes``: its mean over the samples; the test graphs' own, over all their nodes:
 ``over_triangulated_nodes_in_data``);
-``--score-run-rows``: MODEL's samples also under the run-rows decoding (``original_run_rows``). Also
-recorded (``runs_in_data``): how many of the validation and test graphs' leaf rows ``t >= 2`` are
-runs of their prefix's border cycle, overall and by edge count. ``--share-logits L ...``: before
-training, the validation term of MODEL's weights with the run share fixed at ``π = σ(L)`` for every
-feasible row (``share_scan``: how much the likelihood wants runs before the scores adapt).
-``--epochs 0`` trains nothing. ``--checkpoint-out`` saves the retrained model as a checkpoint that
-every tool loads (MODEL's metadata plus ``row_refit``, this command, and its curve). Two-level models
-whose training split has a validation split only.
+``--score-run-rows``: MODEL's samples also under the run-rows decoding (``original_run_rows``);
+``--score-face-rows``: under the face-run decoding (``original_face_rows``, with the number of
+communities per sample set whose embedding was lost, ``face_rows_lost``). Also recorded
+(``runs_in_data``): how many of the validation and test graphs' leaf rows ``t >= 2`` are runs of
+their prefix's border cycle, overall and by edge count, and (``face_runs``) how many are runs along
+a face of the embedding that the community's planar embedding (networkx's) induces on the prefix.
+``--share-logits L ...``: before training, the validation term of MODEL's weights with the run
+share fixed at ``π = σ(L)`` for every feasible row (``share_scan``: how much the likelihood wants
+runs before the scores adapt). ``--epochs 0`` trains nothing. ``--checkpoint-out`` saves the
+retrained model as a checkpoint that every tool loads (MODEL's metadata plus ``row_refit``, this
+command, and its curve). Two-level models whose training split has a validation split only.
 """
 
 from __future__ import annotations
@@ -53,6 +56,7 @@ from _higen_diagnostic import (
 
 from graphgen.data.ops import edge_triangle_counts
 from graphgen.models.higen import HiGen
+from graphgen.models.higen.face_runs import placements, prefix_faces
 from graphgen.models.higen.row_runs import run_log_prob
 from graphgen.models.higen.row_sequence import teacher_forced_prefix_edges
 
@@ -90,11 +94,15 @@ def over_triangulated_share(edge_index: torch.Tensor, community: torch.Tensor) -
     return float((triangles > degree).double().mean()) if n else 0.0
 
 
-def scores(model: HiGen, test, train, args, run_rows: bool = False) -> dict:
+def scores(model: HiGen, test, train, args, **decoding) -> dict:
     """MMDs, V.U.N. (against ``train``, with the dataset's validity rule as ``graphgen evaluate``
     applies it) and :func:`sample_structure` of ``--sample-seeds`` sets of samples at
-    ``--temperature`` (``run_rows``: under the run-rows decoding)."""
+    ``--temperature`` (``decoding``: ``run_rows=True`` or ``face_rows=True``)."""
     from graphgen.cli.evaluate_cmd import DEFAULT_VALIDITY
+
+    def structure(drawn) -> dict:
+        lost = model.last_sample_report.get("face_rows_lost")
+        return sample_structure(drawn) | ({} if lost is None else {"face_rows_lost": lost})
 
     vun = (train, DEFAULT_VALIDITY.get(args.dataset))
     runs = temperature_sweep(
@@ -106,8 +114,8 @@ def scores(model: HiGen, test, train, args, run_rows: bool = False) -> dict:
         MMD_KEYS,
         "temperature",
         vun,
-        sample_structure,
-        run_rows=run_rows,
+        structure,
+        **decoding,
     )
     return runs[args.temperature]
 
@@ -157,7 +165,38 @@ def runs_in_data(model: HiGen, graphs) -> dict:
         kinds["with_inner_node"] += min(places) < 0
         kinds["closing_a_third_triangle"] += closes
     out["not_runs"] = kinds
+    out["face_runs"] = face_runs_in_data(model, graphs)
     return out
+
+
+def face_runs_in_data(model: HiGen, graphs) -> dict:
+    """How many of the leaf rows ``t >= 2`` of ``graphs`` (the model's ordered hierarchy) are runs
+    along a face (:func:`graphgen.models.higen.face_runs.placements`) of the embedding that networkx's
+    planar embedding of the whole community induces on the row's prefix
+    (:func:`~graphgen.models.higen.face_runs.prefix_faces`): overall and by edge count (``w_6``: 6 or
+    more); rows of non-planar communities count as not runs."""
+    h = model._hierarchy(graphs, model.config.partition_seed)
+    leaf, parent = h.levels[-1], h.assignments[-1]
+    if bool((parent[1:] < parent[:-1]).any()):
+        raise RuntimeError("the ordered hierarchy numbers leaf nodes community by community")  # cannot happen
+    inside = parent[leaf.edge_index[0]] == parent[leaf.edge_index[1]]
+    graph = nx.Graph(leaf.edge_index[:, inside].t().tolist())
+    graph.add_nodes_from(range(leaf.num_nodes))
+    sizes = torch.bincount(parent)
+    counts: dict[str, list[int]] = {}
+    for first, size in zip((torch.cumsum(sizes, 0) - sizes).tolist(), sizes.tolist()):
+        community = graph.subgraph(range(first, first + size))
+        planar, embedding = nx.check_planarity(community)
+        rotation = embedding.get_data() if planar else {}
+        for v in range(first + 2, first + size):
+            earlier = sorted(u for u in community[v] if u < v)
+            faces = prefix_faces(rotation, set(range(first, v))) if planar else []
+            run = any(sorted(nodes) == earlier for _, _, nodes in placements(faces, len(earlier)))
+            for name in ("all", f"w_{min(len(earlier), 6)}"):
+                rows_runs = counts.setdefault(name, [0, 0])
+                rows_runs[0] += 1
+                rows_runs[1] += run
+    return {name: {"rows": n, "runs": r, "share": r / n} for name, (n, r) in counts.items()}
 
 
 def share_scan(model: HiGen, batches, logits) -> list[dict]:
@@ -190,6 +229,9 @@ def main() -> None:
     parser.add_argument(
         "--score-run-rows", action="store_true", help="also score MODEL's samples under the run-rows decoding"
     )
+    parser.add_argument(
+        "--score-face-rows", action="store_true", help="also score MODEL's samples under the face-run decoding"
+    )
     parser.add_argument("--checkpoint-out", default=None, help="also save the retrained model as a HiGen checkpoint")
     args = parser.parse_args()
     original = two_level_model(args.model)
@@ -202,6 +244,8 @@ def main() -> None:
     result["original"] = {"val_nll_per_edge": nll_per_edge(original, val_plain), **scores(original, test, train, args)}
     if args.score_run_rows:
         result["original_run_rows"] = scores(original, test, train, args, run_rows=True)
+    if args.score_face_rows:
+        result["original_face_rows"] = scores(original, test, train, args, face_rows=True)
     print("original", result["original"], flush=True)
     torch.manual_seed(args.seed)
     model = HiGen(dataclasses.replace(original.config, row_runs=True))
@@ -218,7 +262,9 @@ def main() -> None:
     result["over_triangulated_nodes_in_data"] = over_triangulated_share(
         h_test.levels[-1].edge_index, h_test.assignments[-1]
     )
-    print("runs in data", result["runs_in_data"]["test"]["all"], flush=True)
+    print(
+        "runs in data", result["runs_in_data"]["test"]["all"], result["runs_in_data"]["test"]["face_runs"], flush=True
+    )
     if args.share_logits:
         result["share_scan"] = share_scan(model, val_batches, args.share_logits)
         print("share scan", result["share_scan"], flush=True)

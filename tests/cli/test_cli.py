@@ -92,6 +92,8 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         (["sample", "-c", "higen-enzymes", "--size-temperature", "0", "--out", "{tmp}/a.g6"], 2, "positive number"),
         (["sample", "-c", "er-community-small", "--size-temperature", "0.5", "--out", "{tmp}/a.g6"], 2, "not a HiGen"),
         (["sample", "-c", "er-community-small", "--run-rows", "--out", "{tmp}/a.g6"], 2, "not a HiGen"),
+        (["sample", "-c", "er-community-small", "--face-rows", "--out", "{tmp}/a.g6"], 2, "not a HiGen"),
+        (["sample", "-c", "higen-planar-strips", "--run-rows", "--face-rows", "--out", "{tmp}/a.g6"], 2, "not both"),
         (["train", "higen", "-d", "enzymes", "--holdout", "0.7", "-o", "{tmp}/h.pt"], 2, "--holdout"),
         (
             ["train", "higen", "-d", "community_small", "--row-runs", "--row-coordination", "-o", "{tmp}/h.pt"],
@@ -231,12 +233,17 @@ def test_train_higen_then_sample(capsys, tmp_path):
     code, cold, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--temperature", "0.7")
     assert code == 0 and len(cold.splitlines()) == 3 and "temperature 0.7" in err
     assert run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--seed", "1", "--temperature", "0.7")[1] == cold
-    code, _, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", "--run-rows")  # its rows are coordinated
-    assert code == 2 and "without coordination" in err
+    for flag in ("--run-rows", "--face-rows"):  # its rows are coordinated
+        code, _, err = run(capsys, "sample", "-c", str(ckpt), "-n", "3", flag)
+        assert code == 2 and "without coordination" in err and flag in err
     code, runs, err = run(
         capsys, "sample", "-c", "higen-planar-strips", "-n", "2", "--temperature", "0.7", "--run-rows"
     )
     assert code == 0 and len(runs.splitlines()) == 2 and "temperature 0.7, run rows" in err
+    code, faces, err = run(
+        capsys, "sample", "-c", "higen-planar-strips", "-n", "2", "--temperature", "0.7", "--face-rows"
+    )
+    assert code == 0 and len(faces.splitlines()) == 2 and "temperature 0.7, face rows" in err and faces != runs
     code, _, err = run(capsys, "train", "higen", "--dataset", "qm9", "--out", str(tmp_path / "x.pt"))
     assert code == 1 and "molecules" in err
     bad = tmp_path / "y.pt"

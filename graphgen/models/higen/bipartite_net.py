@@ -203,11 +203,18 @@ def blocks_log_likelihood(
 
 
 def sample_coordinated_blocks(
-    net: BipartiteNet, logits: torch.Tensor, pairs: BlockPairs, level_edge_index: torch.Tensor, parent, draws
+    net: BipartiteNet,
+    logits: torch.Tensor,
+    pairs: BlockPairs,
+    level_edge_index: torch.Tensor,
+    parent,
+    draws,
+    border=None,
 ) -> torch.Tensor:
     """Units ``(Q,)`` on the pairs of leaf blocks drawn from ``net``'s coordinated model
     (:func:`~graphgen.models.higen.block_sequence.sample_blocks`) or, when ``net`` has a strip model,
-    from the mixture: each block's component first, then its edges."""
+    from the mixture: each block's component first, then its edges (``border``: the strips' border
+    cycles when given, :func:`~graphgen.models.higen.strip_blocks.strip_tables`)."""
     logits = logits.double()
 
     def coordinated(sub: BlockPairs, sub_logits: torch.Tensor) -> torch.Tensor:
@@ -224,7 +231,7 @@ def sample_coordinated_blocks(
 
     if net.strips is None:
         return coordinated(pairs, logits)
-    tables = strip_tables(pairs, level_edge_index, parent, net.config.strip_segments)
+    tables = strip_tables(pairs, level_edge_index, parent, net.config.strip_segments, border)
     strip = net.strips.choose_strips(tables, draws)
     out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
     keep, sub = pairs.select_blocks(strip)

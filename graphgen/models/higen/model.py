@@ -72,7 +72,9 @@ bipartite blocks), the most likely of :data:`MODE_DRAWS` = 50 exact draws; only 
 those allocations stay random. Under ``mode``, a row's stop decision is taken when ``p_stop >= 1/2``
 and a coordinated block or leaf row takes each step's most likely item (deterministic).
 ``run_rows=True`` (our option, a constrained decoding; :class:`Draws`) draws every leaf row that can
-be a run of consecutive border nodes of its prefix conditioned on being one. A leaf block whose
+be a run of consecutive border nodes of its prefix conditioned on being one; ``face_rows=True``
+(likewise) draws every leaf row as a run along any face of the planar embedding its community's rows
+have built (:mod:`~graphgen.models.higen.face_runs`). A leaf block whose
 parent weight exceeds its ``n_i n_j`` pairs is filled completely and counted in
 ``last_sample_report``.
 """
@@ -103,7 +105,7 @@ from graphgen.models.higen.bipartite_net import (
     blocks_log_likelihood,
     sample_coordinated_blocks,
 )
-from graphgen.models.higen.boundary_walk import CROSS_ORDERS
+from graphgen.models.higen.boundary_walk import CROSS_ORDERS, border_cycles
 from graphgen.models.higen.community_net import (
     CommunityNet,
     CommunityNetConfig,
@@ -114,6 +116,7 @@ from graphgen.models.higen.community_net import (
     prefix_batch,
     size_head_context,
 )
+from graphgen.models.higen.face_runs import outer_border, sample_face_rows
 from graphgen.models.higen.row_runs import prefix_border_places, run_share_logits, sample_runs
 from graphgen.models.higen.row_sequence import prefix_adjacency, sample_row_sequences
 from graphgen.models.higen.rows import LEAF_ROWS, CommunityRows, community_rows, row_log_likelihood
@@ -328,13 +331,20 @@ class Draws:
     prefix (:mod:`~graphgen.models.higen.row_runs`: ``1 <= w <= L``) is drawn from its component's
     row distribution **conditioned on being such a run**, ``p_cb^k(Y | w, Y is a run) = p_run^k(Y |
     w)`` (for ``row_runs`` models: ``π = 1``); the others as the model draws them. Not the model's
-    distribution either: reported with the numbers it gives."""
+    distribution either: reported with the numbers it gives.
+
+    ``face_rows`` (our option, a constrained decoding; the same models as ``run_rows``, not with it):
+    each leaf community keeps the planar embedding its rows build, as face walks, and every leaf row
+    is drawn from its component's row distribution conditioned on being a run along one of the faces
+    (:mod:`~graphgen.models.higen.face_runs`; counted per placement); a row with no such run is drawn
+    as the model draws it and its community's embedding is lost (``last_sample_report``)."""
 
     generator: torch.Generator | None = None
     greedy: bool = False
     temperature: float = 1.0
     size_temperature: float | None = None
     run_rows: bool = False
+    face_rows: bool = False
 
     def __post_init__(self) -> None:
         from graphgen.errors import InvalidGraphError  # a ValueError
@@ -469,6 +479,7 @@ class _LevelState:
     size: torch.Tensor | None = None  # (P,) drawn node count of each community (explicit sizes)
     node_chunks: list = field(default_factory=list)  # (k, 3) tensors: community, local position, self-loop
     edge_chunks: list = field(default_factory=list)  # (k, 4) tensors: community, later, earlier, weight
+    faces: dict | None = None  # community -> its face walks (face-row decoding; None: embedding lost)
 
     def add_nodes(self, comm: torch.Tensor, local: torch.Tensor, self_loop: torch.Tensor) -> None:
         if comm.numel():
@@ -759,6 +770,7 @@ class HiGen(nn.Module):
         temperature: float = 1.0,
         size_temperature: float | None = None,
         run_rows: bool = False,
+        face_rows: bool = False,
     ) -> list[Data]:
         """Draw ``num_graphs`` graphs.
 
@@ -779,6 +791,9 @@ class HiGen(nn.Module):
                 community so far conditioned on being one (:class:`Draws`; a constrained decoding,
                 off by default); models with conditional-Bernoulli leaf rows without
                 ``row_coordination``.
+            face_rows: draw every leaf row as a run along a face of the planar embedding that its
+                community's rows have built (:class:`Draws`; a constrained decoding, off by default;
+                the same models as ``run_rows``, not together with it).
         """
         from graphgen.errors import InvalidGraphError
 
@@ -793,16 +808,20 @@ class HiGen(nn.Module):
                 f"a size temperature needs a leaf size head; this model's community sizes are "
                 f"{self.config.community_size!r}"
             )
-        if run_rows and not self.config.rows_can_be_runs:
-            raise InvalidGraphError(
-                "run rows need a model with conditional-Bernoulli leaf rows and no row coordination"
-            )
+        for name, wanted in (("run rows", run_rows), ("face rows", face_rows)):
+            if wanted and not self.config.rows_can_be_runs:
+                raise InvalidGraphError(
+                    f"{name} need a model with conditional-Bernoulli leaf rows and no row coordination"
+                )
+        if run_rows and face_rows:
+            raise InvalidGraphError("choose run rows or face rows, not both")
         draws = Draws(
             generator,
             greedy=decoding == "mode",
             temperature=float(temperature),
             size_temperature=None if size_temperature is None else float(size_temperature),
             run_rows=bool(run_rows),
+            face_rows=bool(face_rows),
         )  # checks both temperatures
         if num_graphs == 0:
             return []
@@ -849,6 +868,8 @@ class HiGen(nn.Module):
             counts = self.community_counts[pick].double() * (1.0 if scale is None else scale)
             counts = torch.minimum(counts.round().long().clamp(min=1), budgets + 1)
         self.last_sample_report = {"blocks_overfull": 0}
+        if draws.face_rows:
+            self.last_sample_report["face_rows_lost"] = 0
         # the root level: one node per graph with self-loop |E|
         parent_ei = torch.stack([torch.arange(num_graphs), torch.arange(num_graphs)])
         parent_w = budgets.clone()
@@ -893,6 +914,8 @@ class HiGen(nn.Module):
         count = torch.zeros(n_parent, dtype=torch.long)
         spent = torch.zeros(n_parent, dtype=torch.long)
         active = torch.ones(n_parent, dtype=torch.bool)
+        if leaf and draws.face_rows:
+            state.faces = {}
         while bool(active.any()):
             comms = active.nonzero().flatten()
             t = count[comms]
@@ -903,6 +926,8 @@ class HiGen(nn.Module):
                 starters = t == 0
                 first = comms[starters]
                 state.add_nodes(first, torch.zeros_like(first), torch.zeros_like(first))
+                if state.faces is not None:
+                    state.faces.update((c, [[0]]) for c in first.tolist())
                 count[first] = 1
                 active[first[budget[first] == 0]] = False
                 comms, t, reserved, remaining = (
@@ -924,6 +949,8 @@ class HiGen(nn.Module):
             active[comms] = spent[comms] < budget[comms]
         if state.size is not None and not torch.equal(count, state.size):
             raise RuntimeError("given community sizes: a community ended off its size")  # cannot happen
+        if state.faces is not None:
+            self.last_sample_report["face_rows_lost"] += sum(f is None for f in state.faces.values())
         return self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, draws)
 
     def _community_sizes(self, net, state: _LevelState, draws: Draws, node_share=None) -> torch.Tensor:
@@ -987,6 +1014,7 @@ class HiGen(nn.Module):
         if net.row_runs is not None or (draws.run_rows and leaf):  # run-shaped rows: each prefix's border cycle
             border = prefix_border_places(t, erows, esrc, edst)
         size = None if state.size is None else state.size[comms]
+        faces = None if state.faces is None else [state.faces[c] for c in comms.tolist()]
         mass, self_loop, edge_counts = self._draw_rows(
             net(pb),
             t,
@@ -1000,7 +1028,10 @@ class HiGen(nn.Module):
             adjacency,
             net.row_runs,
             border,
+            faces,
         )
+        if faces is not None:  # replaced row by row by the face-run draws
+            state.faces.update(zip(comms.tolist(), faces))
         return mass, self_loop, edge_counts, entry_row, entry_node
 
     def _draw_rows(
@@ -1017,13 +1048,15 @@ class HiGen(nn.Module):
         adjacency=None,
         runs=None,
         border=None,
+        faces=None,
     ):
         """The draws of one row per prefix graph from the network's ``outputs`` (a
         :class:`~graphgen.models.higen.community_net.RowOutputs` over rows at positions ``t`` with
         their reservations and remaining budgets; ``size``: the given community sizes, or ``None``;
         ``coordination``/``adjacency``: coordinated leaf rows and their prefix graphs; ``runs``/``border``:
         run-shaped leaf rows' MLP of ``π`` and :func:`~graphgen.models.higen.row_runs.prefix_border_places`
-        of their prefixes): ``(mass,
+        of their prefixes; ``faces``: each row's community faces under the face-run decoding, replaced
+        in place): ``(mass,
         self_loop, edge_counts)``, ``edge_counts`` over each row's ``t`` earlier nodes in a row."""
         log_alpha, p_mass, q_self, logits, p_stop, concentration, self_concentration = outputs
         r = t.numel()
@@ -1051,7 +1084,9 @@ class HiGen(nn.Module):
         # row i's t_i entries are a contiguous run, scored by its component k_i
         entry_row = torch.repeat_interleave(rows, t)
         chosen = logits[torch.arange(entry_row.numel()), k[entry_row]]
-        if border is not None:
+        if faces is not None:
+            edge_counts = sample_face_rows(chosen, t, take, faces, draws)
+        elif border is not None:
             place, length = border
             if draws.run_rows:  # conditioned on a run wherever one fits: π = 1
                 share = torch.full((r,), math.inf, dtype=torch.float64)
@@ -1087,7 +1122,13 @@ class HiGen(nn.Module):
         if intra.edge_weight is None:
             intra.edge_weight = torch.ones(intra.edge_index.shape[1], dtype=torch.long)
         cross_rows, cross_cols, cross_w = self._sample_cross_edges(
-            lv, Data(edge_index=intra.edge_index, edge_weight=intra.edge_weight, num_nodes=n), parent, p_ei, p_w, draws
+            lv,
+            Data(edge_index=intra.edge_index, edge_weight=intra.edge_weight, num_nodes=n),
+            parent,
+            p_ei,
+            p_w,
+            draws,
+            state.faces,
         )
         all_rows = torch.cat([intra.edge_index[0], cross_rows, cross_cols])
         all_cols = torch.cat([intra.edge_index[1], cross_cols, cross_rows])
@@ -1098,10 +1139,14 @@ class HiGen(nn.Module):
         self._last_parent = parent  # the community (parent node) of each node of this level
         return n, ei, all_w[order], graph_of_node
 
-    def _sample_cross_edges(self, lv: int, level_graph: Data, parent: torch.Tensor, p_ei, p_w, draws: Draws):
+    def _sample_cross_edges(
+        self, lv: int, level_graph: Data, parent: torch.Tensor, p_ei, p_w, draws: Draws, faces=None
+    ):
         """The cross-community edges of level ``lv`` given its communities: ``level_graph`` holds the
         level's intra-community edges (nodes numbered community by community in generation order),
-        ``parent`` each node's community and ``(p_ei, p_w)`` the parent level's edges. Every parent
+        ``parent`` each node's community and ``(p_ei, p_w)`` the parent level's edges; ``faces``: the
+        leaf communities' faces under the face-run decoding (strips then run along their outer
+        faces, :func:`~graphgen.models.higen.face_runs.outer_border`). Every parent
         edge ``i < j`` of weight ``w_ij`` becomes one bipartite block. Returns ``(rows, cols, weights)``
         of the edges with ``rows`` in the lower-numbered community, once per edge."""
         leaf = lv == self.config.num_levels
@@ -1123,11 +1168,14 @@ class HiGen(nn.Module):
         pairs = BlockPairs(pair_block, left_node, right_node, torch.zeros_like(pair_block), capped, m, leaf)
         net = self.bipartite_nets[lv - 2]
         h = net.node_embeddings(level_graph, parent)
+        border = None
+        if faces is not None and leaf and net.strips is not None:
+            border = outer_border(faces, starts, *border_cycles(level_graph.edge_index, parent))
 
         def place(blocks: BlockPairs) -> torch.Tensor:
             logits = net.scores(h, blocks)
             if leaf and net.coordination is not None:
-                return sample_coordinated_blocks(net, logits, blocks, level_graph.edge_index, parent, draws)
+                return sample_coordinated_blocks(net, logits, blocks, level_graph.edge_index, parent, draws, border)
             return draws.allocations(logits, blocks.block_size, blocks.block_weight, leaf)  # a block: a contiguous run
 
         if not net.config.rounds:

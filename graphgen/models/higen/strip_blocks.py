@@ -199,13 +199,17 @@ def _segment_room(cycle_nodes: list[int], first: list[int], length: list[int], j
     return room
 
 
-def strip_tables(pairs, level_edge_index: torch.Tensor, parent: torch.Tensor, segments: bool = False) -> StripTables:
+def strip_tables(
+    pairs, level_edge_index: torch.Tensor, parent: torch.Tensor, segments: bool = False, border=None
+) -> StripTables:
     """:class:`StripTables` of a ``BlockPairs`` layout (block ``b``'s pairs contiguous, row-major
     over its two communities) on a level with intra-community edges ``level_edge_index`` (both
     directions) and communities ``parent``; ``segments``: a side may not step between consecutive
-    cycle places that no community edge joins (module docstring)."""
+    cycle places that no community edge joins (module docstring); ``border``: the communities'
+    ``(place, length)`` when known otherwise than by their border walk (the face-run decoding's
+    outer faces), else :func:`~graphgen.models.higen.boundary_walk.border_cycles`."""
     n = int(parent.numel())
-    place, length = border_cycles(level_edge_index, parent)
+    place, length = border_cycles(level_edge_index, parent) if border is None else border
     cycle_first = torch.cumsum(length, 0) - length
     on = place >= 0
     cycle_nodes = torch.empty(int(length.sum()), dtype=torch.long)

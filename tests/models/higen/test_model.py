@@ -1195,27 +1195,59 @@ def test_run_rows_are_sampled_on_their_real_prefix_graphs(train, monkeypatch, ho
     assert runs >= 3
 
 
-def test_run_rows_decoding_samples_graphs_and_refuses_other_leaf_rows(train):
-    """run_rows: seeded simple graphs that spend their budgets (three levels, both decodings), not the
-    plain samples; a model with multinomial or coordinated leaf rows refuses it in one line."""
+@pytest.mark.parametrize("decoding", ["run_rows", "face_rows"])
+def test_row_decodings_sample_graphs_and_refuse_other_leaf_rows(train, decoding):
+    """run_rows / face_rows: seeded simple graphs that spend their budgets (three levels, both
+    decodings), not the plain samples; a model with multinomial or coordinated leaf rows refuses it in
+    one line, and so does asking for both."""
     from graphgen.errors import InvalidGraphError
 
     torch.manual_seed(0)
     model = HiGen(replace(SMALL, num_levels=3)).fit_size_model(train)
-    runs = model.sample(4, generator=torch.Generator().manual_seed(1), num_edges=30, run_rows=True)
+    option = {decoding: True}
+    runs = model.sample(4, generator=torch.Generator().manual_seed(1), num_edges=30, **option)
     for g in runs:
         check_simple_graph(g)
         assert g.edge_index.shape[1] == 60 or model.last_sample_report["blocks_overfull"] > 0
-    again = model.sample(4, generator=torch.Generator().manual_seed(1), num_edges=30, run_rows=True)
+    again = model.sample(4, generator=torch.Generator().manual_seed(1), num_edges=30, **option)
     plain = model.sample(4, generator=torch.Generator().manual_seed(1), num_edges=30)
     assert [g.edge_index.tolist() for g in runs] == [g.edge_index.tolist() for g in again]
     assert [g.edge_index.tolist() for g in runs] != [g.edge_index.tolist() for g in plain]
-    for g in model.sample(2, generator=torch.Generator().manual_seed(1), decoding="mode", run_rows=True):
+    for g in model.sample(2, generator=torch.Generator().manual_seed(1), decoding="mode", **option):
         check_simple_graph(g)
-    for option in ({"leaf_rows": "multinomial"}, {"row_coordination": True}):
-        other = HiGen(replace(SMALL, **option)).fit_size_model(train)
-        with pytest.raises(InvalidGraphError, match="run rows need"):
-            other.sample(1, run_rows=True)
+    name = decoding.replace("_", " ")
+    for other_option in ({"leaf_rows": "multinomial"}, {"row_coordination": True}):
+        other = HiGen(replace(SMALL, **other_option)).fit_size_model(train)
+        with pytest.raises(InvalidGraphError, match=f"{name} need"):
+            other.sample(1, **option)
+    with pytest.raises(InvalidGraphError, match="not both"):
+        model.sample(1, run_rows=True, face_rows=True)
+
+
+def test_face_rows_keep_every_community_planar_unless_its_embedding_is_lost(train):
+    """Under face_rows a flat model's graph (one community) is planar whenever no row fell back
+    (``face_rows_lost``), while the same model samples non-planar graphs without the decoding; with
+    three levels every leaf community that kept its embedding is planar."""
+    import networkx as nx
+
+    torch.manual_seed(0)
+    flat = HiGen(replace(SMALL, num_levels=1)).fit_size_model(train)
+    kept, plain_planar = 0, []
+    for seed in range(12):
+        (g,) = flat.sample(1, generator=torch.Generator().manual_seed(seed), num_edges=15, face_rows=True)
+        if flat.last_sample_report["face_rows_lost"] == 0:
+            kept += 1
+            assert nx.check_planarity(nx.Graph(g.edge_index.t().tolist()))[0]
+        (p,) = flat.sample(1, generator=torch.Generator().manual_seed(seed), num_edges=15)
+        plain_planar.append(nx.check_planarity(nx.Graph(p.edge_index.t().tolist()))[0])
+    assert kept >= 4 and not all(plain_planar)
+    model = HiGen(replace(SMALL, num_levels=3)).fit_size_model(train)
+    for g in model.sample(6, generator=torch.Generator().manual_seed(2), face_rows=True):
+        graph = nx.Graph(g.edge_index.t().tolist())
+        graph.add_nodes_from(range(g.num_nodes))
+        for c in g.community.unique().tolist():
+            members = (g.community == c).nonzero().flatten().tolist()
+            assert nx.check_planarity(graph.subgraph(members))[0] or model.last_sample_report["face_rows_lost"] > 0
 
 
 def _is_triangle_column(key: str, column: int, width: int, position_dim: int) -> bool:
