@@ -48,6 +48,12 @@ def sample(
         help="HiGen: keep each leaf community's planar embedding and draw each leaf row conditioned on being a run"
         " along one of its faces (a constrained decoding, not the model's own distribution).",
     ),
+    planar_strips: bool = typer.Option(
+        False,
+        "--planar-strips",
+        help="HiGen with strip-shaped cross edges, with --face-rows: draw every leaf block as an untwisted strip"
+        " along the kept outer faces that meets earlier strips only at an end (a constrained decoding).",
+    ),
 ) -> None:
     """Sample graphs. Provenance (which model, trained on what) is printed to stderr."""
     import torch
@@ -61,7 +67,14 @@ def sample(
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)
     options = {"num_nodes": num_nodes}
-    if decoding != "sample" or temperature != 1.0 or size_temperature is not None or run_rows or face_rows:
+    if (
+        decoding != "sample"
+        or temperature != 1.0
+        or size_temperature is not None
+        or run_rows
+        or face_rows
+        or planar_strips
+    ):
         from graphgen.models.higen.model import DECODINGS, HiGen
 
         if decoding not in DECODINGS:
@@ -72,6 +85,7 @@ def sample(
             ("--size-temperature", size_temperature is not None),
             ("--run-rows", run_rows),
             ("--face-rows", face_rows),
+            ("--planar-strips", planar_strips),
         )
         flag = next(name for name, set_ in given if set_)  # the first HiGen-only option given
         if not isinstance(model, HiGen):
@@ -93,12 +107,19 @@ def sample(
                 )
         if run_rows and face_rows:
             raise typer.BadParameter("choose --run-rows or --face-rows, not both", param_hint="--face-rows")
+        if planar_strips and not face_rows:
+            raise typer.BadParameter(
+                "needs --face-rows (the strips run along the faces it keeps)", param_hint="--planar-strips"
+            )
+        if planar_strips and not model.config.cross_strips:
+            raise typer.BadParameter(f"{label} has no strip-shaped cross edges", param_hint="--planar-strips")
         options.update(
             decoding=decoding,
             temperature=temperature,
             size_temperature=size_temperature,
             run_rows=run_rows,
             face_rows=face_rows,
+            planar_strips=planar_strips,
         )
     graphs = model.sample(num_graphs, generator=generator, **options)
     if label in PRETRAINED:
@@ -112,6 +133,7 @@ def sample(
         + ("" if size_temperature is None else f", size temperature {size_temperature:g}")
         + (", run rows" if run_rows else "")
         + (", face rows" if face_rows else "")
+        + (", planar strips" if planar_strips else "")
     )
     typer.echo(f"sampled {len(graphs)} graphs (seed {seed}{how}) from {label}: {what}", err=True)
     if out is None and format not in (None, "graph6"):

@@ -2,7 +2,7 @@
 
     python metrics/scripts/evaluate_higen.py CHECKPOINT NAME DATASET PROTOCOL [--seeds 3] [--ship]
         [--target KEY=VALUE ...] [--note TEXT] [--decoding sample|mode] [--temperature T]
-        [--size-temperature T] [--run-rows | --face-rows]
+        [--size-temperature T] [--run-rows | --face-rows [--planar-strips]]
 
 For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` then ``graphgen evaluate
 -r DATASET:test:SPLIT -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
@@ -57,6 +57,9 @@ def main() -> None:
     )
     parser.add_argument("--run-rows", action="store_true", help="the run-rows decoding (graphgen sample --run-rows)")
     parser.add_argument("--face-rows", action="store_true", help="the face-run decoding (graphgen sample --face-rows)")
+    parser.add_argument(
+        "--planar-strips", action="store_true", help="the planar-strips decoding (graphgen sample --planar-strips)"
+    )
     args = parser.parse_args()
     targets = {}
     for kv in args.target:
@@ -94,6 +97,8 @@ def main() -> None:
             sample_args += ["--run-rows"]
         if args.face_rows:
             sample_args += ["--face-rows"]
+        if args.planar_strips:
+            sample_args += ["--planar-strips"]
         eval_args = ["evaluate", "-r", reference, "-s", str(samples), "-p", args.protocol]
         graphgen(*sample_args, "--out", str(samples))
         graphgen(*eval_args, "--json", str(result))
@@ -114,6 +119,7 @@ def main() -> None:
         "size_temperature": args.size_temperature,
         "run_rows": args.run_rows,
         "face_rows": args.face_rows,
+        "planar_strips": args.planar_strips,
         "note": args.note,
         "checkpoint": args.checkpoint,
         "training_command": ckpt.metadata.get("command"),

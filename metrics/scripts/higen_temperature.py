@@ -1,7 +1,7 @@
 """HiGen's sampling temperature chosen on the validation split, never on the test split.
 
     python metrics/scripts/higen_temperature.py MODEL DATASET PROTOCOL [--temperatures 1 0.9 0.8 0.7 0.6]
-        [--seeds 5] [--run-rows | --face-rows] [--json OUT]
+        [--seeds 5] [--run-rows | --face-rows [--planar-strips]] [--json OUT]
 
 For each temperature ``τ`` (:class:`graphgen.models.higen.model.Draws`: every random choice drawn
 from its distribution raised to ``1/τ``) and sampling seeds ``0..S-1``: as many graphs as the
@@ -12,7 +12,8 @@ the V.U.N. of the samples against the training split (reported, not used to choo
 the ``τ`` with the lowest relative mean: the
 temperature to evaluate on the test split with ``evaluate_higen.py … --temperature``. ``--run-rows``:
 every draw under the run-rows decoding (``HiGen.sample(run_rows=True)``); ``--face-rows``: under the
-face-run decoding (``HiGen.sample(face_rows=True)``).
+face-run decoding (``HiGen.sample(face_rows=True)``), with ``--planar-strips`` also under the
+planar-strips decoding.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--run-rows", action="store_true", help="sample under the run-rows decoding")
     parser.add_argument("--face-rows", action="store_true", help="sample under the face-run decoding")
+    parser.add_argument("--planar-strips", action="store_true", help="and the planar-strips decoding")
     args = parser.parse_args()
     temperatures = sorted(set(args.temperatures) | {1.0}, reverse=True)
     torch.set_num_threads(1)
@@ -45,7 +47,7 @@ def main() -> None:
         val = model_split(args.model, args.dataset, "val")
     except DatasetError as err:  # e.g. community_small's GDSS protocol has no validation split
         raise SystemExit(f"error: {err}") from None
-    fixed = {name: True for name in ("run_rows", "face_rows") if getattr(args, name)}
+    fixed = {name: True for name in ("run_rows", "face_rows", "planar_strips") if getattr(args, name)}
     validity = DEFAULT_VALIDITY.get(args.dataset)  # V.U.N. too where the dataset has a validity rule
     vun = None if validity is None else (model_split(args.model, args.dataset, "train"), validity)
     runs = temperature_sweep(model, val, args.protocol, temperatures, args.seeds, KEYS, "temperature", vun, **fixed)
@@ -60,12 +62,14 @@ def main() -> None:
         "seeds": args.seeds,
         "run_rows": args.run_rows,
         "face_rows": args.face_rows,
+        "planar_strips": args.planar_strips,
         "temperatures": {f"{t:g}": run for t, run in runs.items()},
         "chosen": chosen,
         "command": f"python metrics/scripts/higen_temperature.py {args.model} {args.dataset} {args.protocol} "
         f"--temperatures {' '.join(f'{t:g}' for t in args.temperatures)} --seeds {args.seeds}"
         + (" --run-rows" if args.run_rows else "")
         + (" --face-rows" if args.face_rows else "")
+        + (" --planar-strips" if args.planar_strips else "")
         + (f" --json {args.json}" if args.json else ""),
     }
     emit(result, args.json)

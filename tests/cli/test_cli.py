@@ -94,6 +94,12 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         (["sample", "-c", "er-community-small", "--run-rows", "--out", "{tmp}/a.g6"], 2, "not a HiGen"),
         (["sample", "-c", "er-community-small", "--face-rows", "--out", "{tmp}/a.g6"], 2, "not a HiGen"),
         (["sample", "-c", "higen-planar-strips", "--run-rows", "--face-rows", "--out", "{tmp}/a.g6"], 2, "not both"),
+        (["sample", "-c", "higen-planar-strips", "--planar-strips", "--out", "{tmp}/a.g6"], 2, "needs --face-rows"),
+        (
+            ["sample", "-c", "higen-planar", "--face-rows", "--planar-strips", "--out", "{tmp}/a.g6"],
+            2,
+            "no strip-shaped",
+        ),
         (["train", "higen", "-d", "enzymes", "--holdout", "0.7", "-o", "{tmp}/h.pt"], 2, "--holdout"),
         (
             ["train", "higen", "-d", "community_small", "--row-runs", "--row-coordination", "-o", "{tmp}/h.pt"],
@@ -244,6 +250,19 @@ def test_train_higen_then_sample(capsys, tmp_path):
         capsys, "sample", "-c", "higen-planar-strips", "-n", "2", "--temperature", "0.7", "--face-rows"
     )
     assert code == 0 and len(faces.splitlines()) == 2 and "temperature 0.7, face rows" in err and faces != runs
+    code, planar, err = run(
+        capsys,
+        "sample",
+        "-c",
+        "higen-planar-strips",
+        "-n",
+        "2",
+        "--temperature",
+        "0.7",
+        "--face-rows",
+        "--planar-strips",
+    )
+    assert code == 0 and len(planar.splitlines()) == 2 and "face rows, planar strips" in err
     code, _, err = run(capsys, "train", "higen", "--dataset", "qm9", "--out", str(tmp_path / "x.pt"))
     assert code == 1 and "molecules" in err
     bad = tmp_path / "y.pt"

@@ -46,7 +46,7 @@ from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_pr
 from graphgen.models.higen.block_sequence import blocks_sequence_log_likelihood, coordination_net, sample_blocks
 from graphgen.models.higen.boundary_walk import CROSS_ORDERS
 from graphgen.models.higen.community_net import _GranLayer, _mlp, position_encoding, triangle_inputs
-from graphgen.models.higen.strip_blocks import StripModel, strip_tables
+from graphgen.models.higen.strip_blocks import StripModel, strip_conflicts, strip_tables
 
 __all__ = [
     "BlockPairs",
@@ -62,6 +62,7 @@ __all__ = [
 ]
 
 PAIR_CHUNK = 65536  # pairs scored at once when autograd is off (sampling)
+PLANAR_STRIP_TRIES = 50  # draws of a strip under the planar-strips decoding before it is kept as it is
 
 
 @dataclass
@@ -210,11 +211,17 @@ def sample_coordinated_blocks(
     parent,
     draws,
     border=None,
+    report: dict | None = None,
 ) -> torch.Tensor:
     """Units ``(Q,)`` on the pairs of leaf blocks drawn from ``net``'s coordinated model
     (:func:`~graphgen.models.higen.block_sequence.sample_blocks`) or, when ``net`` has a strip model,
     from the mixture: each block's component first, then its edges (``border``: the strips' border
-    cycles when given, :func:`~graphgen.models.higen.strip_blocks.strip_tables`)."""
+    cycles when given, :func:`~graphgen.models.higen.strip_blocks.strip_tables`).
+
+    Under ``draws.planar_strips`` (a constrained decoding, :class:`~graphgen.models.higen.model.Draws`)
+    every feasible block is a strip, untwisted, redrawn up to :data:`PLANAR_STRIP_TRIES` times while it
+    meets earlier rounds' cross edges as :func:`~graphgen.models.higen.strip_blocks.strip_conflicts`
+    forbids; blocks still in conflict after that are kept and counted in ``report["planar_strips_exhausted"]``."""
     logits = logits.double()
 
     def coordinated(sub: BlockPairs, sub_logits: torch.Tensor) -> torch.Tensor:
@@ -232,11 +239,22 @@ def sample_coordinated_blocks(
     if net.strips is None:
         return coordinated(pairs, logits)
     tables = strip_tables(pairs, level_edge_index, parent, net.config.strip_segments, border)
-    strip = net.strips.choose_strips(tables, draws)
+    planar = draws.planar_strips
+    strip = tables.feasible.clone() if planar else net.strips.choose_strips(tables, draws)
     out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
-    keep, sub = pairs.select_blocks(strip)
-    if sub.block_weight.numel():
-        out[keep] = net.strips.sample(logits[keep], sub, tables.select(strip, keep, sub), draws)
+    redraw = strip
+    for _ in range(PLANAR_STRIP_TRIES if planar and pairs.pair_earlier is not None else 1):
+        keep, sub = pairs.select_blocks(redraw)
+        if sub.block_weight.numel():
+            out[keep] = net.strips.sample(logits[keep], sub, tables.select(redraw, keep, sub), draws, planar)
+        if not planar or pairs.pair_earlier is None:
+            break
+        redraw = strip & strip_conflicts(out, pairs, tables, pairs.pair_earlier)
+        if not bool(redraw.any()):
+            break
+    else:
+        if report is not None:
+            report["planar_strips_exhausted"] = report.get("planar_strips_exhausted", 0) + int(redraw.sum())
     keep, sub = pairs.select_blocks(~strip)
     if sub.block_weight.numel():
         out[keep] = coordinated(sub, logits[keep])

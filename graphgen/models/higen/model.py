@@ -74,7 +74,9 @@ and a coordinated block or leaf row takes each step's most likely item (determin
 ``run_rows=True`` (our option, a constrained decoding; :class:`Draws`) draws every leaf row that can
 be a run of consecutive border nodes of its prefix conditioned on being one; ``face_rows=True``
 (likewise) draws every leaf row as a run along any face of the planar embedding its community's rows
-have built (:mod:`~graphgen.models.higen.face_runs`). A leaf block whose
+have built (:mod:`~graphgen.models.higen.face_runs`), and ``planar_strips=True`` (with it, models
+with strip-shaped cross edges) draws the leaf blocks as untwisted strips that meet earlier strips
+only at an end (:class:`Draws`). A leaf block whose
 parent weight exceeds its ``n_i n_j`` pairs is filled completely and counted in
 ``last_sample_report``.
 """
@@ -337,7 +339,20 @@ class Draws:
     each leaf community keeps the planar embedding its rows build, as face walks, and every leaf row
     is drawn from its component's row distribution conditioned on being a run along one of the faces
     (:mod:`~graphgen.models.higen.face_runs`; counted per placement); a row with no such run is drawn
-    as the model draws it and its community's embedding is lost (``last_sample_report``)."""
+    as the model draws it and its community's embedding is lost (``last_sample_report``).
+
+    ``planar_strips`` (our option, a constrained decoding; with ``face_rows``, models with
+    ``cross_strips``): the leaf blocks of a strip model are drawn along the outer faces that the
+    face-run decoding kept, which all communities walk in the same orientation, so that (1) every
+    feasible block is a strip (``π = 1``), (2) its two sides run in opposite directions along their
+    cycles (an untwisted strip, :data:`~graphgen.models.higen.strip_blocks.UNTWISTED`; the two
+    direction pairs ½ each), and (3) it is redrawn while it meets the cross edges of earlier rounds
+    in two nodes of a community or inside an earlier strip's side
+    (:func:`~graphgen.models.higen.strip_blocks.strip_conflicts`; at most
+    :data:`~graphgen.models.higen.bipartite_net.PLANAR_STRIP_TRIES` draws, a rejection sampler of the
+    strip process conditioned on (3); blocks still in conflict are kept and counted in
+    ``last_sample_report``). In planar's test graphs every community with two neighbouring
+    communities meets them in exactly one common node. Not the model's distribution either."""
 
     generator: torch.Generator | None = None
     greedy: bool = False
@@ -345,6 +360,7 @@ class Draws:
     size_temperature: float | None = None
     run_rows: bool = False
     face_rows: bool = False
+    planar_strips: bool = False
 
     def __post_init__(self) -> None:
         from graphgen.errors import InvalidGraphError  # a ValueError
@@ -771,6 +787,7 @@ class HiGen(nn.Module):
         size_temperature: float | None = None,
         run_rows: bool = False,
         face_rows: bool = False,
+        planar_strips: bool = False,
     ) -> list[Data]:
         """Draw ``num_graphs`` graphs.
 
@@ -794,6 +811,9 @@ class HiGen(nn.Module):
             face_rows: draw every leaf row as a run along a face of the planar embedding that its
                 community's rows have built (:class:`Draws`; a constrained decoding, off by default;
                 the same models as ``run_rows``, not together with it).
+            planar_strips: with ``face_rows``, draw the leaf blocks of a strip model as untwisted
+                strips along the kept outer faces that meet earlier strips only at an end
+                (:class:`Draws`; a constrained decoding, off by default).
         """
         from graphgen.errors import InvalidGraphError
 
@@ -815,6 +835,8 @@ class HiGen(nn.Module):
                 )
         if run_rows and face_rows:
             raise InvalidGraphError("choose run rows or face rows, not both")
+        if planar_strips and not (face_rows and self.config.cross_strips):
+            raise InvalidGraphError("planar strips need face rows and a model with strip-shaped cross edges")
         draws = Draws(
             generator,
             greedy=decoding == "mode",
@@ -822,6 +844,7 @@ class HiGen(nn.Module):
             size_temperature=None if size_temperature is None else float(size_temperature),
             run_rows=bool(run_rows),
             face_rows=bool(face_rows),
+            planar_strips=bool(planar_strips),
         )  # checks both temperatures
         if num_graphs == 0:
             return []
@@ -870,6 +893,8 @@ class HiGen(nn.Module):
         self.last_sample_report = {"blocks_overfull": 0}
         if draws.face_rows:
             self.last_sample_report["face_rows_lost"] = 0
+        if draws.planar_strips:
+            self.last_sample_report["planar_strips_exhausted"] = 0
         # the root level: one node per graph with self-loop |E|
         parent_ei = torch.stack([torch.arange(num_graphs), torch.arange(num_graphs)])
         parent_w = budgets.clone()
@@ -1175,7 +1200,9 @@ class HiGen(nn.Module):
         def place(blocks: BlockPairs) -> torch.Tensor:
             logits = net.scores(h, blocks)
             if leaf and net.coordination is not None:
-                return sample_coordinated_blocks(net, logits, blocks, level_graph.edge_index, parent, draws, border)
+                return sample_coordinated_blocks(
+                    net, logits, blocks, level_graph.edge_index, parent, draws, border, self.last_sample_report
+                )
             return draws.allocations(logits, blocks.block_size, blocks.block_weight, leaf)  # a block: a contiguous run
 
         if not net.config.rounds:

@@ -105,13 +105,14 @@ from graphgen.models.higen.bipartite import LOG_ZERO
 from graphgen.models.higen.block_sequence import offset_net
 from graphgen.models.higen.boundary_walk import border_cycles
 
-__all__ = ["StripTables", "strip_tables", "strip_representations", "StripModel"]
+__all__ = ["StripTables", "strip_tables", "strip_representations", "StripModel", "strip_conflicts", "UNTWISTED"]
 
 START_FEATURES = 3
 WINDOW_FEATURES = 4  # with windows: the start also reads the intra degrees along and before the strip
 MIX_FEATURES = 4
 MOVE_FEATURES = 11
 DIRECTIONS = ((1, 1), (1, -1), (-1, 1), (-1, -1))
+UNTWISTED = (1, 2)  # indices into DIRECTIONS of the pairs whose sides run in opposite directions
 
 
 @dataclass
@@ -262,6 +263,35 @@ def strip_tables(
         room,
         segments,
     )
+
+
+def strip_conflicts(units: torch.Tensor, pairs, tables: StripTables, earlier: torch.Tensor) -> torch.Tensor:
+    """Which blocks ``(B,)`` of a layout meet the cross edges of earlier rounds in a way no plane
+    drawing of untwisted strips allows (the planar-strips decoding, :mod:`~graphgen.models.higen.model`'s
+    ``Draws.planar_strips``): a side of the block's edges (``units > 0``; its nodes in one community)
+    holds two or more nodes that already have cross edges (``earlier`` ``(Q, 2)``, as
+    ``BlockPairs.pair_earlier``), or is a single such node whose two border-cycle neighbours both have
+    them (it lies inside an earlier strip's side, not at its end). In planar's test graphs a community
+    with two neighbouring communities meets them in exactly one common node, the corner (session 36)."""
+    b = int(pairs.block_weight.numel())
+    bad = torch.zeros(b, dtype=torch.bool)
+    if b == 0:
+        return bad
+    used = torch.zeros(int(tables.place.numel()), dtype=torch.bool)
+    used[pairs.pair_left] = earlier[:, 0] > 0
+    used[pairs.pair_right] = earlier[:, 1] > 0
+    hit = units > 0
+    block = pairs.pair_block[hit]
+    for nodes, community in ((pairs.pair_left[hit], tables.left), (pairs.pair_right[hit], tables.right)):
+        key = torch.unique(block * used.numel() + nodes)  # each block's side, each node once
+        side_block, side_node = key // used.numel(), key % used.numel()
+        size = torch.bincount(side_block, minlength=b)
+        touched = torch.bincount(side_block, weights=used[side_node].double(), minlength=b)
+        c = community[side_block]
+        around = torch.stack([tables.node(c, tables.place[side_node] + step) for step in (1, -1)], 1)
+        inside = used[side_node] & used[around].all(1) & (size[side_block] == 1)
+        bad |= (touched >= 2) | (torch.bincount(side_block, weights=inside.double(), minlength=b) > 0)
+    return bad
 
 
 @dataclass
@@ -492,16 +522,20 @@ class StripModel(nn.Module):
         probabilities = torch.stack([1 - pi, pi], 1)
         return (draws.categorical(probabilities) == 1) & tables.feasible
 
-    def sample(self, theta, pairs, tables: StripTables, draws) -> torch.Tensor:
-        """Units ``(Q,)`` of a strip drawn for every block of the layout (all must be feasible)."""
-        return self.sample_paths(theta, pairs, tables, draws)[0]
+    def sample(self, theta, pairs, tables: StripTables, draws, untwisted: bool = False) -> torch.Tensor:
+        """Units ``(Q,)`` of a strip drawn for every block of the layout (all must be feasible);
+        ``untwisted``: the two sides run in opposite directions along their cycles (:data:`UNTWISTED`)."""
+        return self.sample_paths(theta, pairs, tables, draws, untwisted)[0]
 
-    def sample_paths(self, theta, pairs, tables: StripTables, draws) -> tuple[torch.Tensor, torch.Tensor]:
+    def sample_paths(
+        self, theta, pairs, tables: StripTables, draws, untwisted: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`sample`, with the log-probability ``(B,)`` under the strip process (untempered) of
-        each drawn outcome (directions, start, steps): one of its edge set's representations."""
+        each drawn outcome (directions, start, steps): one of its edge set's representations (with
+        ``untwisted``, under the process whose direction pair is one of :data:`UNTWISTED`, ½ each)."""
         b = int(tables.weight.numel())
         out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
-        path_lp = torch.full((b,), 2 * math.log(0.5), dtype=torch.float64)
+        path_lp = torch.full((b,), math.log(0.5) * (1 if untwisted else 2), dtype=torch.float64)
         if not b:
             return out, path_lp
         if not bool(tables.feasible.all()):
@@ -514,14 +548,18 @@ class StripModel(nn.Module):
         if tables.segments:  # directions and start drawn together: slot-major, then the 4 direction pairs
             path_lp = torch.zeros(b, dtype=torch.float64)
             table = torch.zeros((b, index.shape[1] * 4), dtype=torch.float64)
-            for d in range(len(DIRECTIONS)):
+            for d in UNTWISTED if untwisted else range(len(DIRECTIONS)):
                 table[cand_block, slot * 4 + d] = start_lp[:, d].double().exp()
+            if untwisted:  # the process restricted to the untwisted pairs
+                table = table / table.sum(1, keepdim=True).clamp(min=1e-300)
             pick = draws.categorical(table)
             direction, start = pick % 4, index[torch.arange(b), pick // 4]
-        else:  # the directions first, ½ each, then the start
-            direction = 2 * draws.categorical(torch.full((b, 2), 0.5, dtype=torch.float64)) + draws.categorical(
-                torch.full((b, 2), 0.5, dtype=torch.float64)
-            )
+        else:  # the directions first, ½ each (untwisted: one of the two untwisted pairs), then the start
+            half = torch.full((b, 2), 0.5, dtype=torch.float64)
+            if untwisted:
+                direction = torch.tensor(UNTWISTED)[draws.categorical(half)]
+            else:
+                direction = 2 * draws.categorical(half) + draws.categorical(half)
             table = torch.zeros((b, index.shape[1]), dtype=torch.float64)
             table[cand_block, slot] = start_lp[torch.arange(candidates.numel()), direction[cand_block]].double().exp()
             pick = draws.categorical(table)

@@ -1224,6 +1224,54 @@ def test_row_decodings_sample_graphs_and_refuse_other_leaf_rows(train, decoding)
         model.sample(1, run_rows=True, face_rows=True)
 
 
+def test_planar_strips_decoding_samples_untwisted_separate_strips(train, monkeypatch):
+    """planar_strips (with face_rows, a strip model): seeded simple graphs that spend their budgets;
+    every feasible block is drawn as an untwisted strip, redrawn while it conflicts with earlier
+    rounds (what is left is counted); refused without face rows or strips."""
+    import graphgen.models.higen.bipartite_net as bipartite_module
+    from graphgen.errors import InvalidGraphError
+
+    torch.manual_seed(0)
+    model = HiGen(replace(SMALL, cross_strips=True, cross_rounds=True)).fit_size_model(train)
+    calls = []
+    real = bipartite_module.strip_conflicts
+
+    def spy(units, pairs, tables, earlier):
+        bad = real(units, pairs, tables, earlier)
+        calls.append(int(bad.sum()))
+        return bad
+
+    monkeypatch.setattr(bipartite_module, "strip_conflicts", spy)
+    strips = model.bipartite_nets[-1].strips
+    real_sample = strips.sample
+    as_strips = []
+
+    def sample_spy(theta, pairs, tables, draws, untwisted=False):
+        as_strips.append((int(tables.weight.numel()), bool(tables.feasible.all()), untwisted))
+        return real_sample(theta, pairs, tables, draws, untwisted)
+
+    monkeypatch.setattr(strips, "sample", sample_spy)
+    chosen = []
+    real_choose = strips.choose_strips
+    monkeypatch.setattr(strips, "choose_strips", lambda *a: chosen.append(1) or real_choose(*a))
+    options = {"face_rows": True, "planar_strips": True}
+    drawn = model.sample(6, generator=torch.Generator().manual_seed(1), num_edges=30, **options)
+    assert as_strips and all(feasible and untwisted for _, feasible, untwisted in as_strips)
+    assert not chosen  # every feasible block is a strip: no component is drawn
+    for g in drawn:
+        check_simple_graph(g)
+        assert g.edge_index.shape[1] == 60 or model.last_sample_report["blocks_overfull"] > 0
+    assert calls and "planar_strips_exhausted" in model.last_sample_report
+    again = model.sample(6, generator=torch.Generator().manual_seed(1), num_edges=30, **options)
+    faces_only = model.sample(6, generator=torch.Generator().manual_seed(1), num_edges=30, face_rows=True)
+    assert [g.edge_index.tolist() for g in drawn] == [g.edge_index.tolist() for g in again]
+    assert [g.edge_index.tolist() for g in drawn] != [g.edge_index.tolist() for g in faces_only]
+    with pytest.raises(InvalidGraphError, match="planar strips need"):
+        model.sample(1, planar_strips=True)
+    with pytest.raises(InvalidGraphError, match="planar strips need"):
+        HiGen(SMALL).fit_size_model(train).sample(1, face_rows=True, planar_strips=True)
+
+
 def test_face_rows_keep_every_community_planar_unless_its_embedding_is_lost(train):
     """Under face_rows a flat model's graph (one community) is planar whenever no row fell back
     (``face_rows_lost``), while the same model samples non-planar graphs without the decoding; with

@@ -276,3 +276,78 @@ def test_window_features_are_the_documented_quantities(column):
         theta = torch.zeros(15, dtype=torch.float64)
         logit = model.start_logits(theta, tables, torch.tensor([0]), torch.tensor([a]), torch.tensor([c]), direction)
     assert float(logit) == pytest.approx(expected[column], abs=1e-9)
+
+
+@pytest.mark.parametrize("segments", [False, True])
+def test_untwisted_strips_follow_the_process_restricted_to_untwisted_directions(segments):
+    """``untwisted``: the drawn strips are distributed as the strip process whose direction pair is one
+    of the two untwisted pairs (each representation's probability with ½ instead of ¼ for its direction
+    pair, or the joint (directions, start) renormalised over them with segments): that sums to 1 by
+    enumeration, the sampled frequencies match it, and no drawn strip is twisted where its sides fix
+    the directions (both of two to three nodes on 4-cycles)."""
+    from graphgen.models.higen.strip_blocks import UNTWISTED
+
+    edge_index, parent = level(SQUARE, SQUARE)
+    model = random_model(4)
+    w, draws_n = 3, 5000
+    targets = all_subsets(4, 4, w)
+    base = 0.3 * torch.randn(16, generator=torch.Generator().manual_seed(6), dtype=torch.float64)
+    exact_pairs = copies(4, 4, targets)
+    with torch.no_grad():
+        exact_tables = strip_tables(exact_pairs, edge_index, parent, segments=segments)
+        reps, rep_lp = model.representation_log_probs(base.repeat(len(targets)), exact_pairs, exact_tables)
+        keep = (reps.direction == UNTWISTED[0]) | (reps.direction == UNTWISTED[1])
+        if segments:  # the joint start table renormalised over the untwisted pairs (every block alike)
+            candidates, start_lp = model.start_log_probs(base.repeat(len(targets)), exact_pairs, exact_tables)
+            first = exact_pairs.pair_block[candidates] == 0
+            shift = -torch.logsumexp(start_lp[first][:, list(UNTWISTED)].flatten(), 0)
+        else:
+            shift = torch.tensor(math.log(2.0))
+        p = torch.zeros(len(targets), dtype=torch.float64).index_add_(0, reps.block[keep], (rep_lp[keep] + shift).exp())
+        assert float(p.sum()) == pytest.approx(1.0, abs=1e-7)
+        sample_pairs = copies(4, 4, [targets[0]] * draws_n)
+        units = model.sample(
+            base.repeat(draws_n),
+            sample_pairs,
+            strip_tables(sample_pairs, edge_index, parent, segments=segments),
+            Draws(torch.Generator().manual_seed(0)),
+            untwisted=True,
+        )
+    drawn = units.view(draws_n, 16)
+    index = {tuple(sorted(a * 4 + c for a, c in t)): k for k, t in enumerate(targets)}
+    counts = torch.zeros(len(targets), dtype=torch.float64)
+    for row in drawn.tolist():
+        counts[index[tuple(e for e, u in enumerate(row) if u)]] += 1
+    assert float(p[counts > 0].min()) > 0  # nothing outside the untwisted strips
+    assert 0.5 * float((counts / draws_n - p).abs().sum()) < 0.06
+    # twisted strips exist in the unrestricted process: the restriction is visible
+    twisted_only = torch.zeros(len(targets), dtype=torch.bool)
+    twisted_only[reps.block[~keep]] = True
+    twisted_only[reps.block[keep]] = False
+    assert bool(twisted_only.any()) and float(counts[twisted_only].sum()) == 0
+
+
+def test_strip_conflicts_are_the_documented_meetings():
+    """A side meeting earlier cross edges in two nodes, or in a single node inside an earlier side,
+    conflicts; one shared node at the end of an earlier side does not (4-cycles, places = node ids)."""
+    from graphgen.models.higen.strip_blocks import strip_conflicts
+
+    edge_index, parent = level(SQUARE, SQUARE)
+    targets = [
+        [(0, 0), (1, 0)],  # left side {0, 1}: 0 used, 1 free -> fine
+        [(0, 0), (3, 0)],  # left side {0, 3}: both used -> conflict
+        [(0, 1), (0, 2)],  # left side {0}: its cycle neighbours 1 (free) and 3 (used) -> fine
+        [(3, 1), (3, 2)],  # left side {3}: its cycle neighbours 0 and 2, both used -> conflict
+        [(1, 1), (1, 2)],  # left side {1}, not used -> fine
+        [(1, 0), (2, 3)],  # right side {0, 3}: both used -> conflict
+    ]
+    pairs = copies(4, 4, targets)
+    used_left = {0, 2, 3}
+    used_right = {0, 3}
+    earlier = torch.tensor(
+        [[float(a in used_left), float(c in used_right)] for _ in targets for a in range(4) for c in range(4)]
+    )
+    tables = strip_tables(pairs, edge_index, parent)
+    assert tables.place[:4].tolist() == [0, 1, 2, 3] and tables.place[4:].tolist() == [0, 1, 2, 3]
+    bad = strip_conflicts(pairs.pair_target, pairs, tables, earlier)
+    assert bad.tolist() == [False, True, False, True, False, True]
