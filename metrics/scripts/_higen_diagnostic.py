@@ -72,6 +72,29 @@ def two_level_model(model: str):
     return loaded
 
 
+DECODING_OPTIONS = {
+    "run_rows": "the run-rows decoding",
+    "face_rows": "the face-run decoding",
+    "planar_strips": "the planar-strips decoding (with --face-rows)",
+}  # HiGen.sample's constrained decodings, graphgen sample's --run-rows, --face-rows, --planar-strips
+
+
+def add_decoding_options(parser: argparse.ArgumentParser) -> None:
+    """``--run-rows``, ``--face-rows``, ``--planar-strips``: sample under those decodings."""
+    for name, what in DECODING_OPTIONS.items():
+        parser.add_argument("--" + name.replace("_", "-"), action="store_true", help=f"sample under {what}")
+
+
+def decoding_options(args: argparse.Namespace) -> dict:
+    """The ``HiGen.sample`` options that :func:`add_decoding_options`' flags set, e.g. ``{"face_rows": True}``."""
+    return {name: True for name in DECODING_OPTIONS if getattr(args, name, False)}
+
+
+def decoding_flags(args: argparse.Namespace) -> list[str]:
+    """The same as ``graphgen sample`` flags, e.g. ``["--face-rows"]``."""
+    return ["--" + name.replace("_", "-") for name in decoding_options(args)]
+
+
 def temperature_sweep(
     model, graphs, protocol: str, temperatures, seeds: int, keys, option: str, vun=None, extra=None, **fixed
 ) -> dict:

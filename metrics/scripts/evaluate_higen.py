@@ -28,6 +28,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from _higen_diagnostic import DECODING_OPTIONS, add_decoding_options, decoding_flags
+
 ROOT = Path(__file__).resolve().parents[2]
 KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
 
@@ -55,11 +57,7 @@ def main() -> None:
     parser.add_argument(
         "--size-temperature", type=float, default=None, help="temperature of the leaf sizes alone (graphgen sample)"
     )
-    parser.add_argument("--run-rows", action="store_true", help="the run-rows decoding (graphgen sample --run-rows)")
-    parser.add_argument("--face-rows", action="store_true", help="the face-run decoding (graphgen sample --face-rows)")
-    parser.add_argument(
-        "--planar-strips", action="store_true", help="the planar-strips decoding (graphgen sample --planar-strips)"
-    )
+    add_decoding_options(parser)  # --run-rows, --face-rows, --planar-strips, passed on to graphgen sample
     args = parser.parse_args()
     targets = {}
     for kv in args.target:
@@ -93,12 +91,7 @@ def main() -> None:
             sample_args += ["--temperature", f"{args.temperature:g}"]
         if args.size_temperature is not None:
             sample_args += ["--size-temperature", f"{args.size_temperature:g}"]
-        if args.run_rows:
-            sample_args += ["--run-rows"]
-        if args.face_rows:
-            sample_args += ["--face-rows"]
-        if args.planar_strips:
-            sample_args += ["--planar-strips"]
+        sample_args += decoding_flags(args)
         eval_args = ["evaluate", "-r", reference, "-s", str(samples), "-p", args.protocol]
         graphgen(*sample_args, "--out", str(samples))
         graphgen(*eval_args, "--json", str(result))
@@ -117,9 +110,7 @@ def main() -> None:
         "decoding": args.decoding,
         "temperature": args.temperature,
         "size_temperature": args.size_temperature,
-        "run_rows": args.run_rows,
-        "face_rows": args.face_rows,
-        "planar_strips": args.planar_strips,
+        **{name: bool(getattr(args, name)) for name in DECODING_OPTIONS},
         "note": args.note,
         "checkpoint": args.checkpoint,
         "training_command": ckpt.metadata.get("command"),

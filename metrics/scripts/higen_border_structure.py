@@ -1,11 +1,11 @@
 """Border structure of a two-level model's samples against the data: where the triangulation opens.
 
-    python metrics/scripts/higen_border_structure.py MODEL DATASET [--seeds 1] [--temperature 1] [--run-rows]
-        [--json OUT]
+    python metrics/scripts/higen_border_structure.py MODEL DATASET [--seeds 1] [--temperature 1]
+        [--run-rows | --face-rows [--planar-strips]] [--json OUT]
 
 Counted over the test graphs (the model's hierarchy of them) and over the model's samples (as many
-as the test split holds, sampling seeds ``0..--seeds-1``, at ``--temperature``; ``--run-rows``: under
-the run-rows decoding), with each
+as the test split holds, sampling seeds ``0..--seeds-1``, at ``--temperature``; ``--run-rows``,
+``--face-rows``, ``--planar-strips``: under those decodings of ``HiGen.sample``), with each
 community's border cycle from :func:`~graphgen.models.higen.boundary_walk.border_cycles`:
 
 - ``communities``, ``nodes``, ``intra_edges``, ``cross_edges``, ``nonplanar_communities``;
@@ -15,7 +15,11 @@ community's border cycle from :func:`~graphgen.models.higen.boundary_walk.border
 - ``nodes_by_kind``: every node by where it sits -- ``inner`` (off its community's border cycle),
   ``border_cross`` (on it, holding a cross edge) or ``border_only`` -- and by ``d - T`` (degree minus
   triangles through the node in the whole graph): ``closed`` (0, a wheel), ``open`` (>= 1, a gap in
-  its link), ``over`` (<= -1, more triangles than neighbours).
+  its link), ``over`` (<= -1, more triangles than neighbours);
+- ``neighbour_pairs``: for every community ``A`` and every two communities ``B``, ``C`` that it has
+  cross edges to, how many nodes of ``A`` have cross edges to both (``shared_0`` .. ``shared_3``, 3
+  standing for 3 or more), keyed by whether ``B`` and ``C`` have cross edges to each other
+  (``adjacent`` / ``apart``): where the strips of one community meet.
 """
 
 from __future__ import annotations
@@ -25,7 +29,10 @@ from collections import Counter
 import networkx as nx
 import torch
 from _higen_diagnostic import (
+    DECODING_OPTIONS,
+    add_decoding_options,
     command,
+    decoding_options,
     emit,
     model_parser,
     model_split,
@@ -60,6 +67,19 @@ def border_structure(edge_index, community) -> dict:
         where = "inner" if place[v] < 0 else ("border_cross" if cross else "border_only")
         gap = graph.degree(v) - triangles[v]
         kinds[f"{where}:{'closed' if gap == 0 else ('open' if gap > 0 else 'over')}"] += 1
+    pairs = Counter()
+    contact: dict[tuple[int, int], set[int]] = {}
+    com = community.tolist()
+    for u, v in graph.edges:
+        if com[u] != com[v]:
+            contact.setdefault((com[u], com[v]), set()).add(u)
+            contact.setdefault((com[v], com[u]), set()).add(v)
+    for a in sorted(set(com)):
+        others = sorted(b for x, b in contact if x == a)
+        for k, b in enumerate(others):
+            for c in others[k + 1 :]:
+                shared = min(len(contact[(a, b)] & contact[(a, c)]), 3)
+                pairs[f"{'adjacent' if (b, c) in contact else 'apart'}:shared_{shared}"] += 1
     return {
         "communities": int(present.sum()),
         "nodes": n,
@@ -69,14 +89,17 @@ def border_structure(edge_index, community) -> dict:
         "border_nodes": int(length.sum()),
         "border_nodes_if_discs": int((3 * sizes - 3 - intra)[present].sum()),
         "nodes_by_kind": dict(sorted(kinds.items())),
+        "neighbour_pairs": dict(sorted(pairs.items())),
     }
 
 
+TALLIES = ("nodes_by_kind", "neighbour_pairs")
+
+
 def _add(total: dict, part: dict) -> dict:
-    out = {k: total.get(k, 0) + v for k, v in part.items() if k != "nodes_by_kind"}
-    out["nodes_by_kind"] = dict(
-        sorted((Counter(total.get("nodes_by_kind", {})) + Counter(part["nodes_by_kind"])).items())
-    )
+    out = {k: total.get(k, 0) + v for k, v in part.items() if k not in TALLIES}
+    for key in TALLIES:
+        out[key] = dict(sorted((Counter(total.get(key, {})) + Counter(part[key])).items()))
     return out
 
 
@@ -84,19 +107,21 @@ def main() -> None:
     parser = model_parser(__doc__)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--temperature", type=float, default=1.0)
-    parser.add_argument("--run-rows", action="store_true", help="sample under the run-rows decoding")
+    add_decoding_options(parser)
     args = parser.parse_args()
+    decoding = decoding_options(args)
     model = two_level_model(args.model)
     test = model_split(args.model, args.dataset, "test")
     result = {"model": args.model, "dataset": f"{args.dataset}:test ({len(test)} graphs)"}
-    result["temperature"], result["run_rows"] = args.temperature, args.run_rows
+    result["temperature"] = args.temperature
+    result.update((name, bool(decoding.get(name))) for name in DECODING_OPTIONS)
     h, _ = real_communities(model, test)
     result["data"] = border_structure(h.levels[-1].edge_index, h.assignments[-1])
     print("data", result["data"], flush=True)
     for seed in range(args.seeds):
         total: dict = {}
         generator = torch.Generator().manual_seed(seed)
-        drawn = model.sample(len(test), generator=generator, temperature=args.temperature, run_rows=args.run_rows)
+        drawn = model.sample(len(test), generator=generator, temperature=args.temperature, **decoding)
         for g in drawn:
             total = _add(total, border_structure(g.edge_index, g.community))
         result[f"seed_{seed}"] = total

@@ -21,7 +21,16 @@ from __future__ import annotations
 import statistics
 
 import torch
-from _higen_diagnostic import emit, model_parser, model_split, temperature_sweep
+from _higen_diagnostic import (
+    DECODING_OPTIONS,
+    add_decoding_options,
+    decoding_flags,
+    decoding_options,
+    emit,
+    model_parser,
+    model_split,
+    temperature_sweep,
+)
 
 from graphgen.cli.evaluate_cmd import DEFAULT_VALIDITY
 from graphgen.errors import DatasetError
@@ -36,9 +45,7 @@ def main() -> None:
     parser.add_argument("protocol")
     parser.add_argument("--temperatures", type=float, nargs="+", default=[1.0, 0.9, 0.8, 0.7, 0.6])
     parser.add_argument("--seeds", type=int, default=5)
-    parser.add_argument("--run-rows", action="store_true", help="sample under the run-rows decoding")
-    parser.add_argument("--face-rows", action="store_true", help="sample under the face-run decoding")
-    parser.add_argument("--planar-strips", action="store_true", help="and the planar-strips decoding")
+    add_decoding_options(parser)
     args = parser.parse_args()
     temperatures = sorted(set(args.temperatures) | {1.0}, reverse=True)
     torch.set_num_threads(1)
@@ -47,7 +54,7 @@ def main() -> None:
         val = model_split(args.model, args.dataset, "val")
     except DatasetError as err:  # e.g. community_small's GDSS protocol has no validation split
         raise SystemExit(f"error: {err}") from None
-    fixed = {name: True for name in ("run_rows", "face_rows", "planar_strips") if getattr(args, name)}
+    fixed = decoding_options(args)
     validity = DEFAULT_VALIDITY.get(args.dataset)  # V.U.N. too where the dataset has a validity rule
     vun = None if validity is None else (model_split(args.model, args.dataset, "train"), validity)
     runs = temperature_sweep(model, val, args.protocol, temperatures, args.seeds, KEYS, "temperature", vun, **fixed)
@@ -60,16 +67,12 @@ def main() -> None:
         "dataset": f"{args.dataset}:val ({len(val)} graphs)",
         "protocol": args.protocol,
         "seeds": args.seeds,
-        "run_rows": args.run_rows,
-        "face_rows": args.face_rows,
-        "planar_strips": args.planar_strips,
+        **{name: bool(fixed.get(name)) for name in DECODING_OPTIONS},
         "temperatures": {f"{t:g}": run for t, run in runs.items()},
         "chosen": chosen,
         "command": f"python metrics/scripts/higen_temperature.py {args.model} {args.dataset} {args.protocol} "
         f"--temperatures {' '.join(f'{t:g}' for t in args.temperatures)} --seeds {args.seeds}"
-        + (" --run-rows" if args.run_rows else "")
-        + (" --face-rows" if args.face_rows else "")
-        + (" --planar-strips" if args.planar_strips else "")
+        + "".join(f" {flag}" for flag in decoding_flags(args))
         + (f" --json {args.json}" if args.json else ""),
     }
     emit(result, args.json)

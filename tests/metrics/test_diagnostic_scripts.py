@@ -641,13 +641,24 @@ def test_border_structure_counts_borders_discs_and_open_links():
         "border_nodes": 5,
         "border_nodes_if_discs": 5,
         "nodes_by_kind": {"border_cross:open": 3, "border_only:open": 2},
+        "neighbour_pairs": {},
     }
+    # three communities around a corner: A = {0, 1, 2}, B = {3, 4}, C = {5}; A meets B in {2} and C in
+    # {1, 2}, B meets A in {3, 4} and C in {4}, C meets both in {5}: one shared node each, all adjacent
+    corner = both([(0, 1), (1, 2), (0, 2), (3, 4), (2, 3), (2, 4), (1, 5), (2, 5), (4, 5)])
+    assert script.border_structure(corner, [0, 0, 0, 1, 1, 2])["neighbour_pairs"] == {"adjacent:shared_1": 3}
+    # a path of communities A = {0} - B = {1, 2, 3} - C = {4}: B meets A in {1, 2, 3} and C in {2, 3}
+    path = both([(0, 1), (0, 2), (0, 3), (1, 2), (2, 3), (1, 3), (2, 4), (3, 4)])
+    assert script.border_structure(path, [0, 1, 1, 1, 2])["neighbour_pairs"] == {"apart:shared_2": 1}
     k5 = [(a, b) for a in range(5) for b in range(a + 1, 5)]
     nonplanar = script.border_structure(both(k5), [0] * 5)
     assert nonplanar["nonplanar_communities"] == 1 and nonplanar["cross_edges"] == 0
     assert nonplanar["border_nodes_if_discs"] == 3 * 5 - 3 - 10
     total = script._add(got, got)
     assert total["nodes"] == 10 and total["nodes_by_kind"] == {"border_cross:open": 6, "border_only:open": 4}
+    assert script._add(total, script.border_structure(corner, [0, 0, 0, 1, 1, 2]))["neighbour_pairs"] == {
+        "adjacent:shared_1": 3
+    }
 
 
 def test_row_refit_trains_the_leaf_row_term_and_counts_planar_communities():
@@ -707,3 +718,16 @@ def test_row_refit_trains_the_leaf_row_term_and_counts_planar_communities():
     # K5 (community 0): each node on 6 triangles with 4 neighbours; the triangle's nodes on 1 with 2;
     # the edge 4-5 joins the communities and counts for neither
     assert script.over_triangulated_share(g.edge_index, g.community) == 5 / 8
+
+
+def test_decoding_options_reach_sample_and_the_command_line():
+    """The scripts' decoding flags become ``HiGen.sample`` options and ``graphgen sample`` flags alike."""
+    import argparse
+
+    diagnostic = _script("_higen_diagnostic")
+    parser = argparse.ArgumentParser()
+    diagnostic.add_decoding_options(parser)
+    args = parser.parse_args(["--face-rows", "--planar-strips"])
+    assert diagnostic.decoding_options(args) == {"face_rows": True, "planar_strips": True}
+    assert diagnostic.decoding_flags(args) == ["--face-rows", "--planar-strips"]
+    assert diagnostic.decoding_options(parser.parse_args([])) == {}

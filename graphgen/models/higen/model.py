@@ -338,7 +338,7 @@ class Draws:
     ``face_rows`` (our option, a constrained decoding; the same models as ``run_rows``, not with it):
     each leaf community keeps the planar embedding its rows build, as face walks, and every leaf row
     is drawn from its component's row distribution conditioned on being a run along one of the faces
-    (:mod:`~graphgen.models.higen.face_runs`; counted per placement); a row with no such run is drawn
+    (:mod:`~graphgen.models.higen.face_runs`; each node set once); a row with no such run is drawn
     as the model draws it and its community's embedding is lost (``last_sample_report``).
 
     ``planar_strips`` (our option, a constrained decoding; with ``face_rows``, models with
