@@ -19,7 +19,9 @@ community's border cycle from :func:`~graphgen.models.higen.boundary_walk.border
 - ``neighbour_pairs``: for every community ``A`` and every two communities ``B``, ``C`` that it has
   cross edges to, how many nodes of ``A`` have cross edges to both (``shared_0`` .. ``shared_3``, 3
   standing for 3 or more), keyed by whether ``B`` and ``C`` have cross edges to each other
-  (``adjacent`` / ``apart``): where the strips of one community meet.
+  (``adjacent`` / ``apart``): where the strips of one community meet;
+- per sampling seed, ``sample_report``: the sampler's ``last_sample_report`` (overfull blocks, face
+  rows' lost embeddings, planar strips' conflicts left).
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def main() -> None:
         drawn = model.sample(len(test), generator=generator, temperature=args.temperature, **decoding)
         for g in drawn:
             total = _add(total, border_structure(g.edge_index, g.community))
-        result[f"seed_{seed}"] = total
+        result[f"seed_{seed}"] = {**total, "sample_report": dict(model.last_sample_report)}
         print(seed, total, flush=True)
     result["command"] = command("higen_border_structure.py", args)
     emit(result, args.json)
