@@ -73,6 +73,8 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "each leaf block a zipped strip along the two communities' borders or the coordinated model; 120 epochs "
         "warm-started, metrics/scripts/higen_cross_refit.py); sample it at temperature 0.7 (chosen on the "
         "validation split): degree and orbit met, clustering 0.060 (higen-planar 0.074), V.U.N. 25 % (2.5 %); "
+        "with --face-rows --planar-strips (session 36, two constrained decodings) V.U.N. 82 % and MMDs as good "
+        "(metrics/results/higen-planar-strips-planar-strips/); "
         "gran-protocol MMDs in metrics/results/higen-planar-strips/ (session 34; session 33's three-layer model: "
         "metrics/results/higen-planar-strips-before-s34/)",
         trained=True,

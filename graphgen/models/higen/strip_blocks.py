@@ -72,6 +72,25 @@ Measured (session 34, seven-layer community networks, two seeds): the validation
 (0.1219 / 0.1219 against 0.1224 / 0.1210), the strips still land at chance, and the samples are within
 the seed-to-seed noise; no shipped model uses it.
 
+**Planar strips** (``Draws.planar_strips``, our constrained decoding; with the face-run decoding of
+:mod:`~graphgen.models.higen.face_runs`, whose communities walk their outer faces in one orientation).
+Two strips glued to consistently oriented discs make a plane drawing only if each is untwisted (its
+sides run in opposite directions along the two cycles: :data:`UNTWISTED`) and strips on one border do
+not overlap; in planar's test graphs a community with two neighbouring communities meets them in
+exactly one common node (51 of 51; ``neighbour_pairs`` in
+``metrics/results/higen-border-structure-planar-strips*.json``), while the model's strips met them
+in 0 to 3 or more (9-13 of 42-60 in exactly one). Under the decoding every feasible block is a strip
+(``π = 1``), drawn untwisted (the two untwisted direction pairs ½ each, then the process as above),
+and redrawn while :func:`strip_conflicts` holds against the cross edges of earlier rounds: a
+rejection sampler of the untwisted process conditioned on not meeting earlier strips in two nodes of
+a community or inside an earlier side (at most
+:data:`~graphgen.models.higen.bipartite_net.PLANAR_STRIP_TRIES` draws; what is still in conflict is
+kept and counted). Measured (session 36, test split, 10 seeds, τ = 0.7; both training seeds of
+``higen-planar-strips``): V.U.N. 82 / 85 % against 47 / 58 % with face rows alone and 25 / 21 %
+plain; 17-34 of 42-60 neighbour pairs meet in exactly one node; degree, orbit and spectral MMD no
+worse, clustering 0.061 / 0.073 against 0.060 / 0.059 plain (``higen-planar-strips-planar-strips/``,
+``higen-planar-7-layers-strips-planar-strips-seed-0/``).
+
 The block distribution is the **mixture** ``p(Y) = π p_s(Y) + (1 - π) p_c(Y)`` with ``p_c`` the
 coordinated model (the fallback for blocks that are not strips: ~20-25 % in planar's data, most of
 SBM's) and ``π_b = σ(λ + g_π(log1p [w, L_i, L_j, n_i n_j]))`` per block, 0 for an infeasible one
