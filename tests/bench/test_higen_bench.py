@@ -58,3 +58,20 @@ def test_the_hierarchical_curve_doubles_its_target_until_a_sample_is_large_enoug
     asked.clear()
     _curve("m.pt", [250, 1000], None, timeout=1, reach=None)
     assert asked == [250, 1000]
+
+
+def test_higen_decodings_bench_times_every_decoding_the_model_takes():
+    """Every decoding the strip model takes is timed (plain is its own baseline), with the sampler's
+    report of its draw; a model without strips leaves planar strips out."""
+    from graphgen.bench.higen_decodings import run
+
+    result = run("higen-planar-strips", num_graphs=2, repeats=1)
+    records = {r["decoding"]: r for r in result["records"]}
+    assert list(records) == ["plain", "run_rows", "face_rows", "face_rows+planar_strips"]
+    assert records["plain"]["ratio_to_plain"] == 1.0
+    assert all(r["median_seconds"] > 0 and len(r["seconds"]) == 1 for r in records.values())
+    assert "face_rows_lost" in records["face_rows"]["sample_report"]
+    assert "planar_strips_exhausted" in records["face_rows+planar_strips"]["sample_report"]
+    assert "face_rows_lost" not in records["plain"]["sample_report"]
+    three_layers = run("higen-planar", num_graphs=1, repeats=1)
+    assert [r["decoding"] for r in three_layers["records"]] == ["plain", "run_rows", "face_rows"]  # no strips

@@ -115,6 +115,8 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         ),
         (["evaluate", "-r", "planar:test", "-s", "{tmp}/fake.pt"], 1, "not a PyTorch graph file"),
         (["bench", "encoders", "--device", "tpu", "--json", "{tmp}/b.json"], 1, "unknown --device 'tpu'"),
+        (["bench", "higen-decodings", "-c", "er-community-small", "--json", "{tmp}/b.json"], 2, "not a HiGen model"),
+        (["bench", "higen-decodings", "--temperature", "0", "--json", "{tmp}/b.json"], 2, "positive number"),
     ],
 )
 def test_bad_input_gives_one_line_error_and_no_output_file(capsys, tmp_path, args, code, message):
