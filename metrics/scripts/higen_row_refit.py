@@ -56,7 +56,7 @@ from _higen_diagnostic import (
 
 from graphgen.data.ops import edge_triangle_counts
 from graphgen.models.higen import HiGen
-from graphgen.models.higen.face_runs import placements, prefix_faces
+from graphgen.models.higen.face_runs import placements, prefix_faces, row_options
 from graphgen.models.higen.row_runs import run_log_prob
 from graphgen.models.higen.row_sequence import teacher_forced_prefix_edges
 
@@ -69,10 +69,15 @@ def leaf_nll(model: HiGen, batch) -> torch.Tensor:
     return model.loss(batch, parts=[LEAF])["parts"][LEAF] * max(batch.num_edges, 1)
 
 
-def nll_per_edge(model: HiGen, batches) -> float:
+def nll_per_edge(model: HiGen, batches, before=None) -> float:
+    """The leaf rows' validation NLL per edge of ``batches`` (``before(batch)``: called before each)."""
     model.eval()
+    total = 0.0
     with torch.no_grad():
-        total = sum(float(leaf_nll(model, b)) for b in batches)
+        for b in batches:
+            if before is not None:
+                before(b)
+            total += float(leaf_nll(model, b))
     return total / max(sum(b.num_edges for b in batches), 1)
 
 
@@ -199,9 +204,9 @@ def face_runs_in_data(model: HiGen, graphs) -> dict:
     return {name: {"rows": n, "runs": r, "share": r / n} for name, (n, r) in counts.items()}
 
 
-def share_scan(model: HiGen, batches, logits) -> list[dict]:
+def share_scan(model: HiGen, batches, logits, before=None) -> list[dict]:
     """The validation term with the run share's MLP output fixed at each of ``logits`` (its last layer's
-    weights zeroed, its bias set); the MLP is restored afterwards."""
+    weights zeroed, its bias set); the MLP is restored afterwards (``before``: :func:`nll_per_edge`'s)."""
     g = model.community_nets[-1].row_runs
     saved = {k: v.clone() for k, v in g.state_dict().items()}
     out = []
@@ -213,11 +218,88 @@ def share_scan(model: HiGen, batches, logits) -> list[dict]:
                 {
                     "share_logit": logit,
                     "share": 1 / (1 + math.exp(-logit)),
-                    "val_nll_per_edge": nll_per_edge(model, batches),
+                    "val_nll_per_edge": nll_per_edge(model, batches, before),
                 }
             )
     g.load_state_dict(saved)
     return out
+
+
+def face_run_sets(rows) -> list[list[tuple[int, ...]]]:
+    """For every row of ``rows`` (a ``CommunityRows`` holding all rows of its communities), the node
+    sets of its size that are runs along a face of the embedding that networkx's planar embedding of
+    the whole community induces on the row's prefix (:func:`face_runs_in_data`'s faces); no sets for a
+    first row, a row of no edges, or a non-planar community."""
+    chosen = rows.entry_count > 0
+    later = rows.position[rows.entry_row[chosen]].tolist()
+    earlier = rows.entry_node[chosen].tolist()
+    community = rows.community[rows.entry_row[chosen]].tolist()
+    graphs: dict[int, nx.Graph] = {}
+    for c, a, b in zip(community, later, earlier):
+        graphs.setdefault(c, nx.Graph()).add_edge(a, b)
+    rotations = {}
+    for c, graph in graphs.items():
+        planar, embedding = nx.check_planarity(graph)
+        rotations[c] = embedding.get_data() if planar else None
+    take = (rows.mass + rows.reserved).tolist()
+    out = []
+    for c, t, w in zip(rows.community.tolist(), rows.position.tolist(), take):
+        rotation = rotations.get(c)
+        if t == 0 or w < 1 or (rotation is None and t > 1):
+            out.append([])
+            continue
+        faces = [[0]] if t == 1 else prefix_faces(rotation, set(range(t)))
+        out.append([tuple(nodes) for nodes, _ in row_options(faces, w)])
+    return out
+
+
+def face_share_scan(model: HiGen, batches, logits) -> list[dict]:
+    """:func:`share_scan` with the run component replaced by the **face-run** component: each row's
+    conditional Bernoulli restricted to the node sets of :func:`face_run_sets` (``π = 0`` where there
+    are none), ``log p_face^k(Y | w) = Σ_{j ∈ Y} θ^k_j - log Σ_{S} exp(Σ_{j ∈ S} θ^k_j)`` for ``Y``
+    among them, ``-inf`` otherwise: how much the likelihood wants face runs before the scores adapt."""
+    import graphgen.models.higen.rows as rows_module
+
+    sets_of = {id(b): face_run_sets(b.levels[-1][0]) for b in batches}
+    current: list = []
+
+    def face_log_prob(entry_logits, entry_count, entry_row, place, length, take):
+        sets = current[0]
+        r, k = length.numel(), entry_logits.shape[1]
+        if len(sets) != r:
+            raise RuntimeError("the scan needs every row of the batch")  # cannot happen in eval mode
+        counts = torch.bincount(entry_row, minlength=r)
+        offset = (torch.cumsum(counts, 0) - counts).tolist()
+        width = max([len(x) for x in sets] + [1])
+        w_max = max([len(x[0]) for x in sets if x] + [1])
+        index = torch.zeros((r, width, w_max), dtype=torch.long)
+        mask = torch.zeros((r, width, w_max), dtype=torch.bool)
+        for i, row_sets in enumerate(sets):
+            for j, nodes in enumerate(row_sets):
+                index[i, j, : len(nodes)] = torch.tensor(nodes) + offset[i]
+                mask[i, j, : len(nodes)] = True
+        summed = (entry_logits[index] * mask.unsqueeze(-1)).sum(2)  # (R, S, K)
+        summed = torch.where(mask[:, :, :1], summed, torch.full_like(summed, float("-inf")))
+        denominator = torch.logsumexp(summed, 1)
+        hit = entry_count > 0
+        numerator = entry_logits.new_zeros((r, k)).index_add_(0, entry_row[hit], entry_logits[hit])
+        chosen: list[list[int]] = [[] for _ in range(r)]
+        local = torch.arange(entry_row.numel()) - torch.tensor(offset, dtype=torch.long)[entry_row]
+        for i, j in zip(entry_row[hit].tolist(), local[hit].tolist()):
+            chosen[i].append(j)
+        member = torch.tensor([tuple(sorted(c)) in set(x) for c, x in zip(chosen, sets)])
+        lp = numerator - denominator
+        return torch.where(member.unsqueeze(1), lp, torch.full_like(lp, float("-inf")))
+
+    def feasible(take, length):
+        return torch.tensor([bool(x) for x in current[0]])
+
+    saved = (rows_module.run_log_prob, rows_module.feasible_runs)
+    rows_module.run_log_prob, rows_module.feasible_runs = face_log_prob, feasible
+    try:
+        return share_scan(model, batches, logits, lambda batch: current.__setitem__(slice(None), [sets_of[id(batch)]]))
+    finally:
+        rows_module.run_log_prob, rows_module.feasible_runs = saved
 
 
 def main() -> None:
@@ -226,6 +308,7 @@ def main() -> None:
     parser.add_argument("--temperature", type=float, default=0.7)
     parser.add_argument("--sample-seeds", type=int, default=0)
     parser.add_argument("--share-logits", type=float, nargs="*", default=[])
+    parser.add_argument("--face-share-logits", type=float, nargs="*", default=[])
     parser.add_argument(
         "--score-run-rows", action="store_true", help="also score MODEL's samples under the run-rows decoding"
     )
@@ -268,6 +351,9 @@ def main() -> None:
     if args.share_logits:
         result["share_scan"] = share_scan(model, val_batches, args.share_logits)
         print("share scan", result["share_scan"], flush=True)
+    if args.face_share_logits:
+        result["face_share_scan"] = face_share_scan(model, val_batches, args.face_share_logits)
+        print("face share scan", result["face_share_scan"], flush=True)
     if args.epochs == 0:
         result["command"] = command("higen_row_refit.py", args)
         emit(result, args.json)
