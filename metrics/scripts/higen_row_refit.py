@@ -2,7 +2,8 @@
 
     python metrics/scripts/higen_row_refit.py MODEL DATASET [--epochs 40] [--seed 0] [--batch-size 4]
         [--lr 1e-3] [--hierarchies 24] [--temperature 0.7] [--sample-seeds 0] [--score-run-rows]
-        [--score-face-rows] [--share-logits L ...] [--checkpoint-out CKPT] [--json OUT]
+        [--score-face-rows] [--share-logits L ...] [--face-share-logits L ...] [--checkpoint-out CKPT]
+        [--json OUT]
 
 The leaf rows of MODEL (the ``community_nets.1`` term) retrained with ``row_runs``
 (:mod:`graphgen.models.higen.row_runs`: each row a mixture of a run of consecutive border nodes of
@@ -28,9 +29,11 @@ their prefix's border cycle, overall and by edge count, and (``face_runs``) how 
 a face of the embedding that the community's planar embedding (networkx's) induces on the prefix.
 ``--share-logits L ...``: before training, the validation term of MODEL's weights with the run
 share fixed at ``π = σ(L)`` for every feasible row (``share_scan``: how much the likelihood wants
-runs before the scores adapt). ``--epochs 0`` trains nothing. ``--checkpoint-out`` saves the
-retrained model as a checkpoint that every tool loads (MODEL's metadata plus ``row_refit``, this
-command, and its curve). Two-level models whose training split has a validation split only.
+runs before the scores adapt); ``--face-share-logits L ...``: the same with the run component replaced
+by the face runs of the data's embedding (``face_share_scan``; :func:`face_run_sets`). ``--epochs 0``
+trains nothing. ``--checkpoint-out`` saves the retrained model as a checkpoint that every tool loads
+(MODEL's metadata plus ``row_refit``, this command, and its curve). Two-level models whose training
+split has a validation split only.
 """
 
 from __future__ import annotations
