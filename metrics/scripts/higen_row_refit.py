@@ -38,6 +38,7 @@ split has a validation split only.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import math
 import statistics
@@ -256,21 +257,27 @@ def face_run_sets(rows) -> list[list[tuple[int, ...]]]:
     return out
 
 
-def face_share_scan(model: HiGen, batches, logits) -> list[dict]:
-    """:func:`share_scan` with the run component replaced by the **face-run** component: each row's
-    conditional Bernoulli restricted to the node sets of :func:`face_run_sets` (``π = 0`` where there
-    are none), ``log p_face^k(Y | w) = Σ_{j ∈ Y} θ^k_j - log Σ_{S} exp(Σ_{j ∈ S} θ^k_j)`` for ``Y``
-    among them, ``-inf`` otherwise: how much the likelihood wants face runs before the scores adapt."""
+@contextlib.contextmanager
+def face_components():
+    """While active, the run component of a ``row_runs`` model's leaf rows is the **face-run**
+    component: each row's conditional Bernoulli restricted to the node sets of :func:`face_run_sets`
+    (``π = 0`` where there are none), ``log p_face^k(Y | w) = Σ_{j ∈ Y} θ^k_j - log Σ_{S}
+    exp(Σ_{j ∈ S} θ^k_j)`` for ``Y`` among them, ``-inf`` otherwise. Yields ``use(batch)``, to call
+    before each batch's loss (it computes the batch's sets once and keeps them on the batch)."""
     import graphgen.models.higen.rows as rows_module
 
-    sets_of = {id(b): face_run_sets(b.levels[-1][0]) for b in batches}
     current: list = []
+
+    def use(batch) -> None:
+        if not hasattr(batch, "face_sets"):
+            batch.face_sets = face_run_sets(batch.levels[-1][0])
+        current[:] = [batch.face_sets]
 
     def face_log_prob(entry_logits, entry_count, entry_row, place, length, take):
         sets = current[0]
         r, k = length.numel(), entry_logits.shape[1]
         if len(sets) != r:
-            raise RuntimeError("the scan needs every row of the batch")  # cannot happen in eval mode
+            raise RuntimeError("the face component needs every row of the batch")  # row_fraction 1: cannot happen
         counts = torch.bincount(entry_row, minlength=r)
         offset = (torch.cumsum(counts, 0) - counts).tolist()
         width = max([len(x) for x in sets] + [1])
@@ -300,9 +307,16 @@ def face_share_scan(model: HiGen, batches, logits) -> list[dict]:
     saved = (rows_module.run_log_prob, rows_module.feasible_runs)
     rows_module.run_log_prob, rows_module.feasible_runs = face_log_prob, feasible
     try:
-        return share_scan(model, batches, logits, lambda batch: current.__setitem__(slice(None), [sets_of[id(batch)]]))
+        yield use
     finally:
         rows_module.run_log_prob, rows_module.feasible_runs = saved
+
+
+def face_share_scan(model: HiGen, batches, logits) -> list[dict]:
+    """:func:`share_scan` under :func:`face_components`: how much the likelihood wants face runs before
+    the scores adapt."""
+    with face_components() as use:
+        return share_scan(model, batches, logits, use)
 
 
 def main() -> None:
@@ -319,7 +333,12 @@ def main() -> None:
         "--score-face-rows", action="store_true", help="also score MODEL's samples under the face-run decoding"
     )
     parser.add_argument("--checkpoint-out", default=None, help="also save the retrained model as a HiGen checkpoint")
+    parser.add_argument(
+        "--face-runs", action="store_true", help="retrain with the face-run component (face_components) instead"
+    )
     args = parser.parse_args()
+    if args.face_runs and (args.checkpoint_out or args.sample_seeds):
+        raise SystemExit("error: --face-runs retrains for the likelihood only: no --checkpoint-out, no --sample-seeds")
     original = two_level_model(args.model)
     if not original.config.rows_can_be_runs:
         raise SystemExit("error: run-shaped rows need conditional-Bernoulli leaf rows without row_coordination")
@@ -361,17 +380,23 @@ def main() -> None:
         result["command"] = command("higen_row_refit.py", args)
         emit(result, args.json)
         return
-    state, history = train_alone(
-        net,
-        train,
-        lambda graphs, v: model.prepare(graphs, partition_seed=seed0 + v),
-        lambda batch: (leaf_nll(model, batch), batch.num_edges),
-        lambda: nll_per_edge(model, val_batches),
-        args,
-    )
-    net.load_state_dict(state)
-    model.eval()
-    result["refit"] = {"val_nll_per_edge": nll_per_edge(model, val_batches)}
+    with face_components() if args.face_runs else contextlib.nullcontext(lambda batch: None) as use:
+
+        def nll(batch):
+            use(batch)
+            return leaf_nll(model, batch), batch.num_edges
+
+        state, history = train_alone(
+            net,
+            train,
+            lambda graphs, v: model.prepare(graphs, partition_seed=seed0 + v),
+            nll,
+            lambda: nll_per_edge(model, val_batches, use),
+            args,
+        )
+        net.load_state_dict(state)
+        model.eval()
+        result["refit"] = {"val_nll_per_edge": nll_per_edge(model, val_batches, use)}
     result["refit"]["best_epoch"] = 1 + min(range(len(history)), key=lambda i: history[i]["val"])
     result["refit"].update(scores(model, test, train, args))
     result["refit"]["history"] = history

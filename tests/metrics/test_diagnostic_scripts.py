@@ -769,3 +769,13 @@ def test_face_share_scan_is_the_face_run_mixture_of_the_leaf_rows():
     assert (rows_module.run_log_prob, rows_module.feasible_runs) == saved
     assert scan[0]["val_nll_per_edge"] == pytest.approx(walk[0]["val_nll_per_edge"], rel=1e-9)
     assert math.isfinite(scan[1]["val_nll_per_edge"]) and scan[1]["val_nll_per_edge"] != walk[1]["val_nll_per_edge"]
+    # retraining under the face component (--face-runs): the gradient reaches the share's MLP and the scores
+    model.train()
+    with script.face_components() as use:
+        use(val[0])
+        script.leaf_nll(model, val[0]).backward()
+    net = model.community_nets[-1]
+    assert float(net.row_runs[2].bias.grad.abs().sum()) > 0
+    assert any(
+        p.grad is not None and float(p.grad.abs().sum()) > 0 for n, p in net.named_parameters() if "row_runs" not in n
+    )
