@@ -242,17 +242,20 @@ def sample_coordinated_blocks(
     planar = draws.planar_strips
     strip = tables.feasible.clone() if planar else net.strips.choose_strips(tables, draws)
     out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
-    redraw = strip
-    for _ in range(PLANAR_STRIP_TRIES if planar and pairs.pair_earlier is not None else 1):
-        keep, sub = pairs.select_blocks(redraw)
+
+    def draw_strips(blocks: torch.Tensor) -> None:
+        keep, sub = pairs.select_blocks(blocks)
         if sub.block_weight.numel():
-            out[keep] = net.strips.sample(logits[keep], sub, tables.select(redraw, keep, sub), draws, planar)
-        if not planar or pairs.pair_earlier is None:
-            break
+            out[keep] = net.strips.sample(logits[keep], sub, tables.select(blocks, keep, sub), draws, planar)
+
+    draw_strips(strip)
+    if planar and pairs.pair_earlier is not None:  # redraw the strips in conflict with earlier rounds
         redraw = strip & strip_conflicts(out, pairs, tables, pairs.pair_earlier)
-        if not bool(redraw.any()):
-            break
-    else:
+        for _ in range(PLANAR_STRIP_TRIES - 1):
+            if not bool(redraw.any()):
+                break
+            draw_strips(redraw)
+            redraw = strip & strip_conflicts(out, pairs, tables, pairs.pair_earlier)
         if report is not None:
             report["planar_strips_exhausted"] = report.get("planar_strips_exhausted", 0) + int(redraw.sum())
     keep, sub = pairs.select_blocks(~strip)

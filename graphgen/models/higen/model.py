@@ -1035,11 +1035,11 @@ class HiGen(nn.Module):
             width = int(t.max())
             adjacency = torch.zeros((r, width, width), dtype=torch.float64)
             adjacency[erows, esrc, edst] = 1.0
-        border = None
-        if net.row_runs is not None or (draws.run_rows and leaf):  # run-shaped rows: each prefix's border cycle
+        faces = None if state.faces is None else [state.faces[c] for c in comms.tolist()]
+        border = None  # run-shaped rows: each prefix's border cycle (face rows draw from their faces instead)
+        if faces is None and (net.row_runs is not None or (draws.run_rows and leaf)):
             border = prefix_border_places(t, erows, esrc, edst)
         size = None if state.size is None else state.size[comms]
-        faces = None if state.faces is None else [state.faces[c] for c in comms.tolist()]
         mass, self_loop, edge_counts = self._draw_rows(
             net(pb),
             t,
