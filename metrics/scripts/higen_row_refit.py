@@ -60,7 +60,7 @@ from _higen_diagnostic import (
 
 from graphgen.data.ops import edge_triangle_counts
 from graphgen.models.higen import HiGen
-from graphgen.models.higen.face_runs import placements, prefix_faces, row_options
+from graphgen.models.higen.face_runs import prefix_faces, row_options
 from graphgen.models.higen.row_runs import run_log_prob
 from graphgen.models.higen.row_sequence import teacher_forced_prefix_edges
 
@@ -174,38 +174,37 @@ def runs_in_data(model: HiGen, graphs) -> dict:
         kinds["with_inner_node"] += min(places) < 0
         kinds["closing_a_third_triangle"] += closes
     out["not_runs"] = kinds
-    out["face_runs"] = face_runs_in_data(model, graphs)
+    out["face_runs"] = face_runs_in_data(rows)
     return out
 
 
-def face_runs_in_data(model: HiGen, graphs) -> dict:
-    """How many of the leaf rows ``t >= 2`` of ``graphs`` (the model's ordered hierarchy) are runs
-    along a face (:func:`graphgen.models.higen.face_runs.placements`) of the embedding that networkx's
-    planar embedding of the whole community induces on the row's prefix
-    (:func:`~graphgen.models.higen.face_runs.prefix_faces`): overall and by edge count (``w_6``: 6 or
-    more); rows of non-planar communities count as not runs."""
-    h = model._hierarchy(graphs, model.config.partition_seed)
-    leaf, parent = h.levels[-1], h.assignments[-1]
-    if bool((parent[1:] < parent[:-1]).any()):
-        raise RuntimeError("the ordered hierarchy numbers leaf nodes community by community")  # cannot happen
-    inside = parent[leaf.edge_index[0]] == parent[leaf.edge_index[1]]
-    graph = nx.Graph(leaf.edge_index[:, inside].t().tolist())
-    graph.add_nodes_from(range(leaf.num_nodes))
-    sizes = torch.bincount(parent)
+def face_runs_in_data(rows) -> dict:
+    """How many of the leaf rows ``t >= 2`` of ``rows`` (a ``CommunityRows`` holding all rows of its
+    communities, e.g. the model's ordered hierarchy of the data) are runs along a face of the embedding
+    that networkx's planar embedding of the whole community induces on the row's prefix (the sets of
+    :func:`face_run_sets`): overall and by edge count (``w_6``: 6 or more); rows of non-planar
+    communities count as not runs."""
+    own = chosen_sets(rows.entry_row, rows.entry_node, rows.entry_count, rows.num_rows)
+    take = (rows.mass + rows.reserved).tolist()
     counts: dict[str, list[int]] = {}
-    for first, size in zip((torch.cumsum(sizes, 0) - sizes).tolist(), sizes.tolist()):
-        community = graph.subgraph(range(first, first + size))
-        planar, embedding = nx.check_planarity(community)
-        rotation = embedding.get_data() if planar else {}
-        for v in range(first + 2, first + size):
-            earlier = sorted(u for u in community[v] if u < v)
-            faces = prefix_faces(rotation, set(range(first, v))) if planar else []
-            run = any(sorted(nodes) == earlier for _, _, nodes in placements(faces, len(earlier)))
-            for name in ("all", f"w_{min(len(earlier), 6)}"):
-                rows_runs = counts.setdefault(name, [0, 0])
-                rows_runs[0] += 1
-                rows_runs[1] += run
+    for t, w, mine, sets in zip(rows.position.tolist(), take, own, face_run_sets(rows)):
+        if t < 2:
+            continue
+        for name in ("all", f"w_{min(w, 6)}"):
+            rows_runs = counts.setdefault(name, [0, 0])
+            rows_runs[0] += 1
+            rows_runs[1] += mine in sets
     return {name: {"rows": n, "runs": r, "share": r / n} for name, (n, r) in counts.items()}
+
+
+def chosen_sets(entry_row: torch.Tensor, entry_node: torch.Tensor, entry_count: torch.Tensor, r: int) -> list[tuple]:
+    """Each of ``r`` rows' chosen earlier nodes (entries with ``entry_count > 0``; ``entry_node`` their
+    local ids) as a sorted tuple."""
+    chosen: list[list[int]] = [[] for _ in range(r)]
+    hit = entry_count > 0
+    for i, j in zip(entry_row[hit].tolist(), entry_node[hit].tolist()):
+        chosen[i].append(j)
+    return [tuple(sorted(c)) for c in chosen]
 
 
 def share_scan(model: HiGen, batches, logits, before=None) -> list[dict]:
@@ -232,7 +231,7 @@ def share_scan(model: HiGen, batches, logits, before=None) -> list[dict]:
 def face_run_sets(rows) -> list[list[tuple[int, ...]]]:
     """For every row of ``rows`` (a ``CommunityRows`` holding all rows of its communities), the node
     sets of its size that are runs along a face of the embedding that networkx's planar embedding of
-    the whole community induces on the row's prefix (:func:`face_runs_in_data`'s faces); no sets for a
+    the whole community induces on the row's prefix (:mod:`graphgen.models.higen.face_runs`); no sets for a
     first row, a row of no edges, or a non-planar community."""
     chosen = rows.entry_count > 0
     later = rows.position[rows.entry_row[chosen]].tolist()
@@ -293,11 +292,8 @@ def face_components():
         denominator = torch.logsumexp(summed, 1)
         hit = entry_count > 0
         numerator = entry_logits.new_zeros((r, k)).index_add_(0, entry_row[hit], entry_logits[hit])
-        chosen: list[list[int]] = [[] for _ in range(r)]
         local = torch.arange(entry_row.numel()) - torch.tensor(offset, dtype=torch.long)[entry_row]
-        for i, j in zip(entry_row[hit].tolist(), local[hit].tolist()):
-            chosen[i].append(j)
-        member = torch.tensor([tuple(sorted(c)) in set(x) for c, x in zip(chosen, sets)])
+        member = torch.tensor([c in set(x) for c, x in zip(chosen_sets(entry_row, local, entry_count, r), sets)])
         lp = numerator - denominator
         return torch.where(member.unsqueeze(1), lp, torch.full_like(lp, float("-inf")))
 
