@@ -20,6 +20,7 @@ DECODINGS = {
     "run_rows": {"run_rows": True},
     "face_rows": {"face_rows": True},
     "face_rows+planar_strips": {"face_rows": True, "planar_strips": True},
+    "planar_strips": {"planar_strips": True},  # row_faces models keep their faces themselves
 }
 
 

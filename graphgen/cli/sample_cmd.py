@@ -107,9 +107,14 @@ def sample(
                 )
         if run_rows and face_rows:
             raise typer.BadParameter("choose --run-rows or --face-rows, not both", param_hint="--face-rows")
-        if planar_strips and not face_rows:
+        if run_rows and model.config.row_faces:
             raise typer.BadParameter(
-                "needs --face-rows (the strips run along the faces it keeps)", param_hint="--planar-strips"
+                f"{label} draws its leaf rows along faces (row_faces); use --face-rows", param_hint="--run-rows"
+            )
+        if planar_strips and not (face_rows or model.config.row_faces):
+            raise typer.BadParameter(
+                "needs --face-rows or a model with face-run rows (the strips run along the faces they keep)",
+                param_hint="--planar-strips",
             )
         if planar_strips and not model.config.cross_strips:
             raise typer.BadParameter(f"{label} has no strip-shaped cross edges", param_hint="--planar-strips")

@@ -66,6 +66,7 @@ _FLAGS = {
     "cross_strip_segments": "--cross-strip-segments",
     "cross_strip_windows": "--cross-strip-windows",
     "row_runs": "--row-runs",
+    "row_faces": "--row-faces",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -267,6 +268,12 @@ def higen(
         help="Leaf rows: a learned mixture of the conditional Bernoulli and a run of consecutive border nodes"
         " of the community so far (a new node closing triangles along the border).",
     ),
+    row_faces: bool = typer.Option(
+        False,
+        "--row-faces/--no-row-faces",
+        help="Leaf rows: a learned mixture of the conditional Bernoulli and a run along a face of the community's"
+        " plane embedding so far (trained on the data's planar embedding; for planar graphs).",
+    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -351,6 +358,7 @@ def higen(
             cross_strip_segments=cross_strip_segments,
             cross_strip_windows=cross_strip_windows,
             row_runs=row_runs,
+            row_faces=row_faces,
             resolution=resolution,
         )
         train_config = TrainConfig(

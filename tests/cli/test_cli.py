@@ -96,6 +96,11 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         (["sample", "-c", "higen-planar-strips", "--run-rows", "--face-rows", "--out", "{tmp}/a.g6"], 2, "not both"),
         (["sample", "-c", "higen-planar-strips", "--planar-strips", "--out", "{tmp}/a.g6"], 2, "needs --face-rows"),
         (
+            ["train", "higen", "-d", "community_small", "--row-runs", "--row-faces", "-o", "{tmp}/h.pt"],
+            1,
+            "choose --row-runs or --row-faces, not both",
+        ),
+        (
             ["sample", "-c", "higen-planar", "--face-rows", "--planar-strips", "--out", "{tmp}/a.g6"],
             2,
             "no strip-shaped",
@@ -194,6 +199,37 @@ def test_validation_graphs_in_training_are_counted():
 
     assert validation_graphs_in_training("enzymes", "graphrnn") == 117  # GraphRNN's validate set: train[:117]
     assert validation_graphs_in_training("planar", None) == 0
+
+
+def test_train_a_face_run_model_then_sample_it_with_planar_strips(capsys, tmp_path):
+    """--row-faces reaches the model; its samples take --planar-strips without --face-rows (the model
+    keeps its faces) and refuse --run-rows in one line."""
+    ckpt = tmp_path / "f.pt"
+    code, _, err = run(
+        capsys,
+        "train",
+        "higen",
+        "-d",
+        "community_small",
+        "--epochs",
+        "1",
+        "--hidden",
+        "16",
+        "--num-layers",
+        "1",
+        "--row-faces",
+        "--cross-strips",
+        "-o",
+        str(ckpt),
+    )
+    assert code == 0, err
+    from graphgen.io import load_checkpoint
+
+    assert load_checkpoint(ckpt).config["row_faces"] is True
+    code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "2", "--planar-strips")
+    assert code == 0 and len(out.splitlines()) == 2 and "planar strips" in err
+    code, _, err = run(capsys, "sample", "-c", str(ckpt), "-n", "2", "--run-rows")
+    assert code == 2 and "--run-rows" in err and "use --face-rows" in err and "Traceback" not in err
 
 
 def test_train_higen_then_sample(capsys, tmp_path):

@@ -733,49 +733,31 @@ def test_decoding_options_reach_sample_and_the_command_line():
     assert diagnostic.decoding_options(parser.parse_args([])) == {}
 
 
-def test_face_share_scan_is_the_face_run_mixture_of_the_leaf_rows():
-    """higen_row_refit's face scan: its sets for a row are the runs along the faces of the community's
-    embedding restricted to the prefix (a second row's: the first node), with the row's own set among
-    them on planar graphs nearly always; at π ≈ 0 the scan is the plain rows' term (the walk-run scan
-    at π ≈ 0), at π = ½ it differs from the walk-run mixture (another support); the run functions
-    are restored afterwards."""
+def test_share_scans_fix_the_share_of_the_run_components():
+    """higen_row_refit's scans: at π ≈ 0 both the walk-run and the face-run scans give the plain rows'
+    term, at π = ½ they differ from it and from each other (other supports); the share's MLP is
+    restored afterwards; the twins keep MODEL's weights and size model."""
     import math
 
     import torch
 
-    import graphgen.models.higen.rows as rows_module
     from graphgen.datasets import load_dataset
     from graphgen.models.higen import HiGen, HiGenConfig
 
     script = _script("higen_row_refit")
     torch.manual_seed(0)
-    model = HiGen(HiGenConfig(hidden=16, num_layers=1, num_mixtures=2, position_dim=8, resolution=0.3, row_runs=True))
-    val = [model.prepare(load_dataset("planar", "val")[:2])]
-    rows = val[0].levels[-1][0]
-    sets = script.face_run_sets(rows)
-    assert len(sets) == rows.num_rows and sets[0] == []  # a first row has nothing to choose
-    chosen = rows.entry_count > 0
-    own = [[] for _ in range(rows.num_rows)]
-    for i, j in zip(rows.entry_row[chosen].tolist(), rows.entry_node[chosen].tolist()):
-        own[i].append(j)
-    covered = [tuple(sorted(o)) in set(s) for o, s in zip(own, sets) if o]
-    assert sum(covered) / len(covered) > 0.95
-    # row t = 1 of a community: its only set is the first node
-    first_rows = (rows.position == 1).nonzero().flatten().tolist()
-    assert all(sets[i] == [(0,)] for i in first_rows)
-    walk = script.share_scan(model, val, [-30.0, 0.0])
-    saved = (rows_module.run_log_prob, rows_module.feasible_runs)
-    scan = script.face_share_scan(model, val, [-30.0, 0.0])
-    assert (rows_module.run_log_prob, rows_module.feasible_runs) == saved
-    assert scan[0]["val_nll_per_edge"] == pytest.approx(walk[0]["val_nll_per_edge"], rel=1e-9)
-    assert math.isfinite(scan[1]["val_nll_per_edge"]) and scan[1]["val_nll_per_edge"] != walk[1]["val_nll_per_edge"]
-    # retraining under the face component (--face-runs): the gradient reaches the share's MLP and the scores
-    model.train()
-    with script.face_components() as use:
-        use(val[0])
-        script.leaf_nll(model, val[0]).backward()
-    net = model.community_nets[-1]
-    assert float(net.row_runs[2].bias.grad.abs().sum()) > 0
-    assert any(
-        p.grad is not None and float(p.grad.abs().sum()) > 0 for n, p in net.named_parameters() if "row_runs" not in n
-    )
+    plain = HiGen(HiGenConfig(hidden=16, num_layers=1, num_mixtures=2, position_dim=8, resolution=0.3))
+    graphs = load_dataset("planar", "val")[:2]
+    plain.fit_size_model(graphs)
+    base = script.nll_per_edge(plain, [plain.prepare(graphs)])
+    scans = {}
+    for option in ("row_runs", "row_faces"):
+        twin = script.with_run_component(plain, option)
+        assert torch.equal(twin.edge_counts, plain.edge_counts) and not twin.training
+        g = getattr(twin.community_nets[-1], option)
+        saved = {k: v.clone() for k, v in g.state_dict().items()}
+        scans[option] = script.share_scan(twin, [twin.prepare(graphs)], [-30.0, 0.0])
+        assert all(torch.equal(v, g.state_dict()[k]) for k, v in saved.items())
+        assert scans[option][0]["val_nll_per_edge"] == pytest.approx(base, rel=1e-9)
+        assert math.isfinite(scans[option][1]["val_nll_per_edge"]) and scans[option][1]["val_nll_per_edge"] != base
+    assert scans["row_runs"][1]["val_nll_per_edge"] != scans["row_faces"][1]["val_nll_per_edge"]

@@ -126,6 +126,7 @@ class CommunityNetConfig:
     row_coordination: bool = False  # leaf rows: the MLP g of coordinated rows (row_sequence)
     adjacency_rows: int = 0  # prefix nodes also see their rows of the prefix adjacency, this many columns
     row_runs: bool = False  # leaf rows: the MLP g of the run share π (row_runs)
+    row_faces: bool = False  # leaf rows: the MLP g of the face-run share π (face_runs)
 
     @property
     def node_dim(self) -> int:
@@ -454,6 +455,7 @@ class CommunityNet(nn.Module):
         self.size_head = _mlp(size_inputs, c.hidden, size_outputs) if c.explicit_size else None
         self.row_coordination = row_coordination_net() if c.row_coordination else None
         self.row_runs = run_share_net() if c.row_runs else None
+        self.row_faces = run_share_net() if c.row_faces else None
 
     def _entry_logits(self, h_new, h, context, entry_row, entry_node) -> torch.Tensor:
         """``entry_head([h_new[row], h[node], context[row]])``, ``(P, K)`` float64, with its first linear

@@ -52,8 +52,28 @@ face 0 as their outer face (a new node placed on face 0 stays on it, module docs
 cross edges run along it (:func:`outer_border`) instead of the border walk's cycle. Unlike the
 border-walk runs, the likelihood wants face runs: each leaf row as ``π p_face + (1 - π) p_cb`` with
 the models' scores fixed lowers the validation NLL by 0.0051 / 0.0077 nats per edge at ``π = 0.73``
-(``higen-face-share-scan-planar-7-layers-strips-seed-*.json``); a trained face-run mixture is not
-built yet.
+(``higen-face-share-scan-planar-7-layers-strips-seed-*.json``).
+
+**The model option** (``HiGenConfig.row_faces``, conditional-Bernoulli leaf rows without
+coordination, not with ``row_runs``). In component ``k`` a leaf row of ``w`` edges with node sets
+``R_w`` (the sets that run along a face, as above) is the mixture
+
+    p_k(Y | w) = π p_face^k(Y | w) + (1 - π) p_cb^k(Y | w),
+    p_face^k(Y | w) = [Y ∈ R_w] exp(Σ_{j ∈ Y} θ^k_j) / Σ_{Y' ∈ R_w} exp(Σ_{j ∈ Y'} θ^k_j),
+
+``π = σ(g(log1p [w, |R_w|, t]))`` (``g``: the MLP of :func:`~graphgen.models.higen.row_runs.run_share_net`,
+zero at initialisation; ``π = 0`` when ``R_w`` is empty), both terms distributions over the
+``w``-subsets of ``0..t-1`` (tested by enumeration). **Training** reads ``R_w`` from the data: the
+faces that networkx's planar embedding of the whole community induces on the row's prefix
+(:func:`data_face_sets`; a non-planar community's rows ``t >= 2`` have no sets). **Sampling** keeps
+the embedding the rows build: a row is a face run with probability ``π``, drawn as in the decoding;
+otherwise it is the conditional Bernoulli's draw, which keeps the embedding when its set is in
+``R_w`` (placed as a face run would be) and loses it otherwise -- together a draw from the mixture
+(:func:`sample_face_rows`; tested by frequencies). Choice written down: after a lost embedding the
+community's later rows have no sets (``π = 0``), whereas in training the data's embedding always
+gives them some; a community loses it only through a row the data nearly never holds (0.9 % of the
+rows) and the sampler counts it (``face_rows_lost``). The face-run decoding on such a model sets
+``π = 1``.
 
 Choices written down: a set's score does not depend on its face (on a sphere all faces are alike);
 face 0, the walk the first node starts, is the one the sampler calls outer, and a set placed on it
@@ -63,9 +83,24 @@ embedding. Pure Python on lists, ``O(Σ_F L_F · w)`` per row.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import networkx as nx
 import torch
 
-__all__ = ["Faces", "placements", "place_row", "prefix_faces", "row_options", "sample_face_rows", "outer_border"]
+__all__ = [
+    "Faces",
+    "placements",
+    "place_row",
+    "prefix_faces",
+    "row_options",
+    "data_face_sets",
+    "pack_face_sets",
+    "face_log_prob",
+    "set_scores",
+    "sample_face_rows",
+    "outer_border",
+]
 
 Faces = list[list[int]]
 
@@ -139,49 +174,151 @@ def row_options(faces: Faces, w: int) -> list[tuple[list[int], list[tuple[int, i
     return [(list(key), [p for p in where if p[0] == 0] or where) for key, where in sets.items()]
 
 
-def sample_face_rows(
-    chosen_logits: torch.Tensor, lengths: torch.Tensor, take: torch.Tensor, faces: list[Faces | None], draws
+def data_face_sets(rows) -> list[list[tuple[int, ...]]]:
+    """For every row of ``rows`` (a :class:`~graphgen.models.higen.rows.CommunityRows` holding all rows
+    of its communities, in order), the node sets of its size that are runs along a face of the
+    embedding that networkx's planar embedding of the whole community induces on the row's prefix
+    (:func:`prefix_faces`, :func:`row_options`; teacher forcing of ``row_faces``): no sets for a first
+    row, a row of no edges, or a row ``t >= 2`` of a non-planar community; a second row's only set is
+    the first node."""
+    chosen = rows.entry_count > 0
+    later = rows.position[rows.entry_row[chosen]].tolist()
+    earlier = rows.entry_node[chosen].tolist()
+    community = rows.community[rows.entry_row[chosen]].tolist()
+    graphs: dict[int, nx.Graph] = {}
+    for c, a, b in zip(community, later, earlier):
+        graphs.setdefault(c, nx.Graph()).add_edge(a, b)
+    rotations = {}
+    for c, graph in graphs.items():
+        planar, embedding = nx.check_planarity(graph)
+        rotations[c] = embedding.get_data() if planar else None
+    take = (rows.mass + rows.reserved).tolist()
+    out = []
+    for c, t, w in zip(rows.community.tolist(), rows.position.tolist(), take):
+        rotation = rotations.get(c)
+        if t == 0 or w < 1 or (rotation is None and t > 1):
+            out.append([])
+            continue
+        faces = [[0]] if t == 1 else prefix_faces(rotation, set(range(t)))
+        out.append([tuple(nodes) for nodes, _ in row_options(faces, w)])
+    return out
+
+
+def pack_face_sets(sets: list[list[tuple[int, ...]]]) -> torch.Tensor:
+    """Rows' node sets (:func:`data_face_sets`) as one tensor ``(R, S, W)`` of local node ids, ``-1``
+    where a row has fewer than ``S`` sets or a set fewer than ``W`` nodes."""
+    width = max([len(x) for x in sets] + [1])
+    w_max = max([len(x[0]) for x in sets if x] + [1])
+    out = torch.full((len(sets), width, w_max), -1, dtype=torch.long)
+    for i, row_sets in enumerate(sets):
+        if row_sets:
+            out[i, : len(row_sets), : len(row_sets[0])] = torch.tensor(row_sets, dtype=torch.long)
+    return out
+
+
+def face_log_prob(
+    entry_logits: torch.Tensor, entry_count: torch.Tensor, entry_row: torch.Tensor, sets: torch.Tensor
 ) -> torch.Tensor:
-    """Edges ``(P,)`` 0/1 of rows drawn together under the face-run decoding (module docstring): row
-    ``i`` has ``lengths[i]`` consecutive entries of ``chosen_logits`` ``(P,)`` (its component's scores
-    of the earlier nodes ``0..t_i-1``), takes ``take[i]`` of them and grows the community whose faces
-    are ``faces[i]`` (``None``: embedding lost). A row with a run of its size draws a node set by the
-    softmax of the set scores (``draws.categorical``, so a temperature applies), then one of the set's
-    placements uniformly (those on the outer face if it has any), and ``faces[i]`` is replaced by the
-    faces after it; the other rows are drawn by ``draws.allocations`` and ``faces[i]`` becomes
-    ``None``. ``draws``: the sampler's :class:`~graphgen.models.higen.model.Draws`."""
+    """``log p_face^k(Y | w)`` ``(R, K)`` of every row's edge set ``Y`` (entries with ``entry_count >
+    0``; row ``i``'s entries are its earlier nodes ``0..t_i-1`` in order) under every component ``k``
+    (``entry_logits`` ``(P, K)``): the conditional Bernoulli restricted to the row's sets ``sets[i]``
+    (:func:`pack_face_sets`), ``Σ_{j ∈ Y} θ^k_j - log Σ_S exp(Σ_{j ∈ S} θ^k_j)`` when ``Y`` is one of
+    them, ``-inf`` otherwise (and for rows without sets)."""
+    r, k = sets.shape[0], entry_logits.shape[1]
+    if entry_logits.shape[0] == 0:  # no row has earlier nodes: no sets either
+        return entry_logits.new_full((r, k), float("-inf"))
+    counts = torch.bincount(entry_row, minlength=r)
+    offset = torch.cumsum(counts, 0) - counts
+    denominator = torch.logsumexp(set_scores(entry_logits, offset, sets), 1)
+    hit = entry_count > 0
+    numerator = entry_logits.new_zeros((r, k)).index_add_(0, entry_row[hit], entry_logits[hit])
+    member = sets >= 0
+    index = (offset.view(r, 1, 1) + sets.clamp(min=0)).clamp(max=entry_logits.shape[0] - 1)
+    inside = torch.where(member, hit[index], True).all(2) & member[:, :, 0]
+    size = torch.bincount(entry_row[hit], minlength=r)
+    is_set = (inside & (member.sum(2) == size.view(r, 1))).any(1)  # Y is one of the sets
+    lp = numerator - denominator
+    return torch.where(is_set.unsqueeze(1), lp, torch.full_like(lp, float("-inf")))
+
+
+def set_scores(entry_logits: torch.Tensor, offset: torch.Tensor, sets: torch.Tensor) -> torch.Tensor:
+    """``Σ_{j ∈ S} θ^k_j`` ``(R, S, K)`` of every set of every row (``entry_logits`` ``(P, K)``; row
+    ``i``'s entries start at ``offset[i]``, one per earlier node in order; ``sets``:
+    :func:`pack_face_sets`), ``-inf`` where a row has fewer sets."""
+    r = sets.shape[0]
+    member = sets >= 0
+    index = (offset.view(r, 1, 1) + sets.clamp(min=0)).clamp(max=max(entry_logits.shape[0] - 1, 0))
+    summed = torch.where(member.unsqueeze(-1), entry_logits[index], 0.0).sum(2)
+    return torch.where(member[:, :, :1], summed, torch.full_like(summed, float("-inf")))
+
+
+def sample_face_rows(
+    chosen_logits: torch.Tensor,
+    lengths: torch.Tensor,
+    take: torch.Tensor,
+    faces: list[Faces | None],
+    draws,
+    share: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
+) -> torch.Tensor:
+    """Edges ``(P,)`` 0/1 of rows drawn together along faces: row ``i`` has ``lengths[i]`` consecutive
+    entries of ``chosen_logits`` ``(P,)`` (its component's scores of the earlier nodes ``0..t_i-1``),
+    takes ``take[i]`` of them and grows the community whose faces are ``faces[i]`` (``None``:
+    embedding lost; replaced in place by the faces after the row).
+
+    ``share=None`` (the face-run decoding, module docstring): a row with a run of its size draws a
+    node set by the softmax of the set scores (``draws.categorical``, so a temperature applies), then
+    one of the set's placements uniformly (those on the outer face if it has any); the other rows are
+    drawn by ``draws.allocations`` and lose their embedding. ``share(take, sets, t)`` (``row_faces``
+    models: the logit of ``π`` from the row's edge count, its number of sets and its position): a row
+    with sets is first a face run with probability ``π`` (drawn by ``draws.categorical``), drawn as
+    above, and otherwise a conditional Bernoulli, which keeps the embedding when the set it draws is
+    one of the row's sets (then placed as above) and loses it otherwise: together a draw from
+    ``π p_face + (1 - π) p_cb`` (:func:`face_log_prob`; tested by frequencies). ``draws``: the
+    sampler's :class:`~graphgen.models.higen.model.Draws`."""
     r = lengths.numel()
-    offset = (torch.cumsum(lengths, 0) - lengths).tolist()
+    offset = torch.cumsum(lengths, 0) - lengths
     options = [row_options(f, int(w)) if f is not None else [] for f, w in zip(faces, take.tolist())]
-    placed = [i for i in range(r) if options[i]]
+    as_face = torch.tensor([bool(o) for o in options], dtype=torch.bool)
+    if share is not None:
+        pi = torch.sigmoid(share(take, torch.tensor([len(o) for o in options], dtype=torch.long), lengths).double())
+        as_face &= draws.categorical(torch.stack([1 - pi, pi], 1)) == 1
+    placed = as_face.nonzero().flatten().tolist()
     counts = torch.zeros(int(lengths.sum()), dtype=torch.long)
     if placed:
-        width = max(len(options[i]) for i in placed)
-        w_max = int(take[placed].max())
-        index = torch.zeros((len(placed), width, w_max), dtype=torch.long)
-        counted = torch.zeros((len(placed), width, w_max), dtype=torch.bool)
-        ways = torch.zeros((len(placed), max(len(p) for i in placed for _, p in options[i])))
-        for row, i in enumerate(placed):
-            for k, (nodes, _) in enumerate(options[i]):
-                index[row, k, : len(nodes)] = torch.tensor(nodes) + offset[i]
-                counted[row, k, : len(nodes)] = True
-        scores = torch.where(counted, chosen_logits.double()[index], 0.0).sum(2)
-        scores = torch.where(counted[:, :, 0], scores, torch.full_like(scores, float("-inf")))
+        sets = pack_face_sets([[tuple(nodes) for nodes, _ in options[i]] for i in placed])
+        scores = set_scores(chosen_logits.double().unsqueeze(1), offset[placed], sets)[:, :, 0]
         pick = draws.categorical(torch.softmax(scores, 1)).tolist()
         for row, i in enumerate(placed):
-            ways[row, : len(options[i][pick[row]][1])] = 1.0
-        way = draws.categorical(ways).tolist()
-        for row, i in enumerate(placed):
-            nodes, where = options[i][pick[row]]
-            counts[torch.tensor(nodes) + offset[i]] = 1
-            face, start = where[way[row]]
-            faces[i] = place_row(faces[i], face, start, len(nodes), int(lengths[i]))
-    rest = take.clone()
-    rest[placed] = 0
-    for i in set(range(r)).difference(placed):
+            counts[torch.tensor(options[i][pick[row]][0]) + offset[i]] = 1
+        _place(list(zip(placed, pick)), options, faces, lengths, draws)
+    counts += draws.allocations(chosen_logits, lengths, torch.where(as_face, 0, take), True)
+    kept = []  # row_faces: conditional-Bernoulli rows whose set is a run along a face
+    if share is not None:
+        for i in (~as_face).nonzero().flatten().tolist():
+            drawn = (counts[int(offset[i]) : int(offset[i] + lengths[i])] > 0).nonzero().flatten().tolist()
+            match = [k for k, (nodes, _) in enumerate(options[i]) if nodes == drawn]
+            if match:
+                kept.append((i, match[0]))
+        _place(kept, options, faces, lengths, draws)
+    for i in set(range(r)).difference(placed, (i for i, _ in kept)):
         faces[i] = None
-    counts += draws.allocations(chosen_logits, lengths, rest, True)
     return counts
+
+
+def _place(chosen: list[tuple[int, int]], options, faces: list[Faces | None], lengths: torch.Tensor, draws) -> None:
+    """For each ``(row i, set k)`` of ``chosen``, one of the placements of ``options[i][k]`` drawn
+    uniformly (``draws.categorical``, one call for all rows), and ``faces[i]`` replaced by the faces
+    after joining the row's new node ``lengths[i]`` to it."""
+    if not chosen:
+        return
+    ways = torch.zeros((len(chosen), max(len(options[i][k][1]) for i, k in chosen)))
+    for row, (i, k) in enumerate(chosen):
+        ways[row, : len(options[i][k][1])] = 1.0
+    way = draws.categorical(ways).tolist()
+    for row, (i, k) in enumerate(chosen):
+        nodes, where = options[i][k]
+        face, start = where[way[row]]
+        faces[i] = place_row(faces[i], face, start, len(nodes), int(lengths[i]))
 
 
 def outer_border(

@@ -60,6 +60,10 @@
 * **Run-shaped leaf rows** (``row_runs``, our option, conditional-Bernoulli leaf rows without
   coordination): each row is a learned mixture of a run of consecutive border nodes of its prefix
   and the conditional Bernoulli (:mod:`graphgen.models.higen.row_runs`).
+* **Face-run leaf rows** (``row_faces``, our option, the same rows, not with ``row_runs``): each row
+  is a learned mixture of a run along a face of its prefix's plane embedding and the conditional
+  Bernoulli; training reads the faces from the data's planar embedding, sampling keeps the embedding
+  its rows build (:mod:`graphgen.models.higen.face_runs`).
 * **Loss**: the negative log-likelihood of the teacher-forced rows and blocks of every level, per
   edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
   by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
@@ -74,15 +78,15 @@ and a coordinated block or leaf row takes each step's most likely item (determin
 ``run_rows=True`` (our option, a constrained decoding; :class:`Draws`) draws every leaf row that can
 be a run of consecutive border nodes of its prefix conditioned on being one; ``face_rows=True``
 (likewise) draws every leaf row as a run along any face of the planar embedding its community's rows
-have built (:mod:`~graphgen.models.higen.face_runs`), and ``planar_strips=True`` (with it, models
-with strip-shaped cross edges) draws the leaf blocks as untwisted strips that meet earlier strips
-only at an end (:class:`Draws`). A leaf block whose
-parent weight exceeds its ``n_i n_j`` pairs is filled completely and counted in
-``last_sample_report``.
+have built (:mod:`~graphgen.models.higen.face_runs`), and ``planar_strips=True`` (with it or on a
+``row_faces`` model; models with strip-shaped cross edges) draws the leaf blocks as untwisted strips
+that meet earlier strips only at an end (:class:`Draws`). A leaf block whose parent weight exceeds
+its ``n_i n_j`` pairs is filled completely and counted in ``last_sample_report``.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field, replace
@@ -186,6 +190,7 @@ class HiGenConfig:
     cross_strip_windows: bool = False  # strips: the start also reads the intra degrees along and before the strip
     adjacency_rows: int = 0  # community networks: each prefix node also sees its adjacency row (GRAN's input)
     row_runs: bool = False  # leaf rows: a mixture with runs of consecutive border nodes of the prefix (row_runs)
+    row_faces: bool = False  # leaf rows: a mixture with runs along a face of the prefix's plane embedding (face_runs)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -240,8 +245,11 @@ class HiGenConfig:
                 raise ValueError(f"{name} needs cross_edges='coordinated' and num_levels >= 2 (leaf cross edges)")
         if self.row_coordination and self.leaf_rows != "conditional_bernoulli":
             raise ValueError("row_coordination needs leaf_rows='conditional_bernoulli' (rows of 0/1 edges)")
-        if self.row_runs and not self.rows_can_be_runs:
-            raise ValueError("row_runs needs leaf_rows='conditional_bernoulli' and no row_coordination")
+        for name in ("row_runs", "row_faces"):
+            if getattr(self, name) and not self.rows_can_be_runs:
+                raise ValueError(f"{name} needs leaf_rows='conditional_bernoulli' and no row_coordination")
+        if self.row_runs and self.row_faces:
+            raise ValueError("choose row_runs or row_faces, not both (two run components of the same rows)")
         if self.size_share and not (self.explicit_size and self.size_context):
             raise ValueError("size_share needs community_size='explicit' and size_context (the share splits |V|)")
         if self.size_concentration and not self.explicit_size:
@@ -341,9 +349,9 @@ class Draws:
     (:mod:`~graphgen.models.higen.face_runs`; each node set once); a row with no such run is drawn
     as the model draws it and its community's embedding is lost (``last_sample_report``).
 
-    ``planar_strips`` (our option, a constrained decoding; with ``face_rows``, models with
-    ``cross_strips``): the leaf blocks of a strip model are drawn along the outer faces that the
-    face-run decoding kept, which all communities walk in the same orientation, so that (1) every
+    ``planar_strips`` (our option, a constrained decoding; with ``face_rows`` or on a ``row_faces``
+    model, models with ``cross_strips``): the leaf blocks of a strip model are drawn along the outer
+    faces that the leaf rows kept, which all communities walk in the same orientation, so that (1) every
     feasible block is a strip (``π = 1``), (2) its two sides run in opposite directions along their
     cycles (an untwisted strip, :data:`~graphgen.models.higen.strip_blocks.UNTWISTED`; the two
     direction pairs ½ each), and (3) it is redrawn while it meets the cross edges of earlier rounds
@@ -575,6 +583,7 @@ class HiGen(nn.Module):
                         c.row_coordination and lv == c.num_levels,
                         c.adjacency_rows,
                         row_runs=c.row_runs and lv == c.num_levels,
+                        row_faces=c.row_faces and lv == c.num_levels,
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -661,6 +670,8 @@ class HiGen(nn.Module):
         rows = community_rows(h, lv)
         if c.row_runs and lv == c.num_levels:
             rows = rows.with_border_places()
+        if c.row_faces and lv == c.num_levels:
+            rows = rows.with_face_sets()
         parent_graph = h.levels[lv - 1]
         pdeg = _cross_degree(parent_graph.edge_index, parent_graph.edge_weight, int(parent_graph.num_nodes))
         pdeg = pdeg[h.assignments[lv - 1]]
@@ -725,6 +736,7 @@ class HiGen(nn.Module):
                     coordination=coordination,
                     adjacency=adjacency,
                     runs=net.row_runs,
+                    faces=net.row_faces,
                 )
                 community = community - row_lp.sum() / row_fraction
                 if self.config.explicit_size and rows.leaf:  # -log p(N | W) of every community, at its first row
@@ -810,10 +822,12 @@ class HiGen(nn.Module):
                 ``row_coordination``.
             face_rows: draw every leaf row as a run along a face of the planar embedding that its
                 community's rows have built (:class:`Draws`; a constrained decoding, off by default;
-                the same models as ``run_rows``, not together with it).
-            planar_strips: with ``face_rows``, draw the leaf blocks of a strip model as untwisted
-                strips along the kept outer faces that meet earlier strips only at an end
-                (:class:`Draws`; a constrained decoding, off by default).
+                the same models as ``run_rows``, not together with it; on a ``row_faces`` model:
+                ``π = 1``). A ``row_faces`` model keeps the embedding without it and refuses
+                ``run_rows``.
+            planar_strips: with ``face_rows`` or on a ``row_faces`` model, draw the leaf blocks of a
+                strip model as untwisted strips along the kept outer faces that meet earlier strips
+                only at an end (:class:`Draws`; a constrained decoding, off by default).
         """
         from graphgen.errors import InvalidGraphError
 
@@ -835,8 +849,12 @@ class HiGen(nn.Module):
                 )
         if run_rows and face_rows:
             raise InvalidGraphError("choose run rows or face rows, not both")
-        if planar_strips and not (face_rows and self.config.cross_strips):
-            raise InvalidGraphError("planar strips need face rows and a model with strip-shaped cross edges")
+        if run_rows and self.config.row_faces:
+            raise InvalidGraphError("run rows: this model draws its leaf rows along faces (row_faces); use face rows")
+        if planar_strips and not ((face_rows or self.config.row_faces) and self.config.cross_strips):
+            raise InvalidGraphError(
+                "planar strips need face rows (or a row_faces model) and a model with strip-shaped cross edges"
+            )
         draws = Draws(
             generator,
             greedy=decoding == "mode",
@@ -891,7 +909,7 @@ class HiGen(nn.Module):
             counts = self.community_counts[pick].double() * (1.0 if scale is None else scale)
             counts = torch.minimum(counts.round().long().clamp(min=1), budgets + 1)
         self.last_sample_report = {"blocks_overfull": 0}
-        if draws.face_rows:
+        if draws.face_rows or self.config.row_faces:
             self.last_sample_report["face_rows_lost"] = 0
         if draws.planar_strips:
             self.last_sample_report["planar_strips_exhausted"] = 0
@@ -939,7 +957,7 @@ class HiGen(nn.Module):
         count = torch.zeros(n_parent, dtype=torch.long)
         spent = torch.zeros(n_parent, dtype=torch.long)
         active = torch.ones(n_parent, dtype=torch.bool)
-        if leaf and draws.face_rows:
+        if leaf and (draws.face_rows or net.row_faces is not None):
             state.faces = {}
         while bool(active.any()):
             comms = active.nonzero().flatten()
@@ -1054,6 +1072,7 @@ class HiGen(nn.Module):
             net.row_runs,
             border,
             faces,
+            None if draws.face_rows else net.row_faces,
         )
         if faces is not None:  # replaced row by row by the face-run draws
             state.faces.update(zip(comms.tolist(), faces))
@@ -1074,14 +1093,16 @@ class HiGen(nn.Module):
         runs=None,
         border=None,
         faces=None,
+        face_share=None,
     ):
         """The draws of one row per prefix graph from the network's ``outputs`` (a
         :class:`~graphgen.models.higen.community_net.RowOutputs` over rows at positions ``t`` with
         their reservations and remaining budgets; ``size``: the given community sizes, or ``None``;
         ``coordination``/``adjacency``: coordinated leaf rows and their prefix graphs; ``runs``/``border``:
         run-shaped leaf rows' MLP of ``π`` and :func:`~graphgen.models.higen.row_runs.prefix_border_places`
-        of their prefixes; ``faces``: each row's community faces under the face-run decoding, replaced
-        in place): ``(mass,
+        of their prefixes; ``faces``: each row's community faces (face-run decoding or ``row_faces``),
+        replaced in place; ``face_share``: a ``row_faces`` model's MLP of ``π``, ``None`` under the
+        face-run decoding): ``(mass,
         self_loop, edge_counts)``, ``edge_counts`` over each row's ``t`` earlier nodes in a row."""
         log_alpha, p_mass, q_self, logits, p_stop, concentration, self_concentration = outputs
         r = t.numel()
@@ -1110,7 +1131,8 @@ class HiGen(nn.Module):
         entry_row = torch.repeat_interleave(rows, t)
         chosen = logits[torch.arange(entry_row.numel()), k[entry_row]]
         if faces is not None:
-            edge_counts = sample_face_rows(chosen, t, take, faces, draws)
+            share = None if face_share is None else functools.partial(run_share_logits, face_share)
+            edge_counts = sample_face_rows(chosen, t, take, faces, draws, share)
         elif border is not None:
             place, length = border
             if draws.run_rows:  # conditioned on a run wherever one fits: π = 1

@@ -22,6 +22,7 @@ import torch
 from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
+from graphgen.models.higen.face_runs import data_face_sets, face_log_prob, pack_face_sets
 from graphgen.models.higen.row_runs import (
     feasible_runs,
     prefix_border_places,
@@ -61,6 +62,7 @@ class CommunityRows:
     size: torch.Tensor | None = None  # (R,) node count of each row's community
     entry_place: torch.Tensor | None = None  # (P,) run-shaped rows: the entry's place on its prefix's border cycle
     border_length: torch.Tensor | None = None  # (R,) run-shaped rows: the length of the prefix's border cycle
+    face_sets: torch.Tensor | None = None  # (R, S, W) face-run rows: each row's node sets that run along a face
 
     @property
     def num_rows(self) -> int:
@@ -85,6 +87,7 @@ class CommunityRows:
             size=None if self.size is None else self.size[keep],
             entry_place=None if self.entry_place is None else self.entry_place[entries],
             border_length=None if self.border_length is None else self.border_length[keep],
+            face_sets=None if self.face_sets is None else self.face_sets[keep],
         )
 
     def with_border_places(self) -> CommunityRows:
@@ -92,6 +95,12 @@ class CommunityRows:
         (:mod:`~graphgen.models.higen.row_runs`; the rows must hold every row of their communities)."""
         place, length = prefix_border_places(self.position, *teacher_forced_prefix_edges(self))
         return replace(self, entry_place=place, border_length=length)
+
+    def with_face_sets(self) -> CommunityRows:
+        """These rows with :attr:`face_sets` set from their communities' planar embeddings
+        (:func:`~graphgen.models.higen.face_runs.data_face_sets`; the rows must hold every row of their
+        communities)."""
+        return replace(self, face_sets=pack_face_sets(data_face_sets(self)))
 
 
 def _segment_start(group: torch.Tensor) -> torch.Tensor:
@@ -165,6 +174,7 @@ def row_log_likelihood(
     coordination: torch.nn.Module | None = None,
     adjacency: torch.Tensor | None = None,
     runs: torch.nn.Module | None = None,
+    faces: torch.nn.Module | None = None,
 ) -> torch.Tensor:
     """Mixture log-likelihood of every row, ``(R,)``.
 
@@ -200,6 +210,9 @@ def row_log_likelihood(
         runs: the MLP ``g`` of run-shaped leaf rows' share ``π`` (:mod:`~graphgen.models.higen.row_runs`;
             conditional-Bernoulli leaf rows, ``rows`` from :meth:`CommunityRows.with_border_places`),
             or ``None``.
+        faces: the MLP ``g`` of face-run leaf rows' share ``π`` (``row_faces``,
+            :mod:`~graphgen.models.higen.face_runs`; conditional-Bernoulli leaf rows, ``rows`` from
+            :meth:`CommunityRows.with_face_sets`), or ``None``. Not with ``runs``.
 
     The first row of a leaf community has nothing to choose and contributes 0.
     """
@@ -223,8 +236,10 @@ def row_log_likelihood(
         mass_trials=mass_trials,
         given_size=explicit_size,
     )
-    if (coordination is not None or runs is not None) and not simple:
-        raise ValueError("coordinated or run-shaped rows need a leaf level with conditional-Bernoulli rows")
+    if (coordination is not None or runs is not None or faces is not None) and not simple:
+        raise ValueError("coordinated, run-shaped or face-run rows need a leaf level with conditional-Bernoulli rows")
+    if runs is not None and faces is not None:
+        raise ValueError("rows are run-shaped or face runs, not both")
     if simple:
         take = rows.mass + rows.reserved
         entries = (entry_logits, rows.entry_count, rows.entry_row, rows.entry_node)
@@ -240,6 +255,13 @@ def row_log_likelihood(
             run_lp = run_log_prob(entry_logits, rows.entry_count, rows.entry_row, rows.entry_place, length, take)
             share = run_share_logits(runs, take, length, rows.position)
             edge_lp = run_mixture_log_prob(edge_lp, run_lp, share, feasible_runs(take, length))
+        if faces is not None:
+            if rows.face_sets is None:
+                raise ValueError("face-run rows need their face sets: CommunityRows.with_face_sets()")
+            face_lp = face_log_prob(entry_logits, rows.entry_count, rows.entry_row, rows.face_sets)
+            count = (rows.face_sets[:, :, 0] >= 0).sum(1)
+            share = run_share_logits(faces, take, count, rows.position)
+            edge_lp = run_mixture_log_prob(edge_lp, face_lp, share, count > 0)
     else:
         log_pi = entry_logits - segment_logsumexp(entry_logits, rows.entry_row, r)[rows.entry_row]
         counts = rows.entry_count.to(dtype).unsqueeze(1)

@@ -73,7 +73,8 @@ Measured (session 34, seven-layer community networks, two seeds): the validation
 the seed-to-seed noise; no shipped model uses it.
 
 **Planar strips** (``Draws.planar_strips``, our constrained decoding; with the face-run decoding of
-:mod:`~graphgen.models.higen.face_runs`, whose communities walk their outer faces in one orientation).
+:mod:`~graphgen.models.higen.face_runs` or a ``row_faces`` model, whose communities walk their outer
+faces in one orientation).
 Two strips glued to consistently oriented discs make a plane drawing only if each is untwisted (its
 sides run in opposite directions along the two cycles: :data:`UNTWISTED`) and strips on one border do
 not overlap; in planar's test graphs a community with two neighbouring communities meets them in

@@ -1,4 +1,5 @@
 import collections
+import itertools
 import math
 import random
 
@@ -6,8 +7,12 @@ import networkx as nx
 import pytest
 import torch
 
+from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
 from graphgen.models.higen.face_runs import (
+    data_face_sets,
+    face_log_prob,
     outer_border,
+    pack_face_sets,
     place_row,
     placements,
     prefix_faces,
@@ -15,6 +20,7 @@ from graphgen.models.higen.face_runs import (
     sample_face_rows,
 )
 from graphgen.models.higen.model import Draws
+from graphgen.models.higen.row_runs import run_mixture_log_prob
 
 
 def grow(rng: random.Random, n: int, max_w: int = 4):
@@ -161,3 +167,148 @@ def test_outer_border_reads_face_zero_where_the_embedding_was_kept():
     assert new_length.tolist() == [3, 2]
     assert new_place[:4].tolist() == [1, 0, 2, -1]  # face 0 = [1, 0, 2]; node 3 inside
     assert new_place[4:].tolist() == [0, 1] and place.tolist() == [0, 1, 2, 3, 0, 1]
+
+
+def rows_of_subsets(t: int, subsets, sets: torch.Tensor, logits: torch.Tensor):
+    """Every subset as a row over the same ``t`` earlier nodes with the same face sets and scores:
+    ``(entry_logits, entry_count, entry_row, sets, take)``."""
+    r = len(subsets)
+    count = torch.zeros(r * t, dtype=torch.long)
+    for i, chosen in enumerate(subsets):
+        count[[i * t + j for j in chosen]] = 1
+    entry_row = torch.repeat_interleave(torch.arange(r), t)
+    take = torch.tensor([len(x) for x in subsets])
+    return logits.repeat(r, 1), count, entry_row, sets.expand(r, -1, -1).clone(), take
+
+
+def conditional_bernoulli(args, t: int):
+    logits, count, entry_row, _, take = args
+    return segment_conditional_bernoulli_log_prob(
+        logits, count, entry_row, torch.arange(t).repeat(len(take)), len(take), take
+    )
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_face_rows_and_their_mixture_sum_to_one_by_enumeration(seed):
+    """For every w on a grown community: p_face sums to 1 over the w-subsets when the row has sets (0
+    otherwise), its support is exactly the sets that run along a face, it is the conditional
+    Bernoulli renormalised on them, and the mixture with the conditional Bernoulli sums to 1."""
+    faces, _ = grow(random.Random(seed), 7)
+    t = 7
+    logits = torch.randn(t, 3, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    for w in range(t + 1):
+        runs = [tuple(nodes) for nodes, _ in row_options(faces, w)]
+        subsets = list(itertools.combinations(range(t), w))
+        args = rows_of_subsets(t, subsets, pack_face_sets([runs]), logits)
+        face = face_log_prob(*args[:4])
+        assert face.exp().sum(0).tolist() == pytest.approx([1.0 if runs else 0.0] * 3, abs=1e-12), w
+        assert {s for s, lp in zip(subsets, face[:, 0].tolist()) if lp > -math.inf} == set(runs)
+        cb = conditional_bernoulli(args, t)
+        if runs:
+            member = torch.isfinite(face[:, 0])
+            assert torch.allclose(face[member], cb[member] - cb[member].exp().sum(0).log(), rtol=1e-12)
+        share = torch.full((len(subsets),), -0.4)
+        mixed = run_mixture_log_prob(cb, face, share, torch.full((len(subsets),), bool(runs)))
+        assert mixed.exp().sum(0).tolist() == pytest.approx([1.0] * 3, abs=1e-12), w
+
+
+def test_face_log_prob_of_rows_of_different_lengths_is_each_rows_own():
+    """Rows of different prefixes laid out one after another (a first row with no entries among them)
+    get the value they get alone; gradients are finite where a row has no sets."""
+    faces, _ = grow(random.Random(3), 6)
+    theta = torch.randn(6, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    rows = [(6, (0, 1)), (0, ()), (3, (0, 2)), (6, (1, 4, 5))]
+    k4 = place_row(place_row([[0]], 0, 0, 1, 1), 0, 0, 2, 2)
+    sets = [row_options(faces, 2), [], row_options(k4, 2), row_options(faces, 3)]
+    sets = [[tuple(n) for n, _ in x] for x in sets]
+    logits = torch.cat([theta[:t] for t, _ in rows]).requires_grad_(True)
+    count = torch.cat([torch.tensor([int(j in y) for j in range(t)], dtype=torch.long) for t, y in rows])
+    entry_row = torch.repeat_interleave(torch.arange(4), torch.tensor([t for t, _ in rows]))
+    together = face_log_prob(logits, count, entry_row, pack_face_sets(sets))
+    for i, ((t, y), own) in enumerate(zip(rows, sets)):
+        alone = face_log_prob(
+            theta[:t],
+            torch.tensor([int(j in y) for j in range(t)]),
+            torch.zeros(t, dtype=torch.long),
+            pack_face_sets([own]),
+        )
+        assert torch.equal(torch.isfinite(together[i]), torch.isfinite(alone[0]))
+        finite = torch.isfinite(alone[0])
+        assert torch.allclose(together[i][finite], alone[0][finite], rtol=1e-12)
+    torch.where(torch.isfinite(together), together, 0.0).sum().backward()
+    assert torch.isfinite(logits.grad).all()
+
+
+def test_rows_drawn_with_a_share_follow_the_face_mixture():
+    """sample_face_rows with a share (row_faces models): the drawn sets' frequencies match
+    ``π p_face + (1 - π) p_cb``; a row keeps its embedding exactly when its set runs along a face, and
+    then its faces are those of a placement of that set."""
+    faces = place_row(place_row(place_row([[0]], 0, 0, 1, 1), 0, 0, 2, 2), 0, 0, 2, 3)
+    t, w, n = 4, 2, 6000
+    theta = torch.tensor([0.3, -0.5, 1.0, 0.2], dtype=torch.float64)
+    runs = [tuple(nodes) for nodes, _ in row_options(faces, w)]
+    assert len(runs) == 5  # every pair but 2-3 (the outer 4-cycle's diagonal)
+    seen_features = []
+
+    def share(take, sets, position):
+        seen_features.append((take.tolist()[:1], sets.tolist()[:1], position.tolist()[:1]))
+        return torch.full((take.numel(),), -0.5, dtype=torch.float64)
+
+    many = [[list(f) for f in faces] for _ in range(n)]
+    drawn = sample_face_rows(
+        theta.repeat(n), torch.full((n,), t), torch.full((n,), w), many, Draws(torch.Generator().manual_seed(1)), share
+    ).view(n, t)
+    assert seen_features == [([w], [5], [t])]
+    subsets = list(itertools.combinations(range(t), w))
+    args = rows_of_subsets(t, subsets, pack_face_sets([runs]), theta.unsqueeze(1))
+    expected = run_mixture_log_prob(
+        conditional_bernoulli(args, t),
+        face_log_prob(*args[:4]),
+        torch.full((len(subsets),), -0.5),
+        torch.ones(len(subsets), dtype=torch.bool),
+    ).exp()[:, 0]
+    assert float(expected.sum()) == pytest.approx(1.0, abs=1e-12)
+    seen = collections.Counter(tuple(row.nonzero().flatten().tolist()) for row in drawn)
+    assert sum(seen.values()) == n and set(seen) <= set(subsets)
+    for s, p in zip(subsets, expected.tolist()):
+        assert abs(seen[s] / n - p) < 4 * math.sqrt(p * (1 - p) / n) + 1e-3, s
+    assert seen[(2, 3)] > 0  # the conditional Bernoulli reaches the diagonal too
+    for row, after in zip(drawn, many):
+        chosen = tuple(row.nonzero().flatten().tolist())
+        assert (after is not None) == (chosen in runs)
+        if after is not None:
+            assert [sorted(f) for f in after].count(sorted([*chosen, t])) >= 1
+
+
+def test_data_face_sets_are_the_runs_of_the_embedded_prefixes():
+    """Teacher forcing of row_faces: a row's sets are the runs of its size along the faces that the
+    community's planar embedding induces on its prefix; a first row has none, a second row's only set
+    is the first node, and on planar's graphs nearly every row's own set is among its sets."""
+    from graphgen.datasets import load_dataset
+    from graphgen.models.higen import HiGen, HiGenConfig
+    from graphgen.models.higen.rows import community_rows
+
+    model = HiGen(HiGenConfig(hidden=8, num_layers=1, num_mixtures=2, position_dim=4, resolution=0.3))
+    h = model._hierarchy(load_dataset("planar", "val")[:2], 0)
+    rows = community_rows(h, 2)
+    sets = data_face_sets(rows)
+    assert len(sets) == rows.num_rows
+    assert all(sets[i] == [] for i in (rows.position == 0).nonzero().flatten().tolist())
+    assert all(sets[i] == [(0,)] for i in (rows.position == 1).nonzero().flatten().tolist())
+    own = [
+        tuple(sorted(rows.entry_node[(rows.entry_row == i) & (rows.entry_count > 0)].tolist()))
+        for i in range(rows.num_rows)
+    ]
+    later = [i for i in range(rows.num_rows) if own[i]]
+    assert sum(own[i] in sets[i] for i in later) / len(later) > 0.95
+    # one community's row by hand: its embedding restricted to the prefix, runs of the row's size
+    i = max(later, key=lambda i: int(rows.position[i]))
+    c, t, w = int(rows.community[i]), int(rows.position[i]), len(own[i])
+    mine = rows.community[rows.entry_row] == c
+    hit = mine & (rows.entry_count > 0)
+    graph = nx.Graph(zip(rows.position[rows.entry_row[hit]].tolist(), rows.entry_node[hit].tolist()))
+    rotation = nx.check_planarity(graph)[1].get_data()
+    expected = {tuple(nodes) for nodes, _ in row_options(prefix_faces(rotation, set(range(t))), w)}
+    assert set(sets[i]) == expected
+    packed = pack_face_sets(sets)
+    assert packed.shape[0] == rows.num_rows and int((packed[:, :, 0] >= 0).sum(1)[i]) == len(expected)

@@ -1082,40 +1082,59 @@ def test_loss_of_chosen_parts_is_their_terms_of_the_full_loss(train):
         model.loss(batch, parts=["community_nets.9"])
 
 
-def test_row_runs_train_sample_and_mix_only_the_leaf_rows(train):
-    """row_runs: only the leaf network gets the MLP of π and only the leaf rows' term changes; the
-    loss reaches g; the row-fraction estimator carries the border places; samples are simple,
-    seeded and spend their budgets under both decodings."""
-    model, plain, batch = model_and_plain_twin(train, "row_runs")
+@pytest.mark.parametrize("option", ["row_runs", "row_faces"])
+def test_run_components_train_sample_and_mix_only_the_leaf_rows(train, option):
+    """row_runs / row_faces: only the leaf network gets the MLP of π and only the leaf rows' term
+    changes; the loss reaches g; the row-fraction estimator carries the rows' border places or face
+    sets; samples are simple, seeded and spend their budgets under both decodings; the options need
+    conditional-Bernoulli rows without coordination and exclude each other."""
+    from graphgen.errors import InvalidGraphError
+
+    model, plain, batch = model_and_plain_twin(train, option)
     rows = batch.levels[-1][0]
     later = rows.position > 0  # a first row has no prefix; a prefix of K4s has no border edge
-    assert rows.entry_place is not None and float((rows.border_length[later] > 0).float().mean()) > 0.5
+    if option == "row_runs":
+        assert rows.entry_place is not None and float((rows.border_length[later] > 0).float().mean()) > 0.5
+    else:  # community_small's dense communities: a third of the later rows have face sets
+        from graphgen.models.higen.face_runs import data_face_sets, pack_face_sets
+
+        assert torch.equal(rows.face_sets, pack_face_sets(data_face_sets(rows)))
+        assert 0.2 < float((rows.face_sets[later][:, 0, 0] >= 0).float().mean()) < 1
     with torch.no_grad():
         ours, theirs = model.loss(batch)["parts"], plain.loss(batch)["parts"]
     # the runs change only the leaf rows' term (its exact value: the next test)
     assert float(ours["community_nets.0"]) == float(theirs["community_nets.0"])
     assert float(ours["bipartite_nets.0"]) == float(theirs["bipartite_nets.0"])
     assert abs(float(ours["community_nets.1"] - theirs["community_nets.1"])) > 1e-4
-    assert_loss_reaches(model, batch, model.community_nets[-1].row_runs)
+    assert_loss_reaches(model, batch, getattr(model.community_nets[-1], option))
     with torch.no_grad():
         assert_row_fraction_estimates_the_loss(model, batch)
     assert_samples_simple_seeded_and_spend_the_budget(model)
-    with pytest.raises(ValueError, match="row_runs needs"):
-        replace(SMALL, row_runs=True, leaf_rows="multinomial")
-    with pytest.raises(ValueError, match="row_runs needs"):
-        replace(SMALL, row_runs=True, row_coordination=True)
+    with pytest.raises(ValueError, match=f"{option} needs"):
+        replace(SMALL, leaf_rows="multinomial", **{option: True})
+    with pytest.raises(ValueError, match=f"{option} needs"):
+        replace(SMALL, row_coordination=True, **{option: True})
+    with pytest.raises(ValueError, match="not both"):
+        replace(SMALL, row_runs=True, row_faces=True)
+    if option == "row_faces":
+        assert "face_rows_lost" in model.last_sample_report
+        with pytest.raises(InvalidGraphError, match="use face rows"):
+            model.sample(1, run_rows=True)
 
 
-def test_row_runs_leaf_term_is_the_mixture_of_its_pieces(train):
-    """The leaf rows' log-likelihood with runs equals, row by row, logsumexp_k [log α_k + log p(u | k)
-    + log(π p_run^k + (1 - π) p_cb^k)] assembled here from the plain model's pieces."""
+@pytest.mark.parametrize("option", ["row_runs", "row_faces"])
+def test_run_components_leaf_term_is_the_mixture_of_its_pieces(train, option):
+    """The leaf rows' log-likelihood with runs (along the border walk or along faces) equals, row by
+    row, logsumexp_k [log α_k + log p(u | k) + log(π p_run^k + (1 - π) p_cb^k)] assembled here from
+    the plain model's pieces."""
     from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
+    from graphgen.models.higen.face_runs import face_log_prob
     from graphgen.models.higen.row_runs import feasible_runs, run_log_prob, run_share_logits
     from graphgen.models.higen.rows import row_log_likelihood, row_mass_log_probs
 
     torch.manual_seed(0)
-    model = HiGen(replace(SMALL, row_runs=True)).fit_size_model(train)
-    g = model.community_nets[-1].row_runs
+    model = HiGen(replace(SMALL, **{option: True})).fit_size_model(train)
+    g = getattr(model.community_nets[-1], option)
     with torch.no_grad():
         for p in g.parameters():
             p.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(4))
@@ -1124,16 +1143,22 @@ def test_row_runs_leaf_term_is_the_mixture_of_its_pieces(train):
     with torch.no_grad():
         outputs = net(pb)
         kw = {"leaf_rows": "conditional_bernoulli", "mass_trials": model.config.row_mass}
-        ours = row_log_likelihood(rows, *outputs, runs=g, **kw)
+        ours = row_log_likelihood(rows, *outputs, **{option.removeprefix("row_"): g}, **kw)
         plain = row_log_likelihood(rows, *outputs, **kw)
         log_alpha, logits = outputs[0], outputs[3]
         take = rows.mass + rows.reserved
         cb = segment_conditional_bernoulli_log_prob(
             logits, rows.entry_count, rows.entry_row, rows.entry_node, rows.num_rows, take
         )
-        run = run_log_prob(logits, rows.entry_count, rows.entry_row, rows.entry_place, rows.border_length, take)
-        pi = torch.sigmoid(run_share_logits(g, take, rows.border_length, rows.position)).unsqueeze(1)
-        feasible = feasible_runs(take, rows.border_length).unsqueeze(1)
+        if option == "row_runs":
+            run = run_log_prob(logits, rows.entry_count, rows.entry_row, rows.entry_place, rows.border_length, take)
+            pi = torch.sigmoid(run_share_logits(g, take, rows.border_length, rows.position)).unsqueeze(1)
+            feasible = feasible_runs(take, rows.border_length).unsqueeze(1)
+        else:
+            run = face_log_prob(logits, rows.entry_count, rows.entry_row, rows.face_sets)
+            count = (rows.face_sets[:, :, 0] >= 0).sum(1)
+            pi = torch.sigmoid(run_share_logits(g, take, count, rows.position)).unsqueeze(1)
+            feasible = (count > 0).unsqueeze(1)
         edge = torch.where(feasible, torch.log(pi * run.exp() + (1 - pi) * cb.exp()), cb)
         later = (rows.position > 0).unsqueeze(1)
     mass_lp = row_mass_log_probs(
@@ -1272,25 +1297,39 @@ def test_planar_strips_decoding_samples_untwisted_separate_strips(train, monkeyp
         HiGen(SMALL).fit_size_model(train).sample(1, face_rows=True, planar_strips=True)
 
 
-def test_face_rows_keep_every_community_planar_unless_its_embedding_is_lost(train):
-    """Under face_rows a flat model's graph (one community) is planar whenever no row fell back
-    (``face_rows_lost``), while the same model samples non-planar graphs without the decoding; with
+@pytest.mark.parametrize("how", ["face_rows decoding", "row_faces model"])
+def test_face_rows_keep_every_community_planar_unless_its_embedding_is_lost(train, how):
+    """Under face_rows, or sampling a row_faces model (π ≈ 0.9 here: the rows that are no face run
+    come from its conditional Bernoulli), a flat model's graph (one community) is planar whenever no
+    row lost the embedding (``face_rows_lost``), while the plain model samples non-planar graphs; with
     three levels every leaf community that kept its embedding is planar."""
     import networkx as nx
 
     torch.manual_seed(0)
-    flat = HiGen(replace(SMALL, num_levels=1)).fit_size_model(train)
+    faces = how == "row_faces model"
+    options = {} if faces else {"face_rows": True}
+
+    def build(**kw):
+        model = HiGen(replace(SMALL, row_faces=faces, **kw)).fit_size_model(train)
+        if faces:
+            with torch.no_grad():
+                model.community_nets[-1].row_faces[2].bias.fill_(2.2)  # π ≈ 0.9
+        return model
+
+    flat = build(num_levels=1)
+    plain = HiGen(replace(SMALL, num_levels=1)).fit_size_model(train)
+    plain.load_state_dict(flat.state_dict(), strict=False)
     kept, plain_planar = 0, []
     for seed in range(12):
-        (g,) = flat.sample(1, generator=torch.Generator().manual_seed(seed), num_edges=15, face_rows=True)
+        (g,) = flat.sample(1, generator=torch.Generator().manual_seed(seed), num_edges=15, **options)
         if flat.last_sample_report["face_rows_lost"] == 0:
             kept += 1
             assert nx.check_planarity(nx.Graph(g.edge_index.t().tolist()))[0]
-        (p,) = flat.sample(1, generator=torch.Generator().manual_seed(seed), num_edges=15)
+        (p,) = plain.sample(1, generator=torch.Generator().manual_seed(seed), num_edges=15)
         plain_planar.append(nx.check_planarity(nx.Graph(p.edge_index.t().tolist()))[0])
     assert kept >= 4 and not all(plain_planar)
-    model = HiGen(replace(SMALL, num_levels=3)).fit_size_model(train)
-    for g in model.sample(6, generator=torch.Generator().manual_seed(2), face_rows=True):
+    model = build(num_levels=3)
+    for g in model.sample(6, generator=torch.Generator().manual_seed(2), **options):
         graph = nx.Graph(g.edge_index.t().tolist())
         graph.add_nodes_from(range(g.num_nodes))
         for c in g.community.unique().tolist():
