@@ -69,15 +69,11 @@ faces that networkx's planar embedding of the whole community induces on the row
 the embedding the rows build: a row is a face run with probability ``π``, drawn as in the decoding;
 otherwise it is the conditional Bernoulli's draw, which keeps the embedding when its set is in
 ``R_w`` (placed as a face run would be) and loses it otherwise -- together a draw from the mixture
-(:func:`sample_face_rows`; tested by frequencies). A conditional-Bernoulli row off the faces
-leaves the rows' embedding; as training reads the faces of *an* embedding of each prefix, the sampler
-then takes networkx's embedding of the grown community (:func:`reembed`, its face with the most
-distinct nodes as the outer face 0), and only a community that is no longer planar loses its faces
-(its later rows have no sets, ``π = 0``; counted in ``face_rows_lost``). Measured at τ = 0.7 on the
-two planar models of session 37 (3 × 40 samples each): 13-24 of 90-100 leaf communities lost their
-faces without the re-embedding, 2-7 with it. The face-run decoding (``share=None``) does not
-re-embed (its samples stay those recorded in session 36; it loses 0-0.3 communities per 40
-samples); on a ``row_faces`` model it sets ``π = 1``.
+(:func:`sample_face_rows`; tested by frequencies). Choice written down: after a lost embedding the
+community's later rows have no sets (``π = 0``), whereas in training the data's embedding always
+gives them some; a community loses it only through a row the data nearly never holds (0.9 % of the
+rows) and the sampler counts it (``face_rows_lost``). The face-run decoding on such a model sets
+``π = 1``.
 
 Choices written down: a set's score does not depend on its face (on a sphere all faces are alike);
 face 0, the walk the first node starts, is the one the sampler calls outer, and a set placed on it
@@ -103,7 +99,6 @@ __all__ = [
     "face_log_prob",
     "set_scores",
     "sample_face_rows",
-    "reembed",
     "outer_border",
 ]
 
@@ -277,14 +272,12 @@ def sample_face_rows(
     models: the logit of ``π`` from the row's edge count, its number of sets and its position): a row
     with sets is first a face run with probability ``π`` (drawn by ``draws.categorical``), drawn as
     above, and otherwise a conditional Bernoulli, which keeps the embedding when the set it draws is
-    one of the row's sets (then placed as above): together a draw from ``π p_face + (1 - π) p_cb``
-    (:func:`face_log_prob`; tested by frequencies). A set off the faces re-embeds the community
-    (:func:`reembed`: lost only when it is no longer planar). ``draws``: the sampler's
-    :class:`~graphgen.models.higen.model.Draws`."""
+    one of the row's sets (then placed as above) and loses it otherwise: together a draw from
+    ``π p_face + (1 - π) p_cb`` (:func:`face_log_prob`; tested by frequencies). ``draws``: the
+    sampler's :class:`~graphgen.models.higen.model.Draws`."""
     r = lengths.numel()
     offset = torch.cumsum(lengths, 0) - lengths
     options = [row_options(f, int(w)) if f is not None else [] for f, w in zip(faces, take.tolist())]
-    old_faces = list(faces)
     as_face = torch.tensor([bool(o) for o in options], dtype=torch.bool)
     if share is not None:
         pi = torch.sigmoid(share(take, torch.tensor([len(o) for o in options], dtype=torch.long), lengths).double())
@@ -299,39 +292,17 @@ def sample_face_rows(
             counts[torch.tensor(options[i][pick[row]][0]) + offset[i]] = 1
         _place(list(zip(placed, pick)), options, faces, lengths, draws)
     counts += draws.allocations(chosen_logits, lengths, torch.where(as_face, 0, take), True)
-    kept, off_face = [], []  # row_faces: conditional-Bernoulli rows whose set is (not) a run along a face
+    kept = []  # row_faces: conditional-Bernoulli rows whose set is a run along a face
     if share is not None:
         for i in (~as_face).nonzero().flatten().tolist():
             drawn = (counts[int(offset[i]) : int(offset[i] + lengths[i])] > 0).nonzero().flatten().tolist()
             match = [k for k, (nodes, _) in enumerate(options[i]) if nodes == drawn]
             if match:
                 kept.append((i, match[0]))
-            elif faces[i] is not None:
-                off_face.append((i, drawn))
         _place(kept, options, faces, lengths, draws)
     for i in set(range(r)).difference(placed, (i for i, _ in kept)):
         faces[i] = None
-    for i, drawn in off_face:  # row_faces: a planar community keeps an embedding of its own
-        faces[i] = reembed(old_faces[i], int(lengths[i]), drawn)
     return counts
-
-
-def reembed(faces: Faces, v: int, neighbours: list[int]) -> Faces | None:
-    """The faces of a plane embedding of the graph that ``faces`` describe (its edges: consecutive
-    places of the walks) with node ``v`` joined to ``neighbours``, from networkx's planarity test, the
-    face with the most distinct nodes first (the outer face: in a triangulated disc its only long
-    face); ``None`` when that graph is not planar or ``v`` has no neighbour."""
-    if not neighbours:
-        return None
-    graph = nx.Graph((a, b) for walk in faces for a, b in zip(walk, walk[1:] + walk[:1]) if a != b)
-    graph.add_nodes_from(faces_nodes(faces))
-    graph.add_edges_from((u, v) for u in neighbours)
-    planar, embedding = nx.check_planarity(graph)
-    if not planar:
-        return None
-    walks = prefix_faces(embedding.get_data(), set(graph.nodes))
-    outer = max(range(len(walks)), key=lambda f: (len(set(walks[f])), -f))
-    return [walks[outer]] + walks[:outer] + walks[outer + 1 :]
 
 
 def _place(chosen: list[tuple[int, int]], options, faces: list[Faces | None], lengths: torch.Tensor, draws) -> None:
