@@ -7,7 +7,10 @@ redraws). For a shipped model (default ``higen-planar-strips``, at its temperatu
 rows, face rows + planar strips, then again), one torch thread, sampling seed 0 each time, so that
 every decoding sees the same machine load, after one untimed warm-up draw of each; each decoding's
 median seconds and its ratio to plain, and the sampler's report of its last draw.
-Decodings a model cannot take (e.g. planar strips without strip cross edges) are left out.
+Decodings a model cannot take (e.g. planar strips without strip cross edges) are left out. With a
+``baseline`` model (``--baseline``) its plain sampling is timed in the same turns, first, so that a
+retrained model's own sampling (e.g. ``higen-planar-faces``' face-run rows) is compared with the model
+it came from in the same run.
 """
 
 from __future__ import annotations
@@ -25,31 +28,39 @@ DECODINGS = {
 
 
 def run(
-    checkpoint: str = "higen-planar-strips", num_graphs: int = 40, repeats: int = 3, temperature: float = 0.7
+    checkpoint: str = "higen-planar-strips",
+    num_graphs: int = 40,
+    repeats: int = 3,
+    temperature: float = 0.7,
+    baseline: str | None = None,
 ) -> dict:
-    """The records (the caller adds provenance); see the module docstring."""
+    """The records (the caller adds provenance); see the module docstring. ``baseline``: another
+    model whose plain sampling is timed in the same turns (record ``baseline plain``), e.g. the model
+    a retrained one came from."""
     import torch
 
     from graphgen.errors import InvalidGraphError
     from graphgen.models.higen import HiGen
 
     model = HiGen.from_pretrained(checkpoint).eval()
+    subjects = {"baseline plain": (HiGen.from_pretrained(baseline).eval(), {})} if baseline else {}
+    subjects.update((name, (model, options)) for name, options in DECODINGS.items())
     chosen = {}
-    for name, options in DECODINGS.items():  # warm-up, untimed (the first calls' one-off costs)
+    for name, (sampler, options) in subjects.items():  # warm-up, untimed (the first calls' one-off costs)
         try:
-            model.sample(1, generator=torch.Generator().manual_seed(0), temperature=temperature, **options)
+            sampler.sample(1, generator=torch.Generator().manual_seed(0), temperature=temperature, **options)
         except InvalidGraphError:  # HiGen.sample's own check: a decoding this model cannot take
             continue
-        chosen[name] = options
+        chosen[name] = (sampler, options)
     seconds: dict[str, list[float]] = {name: [] for name in chosen}
     reports: dict[str, dict] = {}
     for _ in range(repeats):
-        for name, options in chosen.items():
+        for name, (sampler, options) in chosen.items():
             generator = torch.Generator().manual_seed(0)
             start = time.perf_counter()
-            graphs = model.sample(num_graphs, generator=generator, temperature=temperature, **options)
+            graphs = sampler.sample(num_graphs, generator=generator, temperature=temperature, **options)
             seconds[name].append(time.perf_counter() - start)
-            reports[name] = {"nodes": sum(int(g.num_nodes) for g in graphs), **model.last_sample_report}
+            reports[name] = {"nodes": sum(int(g.num_nodes) for g in graphs), **sampler.last_sample_report}
     base = statistics.median(seconds["plain"])
     records = [
         {
@@ -65,6 +76,7 @@ def run(
         "records": records,
         "setup": {
             "checkpoint": checkpoint,
+            "baseline": baseline,
             "num_graphs": num_graphs,
             "repeats": repeats,
             "temperature": temperature,

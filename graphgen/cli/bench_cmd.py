@@ -333,6 +333,12 @@ def higen_decodings(
     num_graphs: int = typer.Option(40, "--num-graphs", "-n", min=1, help="Graphs per timed draw."),
     repeats: int = typer.Option(3, "--repeats", min=1, help="Timed draws per decoding, taken in turns."),
     temperature: float = typer.Option(0.7, "--temperature", help="Sampling temperature of every draw."),
+    baseline: str = typer.Option(
+        None,
+        "--baseline",
+        help="Also time this HiGen model's plain sampling in the same turns (e.g. the model"
+        " a retrained one came from).",
+    ),
     json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
 ) -> None:
     """Sampling time of HiGen's constrained decodings (run rows, face rows, planar strips) against plain sampling."""
@@ -345,12 +351,13 @@ def higen_decodings(
 
     if not (math.isfinite(temperature) and temperature > 0):
         raise typer.BadParameter(f"must be a positive number, got {temperature}", param_hint="--temperature")
+    for hint, name in (("--checkpoint", checkpoint), ("--baseline", baseline)):
+        if name is not None and not isinstance(load_model(name)[0], HiGen):
+            raise typer.BadParameter(f"{resolve_checkpoint(name)[1]} is not a HiGen model", param_hint=hint)
     _, label = resolve_checkpoint(checkpoint)
-    if not isinstance(load_model(checkpoint)[0], HiGen):
-        raise typer.BadParameter(f"{label} is not a HiGen model", param_hint="--checkpoint")
     command = f"graphgen bench higen-decodings --checkpoint {checkpoint} -n {num_graphs} --repeats {repeats}"
-    command += f" --temperature {temperature:g}"
-    outcome = run(checkpoint, num_graphs, repeats, temperature)
+    command += f" --temperature {temperature:g}" + ("" if baseline is None else f" --baseline {baseline}")
+    outcome = run(checkpoint, num_graphs, repeats, temperature, baseline)
     result = {**provenance(command), "benchmark": "higen-decodings", **outcome}
     table = make_table(
         f"graphgen bench higen-decodings: {num_graphs} graphs from {label} at temperature {temperature:g} (1 thread)",

@@ -79,6 +79,18 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "metrics/results/higen-planar-strips-before-s34/)",
         trained=True,
     ),
+    "higen-planar-faces": PretrainedEntry(
+        "higen-planar-faces.pt",
+        "higen-planar-strips with its leaf community network retrained alone as face-run rows (row_faces: each "
+        "leaf row a learned mixture of a run along a face of the community's plane embedding so far and the "
+        "conditional Bernoulli; 20 epochs warm-started, metrics/scripts/higen_row_refit.py --face-runs, session "
+        "37); sample it at temperature 0.7 (chosen on the validation split): degree and orbit met, clustering "
+        "0.060, V.U.N. 38 % from the model's own distribution (higen-planar-strips: 25 %); with --planar-strips "
+        "at 0.8 clustering 0.049 and V.U.N. 52 %, with --face-rows --planar-strips at 0.7 V.U.N. 81 %: "
+        "gran-protocol MMDs in metrics/results/higen-planar-faces/ and "
+        "metrics/results/higen-planar-7-layers-strips-row-faces-*-seed-1/",
+        trained=True,
+    ),
     "higen-sbm": PretrainedEntry(
         "higen-sbm.pt",
         "HiGen (2 levels, defaults; row mass over the capacity with a learned concentration; the number of "

@@ -2,7 +2,7 @@
 
     python metrics/scripts/evaluate_higen.py CHECKPOINT NAME DATASET PROTOCOL [--seeds 3] [--ship]
         [--target KEY=VALUE ...] [--note TEXT] [--decoding sample|mode] [--temperature T]
-        [--size-temperature T] [--run-rows | --face-rows [--planar-strips]]
+        [--size-temperature T] [--run-rows | --face-rows] [--planar-strips]
 
 For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` then ``graphgen evaluate
 -r DATASET:test:SPLIT -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes

@@ -26,7 +26,9 @@ nodes on more triangles of their community than they have community neighbours
 ``over_triangulated_nodes_in_data``);
 ``--score-run-rows``: MODEL's samples also under the run-rows decoding (``original_run_rows``);
 ``--score-face-rows``: under the face-run decoding (``original_face_rows``, with the number of
-communities per sample set whose embedding was lost, ``face_rows_lost``). Also recorded
+communities per sample set whose embedding was lost, ``face_rows_lost``; a ``row_faces`` model reports
+it in its own samples too). The refit's (and a MODEL that already has the option: its) mean share
+``π`` over the validation rows that can be runs, overall and by edge count (``share_on_val``). Also recorded
 (``runs_in_data``): how many of the validation and test graphs' leaf rows ``t >= 2`` are runs of
 their prefix's border cycle, overall and by edge count, and (``face_runs``) how many are runs along
 a face of the embedding that the community's planar embedding (networkx's) induces on the prefix.
@@ -101,6 +103,34 @@ def over_triangulated_share(edge_index: torch.Tensor, community: torch.Tensor) -
     triangles, _ = edge_triangle_counts(intra, n)
     degree = torch.bincount(intra[0], minlength=n)
     return float((triangles > degree).double().mean()) if n else 0.0
+
+
+def share_on_rows(model: HiGen, batches) -> dict:
+    """The mean share ``π`` of a ``row_runs`` or ``row_faces`` model over the leaf rows of ``batches``
+    (prepared by it) that can be runs: overall and by the row's edge count (``w_6``: 6 or more)."""
+    from graphgen.models.higen.row_runs import feasible_runs, run_share_logits
+
+    net = model.community_nets[-1]
+    shares, takes = [], []
+    with torch.no_grad():
+        for b in batches:
+            rows = b.levels[-1][0]
+            take = rows.mass + rows.reserved
+            if net.row_runs is not None:
+                g, length, feasible = net.row_runs, rows.border_length, feasible_runs(take, rows.border_length)
+            else:
+                length = (rows.face_sets[:, :, 0] >= 0).sum(1)
+                g, feasible = net.row_faces, length > 0
+            pi = torch.sigmoid(run_share_logits(g, take, length, rows.position))
+            shares.append(pi[feasible])
+            takes.append(take[feasible])
+    pi, take = torch.cat(shares), torch.cat(takes)
+    out = {"all": {"rows": int(pi.numel()), "mean_share": float(pi.mean())}}
+    for w in range(1, 7):
+        sel = take.clamp(max=6) == w
+        if bool(sel.any()):
+            out[f"w_{w}"] = {"rows": int(sel.sum()), "mean_share": float(pi[sel].mean())}
+    return out
 
 
 def scores(model: HiGen, test, train, args, **decoding) -> dict:
@@ -287,6 +317,8 @@ def main() -> None:
     if args.face_share_logits:
         result["face_share_scan"] = share_scan(faces, validation(faces), args.face_share_logits)
         print("face share scan", result["face_share_scan"], flush=True)
+    if getattr(original.config, option):  # MODEL already has the option: its own trained share
+        result["original"]["share_on_val"] = share_on_rows(model, val_batches)
     if args.epochs == 0:
         result["command"] = command("higen_row_refit.py", args)
         emit(result, args.json)
@@ -308,6 +340,7 @@ def main() -> None:
     result["refit"] = {"val_nll_per_edge": nll_per_edge(model, val_batches)}
     result["refit"]["best_epoch"] = 1 + min(range(len(history)), key=lambda i: history[i]["val"])
     result["refit"].update(scores(model, test, train, args))
+    result["refit"]["share_on_val"] = share_on_rows(model, val_batches)
     result["refit"]["history"] = history
     result["command"] = command("higen_row_refit.py", args)
     if args.checkpoint_out:
@@ -316,12 +349,15 @@ def main() -> None:
 
 
 def with_run_component(original: HiGen, option: str) -> HiGen:
-    """``original`` with ``option`` (``row_runs`` or ``row_faces``) on: its weights and size model, the
-    share's MLP fresh (``π = ½``; torch's global generator draws its hidden layer), in eval mode."""
-    model = HiGen(dataclasses.replace(original.config, **{option: True}))
+    """``original`` with ``option`` (``row_runs`` or ``row_faces``) on and the other off: its weights
+    and size model, the share's MLP its own if it has the option, else fresh (``π = ½``; torch's global
+    generator draws its hidden layer), in eval mode."""
+    other = "row_faces" if option == "row_runs" else "row_runs"
+    model = HiGen(dataclasses.replace(original.config, **{option: True, other: False}))
     for name in ("edge_counts", "node_counts", "isolated_counts", "community_counts"):  # the size model
         setattr(model, name, getattr(original, name).clone())
-    missing, unexpected = model.load_state_dict(original.state_dict(), strict=False)
+    weights = {k: v for k, v in original.state_dict().items() if f".{other}." not in k}
+    missing, unexpected = model.load_state_dict(weights, strict=False)
     if unexpected or any(option not in k for k in missing):
         raise SystemExit(f"error: the model's weights do not fit {option}: missing {missing}, unexpected {unexpected}")
     return model.eval()

@@ -1,7 +1,7 @@
 """HiGen's sampling temperature chosen on the validation split, never on the test split.
 
     python metrics/scripts/higen_temperature.py MODEL DATASET PROTOCOL [--temperatures 1 0.9 0.8 0.7 0.6]
-        [--seeds 5] [--run-rows | --face-rows [--planar-strips]] [--json OUT]
+        [--seeds 5] [--run-rows | --face-rows] [--planar-strips] [--json OUT]
 
 For each temperature ``τ`` (:class:`graphgen.models.higen.model.Draws`: every random choice drawn
 from its distribution raised to ``1/τ``) and sampling seeds ``0..S-1``: as many graphs as the
@@ -12,8 +12,8 @@ the V.U.N. of the samples against the training split (reported, not used to choo
 the ``τ`` with the lowest relative mean: the
 temperature to evaluate on the test split with ``evaluate_higen.py … --temperature``. ``--run-rows``:
 every draw under the run-rows decoding (``HiGen.sample(run_rows=True)``); ``--face-rows``: under the
-face-run decoding (``HiGen.sample(face_rows=True)``), with ``--planar-strips`` also under the
-planar-strips decoding.
+face-run decoding (``HiGen.sample(face_rows=True)``); ``--planar-strips`` (with ``--face-rows`` or a
+``row_faces`` model): also under the planar-strips decoding.
 """
 
 from __future__ import annotations

@@ -75,3 +75,10 @@ def test_higen_decodings_bench_times_every_decoding_the_model_takes():
     assert "face_rows_lost" not in records["plain"]["sample_report"]
     three_layers = run("higen-planar", num_graphs=1, repeats=1)
     assert [r["decoding"] for r in three_layers["records"]] == ["plain", "run_rows", "face_rows"]  # no strips
+    # a row_faces model: no run rows, planar strips on its own faces; its origin timed in the same turns
+    faces = run("higen-planar-faces", num_graphs=1, repeats=1, baseline="higen-planar-strips")
+    records = {r["decoding"]: r for r in faces["records"]}
+    assert list(records) == ["baseline plain", "plain", "face_rows", "face_rows+planar_strips", "planar_strips"]
+    assert "face_rows_lost" in records["plain"]["sample_report"]
+    assert "face_rows_lost" not in records["baseline plain"]["sample_report"]
+    assert faces["setup"]["baseline"] == "higen-planar-strips"

@@ -122,6 +122,11 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         (["bench", "encoders", "--device", "tpu", "--json", "{tmp}/b.json"], 1, "unknown --device 'tpu'"),
         (["bench", "higen-decodings", "-c", "er-community-small", "--json", "{tmp}/b.json"], 2, "not a HiGen model"),
         (["bench", "higen-decodings", "--temperature", "0", "--json", "{tmp}/b.json"], 2, "positive number"),
+        (
+            ["bench", "higen-decodings", "--baseline", "er-community-small", "--json", "{tmp}/b.json"],
+            2,
+            "Invalid value for --baseline: er-community-small is not a HiGen model",
+        ),
     ],
 )
 def test_bad_input_gives_one_line_error_and_no_output_file(capsys, tmp_path, args, code, message):

@@ -71,9 +71,14 @@ otherwise it is the conditional Bernoulli's draw, which keeps the embedding when
 ``R_w`` (placed as a face run would be) and loses it otherwise -- together a draw from the mixture
 (:func:`sample_face_rows`; tested by frequencies). Choice written down: after a lost embedding the
 community's later rows have no sets (``π = 0``), whereas in training the data's embedding always
-gives them some; a community loses it only through a row the data nearly never holds (0.9 % of the
-rows) and the sampler counts it (``face_rows_lost``). The face-run decoding on such a model sets
-``π = 1``.
+gives them some; the sampler counts such communities (``face_rows_lost``): at τ = 0.7, 13-24 of
+90-100 leaf communities per 40 samples on the two planar models of session 37 (the learned ``π`` is
+0.64-0.66 on average over validation rows, and the conditional Bernoulli's share of draws off the
+faces is what loses them). Re-embedding a community that stays planar (networkx's embedding of the
+grown community, its longest face as outer face; commit c86a40f, reverted) cut that to 2-7 but moved
+neither V.U.N. nor the MMDs beyond the sampling noise on validation
+(``higen-temperature-planar-7-layers-strips-row-faces-reembed-seed-*.json``), so the sampler keeps
+the simpler rule. The face-run decoding on such a model sets ``π = 1``.
 
 Choices written down: a set's score does not depend on its face (on a sphere all faces are alike);
 face 0, the walk the first node starts, is the one the sampler calls outer, and a set placed on it
