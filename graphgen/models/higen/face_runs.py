@@ -78,7 +78,11 @@ faces is what loses them). Re-embedding a community that stays planar (networkx'
 grown community, its longest face as outer face; commit c86a40f, reverted) cut that to 2-7 but moved
 neither V.U.N. nor the MMDs beyond the sampling noise on validation
 (``higen-temperature-planar-7-layers-strips-row-faces-reembed-seed-*.json``), so the sampler keeps
-the simpler rule. The face-run decoding on such a model sets ``π = 1``.
+the simpler rule. The face-run decoding on such a model sets ``π = 1``. Measured (session 37, the
+leaf networks of both strip models retrained so, ``higen-row-faces-refit-*``): validation NLL/edge
+0.5400 / 0.5411 → 0.5336 / 0.5327; test split, 10 seeds, the model's own samples at τ = 0.7:
+V.U.N. 42 / 38 % (the strip models: 21 / 25 %), orbit MMD lower, degree and spectral alike,
+clustering 0.068 / 0.060 (0.059 / 0.060); shipped as ``higen-planar-faces``.
 
 Choices written down: a set's score does not depend on its face (on a sphere all faces are alike);
 face 0, the walk the first node starts, is the one the sampler calls outer, and a set placed on it
