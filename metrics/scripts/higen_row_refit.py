@@ -108,22 +108,16 @@ def over_triangulated_share(edge_index: torch.Tensor, community: torch.Tensor) -
 def share_on_rows(model: HiGen, batches) -> dict:
     """The mean share ``π`` of a ``row_runs`` or ``row_faces`` model over the leaf rows of ``batches``
     (prepared by it) that can be runs: overall and by the row's edge count (``w_6``: 6 or more)."""
-    from graphgen.models.higen.row_runs import feasible_runs, run_share_logits
+    from graphgen.models.higen.rows import run_share
 
     net = model.community_nets[-1]
     shares, takes = [], []
     with torch.no_grad():
         for b in batches:
             rows = b.levels[-1][0]
-            take = rows.mass + rows.reserved
-            if net.row_runs is not None:
-                g, length, feasible = net.row_runs, rows.border_length, feasible_runs(take, rows.border_length)
-            else:
-                length = (rows.face_sets[:, :, 0] >= 0).sum(1)
-                g, feasible = net.row_faces, length > 0
-            pi = torch.sigmoid(run_share_logits(g, take, length, rows.position))
-            shares.append(pi[feasible])
-            takes.append(take[feasible])
+            share, feasible = run_share(rows, net.row_runs, net.row_faces)
+            shares.append(torch.sigmoid(share)[feasible])
+            takes.append((rows.mass + rows.reserved)[feasible])
     pi, take = torch.cat(shares), torch.cat(takes)
     out = {"all": {"rows": int(pi.numel()), "mean_share": float(pi.mean())}}
     for w in range(1, 7):

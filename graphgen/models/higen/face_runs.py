@@ -105,6 +105,7 @@ __all__ = [
     "row_options",
     "data_face_sets",
     "pack_face_sets",
+    "face_set_counts",
     "face_log_prob",
     "set_scores",
     "sample_face_rows",
@@ -225,6 +226,11 @@ def pack_face_sets(sets: list[list[tuple[int, ...]]]) -> torch.Tensor:
     return out
 
 
+def face_set_counts(sets: torch.Tensor) -> torch.Tensor:
+    """How many sets ``(R,)`` each row of :func:`pack_face_sets`' tensor holds."""
+    return (sets[:, :, 0] >= 0).sum(1)
+
+
 def face_log_prob(
     entry_logits: torch.Tensor, entry_count: torch.Tensor, entry_row: torch.Tensor, sets: torch.Tensor
 ) -> torch.Tensor:
@@ -241,11 +247,9 @@ def face_log_prob(
     denominator = torch.logsumexp(set_scores(entry_logits, offset, sets), 1)
     hit = entry_count > 0
     numerator = entry_logits.new_zeros((r, k)).index_add_(0, entry_row[hit], entry_logits[hit])
-    member = sets >= 0
-    index = (offset.view(r, 1, 1) + sets.clamp(min=0)).clamp(max=entry_logits.shape[0] - 1)
-    inside = torch.where(member, hit[index], True).all(2) & member[:, :, 0]
-    size = torch.bincount(entry_row[hit], minlength=r)
-    is_set = (inside & (member.sum(2) == size.view(r, 1))).any(1)  # Y is one of the sets
+    size = torch.bincount(entry_row[hit], minlength=r).view(r, 1)
+    chosen = set_scores(hit.double().unsqueeze(1), offset, sets)[:, :, 0]  # chosen nodes in each set
+    is_set = ((chosen == size) & ((sets >= 0).sum(2) == size)).any(1)  # Y is one of the sets
     lp = numerator - denominator
     return torch.where(is_set.unsqueeze(1), lp, torch.full_like(lp, float("-inf")))
 

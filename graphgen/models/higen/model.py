@@ -909,8 +909,6 @@ class HiGen(nn.Module):
             counts = self.community_counts[pick].double() * (1.0 if scale is None else scale)
             counts = torch.minimum(counts.round().long().clamp(min=1), budgets + 1)
         self.last_sample_report = {"blocks_overfull": 0}
-        if draws.face_rows or self.config.row_faces:
-            self.last_sample_report["face_rows_lost"] = 0
         if draws.planar_strips:
             self.last_sample_report["planar_strips_exhausted"] = 0
         # the root level: one node per graph with self-loop |E|
@@ -992,8 +990,8 @@ class HiGen(nn.Module):
             active[comms] = spent[comms] < budget[comms]
         if state.size is not None and not torch.equal(count, state.size):
             raise RuntimeError("given community sizes: a community ended off its size")  # cannot happen
-        if state.faces is not None:
-            self.last_sample_report["face_rows_lost"] += sum(f is None for f in state.faces.values())
+        if state.faces is not None:  # the leaf level kept faces: how many communities lost theirs
+            self.last_sample_report["face_rows_lost"] = sum(f is None for f in state.faces.values())
         return self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, draws)
 
     def _community_sizes(self, net, state: _LevelState, draws: Draws, node_share=None) -> torch.Tensor:

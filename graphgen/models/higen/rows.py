@@ -22,7 +22,7 @@ import torch
 from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
-from graphgen.models.higen.face_runs import data_face_sets, face_log_prob, pack_face_sets
+from graphgen.models.higen.face_runs import data_face_sets, face_log_prob, face_set_counts, pack_face_sets
 from graphgen.models.higen.row_runs import (
     feasible_runs,
     prefix_border_places,
@@ -248,20 +248,17 @@ def row_log_likelihood(
         else:
             adjacency = prefix_adjacency(rows) if adjacency is None else adjacency
             edge_lp = row_sequence_log_prob(*entries, take, adjacency, coordination)
-        if runs is not None:
-            if rows.entry_place is None or rows.border_length is None:
-                raise ValueError("run-shaped rows need their border places: CommunityRows.with_border_places()")
-            length = rows.border_length
-            run_lp = run_log_prob(entry_logits, rows.entry_count, rows.entry_row, rows.entry_place, length, take)
-            share = run_share_logits(runs, take, length, rows.position)
-            edge_lp = run_mixture_log_prob(edge_lp, run_lp, share, feasible_runs(take, length))
-        if faces is not None:
-            if rows.face_sets is None:
-                raise ValueError("face-run rows need their face sets: CommunityRows.with_face_sets()")
-            face_lp = face_log_prob(entry_logits, rows.entry_count, rows.entry_row, rows.face_sets)
-            count = (rows.face_sets[:, :, 0] >= 0).sum(1)
-            share = run_share_logits(faces, take, count, rows.position)
-            edge_lp = run_mixture_log_prob(edge_lp, face_lp, share, count > 0)
+        if runs is not None or faces is not None:
+            if runs is not None:
+                if rows.entry_place is None or rows.border_length is None:
+                    raise ValueError("run-shaped rows need their border places: CommunityRows.with_border_places()")
+                place, length = rows.entry_place, rows.border_length
+                run_lp = run_log_prob(entry_logits, rows.entry_count, rows.entry_row, place, length, take)
+            else:
+                if rows.face_sets is None:
+                    raise ValueError("face-run rows need their face sets: CommunityRows.with_face_sets()")
+                run_lp = face_log_prob(entry_logits, rows.entry_count, rows.entry_row, rows.face_sets)
+            edge_lp = run_mixture_log_prob(edge_lp, run_lp, *run_share(rows, runs, faces))
     else:
         log_pi = entry_logits - segment_logsumexp(entry_logits, rows.entry_row, r)[rows.entry_row]
         counts = rows.entry_count.to(dtype).unsqueeze(1)
@@ -281,6 +278,19 @@ def row_log_likelihood(
     if rows.leaf:
         out = torch.where(rows.position > 0, out, torch.zeros_like(out))
     return out
+
+
+def run_share(
+    rows: CommunityRows, runs: torch.nn.Module | None = None, faces: torch.nn.Module | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(logit π, feasible)`` ``(R,)`` of the run component of ``rows``' leaf rows: with ``runs``
+    (``row_runs``' MLP) from the border cycle's length (:mod:`~graphgen.models.higen.row_runs`), with
+    ``faces`` (``row_faces``' MLP) from the number of face sets (:mod:`~graphgen.models.higen.face_runs`)."""
+    take = rows.mass + rows.reserved
+    if runs is not None:
+        return run_share_logits(runs, take, rows.border_length, rows.position), feasible_runs(take, rows.border_length)
+    count = face_set_counts(rows.face_sets)
+    return run_share_logits(faces, take, count, rows.position), count > 0
 
 
 def row_mass_log_probs(
