@@ -761,3 +761,48 @@ def test_share_scans_fix_the_share_of_the_run_components():
         assert scans[option][0]["val_nll_per_edge"] == pytest.approx(base, rel=1e-9)
         assert math.isfinite(scans[option][1]["val_nll_per_edge"]) and scans[option][1]["val_nll_per_edge"] != base
     assert scans["row_runs"][1]["val_nll_per_edge"] != scans["row_faces"][1]["val_nll_per_edge"]
+
+
+def test_face_fills_count_rows_into_a_triangle_and_closed_degree_3_nodes():
+    """K4 grown 0, 1, 2, 3 (node 3's row joins the triangle 0-1-2) plus a node 4 of another community
+    joined to 3 by a cross edge: one row of three edges into a triangle out of the two rows t >= 2 of two
+    or more edges; node 3 has degree 4 then, so the K4's nodes 0, 1, 2 (degree 3, 3 triangles) are the
+    closed degree-3 nodes, all without a cross edge."""
+    fills = _script("higen_face_fills")
+    k4 = [(u, v) for u in range(4) for v in range(u + 1, 4)]
+    graph = (5, k4 + [(3, 4)])
+    assert fills.community_rows(*graph, [0, 0, 0, 0, 1]) == [[(), (0,), (0, 1), (0, 1, 2)], [()]]
+    out = fills.fill_counts([graph], [[0, 0, 0, 0, 1]])
+    assert out["rows"] == 2 and out["into_a_triangle"] == 0.5
+    assert out["third_triangle"] == 0.0  # the prefix 0-1-2 has no edge on two triangles yet
+    assert out["closed_degree_3"] == 3 and out["closed_degree_3_inner"] == 3
+    # a fifth node of the same community joined to the triangle 0-1-3: also into a triangle, and a third
+    # triangle on 0-1 (already on 0-1-2 and 0-1-3); nodes 2 and 4 are then the closed degree-3 nodes
+    stacked = (5, k4 + [(0, 4), (1, 4), (3, 4)])
+    out = fills.fill_counts([stacked], [[0] * 5])
+    assert out["rows"] == 3 and out["into_a_triangle"] == pytest.approx(2 / 3)
+    assert out["third_triangle"] == pytest.approx(1 / 3) and out["closed_degree_3"] == 2
+
+
+def test_planar_split_tables_nodes_by_degree_and_triangles(tmp_path):
+    """The node table and the per-graph counts on the wheel (hub T - d = 0, rim -1) and K5 (T - d = +2):
+    shares of all nodes, degrees below 3 counted in the total only."""
+    import networkx as nx
+
+    split = _script("higen_planar_split")
+    wheel = nx.wheel_graph(6)  # hub 0 of degree 5, rim of degree 3
+    k5 = nx.complete_graph(5)
+    path = nx.path_graph(2)  # two nodes of degree 1
+    table = split.node_table([wheel, k5, path])
+    total = 6 + 5 + 2
+    assert table["d=5"]["T-d=+0"] == pytest.approx(round(1 / total, 4))
+    assert table["d=3"]["T-d=-1"] == pytest.approx(round(5 / total, 4))
+    assert table["d=4"]["T-d=+2"] == pytest.approx(round(5 / total, 4))
+    assert sum(v for row in table.values() for v in row.values()) == pytest.approx(11 / total, abs=1e-3)
+    counts = split.per_graph([wheel, k5, nx.complete_graph(4)])
+    assert counts == {
+        "graphs": 3,
+        "over": round((0 + 5 + 0) / 3, 3),
+        "closed_degree_3": round(4 / 3, 3),
+        "open": round(5 / 3, 3),
+    }
