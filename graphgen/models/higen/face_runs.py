@@ -82,7 +82,11 @@ the simpler rule. The face-run decoding on such a model sets ``π = 1``. Measure
 leaf networks of both strip models retrained so, ``higen-row-faces-refit-*``): validation NLL/edge
 0.5400 / 0.5411 → 0.5336 / 0.5327; test split, 10 seeds, the model's own samples at τ = 0.7:
 V.U.N. 42 / 38 % (the strip models: 21 / 25 %), orbit MMD lower, degree and spectral alike,
-clustering 0.068 / 0.060 (0.059 / 0.060); shipped as ``higen-planar-faces``.
+clustering 0.068 / 0.060 (0.059 / 0.060); shipped as ``higen-planar-faces``. Session 38: the rows
+into a triangle (a set that fills a whole face) are 2.75 % of the data's rows and 2.0-2.2 % of these
+models' at τ = 1 but 1.0-1.4 % at τ = 0.7, which is where the clustering MMD's missing nodes of
+degree 3 go; a learned score for such sets, refitted, stays at 0 (probe reverted;
+``higen-face-fills-*.json``).
 
 Choices written down: a set's score does not depend on its face (on a sphere all faces are alike);
 face 0, the walk the first node starts, is the one the sampler calls outer, and a set placed on it
