@@ -95,6 +95,21 @@ def decoding_flags(args: argparse.Namespace) -> list[str]:
     return ["--" + name.replace("_", "-") for name in decoding_options(args)]
 
 
+def decoded_test_run(parser: argparse.ArgumentParser):
+    """The start of a script that samples a two-level model under ``graphgen sample``'s decodings
+    against the test split: adds the decoding flags to ``parser`` (:func:`add_decoding_options`),
+    parses it, and returns ``(args, decoding options, model, test graphs, result)``, ``result`` a dict
+    that already names the model, the split and the decodings."""
+    add_decoding_options(parser)
+    args = parser.parse_args()
+    decoding = decoding_options(args)
+    model = two_level_model(args.model)
+    test = model_split(args.model, args.dataset, "test")
+    result = {"model": args.model, "dataset": f"{args.dataset}:test ({len(test)} graphs)"}
+    result.update((name, bool(decoding.get(name))) for name in DECODING_OPTIONS)
+    return args, decoding, model, test, result
+
+
 def temperature_sweep(
     model, graphs, protocol: str, temperatures, seeds: int, keys, option: str, vun=None, extra=None, **fixed
 ) -> dict:

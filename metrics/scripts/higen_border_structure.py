@@ -30,18 +30,7 @@ from collections import Counter
 
 import networkx as nx
 import torch
-from _higen_diagnostic import (
-    DECODING_OPTIONS,
-    add_decoding_options,
-    command,
-    decoding_options,
-    emit,
-    model_parser,
-    model_split,
-    planar_communities,
-    real_communities,
-    two_level_model,
-)
+from _higen_diagnostic import command, decoded_test_run, emit, model_parser, planar_communities, real_communities
 
 COUNTS = ("communities", "nodes", "intra_edges", "cross_edges", "nonplanar_communities")
 
@@ -109,14 +98,8 @@ def main() -> None:
     parser = model_parser(__doc__)
     parser.add_argument("--seeds", type=int, default=1)
     parser.add_argument("--temperature", type=float, default=1.0)
-    add_decoding_options(parser)
-    args = parser.parse_args()
-    decoding = decoding_options(args)
-    model = two_level_model(args.model)
-    test = model_split(args.model, args.dataset, "test")
-    result = {"model": args.model, "dataset": f"{args.dataset}:test ({len(test)} graphs)"}
+    args, decoding, model, test, result = decoded_test_run(parser)
     result["temperature"] = args.temperature
-    result.update((name, bool(decoding.get(name))) for name in DECODING_OPTIONS)
     h, _ = real_communities(model, test)
     result["data"] = border_structure(h.levels[-1].edge_index, h.assignments[-1])
     print("data", result["data"], flush=True)

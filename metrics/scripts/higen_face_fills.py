@@ -27,17 +27,7 @@ from __future__ import annotations
 
 import networkx as nx
 import torch
-from _higen_diagnostic import (
-    DECODING_OPTIONS,
-    add_decoding_options,
-    command,
-    decoding_options,
-    emit,
-    graphs_and_samples,
-    model_parser,
-    model_split,
-    two_level_model,
-)
+from _higen_diagnostic import command, decoded_test_run, emit, graphs_and_samples, model_parser
 
 
 def community_rows(n: int, edges: list[tuple[int, int]], comm: list[int]) -> list[list[tuple[int, ...]]]:
@@ -92,13 +82,7 @@ def main() -> None:
     parser = model_parser(__doc__)
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--temperatures", type=float, nargs="+", default=[1.0, 0.8, 0.7])
-    add_decoding_options(parser)
-    args = parser.parse_args()
-    decoding = decoding_options(args)
-    model = two_level_model(args.model)
-    test = model_split(args.model, args.dataset, "test")
-    result = {"model": args.model, "dataset": f"{args.dataset}:test ({len(test)} graphs)"}
-    result.update((name, bool(decoding.get(name))) for name in DECODING_OPTIONS)
+    args, decoding, model, test, result = decoded_test_run(parser)
     (data_edges, data_comms), _ = graphs_and_samples(model, test, 0)
     result["data"] = fill_counts(data_edges, data_comms)
     print("data", result["data"], flush=True)
