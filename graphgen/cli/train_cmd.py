@@ -67,7 +67,6 @@ _FLAGS = {
     "cross_strip_windows": "--cross-strip-windows",
     "row_runs": "--row-runs",
     "row_faces": "--row-faces",
-    "face_fills": "--face-fills",
     "size_context": "--size-context",
     "size_head_refit_steps": "--refit-size-head",
     "size_head_refit_lr": "--refit-size-lr",
@@ -275,12 +274,6 @@ def higen(
         help="Leaf rows: a learned mixture of the conditional Bernoulli and a run along a face of the community's"
         " plane embedding so far (trained on the data's planar embedding; for planar graphs).",
     ),
-    face_fills: bool = typer.Option(
-        False,
-        "--face-fills/--no-face-fills",
-        help="With --row-faces: a learned score of the face runs that fill a whole face (a new node inside a"
-        " triangle).",
-    ),
     refit_size_head: int = typer.Option(
         0,
         "--refit-size-head",
@@ -366,7 +359,6 @@ def higen(
             cross_strip_windows=cross_strip_windows,
             row_runs=row_runs,
             row_faces=row_faces,
-            face_fills=face_fills,
             resolution=resolution,
         )
         train_config = TrainConfig(

@@ -271,9 +271,6 @@ def main() -> None:
     parser.add_argument(
         "--face-runs", action="store_true", help="retrain with row_faces (runs along faces) instead of row_runs"
     )
-    parser.add_argument(
-        "--face-fills", action="store_true", help="with --face-runs: also learn the tilt of the sets that fill a face"
-    )
     args = parser.parse_args()
     original = two_level_model(args.model)
     if not original.config.rows_can_be_runs:
@@ -293,12 +290,10 @@ def main() -> None:
         result["original_face_rows"] = scores(original, test, train, args, face_rows=True)
     print("original", result["original"], flush=True)
     option = "row_faces" if args.face_runs else "row_runs"
-    if args.face_fills and not args.face_runs:
-        raise SystemExit("error: --face-fills needs --face-runs")
     # the twins for the data counts and the scans first: the trained model's fresh MLP follows --seed
     others = {other: with_run_component(original, other) for other in ("row_runs", "row_faces") if other != option}
     torch.manual_seed(args.seed)
-    model = with_run_component(original, option, face_fills=args.face_fills)
+    model = with_run_component(original, option)
     runs, faces = (others.get(name, model) for name in ("row_runs", "row_faces"))
     net = model.community_nets[-1]
     val_batches = validation(model)
@@ -343,24 +338,21 @@ def main() -> None:
     result["refit"]["history"] = history
     result["command"] = command("higen_row_refit.py", args)
     if args.checkpoint_out:
-        changed = {option: True, **({"face_fills": True} if args.face_fills else {})}
-        save_refit_checkpoint(model, args, "row_refit", result["command"], history, changed)
+        save_refit_checkpoint(model, args, "row_refit", result["command"], history, {option: True})
     emit(result, args.json)
 
 
-def with_run_component(original: HiGen, option: str, face_fills: bool = False) -> HiGen:
+def with_run_component(original: HiGen, option: str) -> HiGen:
     """``original`` with ``option`` (``row_runs`` or ``row_faces``) on and the other off: its weights
     and size model, the share's MLP its own if it has the option, else fresh (``π = ½``; torch's global
-    generator draws its hidden layer), in eval mode. ``face_fills`` (with ``row_faces``): with the fill
-    tilt ``β``, its own if ``original`` has it, else 0."""
+    generator draws its hidden layer), in eval mode."""
     other = "row_faces" if option == "row_runs" else "row_runs"
-    fills = face_fills or (option == "row_faces" and original.config.face_fills)
-    model = HiGen(dataclasses.replace(original.config, **{option: True, other: False, "face_fills": fills}))
+    model = HiGen(dataclasses.replace(original.config, **{option: True, other: False}))
     for name in ("edge_counts", "node_counts", "isolated_counts", "community_counts"):  # the size model
         setattr(model, name, getattr(original, name).clone())
     weights = {k: v for k, v in original.state_dict().items() if f".{other}." not in k}
     missing, unexpected = model.load_state_dict(weights, strict=False)
-    if unexpected or any(option not in k and "face_fill" not in k for k in missing):
+    if unexpected or any(option not in k for k in missing):
         raise SystemExit(f"error: the model's weights do not fit {option}: missing {missing}, unexpected {unexpected}")
     return model.eval()
 

@@ -101,11 +101,6 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
             "choose --row-runs or --row-faces, not both",
         ),
         (
-            ["train", "higen", "-d", "community_small", "--face-fills", "-o", "{tmp}/h.pt"],
-            1,
-            "--face-fills needs --row-faces",
-        ),
-        (
             ["sample", "-c", "higen-planar", "--face-rows", "--planar-strips", "--out", "{tmp}/a.g6"],
             2,
             "no strip-shaped",
@@ -212,8 +207,8 @@ def test_validation_graphs_in_training_are_counted():
 
 
 def test_train_a_face_run_model_then_sample_it_with_planar_strips(capsys, tmp_path):
-    """--row-faces (and --face-fills) reach the model; its samples take --planar-strips without
-    --face-rows (the model keeps its faces) and refuse --run-rows in one line."""
+    """--row-faces reaches the model; its samples take --planar-strips without --face-rows (the model
+    keeps its faces) and refuse --run-rows in one line."""
     ckpt = tmp_path / "f.pt"
     code, _, err = run(
         capsys,
@@ -228,7 +223,6 @@ def test_train_a_face_run_model_then_sample_it_with_planar_strips(capsys, tmp_pa
         "--num-layers",
         "1",
         "--row-faces",
-        "--face-fills",
         "--cross-strips",
         "-o",
         str(ckpt),
@@ -236,8 +230,7 @@ def test_train_a_face_run_model_then_sample_it_with_planar_strips(capsys, tmp_pa
     assert code == 0, err
     from graphgen.io import load_checkpoint
 
-    config = load_checkpoint(ckpt).config
-    assert config["row_faces"] is True and config["face_fills"] is True
+    assert load_checkpoint(ckpt).config["row_faces"] is True
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "2", "--planar-strips")
     assert code == 0 and len(out.splitlines()) == 2 and "planar strips" in err
     code, _, err = run(capsys, "sample", "-c", str(ckpt), "-n", "2", "--run-rows")

@@ -127,9 +127,6 @@ class CommunityNetConfig:
     adjacency_rows: int = 0  # prefix nodes also see their rows of the prefix adjacency, this many columns
     row_runs: bool = False  # leaf rows: the MLP g of the run share π (row_runs)
     row_faces: bool = False  # leaf rows: the MLP g of the face-run share π (face_runs)
-    face_fills: bool = (
-        False  # leaf rows: the tilt β_k (per component) of the face-run sets that fill a face (face_runs)
-    )
 
     @property
     def node_dim(self) -> int:
@@ -459,8 +456,6 @@ class CommunityNet(nn.Module):
         self.row_coordination = row_coordination_net() if c.row_coordination else None
         self.row_runs = run_share_net() if c.row_runs else None
         self.row_faces = run_share_net() if c.row_faces else None
-        # β = 0 at initialisation: a model without the tilt
-        self.face_fill = nn.Parameter(torch.zeros(c.num_mixtures)) if c.face_fills else None  # β_k per component
 
     def _entry_logits(self, h_new, h, context, entry_row, entry_node) -> torch.Tensor:
         """``entry_head([h_new[row], h[node], context[row]])``, ``(P, K)`` float64, with its first linear

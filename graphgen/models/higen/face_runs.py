@@ -109,8 +109,6 @@ __all__ = [
     "row_options",
     "data_face_sets",
     "pack_face_sets",
-    "pack_face_fills",
-    "fills_face",
     "face_set_counts",
     "face_log_prob",
     "set_scores",
@@ -190,14 +188,13 @@ def row_options(faces: Faces, w: int) -> list[tuple[list[int], list[tuple[int, i
     return [(list(key), [p for p in where if p[0] == 0] or where) for key, where in sets.items()]
 
 
-def data_face_sets(rows, fills: bool = False):
+def data_face_sets(rows) -> list[list[tuple[int, ...]]]:
     """For every row of ``rows`` (a :class:`~graphgen.models.higen.rows.CommunityRows` holding all rows
     of its communities, in order), the node sets of its size that are runs along a face of the
     embedding that networkx's planar embedding of the whole community induces on the row's prefix
     (:func:`prefix_faces`, :func:`row_options`; teacher forcing of ``row_faces``): no sets for a first
     row, a row of no edges, or a row ``t >= 2`` of a non-planar community; a second row's only set is
-    the first node. With ``fills``: ``(sets, flags)``, ``flags[i][k]`` whether ``sets[i][k]`` fills a
-    whole face (:func:`fills_face`)."""
+    the first node."""
     chosen = rows.entry_count > 0
     later = rows.position[rows.entry_row[chosen]].tolist()
     earlier = rows.entry_node[chosen].tolist()
@@ -210,25 +207,15 @@ def data_face_sets(rows, fills: bool = False):
         planar, embedding = nx.check_planarity(graph)
         rotations[c] = embedding.get_data() if planar else None
     take = (rows.mass + rows.reserved).tolist()
-    out, flags = [], []
+    out = []
     for c, t, w in zip(rows.community.tolist(), rows.position.tolist(), take):
         rotation = rotations.get(c)
         if t == 0 or w < 1 or (rotation is None and t > 1):
             out.append([])
-            flags.append([])
             continue
         faces = [[0]] if t == 1 else prefix_faces(rotation, set(range(t)))
         out.append([tuple(nodes) for nodes, _ in row_options(faces, w)])
-        flags.append(fills_face(faces, out[-1]))
-    return (out, flags) if fills else out
-
-
-def fills_face(faces: Faces, sets) -> list[bool]:
-    """For each node set of ``sets``, whether it is the node set of a whole face of ``faces`` of at
-    least 3 places, each node once (a row joined to it closes that face into triangles, e.g. a new
-    node inside a triangle; ``face_fills`` of the module docstring)."""
-    whole = {frozenset(walk) for walk in faces if len(walk) >= 3 and len(set(walk)) == len(walk)}
-    return [frozenset(nodes) in whole for nodes in sets]
+    return out
 
 
 def pack_face_sets(sets: list[list[tuple[int, ...]]]) -> torch.Tensor:
@@ -243,55 +230,32 @@ def pack_face_sets(sets: list[list[tuple[int, ...]]]) -> torch.Tensor:
     return out
 
 
-def pack_face_fills(flags: list[list[bool]]) -> torch.Tensor:
-    """:func:`data_face_sets`' fill flags as ``(R, S)`` bool, laid out like :func:`pack_face_sets`
-    (``False`` where a row has fewer sets)."""
-    width = max([len(x) for x in flags] + [1])
-    out = torch.zeros((len(flags), width), dtype=torch.bool)
-    for i, row_flags in enumerate(flags):
-        out[i, : len(row_flags)] = torch.tensor(row_flags, dtype=torch.bool)
-    return out
-
-
 def face_set_counts(sets: torch.Tensor) -> torch.Tensor:
     """How many sets ``(R,)`` each row of :func:`pack_face_sets`' tensor holds."""
     return (sets[:, :, 0] >= 0).sum(1)
 
 
 def face_log_prob(
-    entry_logits: torch.Tensor,
-    entry_count: torch.Tensor,
-    entry_row: torch.Tensor,
-    sets: torch.Tensor,
-    fills: torch.Tensor | None = None,
-    fill_tilt: torch.Tensor | None = None,
+    entry_logits: torch.Tensor, entry_count: torch.Tensor, entry_row: torch.Tensor, sets: torch.Tensor
 ) -> torch.Tensor:
     """``log p_face^k(Y | w)`` ``(R, K)`` of every row's edge set ``Y`` (entries with ``entry_count >
     0``; row ``i``'s entries are its earlier nodes ``0..t_i-1`` in order) under every component ``k``
     (``entry_logits`` ``(P, K)``): the conditional Bernoulli restricted to the row's sets ``sets[i]``
     (:func:`pack_face_sets`), ``Σ_{j ∈ Y} θ^k_j - log Σ_S exp(Σ_{j ∈ S} θ^k_j)`` when ``Y`` is one of
-    them, ``-inf`` otherwise (and for rows without sets). With ``fill_tilt`` (``β_k``, ``(K,)``;
-    ``face_fills`` of the module docstring) every set that fills a face (``fills`` ``(R, S)``,
-    :func:`pack_face_fills`) scores ``β_k`` more under component ``k``."""
+    them, ``-inf`` otherwise (and for rows without sets)."""
     r, k = sets.shape[0], entry_logits.shape[1]
     if entry_logits.shape[0] == 0:  # no row has earlier nodes: no sets either
         return entry_logits.new_full((r, k), float("-inf"))
     counts = torch.bincount(entry_row, minlength=r)
     offset = torch.cumsum(counts, 0) - counts
-    scores = set_scores(entry_logits, offset, sets)
+    denominator = torch.logsumexp(set_scores(entry_logits, offset, sets), 1)
     hit = entry_count > 0
     numerator = entry_logits.new_zeros((r, k)).index_add_(0, entry_row[hit], entry_logits[hit])
     size = torch.bincount(entry_row[hit], minlength=r).view(r, 1)
     chosen = set_scores(hit.double().unsqueeze(1), offset, sets)[:, :, 0]  # chosen nodes in each set
-    own = (chosen == size) & ((sets >= 0).sum(2) == size)  # (R, S): set S is Y
-    if fill_tilt is not None:
-        tilt = fills.to(scores.dtype).unsqueeze(2) * fill_tilt.to(scores.dtype).view(1, 1, -1)  # (R, S, K)
-        scores = scores + tilt
-        numerator = numerator + (tilt * own.unsqueeze(2)).sum(1)
-    # rows without sets score 0 instead of -inf (their value is replaced below): no NaN gradient
-    scores = torch.where((face_set_counts(sets) > 0).view(r, 1, 1), scores, 0.0)
-    lp = numerator - torch.logsumexp(scores, 1)
-    return torch.where(own.any(1).unsqueeze(1), lp, torch.full_like(lp, float("-inf")))
+    is_set = ((chosen == size) & ((sets >= 0).sum(2) == size)).any(1)  # Y is one of the sets
+    lp = numerator - denominator
+    return torch.where(is_set.unsqueeze(1), lp, torch.full_like(lp, float("-inf")))
 
 
 def set_scores(entry_logits: torch.Tensor, offset: torch.Tensor, sets: torch.Tensor) -> torch.Tensor:
@@ -312,7 +276,6 @@ def sample_face_rows(
     faces: list[Faces | None],
     draws,
     share: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor] | None = None,
-    fill_tilt: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Edges ``(P,)`` 0/1 of rows drawn together along faces: row ``i`` has ``lengths[i]`` consecutive
     entries of ``chosen_logits`` ``(P,)`` (its component's scores of the earlier nodes ``0..t_i-1``),
@@ -327,10 +290,8 @@ def sample_face_rows(
     with sets is first a face run with probability ``π`` (drawn by ``draws.categorical``), drawn as
     above, and otherwise a conditional Bernoulli, which keeps the embedding when the set it draws is
     one of the row's sets (then placed as above) and loses it otherwise: together a draw from
-    ``π p_face + (1 - π) p_cb`` (:func:`face_log_prob`; tested by frequencies). ``fill_tilt``: each
-    row's ``face_fills`` tilt ``(R,)`` (``β`` of its component) of the face-run sets that fill a face
-    (:func:`fills_face`), or ``None``.
-    ``draws``: the sampler's :class:`~graphgen.models.higen.model.Draws`."""
+    ``π p_face + (1 - π) p_cb`` (:func:`face_log_prob`; tested by frequencies). ``draws``: the
+    sampler's :class:`~graphgen.models.higen.model.Draws`."""
     r = lengths.numel()
     offset = torch.cumsum(lengths, 0) - lengths
     options = [row_options(f, int(w)) if f is not None else [] for f, w in zip(faces, take.tolist())]
@@ -341,11 +302,8 @@ def sample_face_rows(
     placed = as_face.nonzero().flatten().tolist()
     counts = torch.zeros(int(lengths.sum()), dtype=torch.long)
     if placed:
-        listed = [[tuple(nodes) for nodes, _ in options[i]] for i in placed]
-        scores = set_scores(chosen_logits.double().unsqueeze(1), offset[placed], pack_face_sets(listed))[:, :, 0]
-        if fill_tilt is not None:
-            fills = pack_face_fills([fills_face(faces[i], sets) for i, sets in zip(placed, listed)])
-            scores = scores + fill_tilt.double()[placed].unsqueeze(1) * fills
+        sets = pack_face_sets([[tuple(nodes) for nodes, _ in options[i]] for i in placed])
+        scores = set_scores(chosen_logits.double().unsqueeze(1), offset[placed], sets)[:, :, 0]
         pick = draws.categorical(torch.softmax(scores, 1)).tolist()
         for row, i in enumerate(placed):
             counts[torch.tensor(options[i][pick[row]][0]) + offset[i]] = 1

@@ -63,9 +63,7 @@
 * **Face-run leaf rows** (``row_faces``, our option, the same rows, not with ``row_runs``): each row
   is a learned mixture of a run along a face of its prefix's plane embedding and the conditional
   Bernoulli; training reads the faces from the data's planar embedding, sampling keeps the embedding
-  its rows build (:mod:`graphgen.models.higen.face_runs`). With ``face_fills`` (our option, with
-  ``row_faces``) the face-run sets that fill a whole face of the prefix score a learned ``β_k`` more
-  under mixture component ``k``.
+  its rows build (:mod:`graphgen.models.higen.face_runs`).
 * **Loss**: the negative log-likelihood of the teacher-forced rows and blocks of every level, per
   edge of the batch (``Σ NLL / Σ |E|``), with the hierarchy built by seeded Louvain and ordered
   by ``within_order`` (:mod:`graphgen.data.hierarchy_order`).
@@ -193,7 +191,6 @@ class HiGenConfig:
     adjacency_rows: int = 0  # community networks: each prefix node also sees its adjacency row (GRAN's input)
     row_runs: bool = False  # leaf rows: a mixture with runs of consecutive border nodes of the prefix (row_runs)
     row_faces: bool = False  # leaf rows: a mixture with runs along a face of the prefix's plane embedding (face_runs)
-    face_fills: bool = False  # row_faces: a learned tilt of the face-run sets that fill a whole face (face_runs)
 
     def __post_init__(self):
         if self.num_levels < 1:
@@ -253,8 +250,6 @@ class HiGenConfig:
                 raise ValueError(f"{name} needs leaf_rows='conditional_bernoulli' and no row_coordination")
         if self.row_runs and self.row_faces:
             raise ValueError("choose row_runs or row_faces, not both (two run components of the same rows)")
-        if self.face_fills and not self.row_faces:
-            raise ValueError("face_fills needs row_faces (it tilts the face-run sets)")
         if self.size_share and not (self.explicit_size and self.size_context):
             raise ValueError("size_share needs community_size='explicit' and size_context (the share splits |V|)")
         if self.size_concentration and not self.explicit_size:
@@ -589,7 +584,6 @@ class HiGen(nn.Module):
                         c.adjacency_rows,
                         row_runs=c.row_runs and lv == c.num_levels,
                         row_faces=c.row_faces and lv == c.num_levels,
-                        face_fills=c.face_fills and lv == c.num_levels,
                     )
                 )
                 for lv in range(1, c.num_levels + 1)
@@ -743,7 +737,6 @@ class HiGen(nn.Module):
                     adjacency=adjacency,
                     runs=net.row_runs,
                     faces=net.row_faces,
-                    face_fill=net.face_fill,
                 )
                 community = community - row_lp.sum() / row_fraction
                 if self.config.explicit_size and rows.leaf:  # -log p(N | W) of every community, at its first row
@@ -1078,7 +1071,6 @@ class HiGen(nn.Module):
             border,
             faces,
             None if draws.face_rows else net.row_faces,
-            net.face_fill,
         )
         if faces is not None:  # replaced row by row by the face-run draws
             state.faces.update(zip(comms.tolist(), faces))
@@ -1100,7 +1092,6 @@ class HiGen(nn.Module):
         border=None,
         faces=None,
         face_share=None,
-        face_fill=None,
     ):
         """The draws of one row per prefix graph from the network's ``outputs`` (a
         :class:`~graphgen.models.higen.community_net.RowOutputs` over rows at positions ``t`` with
@@ -1139,8 +1130,7 @@ class HiGen(nn.Module):
         chosen = logits[torch.arange(entry_row.numel()), k[entry_row]]
         if faces is not None:
             share = None if face_share is None else functools.partial(run_share_logits, face_share)
-            tilt = None if face_fill is None else face_fill.detach()[k]  # each row's component's β
-            edge_counts = sample_face_rows(chosen, t, take, faces, draws, share, tilt)
+            edge_counts = sample_face_rows(chosen, t, take, faces, draws, share)
         elif border is not None:
             place, length = border
             if draws.run_rows:  # conditioned on a run wherever one fits: π = 1

@@ -22,13 +22,7 @@ import torch
 from graphgen.data.hierarchy import Hierarchy
 from graphgen.data.ops import segment_arange, segment_logsumexp, self_loop_weights
 from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_prob
-from graphgen.models.higen.face_runs import (
-    data_face_sets,
-    face_log_prob,
-    face_set_counts,
-    pack_face_fills,
-    pack_face_sets,
-)
+from graphgen.models.higen.face_runs import data_face_sets, face_log_prob, face_set_counts, pack_face_sets
 from graphgen.models.higen.row_runs import (
     feasible_runs,
     prefix_border_places,
@@ -69,7 +63,6 @@ class CommunityRows:
     entry_place: torch.Tensor | None = None  # (P,) run-shaped rows: the entry's place on its prefix's border cycle
     border_length: torch.Tensor | None = None  # (R,) run-shaped rows: the length of the prefix's border cycle
     face_sets: torch.Tensor | None = None  # (R, S, W) face-run rows: each row's node sets that run along a face
-    face_fills: torch.Tensor | None = None  # (R, S) face-run rows: whether each of those sets fills a whole face
 
     @property
     def num_rows(self) -> int:
@@ -95,7 +88,6 @@ class CommunityRows:
             entry_place=None if self.entry_place is None else self.entry_place[entries],
             border_length=None if self.border_length is None else self.border_length[keep],
             face_sets=None if self.face_sets is None else self.face_sets[keep],
-            face_fills=None if self.face_fills is None else self.face_fills[keep],
         )
 
     def with_border_places(self) -> CommunityRows:
@@ -105,11 +97,10 @@ class CommunityRows:
         return replace(self, entry_place=place, border_length=length)
 
     def with_face_sets(self) -> CommunityRows:
-        """These rows with :attr:`face_sets` and :attr:`face_fills` set from their communities' planar
-        embeddings (:func:`~graphgen.models.higen.face_runs.data_face_sets`; the rows must hold every row
-        of their communities)."""
-        sets, fills = data_face_sets(self, fills=True)
-        return replace(self, face_sets=pack_face_sets(sets), face_fills=pack_face_fills(fills))
+        """These rows with :attr:`face_sets` set from their communities' planar embeddings
+        (:func:`~graphgen.models.higen.face_runs.data_face_sets`; the rows must hold every row of their
+        communities)."""
+        return replace(self, face_sets=pack_face_sets(data_face_sets(self)))
 
 
 def _segment_start(group: torch.Tensor) -> torch.Tensor:
@@ -184,7 +175,6 @@ def row_log_likelihood(
     adjacency: torch.Tensor | None = None,
     runs: torch.nn.Module | None = None,
     faces: torch.nn.Module | None = None,
-    face_fill: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Mixture log-likelihood of every row, ``(R,)``.
 
@@ -223,8 +213,6 @@ def row_log_likelihood(
         faces: the MLP ``g`` of face-run leaf rows' share ``π`` (``row_faces``,
             :mod:`~graphgen.models.higen.face_runs`; conditional-Bernoulli leaf rows, ``rows`` from
             :meth:`CommunityRows.with_face_sets`), or ``None``. Not with ``runs``.
-        face_fill: with ``faces``, the tilt ``β`` of the face sets that fill a face (``face_fills``,
-            :mod:`~graphgen.models.higen.face_runs`), or ``None``.
 
     The first row of a leaf community has nothing to choose and contributes 0.
     """
@@ -269,9 +257,7 @@ def row_log_likelihood(
             else:
                 if rows.face_sets is None:
                     raise ValueError("face-run rows need their face sets: CommunityRows.with_face_sets()")
-                run_lp = face_log_prob(
-                    entry_logits, rows.entry_count, rows.entry_row, rows.face_sets, rows.face_fills, face_fill
-                )
+                run_lp = face_log_prob(entry_logits, rows.entry_count, rows.entry_row, rows.face_sets)
             edge_lp = run_mixture_log_prob(edge_lp, run_lp, *run_share(rows, runs, faces))
     else:
         log_pi = entry_logits - segment_logsumexp(entry_logits, rows.entry_row, r)[rows.entry_row]

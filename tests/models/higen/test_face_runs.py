@@ -11,9 +11,7 @@ from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_pr
 from graphgen.models.higen.face_runs import (
     data_face_sets,
     face_log_prob,
-    fills_face,
     outer_border,
-    pack_face_fills,
     pack_face_sets,
     place_row,
     placements,
@@ -117,12 +115,10 @@ def test_row_options_merge_placements_of_a_set_and_prefer_the_outer_face():
     assert 0 not in {f for f, _ in inner[(2, 3)]} and [f for f, _ in inner[(0, 1)]] == [0]
 
 
-@pytest.mark.parametrize("w, beta", [(2, None), (3, None), (3, 1.2)])
-def test_sampled_sets_follow_the_softmax_of_their_scores(w, beta):
-    """Frequencies of the drawn node sets match ``exp(Σ θ + β [fills]) / Σ_sets exp(Σ θ + β [fills])``
-    over the sets that are runs of some face (each set once, however many placements it has; ``β``
-    the face_fills tilt of the sets that are a whole face, here the two inner triangles), and faces
-    follow the draw."""
+@pytest.mark.parametrize("w", [2, 3])
+def test_sampled_sets_follow_the_softmax_of_their_scores(w):
+    """Frequencies of the drawn node sets match ``exp(Σ θ) / Σ_sets exp(Σ θ)`` over the sets that are
+    runs of some face (each set once, however many placements it has), and faces follow the draw."""
     faces = place_row(place_row(place_row([[0]], 0, 0, 1, 1), 0, 0, 2, 2), 0, 0, 2, 3)
     t = 4
     theta = torch.tensor([0.3, -0.5, 1.0, 0.2], dtype=torch.float64)
@@ -133,19 +129,13 @@ def test_sampled_sets_follow_the_softmax_of_their_scores(w, beta):
         assert sorted(sets) == [(0, 1, 2), (0, 1, 3), (0, 2, 3), (1, 2, 3)]
         per_set = collections.Counter(tuple(sorted(run)) for _, _, run in placements(faces, w))
         assert sorted(per_set.values()) == [1, 1, 4, 4]  # counted per placement the draw would differ
-    fills = fills_face(faces, sets)
-    assert fills == [len(s) == 3 and s in {(0, 1, 2), (0, 1, 3)} for s in sets]  # the inner triangles
-    tilt = 0.0 if beta is None else beta
-    weights = torch.tensor([math.exp(float(theta[list(s)].sum()) + tilt * f) for s, f in zip(sets, fills)])
+    weights = torch.tensor([math.exp(float(theta[list(s)].sum())) for s in sets])
     expected = weights / weights.sum()
     n = 4000
     lengths = torch.full((n,), t)
     draws = Draws(torch.Generator().manual_seed(0))
     many = [[list(f) for f in faces] for _ in range(n)]
-    fill_tilt = None if beta is None else torch.full((n,), beta)  # each row's component's β
-    counts = sample_face_rows(theta.repeat(n), lengths, torch.full((n,), w), many, draws, fill_tilt=fill_tilt).view(
-        n, t
-    )
+    counts = sample_face_rows(theta.repeat(n), lengths, torch.full((n,), w), many, draws).view(n, t)
     assert torch.equal(counts.sum(1), torch.full((n,), w))
     seen = collections.Counter(tuple(row.nonzero().flatten().tolist()) for row in counts)
     for s, p in zip(sets, expected.tolist()):
@@ -220,60 +210,6 @@ def test_face_rows_and_their_mixture_sum_to_one_by_enumeration(seed):
         share = torch.full((len(subsets),), -0.4)
         mixed = run_mixture_log_prob(cb, face, share, torch.full((len(subsets),), bool(runs)))
         assert mixed.exp().sum(0).tolist() == pytest.approx([1.0] * 3, abs=1e-12), w
-
-
-def test_fills_face_by_hand():
-    """A set fills a face when it is the node set of a whole face of 3 or more distinct places: the
-    triangle's two sides, K4's four faces, not a walk that visits a node twice, not a single node or
-    an edge walked both ways."""
-    triangle = place_row(place_row([[0]], 0, 0, 1, 1), 0, 0, 2, 2)  # [[1, 0, 2], [0, 1, 2]]
-    assert fills_face(triangle, [(0, 1, 2), (0, 1), (1, 2)]) == [True, False, False]
-    k4 = place_row(triangle, 1, 0, 3, 3)
-    assert fills_face(k4, list(itertools.combinations(range(4), 3))) == [True] * 4
-    pendant = place_row(triangle, 0, 0, 1, 3)  # outer walk [1, 0, 2, 1, 3]
-    assert fills_face(pendant, [(0, 1, 2), (0, 1, 2, 3), (1, 3)]) == [True, False, False]
-    assert fills_face([[0]], [(0,)]) == [False] and fills_face([[0, 1]], [(0, 1)]) == [False]
-    assert pack_face_fills([[True, False], [], [False, False, True]]).tolist() == [
-        [True, False, False],
-        [False, False, False],
-        [False, False, True],
-    ]
-
-
-@pytest.mark.parametrize("seed", [0, 1])
-def test_tilted_face_rows_sum_to_one_and_tilt_the_whole_faces(seed):
-    """With a fill tilt β_k per component, p_face still sums to 1 over the w-subsets for every w and
-    component (enumeration), keeps its support, and is ``exp(Σ θ_k + β_k [Y fills a face]) / Σ_S exp(Σ
-    θ_k + β_k [S fills a face])``; β = 0 is the untilted p_face; β's gradient is finite where rows have
-    no sets."""
-    faces, _ = grow(random.Random(seed), 7)
-    t = 7
-    logits = torch.randn(t, 2, generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    beta = torch.tensor([0.8, -0.5], requires_grad=True)
-    tilted_any = False
-    for w in range(t + 1):
-        runs = [tuple(nodes) for nodes, _ in row_options(faces, w)]
-        flags = fills_face(faces, runs)
-        tilted_any |= any(flags)
-        subsets = list(itertools.combinations(range(t), w))
-        args = rows_of_subsets(t, subsets, pack_face_sets([runs]), logits)
-        fills = pack_face_fills([flags]).expand(len(subsets), -1)
-        face = face_log_prob(*args[:4], fills, beta)
-        assert face.detach().exp().sum(0).tolist() == pytest.approx([1.0 if runs else 0.0] * 2, abs=1e-12), w
-        assert torch.equal(face_log_prob(*args[:4], fills, torch.zeros(2)), face_log_prob(*args[:4]))
-        if runs:
-            score = {s: logits[list(s)].sum(0) + beta.detach() * f for s, f in zip(runs, flags)}
-            norm = torch.logsumexp(torch.stack(list(score.values())), 0)
-            for s, lp in zip(subsets, face.detach()):
-                if s in score:
-                    assert torch.allclose(lp, score[s] - norm, rtol=1e-9)
-    assert tilted_any  # some w has a set that fills a face
-    # rows without sets among rows with: finite gradient of β
-    args = rows_of_subsets(t, [(0, 1), ()], pack_face_sets([[(0, 1)]]), logits)
-    sets = torch.cat([args[3][:1], torch.full_like(args[3][:1], -1)])
-    lp = face_log_prob(args[0], args[1], args[2], sets, torch.tensor([[True], [False]]), beta)
-    lp[0].sum().backward()
-    assert torch.isfinite(beta.grad).all()
 
 
 def test_face_log_prob_of_rows_of_different_lengths_is_each_rows_own():
@@ -376,11 +312,3 @@ def test_data_face_sets_are_the_runs_of_the_embedded_prefixes():
     assert set(sets[i]) == expected
     packed = pack_face_sets(sets)
     assert packed.shape[0] == rows.num_rows and int((packed[:, :, 0] >= 0).sum(1)[i]) == len(expected)
-    # the fill flags: those of the prefix's faces, laid out with the sets by with_face_sets
-    same, flags = data_face_sets(rows, fills=True)
-    assert same == sets and [len(f) for f in flags] == [len(x) for x in sets]
-    assert flags[i] == fills_face(prefix_faces(rotation, set(range(t))), sets[i])
-    assert any(any(f) for f in flags)  # planar's communities have faces filled by a later row
-    with_sets = rows.with_face_sets()
-    assert torch.equal(with_sets.face_sets, packed) and torch.equal(with_sets.face_fills, pack_face_fills(flags))
-    assert torch.equal(with_sets.select_rows(rows.position > 1).face_fills, pack_face_fills(flags)[rows.position > 1])

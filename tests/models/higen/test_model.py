@@ -1179,51 +1179,6 @@ def test_run_components_leaf_term_is_the_mixture_of_its_pieces(train, option):
     assert not torch.allclose(ours, plain)
 
 
-def test_face_fills_tilt_the_face_term_and_the_draws(train, monkeypatch):
-    """face_fills: β = 0 is the row_faces model (same loss); with β_k the leaf term changes, the loss is
-    the rows' tilted likelihood and its gradient reaches β; the sampler draws each leaf row with its
-    component's β (its effect on the draws: test_face_runs); the option needs row_faces."""
-    from graphgen.models.higen.rows import row_log_likelihood
-
-    torch.manual_seed(0)
-    model, _, batch = model_and_plain_twin(train, "row_faces")
-    fills = HiGen(replace(model.config, face_fills=True)).fit_size_model(train)
-    fills.load_state_dict(model.state_dict(), strict=False)
-    net = fills.community_nets[-1]
-    assert fills.community_nets[0].face_fill is None and net.face_fill.tolist() == [0.0, 0.0]  # β_k, K = 2
-    with torch.no_grad():
-        for p in net.row_faces.parameters():
-            p.normal_(0.0, 0.5, generator=torch.Generator().manual_seed(4))
-        model.community_nets[-1].row_faces.load_state_dict(net.row_faces.state_dict())
-        assert float(fills.loss(batch)["loss"]) == float(model.loss(batch)["loss"])
-        net.face_fill.copy_(torch.tensor([0.5, 1.5]))
-        rows, pb, _ = batch.levels[-1]
-        kw = {"leaf_rows": "conditional_bernoulli", "mass_trials": fills.config.row_mass, "faces": net.row_faces}
-        outputs = net(pb)
-        tilted = row_log_likelihood(rows, *outputs, face_fill=net.face_fill, **kw)
-        untilted = row_log_likelihood(rows, *outputs, **kw)
-        assert bool(rows.face_fills.any())
-        assert not torch.allclose(tilted, untilted)
-        parts = fills.loss(batch)["parts"]
-        assert float(parts["community_nets.1"]) * max(batch.num_edges, 1) == pytest.approx(-float(tilted.sum()))
-    fills.loss(batch)["loss"].backward()
-    assert bool((net.face_fill.grad.abs() > 0).all())
-    import graphgen.models.higen.model as model_module
-
-    tilts = []
-    real = model_module.sample_face_rows
-
-    def spy(*args):
-        tilts.append(args[6])
-        return real(*args)
-
-    monkeypatch.setattr(model_module, "sample_face_rows", spy)
-    fills.sample(2, generator=torch.Generator().manual_seed(1))
-    assert tilts and all(set(t.tolist()) <= {0.5, 1.5} for t in tilts)  # each row's component's β
-    with pytest.raises(ValueError, match="face_fills needs row_faces"):
-        replace(SMALL, face_fills=True)
-
-
 @pytest.mark.parametrize("how", ["trained share near 1", "run_rows decoding"])
 def test_run_rows_are_sampled_on_their_real_prefix_graphs(train, monkeypatch, how):
     """A flat model drawing every feasible row as a run (a row_runs model with π ≈ 1, or a plain model
