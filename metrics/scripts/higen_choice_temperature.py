@@ -1,9 +1,10 @@
 """A probe: HiGen's sampling temperature on one kind of leaf choice at a time, on the validation split.
 
-    PYTHONPATH=. python metrics/scripts/higen_choice_temperature.py MODEL DATASET CONFIGS SEEDS OUT.json
+    PYTHONPATH=. python metrics/scripts/higen_choice_temperature.py MODEL DATASET CONFIGS SEEDS OUT.json [BASE]
 
 ``CONFIGS`` is a JSON list of settings, each a map from a kind of choice to its temperature; every
-other choice is drawn at 1 (``{}`` is the model itself). Kinds, all at the leaf level only:
+other choice is drawn at ``BASE`` (default 1; ``{}`` is then the model itself, and with ``BASE`` =
+0.7 ``{"mass": 1}`` is the global temperature 0.7 except the leaf masses). Kinds, all at the leaf level only:
 ``component`` (a leaf row's mixture component), ``mass`` (its edge count: row mass, interval and
 plain binomials), ``alloc`` (which earlier nodes the row joins, given the count) and ``cross`` (every
 choice of the leaf cross-edge blocks). Per setting: as many samples as the validation split (read
@@ -23,6 +24,8 @@ from dataclasses import replace
 import torch
 from _higen_diagnostic import model_split, temperature_sweep
 
+from graphgen.bench.record import provenance
+from graphgen.cli._output import write_json
 from graphgen.models.higen import HiGen
 from graphgen.models.higen import model as M
 
@@ -66,10 +69,10 @@ def rows(self, net, state, comms, t, reserved, remaining, leaf, simple, draws):
     return orig_rows(self, net, state, comms, t, reserved, remaining, leaf, simple, draws)
 
 
-def cross(self, lv, g, parent, p_ei, p_w, draws):
+def cross(self, lv, g, parent, p_ei, p_w, draws, *rest):
     if "cross" in CFG and lv == self.config.num_levels:
         draws = replace(draws, temperature=CFG["cross"])
-    return orig_cross(self, lv, g, parent, p_ei, p_w, draws)
+    return orig_cross(self, lv, g, parent, p_ei, p_w, draws, *rest)
 
 
 M.HiGen._sample_rows, M.HiGen._sample_cross_edges = rows, cross
@@ -79,11 +82,15 @@ model = HiGen.from_pretrained(sys.argv[1]).eval()
 val = model_split(sys.argv[1], sys.argv[2], "val")
 configs = json.loads(sys.argv[3])
 seeds = int(sys.argv[4])
-out = {}
+base = float(sys.argv[6]) if len(sys.argv) > 6 else 1.0
+out = {"base_temperature": base}
 for cfg in configs:
     CFG.clear()
     CFG.update(cfg)
-    name = ",".join(f"{k}={v}" for k, v in cfg.items()) or "tau=1"
+    name = ",".join(f"{k}={v}" for k, v in cfg.items()) or f"tau={base:g}"
     print(name, flush=True)
-    out[name] = temperature_sweep(model, val, "gran", [1.0], seeds, KEYS, "temperature")[1.0]
-json.dump(out, open(sys.argv[5], "w"), indent=1)
+    out[name] = temperature_sweep(model, val, "gran", [base], seeds, KEYS, "temperature")[base]
+out.update(
+    provenance("PYTHONPATH=. python metrics/scripts/higen_choice_temperature.py " + " ".join(map(repr, sys.argv[1:])))
+)
+write_json(out, sys.argv[5])
