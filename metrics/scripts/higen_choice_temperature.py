@@ -5,7 +5,8 @@
 ``CONFIGS`` is a JSON list of settings, each a map from a kind of choice to its temperature; every
 other choice is drawn at ``BASE`` (default 1; ``{}`` is then the model itself, and with ``BASE`` =
 0.7 ``{"mass": 1}`` is the global temperature 0.7 except the leaf masses). Kinds, all at the leaf level only:
-``component`` (a leaf row's mixture component), ``mass`` (its edge count: row mass, interval and
+``component`` (a leaf row's categorical draws: its mixture component and, on ``row_faces`` models,
+whether it is a face run and which face set), ``mass`` (its edge count: row mass, interval and
 plain binomials), ``alloc`` (which earlier nodes the row joins, given the count) and ``cross`` (every
 choice of the leaf cross-edge blocks). Per setting: as many samples as the validation split (read
 through ``_higen_diagnostic.model_split``), seeds ``0..SEEDS-1``, gran-protocol MMDs against it.
