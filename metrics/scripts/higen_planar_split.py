@@ -12,7 +12,8 @@ and the dataset's test split, and reports per record:
   together is missing something its non-planar samples happen to supply.
 * ``nodes``: for the test graphs and for the planar and non-planar samples, the share of nodes by
   degree ``d`` (3 .. 10, 11 standing for 11 or more) and ``T(v) - d(v)`` (``T`` the node's
-  triangles; -2 standing for -2 or less, 2 for 2 or more). The clustering coefficient of a node is
+  triangles; -2 standing for -2 or less, 2 for 2 or more), as shares of all nodes (those of degree
+  below 3 count in the total only). The clustering coefficient of a node is
   ``2 T / (d (d - 1))``, so this table is what the 100-bin clustering histograms see: in a
   triangulation an inner node has ``T = d``, a node on the outer face ``T = d - 1``, and ``T > d``
   needs a separating triangle through the node (e.g. a degree-3 node inside a triangle, which puts
