@@ -806,3 +806,20 @@ def test_planar_split_tables_nodes_by_degree_and_triangles(tmp_path):
         "closed_degree_3": round(4 / 3, 3),
         "open": round(5 / 3, 3),
     }
+
+
+def test_component_draws_group_rows_by_rank_and_weight_and_read_whole_faces():
+    """fills_face: a set fills a face when it is the node set of a whole face of 3 or more distinct
+    places; summarise: shares of rows per rank and weight group, and per group the shares that fill a
+    face and that lose the embedding."""
+    draws = _script("higen_component_draws")
+    faces = [[1, 0, 2], [0, 1, 2], [1, 3]]  # a triangle's two sides and a pendant walk
+    assert draws.fills_face(faces, (0, 1, 2)) and not draws.fills_face(faces, (0, 1))
+    assert not draws.fills_face([[1, 0, 2, 1, 3]], (0, 1, 2))  # a walk visiting 1 twice is no whole face
+    rows = [(0, 0.5, False, False), (0, 0.4, True, False), (1, 0.2, False, True), (5, 0.05, True, True)]
+    out = draws.summarise(rows)
+    assert out["rows"] == 4
+    assert out["rank_0"] == {"share_of_rows": 0.5, "fills_a_face": 0.5, "loses_the_embedding": 0.0}
+    assert out["rank_1"] == {"share_of_rows": 0.25, "fills_a_face": 0.0, "loses_the_embedding": 1.0}
+    assert out["rank_2_3"]["share_of_rows"] == 0.0 and out["rank_4_plus"]["fills_a_face"] == 1.0
+    assert out["weight_0.3_plus"]["share_of_rows"] == 0.5 and out["weight_below_0.1"]["loses_the_embedding"] == 1.0
