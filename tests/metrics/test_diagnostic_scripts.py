@@ -823,3 +823,33 @@ def test_component_draws_group_rows_by_rank_and_weight_and_read_whole_faces():
     assert out["rank_1"] == {"share_of_rows": 0.25, "fills_a_face": 0.0, "loses_the_embedding": 1.0}
     assert out["rank_2_3"]["share_of_rows"] == 0.0 and out["rank_4_plus"]["fills_a_face"] == 1.0
     assert out["weight_0.3_plus"]["share_of_rows"] == 0.5 and out["weight_below_0.1"]["loses_the_embedding"] == 1.0
+
+
+def test_component_responsibility_finds_rows_into_a_triangle_and_groups_by_rank():
+    """rows_into_a_triangle on a grown K4 plus a node joined to the triangle 0-1-3 (both rows of three
+    edges are into a triangle; the row of node 2 joins the edge 0-1 only); group_means: posterior and
+    prior mass per rank of the prior weights."""
+    import torch
+
+    from graphgen.models.higen.rows import CommunityRows
+
+    resp = _script("higen_component_responsibility")
+    # one community, rows t = 0..4; row t's earlier neighbours
+    joined = [[], [0], [0, 1], [0, 1, 2], [0, 1, 3]]
+    entry_row = torch.repeat_interleave(torch.arange(5), torch.arange(5))
+    entry_node = torch.cat([torch.arange(t) for t in range(5)])
+    entry_count = torch.tensor([int(j in joined[t]) for t in range(5) for j in range(t)])
+    zeros = torch.zeros(5, dtype=torch.long)
+    rows = CommunityRows(
+        community=zeros, position=torch.arange(5), budget=zeros, remaining=zeros, reserved=zeros,
+        mass=zeros, self_loop=zeros, entry_row=entry_row, entry_node=entry_node, entry_count=entry_count, leaf=True,
+    )  # fmt: skip
+    assert resp.rows_into_a_triangle(rows).tolist() == [False, False, False, True, True]
+    log_alpha = torch.log(torch.tensor([[0.1, 0.6, 0.3], [0.5, 0.2, 0.3]]))
+    posterior = torch.tensor([[1.0, 0.0, 0.0], [0.0, 0.0, 1.0]])
+    out = resp.group_means(posterior, log_alpha)
+    # row 0: ranks (2, 0, 1), its posterior on the rank-2 component; row 1: ranks (0, 2, 1), on rank 1
+    assert out["rows"] == 2
+    assert out["rank_0"]["posterior"] == 0.0 and out["rank_0"]["weight"] == pytest.approx((0.6 + 0.5) / 2)
+    assert out["rank_1"]["posterior"] == 0.5 and out["rank_2_3"]["posterior"] == 0.5
+    assert out["rank_4_plus"] == {"posterior": 0.0, "weight": 0.0}
