@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import torch
 from _higen_diagnostic import command, emit, model_parser, model_split, two_level_model
+from higen_row_refit import chosen_sets
 
 from graphgen.models.higen.row_sequence import teacher_forced_prefix_edges
 from graphgen.models.higen.rows import row_log_likelihood
@@ -29,17 +30,14 @@ GROUPS = (("rank_0", 0, 1), ("rank_1", 1, 2), ("rank_2_3", 2, 4), ("rank_4_plus"
 def rows_into_a_triangle(rows) -> torch.Tensor:
     """``(R,)`` bool: rows of exactly three edges whose three earlier nodes are pairwise joined in the
     row's prefix (``rows`` holding every row of its communities, in order)."""
-    hit = rows.entry_count > 0
-    size = torch.bincount(rows.entry_row[hit], minlength=rows.num_rows)
     erow, src, dst = teacher_forced_prefix_edges(rows)
     prefix = {(int(r), int(a), int(b)) for r, a, b in zip(erow, src, dst)}
-    chosen: list[list[int]] = [[] for _ in range(rows.num_rows)]
-    for i, j in zip(rows.entry_row[hit].tolist(), rows.entry_node[hit].tolist()):
-        chosen[i].append(j)
+    chosen = chosen_sets(rows.entry_row, rows.entry_node, rows.entry_count, rows.num_rows)
     out = torch.zeros(rows.num_rows, dtype=torch.bool)
-    for i in (size == 3).nonzero().flatten().tolist():
-        a, b, c = chosen[i]
-        out[i] = all((i, u, v) in prefix for u, v in ((a, b), (a, c), (b, c)))
+    for i, nodes in enumerate(chosen):
+        if len(nodes) == 3:
+            a, b, c = nodes
+            out[i] = all((i, u, v) in prefix for u, v in ((a, b), (a, c), (b, c)))
     return out
 
 

@@ -28,37 +28,25 @@ from __future__ import annotations
 import networkx as nx
 import torch
 from _higen_diagnostic import command, decoded_test_run, emit, graphs_and_samples, model_parser
-
-
-def community_rows(n: int, edges: list[tuple[int, int]], comm: list[int]) -> list[list[tuple[int, ...]]]:
-    """Each community's rows in generation order (node ids ascending inside a community): row ``t``
-    holds its earlier neighbours as local ids."""
-    members: dict[int, list[int]] = {}
-    for v in range(n):
-        members.setdefault(comm[v], []).append(v)
-    local = {v: i for nodes in members.values() for i, v in enumerate(nodes)}
-    rows = {c: [[] for _ in nodes] for c, nodes in members.items()}
-    for u, v in edges:
-        if comm[u] == comm[v]:
-            a, b = sorted((local[u], local[v]))
-            rows[comm[u]][b].append(a)
-    return [[tuple(sorted(r)) for r in community] for community in rows.values()]
+from higen_row_attachment import communities_in_order, row_properties
 
 
 def fill_counts(edge_lists, communities) -> dict:
-    """The counts of the module docstring over graphs given as ``(n, edges)`` with each node's community."""
+    """The counts of the module docstring over graphs given as ``(n, edges)`` with each node's community
+    (communities walked as :func:`higen_row_attachment.communities_in_order` reads them, the third
+    triangle as its :func:`~higen_row_attachment.row_properties` finds it)."""
     rows = into = third = closed = closed_inner = 0
     for (n, edges), comm in zip(edge_lists, communities):
-        for community in community_rows(n, edges, comm):
+        for graph, nodes in communities_in_order([(n, edges)], [comm]):
             prefix = nx.Graph()
-            for t, chosen in enumerate(community):
-                if t >= 2 and len(chosen) >= 2:
-                    pairs = [(a, b) for i, a in enumerate(chosen) for b in chosen[i + 1 :]]
+            for t, v in enumerate(nodes):
+                joined = [u for u in graph.neighbors(v) if u < v]
+                if t >= 2 and len(joined) >= 2:
                     rows += 1
-                    into += len(chosen) == 3 and all(prefix.has_edge(a, b) for a, b in pairs)
-                    third += any(prefix.has_edge(a, b) and len(set(prefix[a]) & set(prefix[b])) >= 2 for a, b in pairs)
-                prefix.add_node(t)
-                prefix.add_edges_from((t, u) for u in chosen)
+                    into += len(joined) == 3 and prefix.subgraph(joined).number_of_edges() == 3
+                    third += row_properties(prefix, joined)["joins_an_edge_on_two_triangles"]
+                prefix.add_node(v)
+                prefix.add_edges_from((u, v) for u in joined)
         g = nx.Graph()
         g.add_nodes_from(range(n))
         g.add_edges_from(edges)

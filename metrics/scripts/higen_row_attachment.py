@@ -35,8 +35,9 @@ PROPERTIES = ("path", "connected", "closed", "joins_an_edge_on_two_triangles")
 GAP_BINS = {-1: "<= -1", 0: "0", 1: "1", 2: "2", 3: ">= 3"}
 
 
-def _communities(edge_lists, communities):
-    """Each community as ``(graph of its intra edges, its nodes in generation order)``."""
+def communities_in_order(edge_lists, communities):
+    """Each community of graphs ``(n, edges)`` with each node's community, as ``(graph of its intra
+    edges, its nodes in generation order)`` (node ids ascending inside a community)."""
     for (n, edges), comm in zip(edge_lists, communities):
         members: dict[int, list[int]] = {}
         for v in range(n):
@@ -68,7 +69,7 @@ def row_attachment(edge_lists: list[tuple[int, list[tuple[int, int]]]], communit
     """The statistics of the module docstring for graphs ``(n, edges)`` and each node's community."""
     rows, multi, first, sizes, gaps = Counter(), Counter(), Counter(), Counter(), Counter()
     count = Counter()
-    for graph, nodes in _communities(edge_lists, communities):
+    for graph, nodes in communities_in_order(edge_lists, communities):
         prefix = nx.Graph()
         broken = nx.check_planarity(graph)[0] is False
         count["communities"] += 1

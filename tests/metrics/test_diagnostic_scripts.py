@@ -771,7 +771,8 @@ def test_face_fills_count_rows_into_a_triangle_and_closed_degree_3_nodes():
     fills = _script("higen_face_fills")
     k4 = [(u, v) for u in range(4) for v in range(u + 1, 4)]
     graph = (5, k4 + [(3, 4)])
-    assert fills.community_rows(*graph, [0, 0, 0, 0, 1]) == [[(), (0,), (0, 1), (0, 1, 2)], [()]]
+    walked = [(sorted(g.edges()), nodes) for g, nodes in fills.communities_in_order([graph], [[0, 0, 0, 0, 1]])]
+    assert walked == [(k4, [0, 1, 2, 3]), ([], [4])]  # each community's intra edges and nodes in order
     out = fills.fill_counts([graph], [[0, 0, 0, 0, 1]])
     assert out["rows"] == 2 and out["into_a_triangle"] == 0.5
     assert out["third_triangle"] == 0.0  # the prefix 0-1-2 has no edge on two triangles yet
