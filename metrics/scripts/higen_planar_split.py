@@ -21,6 +21,10 @@ and the dataset's test split, and reports per record:
 * ``per_graph``: means per graph of the nodes with ``T - d >= 1`` (``over``), of the degree-3 nodes
   with ``T = 3`` (``closed_degree_3``: inside a triangle) and of the nodes with ``T - d = -1``
   (``open``), for the same three sets.
+* ``splits``: ``per_graph`` of the training, validation and test splits, and ``test_closed_degree_3_rank``:
+  the share of 20,000 seeded random draws of as many graphs as the test split, out of all three
+  splits pooled, whose mean ``closed_degree_3`` is at least the test split's (how unusual the test
+  split is in the count a model of the training graphs learns).
 """
 
 from __future__ import annotations
@@ -73,6 +77,17 @@ def per_graph(graphs: list[nx.Graph]) -> dict:
     }
 
 
+def closed_rank(splits: dict[str, list[nx.Graph]], draws: int = 20_000) -> float:
+    """The share of ``draws`` seeded random draws of ``len(splits["test"])`` graphs out of all of
+    ``splits`` pooled whose mean count of closed degree-3 nodes is at least the test split's."""
+    counts = {name: [per_graph([g])["closed_degree_3"] for g in graphs] for name, graphs in splits.items()}
+    pooled = np.array([c for values in counts.values() for c in values])
+    test = float(np.mean(counts["test"]))
+    rng = np.random.default_rng(0)
+    means = np.array([rng.choice(pooled, len(counts["test"]), replace=False).mean() for _ in range(draws)])
+    return float(np.mean(means >= test - 1e-12))
+
+
 def subset_scores(test, samples: list[nx.Graph], pool: list[int], draws: int, protocol: str) -> dict | None:
     """The MMDs of ``draws`` seeded draws of ``len(test)`` samples out of ``pool`` (mean per metric)."""
     from graphgen.metrics import DESCRIPTORS, evaluate
@@ -121,6 +136,11 @@ def main() -> None:
         "test": {"nodes": node_table(test), "per_graph": per_graph(test)},
         "records": {},
     }
+    splits = {name: [as_nx(d) for d in load_dataset(args.dataset, name)] for name in ("train", "val")}
+    splits["test"] = test
+    result["splits"] = {name: per_graph(graphs) for name, graphs in splits.items()}
+    result["splits"]["test_closed_degree_3_rank"] = closed_rank(splits)
+    print("splits", result["splits"], flush=True)
     for folder in args.records:
         files = sorted(folder.glob("samples_seed*.g6"))
         if not files:

@@ -807,6 +807,12 @@ def test_planar_split_tables_nodes_by_degree_and_triangles(tmp_path):
         "closed_degree_3": round(4 / 3, 3),
         "open": round(5 / 3, 3),
     }
+    # one K4 (4 closed degree-3 nodes) as the test split among three graphs without any: a draw of one
+    # graph out of the four reaches its mean a quarter of the time
+    splits = {"train": [nx.path_graph(3), nx.cycle_graph(4)], "val": [wheel], "test": [nx.complete_graph(4)]}
+    assert split.closed_rank(splits) == pytest.approx(0.25, abs=0.01)
+    splits["test"] = [nx.path_graph(4)]  # no closed node: every draw reaches it
+    assert split.closed_rank(splits) == 1.0
 
 
 def test_component_draws_group_rows_by_rank_and_weight_and_read_whole_faces():
@@ -854,3 +860,54 @@ def test_component_responsibility_finds_rows_into_a_triangle_and_groups_by_rank(
     assert out["rank_0"]["posterior"] == 0.0 and out["rank_0"]["weight"] == pytest.approx((0.6 + 0.5) / 2)
     assert out["rank_1"]["posterior"] == 0.5 and out["rank_2_3"]["posterior"] == 0.5
     assert out["rank_4_plus"] == {"posterior": 0.0, "weight": 0.0}
+
+
+def test_global_shape_reads_the_lowest_modes_distances_and_the_real_distance_of_drawn_cross_edges():
+    import networkx as nx
+    import torch
+
+    shape_script = _script("higen_global_shape")
+    disconnected = nx.Graph([(0, 1), (2, 3)])
+    out = shape_script.shape([nx.cycle_graph(6), nx.path_graph(4), disconnected, nx.complete_graph(5)])
+    # normalised Laplacian: C6 0, 1/2, 1/2, 3/2, 3/2, 2; P4 0, 1/2, 3/2, 2; K5 0, 5/4 (four times)
+    assert out["graphs"] == 4 and out["disconnected"] == 1
+    assert out["lambda_1"]["mean"] == pytest.approx((0.5 + 0.5 + 1.25) / 3)
+    assert out["lambda_2"]["mean"] == pytest.approx((0.5 + 1.5 + 1.25) / 3)
+    assert out["ratio"]["mean"] == pytest.approx(5 / 3) and out["ratio"]["median"] == pytest.approx(1.0)
+    assert out["diameter"]["mean"] == pytest.approx(7 / 3)
+    assert out["mean_distance"]["mean"] == pytest.approx((9 / 5 + 10 / 6 + 1) / 3)
+    assert out["planar"] == pytest.approx(3 / 4)  # all but K5
+
+    # a batch of a 3-node and a 2-node graph, both directions of every edge listed
+    edges = torch.tensor([[0, 1, 1, 2, 3, 4], [1, 0, 2, 1, 4, 3]])
+    first, second = shape_script.split_graphs(torch.tensor([3, 2]), edges)
+    assert sorted(first.edges()) == [(0, 1), (1, 2)] and sorted(second.edges()) == [(0, 1)]
+
+    real = nx.path_graph(7)  # communities {0, 1, 2} and {3, 4, 5, 6}
+    drawn = nx.Graph([(2, 3), (0, 3), (0, 6), (1, 2), (4, 5)])
+    counts = shape_script.real_distances([real], [drawn], [[0, 0, 0, 1, 1, 1, 1]])
+    assert counts == {"1": 1, "3": 1, "5+": 1}  # 2-3 is a real cross edge; 1-2 and 4-5 are inside
+
+
+def test_fill_tilt_adds_beta_to_the_sets_that_fill_a_whole_face_of_their_row():
+    import torch
+
+    tilt = _script("higen_fill_tilt")
+    # row 0 (entries 0..3): faces a triangle (0, 1, 2) and the outer walk (0, 1, 2, 3) with a pendant; row 1
+    # (entries 4..6): a path's single face, which no set of distinct nodes fills
+    faces = [[[0, 1, 2], [0, 2, 1, 3, 1]], [[0, 1, 2, 1]]]
+    tilt.TILT["whole_faces"] = {0: tilt.whole_faces(faces[0]), 4: tilt.whole_faces(faces[1])}
+    assert tilt.TILT["whole_faces"][0] == {frozenset({0, 1, 2})} and tilt.TILT["whole_faces"][4] == set()
+    logits = torch.arange(7, dtype=torch.float64).unsqueeze(1)
+    sets = torch.tensor([[[0, 1, 2], [1, 2, 3]], [[0, 1, -1], [-1, -1, -1]]])
+    offset = torch.tensor([0, 4])
+    plain = tilt._set_scores(logits, offset, sets)
+    tilt.TILT["beta"] = 1.5
+    try:
+        tilted = tilt.set_scores(logits, offset, sets)
+    finally:
+        tilt.TILT["beta"] = 0.0
+    assert plain[0, 0, 0] == 0 + 1 + 2 and tilted[0, 0, 0] == 3 + 1.5  # fills the triangle
+    assert tilted[0, 1, 0] == plain[0, 1, 0] == 1 + 2 + 3  # a run along the outer walk
+    assert tilted[1, 0, 0] == plain[1, 0, 0] == 4 + 5 and torch.isinf(tilted[1, 1, 0])  # padding stays -inf
+    assert torch.equal(tilt.set_scores(logits, offset, sets), plain)  # beta = 0: the model itself

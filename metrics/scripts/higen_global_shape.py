@@ -1,0 +1,165 @@
+"""The global shape of a two-level model's graphs, read from their lowest Laplacian modes: data vs parts of the model.
+
+    python metrics/scripts/higen_global_shape.py MODEL DATASET [--seeds 2] [--temperature 0.7]
+        [--run-rows | --face-rows [--planar-strips]] [--json OUT]
+
+Planar's graphs are Delaunay triangulations of points in a square: their two lowest non-zero modes
+of the normalised Laplacian (``λ_1 <= λ_2``, the 2nd and 3rd smallest eigenvalues) are the square's
+two axes, nearly equal. A graph stretched along one axis has a lower ``λ_1`` and a higher ``λ_2``; edges
+that join distant parts of the square raise both. The gran protocol's spectral MMD compares histograms
+of all eigenvalues, and these modes are where the samples and the data differ most at the low end.
+
+``shape`` of a set of graphs (per graph, then mean, standard deviation and for the ratio the median):
+``lambda_1``, ``lambda_2``, ``ratio`` (``λ_2 / λ_1``), ``diameter`` and ``mean_distance`` (mean
+shortest-path length), over connected graphs (``disconnected`` counts the others), and ``planar`` (the
+share of all graphs). Views:
+
+- ``data``: the training, validation and test splits (the graphs as given);
+- ``samples``: the model's samples, as many as the test split per sampling seed ``0..--seeds-1`` at
+  ``--temperature`` under the decoding flags;
+- ``cross_edges_on_real_communities``: the training graphs with their real leaf communities and coarse
+  graphs (the model's Louvain hierarchy) and the model's cross edges in place of the real ones
+  (``_higen_diagnostic.real_communities_with_sampled_cross_edges``, each seed, at ``--temperature``;
+  no decoding: the real communities have no drawn faces), and ``real_distance``: the share of those
+  cross edges by the shortest-path distance of their two ends in the real graph (1: a real cross
+  edge's place; ``5+`` pooled);
+- ``leaf_level_on_real_coarse_graphs``: the training graphs' real coarse graphs with the model's
+  whole leaf level, communities and cross edges (``_higen_diagnostic.sample_leaf_level``).
+
+What each part of the model adds to the distance from the data's shape: the communities as given
+and only the cross edges drawn, then the communities drawn too, then the coarse level as well.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections import Counter
+
+import networkx as nx
+import numpy as np
+import torch
+from _higen_diagnostic import (
+    command,
+    decoded_test_run,
+    emit,
+    model_parser,
+    model_split,
+    real_communities,
+    real_communities_with_sampled_cross_edges,
+    sample_leaf_level,
+)
+
+DISTANCES = ("1", "2", "3", "4", "5+")
+
+
+def shape(graphs: list[nx.Graph]) -> dict:
+    """The shape statistics of the module docstring over ``graphs``."""
+    rows = []
+    for g in graphs:
+        if g.number_of_nodes() < 3 or not nx.is_connected(g):
+            continue
+        values = np.linalg.eigvalsh(nx.normalized_laplacian_matrix(g, nodelist=sorted(g)).toarray())
+        rows.append(
+            {
+                "lambda_1": float(values[1]),
+                "lambda_2": float(values[2]),
+                "ratio": float(values[2] / values[1]),
+                "diameter": float(nx.diameter(g)),
+                "mean_distance": float(nx.average_shortest_path_length(g)),
+            }
+        )
+    out = {"graphs": len(graphs), "disconnected": len(graphs) - len(rows)}
+    for key in ("lambda_1", "lambda_2", "ratio", "diameter", "mean_distance"):
+        values = [r[key] for r in rows]
+        out[key] = {
+            "mean": statistics.mean(values) if values else None,
+            "std": statistics.pstdev(values) if values else None,
+        }
+    ratios = [r["ratio"] for r in rows]
+    out["ratio"]["median"] = statistics.median(ratios) if ratios else None
+    out["planar"] = sum(nx.check_planarity(g)[0] for g in graphs) / max(len(graphs), 1)
+    return out
+
+
+def as_graph(data) -> nx.Graph:
+    g = nx.Graph()
+    g.add_nodes_from(range(int(data.num_nodes)))
+    g.add_edges_from((a, b) for a, b in data.edge_index.t().tolist() if a < b)
+    return g
+
+
+def split_graphs(nodes_per_graph: torch.Tensor, edge_index: torch.Tensor) -> list[nx.Graph]:
+    """The graphs of a batch laid out as ``_higen_diagnostic.sample_leaf_level`` returns it (nodes
+    numbered graph by graph, ``nodes_per_graph`` of them; both directions of every edge listed)."""
+    starts = torch.cumsum(nodes_per_graph, 0) - nodes_per_graph
+    graph_of = torch.repeat_interleave(torch.arange(nodes_per_graph.numel()), nodes_per_graph)
+    out = [nx.empty_graph(int(n)) for n in nodes_per_graph.tolist()]
+    for a, b in edge_index.t().tolist():
+        if a < b:
+            g = int(graph_of[a])
+            out[g].add_edge(a - int(starts[g]), b - int(starts[g]))
+    return out
+
+
+def real_distances(real: list[nx.Graph], drawn: list[nx.Graph], community: list[list[int]]) -> Counter:
+    """How many of ``drawn``'s cross edges (ends in different ``community``) join nodes at each distance
+    of :data:`DISTANCES` in the matching ``real`` graph (same nodes)."""
+    counts = Counter()
+    for r, d, comm in zip(real, drawn, community):
+        far = dict(nx.all_pairs_shortest_path_length(r))
+        for a, b in d.edges():
+            if comm[a] != comm[b]:
+                counts[DISTANCES[min(far[a].get(b, 5), 5) - 1]] += 1
+    return counts
+
+
+def main() -> None:
+    parser = model_parser(__doc__)
+    parser.add_argument("--seeds", type=int, default=2)
+    parser.add_argument("--temperature", type=float, default=0.7)
+    args, decoding, model, test, result = decoded_test_run(parser)
+    train = model_split(args.model, args.dataset, "train")
+    val = model_split(args.model, args.dataset, "val")
+    result["temperature"] = args.temperature
+    result["data"] = {
+        name: shape([as_graph(g) for g in graphs]) for name, graphs in (("train", train), ("val", val), ("test", test))
+    }
+    print("data", {k: v["ratio"] for k, v in result["data"].items()}, flush=True)
+    drawn = []
+    for seed in range(args.seeds):
+        generator = torch.Generator().manual_seed(seed)
+        drawn += [
+            as_graph(g) for g in model.sample(len(test), generator=generator, temperature=args.temperature, **decoding)
+        ]
+    result["samples"] = shape(drawn)
+    print("samples", result["samples"]["ratio"], flush=True)
+
+    h, communities = real_communities(model, train)
+    nodes_per_graph = torch.bincount(h.assignments[0][h.assignments[1]], minlength=h.num_graphs)
+    real = split_graphs(nodes_per_graph, h.levels[2].edge_index)
+    starts = (torch.cumsum(nodes_per_graph, 0) - nodes_per_graph).tolist()
+    parent = h.assignments[1].tolist()
+    community = [parent[s : s + int(n)] for s, n in zip(starts, nodes_per_graph.tolist())]
+    crossed, leaf, distances = [], [], Counter()
+    for seed in range(args.seeds):
+        counts, edges = real_communities_with_sampled_cross_edges(model, h, communities, seed, args.temperature)
+        graphs = split_graphs(counts, edges)
+        distances += real_distances(real, graphs, community)
+        crossed += graphs
+        counts, edges, _ = sample_leaf_level(model, h, train, seed, temperature=args.temperature)
+        leaf += split_graphs(counts, edges)
+    total = max(sum(distances.values()), 1)
+    result["cross_edges_on_real_communities"] = {
+        **shape(crossed),
+        "real_distance": {k: distances[k] / total for k in DISTANCES},
+    }
+    result["leaf_level_on_real_coarse_graphs"] = shape(leaf)
+    print("cross edges on real communities", result["cross_edges_on_real_communities"]["ratio"], flush=True)
+    print("leaf level on real coarse graphs", result["leaf_level_on_real_coarse_graphs"]["ratio"], flush=True)
+    result["command"] = command("higen_global_shape.py", args)
+    emit(result, args.json)
+
+
+if __name__ == "__main__":
+    torch.set_num_threads(1)
+    main()
