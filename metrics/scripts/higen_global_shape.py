@@ -12,7 +12,10 @@ of all eigenvalues, and these modes are where the samples and the data differ mo
 ``shape`` of a set of graphs (per graph, then mean, standard deviation and for the ratio the median):
 ``lambda_1``, ``lambda_2``, ``ratio`` (``λ_2 / λ_1``), ``diameter`` and ``mean_distance`` (mean
 shortest-path length), over connected graphs (``disconnected`` counts the others), and ``planar`` (the
-share of all graphs). Views:
+share of all graphs) and ``inner_faces``: per planar graph, the faces of more than three places other
+than its longest (taken as the outer face; networkx's embedding), which a triangulated disc has none of
+-- with communities known (samples) split into ``inside`` one community and ``spanning`` several.
+Views:
 
 - ``data``: the training, validation and test splits (the graphs as given);
 - ``samples``: the model's samples, as many as the test split per sampling seed ``0..--seeds-1`` at
@@ -22,7 +25,10 @@ share of all graphs). Views:
   (``_higen_diagnostic.real_communities_with_sampled_cross_edges``, each seed, at ``--temperature``;
   no decoding: the real communities have no drawn faces), and ``real_distance``: the share of those
   cross edges by the shortest-path distance of their two ends in the real graph (1: a real cross
-  edge's place; ``5+`` pooled);
+  edge's place; ``5+`` pooled), ``cross_degree``: the share of the nodes with cross edges by their
+  number (``4+`` pooled), beside ``real_cross_degree`` of the real cross edges, and
+  ``planar_two_communities``: ``shape`` of the planar graphs with two communities only (a single
+  untwisted strip between two real discs), beside ``real_two_communities``;
 - ``leaf_level_on_real_coarse_graphs``: the training graphs' real coarse graphs with the model's
   whole leaf level, communities and cross edges (``_higen_diagnostic.sample_leaf_level``).
 
@@ -50,10 +56,33 @@ from _higen_diagnostic import (
 )
 
 DISTANCES = ("1", "2", "3", "4", "5+")
+CROSS_DEGREES = ("1", "2", "3", "4+")
 
 
-def shape(graphs: list[nx.Graph]) -> dict:
-    """The shape statistics of the module docstring over ``graphs``."""
+def inner_faces(g: nx.Graph, community: list[int] | None = None) -> Counter | None:
+    """The faces of more than three places of a planar ``g`` other than its longest, counted as
+    ``all`` and, with ``community``, as ``inside`` one community or ``spanning`` several; ``None`` when
+    ``g`` is not planar."""
+    planar, embedding = nx.check_planarity(g)
+    if not planar:
+        return None
+    seen, faces = set(), []
+    for u, v in embedding.edges():
+        if (u, v) not in seen:
+            faces.append(embedding.traverse_face(u, v, mark_half_edges=seen))
+    faces.sort(key=len)
+    out = Counter()
+    for face in faces[:-1]:
+        if len(face) > 3:
+            out["all"] += 1
+            if community is not None:
+                out["inside" if len({community[u] for u in face}) == 1 else "spanning"] += 1
+    return out
+
+
+def shape(graphs: list[nx.Graph], communities: list[list[int]] | None = None) -> dict:
+    """The shape statistics of the module docstring over ``graphs`` (``communities``: each graph's node
+    communities, for ``inner_faces``' split)."""
     rows = []
     for g in graphs:
         if g.number_of_nodes() < 3 or not nx.is_connected(g):
@@ -78,6 +107,10 @@ def shape(graphs: list[nx.Graph]) -> dict:
     ratios = [r["ratio"] for r in rows]
     out["ratio"]["median"] = statistics.median(ratios) if ratios else None
     out["planar"] = sum(nx.check_planarity(g)[0] for g in graphs) / max(len(graphs), 1)
+    counted = [inner_faces(g, None if communities is None else communities[i]) for i, g in enumerate(graphs)]
+    counted = [c for c in counted if c is not None]
+    keys = ("all",) if communities is None else ("all", "inside", "spanning")
+    out["inner_faces"] = {k: sum(c[k] for c in counted) / len(counted) if counted else None for k in keys}
     return out
 
 
@@ -113,6 +146,18 @@ def real_distances(real: list[nx.Graph], drawn: list[nx.Graph], community: list[
     return counts
 
 
+def cross_degrees(graphs: list[nx.Graph], community: list[list[int]]) -> dict:
+    """The share of the nodes with cross edges (ends in different ``community``) by how many they have."""
+    counts = Counter()
+    for g, comm in zip(graphs, community):
+        for v in g:
+            k = sum(comm[u] != comm[v] for u in g[v])
+            if k:
+                counts[CROSS_DEGREES[min(k, 4) - 1]] += 1
+    total = max(sum(counts.values()), 1)
+    return {k: counts[k] / total for k in CROSS_DEGREES}
+
+
 def main() -> None:
     parser = model_parser(__doc__)
     parser.add_argument("--seeds", type=int, default=2)
@@ -125,13 +170,13 @@ def main() -> None:
         name: shape([as_graph(g) for g in graphs]) for name, graphs in (("train", train), ("val", val), ("test", test))
     }
     print("data", {k: v["ratio"] for k, v in result["data"].items()}, flush=True)
-    drawn = []
+    drawn, drawn_communities = [], []
     for seed in range(args.seeds):
         generator = torch.Generator().manual_seed(seed)
-        drawn += [
-            as_graph(g) for g in model.sample(len(test), generator=generator, temperature=args.temperature, **decoding)
-        ]
-    result["samples"] = shape(drawn)
+        for g in model.sample(len(test), generator=generator, temperature=args.temperature, **decoding):
+            drawn.append(as_graph(g))
+            drawn_communities.append(g.community.tolist())
+    result["samples"] = shape(drawn, drawn_communities)
     print("samples", result["samples"]["ratio"], flush=True)
 
     h, communities = real_communities(model, train)
@@ -140,20 +185,30 @@ def main() -> None:
     starts = (torch.cumsum(nodes_per_graph, 0) - nodes_per_graph).tolist()
     parent = h.assignments[1].tolist()
     community = [parent[s : s + int(n)] for s, n in zip(starts, nodes_per_graph.tolist())]
-    crossed, leaf, distances = [], [], Counter()
+    crossed, leaf, leaf_communities, distances = [], [], [], Counter()
     for seed in range(args.seeds):
         counts, edges = real_communities_with_sampled_cross_edges(model, h, communities, seed, args.temperature)
         graphs = split_graphs(counts, edges)
         distances += real_distances(real, graphs, community)
         crossed += graphs
-        counts, edges, _ = sample_leaf_level(model, h, train, seed, temperature=args.temperature)
+        counts, edges, drawn_parent = sample_leaf_level(model, h, train, seed, temperature=args.temperature)
         leaf += split_graphs(counts, edges)
+        ends = torch.cumsum(counts, 0).tolist()
+        leaf_communities += [drawn_parent[e - int(n) : e].tolist() for e, n in zip(ends, counts.tolist())]
     total = max(sum(distances.values()), 1)
+    two = [i for i, comm in enumerate(community) if len(set(comm)) == 2]
+    repeated = community * args.seeds
     result["cross_edges_on_real_communities"] = {
-        **shape(crossed),
+        **shape(crossed, repeated),
         "real_distance": {k: distances[k] / total for k in DISTANCES},
+        "cross_degree": cross_degrees(crossed, repeated),
+        "real_cross_degree": cross_degrees(real, community),
+        "planar_two_communities": shape(
+            [g for i, g in enumerate(crossed) if i % len(real) in two and nx.check_planarity(g)[0]]
+        ),
+        "real_two_communities": shape([real[i] for i in two]),
     }
-    result["leaf_level_on_real_coarse_graphs"] = shape(leaf)
+    result["leaf_level_on_real_coarse_graphs"] = shape(leaf, leaf_communities)
     print("cross edges on real communities", result["cross_edges_on_real_communities"]["ratio"], flush=True)
     print("leaf level on real coarse graphs", result["leaf_level_on_real_coarse_graphs"]["ratio"], flush=True)
     result["command"] = command("higen_global_shape.py", args)

@@ -21,10 +21,10 @@ and the dataset's test split, and reports per record:
 * ``per_graph``: means per graph of the nodes with ``T - d >= 1`` (``over``), of the degree-3 nodes
   with ``T = 3`` (``closed_degree_3``: inside a triangle) and of the nodes with ``T - d = -1``
   (``open``), for the same three sets.
-* ``splits``: ``per_graph`` of the training, validation and test splits, and ``test_closed_degree_3_rank``:
-  the share of 20,000 seeded random draws of as many graphs as the test split, out of all three
-  splits pooled, whose mean ``closed_degree_3`` is at least the test split's (how unusual the test
-  split is in the count a model of the training graphs learns).
+* ``splits``: ``per_graph`` and ``nodes`` of the training, validation and test splits, and
+  ``test_closed_degree_3_rank``: the share of 20,000 seeded random draws of as many graphs as the
+  test split, out of all three splits pooled, whose mean ``closed_degree_3`` is at least the test
+  split's (how unusual the test split is in the count a model of the training graphs learns).
 """
 
 from __future__ import annotations
@@ -138,7 +138,9 @@ def main() -> None:
     }
     splits = {name: [as_nx(d) for d in load_dataset(args.dataset, name)] for name in ("train", "val")}
     splits["test"] = test
-    result["splits"] = {name: per_graph(graphs) for name, graphs in splits.items()}
+    result["splits"] = {
+        name: {"per_graph": per_graph(graphs), "nodes": node_table(graphs)} for name, graphs in splits.items()
+    }
     result["splits"]["test_closed_degree_3_rank"] = closed_rank(splits)
     print("splits", result["splits"], flush=True)
     for folder in args.records:

@@ -877,6 +877,15 @@ def test_global_shape_reads_the_lowest_modes_distances_and_the_real_distance_of_
     assert out["diameter"]["mean"] == pytest.approx(7 / 3)
     assert out["mean_distance"]["mean"] == pytest.approx((9 / 5 + 10 / 6 + 1) / 3)
     assert out["planar"] == pytest.approx(3 / 4)  # all but K5
+    # over the three planar graphs: C6's second hexagon counts (a disc with a hexagonal hole); P4's one
+    # face is its longest; the two K2s' faces have two places
+    assert out["inner_faces"] == {"all": pytest.approx(1 / 3)}
+    # a hexagon with the chord 0-3: quadrilaterals (0, 1, 2, 3), inside community 0, and (3, 4, 5, 0),
+    # spanning both, beside the outer hexagon (the longest face)
+    chord = nx.cycle_graph(6)
+    chord.add_edge(0, 3)
+    assert shape_script.inner_faces(chord, [0, 0, 0, 0, 1, 1]) == {"all": 2, "inside": 1, "spanning": 1}
+    assert shape_script.inner_faces(nx.complete_graph(5)) is None
 
     # a batch of a 3-node and a 2-node graph, both directions of every edge listed
     edges = torch.tensor([[0, 1, 1, 2, 3, 4], [1, 0, 2, 1, 4, 3]])
@@ -887,6 +896,8 @@ def test_global_shape_reads_the_lowest_modes_distances_and_the_real_distance_of_
     drawn = nx.Graph([(2, 3), (0, 3), (0, 6), (1, 2), (4, 5)])
     counts = shape_script.real_distances([real], [drawn], [[0, 0, 0, 1, 1, 1, 1]])
     assert counts == {"1": 1, "3": 1, "5+": 1}  # 2-3 is a real cross edge; 1-2 and 4-5 are inside
+    # nodes 0 and 3 hold two cross edges each (0-3, 0-6; 2-3, 0-3), nodes 2 and 6 one
+    assert shape_script.cross_degrees([drawn], [[0, 0, 0, 1, 1, 1, 1]]) == {"1": 0.5, "2": 0.5, "3": 0.0, "4+": 0.0}
 
 
 def test_fill_tilt_adds_beta_to_the_sets_that_fill_a_whole_face_of_their_row():
