@@ -35,6 +35,7 @@ from _higen_diagnostic import (
 )
 from higen_planar_split import per_graph
 
+from graphgen.data.convert import to_networkx
 from graphgen.models.higen import face_runs
 from graphgen.models.higen import model as higen_model
 
@@ -70,15 +71,7 @@ def set_scores(entry_logits, offset, sets):
 
 
 def closed_degree_3(samples) -> dict:
-    import networkx as nx
-
-    graphs = []
-    for data in samples:
-        g = nx.Graph()
-        g.add_nodes_from(range(int(data.num_nodes)))
-        g.add_edges_from(data.edge_index.t().tolist())
-        graphs.append(g)
-    return {"closed_degree_3": per_graph(graphs)["closed_degree_3"]}
+    return {"closed_degree_3": per_graph([to_networkx(data) for data in samples])["closed_degree_3"]}
 
 
 def main() -> None:

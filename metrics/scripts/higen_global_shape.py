@@ -55,6 +55,8 @@ from _higen_diagnostic import (
     sample_leaf_level,
 )
 
+from graphgen.data.convert import to_networkx
+
 DISTANCES = ("1", "2", "3", "4", "5+")
 CROSS_DEGREES = ("1", "2", "3", "4+")
 
@@ -114,13 +116,6 @@ def shape(graphs: list[nx.Graph], communities: list[list[int]] | None = None) ->
     return out
 
 
-def as_graph(data) -> nx.Graph:
-    g = nx.Graph()
-    g.add_nodes_from(range(int(data.num_nodes)))
-    g.add_edges_from((a, b) for a, b in data.edge_index.t().tolist() if a < b)
-    return g
-
-
 def split_graphs(nodes_per_graph: torch.Tensor, edge_index: torch.Tensor) -> list[nx.Graph]:
     """The graphs of a batch laid out as ``_higen_diagnostic.sample_leaf_level`` returns it (nodes
     numbered graph by graph, ``nodes_per_graph`` of them; both directions of every edge listed)."""
@@ -167,14 +162,15 @@ def main() -> None:
     val = model_split(args.model, args.dataset, "val")
     result["temperature"] = args.temperature
     result["data"] = {
-        name: shape([as_graph(g) for g in graphs]) for name, graphs in (("train", train), ("val", val), ("test", test))
+        name: shape([to_networkx(g) for g in graphs])
+        for name, graphs in (("train", train), ("val", val), ("test", test))
     }
     print("data", {k: v["ratio"] for k, v in result["data"].items()}, flush=True)
     drawn, drawn_communities = [], []
     for seed in range(args.seeds):
         generator = torch.Generator().manual_seed(seed)
         for g in model.sample(len(test), generator=generator, temperature=args.temperature, **decoding):
-            drawn.append(as_graph(g))
+            drawn.append(to_networkx(g))
             drawn_communities.append(g.community.tolist())
     result["samples"] = shape(drawn, drawn_communities)
     print("samples", result["samples"]["ratio"], flush=True)
