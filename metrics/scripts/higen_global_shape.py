@@ -32,6 +32,12 @@ Views:
 - ``leaf_level_on_real_coarse_graphs``: the training graphs' real coarse graphs with the model's
   whole leaf level, communities and cross edges (``_higen_diagnostic.sample_leaf_level``).
 
+With ``--slides K ...`` also ``real_cross_edges_slid``: the training graphs themselves with every block's real
+cross edges moved ``K`` places along the border cycle of one of its two communities (the later one;
+``boundary_walk.border_cycles``, a random direction per block, seeded), the strips' shape and the other side
+kept: a placement error of ``K`` border nodes and nothing else (a rigid slide keeps a strip untwisted). How
+precisely a strip must land for the data's shape.
+
 What each part of the model adds to the distance from the data's shape: the communities as given
 and only the cross edges drawn, then the communities drawn too, then the coarse level as well.
 """
@@ -56,6 +62,7 @@ from _higen_diagnostic import (
 )
 
 from graphgen.data.convert import to_networkx
+from graphgen.models.higen.boundary_walk import border_cycles
 
 DISTANCES = ("1", "2", "3", "4", "5+")
 CROSS_DEGREES = ("1", "2", "3", "4+")
@@ -153,10 +160,42 @@ def cross_degrees(graphs: list[nx.Graph], community: list[list[int]]) -> dict:
     return {k: counts[k] / total for k in CROSS_DEGREES}
 
 
+def border_cycle_lists(place: torch.Tensor, length: torch.Tensor, parent: torch.Tensor) -> dict[int, list[int]]:
+    """Each community's border cycle as a list of (global) node ids in cycle order."""
+    cycles = {c: [0] * int(n) for c, n in enumerate(length.tolist())}
+    for v, (p, c) in enumerate(zip(place.tolist(), parent.tolist())):
+        if p >= 0:
+            cycles[c][p] = v
+    return cycles
+
+
+def slid(graph: nx.Graph, community: list[int], cycles: dict[int, list[int]], offset: int, k: int, rng) -> nx.Graph:
+    """``graph`` with the cross edges of each pair of communities moved ``k`` places along the border cycle
+    of the later community (``cycles``: global node ids, ``offset`` the graph's first id), one random
+    direction per pair; an end off the cycle stays."""
+    out = nx.Graph()
+    out.add_nodes_from(graph)
+    out.add_edges_from((a, b) for a, b in graph.edges() if community[a] == community[b])
+    sign: dict[tuple[int, int], int] = {}
+    for a, b in sorted(graph.edges()):
+        ca, cb = community[a], community[b]
+        if ca == cb:
+            continue
+        if ca > cb:
+            a, b, ca, cb = b, a, cb, ca
+        step = sign.setdefault((ca, cb), int(rng.choice([-1, 1]))) * k
+        cycle = cycles[cb]
+        if b + offset in cycle:
+            b = cycle[(cycle.index(b + offset) + step) % len(cycle)] - offset
+        out.add_edge(a, b)
+    return out
+
+
 def main() -> None:
     parser = model_parser(__doc__)
     parser.add_argument("--seeds", type=int, default=2)
     parser.add_argument("--temperature", type=float, default=0.7)
+    parser.add_argument("--slides", type=int, nargs="*", default=[])
     args, decoding, model, test, result = decoded_test_run(parser)
     train = model_split(args.model, args.dataset, "train")
     val = model_split(args.model, args.dataset, "val")
@@ -205,6 +244,14 @@ def main() -> None:
         "real_two_communities": shape([real[i] for i in two]),
     }
     result["leaf_level_on_real_coarse_graphs"] = shape(leaf, leaf_communities)
+    if args.slides:
+        cycles = border_cycle_lists(*border_cycles(communities.edge_index, h.assignments[1]), h.assignments[1])
+        result["real_cross_edges_slid"] = {}
+        for k in args.slides:
+            rng = np.random.default_rng(k)
+            moved = [slid(g, comm, cycles, s, k, rng) for g, comm, s in zip(real, community, starts)]
+            result["real_cross_edges_slid"][str(k)] = shape(moved, community)
+            print("real cross edges slid", k, result["real_cross_edges_slid"][str(k)]["ratio"], flush=True)
     print("cross edges on real communities", result["cross_edges_on_real_communities"]["ratio"], flush=True)
     print("leaf level on real coarse graphs", result["leaf_level_on_real_coarse_graphs"]["ratio"], flush=True)
     result["command"] = command("higen_global_shape.py", args)

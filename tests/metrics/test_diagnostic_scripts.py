@@ -899,6 +899,20 @@ def test_global_shape_reads_the_lowest_modes_distances_and_the_real_distance_of_
     # nodes 0 and 3 hold two cross edges each (0-3, 0-6; 2-3, 0-3), nodes 2 and 6 one
     assert shape_script.cross_degrees([drawn], [[0, 0, 0, 1, 1, 1, 1]]) == {"1": 0.5, "2": 0.5, "3": 0.0, "4+": 0.0}
 
+    # two triangles {0, 1, 2} and {3, 4, 5} (global ids 10..15, border cycles in id order) joined by 2-3 and 1-4:
+    # slid one place forward along the second community's cycle they become 2-4 and 1-5; a slide of 0 keeps them
+    class Forward:
+        def choice(self, options):
+            return 1
+
+    joined = nx.Graph([(0, 1), (1, 2), (0, 2), (3, 4), (4, 5), (3, 5), (2, 3), (1, 4)])
+    comm, cycles = [0, 0, 0, 1, 1, 1], {0: [10, 11, 12], 1: [13, 14, 15]}
+    moved = shape_script.slid(joined, comm, cycles, 10, 1, Forward())
+    assert sorted(e for e in moved.edges() if comm[e[0]] != comm[e[1]]) == [(1, 5), (2, 4)]
+    assert nx.utils.graphs_equal(shape_script.slid(joined, comm, cycles, 10, 0, Forward()), joined)
+    place, length = torch.tensor([0, 1, 2, -1, 1, 0]), torch.tensor([3, 2])
+    assert shape_script.border_cycle_lists(place, length, torch.tensor([0, 0, 0, 1, 1, 1])) == {0: [0, 1, 2], 1: [5, 4]}
+
 
 def test_fill_tilt_adds_beta_to_the_sets_that_fill_a_whole_face_of_their_row():
     import torch
