@@ -19,12 +19,11 @@ from __future__ import annotations
 
 import torch
 from _higen_diagnostic import command, emit, model_parser, model_split, two_level_model
+from higen_component_draws import RANKS
 from higen_row_refit import chosen_sets
 
 from graphgen.models.higen.row_sequence import teacher_forced_prefix_edges
 from graphgen.models.higen.rows import row_log_likelihood
-
-GROUPS = (("rank_0", 0, 1), ("rank_1", 1, 2), ("rank_2_3", 2, 4), ("rank_4_plus", 4, 10**9))
 
 
 def rows_into_a_triangle(rows) -> torch.Tensor:
@@ -46,7 +45,7 @@ def group_means(posterior: torch.Tensor, log_alpha: torch.Tensor) -> dict:
     rank = torch.argsort(torch.argsort(log_alpha, 1, descending=True), 1)  # rank of each component
     alpha = log_alpha.exp()
     out = {"rows": int(posterior.shape[0])}
-    for name, lo, hi in GROUPS:
+    for name, lo, hi in RANKS:  # the rank groups of higen_component_draws.py
         member = (rank >= lo) & (rank < hi)
         out[name] = {
             "posterior": float((posterior * member).sum(1).mean()) if posterior.shape[0] else None,

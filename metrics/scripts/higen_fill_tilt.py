@@ -6,12 +6,12 @@
 On a ``row_faces`` model (or under the face-run decoding) a leaf row drawn as a face run picks its
 node set ``Y`` among the runs along a face with probability ``∝ exp(Σ_{j ∈ Y} θ_j)``
 (:func:`graphgen.models.higen.face_runs.sample_face_rows`). This probe adds ``β`` to the score of every
-set that fills a whole face of the community so far (``face_runs.fills_face`` of session 38's reverted
-``face_fills`` option: the set of a face of at least 3 places, each node once; for a triangle, a new
-node inside it), at sampling time only -- nothing is trained. ``β = 0`` is the model itself. Session 38
-found the rows into a triangle at 1.0-1.4 % of leaf rows at ``τ = 0.7`` against 2.75 % in planar's
-test graphs (and 2.0-2.2 % at ``τ = 1``); this asks whether putting them back at the sampling
-temperature lowers the clustering MMD.
+set that fills a whole face of the community so far (``higen_component_draws.fills_face``: the set of
+a face of at least 3 places, each node once; for a triangle, a new node inside it), at sampling time
+only -- nothing is trained. ``β = 0`` is the model itself. Session 38 found the rows into a triangle
+at 1.0-1.4 % of leaf rows at ``τ = 0.7`` against 2.75 % in planar's test graphs (and 2.0-2.2 % at
+``τ = 1``); this asks whether putting them back at the sampling temperature lowers the clustering
+MMD.
 
 Per ``β``: as many samples as the validation split per sampling seed ``0..--seeds-1`` at
 ``--temperature`` (under the decoding flags), the gran-protocol MMDs against the validation split and
@@ -33,6 +33,7 @@ from _higen_diagnostic import (
     temperature_sweep,
     two_level_model,
 )
+from higen_component_draws import fills_face
 from higen_planar_split import per_graph
 
 from graphgen.data.convert import to_networkx
@@ -40,19 +41,14 @@ from graphgen.models.higen import face_runs
 from graphgen.models.higen import model as higen_model
 
 KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
-TILT = {"beta": 0.0, "whole_faces": {}}  # whole_faces: a drawing row's first entry -> its faces' node sets
+TILT = {"beta": 0.0, "faces": {}}  # faces: a drawing row's first entry -> its community's faces
 _sample_face_rows, _set_scores = face_runs.sample_face_rows, face_runs.set_scores
 
 
-def whole_faces(faces) -> set[frozenset]:
-    """The node sets of the faces that a set fills (``face_runs.fills_face``'s rule)."""
-    return {frozenset(walk) for walk in faces if len(walk) >= 3 and len(set(walk)) == len(walk)}
-
-
 def sample_face_rows(chosen_logits, lengths, take, faces, draws, share=None):
-    """``face_runs.sample_face_rows`` with each row's whole faces noted under its first entry."""
+    """``face_runs.sample_face_rows`` with each row's faces noted under its first entry."""
     offset = (torch.cumsum(lengths, 0) - lengths).tolist()
-    TILT["whole_faces"] = {o: whole_faces(f) for o, f in zip(offset, faces) if f is not None}
+    TILT["faces"] = {o: f for o, f in zip(offset, faces) if f is not None}  # read before the rows are placed
     return _sample_face_rows(chosen_logits, lengths, take, faces, draws, share)
 
 
@@ -63,10 +59,10 @@ def set_scores(entry_logits, offset, sets):
         return scores
     fills = torch.zeros(scores.shape[:2], dtype=scores.dtype)
     for r, first in enumerate(offset.tolist()):
-        faces = TILT["whole_faces"].get(first, set())
+        faces = TILT["faces"].get(first, [])
         for s, nodes in enumerate(sets[r].tolist()):
-            members = frozenset(u for u in nodes if u >= 0)
-            fills[r, s] = float(bool(members) and members in faces)
+            members = tuple(u for u in nodes if u >= 0)
+            fills[r, s] = float(bool(members) and fills_face(faces, members))
     return scores + TILT["beta"] * fills.unsqueeze(-1)
 
 

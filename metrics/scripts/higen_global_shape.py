@@ -62,6 +62,7 @@ from _higen_diagnostic import (
 )
 
 from graphgen.data.convert import to_networkx
+from graphgen.data.hierarchy import batch_from_edges
 from graphgen.models.higen.boundary_walk import border_cycles
 
 DISTANCES = ("1", "2", "3", "4", "5+")
@@ -125,15 +126,10 @@ def shape(graphs: list[nx.Graph], communities: list[list[int]] | None = None) ->
 
 def split_graphs(nodes_per_graph: torch.Tensor, edge_index: torch.Tensor) -> list[nx.Graph]:
     """The graphs of a batch laid out as ``_higen_diagnostic.sample_leaf_level`` returns it (nodes
-    numbered graph by graph, ``nodes_per_graph`` of them; both directions of every edge listed)."""
-    starts = torch.cumsum(nodes_per_graph, 0) - nodes_per_graph
-    graph_of = torch.repeat_interleave(torch.arange(nodes_per_graph.numel()), nodes_per_graph)
-    out = [nx.empty_graph(int(n)) for n in nodes_per_graph.tolist()]
-    for a, b in edge_index.t().tolist():
-        if a < b:
-            g = int(graph_of[a])
-            out[g].add_edge(a - int(starts[g]), b - int(starts[g]))
-    return out
+    numbered graph by graph, ``nodes_per_graph`` of them; both directions of every edge listed), read
+    by :func:`graphgen.data.hierarchy.batch_from_edges` (which wants the edges sorted by row)."""
+    order = torch.argsort(edge_index[0], stable=True)
+    return [to_networkx(d) for d in batch_from_edges(nodes_per_graph, edge_index[:, order]).to_data_list()]
 
 
 def real_distances(real: list[nx.Graph], drawn: list[nx.Graph], community: list[list[int]]) -> Counter:
@@ -218,8 +214,7 @@ def main() -> None:
     nodes_per_graph = torch.bincount(h.assignments[0][h.assignments[1]], minlength=h.num_graphs)
     real = split_graphs(nodes_per_graph, h.levels[2].edge_index)
     starts = (torch.cumsum(nodes_per_graph, 0) - nodes_per_graph).tolist()
-    parent = h.assignments[1].tolist()
-    community = [parent[s : s + int(n)] for s, n in zip(starts, nodes_per_graph.tolist())]
+    community = [c.tolist() for c in torch.split(h.assignments[1], nodes_per_graph.tolist())]
     crossed, leaf, leaf_communities, distances = [], [], [], Counter()
     for seed in range(args.seeds):
         counts, edges = real_communities_with_sampled_cross_edges(model, h, communities, seed, args.temperature)
@@ -228,8 +223,7 @@ def main() -> None:
         crossed += graphs
         counts, edges, drawn_parent = sample_leaf_level(model, h, train, seed, temperature=args.temperature)
         leaf += split_graphs(counts, edges)
-        ends = torch.cumsum(counts, 0).tolist()
-        leaf_communities += [drawn_parent[e - int(n) : e].tolist() for e, n in zip(ends, counts.tolist())]
+        leaf_communities += [c.tolist() for c in torch.split(drawn_parent, counts.tolist())]
     total = max(sum(distances.values()), 1)
     two = [i for i, comm in enumerate(community) if len(set(comm)) == 2]
     repeated = community * args.seeds

@@ -116,19 +116,14 @@ def main() -> None:
 
     from graphgen.bench.record import provenance
     from graphgen.cli._output import write_json
+    from graphgen.data.convert import to_networkx
     from graphgen.datasets import load_dataset
     from graphgen.io import read_graphs
 
     torch.set_num_threads(1)
 
-    def as_nx(data) -> nx.Graph:
-        g = nx.Graph()
-        g.add_nodes_from(range(int(data.num_nodes)))
-        g.add_edges_from(data.edge_index.t().tolist())
-        return g
-
     test_data = load_dataset(args.dataset, "test")
-    test = [as_nx(d) for d in test_data]
+    test = [to_networkx(d) for d in test_data]
     result = {
         "dataset": f"{args.dataset}:test ({len(test)} graphs)",
         "protocol": args.protocol,
@@ -136,7 +131,7 @@ def main() -> None:
         "test": {"nodes": node_table(test), "per_graph": per_graph(test)},
         "records": {},
     }
-    splits = {name: [as_nx(d) for d in load_dataset(args.dataset, name)] for name in ("train", "val")}
+    splits = {name: [to_networkx(d) for d in load_dataset(args.dataset, name)] for name in ("train", "val")}
     splits["test"] = test
     result["splits"] = {
         name: {"per_graph": per_graph(graphs), "nodes": node_table(graphs)} for name, graphs in splits.items()
@@ -147,7 +142,7 @@ def main() -> None:
         files = sorted(folder.glob("samples_seed*.g6"))
         if not files:
             raise SystemExit(f"error: {folder}: no samples_seed*.g6")
-        samples = [as_nx(d) for f in files for d in read_graphs(f)]
+        samples = [to_networkx(d) for f in files for d in read_graphs(f)]
         planar = [i for i, g in enumerate(samples) if nx.check_planarity(g)[0]]
         other = sorted(set(range(len(samples))) - set(planar))
         result["records"][str(folder)] = {

@@ -921,8 +921,9 @@ def test_fill_tilt_adds_beta_to_the_sets_that_fill_a_whole_face_of_their_row():
     # row 0 (entries 0..3): faces a triangle (0, 1, 2) and the outer walk (0, 1, 2, 3) with a pendant; row 1
     # (entries 4..6): a path's single face, which no set of distinct nodes fills
     faces = [[[0, 1, 2], [0, 2, 1, 3, 1]], [[0, 1, 2, 1]]]
-    tilt.TILT["whole_faces"] = {0: tilt.whole_faces(faces[0]), 4: tilt.whole_faces(faces[1])}
-    assert tilt.TILT["whole_faces"][0] == {frozenset({0, 1, 2})} and tilt.TILT["whole_faces"][4] == set()
+    tilt.TILT["faces"] = {0: faces[0], 4: faces[1]}
+    assert tilt.fills_face(faces[0], (0, 1, 2)) and not tilt.fills_face(faces[0], (0, 1, 2, 3))
+    assert not any(tilt.fills_face(faces[1], nodes) for nodes in ((0, 1, 2), (0, 1), (1, 2)))
     logits = torch.arange(7, dtype=torch.float64).unsqueeze(1)
     sets = torch.tensor([[[0, 1, 2], [1, 2, 3]], [[0, 1, -1], [-1, -1, -1]]])
     offset = torch.tensor([0, 4])
