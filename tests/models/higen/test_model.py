@@ -1271,9 +1271,9 @@ def test_planar_strips_decoding_samples_untwisted_separate_strips(train, monkeyp
     real_sample = strips.sample
     as_strips = []
 
-    def sample_spy(theta, pairs, tables, draws, untwisted=False):
+    def sample_spy(theta, pairs, tables, draws, untwisted=False, tiers=None):
         as_strips.append((int(tables.weight.numel()), bool(tables.feasible.all()), untwisted))
-        return real_sample(theta, pairs, tables, draws, untwisted)
+        return real_sample(theta, pairs, tables, draws, untwisted, tiers)
 
     monkeypatch.setattr(strips, "sample", sample_spy)
     chosen = []

@@ -351,3 +351,59 @@ def test_strip_conflicts_are_the_documented_meetings():
     assert tables.place[:4].tolist() == [0, 1, 2, 3] and tables.place[4:].tolist() == [0, 1, 2, 3]
     bad = strip_conflicts(pairs.pair_target, pairs, tables, earlier)
     assert bad.tolist() == [False, True, False, True, False, True]
+
+
+def test_corner_tiers_count_abutting_sides_and_closed_triangles():
+    """Tiers of the strip-corners decoding by hand: communities 0 (nodes 0-3), 1 (4-7), 2 (8-10) and
+    earlier cross edges 0-8 and 4-8: node 8 is a corner common to 0 and 4."""
+    from graphgen.models.higen.strip_blocks import corner_tiers
+
+    parent = torch.tensor([0] * 4 + [1] * 4 + [2] * 3)
+    pairs = BlockPairs(
+        torch.zeros(16, dtype=torch.long),
+        torch.arange(4).repeat_interleave(4),
+        4 + torch.arange(4).repeat(4),
+        torch.zeros(16, dtype=torch.long),
+        torch.tensor([2]),
+        torch.tensor([16]),
+        leaf=True,
+    )
+    earlier = (torch.tensor([0, 4]), torch.tensor([8, 8]))
+    tiers = corner_tiers(pairs, parent, earlier).view(4, 4)
+    assert tiers[0, 0] == 4  # both used, closing the triangle 0-4-8
+    assert tiers[0, 1] == 1 and tiers[1, 0] == 1  # one side abuts
+    assert tiers[1, 1] == 0 and tiers[3, 2] == 0
+    # a community with no earlier cross edge is free: every node of it is ok
+    fresh = corner_tiers(pairs, parent, (torch.tensor([0]), torch.tensor([8])))
+    assert fresh.view(4, 4)[0].tolist() == [2, 2, 2, 2] and fresh.view(4, 4)[1].tolist() == [1, 1, 1, 1]
+    assert corner_tiers(pairs, parent, (torch.zeros(0, dtype=torch.long),) * 2).eq(2).all()
+
+
+def test_start_tiers_restrict_single_edge_strips_to_the_top_tier():
+    """A strip of one edge is its start pair: with tiers, drawn pairs follow the start distribution
+    restricted to the block's top tier and renormalised (¼ per direction pair), by enumeration."""
+    edge_index, parent = level(SQUARE, SQUARE)
+    model = random_model(2)
+    base = 0.5 * torch.randn(16, generator=torch.Generator().manual_seed(3), dtype=torch.float64)
+    top = torch.tensor([0, 5, 6, 15])  # pairs (0,0), (1,1), (1,2), (3,3)
+    tiers = torch.zeros(16, dtype=torch.long)
+    tiers[top] = 3
+    tiers[1] = 2  # second best: never drawn
+    draws_n = 4000
+    pairs = copies(4, 4, [[(0, 0)]] * draws_n)
+    with torch.no_grad():
+        tables = strip_tables(pairs, edge_index, parent)
+        one = copies(4, 4, [[(0, 0)]])
+        candidates, start_lp = model.start_log_probs(base, one, strip_tables(one, edge_index, parent))
+        expected = torch.zeros(16, dtype=torch.float64)
+        for d in range(4):
+            p = torch.zeros(16, dtype=torch.float64)
+            p[candidates] = start_lp[:, d].double().exp()
+            p[tiers != 3] = 0
+            expected += 0.25 * p / p.sum()
+        units = model.sample(
+            base.repeat(draws_n), pairs, tables, Draws(torch.Generator().manual_seed(0)), False, tiers.repeat(draws_n)
+        )
+    freq = units.view(draws_n, 16).double().mean(0)
+    assert float(freq[tiers != 3].sum()) == 0
+    assert 0.5 * float((freq - expected).abs().sum()) < 0.04
