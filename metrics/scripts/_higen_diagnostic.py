@@ -76,8 +76,7 @@ DECODING_OPTIONS = {
     "run_rows": "the run-rows decoding",
     "face_rows": "the face-run decoding",
     "planar_strips": "the planar-strips decoding (with --face-rows)",
-    "strip_corners": "strips started at the corners earlier strips leave (with --planar-strips)",
-}  # HiGen.sample's constrained decodings, graphgen sample's --run-rows, --face-rows, --planar-strips, --strip-corners
+}  # HiGen.sample's constrained decodings, graphgen sample's --run-rows, --face-rows, --planar-strips
 
 
 def add_decoding_options(parser: argparse.ArgumentParser) -> None:

@@ -46,7 +46,7 @@ from graphgen.models.higen.bipartite import segment_conditional_bernoulli_log_pr
 from graphgen.models.higen.block_sequence import blocks_sequence_log_likelihood, coordination_net, sample_blocks
 from graphgen.models.higen.boundary_walk import CROSS_ORDERS
 from graphgen.models.higen.community_net import _GranLayer, _mlp, position_encoding, triangle_inputs
-from graphgen.models.higen.strip_blocks import StripModel, corner_tiers, strip_conflicts, strip_tables
+from graphgen.models.higen.strip_blocks import StripModel, strip_conflicts, strip_tables
 
 __all__ = [
     "BlockPairs",
@@ -212,7 +212,6 @@ def sample_coordinated_blocks(
     draws,
     border=None,
     report: dict | None = None,
-    earlier_edges: tuple[torch.Tensor, torch.Tensor] | None = None,
 ) -> torch.Tensor:
     """Units ``(Q,)`` on the pairs of leaf blocks drawn from ``net``'s coordinated model
     (:func:`~graphgen.models.higen.block_sequence.sample_blocks`) or, when ``net`` has a strip model,
@@ -222,10 +221,7 @@ def sample_coordinated_blocks(
     Under ``draws.planar_strips`` (a constrained decoding, :class:`~graphgen.models.higen.model.Draws`)
     every feasible block is a strip, untwisted, redrawn up to :data:`PLANAR_STRIP_TRIES` times while it
     meets earlier rounds' cross edges as :func:`~graphgen.models.higen.strip_blocks.strip_conflicts`
-    forbids; blocks still in conflict after that are kept and counted in ``report["planar_strips_exhausted"]``.
-    With ``draws.strip_corners`` as well, each strip's start is drawn among the block's starts of the
-    highest :func:`~graphgen.models.higen.strip_blocks.corner_tiers` under ``earlier_edges`` (the
-    ``(rows, cols)`` of earlier rounds' cross edges)."""
+    forbids; blocks still in conflict after that are kept and counted in ``report["planar_strips_exhausted"]``."""
     logits = logits.double()
 
     def coordinated(sub: BlockPairs, sub_logits: torch.Tensor) -> torch.Tensor:
@@ -246,21 +242,11 @@ def sample_coordinated_blocks(
     planar = draws.planar_strips
     strip = tables.feasible.clone() if planar else net.strips.choose_strips(tables, draws)
     out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
-    tiers = None
-    if planar and draws.strip_corners and earlier_edges is not None:
-        tiers = corner_tiers(pairs, parent, earlier_edges)
 
     def draw_strips(blocks: torch.Tensor) -> None:
         keep, sub = pairs.select_blocks(blocks)
         if sub.block_weight.numel():
-            out[keep] = net.strips.sample(
-                logits[keep],
-                sub,
-                tables.select(blocks, keep, sub),
-                draws,
-                planar,
-                None if tiers is None else tiers[keep],
-            )
+            out[keep] = net.strips.sample(logits[keep], sub, tables.select(blocks, keep, sub), draws, planar)
 
     draw_strips(strip)
     if planar and pairs.pair_earlier is not None:  # redraw the strips in conflict with earlier rounds

@@ -360,14 +360,7 @@ class Draws:
     :data:`~graphgen.models.higen.bipartite_net.PLANAR_STRIP_TRIES` draws, a rejection sampler of the
     strip process conditioned on (3); blocks still in conflict are kept and counted in
     ``last_sample_report``). In planar's test graphs every community with two neighbouring
-    communities meets them in exactly one common node. Not the model's distribution either.
-
-    ``strip_corners`` (our option, a probe of session 40; with ``planar_strips``): each strip's start
-    is drawn only among the block's possible starts of the highest
-    :func:`~graphgen.models.higen.strip_blocks.corner_tiers` (each side's start node already holds an
-    earlier round's cross edge where its community has any; better, the two start nodes close a
-    triangle with a common earlier cross neighbour), so strips abut at the corners where
-    communities meet instead of leaving a gap (a hole) between them."""
+    communities meets them in exactly one common node. Not the model's distribution either."""
 
     generator: torch.Generator | None = None
     greedy: bool = False
@@ -376,7 +369,6 @@ class Draws:
     run_rows: bool = False
     face_rows: bool = False
     planar_strips: bool = False
-    strip_corners: bool = False
 
     def __post_init__(self) -> None:
         from graphgen.errors import InvalidGraphError  # a ValueError
@@ -808,7 +800,6 @@ class HiGen(nn.Module):
         run_rows: bool = False,
         face_rows: bool = False,
         planar_strips: bool = False,
-        strip_corners: bool = False,
     ) -> list[Data]:
         """Draw ``num_graphs`` graphs.
 
@@ -837,9 +828,6 @@ class HiGen(nn.Module):
             planar_strips: with ``face_rows`` or on a ``row_faces`` model, draw the leaf blocks of a
                 strip model as untwisted strips along the kept outer faces that meet earlier strips
                 only at an end (:class:`Draws`; a constrained decoding, off by default).
-            strip_corners: with ``planar_strips``, start each strip where it abuts the strips of
-                earlier rounds, at a corner they leave when there is one (:class:`Draws`; a
-                constrained decoding, off by default).
         """
         from graphgen.errors import InvalidGraphError
 
@@ -867,8 +855,6 @@ class HiGen(nn.Module):
             raise InvalidGraphError(
                 "planar strips need face rows (or a row_faces model) and a model with strip-shaped cross edges"
             )
-        if strip_corners and not planar_strips:
-            raise InvalidGraphError("strip corners refine the planar-strips decoding; ask for planar strips too")
         draws = Draws(
             generator,
             greedy=decoding == "mode",
@@ -877,7 +863,6 @@ class HiGen(nn.Module):
             run_rows=bool(run_rows),
             face_rows=bool(face_rows),
             planar_strips=bool(planar_strips),
-            strip_corners=bool(strip_corners),
         )  # checks both temperatures
         if num_graphs == 0:
             return []
@@ -1232,19 +1217,11 @@ class HiGen(nn.Module):
         if faces is not None and leaf and net.strips is not None:
             border = outer_border(faces, starts, *border_cycles(level_graph.edge_index, parent))
 
-        def place(blocks: BlockPairs, earlier_edges=None) -> torch.Tensor:
+        def place(blocks: BlockPairs) -> torch.Tensor:
             logits = net.scores(h, blocks)
             if leaf and net.coordination is not None:
                 return sample_coordinated_blocks(
-                    net,
-                    logits,
-                    blocks,
-                    level_graph.edge_index,
-                    parent,
-                    draws,
-                    border,
-                    self.last_sample_report,
-                    earlier_edges,
+                    net, logits, blocks, level_graph.edge_index, parent, draws, border, self.last_sample_report
                 )
             return draws.allocations(logits, blocks.block_size, blocks.block_weight, leaf)  # a block: a contiguous run
 
@@ -1257,7 +1234,7 @@ class HiGen(nn.Module):
             for r in range(int(rounds.max()) + 1):
                 keep, blocks = pairs.select_blocks(rounds == r)
                 blocks.pair_earlier = torch.stack([earlier[blocks.pair_left], earlier[blocks.pair_right]], 1)
-                placed = place(blocks, (left_node[draw > 0], right_node[draw > 0]))
+                placed = place(blocks)
                 draw[keep] = placed
                 earlier.index_add_(0, blocks.pair_left, placed.double()).index_add_(
                     0, blocks.pair_right, placed.double()

@@ -125,15 +125,7 @@ from graphgen.models.higen.bipartite import LOG_ZERO
 from graphgen.models.higen.block_sequence import offset_net
 from graphgen.models.higen.boundary_walk import border_cycles
 
-__all__ = [
-    "StripTables",
-    "strip_tables",
-    "strip_representations",
-    "StripModel",
-    "strip_conflicts",
-    "corner_tiers",
-    "UNTWISTED",
-]
+__all__ = ["StripTables", "strip_tables", "strip_representations", "StripModel", "strip_conflicts", "UNTWISTED"]
 
 START_FEATURES = 3
 WINDOW_FEATURES = 4  # with windows: the start also reads the intra degrees along and before the strip
@@ -320,39 +312,6 @@ def strip_conflicts(units: torch.Tensor, pairs, tables: StripTables, earlier: to
         inside = used[side_node] & used[around].all(1) & (size[side_block] == 1)
         bad |= (touched >= 2) | (torch.bincount(side_block, weights=inside.double(), minlength=b) > 0)
     return bad
-
-
-def corner_tiers(pairs, parent: torch.Tensor, earlier_edges: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    """How well each pair ``(a, c)`` ``(Q,)`` of a layout would start a strip that abuts the cross
-    edges of earlier rounds (``earlier_edges``: their ``(rows, cols)``), for the strip-corners decoding
-    (:class:`~graphgen.models.higen.model.Draws`' ``strip_corners``): ``[a ok] + [c ok] + 2 [a, c close
-    a triangle]``, where a side is *ok* when its node already has an earlier cross edge or its
-    community has none yet (nothing to abut), and ``a`` and ``c`` *close a triangle* when they have
-    a common neighbour through two earlier cross edges (the corner where three communities meet; both
-    sides are then ok, so the tiers are 0..4)."""
-    rows, cols = earlier_edges
-    n = int(parent.numel())
-    used = torch.zeros(n, dtype=torch.bool)
-    used[rows] = True
-    used[cols] = True
-    busy = torch.zeros(int(parent.max()) + 1 if n else 0, dtype=torch.bool)
-    busy[parent[used]] = True
-    a, c = pairs.pair_left, pairs.pair_right
-    ok = (used[a] | ~busy[parent[a]]).long() + (used[c] | ~busy[parent[c]]).long()
-    if not rows.numel():
-        return ok
-    ends = torch.cat([torch.stack([rows, cols], 1), torch.stack([cols, rows], 1)])  # (z, u) both ways
-    ends = ends[torch.argsort(ends[:, 0], stable=True)]
-    degree = torch.bincount(ends[:, 0], minlength=n)
-    first = torch.cumsum(degree, 0) - degree
-    # every ordered pair (u, v) of neighbours of one node z: a two-step path u - z - v
-    per_row = degree[ends[:, 0]]
-    source = torch.repeat_interleave(torch.arange(ends.shape[0]), per_row)
-    target = first[ends[source, 0]] + segment_arange(per_row)
-    paths = torch.unique(ends[source, 1] * n + ends[target, 1])
-    key = a * n + c
-    slot = torch.searchsorted(paths, key).clamp(max=paths.numel() - 1)
-    return ok + 2 * (paths[slot] == key).long()
 
 
 @dataclass
@@ -583,22 +542,17 @@ class StripModel(nn.Module):
         probabilities = torch.stack([1 - pi, pi], 1)
         return (draws.categorical(probabilities) == 1) & tables.feasible
 
-    def sample(
-        self, theta, pairs, tables: StripTables, draws, untwisted: bool = False, tiers: torch.Tensor | None = None
-    ) -> torch.Tensor:
+    def sample(self, theta, pairs, tables: StripTables, draws, untwisted: bool = False) -> torch.Tensor:
         """Units ``(Q,)`` of a strip drawn for every block of the layout (all must be feasible);
-        ``untwisted``: the two sides run in opposite directions along their cycles (:data:`UNTWISTED`);
-        ``tiers`` ``(Q,)``: each block's start drawn among its possible starts of the highest tier only
-        (:func:`corner_tiers`)."""
-        return self.sample_paths(theta, pairs, tables, draws, untwisted, tiers)[0]
+        ``untwisted``: the two sides run in opposite directions along their cycles (:data:`UNTWISTED`)."""
+        return self.sample_paths(theta, pairs, tables, draws, untwisted)[0]
 
     def sample_paths(
-        self, theta, pairs, tables: StripTables, draws, untwisted: bool = False, tiers: torch.Tensor | None = None
+        self, theta, pairs, tables: StripTables, draws, untwisted: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """:meth:`sample`, with the log-probability ``(B,)`` under the strip process (untempered) of
         each drawn outcome (directions, start, steps): one of its edge set's representations (with
-        ``untwisted``, under the process whose direction pair is one of :data:`UNTWISTED`, ½ each;
-        with ``tiers``, under the process whose start is conditioned on the block's highest tier)."""
+        ``untwisted``, under the process whose direction pair is one of :data:`UNTWISTED`, ½ each)."""
         b = int(tables.weight.numel())
         out = torch.zeros(pairs.pair_block.numel(), dtype=torch.long)
         path_lp = torch.full((b,), math.log(0.5) * (1 if untwisted else 2), dtype=torch.float64)
@@ -618,8 +572,6 @@ class StripModel(nn.Module):
                 table[cand_block, slot * 4 + d] = start_lp[:, d].double().exp()
             if untwisted:  # the process restricted to the untwisted pairs
                 table = table / table.sum(1, keepdim=True).clamp(min=1e-300)
-            if tiers is not None:
-                table = _top_tier(table, tiers, index.repeat_interleave(4, 1))
             pick = draws.categorical(table)
             direction, start = pick % 4, index[torch.arange(b), pick // 4]
         else:  # the directions first, ½ each (untwisted: one of the two untwisted pairs), then the start
@@ -630,8 +582,6 @@ class StripModel(nn.Module):
                 direction = 2 * draws.categorical(half) + draws.categorical(half)
             table = torch.zeros((b, index.shape[1]), dtype=torch.float64)
             table[cand_block, slot] = start_lp[torch.arange(candidates.numel()), direction[cand_block]].double().exp()
-            if tiers is not None:
-                table = _top_tier(table, tiers, index)
             pick = draws.categorical(table)
             start = index[torch.arange(b), pick]
         path_lp = path_lp + table[torch.arange(b), pick].log()
@@ -661,12 +611,3 @@ class StripModel(nn.Module):
             c = tables.node(tables.right[bl], start_c[live] + d[live, 1] * y)
             out[tables.pair(bl, a, c)] = 1
         return out, path_lp
-
-
-def _top_tier(table: torch.Tensor, tiers: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
-    """``table`` ``(B, K)`` of start probabilities (``index``: the layout pair of each entry, -1 for
-    none) kept only where the pair's tier is the highest among the row's possible entries, renormalised."""
-    tier = torch.where((index >= 0) & (table > 0), tiers[index.clamp(min=0)], -1)
-    keep = tier == tier.max(1, keepdim=True).values
-    table = torch.where(keep, table, 0.0)
-    return table / table.sum(1, keepdim=True).clamp(min=1e-300)

@@ -1271,9 +1271,9 @@ def test_planar_strips_decoding_samples_untwisted_separate_strips(train, monkeyp
     real_sample = strips.sample
     as_strips = []
 
-    def sample_spy(theta, pairs, tables, draws, untwisted=False, tiers=None):
+    def sample_spy(theta, pairs, tables, draws, untwisted=False):
         as_strips.append((int(tables.weight.numel()), bool(tables.feasible.all()), untwisted))
-        return real_sample(theta, pairs, tables, draws, untwisted, tiers)
+        return real_sample(theta, pairs, tables, draws, untwisted)
 
     monkeypatch.setattr(strips, "sample", sample_spy)
     chosen = []
