@@ -27,6 +27,16 @@ def make_table(title: str, columns: tuple[str, ...], right: tuple[str, ...] = ()
     return table
 
 
+def output_file(path: Path | None) -> Path | None:
+    """Typer callback of every option naming a file a command writes: refuses, before any work, a
+    file whose folder does not exist (the work would be lost at the end)."""
+    if path is not None:
+        from graphgen.io._atomic import output_folder
+
+        output_folder(path)  # a GraphgenError: one line, status 1, as when the write itself fails
+    return path
+
+
 def write_json(result: dict, path: Path | None, *, with_provenance: bool = True) -> None:
     """Write ``result`` atomically to ``path`` (if given), adding provenance (version, git sha,
     command line, date, machine) unless the result already carries it."""

@@ -2,7 +2,8 @@
 
 Heavy libraries (torch, PyG, RDKit, POT) are imported inside the commands that need them, so
 ``graphgen --help`` answers quickly. Every :class:`~graphgen.errors.GraphgenError` becomes one line
-on stderr and exit status 1; usage errors (unknown flag, bad value) exit with status 2.
+on stderr and exit status 1; usage errors (unknown flag, bad value) exit with status 2. Running out
+of memory (a size far beyond what a model was trained on, say) is one line and status 1 as well.
 """
 
 from __future__ import annotations
@@ -50,6 +51,20 @@ def main(argv: list[str] | None = None) -> None:
     except GraphgenError as exc:
         typer.echo(f"graphgen: error: {exc}", err=True)
         sys.exit(1)
+    except (MemoryError, RuntimeError) as exc:
+        if not _out_of_memory(exc):
+            raise
+        typer.echo("graphgen: error: out of memory; ask for fewer or smaller graphs", err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("graphgen: interrupted", err=True)
         sys.exit(130)
+
+
+def _out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is an allocation failure: Python's ``MemoryError``, or torch's (a
+    ``RuntimeError`` from its CPU allocator, ``torch.OutOfMemoryError`` on an accelerator)."""
+    if isinstance(exc, MemoryError):
+        return True
+    text = str(exc)
+    return type(exc).__name__ == "OutOfMemoryError" or "can't allocate memory" in text or "out of memory" in text

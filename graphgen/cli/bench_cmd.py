@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from graphgen.cli._output import make_table, wide_console, write_json
+from graphgen.cli._output import make_table, output_file, wide_console, write_json
 
 app = typer.Typer(
     help="Speed benchmarks; results are JSON records with provenance.", no_args_is_help=True, rich_markup_mode=None
@@ -16,7 +16,9 @@ app = typer.Typer(
 @app.command("backend")
 def backend(
     quick: bool = typer.Option(False, "--quick", help="Fewer repeats and a smaller hierarchy set."),
-    json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
+    json_out: Path = typer.Option(
+        None, "--json", callback=output_file, help="Write the results to this JSON file (atomically)."
+    ),
 ) -> None:
     """Graph I/O and per-graph ops of graphgen.data against networkx."""
     from graphgen.bench.backend import run
@@ -41,7 +43,9 @@ def backend(
 @app.command("metrics")
 def metrics(
     quick: bool = typer.Option(False, "--quick", help="30 vs 30 graphs instead of 100 vs 100."),
-    json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
+    json_out: Path = typer.Option(
+        None, "--json", callback=output_file, help="Write the results to this JSON file (atomically)."
+    ),
 ) -> None:
     """The gran and graphrnn protocols against the reference approach (values checked equal)."""
     from graphgen.bench.metrics import run
@@ -87,7 +91,9 @@ def metrics(
 @app.command("valuation")
 def valuation(
     quick: bool = typer.Option(False, "--quick", help="200 vs 200 graphs, smaller solver and usefulness runs."),
-    json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
+    json_out: Path = typer.Option(
+        None, "--json", callback=output_file, help="Write the results to this JSON file (atomically)."
+    ),
 ) -> None:
     """Valuation at 1,000 vs 1,000 graphs, fast solvers against exact OT, and usefulness on CSBMs."""
     from graphgen.bench.valuation import run
@@ -165,7 +171,9 @@ def encoders(
     device: str = typer.Option(
         "cpu", "--device", help="cpu, cuda or cuda:N: where the scaling part runs (the tasks run on the CPU)."
     ),
-    json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
+    json_out: Path = typer.Option(
+        None, "--json", callback=output_file, help="Write the results to this JSON file (atomically)."
+    ),
 ) -> None:
     """GMN and GSM++ against GINE, GatedGCN and GPS: synthetic and QM9 tasks, and scaling to large graphs."""
     from graphgen.bench.record import provenance
@@ -243,7 +251,9 @@ def higen(
         "--community-size",
         help="Leaf community node counts of the speed subjects: emergent or explicit (drawn, then filled).",
     ),
-    json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
+    json_out: Path = typer.Option(
+        None, "--json", callback=output_file, help="Write the results to this JSON file (atomically)."
+    ),
 ) -> None:
     """Hierarchical against flat (one-level, GRAN-style) sampling time and memory vs size; training throughput."""
     from graphgen.bench.higen import run
@@ -339,7 +349,9 @@ def higen_decodings(
         help="Also time this HiGen model's plain sampling in the same turns (e.g. the model"
         " a retrained one came from).",
     ),
-    json_out: Path = typer.Option(None, "--json", help="Write the results to this JSON file (atomically)."),
+    json_out: Path = typer.Option(
+        None, "--json", callback=output_file, help="Write the results to this JSON file (atomically)."
+    ),
 ) -> None:
     """Sampling time of HiGen's constrained decodings (run rows, face rows, planar strips) against plain sampling."""
     import math

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from graphgen.cli._output import wide_console
+from graphgen.cli._output import output_file, wide_console
 
 app = typer.Typer(
     help="The shipped benchmark datasets and synthetic generators.", no_args_is_help=True, rich_markup_mode=None
@@ -47,7 +47,9 @@ def info(name: str = typer.Argument(..., help="Dataset name, e.g. planar.")) -> 
 @app.command("export")
 def export(
     name: str = typer.Argument(..., help="Dataset name, e.g. planar."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output file; the format follows the extension."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", callback=output_file, help="Output file; the format follows the extension."
+    ),
     split: str = typer.Option("test", "--split", "-s", help="train, val, test or all."),
     protocol: str = typer.Option(None, "--protocol", "-p", help="Split protocol (default: the dataset's)."),
     format: str = typer.Option(None, "--format", "-f", help="graph6, sparse6, edgelist, smiles or pt."),
@@ -66,7 +68,9 @@ def export(
 @app.command("generate")
 def generate(
     family: str = typer.Argument(..., help="community, grid, planar, sbm, tree, lobster or ego."),
-    out: Path = typer.Option(..., "--out", "-o", help="Output file; the format follows the extension."),
+    out: Path = typer.Option(
+        ..., "--out", "-o", callback=output_file, help="Output file; the format follows the extension."
+    ),
     num_graphs: int = typer.Option(100, "--num-graphs", "-n", min=1, help="How many graphs."),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same graphs)."),
     num_nodes: int = typer.Option(None, "--num-nodes", min=1, help="Nodes per graph (planar, tree)."),

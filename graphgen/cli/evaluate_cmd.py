@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from graphgen.cli._output import wide_console, write_json
+from graphgen.cli._output import output_file, wide_console, write_json
 
 # validity test of each dataset whose family has one
 DEFAULT_VALIDITY = {"planar": "planar", "tree": "tree", "sbm": "sbm_modularity", "grid": "grid"}
@@ -107,7 +107,9 @@ def evaluate(
     ),
     samples: str = typer.Option(..., "--samples", "-s", help="Generated graphs: a file or NAME:SPLIT."),
     protocol: str = typer.Option("gran", "--protocol", "-p", help="gran, graphrnn, sound, or a protocol JSON file."),
-    json_out: Path = typer.Option(None, "--json", help="Write the full result to this JSON file (atomically)."),
+    json_out: Path = typer.Option(
+        None, "--json", callback=output_file, help="Write the full result to this JSON file (atomically)."
+    ),
     floor: bool = typer.Option(
         True, "--floor/--no-floor", help="With a dataset reference, also score train vs reference at the same size."
     ),

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import typer
 
+from graphgen.cli._output import output_file
+
 
 def sample(
     checkpoint: str = typer.Option(
@@ -15,12 +17,16 @@ def sample(
     ),
     num_graphs: int = typer.Option(16, "--num-graphs", "-n", min=1, help="How many graphs to sample."),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same graphs)."),
-    out: Path = typer.Option(None, "--out", "-o", help="Output file (default: graph6 lines on stdout)."),
+    out: Path = typer.Option(
+        None, "--out", "-o", callback=output_file, help="Output file (default: graph6 lines on stdout)."
+    ),
     format: str = typer.Option(None, "--format", "-f", help="graph6, sparse6, edgelist, smiles or pt."),
     num_nodes: int = typer.Option(
         None, "--num-nodes", min=1, help="Nodes per graph (exact for the ER baseline, approximate for HiGen)."
     ),
-    plot: Path = typer.Option(None, "--plot", help="Also draw the graphs, coloured by community, to this PNG."),
+    plot: Path = typer.Option(
+        None, "--plot", callback=output_file, help="Also draw the graphs, coloured by community, to this PNG."
+    ),
     decoding: str = typer.Option(
         "sample",
         "--decoding",
@@ -60,9 +66,23 @@ def sample(
 
     from graphgen.data import upper_edges
     from graphgen.io import write_graphs
+    from graphgen.io.formats import FORMATS, resolve_format
     from graphgen.io.graph6 import encode_graph6
     from graphgen.models.pretrained import PRETRAINED, load_model, resolve_checkpoint
 
+    # refuse a bad output before the (possibly long) sampling, not after it
+    if out is None and format not in (None, "graph6"):
+        raise typer.BadParameter("--format other than graph6 needs --out FILE", param_hint="--format")
+    if out is not None:
+        if resolve_format(out, format) is FORMATS["smiles"]:  # no sampler here draws atom types
+            raise typer.BadParameter(
+                "the samplers draw graphs without atom types, which SMILES cannot hold; "
+                "write graph6, sparse6, edgelist or pt",
+                param_hint="--out/--format",
+            )
+    if plot is not None:
+        if plot.suffix.lower() != ".png":
+            raise typer.BadParameter("the plot is written as PNG: give a .png file", param_hint="--plot")
     _, label = resolve_checkpoint(checkpoint)
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)
@@ -141,11 +161,7 @@ def sample(
         + (", planar strips" if planar_strips else "")
     )
     typer.echo(f"sampled {len(graphs)} graphs (seed {seed}{how}) from {label}: {what}", err=True)
-    if out is None and format not in (None, "graph6"):
-        raise typer.BadParameter("--format other than graph6 needs --out FILE", param_hint="--format")
     if plot is not None:
-        if plot.suffix.lower() != ".png":
-            raise typer.BadParameter("the plot is written as PNG: give a .png file", param_hint="--plot")
         from graphgen.io.plot import plot_graphs
 
         plot_graphs(graphs, plot, seed=seed, title=f"{label}, seed {seed}")

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from graphgen.cli._output import output_file
+
 app = typer.Typer(
     help="Train a generator and save a self-describing checkpoint.", no_args_is_help=True, rich_markup_mode=None
 )
@@ -14,7 +16,7 @@ app = typer.Typer(
 @app.command("erdos-renyi")
 def erdos_renyi(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name, e.g. community_small."),
-    out: Path = typer.Option(..., "--out", "-o", help="Checkpoint file to write (atomically)."),
+    out: Path = typer.Option(..., "--out", "-o", callback=output_file, help="Checkpoint file to write (atomically)."),
     split: str = typer.Option("train", "--split", help="Split to fit on."),
     protocol: str = typer.Option(None, "--protocol", "-p", help="Split protocol (default: the dataset's)."),
 ) -> None:
@@ -93,7 +95,11 @@ def validation_graphs_in_training(dataset: str, protocol: str | None, holdout: f
 def higen(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name, e.g. community_small."),
     out: Path = typer.Option(
-        ..., "--out", "-o", help="Checkpoint file, rewritten atomically every --checkpoint-every epochs."
+        ...,
+        "--out",
+        "-o",
+        callback=output_file,
+        help="Checkpoint file, rewritten atomically every --checkpoint-every epochs.",
     ),
     epochs: int = typer.Option(100, "--epochs", "-e", min=1, help="Training epochs."),
     seed: int = typer.Option(0, "--seed", help="Seed (same seed, same model)."),

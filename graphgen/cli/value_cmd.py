@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from graphgen.cli._output import output_file
+
 
 def value(
     buyer: str = typer.Option(..., "--buyer", "-b", help="The buyer's graphs: a graph file or NAME:SPLIT."),
@@ -24,7 +26,9 @@ def value(
         None, "--sort-by", help="value, relevance, featural_value, diversity or structural_disparity."
     ),
     seed: int = typer.Option(0, "--seed", help="Seed of the sliced projections, Sinkhorn subsampling and decoys."),
-    json_out: Path = typer.Option(None, "--json", help="Write one object per seller to this JSON file (atomically)."),
+    json_out: Path = typer.Option(
+        None, "--json", callback=output_file, help="Write one object per seller to this JSON file (atomically)."
+    ),
 ) -> None:
     """Value sellers' graphs for a buyer, without either side shipping raw data.
 

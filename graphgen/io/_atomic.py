@@ -20,6 +20,18 @@ def _current_umask() -> int:
     return mask
 
 
+def output_folder(path: str | os.PathLike) -> Path:
+    """The folder ``path`` will be written into; a :class:`~graphgen.errors.GraphgenError` naming it
+    when it does not exist (so a command can refuse before its work, not after)."""
+    target = Path(path)
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        from graphgen.errors import GraphgenError
+
+        raise GraphgenError(f"cannot write {target}: folder {folder} does not exist")
+    return folder
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     """Open a temporary file next to ``path``; on success rename it to ``path``.
@@ -33,11 +45,7 @@ def atomic_write(path: str | os.PathLike, mode: str = "wb") -> Iterator[IO]:
     if mode not in ("wb", "w"):
         raise ValueError(f"atomic_write mode must be 'wb' or 'w', got {mode!r}")
     target = Path(path)
-    folder = target.parent if str(target.parent) else Path(".")
-    if not folder.is_dir():
-        from graphgen.errors import GraphgenError
-
-        raise GraphgenError(f"cannot write {target}: folder {folder} does not exist")
+    folder = output_folder(target)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
     os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp creates 0600; give the usual permissions
     try:

@@ -111,6 +111,19 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
             1,
             "--row-runs needs",
         ),
+        # a bad output is refused before sampling: one line, nothing written
+        (["sample", "--format", "xyz", "--out", "{tmp}/a.xyz"], 1, "unknown format 'xyz'"),
+        (["sample", "--out", "{tmp}/a.foo"], 1, "cannot tell the format"),
+        # a file whose folder does not exist is refused before any work, by every command
+        (["sample", "--out", "{tmp}/missing/a.g6"], 1, "missing does not exist"),
+        (["sample", "--plot", "{tmp}/missing/p.png", "--out", "{tmp}/a.g6"], 1, "missing does not exist"),
+        (["train", "higen", "-d", "community_small", "-o", "{tmp}/missing/h.pt"], 1, "missing does not exist"),
+        (["train", "erdos-renyi", "-d", "community_small", "-o", "{tmp}/missing/e.pt"], 1, "missing does not exist"),
+        (["evaluate", "-r", "planar:test", "-s", "planar:val", "--json", "{tmp}/missing/o.json"], 1, "missing does"),
+        (["bench", "higen-decodings", "--json", "{tmp}/missing/b.json"], 1, "missing does not exist"),
+        (["value", "-b", "planar:test", "-s", "planar:val", "--json", "{tmp}/missing/v.json"], 1, "missing does"),
+        (["sample", "--out", "{tmp}/a.smi"], 2, "without atom types"),
+        (["sample", "--format", "edgelist"], 2, "needs --out FILE"),
         (["evaluate", "-r", "planar:test", "-s", "{tmp}/none.g6"], 1, "neither an existing file"),
         (["evaluate", "-r", "planar:test", "-s", "planar:val", "-p", "nope"], 1, "unknown protocol"),
         (
@@ -138,7 +151,32 @@ def test_bad_input_gives_one_line_error_and_no_output_file(capsys, tmp_path, arg
     if code == 1:
         assert len(err.strip().splitlines()) == 1 and err.startswith("graphgen: error:")
         assert "Traceback" not in err
+    if "missing does" in message:
+        assert out == ""  # refused before any work: no progress, no tables, no graphs
     assert sorted(os.listdir(tmp_path)) == ["fake.pt"]
+
+
+def test_running_out_of_memory_is_a_one_line_error_and_other_errors_are_not_hidden(capsys, tmp_path, monkeypatch):
+    """An allocation failure (torch's CPU allocator raises a RuntimeError; Python a MemoryError) is one
+    line and status 1 with no output file; any other RuntimeError still surfaces as itself."""
+    from graphgen.models.higen import HiGen
+
+    failures = [
+        RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate memory"),
+        MemoryError(),
+    ]
+    for failure in failures:
+
+        def fail(*args, failure=failure, **kwargs):
+            raise failure
+
+        monkeypatch.setattr(HiGen, "sample", fail)
+        code, _, err = run(capsys, "sample", "--out", str(tmp_path / "a.g6"))
+        assert code == 1 and err.strip() == "graphgen: error: out of memory; ask for fewer or smaller graphs"
+    monkeypatch.setattr(HiGen, "sample", lambda *a, **k: (_ for _ in ()).throw(RuntimeError("a real bug")))
+    with pytest.raises(RuntimeError, match="a real bug"):
+        main(["sample", "--out", str(tmp_path / "a.g6")])
+    assert not list(tmp_path.iterdir())
 
 
 def test_bench_on_cuda_without_a_gpu_is_a_one_line_error(capsys, tmp_path):
