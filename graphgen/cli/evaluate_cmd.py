@@ -196,7 +196,8 @@ def evaluate(
         notes.append(f"{dropped} sample eigenvalues fell outside the spectral histogram (reference behaviour)")
     if "gnn" in result:
         gm = result["gnn"]
-        text = f"GNN ({gnn_seeds} random GINs): FD {gm['fd']:.4g} ± {gm['fd_std']:.2g}, MMD-RBF {gm['mmd_rbf']:.4g}"
+        fd = f"FD {gm['fd']:.4g} ± {gm['fd_std']:.2g}" if "fd" in gm else "FD – (needs 2+ graphs per set)"
+        text = f"GNN ({gnn_seeds} random GINs): {fd}, MMD-RBF {gm['mmd_rbf']:.4g}"
         if "f1_pr" in gm:
             text += f", F1 P/R {gm['f1_pr']:.3f}, F1 D/C {gm['f1_dc']:.3f}"
         notes.append(text)

@@ -85,7 +85,10 @@ class RandomGIN:
 
 
 def frechet_distance(x: np.ndarray, y: np.ndarray) -> float:
-    """Fréchet distance between Gaussians fitted to the rows of ``x`` and ``y`` (>= 0)."""
+    """Fréchet distance between Gaussians fitted to the rows of ``x`` and ``y`` (>= 0); each needs
+    two rows or more (a covariance)."""
+    if len(x) < 2 or len(y) < 2:
+        raise ValueError("the Fréchet distance needs at least 2 graphs per set (a covariance)")
     mu = x.mean(axis=0) - y.mean(axis=0)
     cx, cy = np.atleast_2d(np.cov(x, rowvar=False)), np.atleast_2d(np.cov(y, rowvar=False))
     vals, vecs = np.linalg.eigh(cx)
@@ -138,7 +141,9 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
 
 
 def gnn_metrics(reference, samples, seeds: Sequence[int] = (42,), k: int = 5) -> dict:
-    """All GNN metrics, mean and standard deviation over random-GIN ``seeds``."""
+    """All GNN metrics, mean and standard deviation over random-GIN ``seeds``; the Fréchet distance
+    (``fd``) only with 2 graphs or more per set, precision/recall/density/coverage only with more
+    than ``k``."""
     ref, gen = as_graph_set(reference, name="reference"), as_graph_set(samples, name="samples")
     per_seed = []
     for seed in seeds:
@@ -147,7 +152,9 @@ def gnn_metrics(reference, samples, seeds: Sequence[int] = (42,), k: int = 5) ->
         mean, std = x.mean(axis=0), x.std(axis=0)
         std[std == 0] = 1.0  # StandardScaler's rule for constant features
         x, y = (x - mean) / std, (y - mean) / std
-        row = {"fd": frechet_distance(x, y), "mmd_rbf": mmd_rbf_max(x, y)[0]}
+        row = {"mmd_rbf": mmd_rbf_max(x, y)[0]}
+        if len(x) >= 2 and len(y) >= 2:  # like precision/recall below, left out where undefined
+            row["fd"] = frechet_distance(x, y)
         if len(x) > k and len(y) > k:
             row.update(prdc(x, y, k))
         per_seed.append(row)

@@ -10,7 +10,8 @@ Inputs are SMILES strings or molecule graphs (``Data`` with ``x``/``edge_attr``,
 * ``uniqueness``: distinct canonical SMILES / valid molecules (MOSES unique@k with k = all valid).
 * ``novelty``: distinct generated SMILES absent from the training set / distinct generated SMILES.
 * ``fcd``: Fréchet ChemNet distance to the reference (fcd-torch, ChemNet weights shipped in the
-  wheel; torch pinned to one thread), clamped at 0.
+  wheel; torch pinned to one thread), clamped at 0; ``None`` (undefined: no covariance) when either
+  side has fewer than 2 valid molecules.
 * ``snn``: mean over generated molecules of the largest Tanimoto similarity to a reference
   molecule (Morgan fingerprints, radius 2, 1024 bits).
 * ``frag`` / ``scaf``: cosine similarity of BRICS-fragment / Bemis–Murcko-scaffold count vectors
@@ -226,5 +227,5 @@ def molecule_metrics(
 
         out["nspdk_mmd"] = nspdk_mmd([mol_to_labelled_nx(s) for s in ref], [mol_to_labelled_nx(s) for s in valid])
     if fcd:
-        out["fcd"] = _fcd(valid, ref)
+        out["fcd"] = _fcd(valid, ref) if len(valid) >= 2 and len(ref) >= 2 else None
     return out

@@ -407,3 +407,12 @@ def test_sample_plot(capsys, tmp_path):
     assert code == 0 and (tmp_path / "er.png").exists()  # no communities stored: Louvain colours
     code, _, err = run(capsys, "sample", "-n", "2", "--plot", str(tmp_path / "grid.jpg"))
     assert code == 2 and ".png" in err and not (tmp_path / "grid.jpg").exists()
+
+
+def test_evaluate_one_graph_against_one_graph(capsys, tmp_path):
+    """A single graph per side (no covariance for the Fréchet distance) evaluates; FD is shown as
+    undefined instead of failing inside LAPACK."""
+    path = tmp_path / "one.edgelist"
+    path.write_text("0 1\n1 2\n")
+    code, out, err = run(capsys, "evaluate", "-r", str(path), "-s", str(path), "--gnn-seeds", "2")
+    assert code == 0 and "FD – (needs 2+ graphs per set)" in out and "Traceback" not in err

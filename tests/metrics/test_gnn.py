@@ -47,6 +47,19 @@ def test_frechet_distance():
     assert frechet_distance(x, x) == pytest.approx(0, abs=1e-8)
 
 
+def test_too_few_graphs_leave_out_the_undefined_metrics():
+    """One graph has no covariance: the Fréchet distance refuses it by name, and gnn_metrics leaves it
+    out (as it leaves out precision/recall below k + 1 graphs) instead of failing inside LAPACK."""
+    x = np.random.default_rng(2).standard_normal((5, 3))
+    with pytest.raises(ValueError, match="at least 2 graphs"):
+        frechet_distance(x[:1], x)
+    one = [generate("planar", 1, seed=0)[0]]
+    out = gnn_metrics(one, one, seeds=range(2))
+    assert "fd" not in out and "f1_pr" not in out and out["mmd_rbf"] == 0.0
+    two = gnn_metrics(generate("planar", 2, seed=0), one + one, seeds=range(2))
+    assert two["fd"] > 0
+
+
 def test_prdc_and_mmd_on_identical_and_disjoint_sets():
     rng = np.random.default_rng(1)
     x = rng.standard_normal((50, 4))

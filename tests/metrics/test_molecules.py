@@ -79,3 +79,13 @@ def test_fcd_of_a_set_with_itself_is_zero():
     assert r["fcd"] == pytest.approx(0, abs=1e-3)
     other = molecule_metrics(smiles[:300], smiles[5000:5300], fcd=True, nspdk=False)
     assert other["fcd"] > 0.1
+
+
+def test_fcd_is_undefined_below_two_valid_molecules():
+    """One valid molecule has no covariance: fcd is None (shown as '–'), not fcd-torch's nan."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # fcd-torch's "Can't compute FCD" warnings must not come up
+        r = molecule_metrics(["CCO", "C1CC"], ["CCO", "CCN", "CCC"], nspdk=False)
+    assert r["n_valid"] == 1 and r["fcd"] is None
