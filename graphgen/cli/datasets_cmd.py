@@ -67,13 +67,17 @@ def export(
 
 @app.command("generate")
 def generate(
-    family: str = typer.Argument(..., help="community, grid, planar, sbm, tree, lobster or ego."),
+    family: str = typer.Argument(
+        ..., help="community, grid, planar, sbm, large_sbm, tree, lobster, ego, erdos_renyi or barabasi_albert."
+    ),
     out: Path = typer.Option(
         ..., "--out", "-o", callback=output_file, help="Output file; the format follows the extension."
     ),
     num_graphs: int = typer.Option(100, "--num-graphs", "-n", min=1, help="How many graphs."),
     seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same graphs)."),
-    num_nodes: int = typer.Option(None, "--num-nodes", min=1, help="Nodes per graph (planar, tree)."),
+    num_nodes: int = typer.Option(
+        None, "--num-nodes", min=1, help="Nodes per graph (planar, large_sbm, tree, erdos_renyi, barabasi_albert)."
+    ),
     format: str = typer.Option(None, "--format", "-f", help="graph6, sparse6, edgelist or pt."),
 ) -> None:
     """Generate a seeded synthetic benchmark set of any size."""

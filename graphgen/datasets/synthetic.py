@@ -418,6 +418,15 @@ def generate(family: str, num_graphs: int, *, seed: int = 0, **params) -> list[D
     key = family.strip().lower().replace("-", "_")
     if key not in GENERATORS:
         raise InvalidGraphError(f"unknown graph family {family!r}; choose one of {', '.join(GENERATORS)}")
+    import inspect
+
+    taken = [name for name in inspect.signature(GENERATORS[key]).parameters if name not in ("num_graphs", "seed")]
+    unknown = [name for name in params if name not in taken]
+    if unknown:
+        raise InvalidGraphError(
+            f"family {key} takes no {', '.join(unknown)}"
+            + (f" (its parameters: {', '.join(taken)})" if taken else " (it has no parameters)")
+        )
     try:
         return GENERATORS[key](num_graphs, seed=seed, **params)
     except TypeError as exc:
