@@ -30,6 +30,7 @@ from torch_geometric.data import Data
 from graphgen.data.convert import from_edge_array, num_undirected_edges
 from graphgen.errors import CheckpointError, InvalidGraphError
 from graphgen.io.checkpoint import Checkpoint, graphs_fingerprint
+from graphgen.models.sample_request import check_sample_request
 
 __all__ = ["ErdosRenyiConfig", "ErdosRenyiBaseline"]
 
@@ -90,10 +91,7 @@ class ErdosRenyiBaseline:
                 graph's density.
         """
         self._require_fit()
-        if num_graphs < 0:
-            raise InvalidGraphError(f"number of graphs must be >= 0, got {num_graphs}")
-        if num_nodes is not None and num_nodes < 1:
-            raise InvalidGraphError(f"number of nodes must be >= 1, got {num_nodes}")
+        num_graphs, num_nodes, _ = check_sample_request(num_graphs, generator, num_nodes=num_nodes)
         picks = torch.randint(self.num_nodes_.numel(), (num_graphs,), generator=generator)
         graphs = []
         for k in picks.tolist():

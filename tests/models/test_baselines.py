@@ -162,3 +162,33 @@ def test_every_shipped_model_reproduces_its_recorded_samples(tmp_path):
         assert out.read_bytes() == (results / "samples_seed0.g6").read_bytes(), name
         checked += 1
     assert checked >= 6
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, message",
+    [
+        ((-1,), {}, "number of graphs must be >= 0, got -1"),
+        ((2.5,), {}, "number of graphs must be a whole number, got 2.5"),
+        ((True,), {}, "number of graphs must be a whole number"),
+        ((2,), {"generator": 5}, "generator must be a torch.Generator"),
+        ((2,), {"num_nodes": 0}, "number of nodes must be >= 1, got 0"),
+        ((2,), {"num_nodes": 3.5}, "number of nodes must be a whole number"),
+        ((2,), {"num_edges": -3}, "number of edges must be >= 0, got -3"),
+    ],
+)
+def test_every_generator_refuses_a_bad_sample_request_by_name(train, args, kwargs, message):
+    """Both generators check sample()'s arguments the same way, before any work (no TypeError from
+    inside torch, no silently empty graphs for a negative edge count)."""
+    from graphgen.models import HiGen
+
+    models = [HiGen.from_pretrained("higen-community-small")]
+    if "num_edges" not in kwargs:  # the baseline has no edge-count override
+        models.append(ErdosRenyiBaseline().fit(train))
+    for model in models:
+        with pytest.raises(InvalidGraphError, match=message):
+            model.sample(*args, **kwargs)
+
+
+def test_a_whole_number_tensor_is_a_valid_count(train):
+    graphs = ErdosRenyiBaseline().fit(train).sample(torch.tensor(2), num_nodes=torch.tensor(7))
+    assert [int(g.num_nodes) for g in graphs] == [7, 7]

@@ -830,9 +830,11 @@ class HiGen(nn.Module):
                 only at an end (:class:`Draws`; a constrained decoding, off by default).
         """
         from graphgen.errors import InvalidGraphError
+        from graphgen.models.sample_request import check_sample_request
 
-        if num_graphs < 0:
-            raise InvalidGraphError("number of graphs must be >= 0")
+        num_graphs, num_nodes, num_edges = check_sample_request(
+            num_graphs, generator, num_nodes=num_nodes, num_edges=num_edges
+        )
         if decoding not in DECODINGS:
             raise InvalidGraphError(f"unknown decoding {decoding!r}; choose one of {', '.join(DECODINGS)}")
         if decoding == "mode" and (temperature != 1.0 or size_temperature is not None):
@@ -874,10 +876,7 @@ class HiGen(nn.Module):
             torch.set_num_threads(previous_threads)
 
     def _sample(self, num_graphs, draws: Draws, device, num_edges, num_nodes) -> list[Data]:
-        from graphgen.errors import InvalidGraphError
 
-        if num_nodes is not None and num_nodes < 1:
-            raise InvalidGraphError(f"number of nodes must be >= 1, got {num_nodes}")
         if num_edges is None and self.edge_counts.numel() == 0:
             raise RuntimeError("HiGen has no size model: call fit_size_model(train_graphs) first")
         known = self.isolated_counts.numel() == self.edge_counts.numel()  # older checkpoints lack them

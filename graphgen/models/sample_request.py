@@ -1,0 +1,46 @@
+"""The arguments every generator's ``sample(n, *, generator, ...)`` takes, checked once for all of them.
+
+A bad request (a float or negative graph count, a seed where a ``torch.Generator`` belongs, a node or
+edge count below its minimum) raises :class:`~graphgen.errors.InvalidGraphError` naming the argument,
+before any work, instead of a ``TypeError`` from inside torch.
+"""
+
+from __future__ import annotations
+
+import operator
+
+import torch
+
+from graphgen.errors import InvalidGraphError
+
+__all__ = ["check_sample_request"]
+
+
+def _whole(value, name: str, minimum: int) -> int:
+    """``value`` as an ``int`` (bool refused) that is at least ``minimum``."""
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        number = operator.index(value)
+    except TypeError:
+        raise InvalidGraphError(f"{name} must be a whole number, got {value!r}") from None
+    if number < minimum:
+        raise InvalidGraphError(f"{name} must be >= {minimum}, got {number}")
+    return number
+
+
+def check_sample_request(
+    num_graphs, generator=None, *, num_nodes=None, num_edges=None
+) -> tuple[int, int | None, int | None]:
+    """``(num_graphs, num_nodes, num_edges)`` as ints after checking: ``num_graphs >= 0``,
+    ``num_nodes >= 1`` and ``num_edges >= 0`` where given, ``generator`` a ``torch.Generator`` or ``None``."""
+    if generator is not None and not isinstance(generator, torch.Generator):
+        raise InvalidGraphError(
+            "generator must be a torch.Generator (e.g. torch.Generator().manual_seed(0)), "
+            f"got {type(generator).__name__}"
+        )
+    return (
+        _whole(num_graphs, "number of graphs", 0),
+        None if num_nodes is None else _whole(num_nodes, "number of nodes", 1),
+        None if num_edges is None else _whole(num_edges, "number of edges", 0),
+    )
