@@ -8,7 +8,9 @@ Metrics accept ``list[Data]`` (graphgen's currency), ``list[networkx.Graph]`` or
 * **self-loops** are stripped (they are not part of any graphlet and networkx treats them
   inconsistently across degree, clustering and the Laplacian); the number of graphs affected is
   ``n_with_self_loops`` and a :class:`MetricInputWarning` is emitted;
-* **duplicate edges** are merged (simple graphs only), counted in ``n_with_duplicate_edges``.
+* **duplicate edges** are merged (simple graphs only), counted in ``n_with_duplicate_edges``;
+* an edge at a node id outside ``0..n-1`` is an error (:class:`~graphgen.errors.InvalidGraphError`),
+  never a silent renumbering.
 
 The input graphs are never modified.
 """
@@ -137,6 +139,11 @@ def as_graph_set(graphs, *, name: str = "graphs") -> GraphSet:
     n_empty = n_loops = n_dups = 0
     for k, g in enumerate(graphs):
         n, e = _edges_of(g)
+        if e.size and (int(e.min()) < 0 or int(e.max()) >= n):  # would wrap into other pairs below
+            from graphgen.errors import InvalidGraphError
+
+            bad = int(e.min()) if int(e.min()) < 0 else int(e.max())
+            raise InvalidGraphError(f"{name}: graph {k} has an edge at node {bad} but {n} nodes (ids 0..{n - 1})")
         if n == 0:
             n_empty += 1
             continue

@@ -100,6 +100,18 @@ def test_hygiene_counts_and_never_mutates():
     assert as_graph_set([nx_graph]).n_with_duplicate_edges == 0
 
 
+@pytest.mark.parametrize("pair, bad", [((0, 5), 5), ((-1, 1), -1), ((3, 0), 3)])
+def test_an_edge_outside_the_node_range_is_an_error_not_a_renumbering(pair, bad):
+    """(0, 5) in a 3-node graph would otherwise be read as the pair (1, 2) (key 0 * 3 + 5)."""
+    from torch_geometric.data import Data
+
+    from graphgen.errors import InvalidGraphError
+
+    g = Data(edge_index=torch.tensor([[pair[0], pair[1]], [pair[1], pair[0]]]), num_nodes=3)
+    with pytest.raises(InvalidGraphError, match=rf"samples: graph 1 has an edge at node {bad} but 3 nodes"):
+        as_graph_set([from_edge_array(2, [[0, 1]]), g], name="samples")
+
+
 def test_duplicates_counted_and_node_statistics_cached():
     from torch_geometric.data import Data
 
