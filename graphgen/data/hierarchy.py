@@ -250,6 +250,9 @@ def _as_batch(graphs: Data | Batch | Sequence[Data]) -> Batch:
         if int(g.num_nodes or 0) == 0:
             raise InvalidGraphError(f"graph {k} has no nodes; a hierarchy needs at least one node")
         ei = g.edge_index
+        n = int(g.num_nodes)
+        if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= n):
+            raise InvalidGraphError(f"graph {k} has an edge outside its nodes 0..{n - 1}")
         if bool((ei[0] == ei[1]).any()):
             raise InvalidGraphError(f"graph {k} has self-loops; leaf graphs must be simple")
         w = getattr(g, "edge_weight", None)

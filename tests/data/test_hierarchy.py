@@ -3,7 +3,7 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from torch_geometric.data import Batch
+from torch_geometric.data import Batch, Data
 
 from graphgen.data import (
     FixedPartitioner,
@@ -201,6 +201,9 @@ def test_bad_inputs():
         build_hierarchy(from_edge_array(2, [[0, 0]], allow_self_loops=True))
     with pytest.raises(InvalidGraphError, match="zero graphs"):
         build_hierarchy([])
+    outside = Data(edge_index=torch.tensor([[0, 5], [5, 0]]), num_nodes=3)  # was an IndexError in Louvain
+    with pytest.raises(InvalidGraphError, match=r"graph 1 has an edge outside its nodes 0\.\.2"):
+        build_hierarchy([from_edge_array(2, [[0, 1]]), outside])
     with pytest.raises(InvalidGraphError, match="no empty community"):
         build_hierarchy(from_edge_array(3, []), partitioner=FixedPartitioner((torch.tensor([0, 2, 2]),)))
     with pytest.raises(ValueError, match="num_levels"):
