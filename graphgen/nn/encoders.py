@@ -79,6 +79,39 @@ MOT_EXPERTS = ("node", "hac_bfs", "hac_dfs", "walks")
 EVAL_SEED = 1234  # tie-breaks and walks in eval mode come from this seed: evaluation is deterministic
 
 
+def check_encoder_sizes(config) -> None:
+    """A config's sizes (``in_channels >= 0``, ``hidden``, ``num_layers``, ``eval_orderings >= 1``,
+    ``out_channels`` / ``edge_dim >= 1`` where given): a ``ValueError`` naming the field, at
+    construction, instead of one from deep inside a layer."""
+    for name, low in (("in_channels", 0), ("hidden", 1), ("num_layers", 1), ("eval_orderings", 1)):
+        if int(getattr(config, name)) < low:
+            raise ValueError(f"{name} must be >= {low}, got {getattr(config, name)}")
+    for name in ("out_channels", "edge_dim"):
+        value = getattr(config, name)
+        if value is not None and int(value) < 1:
+            raise ValueError(f"{name} must be >= 1 or None, got {value}")
+
+
+def check_encoder_inputs(x, edge_index, edge_attr, batch, config) -> None:
+    """The graph an encoder reads: ``x`` ``(N, in_channels)``, ``edge_index`` ``(2, E)`` of integer
+    node ids in ``0..N-1``, ``edge_attr`` ``(E, edge_dim)`` and ``batch`` ``(N,)`` where given; a
+    ``ValueError`` that says which, instead of an indexing or matmul error from a tokenizer or layer."""
+    if x.dim() != 2 or x.shape[1] != config.in_channels:
+        raise ValueError(f"x must be (num_nodes, in_channels={config.in_channels}), got {tuple(x.shape)}")
+    n = x.shape[0]
+    if edge_index.dim() != 2 or edge_index.shape[0] != 2:
+        raise ValueError(f"edge_index must be (2, num_edges), got {tuple(edge_index.shape)}")
+    if edge_index.is_floating_point() or edge_index.dtype == torch.bool:
+        raise ValueError(f"edge_index must hold integer node ids, got {edge_index.dtype}")
+    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= n):
+        raise ValueError(f"edge_index holds node ids {int(edge_index.min())}..{int(edge_index.max())}; x has {n} nodes")
+    if edge_attr is not None and config.edge_dim and tuple(edge_attr.shape) != (edge_index.shape[1], config.edge_dim):
+        wanted = f"(num_edges={edge_index.shape[1]}, edge_dim={config.edge_dim})"
+        raise ValueError(f"edge_attr must be {wanted}, got {tuple(edge_attr.shape)}")
+    if batch is not None and tuple(batch.shape) != (n,):
+        raise ValueError(f"batch must be (num_nodes={n},), got {tuple(batch.shape)}")
+
+
 def random_walk_se(edge_index: torch.Tensor, num_nodes: int, steps: int) -> torch.Tensor:
     """``(N, steps)`` return probabilities of the random walk, ``[(D^-1 A)^k]_vv`` for k = 1..steps.
 
@@ -195,6 +228,7 @@ class GraphMamba(nn.Module):
 
     def __init__(self, config: GraphMambaConfig):
         super().__init__()
+        check_encoder_sizes(config)
         if config.local not in LOCAL_MPNNS:
             raise ValueError(f"unknown local MPNN {config.local!r}; choose one of {', '.join(LOCAL_MPNNS)}")
         self.config = config
@@ -223,7 +257,10 @@ class GraphMamba(nn.Module):
         self.output = nn.Linear(d, config.out_channels) if config.out_channels else nn.Identity()
 
     def forward(self, x, edge_index, edge_attr=None, batch=None) -> torch.Tensor:
+        check_encoder_inputs(x, edge_index, edge_attr, batch, self.config)
         n = x.shape[0]
+        if n == 0:
+            return x.new_zeros((0, self.config.out_channels or self.config.hidden))
         batch = torch.zeros(n, dtype=torch.long, device=x.device) if batch is None else batch
         edge_cpu, batch_cpu = edge_index.cpu(), batch.cpu()  # tokenizers run on the CPU (see tokenizers)
         if self.config.rwse_steps:
@@ -285,6 +322,7 @@ class GSMPlusPlus(nn.Module):
 
     def __init__(self, config: GSMPlusPlusConfig):
         super().__init__()
+        check_encoder_sizes(config)
         if config.tokenization not in GSM_TOKENIZATIONS:
             raise ValueError(
                 f"unknown tokenization {config.tokenization!r}; choose one of {', '.join(GSM_TOKENIZATIONS)}"
@@ -325,7 +363,10 @@ class GSMPlusPlus(nn.Module):
         return self.mixers[layer]((top[..., None] * chosen).flatten(1))
 
     def forward(self, x, edge_index, edge_attr=None, batch=None) -> torch.Tensor:
+        check_encoder_inputs(x, edge_index, edge_attr, batch, self.config)
         n = x.shape[0]
+        if n == 0:
+            return x.new_zeros((0, self.config.out_channels or self.config.hidden))
         batch = torch.zeros(n, dtype=torch.long, device=x.device) if batch is None else batch
         edge_cpu, batch_cpu, x_cpu = edge_index.cpu(), batch.cpu(), x.detach().cpu()  # for the tokenizers
         extras = [x]

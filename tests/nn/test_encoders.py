@@ -190,3 +190,29 @@ def test_gmn_learns_triangle_counts_better_than_one_gcn_layer():
 
     gcn_rmse, gmn_rmse = fit(GCN(), 150), fit(GMN(), 150)
     assert gmn_rmse < 0.8 * gcn_rmse, (gmn_rmse, gcn_rmse)
+
+
+@pytest.mark.parametrize("cls, config_cls", [(GraphMamba, GraphMambaConfig), (GSMPlusPlus, GSMPlusPlusConfig)])
+def test_bad_graphs_and_sizes_are_refused_by_name(cls, config_cls):
+    """Both encoders read the same contract: a wrong feature width, float or out-of-range node ids,
+    a wrong edge_attr or batch shape raise a ValueError that names the argument (not a matmul or
+    indexing error from a layer); an empty graph gives an empty output; a zero size is refused at
+    construction."""
+    model = cls(config_cls(in_channels=2, hidden=8, num_layers=1, edge_dim=3)).eval()
+    x, ei = torch.randn(3, 2), torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+    cases = [
+        ((torch.randn(3, 5), ei), r"x must be \(num_nodes, in_channels=2\), got \(3, 5\)"),
+        ((x, ei.float()), "integer node ids"),
+        ((x, torch.tensor([[0, 7], [7, 0]])), "node ids 0..7; x has 3 nodes"),
+        ((x, ei[0]), r"edge_index must be \(2, num_edges\)"),
+        ((x, ei, torch.randn(4, 2)), r"edge_attr must be \(num_edges=4, edge_dim=3\)"),
+        ((x, ei, None, torch.zeros(2, dtype=torch.long)), r"batch must be \(num_nodes=3,\)"),
+    ]
+    for args, message in cases:
+        with pytest.raises(ValueError, match=message):
+            model(*args)
+    assert model(torch.randn(0, 2), torch.zeros((2, 0), dtype=torch.long)).shape == (0, 8)
+    assert model(x, ei, torch.randn(4, 3)).shape == (3, 8)
+    for field in ("hidden", "num_layers"):
+        with pytest.raises(ValueError, match=f"{field} must be >= 1, got 0"):
+            cls(config_cls(in_channels=2, **{"hidden": 8, "num_layers": 1, field: 0}))
