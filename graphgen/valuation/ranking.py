@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from graphgen.data.convert import check_simple_graph
 from graphgen.errors import GraphgenError
 from graphgen.valuation.protocol import Broker, Buyer, Seller
 from graphgen.valuation.structural import node_descriptors, pooled_disparity, wl_embeddings
@@ -123,6 +124,8 @@ def value_sellers(
         empty = sum(int(g.num_nodes) == 0 for g in graphs)
         if empty:
             raise GraphgenError(f"{what} holds {empty} graph(s) with no nodes; remove them first")
+        for k, g in enumerate(graphs):
+            check_simple_graph(g, what=f"{what}'s graph {k}")
     if featural_source == "auto":
         everyone = [buyer, *sellers.values()]
         featural_source = "node features" if all(_has_features(g) for g in everyone) else "structural descriptors"

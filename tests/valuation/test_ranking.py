@@ -64,6 +64,11 @@ def test_ranking_rejects_bad_requests():
         value_sellers(buyer, {"hollow": [*buyer, empty]})
     with pytest.raises(GraphgenError, match="no sellers"):
         value_sellers(buyer, {})
+    outside = buyer[0].clone()
+    outside.edge_index = outside.edge_index.clone()
+    outside.edge_index[0, 0] = int(outside.num_nodes) + 3  # was a scipy ValueError from inside the WL embedding
+    with pytest.raises(GraphgenError, match=r"seller 'odd''s graph 1: edge endpoints out of range"):
+        value_sellers(buyer, {"odd": [buyer[1], outside]})
     with pytest.raises(GraphgenError, match="s_scale"):
         value_sellers(buyer, {"a": buyer}, s_scale=0)
     with pytest.raises(GraphgenError, match="value needs s_scale"):
