@@ -27,11 +27,26 @@ __all__ = [
     "upper_edges",
     "upper_edge_weights",
     "check_simple_graph",
+    "check_node_ids",
     "from_networkx",
     "to_networkx",
     "graph_from_dense",
     "num_undirected_edges",
 ]
+
+
+def check_node_ids(edges, num_nodes: int, what: str = "graph") -> None:
+    """Raise :class:`InvalidGraphError` unless every endpoint in ``edges`` (a torch tensor or numpy
+    array of node ids, any shape) lies in ``0..num_nodes-1``: an id outside would be read as another
+    node (or fail deep inside an indexing op), so every reader of graphs checks it first."""
+    count = edges.numel() if torch.is_tensor(edges) else np.size(edges)
+    if count:
+        low, high = int(edges.min()), int(edges.max())
+        if low < 0 or high >= num_nodes:
+            raise InvalidGraphError(
+                f"{what} has an edge at node {low if low < 0 else high}, outside its {num_nodes} nodes "
+                f"(ids 0..{num_nodes - 1})"
+            )
 
 
 def from_edge_array(
@@ -60,8 +75,7 @@ def from_edge_array(
         raise InvalidGraphError(f"number of nodes must be >= 0, got {num_nodes}")
     e = torch.as_tensor(np.asarray(edges, dtype=np.int64) if not torch.is_tensor(edges) else edges)
     e = e.to(torch.long).reshape(-1, 2)
-    if e.numel() and (int(e.min()) < 0 or int(e.max()) >= num_nodes):
-        raise InvalidGraphError(f"edge endpoints must lie in 0..{num_nodes - 1}, found {int(e.min())}..{int(e.max())}")
+    check_node_ids(e, num_nodes)
     w = None
     if edge_weight is not None:
         w = torch.as_tensor(np.asarray(edge_weight) if not torch.is_tensor(edge_weight) else edge_weight)
@@ -146,8 +160,7 @@ def check_simple_graph(data: Data, *, what: str = "graph") -> None:
         raise InvalidGraphError(f"{what}: edge_index must have shape (2, E), got {tuple(ei.shape)}")
     if ei.numel() == 0:
         return
-    if int(ei.min()) < 0 or int(ei.max()) >= n:
-        raise InvalidGraphError(f"{what}: edge endpoints out of range 0..{n - 1}")
+    check_node_ids(ei, n, what)
     if bool((ei[0] == ei[1]).any()):
         i = int(ei[0][ei[0] == ei[1]][0])
         raise InvalidGraphError(f"{what} has a self-loop on node {i}")

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import torch
 from torch_geometric.data import Batch, Data
 
-from graphgen.data.convert import _symmetrise, from_edge_array
+from graphgen.data.convert import _symmetrise, check_node_ids, from_edge_array
 from graphgen.data.ops import batch_vector, nodes_per_graph, num_graphs
 from graphgen.data.partition import LouvainPartitioner, Partitioner
 from graphgen.errors import InvalidGraphError
@@ -250,9 +250,7 @@ def _as_batch(graphs: Data | Batch | Sequence[Data]) -> Batch:
         if int(g.num_nodes or 0) == 0:
             raise InvalidGraphError(f"graph {k} has no nodes; a hierarchy needs at least one node")
         ei = g.edge_index
-        n = int(g.num_nodes)
-        if ei.numel() and (int(ei.min()) < 0 or int(ei.max()) >= n):
-            raise InvalidGraphError(f"graph {k} has an edge outside its nodes 0..{n - 1}")
+        check_node_ids(ei, int(g.num_nodes), f"graph {k}")
         if bool((ei[0] == ei[1]).any()):
             raise InvalidGraphError(f"graph {k} has self-loops; leaf graphs must be simple")
         w = getattr(g, "edge_weight", None)

@@ -130,6 +130,8 @@ def _has_repeats(keys: np.ndarray) -> bool:
 
 def as_graph_set(graphs, *, name: str = "graphs") -> GraphSet:
     """Convert graphs for the metrics, counting (and warning about) every change made."""
+    from graphgen.data.convert import check_node_ids
+
     if isinstance(graphs, GraphSet):
         return graphs
     if hasattr(graphs, "to_data_list"):
@@ -139,11 +141,7 @@ def as_graph_set(graphs, *, name: str = "graphs") -> GraphSet:
     n_empty = n_loops = n_dups = 0
     for k, g in enumerate(graphs):
         n, e = _edges_of(g)
-        if e.size and (int(e.min()) < 0 or int(e.max()) >= n):  # would wrap into other pairs below
-            from graphgen.errors import InvalidGraphError
-
-            bad = int(e.min()) if int(e.min()) < 0 else int(e.max())
-            raise InvalidGraphError(f"{name}: graph {k} has an edge at node {bad} but {n} nodes (ids 0..{n - 1})")
+        check_node_ids(e, n, f"{name}: graph {k}")  # an id outside would wrap into other pairs below
         if n == 0:
             n_empty += 1
             continue

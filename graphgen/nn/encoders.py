@@ -50,6 +50,7 @@ from dataclasses import dataclass, replace
 import torch
 from torch import nn
 
+from graphgen.data.convert import check_node_ids
 from graphgen.nn.mamba import MambaBlock, MambaConfig, TransformerBlock
 from graphgen.nn.tokenizers import (
     HACTokenizer,
@@ -103,8 +104,7 @@ def check_encoder_inputs(x, edge_index, edge_attr, batch, config) -> None:
         raise ValueError(f"edge_index must be (2, num_edges), got {tuple(edge_index.shape)}")
     if edge_index.is_floating_point() or edge_index.dtype == torch.bool:
         raise ValueError(f"edge_index must hold integer node ids, got {edge_index.dtype}")
-    if edge_index.numel() and (int(edge_index.min()) < 0 or int(edge_index.max()) >= n):
-        raise ValueError(f"edge_index holds node ids {int(edge_index.min())}..{int(edge_index.max())}; x has {n} nodes")
+    check_node_ids(edge_index, n, "edge_index")  # an InvalidGraphError, a ValueError
     if edge_attr is not None and config.edge_dim and tuple(edge_attr.shape) != (edge_index.shape[1], config.edge_dim):
         wanted = f"(num_edges={edge_index.shape[1]}, edge_dim={config.edge_dim})"
         raise ValueError(f"edge_attr must be {wanted}, got {tuple(edge_attr.shape)}")

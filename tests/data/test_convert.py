@@ -30,7 +30,7 @@ def test_duplicates_sum_when_allowed():
 @pytest.mark.parametrize(
     "kwargs, message",
     [
-        (dict(num_nodes=2, edges=[[0, 2]]), "endpoints"),
+        (dict(num_nodes=2, edges=[[0, 2]]), "has an edge at node 2, outside its 2 nodes"),
         (dict(num_nodes=2, edges=[[1, 1]]), "self-loop on node 1"),
         (dict(num_nodes=3, edges=[[0, 1], [1, 0]]), r"duplicate edge \(0, 1\)"),
         (dict(num_nodes=2, edges=[[0, 1]], edge_weight=[0]), "positive"),

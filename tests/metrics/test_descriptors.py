@@ -108,7 +108,7 @@ def test_an_edge_outside_the_node_range_is_an_error_not_a_renumbering(pair, bad)
     from graphgen.errors import InvalidGraphError
 
     g = Data(edge_index=torch.tensor([[pair[0], pair[1]], [pair[1], pair[0]]]), num_nodes=3)
-    with pytest.raises(InvalidGraphError, match=rf"samples: graph 1 has an edge at node {bad} but 3 nodes"):
+    with pytest.raises(InvalidGraphError, match=rf"samples: graph 1 has an edge at node {bad}, outside its 3 nodes"):
         as_graph_set([from_edge_array(2, [[0, 1]]), g], name="samples")
 
 

@@ -203,7 +203,7 @@ def test_bad_graphs_and_sizes_are_refused_by_name(cls, config_cls):
     cases = [
         ((torch.randn(3, 5), ei), r"x must be \(num_nodes, in_channels=2\), got \(3, 5\)"),
         ((x, ei.float()), "integer node ids"),
-        ((x, torch.tensor([[0, 7], [7, 0]])), "node ids 0..7; x has 3 nodes"),
+        ((x, torch.tensor([[0, 7], [7, 0]])), "edge_index has an edge at node 7, outside its 3 nodes"),
         ((x, ei[0]), r"edge_index must be \(2, num_edges\)"),
         ((x, ei, torch.randn(4, 2)), r"edge_attr must be \(num_edges=4, edge_dim=3\)"),
         ((x, ei, None, torch.zeros(2, dtype=torch.long)), r"batch must be \(num_nodes=3,\)"),
