@@ -94,5 +94,12 @@ def load_protocol(name_or_path: str | os.PathLike) -> Protocol:
             descriptors=descriptors,
             notes=tuple(raw.get("notes", ())),
         )
-    except (KeyError, TypeError, json.JSONDecodeError) as exc:
-        raise GraphgenError(f"malformed protocol file {path}: {exc}") from None
+    except KeyError as exc:
+        raise GraphgenError(f"malformed protocol file {path}: missing key {exc}") from None
+    except (AttributeError, TypeError) as exc:
+        raise GraphgenError(
+            f"malformed protocol file {path}: expected an object with 'name', 'estimator' and 'descriptors' "
+            f"(each descriptor an object with 'kernel' and its parameters): {exc}"
+        ) from None
+    except json.JSONDecodeError as exc:
+        raise GraphgenError(f"malformed protocol file {path}: not JSON ({exc})") from None

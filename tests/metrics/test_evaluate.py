@@ -127,3 +127,20 @@ def test_fast_path_equals_the_slow_reference(protocol):
     fast, slow = evaluate(ref, gen, protocol), evaluate_reference(ref, gen, protocol)
     for d in ("degree", "clustering", "orbit", "spectral"):
         assert fast[f"{d}_mmd"] == pytest.approx(slow[f"{d}_mmd"], abs=1e-13, rel=1e-12)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("{bad json", "not JSON"),
+        ('{"name": "x"}', "missing key 'descriptors'"),
+        ("[1, 2]", "expected an object with 'name', 'estimator' and 'descriptors'"),
+        ('{"name": "x", "estimator": "biased", "descriptors": {"degree": 5}}', "expected an object"),
+        ('{"name": "x", "estimator": "biased", "descriptors": {"degree": {"kernel": "nope"}}}', "unknown kernel"),
+    ],
+)
+def test_a_malformed_protocol_file_says_what_is_wrong(tmp_path, text, message):
+    path = tmp_path / "p.json"
+    path.write_text(text)
+    with pytest.raises(GraphgenError, match=message):
+        load_protocol(path)
