@@ -7,7 +7,8 @@ order. With validation graphs, the epoch of lowest validation NLL is also kept b
 as ``<out>.best.pt`` (a model only, for shipping), and each network at its own lowest validation term
 as ``<out>.best-parts.pt`` (see *Per-part selection*). A checkpoint holds the model, the optimizer
 state, the epoch, the RNG states and the loss history, so ``resume`` continues exactly where a
-killed run stopped (same seed, same result).
+killed run stopped (same seed, same result); resuming under other model or training options than the
+run's own is refused (only the epoch count, the checkpoint interval and the size-head refit may change).
 
 **Hierarchy augmentation** (our option, off by default: the paper fixes one partition per graph).
 With ``hierarchies = K``, every training graph is prepared with the Louvain seeds
@@ -434,6 +435,31 @@ def _train(train_graphs, out, model_config, tc, val_graphs, resume, metadata, pr
         processes.close()
 
 
+# a resumed run may run longer, save more often, or change the size-head refit done after its last epoch
+RESUME_MAY_CHANGE = ("epochs", "checkpoint_every", "size_head_refit_steps", "size_head_refit_lr")
+
+
+def _check_same_run(resume, ckpt, model_config: HiGenConfig | None, tc: TrainConfig) -> None:
+    """A resumed run continues the checkpoint's run exactly, so its model and training options must
+    be the run's own (only :data:`RESUME_MAY_CHANGE` may differ): a ``TrainingError`` listing every
+    option that differs, instead of silently training the checkpoint's model under other settings.
+    Options a checkpoint predates are not compared."""
+    from graphgen.errors import TrainingError
+
+    pairs = [(ckpt.config, asdict(model_config) if model_config is not None else {})]
+    pairs.append((ckpt.metadata.get("train_config", {}), asdict(tc)))
+    differ = [
+        f"{key} {saved[key]!r} in the checkpoint, {given[key]!r} now"
+        for saved, given in pairs
+        for key in sorted(saved.keys() & given.keys())
+        if key not in RESUME_MAY_CHANGE and saved[key] != given[key]
+    ]
+    if differ:
+        raise TrainingError(
+            f"{resume} was trained with other options ({'; '.join(differ)}): resume with the run's own options"
+        )
+
+
 def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadata, progress, processes) -> dict:
     import time
 
@@ -453,6 +479,7 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
                 f"{resume} was trained on other graphs than these {len(train_graphs)}: resume with the same "
                 "dataset, split protocol and --holdout"
             )
+        _check_same_run(resume, ckpt, model_config, tc)
         model = HiGen.from_checkpoint(ckpt)
         model.train()
         optimizer = torch.optim.Adam(model.parameters(), lr=tc.lr)

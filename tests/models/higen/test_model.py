@@ -162,6 +162,13 @@ def test_training_resumes_exactly_and_checkpoints_load(train, tmp_path):
 
     with pytest.raises(TrainingError, match="trained on other graphs"):  # resuming on other data is refused
         train_higen(train[1:], tmp_path / "b.pt", model_config=SMALL, train_config=cfg, resume=tmp_path / "b.pt")
+    # ... and so is resuming under other options: the checkpoint's model would train silently under them
+    other_model, other_lr = replace(SMALL, num_mixtures=SMALL.num_mixtures + 1), replace(cfg, lr=cfg.lr * 2)
+    for model_config, train_config, what in ((other_model, cfg, "num_mixtures"), (SMALL, other_lr, "lr")):
+        with pytest.raises(TrainingError, match=f"trained with other options \\({what} "):
+            train_higen(
+                train, tmp_path / "b.pt", model_config=model_config, train_config=train_config, resume=tmp_path / "b.pt"
+            )
 
 
 def test_hierarchy_augmentation_cycles_partitions_and_resumes_exactly(tmp_path):
