@@ -12,6 +12,7 @@ __all__ = [
     "GraphFormatError",
     "InvalidGraphError",
     "InvalidSmilesError",
+    "InvalidArgumentError",
     "DatasetError",
     "UnknownDatasetError",
     "ChecksumError",
@@ -34,6 +35,10 @@ class InvalidGraphError(GraphgenError, ValueError):
 
 class InvalidSmilesError(GraphgenError, ValueError):
     """A SMILES string could not be parsed into a molecule by RDKit."""
+
+
+class InvalidArgumentError(GraphgenError, ValueError):
+    """An argument outside what the operation takes (e.g. a negative seed)."""
 
 
 class DatasetError(GraphgenError):

@@ -74,7 +74,7 @@ def generate(
         ..., "--out", "-o", callback=output_file, help="Output file; the format follows the extension."
     ),
     num_graphs: int = typer.Option(100, "--num-graphs", "-n", min=1, help="How many graphs."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same graphs)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same graphs)."),
     num_nodes: int = typer.Option(
         None, "--num-nodes", min=1, help="Nodes per graph (planar, large_sbm, tree, erdos_renyi, barabasi_albert)."
     ),

@@ -65,7 +65,6 @@ def _load_smiles(spec: str, what: str) -> list[str]:
 
 
 def _evaluate_molecules(reference: str, samples: str, train_spec: str | None, floor: bool, seed: int) -> dict:
-    import numpy as np
     from rich.table import Table
 
     from graphgen.metrics.molecules import molecule_metrics
@@ -83,7 +82,9 @@ def _evaluate_molecules(reference: str, samples: str, train_spec: str | None, fl
         "metrics": molecule_metrics(gen, ref, train),
     }
     if floor and train is not None:
-        pick = np.random.default_rng(seed).choice(len(train), size=min(len(gen), len(train)), replace=False)
+        from graphgen.seeding import numpy_rng
+
+        pick = numpy_rng(seed).choice(len(train), size=min(len(gen), len(train)), replace=False)
         result["floor"] = molecule_metrics([train[i] for i in sorted(pick)], ref, train)
         result["floor"]["what"] = f"seeded subset of the training molecules (seed {seed}) vs the reference"
     table = Table(title="graphgen evaluate — molecules (MOSES definitions)")
@@ -113,7 +114,7 @@ def evaluate(
     floor: bool = typer.Option(
         True, "--floor/--no-floor", help="With a dataset reference, also score train vs reference at the same size."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the training subset used for the floor."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed of the training subset used for the floor."),
     train_spec: str = typer.Option(
         None, "--train", help="Training graphs for novelty/V.U.N. (default: the reference dataset's train split)."
     ),

@@ -16,7 +16,7 @@ def sample(
         None, "--checkpoint", "-c", help="A shipped model name or a checkpoint file (default: the shipped default)."
     ),
     num_graphs: int = typer.Option(16, "--num-graphs", "-n", min=1, help="How many graphs to sample."),
-    seed: int = typer.Option(0, "--seed", help="Random seed (same seed, same graphs)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same graphs)."),
     out: Path = typer.Option(
         None, "--out", "-o", callback=output_file, help="Output file (default: graph6 lines on stdout)."
     ),

@@ -102,7 +102,7 @@ def higen(
         help="Checkpoint file, rewritten atomically every --checkpoint-every epochs.",
     ),
     epochs: int = typer.Option(100, "--epochs", "-e", min=1, help="Training epochs."),
-    seed: int = typer.Option(0, "--seed", help="Seed (same seed, same model)."),
+    seed: int = typer.Option(0, "--seed", min=0, help="Seed (same seed, same model)."),
     resume: Path = typer.Option(None, "--resume", help="Continue a run from its checkpoint."),
     batch_size: int = typer.Option(16, "--batch-size", min=1),
     lr: float = typer.Option(1e-3, "--lr", min=0.0),

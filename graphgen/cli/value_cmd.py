@@ -25,7 +25,9 @@ def value(
     sort_by: str = typer.Option(
         None, "--sort-by", help="value, relevance, featural_value, diversity or structural_disparity."
     ),
-    seed: int = typer.Option(0, "--seed", help="Seed of the sliced projections, Sinkhorn subsampling and decoys."),
+    seed: int = typer.Option(
+        0, "--seed", min=0, help="Seed of the sliced projections, Sinkhorn subsampling and decoys."
+    ),
     json_out: Path = typer.Option(
         None, "--json", callback=output_file, help="Write one object per seller to this JSON file (atomically)."
     ),

@@ -37,6 +37,7 @@ from torch_geometric.data import Data
 
 from graphgen.data.convert import from_edge_array, from_networkx
 from graphgen.errors import InvalidGraphError
+from graphgen.seeding import numpy_rng
 
 __all__ = [
     "GENERATORS",
@@ -90,7 +91,7 @@ def community_graphs(
     _check_range(min_nodes, max_nodes, "node count", minimum=num_communities)
     _check_prob(p_in, "p_in")
     _check_prob(p_out, "p_out")
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     graphs = []
     for _ in range(num_graphs):
         n = int(rng.integers(min_nodes, max_nodes + 1)) // num_communities * num_communities
@@ -116,7 +117,7 @@ def grid_graphs(num_graphs: int, *, seed: int = 0, min_side: int = 10, max_side:
 
     _check_count(num_graphs)
     _check_range(min_side, max_side, "grid side")
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     out = []
     for _ in range(num_graphs):
         m, n = (int(x) for x in rng.integers(min_side, max_side + 1, size=2))
@@ -130,7 +131,7 @@ def planar_graphs(num_graphs: int, *, seed: int = 0, num_nodes: int = 64) -> lis
 
     _check_count(num_graphs)
     _check_range(num_nodes, num_nodes, "node count", minimum=3)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     out = []
     for _ in range(num_graphs):
         tri = Delaunay(rng.random((num_nodes, 2)))
@@ -158,7 +159,7 @@ def sbm_graphs(
     _check_range(min_size, max_size, "community size")
     _check_prob(p_in, "p_in")
     _check_prob(p_out, "p_out")
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     out = []
     for _ in range(num_graphs):
         k = int(rng.integers(min_communities, max_communities + 1))
@@ -202,7 +203,7 @@ def large_sbm_graphs(
     _check_prob(p_in, "p_in")
     if chords < 0 or mean_cross_edges < 1:
         raise InvalidGraphError("chords must be >= 0 and mean_cross_edges >= 1")
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     out = []
     for _ in range(num_graphs):
         sizes = []
@@ -240,7 +241,7 @@ def tree_graphs(num_graphs: int, *, seed: int = 0, num_nodes: int = 64) -> list[
     _check_range(num_nodes, num_nodes, "node count")
     import heapq
 
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     out = []
     for _ in range(num_graphs):
         if num_nodes == 1:
@@ -304,7 +305,7 @@ def lobster_graphs(
     _check_prob(p2, "p2")
     if p1 >= 1 or p2 > 1:
         raise InvalidGraphError("p1 must be < 1 (otherwise a lobster never stops growing legs)")
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     return _draw_until(
         num_graphs, lambda: _lobster(mean_nodes, p1, p2, rng), min_nodes, max_nodes, max_tries, "lobsters"
     )
@@ -326,7 +327,7 @@ def ego_graphs(
 
     _check_count(num_graphs)
     _check_range(min_nodes, max_nodes, "node count")
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     base = nx.barabasi_albert_graph(base_nodes, attach, seed=int(rng.integers(2**31)))
 
     def draw() -> tuple[int, np.ndarray]:
@@ -368,7 +369,7 @@ def erdos_renyi_graphs(num_graphs: int, *, seed: int = 0, num_nodes: int = 50, p
     _check_count(num_graphs)
     _check_range(num_nodes, num_nodes, "number of nodes")
     _check_prob(p, "p")
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     iu, ju = np.triu_indices(num_nodes, k=1)
     out = []
     for _ in range(num_graphs):
@@ -383,7 +384,7 @@ def barabasi_albert_graphs(num_graphs: int, *, seed: int = 0, num_nodes: int = 5
     _check_count(num_graphs)
     if not 1 <= m < num_nodes:
         raise InvalidGraphError(f"Barabasi-Albert needs 1 <= m < num_nodes, got m={m}, num_nodes={num_nodes}")
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     out = []
     for _ in range(num_graphs):
         edges = [(0, v) for v in range(1, m + 1)]

@@ -18,6 +18,7 @@ from graphgen.metrics.graph_set import GraphSet, as_graph_set
 from graphgen.metrics.mmd import mmd2
 from graphgen.metrics.protocols import Protocol, load_protocol
 from graphgen.metrics.wasserstein import pooled_w1
+from graphgen.seeding import numpy_rng
 
 __all__ = ["evaluate", "compute_descriptors", "train_test_floor"]
 
@@ -81,7 +82,7 @@ def evaluate(reference, samples, protocol: str | Protocol = "gran") -> dict:
 
 def floor_subset(num_train: int, num_samples: int, seed: int = 0) -> list[int]:
     """The indices (ascending) of the seeded random training subset :func:`train_test_floor` scores."""
-    pick = np.random.default_rng(seed).choice(num_train, size=min(num_samples, num_train), replace=False)
+    pick = numpy_rng(seed).choice(num_train, size=min(num_samples, num_train), replace=False)
     return sorted(int(i) for i in pick)
 
 

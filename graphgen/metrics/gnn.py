@@ -33,6 +33,7 @@ import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 
 from graphgen.metrics.graph_set import as_graph_set
+from graphgen.seeding import numpy_rng
 
 __all__ = ["RandomGIN", "frechet_distance", "mmd_rbf_max", "prdc", "gnn_metrics", "SIGMA_MULTIPLIERS"]
 
@@ -55,7 +56,7 @@ class RandomGIN:
     """
 
     def __init__(self, seed: int = 42, hidden: int = 35, num_convs: int = 2):
-        rng = np.random.default_rng(seed)
+        rng = numpy_rng(seed)
         self.layers = []
         fan_in = 1
         for _ in range(num_convs):

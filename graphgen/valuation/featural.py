@@ -49,6 +49,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from graphgen.errors import GraphgenError
+from graphgen.seeding import numpy_rng
 
 __all__ = [
     "BuyerQuery",
@@ -165,7 +166,7 @@ def query_from_second_moment(
             "(constant or empty features?); nothing to value against"
         )
     real = vec[:, keep].T  # (r, d)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     if num_decoys:
         gauss = rng.standard_normal((d, num_decoys))
         q, r = np.linalg.qr(gauss)  # orthonormal columns, Haar-distributed after the sign fix
@@ -243,7 +244,7 @@ def response_from_second_moment(
     cu = u @ cov  # (k, d): row i is (C_s u_i)^T since C_s is symmetric
     answers = np.linalg.norm(cu, axis=1) if mode == "norm" else np.einsum("kd,kd->k", cu, u)
     if noise_std > 0:
-        answers = np.abs(answers + np.random.default_rng(seed).normal(0.0, noise_std, size=answers.shape))
+        answers = np.abs(answers + numpy_rng(seed).normal(0.0, noise_std, size=answers.shape))
     return SellerResponse(answers=answers)
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from graphgen.errors import GraphgenError
+from graphgen.seeding import numpy_rng
 
 __all__ = ["MATCHING_METHODS", "dense_adjacency", "match_to_proxy", "proxy_embeddings", "blind_structural_disparity"]
 
@@ -83,7 +84,7 @@ def match_to_proxy(graph, proxy, *, method: str = "faq", restarts: int = 5, seed
         raise GraphgenError(f"restarts must be >= 1, got {restarts}")
     size = max(int(graph.num_nodes), int(proxy.num_nodes))
     adj_k, adj_p = dense_adjacency(graph, size), dense_adjacency(proxy, size)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     best, best_score = None, -np.inf
     for attempt in range(restarts):
         # the first start is the uninformative one (barycentre / product coupling), the rest random

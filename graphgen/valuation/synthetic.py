@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from graphgen.errors import GraphgenError
+from graphgen.seeding import numpy_rng
 
 __all__ = ["class_means", "contextual_sbm"]
 
@@ -61,7 +62,7 @@ def contextual_sbm(
         if not 0.0 <= p <= 1.0:
             raise GraphgenError(f"{name} must lie in [0, 1], got {p}")
     means = class_means(num_classes, feature_dim, world_seed=world_seed)
-    rng = np.random.default_rng(seed)
+    rng = numpy_rng(seed)
     iu, ju = np.triu_indices(num_nodes, k=1)
     graphs = []
     for _ in range(num_graphs):

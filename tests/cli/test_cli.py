@@ -124,6 +124,7 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         (["value", "-b", "planar:test", "-s", "planar:val", "--json", "{tmp}/missing/v.json"], 1, "missing does"),
         (["sample", "--out", "{tmp}/a.smi"], 2, "without atom types"),
         (["sample", "--format", "edgelist"], 2, "needs --out FILE"),
+        (["datasets", "generate", "ego", "-o", "{tmp}/e.g6", "--seed", "-1"], 2, "--seed"),  # was numpy's traceback
         (["evaluate", "-r", "planar:test", "-s", "{tmp}/none.g6"], 1, "neither an existing file"),
         (["evaluate", "-r", "planar:test", "-s", "planar:val", "-p", "nope"], 1, "unknown protocol"),
         (
