@@ -624,8 +624,19 @@ class HiGen(nn.Module):
     def fit_size_model(self, graphs) -> HiGen:
         """Record the training graphs' node, edge and isolated-node counts (the root/size model), and
         with an explicit community count the number of level-1 nodes of each graph's hierarchy
-        (Louvain with the configured resolution and ``partition_seed``)."""
+        (Louvain with the configured resolution and ``partition_seed``). Every graph needs an edge:
+        HiGen generates edges, and a graph's isolated nodes are counted apart."""
+        from graphgen.errors import InvalidGraphError
+
         graphs = list(graphs)
+        if not graphs:
+            raise InvalidGraphError("HiGen needs at least one training graph")
+        edgeless = [k for k, g in enumerate(graphs) if int(g.edge_index.shape[1]) == 0]
+        if edgeless:
+            raise InvalidGraphError(
+                f"{len(edgeless)} training graph(s) have no edges (the first: graph {edgeless[0]}); HiGen "
+                "generates a graph's edges and counts its isolated nodes apart, so every graph needs an edge"
+            )
         self.edge_counts = torch.tensor([int(g.edge_index.shape[1]) // 2 for g in graphs], dtype=torch.long)
         self.node_counts = torch.tensor([int(g.num_nodes) for g in graphs], dtype=torch.long)
         self.isolated_counts = torch.tensor([_isolated_count(g) for g in graphs], dtype=torch.long)

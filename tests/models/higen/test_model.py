@@ -4,7 +4,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from graphgen.data import LouvainPartitioner, build_hierarchy, check_simple_graph
+from graphgen.data import LouvainPartitioner, build_hierarchy, check_simple_graph, from_edge_array
 from graphgen.datasets import load_dataset
 from graphgen.io import load_checkpoint, save_checkpoint
 from graphgen.models import load_model
@@ -1878,3 +1878,16 @@ def test_size_temperature_option_of_sample(train):
         model.sample(1, size_temperature=0.5, decoding="mode")
     with pytest.raises(Exception, match="needs a leaf size head"):
         HiGen(SMALL).fit_size_model(train).sample(1, size_temperature=0.5)
+
+
+def test_training_refuses_no_graphs_and_edgeless_graphs_by_name(tmp_path):
+    """An empty training set trained nothing and wrote a checkpoint; an edgeless graph (its isolated
+    nodes removed, nothing is left) failed as "graph 0 has no nodes". Both are refused up front."""
+    from graphgen.errors import InvalidGraphError
+
+    with pytest.raises(InvalidGraphError, match="at least one training graph"):
+        train_higen([], tmp_path / "a.pt", model_config=SMALL, train_config=TrainConfig(epochs=1))
+    graphs = [from_edge_array(3, [[0, 1]]), from_edge_array(1, []), from_edge_array(4, [])]
+    with pytest.raises(InvalidGraphError, match=r"2 training graph\(s\) have no edges \(the first: graph 1\)"):
+        train_higen(graphs, tmp_path / "a.pt", model_config=SMALL, train_config=TrainConfig(epochs=1))
+    assert not (tmp_path / "a.pt").exists()
