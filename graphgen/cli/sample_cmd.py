@@ -73,16 +73,14 @@ def sample(
     # refuse a bad output before the (possibly long) sampling, not after it
     if out is None and format not in (None, "graph6"):
         raise typer.BadParameter("--format other than graph6 needs --out FILE", param_hint="--format")
-    if out is not None:
-        if resolve_format(out, format) is FORMATS["smiles"]:  # no sampler here draws atom types
-            raise typer.BadParameter(
-                "the samplers draw graphs without atom types, which SMILES cannot hold; "
-                "write graph6, sparse6, edgelist or pt",
-                param_hint="--out/--format",
-            )
-    if plot is not None:
-        if plot.suffix.lower() != ".png":
-            raise typer.BadParameter("the plot is written as PNG: give a .png file", param_hint="--plot")
+    if out is not None and resolve_format(out, format) is FORMATS["smiles"]:  # no sampler here draws atom types
+        raise typer.BadParameter(
+            "the samplers draw graphs without atom types, which SMILES cannot hold; "
+            "write graph6, sparse6, edgelist or pt",
+            param_hint="--out/--format",
+        )
+    if plot is not None and plot.suffix.lower() != ".png":
+        raise typer.BadParameter("the plot is written as PNG: give a .png file", param_hint="--plot")
     _, label = resolve_checkpoint(checkpoint)
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)

@@ -887,7 +887,6 @@ class HiGen(nn.Module):
             torch.set_num_threads(previous_threads)
 
     def _sample(self, num_graphs, draws: Draws, device, num_edges, num_nodes) -> list[Data]:
-
         if num_edges is None and self.edge_counts.numel() == 0:
             raise RuntimeError("HiGen has no size model: call fit_size_model(train_graphs) first")
         known = self.isolated_counts.numel() == self.edge_counts.numel()  # older checkpoints lack them
