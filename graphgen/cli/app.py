@@ -12,11 +12,11 @@ import sys
 
 import typer
 
-from graphgen.cli import bench_cmd, datasets_cmd, evaluate_cmd, sample_cmd, train_cmd, value_cmd
+from graphgen.cli import bench_cmd, datasets_cmd, evaluate_cmd, models_cmd, sample_cmd, train_cmd, value_cmd
 
 app = typer.Typer(
     name="graphgen",
-    help="Graph generation and graph learning: sample, evaluate, value, train, datasets, bench.",
+    help="Graph generation and graph learning: sample, evaluate, value, train, datasets, models, bench.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -24,6 +24,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.add_typer(datasets_cmd.app, name="datasets")
+app.add_typer(models_cmd.app, name="models")
 app.command("sample")(sample_cmd.sample)
 app.command("evaluate")(evaluate_cmd.evaluate)
 app.command("value")(value_cmd.value)

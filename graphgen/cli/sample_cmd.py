@@ -33,9 +33,9 @@ def sample(
         help="HiGen: 'sample' (true samples, default) or 'mode' (the reference code's near-greedy decoding).",
     ),
     temperature: float = typer.Option(
-        1.0,
+        None,
         "--temperature",
-        help="HiGen: sampling temperature > 0 of every random choice (1: the model itself; below 1: sharper).",
+        help="HiGen: sampling temperature > 0 of every random choice (default 1: the model itself; below 1: sharper).",
     ),
     size_temperature: float = typer.Option(
         None,
@@ -60,15 +60,22 @@ def sample(
         help="HiGen with strip-shaped cross edges, with --face-rows: draw every leaf block as an untwisted strip"
         " along the kept outer faces that meets earlier strips only at an end (a constrained decoding).",
     ),
+    preset: str = typer.Option(
+        None,
+        "--preset",
+        help="A shipped model's named sampling settings, chosen on held-out graphs (e.g. 'tuned'); they replace"
+        " the options above. graphgen models info NAME lists them.",
+    ),
 ) -> None:
     """Sample graphs. Provenance (which model, trained on what) is printed to stderr."""
     import torch
 
     from graphgen.data import upper_edges
+    from graphgen.errors import InvalidArgumentError
     from graphgen.io import write_graphs
     from graphgen.io.formats import FORMATS, resolve_format
     from graphgen.io.graph6 import encode_graph6
-    from graphgen.models.pretrained import PRETRAINED, load_model, resolve_checkpoint
+    from graphgen.models.pretrained import PRETRAINED, load_model, resolve_checkpoint, sampling_preset
 
     # refuse a bad output before the (possibly long) sampling, not after it
     if out is None and format not in (None, "graph6"):
@@ -82,6 +89,30 @@ def sample(
     if plot is not None and plot.suffix.lower() != ".png":
         raise typer.BadParameter("the plot is written as PNG: give a .png file", param_hint="--plot")
     _, label = resolve_checkpoint(checkpoint)
+    if preset is not None:
+        given = (
+            ("--decoding", decoding != "sample"),
+            ("--temperature", temperature is not None),
+            ("--size-temperature", size_temperature is not None),
+            ("--run-rows", run_rows),
+            ("--face-rows", face_rows),
+            ("--planar-strips", planar_strips),
+        )
+        mixed = next((name for name, set_ in given if set_), None)
+        if mixed is not None:
+            raise typer.BadParameter(
+                f"sets the sampling options itself; drop {mixed} or the preset", param_hint="--preset"
+            )
+        try:
+            chosen = sampling_preset(label, preset)
+        except InvalidArgumentError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--preset") from None
+        temperature = chosen.get("temperature")
+        size_temperature = chosen.get("size_temperature")
+        run_rows = chosen.get("run_rows", False)
+        face_rows = chosen.get("face_rows", False)
+        planar_strips = chosen.get("planar_strips", False)
+    temperature = 1.0 if temperature is None else temperature
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)
     options = {"num_nodes": num_nodes}
@@ -151,7 +182,8 @@ def sample(
         meta = ckpt.metadata
         what = f"{ckpt.model} trained on {meta.get('dataset', 'unknown data')} ({meta.get('split', '?')} split)"
     how = (
-        ("" if decoding == "sample" else f", {decoding} decoding")
+        ("" if preset is None else f", preset {preset}")
+        + ("" if decoding == "sample" else f", {decoding} decoding")
         + ("" if temperature == 1.0 else f", temperature {temperature:g}")
         + ("" if size_temperature is None else f", size temperature {size_temperature:g}")
         + (", run rows" if run_rows else "")
@@ -159,6 +191,13 @@ def sample(
         + (", planar strips" if planar_strips else "")
     )
     typer.echo(f"sampled {len(graphs)} graphs (seed {seed}{how}) from {label}: {what}", err=True)
+    presets = PRETRAINED[label].presets if label in PRETRAINED else ()
+    if presets and not options.keys() - {"num_nodes"}:  # its own distribution, where held-out graphs chose otherwise
+        typer.echo(
+            f"note: {label} has sampling presets chosen on held-out graphs ({', '.join(p.name for p in presets)}): "
+            f"--preset NAME; graphgen models info {label}",
+            err=True,
+        )
     if plot is not None:
         from graphgen.io.plot import plot_graphs
 

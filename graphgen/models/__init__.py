@@ -2,7 +2,7 @@
 
 from graphgen.models.baselines import ErdosRenyiBaseline, ErdosRenyiConfig
 from graphgen.models.higen import HiGen, HiGenConfig
-from graphgen.models.pretrained import DEFAULT_MODEL, PRETRAINED, load_model, resolve_checkpoint
+from graphgen.models.pretrained import DEFAULT_MODEL, PRETRAINED, load_model, resolve_checkpoint, sampling_preset
 
 __all__ = [
     "ErdosRenyiBaseline",
@@ -13,4 +13,5 @@ __all__ = [
     "PRETRAINED",
     "load_model",
     "resolve_checkpoint",
+    "sampling_preset",
 ]

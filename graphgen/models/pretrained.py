@@ -3,28 +3,81 @@
 ``graphgen sample`` with no ``--checkpoint`` uses :data:`DEFAULT_MODEL`, the HiGen model trained
 on community_small; the Erdős–Rényi baseline fitted to the same data ships beside it as the floor
 a learned model must beat. Quality and the exact training command: ``metrics/results/``.
+
+**Sampling presets.** Some shipped models sample better at settings chosen on held-out graphs (a
+temperature, a constrained decoding) than at their own distribution, which stays the default. Each
+such setting ships as a named :class:`SamplingPreset` of its entry, with the record that chose it
+(always the validation split or held-out training graphs, never the test split) and what it
+measured on the test split, so a user need not copy flags from the README:
+``graphgen sample -c higen-planar-faces --preset strips`` or
+``model.sample(16, generator=g, **sampling_preset("higen-planar-faces", "strips"))``; ``graphgen models
+list`` and ``graphgen models info NAME`` show them.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from graphgen.errors import CheckpointError
+from graphgen.errors import CheckpointError, InvalidArgumentError
 from graphgen.io.checkpoint import Checkpoint, load_checkpoint
 
-__all__ = ["PretrainedEntry", "PRETRAINED", "DEFAULT_MODEL", "resolve_checkpoint", "load_model", "trained_split"]
+__all__ = [
+    "SamplingPreset",
+    "PretrainedEntry",
+    "PRETRAINED",
+    "DEFAULT_MODEL",
+    "resolve_checkpoint",
+    "load_model",
+    "sampling_preset",
+    "trained_split",
+]
+
+#: The ``HiGen.sample`` keyword arguments a preset may set, with the ``graphgen sample`` flag of each.
+PRESET_OPTIONS = {
+    "temperature": "--temperature",
+    "size_temperature": "--size-temperature",
+    "run_rows": "--run-rows",
+    "face_rows": "--face-rows",
+    "planar_strips": "--planar-strips",
+}
+
+
+@dataclass(frozen=True)
+class SamplingPreset:
+    """Named sampling options of a shipped model, chosen on held-out graphs.
+
+    ``options`` are keyword arguments of ``HiGen.sample`` (keys of :data:`PRESET_OPTIONS`);
+    ``chosen_by`` is the record under ``metrics/results/`` that chose them on the validation split or
+    on held-out training graphs (never the test split); ``measured`` says in one line what they give on
+    the test split and where that is recorded.
+    """
+
+    name: str
+    options: dict
+    chosen_by: str
+    measured: str
+
+    def flags(self) -> str:
+        """The ``graphgen sample`` flags that give the same draws, e.g. ``--temperature 0.8 --planar-strips``."""
+        parts = []
+        for key, value in self.options.items():
+            flag = PRESET_OPTIONS[key]
+            parts.append(flag if value is True else f"{flag} {value:g}")
+        return " ".join(parts)
 
 
 @dataclass(frozen=True)
 class PretrainedEntry:
-    """A shipped checkpoint: file name under ``graphgen/checkpoints`` and a one-line description."""
+    """A shipped checkpoint: file name under ``graphgen/checkpoints``, a one-line description and its
+    sampling presets (none: its own distribution is what held-out graphs chose, or nothing chose)."""
 
     filename: str
     description: str
     trained: bool
+    presets: tuple[SamplingPreset, ...] = field(default=())
 
 
 PRETRAINED: dict[str, PretrainedEntry] = {
@@ -54,6 +107,16 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "with --size-temperature 0.3 (chosen on held-out training graphs): "
         "metrics/results/higen-enzymes-graphrnn{,-size-temperature}/",
         trained=True,
+        presets=(
+            SamplingPreset(
+                "tuned",
+                {"size_temperature": 0.3},
+                "metrics/results/higen-size-temperature-enzymes-graphrnn-split-holdout-15.json (pooled_chosen)",
+                "degree / clustering / orbit MMD 0.0032 / 0.024 / 0.0016, all three DiGress values met "
+                "(its own distribution: 0.0040 / 0.025 / 0.0012); "
+                "metrics/results/higen-enzymes-graphrnn-size-temperature/",
+            ),
+        ),
     ),
     "higen-planar": PretrainedEntry(
         "higen-planar.pt",
@@ -65,6 +128,16 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "temperature 0.7 (--temperature 0.7), about 1 % planar samples: gran-protocol MMDs in "
         "metrics/results/higen-planar/",
         trained=True,
+        presets=(
+            SamplingPreset(
+                "tuned",
+                {"temperature": 0.7},
+                "metrics/results/higen-temperature-planar-24-hierarchies.json",
+                "degree / clustering / orbit / spectral MMD 0.0011 / 0.074 / 0.0090 / 0.012, V.U.N. 2.5 % "
+                "(its own distribution: 0.0013 / 0.127 / 0.027 / 0.015, 0 %); "
+                "metrics/results/higen-planar-24-hierarchies-temperature/",
+            ),
+        ),
     ),
     "higen-planar-strips": PretrainedEntry(
         "higen-planar-strips.pt",
@@ -78,6 +151,22 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "gran-protocol MMDs in metrics/results/higen-planar-strips/ (session 34; session 33's three-layer model: "
         "metrics/results/higen-planar-strips-before-s34/)",
         trained=True,
+        presets=(
+            SamplingPreset(
+                "tuned",
+                {"temperature": 0.7},
+                "metrics/results/higen-temperature-planar-7-layers-strips-seed-1.json",
+                "degree / clustering / orbit / spectral MMD 0.0011 / 0.060 / 0.014 / 0.011, V.U.N. 25 %; "
+                "metrics/results/higen-planar-strips/",
+            ),
+            SamplingPreset(
+                "valid",
+                {"temperature": 0.7, "face_rows": True, "planar_strips": True},
+                "metrics/results/higen-temperature-planar-7-layers-strips-planar-strips-seed-1.json",
+                "the most valid planar graphs (two constrained decodings): 0.0008 / 0.061 / 0.015 / 0.011, "
+                "V.U.N. 82 %; metrics/results/higen-planar-strips-planar-strips/",
+            ),
+        ),
     ),
     "higen-planar-faces": PretrainedEntry(
         "higen-planar-faces.pt",
@@ -90,6 +179,30 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "gran-protocol MMDs in metrics/results/higen-planar-faces/ and "
         "metrics/results/higen-planar-7-layers-strips-row-faces-*-seed-1/",
         trained=True,
+        presets=(
+            SamplingPreset(
+                "tuned",
+                {"temperature": 0.7},
+                "metrics/results/higen-temperature-planar-7-layers-strips-row-faces-seed-1.json",
+                "degree / clustering / orbit / spectral MMD 0.0011 / 0.060 / 0.012 / 0.010, V.U.N. 38 %; "
+                "metrics/results/higen-planar-faces/",
+            ),
+            SamplingPreset(
+                "strips",
+                {"temperature": 0.8, "planar_strips": True},
+                "metrics/results/higen-temperature-planar-7-layers-strips-row-faces-planar-strips-seed-1.json",
+                "the lowest clustering MMD of any shipped planar model (strips along the kept faces): "
+                "0.0005 / 0.049 / 0.012 / 0.011, V.U.N. 52 %; "
+                "metrics/results/higen-planar-7-layers-strips-row-faces-planar-strips-seed-1/",
+            ),
+            SamplingPreset(
+                "valid",
+                {"temperature": 0.7, "face_rows": True, "planar_strips": True},
+                "metrics/results/higen-temperature-planar-7-layers-strips-row-faces-both-seed-1.json",
+                "the most valid planar graphs (two constrained decodings): 0.0009 / 0.069 / 0.014 / 0.011, "
+                "V.U.N. 81 %; metrics/results/higen-planar-7-layers-strips-row-faces-both-seed-1/",
+            ),
+        ),
     ),
     "higen-sbm": PretrainedEntry(
         "higen-sbm.pt",
@@ -137,6 +250,30 @@ def load_model(name_or_path: str | os.PathLike | None = None):
     if ckpt.model not in classes:
         raise CheckpointError(f"checkpoint {path} holds unknown model {ckpt.model!r} (known: {', '.join(classes)})")
     return classes[ckpt.model].from_checkpoint(ckpt), ckpt
+
+
+def sampling_preset(model: str, preset: str) -> dict:
+    """The ``HiGen.sample`` keyword arguments of a shipped model's named preset (a copy).
+
+    Example:
+        >>> sampling_preset("higen-planar-faces", "strips")
+        {'temperature': 0.8, 'planar_strips': True}
+    """
+    entry = PRETRAINED.get(str(model))
+    if entry is None:
+        with_presets = ", ".join(name for name, e in PRETRAINED.items() if e.presets)
+        raise InvalidArgumentError(
+            f"sampling presets belong to shipped models, and {model!r} is not one (shipped models with presets: "
+            f"{with_presets})"
+        )
+    for candidate in entry.presets:
+        if candidate.name == preset:
+            return dict(candidate.options)
+    names = ", ".join(p.name for p in entry.presets)
+    raise InvalidArgumentError(
+        f"{model} has no sampling preset {preset!r} "
+        + (f"(its presets: {names})" if names else "(it has none: sample its own distribution)")
+    )
 
 
 def trained_split(ckpt: Checkpoint, split: str, dataset: str | None = None) -> list:

@@ -1,0 +1,57 @@
+"""``graphgen models`` and ``graphgen sample --preset``."""
+
+from graphgen.models import PRETRAINED
+from tests.cli.test_cli import run
+
+
+def test_models_list_names_every_shipped_model_and_its_presets(capsys):
+    code, out, err = run(capsys, "models", "list")
+    assert code == 0 and err == ""
+    for name in PRETRAINED:
+        assert any(line == name or line.startswith(name + " (") for line in out.splitlines()), name
+    assert "higen-community-small (the default)" in out
+    faces = "presets: tuned (--temperature 0.7); strips (--temperature 0.8 --planar-strips); "
+    assert faces + "valid (--temperature 0.7 --face-rows --planar-strips)" in " ".join(out.split())
+    assert out.count("presets: none (sample its own distribution)") == 4  # community_small, enzymes, SBM, ER
+
+
+def test_models_info_shows_each_preset_its_choice_and_its_test_numbers(capsys):
+    code, out, _ = run(capsys, "models", "info", "higen-planar-faces")
+    assert code == 0
+    out = " ".join(out.split())  # as read, not as wrapped
+    assert "graphgen sample -c higen-planar-faces --preset strips (= --temperature 0.8 --planar-strips)" in out
+    assert (
+        "chosen by: metrics/results/higen-temperature-planar-7-layers-strips-row-faces-planar-strips-seed-1.json" in out
+    )
+    assert out.count("test split:") == 3 and "V.U.N. 81 %" in out
+    code, out, err = run(capsys, "models", "info", "higen-planr")
+    assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
+    assert "no shipped model named 'higen-planr' (shipped: higen-community-small" in err
+
+
+def test_sample_with_a_preset_draws_what_its_flags_draw_and_says_so(capsys):
+    code, by_preset, err = run(capsys, "sample", "-c", "higen-planar", "-n", "3", "--preset", "tuned")
+    assert code == 0 and "(seed 0, preset tuned, temperature 0.7)" in err and "note:" not in err
+    code, by_flags, _ = run(capsys, "sample", "-c", "higen-planar", "-n", "3", "--temperature", "0.7")
+    assert code == 0 and by_preset == by_flags
+    code, plain, err = run(capsys, "sample", "-c", "higen-planar", "-n", "3")
+    assert code == 0 and plain != by_preset
+    assert "note: higen-planar has sampling presets chosen on held-out graphs (tuned): --preset NAME" in err
+    code, _, err = run(capsys, "sample", "-n", "2")
+    assert code == 0 and "note:" not in err  # the default model has no presets
+
+
+def test_a_preset_with_other_sampling_options_or_on_a_model_without_it_is_refused(capsys, tmp_path):
+    for args, message in (
+        (["-c", "higen-planar", "--preset", "tuned", "--temperature", "0.7"], "drop --temperature or the preset"),
+        (["-c", "higen-planar-faces", "--preset", "valid", "--face-rows"], "drop --face-rows or the preset"),
+        (
+            ["-c", "higen-planar", "--preset", "valid"],
+            "higen-planar has no sampling preset 'valid' (its presets: tuned)",
+        ),
+        (["--preset", "tuned"], "higen-community-small has no sampling preset 'tuned'"),
+        (["-c", str(tmp_path / "nothing.pt"), "--preset", "tuned"], "no checkpoint named"),
+    ):
+        code, out, err = run(capsys, "sample", "-n", "2", "--out", str(tmp_path / "s.g6"), *args)
+        assert code in (1, 2) and message in " ".join(err.split()), args
+        assert out == "" and not (tmp_path / "s.g6").exists()
