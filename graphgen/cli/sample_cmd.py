@@ -89,8 +89,9 @@ def sample(
     if plot is not None and plot.suffix.lower() != ".png":
         raise typer.BadParameter("the plot is written as PNG: give a .png file", param_hint="--plot")
     _, label = resolve_checkpoint(checkpoint)
-    if preset is not None:
-        given = (
+    given = [  # the HiGen-only sampling options on the command line
+        flag
+        for flag, set_ in (
             ("--decoding", decoding != "sample"),
             ("--temperature", temperature is not None),
             ("--size-temperature", size_temperature is not None),
@@ -98,10 +99,12 @@ def sample(
             ("--face-rows", face_rows),
             ("--planar-strips", planar_strips),
         )
-        mixed = next((name for name, set_ in given if set_), None)
-        if mixed is not None:
+        if set_
+    ]
+    if preset is not None:
+        if given:
             raise typer.BadParameter(
-                f"sets the sampling options itself; drop {mixed} or the preset", param_hint="--preset"
+                f"sets the sampling options itself; drop {given[0]} or the preset", param_hint="--preset"
             )
         try:
             chosen = sampling_preset(label, preset)
@@ -112,33 +115,18 @@ def sample(
         run_rows = chosen.get("run_rows", False)
         face_rows = chosen.get("face_rows", False)
         planar_strips = chosen.get("planar_strips", False)
+        given = ["--preset"]
     temperature = 1.0 if temperature is None else temperature
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)
     options = {"num_nodes": num_nodes}
-    if (
-        decoding != "sample"
-        or temperature != 1.0
-        or size_temperature is not None
-        or run_rows
-        or face_rows
-        or planar_strips
-    ):
+    if given:
         from graphgen.models.higen.model import DECODINGS, HiGen
 
         if decoding not in DECODINGS:
             raise typer.BadParameter(f"choose one of {', '.join(DECODINGS)}", param_hint="--decoding")
-        given = (
-            ("--decoding", decoding != "sample"),
-            ("--temperature", temperature != 1.0),
-            ("--size-temperature", size_temperature is not None),
-            ("--run-rows", run_rows),
-            ("--face-rows", face_rows),
-            ("--planar-strips", planar_strips),
-        )
-        flag = next(name for name, set_ in given if set_)  # the first HiGen-only option given
         if not isinstance(model, HiGen):
-            raise typer.BadParameter(f"{label} is not a HiGen model; it only samples itself", param_hint=flag)
+            raise typer.BadParameter(f"{label} is not a HiGen model; it only samples itself", param_hint=given[0])
         for hint, value in (("--temperature", temperature), ("--size-temperature", size_temperature)):
             if value is not None and not (math.isfinite(value) and value > 0):
                 raise typer.BadParameter(f"must be a positive number, got {value}", param_hint=hint)
@@ -192,7 +180,7 @@ def sample(
     )
     typer.echo(f"sampled {len(graphs)} graphs (seed {seed}{how}) from {label}: {what}", err=True)
     presets = PRETRAINED[label].presets if label in PRETRAINED else ()
-    if presets and not options.keys() - {"num_nodes"}:  # its own distribution, where held-out graphs chose otherwise
+    if presets and not given:  # its own distribution, where held-out graphs chose otherwise
         typer.echo(
             f"note: {label} has sampling presets chosen on held-out graphs ({', '.join(p.name for p in presets)}): "
             f"--preset NAME; graphgen models info {label}",
