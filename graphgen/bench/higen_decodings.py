@@ -39,7 +39,7 @@ def run(
     a retrained one came from."""
     import torch
 
-    from graphgen.errors import InvalidGraphError
+    from graphgen.errors import InvalidArgumentError
     from graphgen.models.higen import HiGen
 
     model = HiGen.from_pretrained(checkpoint).eval()
@@ -49,7 +49,7 @@ def run(
     for name, (sampler, options) in subjects.items():  # warm-up, untimed (the first calls' one-off costs)
         try:
             sampler.sample(1, generator=torch.Generator().manual_seed(0), temperature=temperature, **options)
-        except InvalidGraphError:  # HiGen.sample's own check: a decoding this model cannot take
+        except InvalidArgumentError:  # HiGen.sample's own check: a decoding this model cannot take
             continue
         chosen[name] = (sampler, options)
     seconds: dict[str, list[float]] = {name: [] for name in chosen}

@@ -1,7 +1,7 @@
 """The arguments every generator's ``sample(n, *, generator, ...)`` takes, checked once for all of them.
 
 A bad request (a float or negative graph count, a seed where a ``torch.Generator`` belongs, a node or
-edge count below its minimum) raises :class:`~graphgen.errors.InvalidGraphError` naming the argument,
+edge count below its minimum) raises :class:`~graphgen.errors.InvalidArgumentError` naming the argument,
 before any work, instead of a ``TypeError`` from inside torch.
 """
 
@@ -11,7 +11,7 @@ import operator
 
 import torch
 
-from graphgen.errors import InvalidGraphError
+from graphgen.errors import InvalidArgumentError
 
 __all__ = ["check_sample_request"]
 
@@ -23,9 +23,9 @@ def _whole(value, name: str, minimum: int) -> int:
             raise TypeError
         number = operator.index(value)
     except TypeError:
-        raise InvalidGraphError(f"{name} must be a whole number, got {value!r}") from None
+        raise InvalidArgumentError(f"{name} must be a whole number, got {value!r}") from None
     if number < minimum:
-        raise InvalidGraphError(f"{name} must be >= {minimum}, got {number}")
+        raise InvalidArgumentError(f"{name} must be >= {minimum}, got {number}")
     return number
 
 
@@ -35,7 +35,7 @@ def check_sample_request(
     """``(num_graphs, num_nodes, num_edges)`` as ints after checking: ``num_graphs >= 0``,
     ``num_nodes >= 1`` and ``num_edges >= 0`` where given, ``generator`` a ``torch.Generator`` or ``None``."""
     if generator is not None and not isinstance(generator, torch.Generator):
-        raise InvalidGraphError(
+        raise InvalidArgumentError(
             "generator must be a torch.Generator (e.g. torch.Generator().manual_seed(0)), "
             f"got {type(generator).__name__}"
         )

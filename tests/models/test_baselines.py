@@ -3,7 +3,7 @@ import torch
 
 from graphgen.data import check_simple_graph, num_undirected_edges
 from graphgen.datasets import load_dataset
-from graphgen.errors import CheckpointError, InvalidGraphError
+from graphgen.errors import CheckpointError, InvalidArgumentError, InvalidGraphError
 from graphgen.io import load_checkpoint, save_checkpoint
 from graphgen.models import DEFAULT_MODEL, PRETRAINED, ErdosRenyiBaseline, load_model
 
@@ -43,7 +43,7 @@ def test_num_nodes_override_keeps_density(train):
     model = ErdosRenyiBaseline().fit(train)
     graphs = model.sample(10, generator=torch.Generator().manual_seed(0), num_nodes=40)
     assert all(g.num_nodes == 40 for g in graphs)
-    with pytest.raises(InvalidGraphError, match=">= 1"):
+    with pytest.raises(InvalidArgumentError, match=">= 1"):
         model.sample(1, num_nodes=0)
     with pytest.raises(InvalidGraphError):
         ErdosRenyiBaseline().fit([])
@@ -185,7 +185,7 @@ def test_every_generator_refuses_a_bad_sample_request_by_name(train, args, kwarg
     if "num_edges" not in kwargs:  # the baseline has no edge-count override
         models.append(ErdosRenyiBaseline().fit(train))
     for model in models:
-        with pytest.raises(InvalidGraphError, match=message):
+        with pytest.raises(InvalidArgumentError, match=message):
             model.sample(*args, **kwargs)
 
 

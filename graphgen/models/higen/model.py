@@ -371,11 +371,11 @@ class Draws:
     planar_strips: bool = False
 
     def __post_init__(self) -> None:
-        from graphgen.errors import InvalidGraphError  # a ValueError
+        from graphgen.errors import InvalidArgumentError  # a ValueError
 
         for name, value in (("", self.temperature), ("size ", self.size_temperature)):
             if value is not None and not (math.isfinite(value) and value > 0):
-                raise InvalidGraphError(f"sampling {name}temperature must be a positive number, got {value}")
+                raise InvalidArgumentError(f"sampling {name}temperature must be a positive number, got {value}")
 
     def sizes(self) -> Draws:
         """The draws of the leaf size head: these, at ``size_temperature`` when one is set."""
@@ -840,32 +840,34 @@ class HiGen(nn.Module):
                 strip model as untwisted strips along the kept outer faces that meet earlier strips
                 only at an end (:class:`Draws`; a constrained decoding, off by default).
         """
-        from graphgen.errors import InvalidGraphError
+        from graphgen.errors import InvalidArgumentError
         from graphgen.models.sample_request import check_sample_request
 
         num_graphs, num_nodes, num_edges = check_sample_request(
             num_graphs, generator, num_nodes=num_nodes, num_edges=num_edges
         )
         if decoding not in DECODINGS:
-            raise InvalidGraphError(f"unknown decoding {decoding!r}; choose one of {', '.join(DECODINGS)}")
+            raise InvalidArgumentError(f"unknown decoding {decoding!r}; choose one of {', '.join(DECODINGS)}")
         if decoding == "mode" and (temperature != 1.0 or size_temperature is not None):
-            raise InvalidGraphError("a sampling temperature applies to decoding='sample' only")
+            raise InvalidArgumentError("a sampling temperature applies to decoding='sample' only")
         if size_temperature is not None and not self.config.explicit_size:
-            raise InvalidGraphError(
+            raise InvalidArgumentError(
                 f"a size temperature needs a leaf size head; this model's community sizes are "
                 f"{self.config.community_size!r}"
             )
         for name, wanted in (("run rows", run_rows), ("face rows", face_rows)):
             if wanted and not self.config.rows_can_be_runs:
-                raise InvalidGraphError(
+                raise InvalidArgumentError(
                     f"{name} need a model with conditional-Bernoulli leaf rows and no row coordination"
                 )
         if run_rows and face_rows:
-            raise InvalidGraphError("choose run rows or face rows, not both")
+            raise InvalidArgumentError("choose run rows or face rows, not both")
         if run_rows and self.config.row_faces:
-            raise InvalidGraphError("run rows: this model draws its leaf rows along faces (row_faces); use face rows")
+            raise InvalidArgumentError(
+                "run rows: this model draws its leaf rows along faces (row_faces); use face rows"
+            )
         if planar_strips and not ((face_rows or self.config.row_faces) and self.config.cross_strips):
-            raise InvalidGraphError(
+            raise InvalidArgumentError(
                 "planar strips need face rows (or a row_faces model) and a model with strip-shaped cross edges"
             )
         draws = Draws(

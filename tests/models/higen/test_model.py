@@ -6,6 +6,7 @@ import torch
 
 from graphgen.data import LouvainPartitioner, build_hierarchy, check_simple_graph, from_edge_array
 from graphgen.datasets import load_dataset
+from graphgen.errors import InvalidArgumentError
 from graphgen.io import load_checkpoint, save_checkpoint
 from graphgen.models import load_model
 from graphgen.models.higen import HiGen, HiGenConfig, TrainConfig, train_higen
@@ -126,11 +127,11 @@ def test_sampling_temperature_one_is_the_model_and_others_are_seeded_simple_grap
     for g in cold + samples(model, 4, num_edges=30, temperature=1.7):
         check_simple_graph(g)
     for bad in (0.0, -1.0, float("nan"), float("inf")):
-        with pytest.raises(Exception, match="temperature must be a positive number"):
+        with pytest.raises(InvalidArgumentError, match="temperature must be a positive number"):
             model.sample(1, temperature=bad)
-    with pytest.raises(Exception, match="decoding='sample' only"):
+    with pytest.raises(InvalidArgumentError, match="decoding='sample' only"):
         model.sample(1, temperature=0.5, decoding="mode")
-    with pytest.raises(ValueError, match="positive number"):
+    with pytest.raises(InvalidArgumentError, match="positive number"):
         Draws(temperature=0.0)
 
 
@@ -1095,7 +1096,6 @@ def test_run_components_train_sample_and_mix_only_the_leaf_rows(train, option):
     changes; the loss reaches g; the row-fraction estimator carries the rows' border places or face
     sets; samples are simple, seeded and spend their budgets under both decodings; the options need
     conditional-Bernoulli rows without coordination and exclude each other."""
-    from graphgen.errors import InvalidGraphError
 
     model, plain, batch = model_and_plain_twin(train, option)
     rows = batch.levels[-1][0]
@@ -1125,7 +1125,7 @@ def test_run_components_train_sample_and_mix_only_the_leaf_rows(train, option):
         replace(SMALL, row_runs=True, row_faces=True)
     if option == "row_faces":
         assert "face_rows_lost" in model.last_sample_report
-        with pytest.raises(InvalidGraphError, match="use face rows"):
+        with pytest.raises(InvalidArgumentError, match="use face rows"):
             model.sample(1, run_rows=True)
 
 
@@ -1232,7 +1232,6 @@ def test_row_decodings_sample_graphs_and_refuse_other_leaf_rows(train, decoding)
     """run_rows / face_rows: seeded simple graphs that spend their budgets (three levels, both
     decodings), not the plain samples; a model with multinomial or coordinated leaf rows refuses it in
     one line, and so does asking for both."""
-    from graphgen.errors import InvalidGraphError
 
     torch.manual_seed(0)
     model = HiGen(replace(SMALL, num_levels=3)).fit_size_model(train)
@@ -1250,9 +1249,9 @@ def test_row_decodings_sample_graphs_and_refuse_other_leaf_rows(train, decoding)
     name = decoding.replace("_", " ")
     for other_option in ({"leaf_rows": "multinomial"}, {"row_coordination": True}):
         other = HiGen(replace(SMALL, **other_option)).fit_size_model(train)
-        with pytest.raises(InvalidGraphError, match=f"{name} need"):
+        with pytest.raises(InvalidArgumentError, match=f"{name} need"):
             other.sample(1, **option)
-    with pytest.raises(InvalidGraphError, match="not both"):
+    with pytest.raises(InvalidArgumentError, match="not both"):
         model.sample(1, run_rows=True, face_rows=True)
 
 
@@ -1261,7 +1260,6 @@ def test_planar_strips_decoding_samples_untwisted_separate_strips(train, monkeyp
     every feasible block is drawn as an untwisted strip, redrawn while it conflicts with earlier
     rounds (what is left is counted); refused without face rows or strips."""
     import graphgen.models.higen.bipartite_net as bipartite_module
-    from graphgen.errors import InvalidGraphError
 
     torch.manual_seed(0)
     model = HiGen(replace(SMALL, cross_strips=True, cross_rounds=True)).fit_size_model(train)
@@ -1298,9 +1296,9 @@ def test_planar_strips_decoding_samples_untwisted_separate_strips(train, monkeyp
     faces_only = model.sample(6, generator=torch.Generator().manual_seed(1), num_edges=30, face_rows=True)
     assert [g.edge_index.tolist() for g in drawn] == [g.edge_index.tolist() for g in again]
     assert [g.edge_index.tolist() for g in drawn] != [g.edge_index.tolist() for g in faces_only]
-    with pytest.raises(InvalidGraphError, match="planar strips need"):
+    with pytest.raises(InvalidArgumentError, match="planar strips need"):
         model.sample(1, planar_strips=True)
-    with pytest.raises(InvalidGraphError, match="planar strips need"):
+    with pytest.raises(InvalidArgumentError, match="planar strips need"):
         HiGen(SMALL).fit_size_model(train).sample(1, face_rows=True, planar_strips=True)
 
 
