@@ -3,7 +3,9 @@
 Heavy libraries (torch, PyG, RDKit, POT) are imported inside the commands that need them, so
 ``graphgen --help`` answers quickly. Every :class:`~graphgen.errors.GraphgenError` becomes one line
 on stderr and exit status 1; usage errors (unknown flag, bad value) exit with status 2. Running out
-of memory (a size far beyond what a model was trained on, say) is one line and status 1 as well.
+of memory (a size far beyond what a model was trained on, say) is one line and status 1 as well: the
+console script caps its memory at what the machine has available (:mod:`graphgen.cli.memory_cap`), so
+that such a request fails inside the process instead of being killed by the kernel without a word.
 """
 
 from __future__ import annotations
@@ -45,9 +47,13 @@ def _root(
 
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the ``graphgen`` console script."""
+    from graphgen.cli.memory_cap import cap_memory, describe_cap
     from graphgen.errors import GraphgenError
 
+    cap = None
     try:
+        if argv is None:  # the console script; called with arguments, leave the caller's process alone
+            cap = cap_memory()
         app(args=argv, prog_name="graphgen")
     except GraphgenError as exc:
         typer.echo(f"graphgen: error: {exc}", err=True)
@@ -55,7 +61,7 @@ def main(argv: list[str] | None = None) -> None:
     except (MemoryError, RuntimeError) as exc:
         if not _out_of_memory(exc):
             raise
-        typer.echo("graphgen: error: out of memory; ask for fewer or smaller graphs", err=True)
+        typer.echo(f"graphgen: error: out of memory{describe_cap(cap)}; ask for fewer or smaller graphs", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("graphgen: interrupted", err=True)

@@ -150,6 +150,9 @@ __all__ = [
 
 DECODINGS = ("sample", "mode")
 MODE_DRAWS = 50  # allocations under decoding="mode": the most likely of this many draws (as the reference)
+# A row's mass is drawn among 0..|E| (the root's budget bounds every other), and torch.multinomial
+# draws among at most 2^24 categories: larger budgets are refused before any work.
+MAX_EDGES_PER_GRAPH = 2**24 - 1
 
 
 @dataclass(frozen=True)
@@ -820,7 +823,8 @@ class HiGen(nn.Module):
             num_nodes: aim at about this many nodes: the budget is the edge count of a random
                 training graph among those of the nearest size, scaled by ``num_nodes / n``, and
                 (``size_context``) the rows are conditioned on this size. The node count itself
-                emerges from the model, so it is approximate.
+                emerges from the model, so it is approximate. Either way a graph's budget above
+                ``MAX_EDGES_PER_GRAPH`` (2^24 - 1) raises ``InvalidArgumentError`` before any draw.
             decoding: ``"sample"`` (true samples from the model, the default) or ``"mode"`` (the
                 reference code's near-greedy decoding; see the module docstring).
             temperature: sampling temperature ``τ > 0`` of every random choice (:class:`Draws`);
@@ -914,6 +918,17 @@ class HiGen(nn.Module):
         else:
             pick = draws.index(self.edge_counts.numel(), num_graphs)
             budgets, isolated, sizes = self.edge_counts[pick], isolated_counts[pick], connected[pick]
+        if budgets.numel() and int(budgets.max()) > MAX_EDGES_PER_GRAPH:
+            from graphgen.errors import InvalidArgumentError
+
+            asked = (
+                f"a graph of {num_edges:,} edges is"
+                if num_edges is not None
+                else f"{num_nodes:,} nodes ask this model for graphs of {int(budgets.max()):,} edges,"
+            )
+            raise InvalidArgumentError(
+                f"{asked} more than HiGen samples (at most {MAX_EDGES_PER_GRAPH:,} edges per graph)"
+            )
         sizes = sizes if self.config.size_context else None
         counts = None  # explicit count: the level-1 node count of each graph, drawn with its |E| and |V|
         if explicit_count:

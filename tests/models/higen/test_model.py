@@ -1889,3 +1889,18 @@ def test_training_refuses_no_graphs_and_edgeless_graphs_by_name(tmp_path):
     with pytest.raises(InvalidGraphError, match=r"2 training graph\(s\) have no edges \(the first: graph 1\)"):
         train_higen(graphs, tmp_path / "a.pt", model_config=SMALL, train_config=TrainConfig(epochs=1))
     assert not (tmp_path / "a.pt").exists()
+
+
+def test_a_budget_beyond_what_the_sampler_draws_is_refused_before_any_work():
+    """A row's mass is a categorical over 0..|E| and torch.multinomial takes at most 2^24
+    categories: a larger budget is one clear error, not torch's message from deep inside (and not
+    gigabytes of support tensors first)."""
+    model = HiGen.from_pretrained("higen-community-small")
+    with pytest.raises(
+        InvalidArgumentError,
+        match=r"^100,000,000 nodes ask this model for graphs of [\d,]+ edges, more than HiGen samples "
+        r"\(at most 16,777,215 edges per graph\)$",
+    ):
+        model.sample(1, num_nodes=10**8)
+    with pytest.raises(InvalidArgumentError, match=r"^a graph of 16,777,216 edges is more than HiGen samples"):
+        model.sample(1, num_edges=2**24)
