@@ -16,7 +16,13 @@ app = typer.Typer(
 @app.command("erdos-renyi")
 def erdos_renyi(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name, e.g. community_small."),
-    out: Path = typer.Option(..., "--out", "-o", callback=output_file, help="Checkpoint file to write (atomically)."),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        "-o",
+        callback=output_file,
+        help="Checkpoint file to write (atomically); default er-DATASET.pt here, never over an existing file.",
+    ),
     split: str = typer.Option("train", "--split", help="Split to fit on."),
     protocol: str = typer.Option(None, "--protocol", "-p", help="Split protocol (default: the dataset's)."),
 ) -> None:
@@ -26,6 +32,7 @@ def erdos_renyi(
     from graphgen.models.baselines import ErdosRenyiBaseline
 
     info = dataset_info(dataset)
+    out = checkpoint_path(out, None, f"er-{info.name}.pt")
     graphs = load_dataset(info.name, split, protocol=protocol)
     model = ErdosRenyiBaseline().fit(graphs)
     meta = {
@@ -37,6 +44,24 @@ def erdos_renyi(
     }
     save_checkpoint(model.to_checkpoint(meta), out)
     typer.echo(f"fitted erdos-renyi on {len(graphs)} {info.name} {split} graphs; wrote {out}", err=True)
+
+
+def checkpoint_path(out: Path | None, resume: Path | None, default_name: str) -> Path:
+    """Where a training command writes: ``--out`` when given, else the ``--resume`` checkpoint
+    (the run goes on in place), else ``default_name`` in the working folder, which must not exist
+    yet (a default never overwrites an earlier run)."""
+    if out is not None:
+        return out
+    if resume is not None:
+        return resume
+    from graphgen.errors import InvalidArgumentError
+
+    path = Path(default_name)
+    if path.exists():
+        raise InvalidArgumentError(
+            f"{path} exists (an earlier run?): continue it with --resume {path}, or name another file with --out"
+        )
+    return path
 
 
 _FLAGS = {
@@ -95,11 +120,12 @@ def validation_graphs_in_training(dataset: str, protocol: str | None, holdout: f
 def higen(
     dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name, e.g. community_small."),
     out: Path = typer.Option(
-        ...,
+        None,
         "--out",
         "-o",
         callback=output_file,
-        help="Checkpoint file, rewritten atomically every --checkpoint-every epochs.",
+        help="Checkpoint file, rewritten atomically every --checkpoint-every epochs; default: the --resume "
+        "file, else higen-DATASET.pt here (never over an existing file).",
     ),
     epochs: int = typer.Option(100, "--epochs", "-e", min=1, help="Training epochs."),
     seed: int = typer.Option(0, "--seed", min=0, help="Seed (same seed, same model)."),
@@ -317,6 +343,7 @@ def higen(
     info = dataset_info(dataset)
     if info.kind != "graphs":
         raise GraphgenError(f"HiGen trains on graph datasets; {info.name} holds molecules")
+    out = checkpoint_path(out, resume, f"higen-{info.name}.pt")
     if within_order not in WITHIN_COMMUNITY_ORDERS:
         raise GraphgenError(f"unknown order {within_order!r}; choose one of {', '.join(WITHIN_COMMUNITY_ORDERS)}")
     train = load_dataset(info.name, "train", protocol=protocol, holdout=holdout)

@@ -417,3 +417,40 @@ def test_evaluate_one_graph_against_one_graph(capsys, tmp_path):
     path.write_text("0 1\n1 2\n")
     code, out, err = run(capsys, "evaluate", "-r", str(path), "-s", str(path), "--gnn-seeds", "2")
     assert code == 0 and "FD – (needs 2+ graphs per set)" in out and "Traceback" not in err
+
+
+def test_train_without_out_writes_a_default_file_never_over_an_earlier_run(capsys, tmp_path, monkeypatch):
+    """`graphgen train higen --dataset NAME` (the issue's `[--out CKPT]`) writes higen-NAME.pt in the
+    working folder; run again it refuses to overwrite it and names both ways on; --resume alone goes
+    on in place (the same file, more epochs)."""
+    monkeypatch.chdir(tmp_path)
+    small = ["--hidden", "8", "--num-layers", "1", "--num-mixtures", "1"]
+    code, _, err = run(capsys, "train", "higen", "-d", "community_small", "--epochs", "1", *small)
+    assert code == 0, err
+    from graphgen.io import load_checkpoint
+
+    assert (tmp_path / "higen-community_small.pt").exists()
+    assert load_checkpoint(tmp_path / "higen-community_small.pt").extra["epoch"] == 1
+    code, _, err = run(capsys, "train", "higen", "-d", "community_small", "--epochs", "2", *small)
+    assert code == 1 and err.strip() == (
+        "graphgen: error: higen-community_small.pt exists (an earlier run?): continue it with "
+        "--resume higen-community_small.pt, or name another file with --out"
+    )
+    assert load_checkpoint(tmp_path / "higen-community_small.pt").extra["epoch"] == 1  # untouched
+    code, _, err = run(
+        capsys,
+        "train",
+        "higen",
+        "-d",
+        "community_small",
+        "--epochs",
+        "2",
+        *small,
+        "--resume",
+        "higen-community_small.pt",
+    )
+    assert code == 0, err
+    assert load_checkpoint(tmp_path / "higen-community_small.pt").extra["epoch"] == 2
+    code, _, err = run(capsys, "train", "erdos-renyi", "-d", "grid")
+    assert code == 0 and (tmp_path / "er-grid.pt").exists()
+    assert run(capsys, "train", "erdos-renyi", "-d", "grid")[0] == 1
