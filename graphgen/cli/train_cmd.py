@@ -332,6 +332,7 @@ def higen(
     import os
     import sys
 
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     from graphgen.data.hierarchy_order import WITHIN_COMMUNITY_ORDERS
@@ -421,24 +422,31 @@ def higen(
     }
     if holdout:
         meta["holdout"] = holdout  # the validation split: this share of the protocol's training split
-    with Progress(
+    bar = Progress(  # on stderr, beside the messages; started once every check has passed
         TextColumn("[bold]higen[/] {task.description}"),
         BarColumn(),
         TextColumn("{task.completed}/{task.total}"),
         TimeRemainingColumn(),
+        console=Console(stderr=True),
         transient=False,
         disable=not main_process,
-    ) as bar:
-        task = bar.add_task("epochs", total=epochs)
+    )
+    log_lines = main_process and not bar.console.is_terminal  # nohup/redirected runs: one line per epoch
+    task = None
 
-        log_lines = main_process and not bar.console.is_terminal  # nohup/redirected runs: one line per epoch
+    def report(epoch, total, train_loss, val_loss):
+        nonlocal task
+        if task is None:
+            bar.start()
+            task = bar.add_task("epochs", total=total, completed=epoch)
+        if train_loss is None:  # the start (or the resumed epoch)
+            return
+        val_text = f", val {val_loss:.4f}" if val_loss is not None else ""
+        bar.update(task, completed=epoch, description=f"train NLL/edge {train_loss:.4f}{val_text}")
+        if log_lines:
+            typer.echo(f"epoch {epoch}/{total}: train NLL/edge {train_loss:.4f}{val_text}", err=True)
 
-        def report(epoch, total, train_loss, val_loss):
-            val_text = f", val {val_loss:.4f}" if val_loss is not None else ""
-            bar.update(task, completed=epoch, description=f"train NLL/edge {train_loss:.4f}{val_text}")
-            if log_lines:
-                typer.echo(f"epoch {epoch}/{total}: train NLL/edge {train_loss:.4f}{val_text}", err=True)
-
+    try:
         result = train_higen(
             train,
             out,
@@ -449,6 +457,9 @@ def higen(
             metadata=meta,
             progress=report,
         )
+    finally:
+        if task is not None:
+            bar.stop()
     last = result["history"][-1]
     if not main_process:
         return

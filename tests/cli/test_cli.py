@@ -454,3 +454,26 @@ def test_train_without_out_writes_a_default_file_never_over_an_earlier_run(capsy
     code, _, err = run(capsys, "train", "erdos-renyi", "-d", "grid")
     assert code == 0 and (tmp_path / "er-grid.pt").exists()
     assert run(capsys, "train", "erdos-renyi", "-d", "grid")[0] == 1
+
+
+def test_resuming_a_shipped_checkpoint_is_one_line_and_training_writes_nothing_on_stdout(capsys, tmp_path):
+    """A shipped (stripped) checkpoint has no optimizer or random state: resuming it is refused in one
+    line, before the progress bar starts (a KeyError before); a run's progress goes to stderr."""
+    from importlib.resources import files
+
+    shipped = tmp_path / "cs.pt"
+    shipped.write_bytes(files("graphgen").joinpath("checkpoints/higen-community-small.pt").read_bytes())
+    flags = ["--num-mixtures", "8", "--row-mass", "capacity", "--row-concentration"]
+    code, out, err = run(
+        capsys, "train", "higen", "-d", "community_small", "--epochs", "601", *flags, "--resume", str(shipped)
+    )
+    assert code == 1 and out == ""
+    assert err.strip() == (
+        f"graphgen: error: {shipped} holds no training state (optimizer, epoch, random streams): a shipped or "
+        "stripped checkpoint samples but cannot be resumed; resume from the run's own checkpoint"
+    )
+    small = ["--hidden", "8", "--num-layers", "1", "--num-mixtures", "1"]
+    code, out, err = run(
+        capsys, "train", "higen", "-d", "community_small", "--epochs", "1", *small, "-o", str(tmp_path / "a.pt")
+    )
+    assert code == 0 and out == "" and "1/1" in err and "epoch 1/1: train NLL/edge" in err

@@ -362,7 +362,9 @@ def train_higen(
     """Train a :class:`HiGen` on ``train_graphs`` and write checkpoints to ``out``.
 
     Args:
-        progress: optional callable ``(epoch, epochs, train_loss, val_loss)`` for progress display.
+        progress: optional callable ``(epoch, epochs, train_loss, val_loss)`` for progress display:
+            called once with ``train_loss=None`` when training starts (at ``epoch`` 0, or the resumed
+            run's epoch) after every check has passed, then after every epoch.
 
     Returns:
         The final metrics: last train/validation NLL per edge, epochs, seconds.
@@ -479,6 +481,13 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
                 f"{resume} was trained on other graphs than these {len(train_graphs)}: resume with the same "
                 "dataset, split protocol and --holdout"
             )
+        if not all(key in ckpt.extra for key in ("optimizer", "epoch", "generator_state", "torch_rng_state")):
+            from graphgen.errors import TrainingError
+
+            raise TrainingError(
+                f"{resume} holds no training state (optimizer, epoch, random streams): a shipped or stripped "
+                "checkpoint samples but cannot be resumed; resume from the run's own checkpoint"
+            )
         _check_same_run(resume, ckpt, model_config, tc)
         model = HiGen.from_checkpoint(ckpt)
         model.train()
@@ -521,6 +530,8 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
     best = min((h["val_nll_per_edge"] for h in history if h["val_nll_per_edge"] is not None), default=float("inf"))
     best_parts = _BestParts(model, parts_path, resumed=resume is not None)
 
+    if progress is not None and processes.rank == 0:
+        progress(start_epoch, tc.epochs, None, None)  # every check passed: training starts (or resumes) here
     for epoch in range(start_epoch, tc.epochs):
         refit = None  # training moves the size head again
         model.train()
