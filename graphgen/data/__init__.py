@@ -2,6 +2,7 @@
 
 from graphgen.data.convert import (
     check_simple_graph,
+    check_undirected_graph,
     from_edge_array,
     from_networkx,
     graph_from_dense,
@@ -45,6 +46,7 @@ __all__ = [
     "upper_edge_weights",
     "num_undirected_edges",
     "check_simple_graph",
+    "check_undirected_graph",
     "from_networkx",
     "to_networkx",
     "graph_from_dense",

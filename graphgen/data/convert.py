@@ -27,6 +27,7 @@ __all__ = [
     "upper_edges",
     "upper_edge_weights",
     "check_simple_graph",
+    "check_undirected_graph",
     "check_node_ids",
     "from_networkx",
     "to_networkx",
@@ -150,6 +151,14 @@ def check_simple_graph(data: Data, *, what: str = "graph") -> None:
     Checks: ``num_nodes`` set, endpoints in range, no self-loops, no duplicate entries, and every
     edge present in both directions.
     """
+    check_undirected_graph(data, what=what, allow_self_loops=False)
+
+
+def check_undirected_graph(data: Data, *, what: str = "graph", allow_self_loops: bool = True) -> None:
+    """Raise :class:`InvalidGraphError` unless ``data`` is an undirected graph as graphgen stores one
+    (module docstring): ``num_nodes`` set, ``edge_index`` of shape ``(2, E)`` with endpoints in
+    range, no duplicate entries, every edge in both directions with the same ``edge_weight`` (where
+    there is one), and self-loops only where ``allow_self_loops`` (coarse levels keep them)."""
     n = data.num_nodes
     if n is None:
         raise InvalidGraphError(f"{what} has no num_nodes")
@@ -161,15 +170,18 @@ def check_simple_graph(data: Data, *, what: str = "graph") -> None:
     if ei.numel() == 0:
         return
     check_node_ids(ei, n, what)
-    if bool((ei[0] == ei[1]).any()):
+    if not allow_self_loops and bool((ei[0] == ei[1]).any()):
         i = int(ei[0][ei[0] == ei[1]][0])
         raise InvalidGraphError(f"{what} has a self-loop on node {i}")
     key = ei[0] * n + ei[1]
     if torch.unique(key).numel() != key.numel():
         raise InvalidGraphError(f"{what} has duplicate edges")
-    rev = torch.sort(ei[1] * n + ei[0]).values
-    if not torch.equal(torch.sort(key).values, rev):
+    forward, backward = torch.sort(key), torch.sort(ei[1] * n + ei[0])
+    if not torch.equal(forward.values, backward.values):
         raise InvalidGraphError(f"{what} is not undirected (an edge lacks its reverse)")
+    weight = getattr(data, "edge_weight", None)
+    if weight is not None and not torch.equal(weight[forward.indices], weight[backward.indices]):
+        raise InvalidGraphError(f"{what} is not undirected (an edge's weight differs from its reverse's)")
 
 
 def from_networkx(graph, *, weight: str | None = None) -> Data:
@@ -193,10 +205,14 @@ def to_networkx(data: Data, *, weight: str | None = None):
     """Convert ``Data`` to an undirected ``networkx.Graph`` with nodes ``0..n-1``.
 
     Args:
-        data: a graph as produced by :func:`from_edge_array`.
+        data: a graph as produced by :func:`from_edge_array`; anything else (an edge stored one way
+            only, an id outside ``0..n-1``, duplicate entries) raises :class:`InvalidGraphError`
+            (:func:`check_undirected_graph`) rather than being read as another graph.
         weight: name of the edge attribute to store ``edge_weight`` under (``None``: drop weights).
     """
     import networkx as nx
+
+    check_undirected_graph(data)
 
     g = nx.Graph()
     g.add_nodes_from(range(int(data.num_nodes)))

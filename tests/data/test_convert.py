@@ -56,6 +56,29 @@ def test_networkx_round_trip_keeps_isolated_nodes_and_weights():
         from_networkx(nx.DiGraph([(0, 1)]))
 
 
+@pytest.mark.parametrize(
+    "edge_index, weight, message",
+    [
+        ([[0, 5], [5, 0]], None, r"has an edge at node 5, outside its 3 nodes"),  # was: a 4th node, 5
+        ([[0, 1]], None, r"edge_index must have shape \(2, E\), got \(1, 2\)"),  # was: an IndexError
+        ([[2], [0]], None, "not undirected"),  # stored one way only: was silently dropped (u > v)
+        ([[0, 1, 0], [1, 0, 1]], None, "duplicate edges"),
+        ([[0, 1], [1, 0]], [2, 3], "weight differs from its reverse"),
+    ],
+)
+def test_to_networkx_refuses_what_is_not_an_undirected_graph_instead_of_reading_another(edge_index, weight, message):
+    data = Data(edge_index=torch.tensor(edge_index), num_nodes=3)
+    if weight is not None:
+        data.edge_weight = torch.tensor(weight)
+    with pytest.raises(InvalidGraphError, match=message):
+        to_networkx(data, weight="weight")
+
+
+def test_to_networkx_keeps_self_loops_of_coarse_levels_and_equal_weights():
+    data = Data(edge_index=torch.tensor([[0, 1, 1], [1, 0, 1]]), edge_weight=torch.tensor([2, 2, 5]), num_nodes=2)
+    assert sorted(to_networkx(data, weight="w").edges(data="w")) == [(0, 1, 2), (1, 1, 5)]
+
+
 def test_check_simple_graph():
     check_simple_graph(from_edge_array(3, [[0, 1]]))
     with pytest.raises(InvalidGraphError, match="self-loop"):
