@@ -60,7 +60,7 @@ def evaluate(reference, samples, protocol: str | Protocol = "gran") -> dict:
     for label, s in (("reference", ref), ("samples", gen)):
         if len(s) == 0:
             raise InvalidGraphError(
-                f"the {label} hold no graph with at least one node ({s.n_input} given, {s.n_empty} empty)"
+                f"the {label} set holds no graph with at least one node ({s.n_input} given, {s.n_empty} empty)"
             )
     (ref_desc, ref_diag), (gen_desc, gen_diag) = compute_descriptors(ref, proto), compute_descriptors(gen, proto)
     result: dict = {"protocol": proto.name, "estimator": proto.estimator}

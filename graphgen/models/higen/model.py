@@ -1296,7 +1296,7 @@ class HiGen(nn.Module):
 
         model, ckpt = load_model(name_or_path)
         if not isinstance(model, cls):
-            raise CheckpointError(f"{name_or_path} holds a {ckpt.model} model, not HiGen")
+            raise CheckpointError(f"{name_or_path} holds a model of kind {ckpt.model!r}, not HiGen")
         return model
 
     @classmethod
