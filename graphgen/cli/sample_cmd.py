@@ -187,10 +187,11 @@ def sample(
             err=True,
         )
     if plot is not None:
-        from graphgen.io.plot import plot_graphs
+        from graphgen.io.plot import MAX_PANELS, plot_graphs
 
         plot_graphs(graphs, plot, seed=seed, title=f"{label}, seed {seed}")
-        typer.echo(f"wrote {plot}", err=True)
+        drawn = f" (the first {MAX_PANELS} of the {len(graphs)} graphs)" if len(graphs) > MAX_PANELS else ""
+        typer.echo(f"wrote {plot}{drawn}", err=True)
     if out is not None:
         write_graphs(graphs, out, format)
         typer.echo(f"wrote {out}", err=True)

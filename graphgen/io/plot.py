@@ -12,13 +12,15 @@ from collections.abc import Sequence
 
 from graphgen.io._atomic import atomic_write
 
-__all__ = ["plot_graphs"]
+__all__ = ["plot_graphs", "MAX_PANELS"]
+
+MAX_PANELS = 64  # a grid of more is unreadable; the first ones are drawn
 
 
 def plot_graphs(
     graphs: Sequence, path: str | os.PathLike, *, columns: int | None = None, seed: int = 0, title: str | None = None
 ) -> None:
-    """Write a PNG with one panel per graph (at most 64), written atomically."""
+    """Write a PNG with one panel per graph (the first :data:`MAX_PANELS`), written atomically."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -27,7 +29,7 @@ def plot_graphs(
 
     from graphgen.data.convert import to_networkx
 
-    graphs = list(graphs)[:64]
+    graphs = list(graphs)[:MAX_PANELS]
     if not graphs:
         from graphgen.errors import GraphgenError
 

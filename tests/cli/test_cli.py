@@ -404,6 +404,10 @@ def test_train_higen_levels(capsys, tmp_path):
 def test_sample_plot(capsys, tmp_path):
     code, _, err = run(capsys, "sample", "-n", "4", "--plot", str(tmp_path / "grid.png"))
     assert code == 0 and (tmp_path / "grid.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {tmp_path / 'grid.png'}\n" in err  # all four drawn: no note
+    code, out, err = run(capsys, "sample", "-c", "er-community-small", "-n", "70", "--plot", str(tmp_path / "70.png"))
+    assert code == 0 and len(out.splitlines()) == 70
+    assert f"wrote {tmp_path / '70.png'} (the first 64 of the 70 graphs)" in err
     code, _, err = run(capsys, "sample", "-c", "er-community-small", "-n", "2", "--plot", str(tmp_path / "er.png"))
     assert code == 0 and (tmp_path / "er.png").exists()  # no communities stored: Louvain colours
     code, _, err = run(capsys, "sample", "-n", "2", "--plot", str(tmp_path / "grid.jpg"))
