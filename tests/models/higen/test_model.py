@@ -1904,3 +1904,28 @@ def test_a_budget_beyond_what_the_sampler_draws_is_refused_before_any_work():
         model.sample(1, num_nodes=10**8)
     with pytest.raises(InvalidArgumentError, match=r"^a graph of 16,777,216 edges is more than HiGen samples"):
         model.sample(1, num_edges=2**24)
+
+
+def test_many_graphs_are_drawn_in_chunks_from_one_generator_with_their_reports_summed(monkeypatch):
+    """Past SAMPLE_CHUNK graphs, sample(n) draws consecutive chunks: exactly the graphs of successive
+    calls with the same generator, and last_sample_report sums the chunks' counts."""
+    import graphgen.models.higen.model as higen_model
+    from graphgen.models import sampling_preset
+
+    model = HiGen.from_pretrained("higen-planar-faces")
+    options = sampling_preset("higen-planar-faces", "valid")
+    generator = torch.Generator().manual_seed(3)
+    parts, reports = [], []
+    for size in (3, 3, 1):
+        parts += model.sample(size, generator=generator, **options)
+        reports.append(dict(model.last_sample_report))
+    monkeypatch.setattr(higen_model, "SAMPLE_CHUNK", 3)
+    whole = model.sample(7, generator=torch.Generator().manual_seed(3), **options)
+    assert [g.edge_index.tolist() for g in whole] == [g.edge_index.tolist() for g in parts]
+    assert [g.community.tolist() for g in whole] == [g.community.tolist() for g in parts]
+    assert set(model.last_sample_report) == {"blocks_overfull", "planar_strips_exhausted", "face_rows_lost"}
+    assert model.last_sample_report == {key: sum(r[key] for r in reports) for key in model.last_sample_report}
+    monkeypatch.setattr(higen_model, "SAMPLE_CHUNK", 1024)  # one chunk: not the chunked draws
+    assert [g.edge_index.tolist() for g in model.sample(7, generator=torch.Generator().manual_seed(3), **options)] != [
+        g.edge_index.tolist() for g in parts
+    ]
