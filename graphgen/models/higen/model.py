@@ -151,7 +151,7 @@ __all__ = [
 DECODINGS = ("sample", "mode")
 MODE_DRAWS = 50  # allocations under decoding="mode": the most likely of this many draws (as the reference)
 # A row's mass is drawn among 0..|E| (the root's budget bounds every other), and torch.multinomial
-# draws among at most 2^24 categories: larger budgets are refused before any work.
+# draws among at most 2^24 categories: larger budgets are refused before their graphs are drawn.
 MAX_EDGES_PER_GRAPH = 2**24 - 1
 # Graphs drawn together in one batch; more are drawn in consecutive chunks of this many from the same
 # generator (reproducible; a request of at most this many is one batch, as before chunks existed).
@@ -831,7 +831,7 @@ class HiGen(nn.Module):
                 training graph among those of the nearest size, scaled by ``num_nodes / n``, and
                 (``size_context``) the rows are conditioned on this size. The node count itself
                 emerges from the model, so it is approximate. Either way a graph's budget above
-                ``MAX_EDGES_PER_GRAPH`` (2^24 - 1) raises ``InvalidArgumentError`` before any draw.
+                ``MAX_EDGES_PER_GRAPH`` (2^24 - 1) raises ``InvalidArgumentError`` before its chunk is drawn.
             decoding: ``"sample"`` (true samples from the model, the default) or ``"mode"`` (the
                 reference code's near-greedy decoding; see the module docstring).
             temperature: sampling temperature ``τ > 0`` of every random choice (:class:`Draws`);
