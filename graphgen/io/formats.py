@@ -299,6 +299,8 @@ def resolve_format(path: str | os.PathLike, format: str | None = None) -> GraphF
 
 def read_graphs(path: str | os.PathLike, format: str | None = None) -> list[Data]:
     """Read every graph in ``path``. Raises :class:`GraphFormatError` with the file and line."""
+    if Path(path).is_dir():
+        raise GraphFormatError(f"{path} is a folder, not a graph file")
     return resolve_format(path, format).read(Path(path))
 
 

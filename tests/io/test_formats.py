@@ -80,6 +80,13 @@ def test_malformed_files_raise_one_line_errors(tmp_path, ext, content, message):
     assert "\n" not in str(info.value)
 
 
+def test_a_folder_is_named_as_one(tmp_path):
+    (tmp_path / "samples.g6").mkdir()  # even with a graph file's extension
+    for folder in (tmp_path, tmp_path / "samples.g6"):
+        with pytest.raises(GraphFormatError, match=f"^{folder} is a folder, not a graph file$"):
+            read_graphs(folder)
+
+
 class Evil:
     def __reduce__(self):
         return (os.system, ("echo pwned",))
