@@ -163,7 +163,7 @@ def sample(
             face_rows=face_rows,
             planar_strips=planar_strips,
         )
-    graphs = model.sample(num_graphs, generator=generator, **options)
+    graphs = _sample_with_progress(model, num_graphs, generator, options)
     if label in PRETRAINED:
         what = PRETRAINED[label].description
     else:
@@ -199,3 +199,27 @@ def sample(
         for g in graphs:
             sys.stdout.buffer.write(encode_graph6(int(g.num_nodes), upper_edges(g).numpy()) + b"\n")
         sys.stdout.flush()
+
+
+def _sample_with_progress(model, num_graphs: int, generator, options: dict) -> list:
+    """``model.sample``, with a progress bar on stderr (gone when done) when HiGen draws the graphs
+    in more than one chunk (``SAMPLE_CHUNK``): 100,000 small graphs take minutes."""
+    from graphgen.models.higen.model import SAMPLE_CHUNK, HiGen
+
+    if not isinstance(model, HiGen) or num_graphs <= SAMPLE_CHUNK:
+        return model.sample(num_graphs, generator=generator, **options)
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("sampling"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} graphs"),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("graphs", total=num_graphs)
+        return model.sample(
+            num_graphs, generator=generator, progress=lambda done, _: bar.update(task, completed=done), **options
+        )

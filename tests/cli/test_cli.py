@@ -481,3 +481,20 @@ def test_resuming_a_shipped_checkpoint_is_one_line_and_training_writes_nothing_o
         capsys, "train", "higen", "-d", "community_small", "--epochs", "1", *small, "-o", str(tmp_path / "a.pt")
     )
     assert code == 0 and out == "" and "1/1" in err and "epoch 1/1: train NLL/edge" in err
+
+
+def test_sampling_more_than_a_chunk_keeps_stdout_to_the_graphs(capsys, monkeypatch):
+    """Past SAMPLE_CHUNK graphs the CLI draws them with a progress bar on stderr: stdout holds exactly
+    the graphs, the same as the API's chunked draw."""
+    import torch
+
+    import graphgen.models.higen.model as higen_model
+    from graphgen.data import upper_edges
+    from graphgen.io.graph6 import encode_graph6
+    from graphgen.models import HiGen
+
+    monkeypatch.setattr(higen_model, "SAMPLE_CHUNK", 2)
+    code, out, err = run(capsys, "sample", "-n", "5", "--seed", "4")
+    assert code == 0 and "sampled 5 graphs" in err
+    graphs = HiGen.from_pretrained("higen-community-small").sample(5, generator=torch.Generator().manual_seed(4))
+    assert out.splitlines() == [encode_graph6(int(g.num_nodes), upper_edges(g).numpy()).decode() for g in graphs]

@@ -88,7 +88,7 @@ from __future__ import annotations
 
 import functools
 import math
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field, replace
 
 import torch
@@ -820,6 +820,7 @@ class HiGen(nn.Module):
         run_rows: bool = False,
         face_rows: bool = False,
         planar_strips: bool = False,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[Data]:
         """Draw ``num_graphs`` graphs (in one batch up to ``SAMPLE_CHUNK`` graphs, past that in
         consecutive chunks from the same generator; ``last_sample_report`` sums the chunks' counts).
@@ -850,6 +851,7 @@ class HiGen(nn.Module):
             planar_strips: with ``face_rows`` or on a ``row_faces`` model, draw the leaf blocks of a
                 strip model as untwisted strips along the kept outer faces that meet earlier strips
                 only at an end (:class:`Draws`; a constrained decoding, off by default).
+            progress: called as ``progress(drawn, num_graphs)`` after each chunk (for a progress bar).
         """
         from graphgen.errors import InvalidArgumentError
         from graphgen.models.sample_request import check_sample_request
@@ -899,6 +901,8 @@ class HiGen(nn.Module):
             for start in range(0, num_graphs, SAMPLE_CHUNK):  # one chunk up to SAMPLE_CHUNK graphs
                 graphs += self._sample(min(SAMPLE_CHUNK, num_graphs - start), draws, device, num_edges, num_nodes)
                 reports.append(self.last_sample_report)
+                if progress is not None:
+                    progress(len(graphs), num_graphs)
             keys = dict.fromkeys(key for report in reports for key in report)  # every chunk's counts, summed
             self.last_sample_report = {key: sum(report.get(key, 0) for report in reports) for key in keys}
             return graphs

@@ -1920,7 +1920,9 @@ def test_many_graphs_are_drawn_in_chunks_from_one_generator_with_their_reports_s
         parts += model.sample(size, generator=generator, **options)
         reports.append(dict(model.last_sample_report))
     monkeypatch.setattr(higen_model, "SAMPLE_CHUNK", 3)
-    whole = model.sample(7, generator=torch.Generator().manual_seed(3), **options)
+    calls = []
+    whole = model.sample(7, generator=torch.Generator().manual_seed(3), progress=lambda *a: calls.append(a), **options)
+    assert calls == [(3, 7), (6, 7), (7, 7)]
     assert [g.edge_index.tolist() for g in whole] == [g.edge_index.tolist() for g in parts]
     assert [g.community.tolist() for g in whole] == [g.community.tolist() for g in parts]
     assert set(model.last_sample_report) == {"blocks_overfull", "planar_strips_exhausted", "face_rows_lost"}
