@@ -39,6 +39,7 @@ def value(
     features, or on structural node descriptors when the graphs have no features.
     """
     import json
+    import math
 
     from graphgen.cli._output import make_table, wide_console
     from graphgen.cli.evaluate_cmd import _load
@@ -47,6 +48,10 @@ def value(
     from graphgen.valuation import value_sellers
     from graphgen.valuation.structural import STRUCTURAL_METHODS
 
+    if s_scale is not None and not (math.isfinite(s_scale) and s_scale > 0):
+        raise typer.BadParameter(f"must be a positive number, got {s_scale}", param_hint="--s-scale")
+    if sort_by == "value" and s_scale is None:
+        raise typer.BadParameter("sorting by the combined value needs --s-scale", param_hint="--sort-by")
     if method not in ("auto", *STRUCTURAL_METHODS):
         raise GraphgenError(f"unknown --method {method!r}; choose auto, {', '.join(STRUCTURAL_METHODS)}")
     buyer_graphs, _ = _load(buyer, "buyer")

@@ -111,8 +111,8 @@ def value_sellers(
         raise GraphgenError("no sellers to value")
     if featural_source not in FEATURAL_SOURCES:
         raise GraphgenError(f"unknown featural source {featural_source!r}; choose one of {', '.join(FEATURAL_SOURCES)}")
-    if s_scale is not None and s_scale <= 0:
-        raise GraphgenError(f"s_scale must be > 0, got {s_scale}")
+    if s_scale is not None and not (math.isfinite(s_scale) and s_scale > 0):
+        raise GraphgenError(f"s_scale must be a positive number, got {s_scale}")
     if len(weights) != 3 or min(weights) < 0 or not math.isclose(sum(weights), 1.0):
         raise GraphgenError("weights (w_D, w_R, w_S) must be three non-negative numbers summing to 1")
     sort_by = sort_by or ("value" if s_scale is not None else "relevance")

@@ -48,12 +48,18 @@ def test_value_bad_inputs_give_one_line_errors(capsys, tmp_path):
         (["value", "-b", str(bad), "-s", "sbm:test"], "bad.g6"),
         (["value", "-b", "sbm:test", "-s", "sbm:train", "--method", "exact"], "unknown --method"),
         (["value", "-b", "sbm:test", "-s", "sbm:train", "-s", "sbm:train"], "given twice"),
-        (["value", "-b", "sbm:test", "-s", "sbm:train", "--sort-by", "value"], "needs s_scale"),
-        (["value", "-b", "sbm:test", "-s", "sbm:train", "--s-scale", "-1", "--json", str(out)], "s_scale"),
     ]
     for args, message in cases:
         code, _, err = run(capsys, *args)
         assert code == 1 and message in err and len(err.strip().splitlines()) == 1, (args, err)
+    usage = [  # refused before any graph is read, naming the flag
+        (["--sort-by", "value"], "Invalid value for --sort-by: sorting by the combined value needs --s-scale"),
+        (["--s-scale", "-1", "--json", str(out)], "Invalid value for --s-scale: must be a positive number, got -1.0"),
+        (["--s-scale", "nan"], "Invalid value for --s-scale: must be a positive number, got nan"),
+    ]
+    for args, message in usage:
+        code, _, err = run(capsys, "value", "-b", "sbm:test", "-s", "sbm:train", *args)
+        assert code == 2 and err.strip().splitlines()[-1] == f"Error: {message}", (args, err)
     assert not out.exists()
     code, _, _ = run(capsys, "value", "-b", "sbm:test")
     assert code == 2  # a missing required option is a usage error

@@ -69,8 +69,9 @@ def test_ranking_rejects_bad_requests():
     outside.edge_index[0, 0] = int(outside.num_nodes) + 3  # was a scipy ValueError from inside the WL embedding
     with pytest.raises(GraphgenError, match=r"seller 'odd''s graph 1 has an edge at node \d+, outside its"):
         value_sellers(buyer, {"odd": [buyer[1], outside]})
-    with pytest.raises(GraphgenError, match="s_scale"):
-        value_sellers(buyer, {"a": buyer}, s_scale=0)
+    for bad in (0, -1.0, float("nan"), float("inf")):  # NaN passed before (all values NaN)
+        with pytest.raises(GraphgenError, match=f"s_scale must be a positive number, got {bad}"):
+            value_sellers(buyer, {"a": buyer}, s_scale=bad)
     with pytest.raises(GraphgenError, match="value needs s_scale"):
         value_sellers(buyer, {"a": buyer}, sort_by="value")
     with pytest.raises(GraphgenError, match="weights"):
