@@ -1,4 +1,4 @@
-"""Terminal and file output shared by the commands: wide tables and atomic JSON results."""
+"""Terminal and file output shared by the commands: wide tables, graphs to a file or stdout, atomic JSON results."""
 
 from __future__ import annotations
 
@@ -50,3 +50,27 @@ def write_json(result: dict, path: Path | None, *, with_provenance: bool = True)
     with atomic_write(path, "w") as fh:
         json.dump(result, fh, indent=2)
     typer.echo(f"wrote {path}", err=True)
+
+
+def check_graph_output(out: Path | None, format: str | None) -> None:
+    """Refuse, before any work, a ``--format`` that stdout cannot carry: without ``--out`` graphs go
+    to stdout as graph6 lines."""
+    if out is None and format not in (None, "graph6"):
+        raise typer.BadParameter("--format other than graph6 needs --out FILE", param_hint="--format")
+
+
+def write_graph_output(graphs, out: Path | None, format: str | None) -> str:
+    """Write ``graphs`` to ``out`` atomically (``format``, else the extension's), or as graph6 lines
+    on stdout without ``out`` (pipe-friendly: ``graphgen sample | ...``); returns where they went."""
+    if out is not None:
+        from graphgen.io import write_graphs
+
+        write_graphs(graphs, out, format)
+        return str(out)
+    from graphgen.data import upper_edges
+    from graphgen.io.graph6 import encode_graph6
+
+    for g in graphs:
+        sys.stdout.buffer.write(encode_graph6(int(g.num_nodes), upper_edges(g).numpy()) + b"\n")
+    sys.stdout.flush()
+    return "stdout"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from graphgen.cli._output import output_file, wide_console
+from graphgen.cli._output import check_graph_output, output_file, wide_console, write_graph_output
 
 app = typer.Typer(
     help="The shipped benchmark datasets and synthetic generators.", no_args_is_help=True, rich_markup_mode=None
@@ -48,21 +48,27 @@ def info(name: str = typer.Argument(..., help="Dataset name, e.g. planar.")) -> 
 def export(
     name: str = typer.Argument(..., help="Dataset name, e.g. planar."),
     out: Path = typer.Option(
-        ..., "--out", "-o", callback=output_file, help="Output file; the format follows the extension."
+        None,
+        "--out",
+        "-o",
+        callback=output_file,
+        help="Output file; the format follows the extension. Default: graph6 lines on stdout.",
     ),
     split: str = typer.Option("test", "--split", "-s", help="train, val, test or all."),
     protocol: str = typer.Option(None, "--protocol", "-p", help="Split protocol (default: the dataset's)."),
     format: str = typer.Option(None, "--format", "-f", help="graph6, sparse6, edgelist, smiles or pt."),
 ) -> None:
-    """Write one split of a dataset to a file (atomically)."""
-    from graphgen.datasets import load_dataset
-    from graphgen.io import write_graphs
+    """Write one split of a dataset to a file (atomically), or as graph6 lines on stdout."""
+    from graphgen.datasets import dataset_info, load_dataset
 
+    check_graph_output(out, format)
+    if out is None and dataset_info(name).kind != "graphs":
+        raise typer.BadParameter(
+            f"{name} holds molecules, whose atoms graph6 on stdout would drop: give --out FILE.smi", param_hint="--out"
+        )
     graphs = load_dataset(name, split, protocol=protocol)
-    if format is None and out.suffix.lower() in (".smi", ".smiles"):
-        pass  # molecules keep their atoms; plain graphs will be refused with a clear message
-    write_graphs(graphs, out, format)
-    typer.echo(f"wrote {len(graphs)} graphs of {name} ({split}) to {out}", err=True)
+    where = write_graph_output(graphs, out, format)
+    typer.echo(f"wrote {len(graphs)} graphs of {name} ({split}) to {where}", err=True)
 
 
 @app.command("generate")
@@ -71,7 +77,11 @@ def generate(
         ..., help="community, grid, planar, sbm, large_sbm, tree, lobster, ego, erdos_renyi or barabasi_albert."
     ),
     out: Path = typer.Option(
-        ..., "--out", "-o", callback=output_file, help="Output file; the format follows the extension."
+        None,
+        "--out",
+        "-o",
+        callback=output_file,
+        help="Output file; the format follows the extension. Default: graph6 lines on stdout.",
     ),
     num_graphs: int = typer.Option(100, "--num-graphs", "-n", min=1, help="How many graphs."),
     seed: int = typer.Option(0, "--seed", min=0, help="Random seed (same seed, same graphs)."),
@@ -82,9 +92,9 @@ def generate(
 ) -> None:
     """Generate a seeded synthetic benchmark set of any size."""
     from graphgen.datasets import generate as gen
-    from graphgen.io import write_graphs
 
+    check_graph_output(out, format)
     params = {"num_nodes": num_nodes} if num_nodes is not None else {}
     graphs = gen(family, num_graphs, seed=seed, **params)
-    write_graphs(graphs, out, format)
-    typer.echo(f"wrote {len(graphs)} {family} graphs (seed {seed}) to {out}", err=True)
+    where = write_graph_output(graphs, out, format)
+    typer.echo(f"wrote {len(graphs)} {family} graphs (seed {seed}) to {where}", err=True)

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import sys
 from pathlib import Path
 
 import typer
 
-from graphgen.cli._output import output_file
+from graphgen.cli._output import check_graph_output, output_file, write_graph_output
 
 
 def sample(
@@ -70,16 +69,12 @@ def sample(
     """Sample graphs. Provenance (which model, trained on what) is printed to stderr."""
     import torch
 
-    from graphgen.data import upper_edges
     from graphgen.errors import InvalidArgumentError
-    from graphgen.io import write_graphs
     from graphgen.io.formats import FORMATS, resolve_format
-    from graphgen.io.graph6 import encode_graph6
     from graphgen.models.pretrained import PRETRAINED, load_model, resolve_checkpoint, sampling_preset
 
     # refuse a bad output before the (possibly long) sampling, not after it
-    if out is None and format not in (None, "graph6"):
-        raise typer.BadParameter("--format other than graph6 needs --out FILE", param_hint="--format")
+    check_graph_output(out, format)
     if out is not None and resolve_format(out, format) is FORMATS["smiles"]:  # no sampler here draws atom types
         raise typer.BadParameter(
             "the samplers draw graphs without atom types, which SMILES cannot hold; "
@@ -192,13 +187,8 @@ def sample(
         plot_graphs(graphs, plot, seed=seed, title=f"{label}, seed {seed}")
         drawn = f" (the first {MAX_PANELS} of the {len(graphs)} graphs)" if len(graphs) > MAX_PANELS else ""
         typer.echo(f"wrote {plot}{drawn}", err=True)
-    if out is not None:
-        write_graphs(graphs, out, format)
+    if write_graph_output(graphs, out, format) != "stdout":
         typer.echo(f"wrote {out}", err=True)
-    else:
-        for g in graphs:
-            sys.stdout.buffer.write(encode_graph6(int(g.num_nodes), upper_edges(g).numpy()) + b"\n")
-        sys.stdout.flush()
 
 
 def _sample_with_progress(model, num_graphs: int, generator, options: dict) -> list:

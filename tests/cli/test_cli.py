@@ -60,6 +60,25 @@ def test_datasets_commands(capsys, tmp_path):
     assert code == 0 and [g.num_nodes for g in read_graphs(tmp_path / "t.s6")] == [10] * 5
 
 
+def test_export_and_generate_without_out_write_graph6_lines_on_stdout(capsys, tmp_path):
+    """As `graphgen sample` does: the same graphs as the file, one graph6 line each; molecules and
+    other formats need --out (usage errors, before any work)."""
+    code, out, err = run(capsys, "datasets", "export", "sbm", "--split", "test")
+    assert code == 0 and "wrote 40 graphs of sbm (test) to stdout" in err
+    (tmp_path / "s.g6").write_text(out)
+    run(capsys, "datasets", "export", "sbm", "--split", "test", "--out", str(tmp_path / "f.g6"))
+    assert (tmp_path / "f.g6").read_text() == out and len(out.splitlines()) == 40
+    code, out, _ = run(capsys, "datasets", "generate", "tree", "-n", "3", "--num-nodes", "6")
+    assert code == 0 and len(out.splitlines()) == 3
+    (tmp_path / "t.g6").write_text(out)
+    assert [g.num_nodes for g in read_graphs(tmp_path / "t.g6")] == [6, 6, 6]
+    code, _, err = run(capsys, "datasets", "export", "qm9")
+    assert code == 2 and "qm9 holds molecules" in err and "--out FILE.smi" in err
+    for command in (["datasets", "export", "planar"], ["datasets", "generate", "tree"], ["sample"]):
+        code, out, err = run(capsys, *command, "--format", "pt")
+        assert code == 2 and out == "" and "--format other than graph6 needs --out FILE" in err
+
+
 def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
     ckpt = tmp_path / "er.pt"
     code, _, _ = run(capsys, "train", "erdos-renyi", "--dataset", "grid", "--out", str(ckpt))
