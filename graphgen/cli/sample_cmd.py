@@ -115,6 +115,7 @@ def sample(
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)
     options = {"num_nodes": num_nodes}
+    _note_extrapolation(model, num_nodes)
     if given:
         from graphgen.models.higen.model import DECODINGS, HiGen
 
@@ -189,6 +190,25 @@ def sample(
         typer.echo(f"wrote {plot}{drawn}", err=True)
     if write_graph_output(graphs, out, format) != "stdout":
         typer.echo(f"wrote {out}", err=True)
+
+
+EXTRAPOLATION_NOTE = 10  # --num-nodes above this many times the largest training graph gets a note
+
+
+def _note_extrapolation(model, num_nodes: int | None) -> None:
+    """A one-line note on stderr when ``--num-nodes`` is far beyond every training graph of a HiGen
+    model: the sizes are extrapolated, and a large request runs long (a million nodes: many minutes)."""
+    from graphgen.models.higen.model import HiGen
+
+    if num_nodes is None or not isinstance(model, HiGen) or model.node_counts.numel() == 0:
+        return
+    largest = int(model.node_counts.max())
+    if num_nodes > EXTRAPOLATION_NOTE * largest:
+        typer.echo(
+            f"note: --num-nodes {num_nodes:,} is {num_nodes / largest:,.0f}x the largest training graph "
+            f"({largest:,} nodes): the model extrapolates far, and sampling time grows with the size",
+            err=True,
+        )
 
 
 def _sample_with_progress(model, num_graphs: int, generator, options: dict) -> list:

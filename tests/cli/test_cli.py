@@ -517,3 +517,11 @@ def test_sampling_more_than_a_chunk_keeps_stdout_to_the_graphs(capsys, monkeypat
     assert code == 0 and "sampled 5 graphs" in err
     graphs = HiGen.from_pretrained("higen-community-small").sample(5, generator=torch.Generator().manual_seed(4))
     assert out.splitlines() == [encode_graph6(int(g.num_nodes), upper_edges(g).numpy()).decode() for g in graphs]
+
+
+def test_a_size_far_beyond_the_training_graphs_gets_a_note(capsys):
+    code, out, err = run(capsys, "sample", "-n", "1", "--num-nodes", "300")
+    assert code == 0 and len(out.splitlines()) == 1
+    assert "note: --num-nodes 300 is 15x the largest training graph (20 nodes)" in err
+    code, _, err = run(capsys, "sample", "-n", "1", "--num-nodes", "100")  # 5x: no note
+    assert code == 0 and "note: --num-nodes" not in err
