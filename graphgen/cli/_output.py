@@ -17,6 +17,23 @@ def wide_console(min_width: int):
     return Console(width=max(Console().width, min_width), emoji=False)
 
 
+def stderr_progress(description: str, unit: str = "", *, transient: bool, disable: bool = False):
+    """A rich progress bar on stderr (stdout carries the results): ``description`` (a rich column
+    template), the bar, ``done/total unit`` and the time left."""
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    return Progress(
+        TextColumn(description),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}" + (f" {unit}" if unit else "")),
+        TimeRemainingColumn(),
+        console=Console(stderr=True),
+        transient=transient,
+        disable=disable,
+    )
+
+
 def make_table(title: str, columns: tuple[str, ...], right: tuple[str, ...] = ()):
     """A rich table whose columns never wrap; ``right`` columns are right-aligned."""
     from rich.table import Table

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from graphgen.cli._output import check_graph_output, output_file, write_graph_output
+from graphgen.cli._output import check_graph_output, output_file, stderr_progress, write_graph_output
 
 
 def sample(
@@ -218,17 +218,7 @@ def _sample_with_progress(model, num_graphs: int, generator, options: dict) -> l
 
     if not isinstance(model, HiGen) or num_graphs <= SAMPLE_CHUNK:
         return model.sample(num_graphs, generator=generator, **options)
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
-    with Progress(
-        TextColumn("sampling"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total} graphs"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
+    with stderr_progress("sampling", "graphs", transient=True) as bar:
         task = bar.add_task("graphs", total=num_graphs)
         return model.sample(
             num_graphs, generator=generator, progress=lambda done, _: bar.update(task, completed=done), **options

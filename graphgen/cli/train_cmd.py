@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from graphgen.cli._output import output_file
+from graphgen.cli._output import output_file, stderr_progress
 
 app = typer.Typer(
     help="Train a generator and save a self-describing checkpoint.", no_args_is_help=True, rich_markup_mode=None
@@ -332,9 +332,6 @@ def higen(
     import os
     import sys
 
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
-
     from graphgen.data.hierarchy_order import WITHIN_COMMUNITY_ORDERS
     from graphgen.datasets import dataset_info, load_dataset, split_indices
     from graphgen.errors import GraphgenError
@@ -422,15 +419,8 @@ def higen(
     }
     if holdout:
         meta["holdout"] = holdout  # the validation split: this share of the protocol's training split
-    bar = Progress(  # on stderr, beside the messages; started once every check has passed
-        TextColumn("[bold]higen[/] {task.description}"),
-        BarColumn(),
-        TextColumn("{task.completed}/{task.total}"),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=False,
-        disable=not main_process,
-    )
+    # started once every check has passed
+    bar = stderr_progress("[bold]higen[/] {task.description}", transient=False, disable=not main_process)
     log_lines = main_process and not bar.console.is_terminal  # nohup/redirected runs: one line per epoch
     task = None
 
