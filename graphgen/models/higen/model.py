@@ -151,7 +151,7 @@ __all__ = [
 DECODINGS = ("sample", "mode")
 MODE_DRAWS = 50  # allocations under decoding="mode": the most likely of this many draws (as the reference)
 # A row's mass is drawn among 0..|E| (the root's budget bounds every other), and torch.multinomial
-# draws among at most 2^24 categories: larger budgets are refused before their graphs are drawn.
+# draws among at most 2^24 categories: larger budgets are refused before any draw.
 MAX_EDGES_PER_GRAPH = 2**24 - 1
 # Graphs drawn together in one batch; more are drawn in consecutive chunks of this many from the same
 # generator (reproducible; a request of at most this many is one batch, as before chunks existed).
@@ -539,11 +539,16 @@ def _cross_degree(edge_index: torch.Tensor, edge_weight: torch.Tensor, num_nodes
     return torch.zeros(num_nodes, dtype=torch.long).index_add_(0, edge_index[0, off], edge_weight[off])
 
 
+def _nearest_graphs(counts: torch.Tensor, target: int) -> torch.Tensor:
+    """The training graphs whose count is nearest ``target`` (indices)."""
+    gap = (counts - target).abs()
+    return (gap == gap.min()).nonzero().flatten()
+
+
 def _nearest(counts: torch.Tensor, target: int, draws: Draws, num_graphs: int):
     """For each of ``num_graphs`` samples, a random training graph among those whose count is nearest
     ``target``, and the factor ``target / count`` that scales it (a count of 0 counts as 1)."""
-    gap = (counts - target).abs()
-    nearest = (gap == gap.min()).nonzero().flatten()
+    nearest = _nearest_graphs(counts, target)
     pick = nearest[draws.index(nearest.numel(), num_graphs)]
     return pick, target / counts[pick].clamp(min=1).double()
 
@@ -832,7 +837,7 @@ class HiGen(nn.Module):
                 training graph among those of the nearest size, scaled by ``num_nodes / n``, and
                 (``size_context``) the rows are conditioned on this size. The node count itself
                 emerges from the model, so it is approximate. Either way a graph's budget above
-                ``MAX_EDGES_PER_GRAPH`` (2^24 - 1) raises ``InvalidArgumentError`` before its chunk is drawn.
+                ``MAX_EDGES_PER_GRAPH`` (2^24 - 1) raises ``InvalidArgumentError`` before any draw.
             decoding: ``"sample"`` (true samples from the model, the default) or ``"mode"`` (the
                 reference code's near-greedy decoding; see the module docstring).
             temperature: sampling temperature ``τ > 0`` of every random choice (:class:`Draws`);
@@ -894,6 +899,7 @@ class HiGen(nn.Module):
         )  # checks both temperatures
         if num_graphs == 0:
             return []
+        self._check_budget(num_nodes, num_edges)
         previous_threads = torch.get_num_threads()
         torch.set_num_threads(1)  # deterministic, and faster for these small graphs (see train.py)
         try:
@@ -908,6 +914,30 @@ class HiGen(nn.Module):
             return graphs
         finally:
             torch.set_num_threads(previous_threads)
+
+    def _check_budget(self, num_nodes: int | None, num_edges: int | None) -> None:
+        """Refuse, before any draw, a request whose largest possible graph budget is above
+        ``MAX_EDGES_PER_GRAPH``: ``num_edges`` itself, or for ``num_nodes`` the edge count of every
+        training graph of the nearest size scaled as :meth:`_sample` scales it."""
+        if num_edges is not None:
+            largest = num_edges
+        elif num_nodes is not None and self.node_counts.numel() == self.edge_counts.numel() > 0:
+            nearest = _nearest_graphs(self.node_counts, num_nodes)
+            scale = num_nodes / self.node_counts[nearest].clamp(min=1).double()
+            largest = int((self.edge_counts[nearest].double() * scale).round().max())
+        else:
+            return  # the training graphs' own budgets
+        if largest > MAX_EDGES_PER_GRAPH:
+            from graphgen.errors import InvalidArgumentError
+
+            asked = (
+                f"a graph of {num_edges:,} edges is"
+                if num_edges is not None
+                else f"{num_nodes:,} nodes ask this model for graphs of up to {largest:,} edges,"
+            )
+            raise InvalidArgumentError(
+                f"{asked} more than HiGen samples (at most {MAX_EDGES_PER_GRAPH:,} edges per graph)"
+            )
 
     def _sample(self, num_graphs, draws: Draws, device, num_edges, num_nodes) -> list[Data]:
         if num_edges is None and self.edge_counts.numel() == 0:
@@ -935,17 +965,6 @@ class HiGen(nn.Module):
         else:
             pick = draws.index(self.edge_counts.numel(), num_graphs)
             budgets, isolated, sizes = self.edge_counts[pick], isolated_counts[pick], connected[pick]
-        if budgets.numel() and int(budgets.max()) > MAX_EDGES_PER_GRAPH:
-            from graphgen.errors import InvalidArgumentError
-
-            asked = (
-                f"a graph of {num_edges:,} edges is"
-                if num_edges is not None
-                else f"{num_nodes:,} nodes ask this model for graphs of {int(budgets.max()):,} edges,"
-            )
-            raise InvalidArgumentError(
-                f"{asked} more than HiGen samples (at most {MAX_EDGES_PER_GRAPH:,} edges per graph)"
-            )
         sizes = sizes if self.config.size_context else None
         counts = None  # explicit count: the level-1 node count of each graph, drawn with its |E| and |V|
         if explicit_count:

@@ -1894,14 +1894,18 @@ def test_training_refuses_no_graphs_and_edgeless_graphs_by_name(tmp_path):
 def test_a_budget_beyond_what_the_sampler_draws_is_refused_before_any_work():
     """A row's mass is a categorical over 0..|E| and torch.multinomial takes at most 2^24
     categories: a larger budget is one clear error, not torch's message from deep inside (and not
-    gigabytes of support tensors first)."""
+    gigabytes of support tensors first). The largest budget any nearest-size training graph would
+    scale to is checked before the first draw, so no chunk of a large request is drawn in vain."""
     model = HiGen.from_pretrained("higen-community-small")
+    generator = torch.Generator().manual_seed(0)
+    state = generator.get_state()
     with pytest.raises(
         InvalidArgumentError,
-        match=r"^100,000,000 nodes ask this model for graphs of [\d,]+ edges, more than HiGen samples "
+        match=r"^100,000,000 nodes ask this model for graphs of up to 300,000,000 edges, more than HiGen samples "
         r"\(at most 16,777,215 edges per graph\)$",
     ):
-        model.sample(1, num_nodes=10**8)
+        model.sample(3000, generator=generator, num_nodes=10**8)
+    assert torch.equal(generator.get_state(), state)  # nothing drawn, not even the training graph to scale
     with pytest.raises(InvalidArgumentError, match=r"^a graph of 16,777,216 edges is more than HiGen samples"):
         model.sample(1, num_edges=2**24)
 
