@@ -149,7 +149,8 @@ def check_simple_graph(data: Data, *, what: str = "graph") -> None:
     """Raise :class:`InvalidGraphError` unless ``data`` is a valid simple undirected graph.
 
     Checks: ``num_nodes`` set, endpoints in range, no self-loops, no duplicate entries, and every
-    edge present in both directions.
+    edge present in both directions (with the same ``edge_weight`` where there is one):
+    :func:`check_undirected_graph` without self-loops.
     """
     check_undirected_graph(data, what=what, allow_self_loops=False)
 
