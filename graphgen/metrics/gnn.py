@@ -32,6 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 
+from graphgen.metrics.blocks import pair_blocks
 from graphgen.metrics.graph_set import as_graph_set
 from graphgen.seeding import numpy_rng
 
@@ -100,37 +101,70 @@ def frechet_distance(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def mmd_rbf_max(x: np.ndarray, y: np.ndarray, multipliers: Sequence[float] = SIGMA_MULTIPLIERS) -> tuple[float, float]:
-    """Maximum over σ of the biased RBF MMD² (floored at 0) and the maximising σ."""
-    dxx, dyy, dxy = cdist(x, x, "sqeuclidean"), cdist(y, y, "sqeuclidean"), cdist(x, y, "sqeuclidean")
-    base = np.sqrt(dxy.mean())
+    """Maximum over σ of the biased RBF MMD² (floored at 0) and the maximising σ.
+
+    The squared distances are reduced block by block (:mod:`graphgen.metrics.blocks`), every σ
+    from the same block, so memory stays bounded for any number of graphs."""
+    m, n = len(x), len(y)
+    dxy_sum = 0.0
+    for rows, cols, weight in pair_blocks(m, n):
+        dxy_sum += weight * cdist(x[rows], y[cols], "sqeuclidean").sum()
+    base = np.sqrt(dxy_sum / (m * n))
+    sigmas = [(m_ * base) for m_ in multipliers]
+    gammas = [1.0 / (2 * sigma * sigma) if sigma > 0 else 0.0 for sigma in sigmas]
+    sxx, syy, sxy = (_rbf_sums(a, b, gammas) for a, b in ((x, None), (y, None), (x, y)))
     best, best_sigma = 0.0, float("nan")
-    for m in multipliers:
-        sigma = m * base
+    for k, sigma in enumerate(sigmas):
         if sigma <= 0:
             continue
-        gamma = 1.0 / (2 * sigma * sigma)
-        value = np.exp(-gamma * dxx).mean() + np.exp(-gamma * dyy).mean() - 2 * np.exp(-gamma * dxy).mean()
+        value = sxx[k] / (m * m) + syy[k] / (n * n) - 2 * (sxy[k] / (m * n))
         if value > best:
             best, best_sigma = float(value), float(sigma)
     return best, best_sigma
 
 
+def _rbf_sums(a: np.ndarray, b: np.ndarray | None, gammas: Sequence[float]) -> np.ndarray:
+    """``Σ_ij exp(-γ ‖a_i - b_j‖²)`` for each ``γ`` (``b`` None: within ``a``), block by block."""
+    sums = np.zeros(len(gammas))
+    other = a if b is None else b
+    for rows, cols, weight in pair_blocks(len(a), None if b is None else len(b)):
+        d = cdist(a[rows], other[cols], "sqeuclidean")
+        for k, gamma in enumerate(gammas):
+            if gamma > 0:
+                sums[k] += weight * np.exp(-gamma * d).sum()
+    return sums
+
+
 def _knn_radii(x: np.ndarray, k: int) -> np.ndarray:
-    d = cdist(x, x)
-    return np.partition(d, k, axis=1)[:, k]  # the point itself is at distance 0 (index 0)
+    """Distance of each row to its ``k``-th nearest other row (the row itself is at distance 0,
+    index 0 of the partition), block by block."""
+    radii = np.empty(len(x))
+    for rows, cols, _ in pair_blocks(len(x), len(x)):
+        radii[rows] = np.partition(cdist(x[rows], x[cols]), k, axis=1)[:, k]
+    return radii
 
 
 def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
-    """Precision, recall, density, coverage and the two F1 scores."""
+    """Precision, recall, density, coverage and the two F1 scores (distances block by block; the
+    counts are exact whatever the blocks)."""
     if len(real) <= k or len(fake) <= k:
         raise ValueError(f"precision/recall with k={k} needs more than {k} graphs per set")
     real_r, fake_r = _knn_radii(real, k), _knn_radii(fake, k)
-    d = cdist(real, fake)  # (R, F)
-    inside_real = d <= real_r[:, None]
-    precision = float(inside_real.any(axis=0).mean())
-    recall = float((d <= fake_r[None, :]).any(axis=1).mean())
-    density = float(inside_real.sum() / (k * fake.shape[0]))
-    coverage = float((d.min(axis=1) <= real_r).mean())
+    fake_inside_some_real = np.zeros(len(fake), dtype=bool)
+    real_has_fake_inside = np.zeros(len(real), dtype=bool)
+    real_covers_nearest_fake = np.zeros(len(real), dtype=bool)
+    inside_count = 0
+    for rows, cols, _ in pair_blocks(len(real), len(fake)):
+        d = cdist(real[rows], fake[cols])  # (block of R, F)
+        inside_real = d <= real_r[rows, None]
+        fake_inside_some_real |= inside_real.any(axis=0)
+        inside_count += int(inside_real.sum())
+        real_has_fake_inside[rows] = (d <= fake_r[None, :]).any(axis=1)
+        real_covers_nearest_fake[rows] = d.min(axis=1) <= real_r[rows]
+    precision = float(fake_inside_some_real.mean())
+    recall = float(real_has_fake_inside.mean())
+    density = float(inside_count / (k * fake.shape[0]))
+    coverage = float(real_covers_nearest_fake.mean())
     return {
         "precision": precision,
         "recall": recall,

@@ -10,6 +10,11 @@ For ``X = {x_i}_{i=1..m}``, ``Y = {y_j}_{j=1..n}`` and a kernel ``k``:
 * ``umve`` (unbiased): the within-set sums skip ``i = j`` and use ``m(m-1)``, ``n(n-1)``;
 * ``ustat``: also drops the diagonal of the cross term; needs ``m = n``.
 
+The Gram matrices are reduced block by block (:mod:`graphgen.metrics.blocks`): memory stays bounded
+for any number of graphs, and the within-set sums visit only the upper block triangle (kernels are
+symmetric, ``k(a, b) = k(b, a)``). Sets of up to about 2,000 graphs are one block each, computed
+exactly as a whole Gram matrix.
+
 Example:
     >>> import numpy as np
     >>> from graphgen.metrics.kernels import GaussianTV
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from graphgen.metrics.blocks import diagonal_offset, pair_blocks
 from graphgen.metrics.kernels import Kernel
 
 __all__ = ["mmd2", "ESTIMATORS"]
@@ -38,16 +44,29 @@ def mmd2(x: np.ndarray, y: np.ndarray, kernel: Kernel, estimator: str = "biased"
     m, n = len(x), len(y)
     if m == 0 or n == 0:
         raise ValueError(f"MMD needs two non-empty sets, got {m} and {n} graphs")
-    kxx, kyy, kxy = kernel.gram(x, x), kernel.gram(y, y), kernel.gram(x, y)
+    (sxx, txx), (syy, tyy) = _gram_sums(kernel, x), _gram_sums(kernel, y)
+    sxy, txy = _gram_sums(kernel, x, y)
     if estimator == "biased":
-        return float(kxx.mean() + kyy.mean() - 2 * kxy.mean())
+        return float(sxx / (m * m) + syy / (n * n) - 2 * (sxy / (m * n)))
     if estimator not in ESTIMATORS:
         raise ValueError(f"unknown MMD estimator {estimator!r}; choose one of {', '.join(ESTIMATORS)}")
     if m < 2 or n < 2:
         raise ValueError("the unbiased MMD estimators need at least 2 graphs per set")
-    within = (kxx.sum() - np.trace(kxx)) / (m * (m - 1)) + (kyy.sum() - np.trace(kyy)) / (n * (n - 1))
+    within = (sxx - txx) / (m * (m - 1)) + (syy - tyy) / (n * (n - 1))
     if estimator == "umve":
-        return float(within - 2 * kxy.mean())
+        return float(within - 2 * (sxy / (m * n)))
     if m != n:
         raise ValueError(f"the U-statistic needs equal set sizes, got {m} and {n}")
-    return float(within - 2 * (kxy.sum() - np.trace(kxy)) / (m * (m - 1)))
+    return float(within - 2 * (sxy - txy) / (m * (m - 1)))
+
+
+def _gram_sums(kernel: Kernel, x: np.ndarray, y: np.ndarray | None = None) -> tuple[float, float]:
+    """``Σ_ij k(x_i, y_j)`` and the trace ``Σ_i k(x_i, y_i)`` (``y`` None: within ``x``), reduced
+    block by block."""
+    total, trace = 0.0, 0.0
+    other = x if y is None else y
+    for rows, cols, weight in pair_blocks(len(x), None if y is None else len(y)):
+        gram = kernel.gram(x[rows], other[cols])
+        total += weight * gram.sum()
+        trace += np.trace(gram, offset=diagonal_offset(rows, cols))
+    return total, trace
