@@ -33,15 +33,22 @@ try:
     runpy.run_module("graphgen", run_name="__main__")
 except SystemExit as exc:
     code = exc.code or 0
-print(json.dumps({{"seconds": time.perf_counter() - start, "exit": code,
+import graphgen
+print(json.dumps({{"seconds": time.perf_counter() - start, "exit": code, "code": graphgen.__file__,
                   "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
 """
 
 
 def _run(argv: list[str], pythonpath: str) -> dict:
     env = {**os.environ, "PYTHONPATH": pythonpath}
+    # run in the checkout: ``python -c`` puts the working directory first on sys.path, before PYTHONPATH
     result = subprocess.run(
-        [sys.executable, "-c", POINT.format(argv=argv)], capture_output=True, text=True, check=True, env=env
+        [sys.executable, "-c", POINT.format(argv=argv)],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+        cwd=pythonpath,
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -79,6 +86,8 @@ def main() -> None:
                 out = os.path.join(tmp, f"{name}-{count}.json")
                 argv = ["evaluate", "-r", args.reference, "-s", samples, "-p", args.protocol, "--json", out]
                 row[name] = _run(argv, path)
+                if not row[name]["code"].startswith(path + os.sep):
+                    raise SystemExit(f"{name}: ran {row[name]['code']}, not the code in {path}")
                 with open(out) as fh:
                     results[name] = json.load(fh)
                     results[name].pop("provenance", None)
