@@ -982,13 +982,19 @@ class HiGen(nn.Module):
             parent = self._sample_level(lv, parent, draws, sizes, counts if lv == 1 else None)
         n, ei, w, graph_of_node = parent
         communities = self._last_parent
+        # each graph's nodes (ascending) and upper edges (in level order), split once: stable sorts by graph
+        node_counts = torch.bincount(graph_of_node, minlength=num_graphs).tolist()
+        nodes_of = torch.split(torch.argsort(graph_of_node, stable=True), node_counts)
+        upper = ei[:, ei[0] < ei[1]]
+        edge_graph = graph_of_node[upper[0]]
+        edge_counts = torch.bincount(edge_graph, minlength=num_graphs).tolist()
+        edges_of = torch.split(upper[:, torch.argsort(edge_graph, stable=True)], edge_counts, dim=1)
         out = []
         for g in range(num_graphs):
-            nodes = (graph_of_node == g).nonzero().flatten()
+            nodes = nodes_of[g]
             first = int(nodes[0]) if nodes.numel() else 0
-            sel = (graph_of_node[ei[0]] == g) & (ei[0] < ei[1])
             k = int(isolated[g])  # isolated nodes come last, each a community of its own
-            data = from_edge_array(int(nodes.numel()) + k, (ei[:, sel] - first).t())
+            data = from_edge_array(int(nodes.numel()) + k, (edges_of[g] - first).t())
             comm = communities[nodes]
             comm = comm - comm.min() if comm.numel() else comm  # the generated leaf communities
             data.community = torch.cat([comm, torch.arange(k) + (int(comm.max()) + 1 if comm.numel() else 0)])
