@@ -182,6 +182,7 @@ def sample(
             f"--preset NAME; graphgen models info {label}",
             err=True,
         )
+    _note_size_reached(model, num_nodes, graphs)
     if plot is not None:
         from graphgen.io.plot import MAX_PANELS, plot_graphs
 
@@ -209,6 +210,37 @@ def _note_extrapolation(model, num_nodes: int | None) -> None:
             f"({largest:,} nodes): the model extrapolates far, and sampling time grows with the size",
             err=True,
         )
+
+
+SIZE_REACH_NOTE = 0.2  # --num-nodes: a note when the graphs' mean node count misses it by more than this share
+
+
+def _note_size_reached(model, num_nodes: int | None, graphs: list) -> None:
+    """A one-line note on stderr when a HiGen model's graphs miss ``--num-nodes`` by more than 20 % on
+    average: HiGen's node count emerges from the model, and a model whose community sizes and count
+    both emerge from its rows hardly grows past its training graphs
+    (``metrics/results/higen-num-nodes-reach.json``)."""
+    from graphgen.models.higen.model import HiGen
+
+    if num_nodes is None or not isinstance(model, HiGen) or not graphs:
+        return
+    sizes = [int(g.num_nodes) for g in graphs]
+    mean = sum(sizes) / len(sizes)
+    if abs(mean - num_nodes) <= SIZE_REACH_NOTE * num_nodes:
+        return
+    why = ""
+    if not model.config.explicit_size and not model.config.explicit_count:
+        largest = f" (up to {int(model.node_counts.max()):,} nodes)" if model.node_counts.numel() else ""
+        why = (
+            f": this model's community sizes and count both emerge from its rows, which reach few more nodes than "
+            f"its training graphs{largest}; models trained with --community-size explicit or --community-count "
+            "explicit follow --num-nodes further"
+        )
+    typer.echo(
+        f"note: the graphs have {mean:,.0f} nodes on average ({min(sizes):,}-{max(sizes):,}), not the "
+        f"{num_nodes:,} --num-nodes asked for{why}",
+        err=True,
+    )
 
 
 def _sample_with_progress(model, num_graphs: int, generator, options: dict) -> list:

@@ -519,6 +519,33 @@ def test_sampling_more_than_a_chunk_keeps_stdout_to_the_graphs(capsys, monkeypat
     assert out.splitlines() == [encode_graph6(int(g.num_nodes), upper_edges(g).numpy()).decode() for g in graphs]
 
 
+def test_a_node_count_the_graphs_miss_gets_a_note(capsys, tmp_path):
+    """HiGen's node count emerges from the model: where the graphs miss --num-nodes by more than 20 % on
+    average, a note gives their mean and range, and says why for a model whose community sizes and count
+    both emerge from its rows (the default model: 4x its largest training graph reaches about half)."""
+    import torch
+    from torch_geometric.data import Data
+
+    from graphgen.cli.sample_cmd import _note_size_reached
+    from graphgen.models import HiGen
+
+    code, _, err = run(capsys, "sample", "-n", "3", "--num-nodes", "80", "--out", str(tmp_path / "big.g6"))
+    sizes = [g.num_nodes for g in read_graphs(tmp_path / "big.g6")]
+    assert code == 0 and sum(sizes) / 3 < 0.8 * 80
+    note = f"note: the graphs have {sum(sizes) / 3:,.0f} nodes on average ({min(sizes)}-{max(sizes)}), not the 80"
+    assert note in err and "both emerge from its rows" in err and "(up to 20 nodes)" in err
+    for args in (("-n", "3", "--num-nodes", "20"), ("-c", "higen-enzymes", "-n", "2", "--num-nodes", "250")):
+        code, _, err = run(capsys, "sample", *args, "--out", str(tmp_path / "ok.g6"))  # within 20 %: no note
+        assert code == 0 and "note: the graphs have" not in err
+    sbm = HiGen.from_pretrained("higen-sbm")  # an explicit community count: the numbers, no explanation
+    _note_size_reached(sbm, 100, [Data(num_nodes=60), Data(num_nodes=80)])
+    err = capsys.readouterr().err
+    assert err.startswith("note: the graphs have 70 nodes on average (60-80), not the 100") and "emerge" not in err
+    _note_size_reached(sbm, 100, [Data(num_nodes=81), Data(num_nodes=81)])
+    _note_size_reached(sbm, None, [Data(num_nodes=1)])
+    assert capsys.readouterr().err == "" and torch.is_tensor(sbm.node_counts)
+
+
 def test_a_size_far_beyond_the_training_graphs_gets_a_note(capsys):
     code, out, err = run(capsys, "sample", "-n", "1", "--num-nodes", "300")
     assert code == 0 and len(out.splitlines()) == 1
