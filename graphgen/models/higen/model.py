@@ -836,7 +836,11 @@ class HiGen(nn.Module):
             num_nodes: aim at about this many nodes: the budget is the edge count of a random
                 training graph among those of the nearest size, scaled by ``num_nodes / n``, and
                 (``size_context``) the rows are conditioned on this size. The node count itself
-                emerges from the model, so it is approximate. Either way a graph's budget above
+                emerges from the model, so it is approximate: a model whose community sizes and
+                count both emerge from its rows reaches about half of a request at 4-8 times its
+                largest training graph, with the whole scaled edge budget on those nodes (far denser
+                graphs, larger blocks, much more memory); explicit sizes or an explicit count follow
+                it (``metrics/results/higen-num-nodes-reach.json``). Either way a graph's budget above
                 ``MAX_EDGES_PER_GRAPH`` (2^24 - 1) raises ``InvalidArgumentError`` before any draw.
             decoding: ``"sample"`` (true samples from the model, the default) or ``"mode"`` (the
                 reference code's near-greedy decoding; see the module docstring).
