@@ -232,7 +232,7 @@ def _note_size_reached(model, num_nodes: int | None, graphs: list) -> None:
     if not model.config.explicit_size and not model.config.explicit_count:
         largest = f" (up to {int(model.node_counts.max()):,} nodes)" if model.node_counts.numel() else ""
         why = (
-            f": this model's community sizes and count both emerge from its rows, which reach few more nodes than "
+            f": this model's community sizes and count both emerge from its rows, which grow little past "
             f"its training graphs{largest}; models trained with --community-size explicit or --community-count "
             "explicit follow --num-nodes further"
         )
