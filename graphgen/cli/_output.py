@@ -17,16 +17,23 @@ def wide_console(min_width: int):
     return Console(width=max(Console().width, min_width), emoji=False)
 
 
-def stderr_progress(description: str, unit: str = "", *, transient: bool, disable: bool = False):
+def stderr_progress(
+    description: str,
+    unit: str = "",
+    *,
+    transient: bool,
+    disable: bool = False,
+    count: str = "{task.completed}/{task.total}",
+):
     """A rich progress bar on stderr (stdout carries the results): ``description`` (a rich column
-    template), the bar, ``done/total unit`` and the time left."""
+    template), the bar, ``count`` (by default ``done/total``) with ``unit``, and the time left."""
     from rich.console import Console
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
     return Progress(
         TextColumn(description),
         BarColumn(),
-        TextColumn("{task.completed}/{task.total}" + (f" {unit}" if unit else "")),
+        TextColumn(count + (f" {unit}" if unit else "")),
         TimeRemainingColumn(),
         console=Console(stderr=True),
         transient=transient,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import time
 from pathlib import Path
 
 import typer
@@ -243,15 +244,43 @@ def _note_size_reached(model, num_nodes: int | None, graphs: list) -> None:
     )
 
 
-def _sample_with_progress(model, num_graphs: int, generator, options: dict) -> list:
-    """``model.sample``, with a progress bar on stderr (gone when done) when HiGen draws the graphs
-    in more than one chunk (``SAMPLE_CHUNK``): 100,000 small graphs take minutes."""
-    from graphgen.models.higen.model import SAMPLE_CHUNK, HiGen
+PROGRESS_AFTER = 1.0  # seconds: a HiGen draw running longer shows a progress bar on stderr
 
-    if not isinstance(model, HiGen) or num_graphs <= SAMPLE_CHUNK:
+
+class _LateProgressBar:
+    """``HiGen.sample``'s ``progress`` callback: a progress bar on stderr (gone when done) that
+    appears only once the draw has run ``PROGRESS_AFTER`` seconds, so quick draws print nothing while
+    100,000 small graphs, or one graph of 100,000 nodes, show how far they are."""
+
+    def __init__(self, num_graphs: int, after: float = PROGRESS_AFTER):
+        self.num_graphs, self.after = num_graphs, after
+        self.start = time.monotonic()
+        self.bar, self.task = None, None
+
+    def __call__(self, done: float, _num_graphs: int) -> None:
+        if self.bar is None:
+            if time.monotonic() - self.start < self.after:
+                return
+            self.bar = stderr_progress(
+                "sampling", "graphs", transient=True, count="{task.percentage:>3.0f}% of {task.total:,.0f}"
+            )
+            self.bar.start()
+            self.task = self.bar.add_task("graphs", total=self.num_graphs)
+        self.bar.update(self.task, completed=done)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _sample_with_progress(model, num_graphs: int, generator, options: dict) -> list:
+    """``model.sample``, with a progress bar on stderr once a HiGen draw runs long (:class:`_LateProgressBar`)."""
+    from graphgen.models.higen.model import HiGen
+
+    if not isinstance(model, HiGen):
         return model.sample(num_graphs, generator=generator, **options)
-    with stderr_progress("sampling", "graphs", transient=True) as bar:
-        task = bar.add_task("graphs", total=num_graphs)
-        return model.sample(
-            num_graphs, generator=generator, progress=lambda done, _: bar.update(task, completed=done), **options
-        )
+    bar = _LateProgressBar(num_graphs)
+    try:
+        return model.sample(num_graphs, generator=generator, progress=bar, **options)
+    finally:
+        bar.close()

@@ -546,6 +546,29 @@ def test_a_node_count_the_graphs_miss_gets_a_note(capsys, tmp_path):
     assert capsys.readouterr().err == "" and torch.is_tensor(sbm.node_counts)
 
 
+def test_the_sampling_progress_bar_appears_only_once_a_draw_runs_long(monkeypatch):
+    """graphgen sample hands HiGen a callback that opens a transient stderr bar only after
+    PROGRESS_AFTER seconds, then follows the fractional graph count; a quick draw opens none."""
+    import graphgen.cli.sample_cmd as sample_cmd
+
+    quick = sample_cmd._LateProgressBar(4, after=3600.0)
+    quick(0.5, 4)
+    quick(4, 4)
+    quick.close()
+    assert quick.bar is None
+    opened = []
+    real = sample_cmd.stderr_progress
+    monkeypatch.setattr(sample_cmd, "stderr_progress", lambda *a, **k: opened.append(real(*a, **k)) or opened[-1])
+    slow = sample_cmd._LateProgressBar(4, after=0.0)
+    slow(0.25, 4)
+    slow(2.5, 4)
+    task = slow.bar.tasks[0]
+    assert len(opened) == 1 and task.total == 4 and task.completed == 2.5
+    slow(4, 4)
+    slow.close()
+    assert slow.bar.tasks[0].completed == 4 and not slow.bar.live.is_started
+
+
 def test_a_size_far_beyond_the_training_graphs_gets_a_note(capsys):
     code, out, err = run(capsys, "sample", "-n", "1", "--num-nodes", "300")
     assert code == 0 and len(out.splitlines()) == 1

@@ -825,7 +825,7 @@ class HiGen(nn.Module):
         run_rows: bool = False,
         face_rows: bool = False,
         planar_strips: bool = False,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Callable[[float, int], None] | None = None,
     ) -> list[Data]:
         """Draw ``num_graphs`` graphs (in one batch up to ``SAMPLE_CHUNK`` graphs, past that in
         consecutive chunks from the same generator; ``last_sample_report`` sums the chunks' counts).
@@ -860,7 +860,12 @@ class HiGen(nn.Module):
             planar_strips: with ``face_rows`` or on a ``row_faces`` model, draw the leaf blocks of a
                 strip model as untwisted strips along the kept outer faces that meet earlier strips
                 only at an end (:class:`Draws`; a constrained decoding, off by default).
-            progress: called as ``progress(drawn, num_graphs)`` after each chunk (for a progress bar).
+            progress: called as ``progress(done, num_graphs)`` while the graphs are drawn (for a
+                progress bar): ``done`` counts the graphs drawn, with a fraction for the chunk in
+                progress, which goes through its levels in turn, each by the share of the level's
+                edge budget its communities' rows have spent (its cross edges close it); so one
+                large graph reports progress too. At the end of each chunk ``done`` is the whole
+                number of graphs drawn so far.
         """
         from graphgen.errors import InvalidArgumentError
         from graphgen.models.sample_request import check_sample_request
@@ -909,7 +914,14 @@ class HiGen(nn.Module):
         try:
             graphs, reports = [], []
             for start in range(0, num_graphs, SAMPLE_CHUNK):  # one chunk up to SAMPLE_CHUNK graphs
-                graphs += self._sample(min(SAMPLE_CHUNK, num_graphs - start), draws, device, num_edges, num_nodes)
+                size = min(SAMPLE_CHUNK, num_graphs - start)
+                within = None
+                if progress is not None:
+
+                    def within(fraction: float, start: int = start, size: int = size) -> None:
+                        progress(start + size * fraction, num_graphs)
+
+                graphs += self._sample(size, draws, device, num_edges, num_nodes, within)
                 reports.append(self.last_sample_report)
                 if progress is not None:
                     progress(len(graphs), num_graphs)
@@ -943,7 +955,8 @@ class HiGen(nn.Module):
                 f"{asked} more than HiGen samples (at most {MAX_EDGES_PER_GRAPH:,} edges per graph)"
             )
 
-    def _sample(self, num_graphs, draws: Draws, device, num_edges, num_nodes) -> list[Data]:
+    def _sample(self, num_graphs, draws: Draws, device, num_edges, num_nodes, progress=None) -> list[Data]:
+        """One chunk of :meth:`sample`; ``progress(fraction)`` as the levels go (see ``sample``)."""
         if num_edges is None and self.edge_counts.numel() == 0:
             raise RuntimeError("HiGen has no size model: call fit_size_model(train_graphs) first")
         known = self.isolated_counts.numel() == self.edge_counts.numel()  # older checkpoints lack them
@@ -982,8 +995,15 @@ class HiGen(nn.Module):
         parent_w = budgets.clone()
         keep = parent_w > 0
         parent = (num_graphs, parent_ei[:, keep], parent_w[keep], torch.arange(num_graphs))
-        for lv in range(1, self.config.num_levels + 1):
-            parent = self._sample_level(lv, parent, draws, sizes, counts if lv == 1 else None)
+        levels = self.config.num_levels
+        for lv in range(1, levels + 1):
+            level_progress = None
+            if progress is not None:
+
+                def level_progress(share: float, done_levels: int = lv - 1) -> None:
+                    progress((done_levels + share) / levels)
+
+            parent = self._sample_level(lv, parent, draws, sizes, counts if lv == 1 else None, level_progress)
         n, ei, w, graph_of_node = parent
         communities = self._last_parent
         # each graph's nodes (ascending) and upper edges (in level order), split once: stable sorts by graph
@@ -1006,11 +1026,20 @@ class HiGen(nn.Module):
         return out
 
     def _sample_level(
-        self, lv: int, parent, draws: Draws, graph_size: torch.Tensor | None, counts: torch.Tensor | None = None
+        self,
+        lv: int,
+        parent,
+        draws: Draws,
+        graph_size: torch.Tensor | None,
+        counts: torch.Tensor | None = None,
+        progress=None,
     ):
         """Generate level ``lv`` from its parent ``(n, edge_index, edge_weight, graph_of_node)``;
         ``graph_size`` is the conditioning ``|V|`` of each graph (``size_context``), else ``None``;
-        ``counts`` the given node count of each parent's community (explicit count, level 1)."""
+        ``counts`` the given node count of each parent's community (explicit count, level 1);
+        ``progress(share)`` after each row step with the share of the level's edges placed (the
+        communities' budgets spent, over those budgets and the cross edges' weight), and
+        ``progress(1.0)`` once the cross edges are placed."""
         n_parent, p_ei, p_w, p_graph = parent
         leaf = lv == self.config.num_levels
         simple = leaf and self.config.leaf_rows == "conditional_bernoulli"
@@ -1029,6 +1058,8 @@ class HiGen(nn.Module):
         active = torch.ones(n_parent, dtype=torch.bool)
         if leaf and (draws.face_rows or net.row_faces is not None):
             state.faces = {}
+        # the level's edges: its communities' budgets (rows), then the cross edges (one per parent edge weight unit)
+        total_budget = int(budget.sum()) + int(p_w[p_ei[0] < p_ei[1]].sum())
         while bool(active.any()):
             comms = active.nonzero().flatten()
             t = count[comms]
@@ -1060,11 +1091,16 @@ class HiGen(nn.Module):
             count[comms] += 1
             spent[comms] += mass + reserved
             active[comms] = spent[comms] < budget[comms]
+            if progress is not None and total_budget > 0:
+                progress(int(spent.sum()) / total_budget)
         if state.size is not None and not torch.equal(count, state.size):
             raise RuntimeError("given community sizes: a community ended off its size")  # cannot happen
         if state.faces is not None:  # the leaf level kept faces: how many communities lost theirs
             self.last_sample_report["face_rows_lost"] = sum(f is None for f in state.faces.values())
-        return self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, draws)
+        level = self._assemble_level(lv, n_parent, p_ei, p_w, p_graph, state, draws)
+        if progress is not None:
+            progress(1.0)
+        return level
 
     def _community_sizes(self, net, state: _LevelState, draws: Draws, node_share=None) -> torch.Tensor:
         """Each leaf community's node count ``N ~ p(N | W)`` from the size head (explicit sizes);

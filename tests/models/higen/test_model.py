@@ -1910,9 +1910,29 @@ def test_a_budget_beyond_what_the_sampler_draws_is_refused_before_any_work():
         model.sample(1, num_edges=2**24)
 
 
+def test_one_graph_reports_progress_through_its_levels_by_the_edges_placed():
+    """Progress within one graph: level l of L spans [(l - 1) / L, l / L]; inside it the rows report
+    the share of the level's edges placed, so the leaf level's last row step is at exactly
+    (L - 1 + intra / |E|) / L (its cross edges still to come), then the level and the draw end at 1."""
+    model = HiGen.from_pretrained("higen-sbm")
+    calls = []
+    graph = model.sample(1, generator=torch.Generator().manual_seed(2), progress=lambda *a: calls.append(a))[0]
+    done = [d for d, _ in calls]
+    assert {t for _, t in calls} == {1} and done == sorted(done) and done[-2:] == [1.0, 1]
+    levels = model.config.num_levels
+    assert levels == 2 and done.count(0.5) == 2  # the coarse level's last row step and its end
+    src, dst = graph.edge_index
+    intra = int(((graph.community[src] == graph.community[dst]) & (src < dst)).sum())
+    assert 0 < intra < graph.edge_index.shape[1] // 2
+    assert done[-3] == pytest.approx((levels - 1 + intra / (graph.edge_index.shape[1] // 2)) / levels, abs=1e-12)
+    same = model.sample(1, generator=torch.Generator().manual_seed(2))[0]
+    assert torch.equal(same.edge_index, graph.edge_index)  # reporting draws nothing
+
+
 def test_many_graphs_are_drawn_in_chunks_from_one_generator_with_their_reports_summed(monkeypatch):
     """Past SAMPLE_CHUNK graphs, sample(n) draws consecutive chunks: exactly the graphs of successive
-    calls with the same generator, and last_sample_report sums the chunks' counts."""
+    calls with the same generator, and last_sample_report sums the chunks' counts; progress rises
+    through each chunk's levels and reaches the chunk's whole number of graphs at its end."""
     import graphgen.models.higen.model as higen_model
     from graphgen.models import sampling_preset
 
@@ -1926,7 +1946,11 @@ def test_many_graphs_are_drawn_in_chunks_from_one_generator_with_their_reports_s
     monkeypatch.setattr(higen_model, "SAMPLE_CHUNK", 3)
     calls = []
     whole = model.sample(7, generator=torch.Generator().manual_seed(3), progress=lambda *a: calls.append(a), **options)
-    assert calls == [(3, 7), (6, 7), (7, 7)]
+    done = [d for d, _ in calls]
+    assert {t for _, t in calls} == {7} and done == sorted(done) and 0 < done[0]  # fractions as the levels go
+    assert [d for d in done if isinstance(d, int)] == [3, 6, 7]  # each chunk's end: the graphs drawn so far
+    chunk_of = [min(int(d - 1e-9) // 3, 2) for d in done]  # the chunk each call belongs to (its end included)
+    assert chunk_of.count(0) > 2 and chunk_of.count(1) > 2 and chunk_of.count(2) > 2  # rows report within chunks
     assert [g.edge_index.tolist() for g in whole] == [g.edge_index.tolist() for g in parts]
     assert [g.community.tolist() for g in whole] == [g.community.tolist() for g in parts]
     assert set(model.last_sample_report) == {"blocks_overfull", "planar_strips_exhausted", "face_rows_lost"}
