@@ -103,3 +103,15 @@ def provenance(command: str) -> dict:
             "torch_threads": torch.get_num_threads(),
         },
     }
+
+
+def write_record(path: str | os.PathLike, record: dict) -> None:
+    """Write a measurement script's ``record`` atomically to ``path`` as indented JSON, with the
+    provenance of the running command (``python`` and its arguments) under ``provenance``."""
+    import json
+    import sys
+
+    from graphgen.io._atomic import atomic_write
+
+    with atomic_write(path, "w") as fh:
+        json.dump({**record, "provenance": provenance("python " + " ".join(sys.argv))}, fh, indent=2)

@@ -22,7 +22,7 @@ import subprocess
 import sys
 import tempfile
 
-from graphgen.bench.record import provenance
+from graphgen.bench.record import write_record
 
 POINT = """
 import json, resource, runpy, sys, time
@@ -109,10 +109,8 @@ def main() -> None:
             ["git", "-C", args.before, "rev-parse", "HEAD"], capture_output=True, text=True
         ).stdout.strip(),
         "rows": rows,
-        "provenance": provenance("python " + " ".join(sys.argv)),
     }
-    with open(args.out, "w") as fh:
-        json.dump(record, fh, indent=2)
+    write_record(args.out, record)
 
 
 if __name__ == "__main__":

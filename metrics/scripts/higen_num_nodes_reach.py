@@ -12,13 +12,11 @@ community count ``emergent`` or ``explicit``.
 """
 
 import argparse
-import json
-import sys
 import time
 
 import torch
 
-from graphgen.bench.record import provenance
+from graphgen.bench.record import write_record
 from graphgen.models import HiGen
 from graphgen.models.pretrained import PRETRAINED
 
@@ -68,10 +66,8 @@ def main() -> None:
         "graphs": args.graphs,
         "seed": args.seed,
         "models": models,
-        "provenance": provenance("python " + " ".join(sys.argv)),
     }
-    with open(args.out, "w") as fh:
-        json.dump(record, fh, indent=2)
+    write_record(args.out, record)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import json
 import subprocess
 import sys
 
-from graphgen.bench.record import provenance
+from graphgen.bench.record import write_record
 
 POINT = """
 import json, resource, time, torch
@@ -56,10 +56,8 @@ def main() -> None:
         "model": args.model,
         "seed": args.seed,
         "rows": rows,
-        "provenance": provenance("python " + " ".join(sys.argv)),
     }
-    with open(args.out, "w") as fh:
-        json.dump(record, fh, indent=2)
+    write_record(args.out, record)
 
 
 if __name__ == "__main__":
