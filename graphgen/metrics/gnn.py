@@ -110,7 +110,7 @@ def mmd_rbf_max(x: np.ndarray, y: np.ndarray, multipliers: Sequence[float] = SIG
     for rows, cols, weight in pair_blocks(m, n):
         dxy_sum += weight * cdist(x[rows], y[cols], "sqeuclidean").sum()
     base = np.sqrt(dxy_sum / (m * n))
-    sigmas = [(m_ * base) for m_ in multipliers]
+    sigmas = [multiplier * base for multiplier in multipliers]
     gammas = [1.0 / (2 * sigma * sigma) if sigma > 0 else 0.0 for sigma in sigmas]
     sxx, syy, sxy = (_rbf_sums(a, b, gammas) for a, b in ((x, None), (y, None), (x, y)))
     best, best_sigma = 0.0, float("nan")
