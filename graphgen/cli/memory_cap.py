@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from graphgen.errors import InvalidArgumentError
+from graphgen.system_memory import available_bytes
 
-__all__ = ["ENV_VAR", "parse_memory_size", "available_memory", "cap_memory", "describe_cap"]
+__all__ = ["ENV_VAR", "parse_memory_size", "cap_memory", "describe_cap"]
 
 ENV_VAR = "GRAPHGEN_MEMORY_CAP"
 _UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -46,32 +46,6 @@ def parse_memory_size(text: str) -> int | None:
     return number
 
 
-def available_memory(meminfo: str, cgroup_max: str | None = None, cgroup_current: str | None = None) -> int | None:
-    """Bytes available to a new process: ``MemAvailable`` of ``meminfo`` (the text of
-    ``/proc/meminfo``), lowered to ``cgroup_max - cgroup_current`` when the cgroup's ``memory.max``
-    is a number (not ``max``); ``None`` when ``meminfo`` has no ``MemAvailable`` line."""
-    match = re.search(r"^MemAvailable:\s+(\d+)\s*kB", meminfo, flags=re.MULTILINE)
-    if match is None:
-        return None
-    available = int(match[1]) * 1024
-    if cgroup_max is not None and cgroup_max.strip().isdigit() and cgroup_current is not None:
-        room = int(cgroup_max) - int(cgroup_current or 0)
-        available = min(available, max(room, 0))
-    return available
-
-
-def _own_cgroup_files() -> tuple[str | None, str | None]:
-    """``memory.max`` and ``memory.current`` of this process's cgroup (v2), or ``None`` each."""
-    try:
-        for line in Path("/proc/self/cgroup").read_text().splitlines():
-            if line.startswith("0::"):
-                folder = Path("/sys/fs/cgroup") / line[3:].lstrip("/")
-                return (folder / "memory.max").read_text(), (folder / "memory.current").read_text()
-    except OSError:
-        pass
-    return None, None
-
-
 def cap_memory(environ: dict[str, str] | None = None) -> int | None:
     """Lower this process's soft ``RLIMIT_DATA`` to the cap (module docstring) and return it in
     bytes; ``None`` where nothing was capped (turned off, or no way to measure or to set it)."""
@@ -82,11 +56,7 @@ def cap_memory(environ: dict[str, str] | None = None) -> int | None:
         if cap is None:
             return None
     else:
-        try:
-            meminfo = Path("/proc/meminfo").read_text()
-        except OSError:
-            return None
-        cap = available_memory(meminfo, *_own_cgroup_files())
+        cap = available_bytes()
         if cap is None:
             return None
     try:

@@ -6,8 +6,9 @@ import sys
 
 import pytest
 
-from graphgen.cli.memory_cap import ENV_VAR, available_memory, describe_cap, parse_memory_size
+from graphgen.cli.memory_cap import ENV_VAR, describe_cap, parse_memory_size
 from graphgen.errors import InvalidArgumentError
+from graphgen.system_memory import available_memory
 
 linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="RLIMIT_DATA caps the heap on Linux")
 

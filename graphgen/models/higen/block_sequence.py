@@ -102,6 +102,7 @@ from torch import nn
 
 from graphgen.models.higen.bipartite import LOG_ZERO
 from graphgen.models.higen.boundary_walk import community_positions
+from graphgen.system_memory import available_bytes
 
 __all__ = [
     "PaddedBlocks",
@@ -379,6 +380,7 @@ def sample_ordered_subsets(theta: torch.Tensor, valid: torch.Tensor, weight: tor
     placed = theta.new_zeros((b, m))
     if w_max == 0:
         return placed
+    _check_table_memory(b, m, w_max, theta.element_size())
     # (B, W + 1, M): row r holds log E_r(e + 1) for every item e, so a step gathers L rows, not the table
     esp = suffix_log_esp(theta, valid, w_max)[:, 1:, :].transpose(1, 2).contiguous()
     previous = torch.full((b,), -1)
@@ -391,6 +393,21 @@ def sample_ordered_subsets(theta: torch.Tensor, valid: torch.Tensor, weight: tor
         previous[live] = pick
         on_pick(live, pick)
     return placed
+
+
+def _check_table_memory(b: int, m: int, w_max: int, itemsize: int) -> None:
+    """Raise ``MemoryError`` before making the suffix tables (the table and its step-major copy,
+    ``2 · B (M + 1) (w + 1)`` entries) of a group larger than the memory available now, instead of
+    letting the process be killed: one block of an ``n_i x n_j`` pair grid is ``O(n_i n_j w)``, so
+    a graph far beyond the model's training sizes (``num_nodes``) can ask for tens of GB."""
+    needed = 2 * b * (m + 1) * (w_max + 1) * itemsize
+    available = available_bytes()
+    if available is not None and needed > available:
+        raise MemoryError(
+            f"the coordinated cross edges of {b:,} block(s) of up to {m:,} node pairs and {w_max:,} edges need "
+            f"{needed / 2**30:,.2f} GiB of suffix tables, more than the {available / 2**30:,.2f} GiB available: "
+            "blocks this large come from graphs far beyond the model's training sizes (num_nodes)"
+        )
 
 
 def _block_offsets(blocks: PaddedBlocks, g: nn.Module, placed: torch.Tensor) -> torch.Tensor:

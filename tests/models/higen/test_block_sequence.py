@@ -423,3 +423,27 @@ def test_direction_mixture_samples_follow_its_likelihood():
     for yk, pk in zip(ys, exact.tolist()):
         key = int((yk.reshape(-1) * powers).sum())
         assert abs(float(seen[key]) - pk) <= 4.5 * math.sqrt(pk * (1 - pk) / n) + 1e-9
+
+
+def test_suffix_tables_larger_than_the_available_memory_are_refused_before_they_are_made(monkeypatch):
+    """A block whose suffix tables would not fit the memory available now raises MemoryError with
+    the block's size, before allocating (the process would otherwise be killed); with the memory
+    unknown (None) nothing is checked and the same graphs come out."""
+    import graphgen.models.higen.block_sequence as block_sequence
+    from graphgen.models import HiGen
+
+    model = HiGen.from_pretrained("higen-planar")  # coordinated cross edges
+    expected = model.sample(2, generator=torch.Generator().manual_seed(5))
+    seen = []
+
+    def tiny():
+        seen.append(1)
+        return 1 << 10
+
+    monkeypatch.setattr(block_sequence, "available_bytes", tiny)
+    with pytest.raises(MemoryError, match=r"^the coordinated cross edges of \d+ block\(s\) of up to [\d,]+ node pairs"):
+        model.sample(2, generator=torch.Generator().manual_seed(5))
+    assert seen
+    monkeypatch.setattr(block_sequence, "available_bytes", lambda: None)
+    again = model.sample(2, generator=torch.Generator().manual_seed(5))
+    assert [g.edge_index.tolist() for g in again] == [g.edge_index.tolist() for g in expected]
