@@ -126,8 +126,6 @@ def evaluate(
     ),
 ) -> None:
     """MMD² of degree, clustering, orbit and spectral descriptors, with the train-vs-test floor."""
-    from rich.table import Table
-
     from graphgen.datasets import load_dataset
     from graphgen.errors import GraphgenError
     from graphgen.metrics import evaluate as run_evaluate
@@ -147,31 +145,64 @@ def evaluate(
         validity = DEFAULT_VALIDITY.get(ref_source[0])
     if validity is not None and validity not in VALIDITY:
         raise GraphgenError(f"unknown validity test {validity!r}; choose one of {', '.join(VALIDITY)}")
-    result = run_evaluate(ref, gen, proto)
-    result["reference"] = reference
-    result["samples"] = samples
-    floor_result = None
-    if floor and ref_source is not None and ref_source[1] != "train":
-        name, _, split_protocol = ref_source
-        train = load_dataset(name, "train", protocol=split_protocol)
-        floor_result = train_test_floor(train, ref, result["n_samples"], proto, seed=seed)
-        result["floor"] = {k: v for k, v in floor_result.items() if k.endswith("_mmd")}
-        result["floor"].update(
-            {
-                "n_samples": floor_result["n_samples"],
-                "seed": seed,
-                "what": f"{name} train (seeded subset) vs {reference}",
-            }
-        )
-    train = None
-    if train_spec is not None:
-        train, _ = _load(train_spec, "train")
-    elif ref_source is not None:
-        train = load_dataset(ref_source[0], "train", protocol=ref_source[2])
-    if train is not None:
-        result["vun"] = uniqueness_novelty_vun(gen, train, validity)
-    if gnn_seeds:
-        result["gnn"] = gnn_metrics(ref, gen, seeds=range(gnn_seeds))
+    with _stage_status() as stage:
+        stage("descriptors and MMDs")
+        result = run_evaluate(ref, gen, proto)
+        result["reference"] = reference
+        result["samples"] = samples
+        if floor and ref_source is not None and ref_source[1] != "train":
+            stage("the train-vs-reference floor")
+            name, _, split_protocol = ref_source
+            train = load_dataset(name, "train", protocol=split_protocol)
+            floor_result = train_test_floor(train, ref, result["n_samples"], proto, seed=seed)
+            result["floor"] = {k: v for k, v in floor_result.items() if k.endswith("_mmd")}
+            result["floor"].update(
+                {
+                    "n_samples": floor_result["n_samples"],
+                    "seed": seed,
+                    "what": f"{name} train (seeded subset) vs {reference}",
+                }
+            )
+        train = None
+        if train_spec is not None:
+            train, _ = _load(train_spec, "train")
+        elif ref_source is not None:
+            train = load_dataset(ref_source[0], "train", protocol=ref_source[2])
+        if train is not None:
+            stage("validity, uniqueness and novelty")
+            result["vun"] = uniqueness_novelty_vun(gen, train, validity)
+        if gnn_seeds:
+            result["gnn"] = gnn_metrics(
+                ref,
+                gen,
+                seeds=range(gnn_seeds),
+                progress=lambda done, total: stage(f"GNN metrics, {done}/{total} GINs"),
+            )
+    _print_result(result, proto, gnn_seeds)
+    write_json(result, json_out)
+
+
+def _stage_status():
+    """A context manager giving ``stage(text)``: ``evaluating: text`` beside a spinner on stderr, so
+    a long evaluation (20,000 samples: minutes) shows the step under way; rich draws nothing where
+    stderr is not a terminal, and the line is gone when done."""
+    from contextlib import contextmanager
+
+    from rich.console import Console
+
+    @contextmanager
+    def status():
+        with Console(stderr=True).status("evaluating") as spinner:
+            yield lambda text: spinner.update(f"evaluating: {text}")
+
+    return status()
+
+
+def _print_result(result: dict, proto, gnn_seeds: int) -> None:
+    """The table of MMDs (with the floor) and the notes below it, on stdout."""
+    from rich.table import Table
+
+    floor_result = result.get("floor")
     table = Table(title=f"graphgen evaluate — protocol {proto.name} ({proto.estimator} MMD²)")
     table.add_column("descriptor")
     table.add_column("kernel")
@@ -209,4 +240,3 @@ def evaluate(
             f"unique & novel {v['frac_unique_novel']:.3f}, V.U.N. {v['vun']:.3f}"
         )
     console.print("\n".join(notes))
-    write_json(result, json_out)

@@ -175,13 +175,17 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
     }
 
 
-def gnn_metrics(reference, samples, seeds: Sequence[int] = (42,), k: int = 5) -> dict:
+def gnn_metrics(reference, samples, seeds: Sequence[int] = (42,), k: int = 5, progress=None) -> dict:
     """All GNN metrics, mean and standard deviation over random-GIN ``seeds``; the Fréchet distance
     (``fd``) only with 2 graphs or more per set, precision/recall/density/coverage only with more
-    than ``k``."""
+    than ``k``. ``progress(done, total)`` is called before each seed (``done`` seeds finished) and
+    at the end."""
     ref, gen = as_graph_set(reference, name="reference"), as_graph_set(samples, name="samples")
+    seeds = list(seeds)
     per_seed = []
-    for seed in seeds:
+    for done, seed in enumerate(seeds):
+        if progress is not None:
+            progress(done, len(seeds))
         gin = RandomGIN(seed)
         x, y = gin.embed(ref), gin.embed(gen)
         mean, std = x.mean(axis=0), x.std(axis=0)
@@ -193,7 +197,9 @@ def gnn_metrics(reference, samples, seeds: Sequence[int] = (42,), k: int = 5) ->
         if len(x) > k and len(y) > k:
             row.update(prdc(x, y, k))
         per_seed.append(row)
-    out = {"seeds": list(seeds), "n_reference": len(ref), "n_samples": len(gen)}
+    if progress is not None:
+        progress(len(seeds), len(seeds))
+    out = {"seeds": seeds, "n_reference": len(ref), "n_samples": len(gen)}
     for key in per_seed[0]:
         values = np.array([r[key] for r in per_seed])
         out[key] = float(values.mean())

@@ -79,3 +79,11 @@ def test_metrics_separate_families():
     assert near["fd"] < far["fd"] and near["mmd_rbf"] < far["mmd_rbf"]
     assert near["f1_pr"] > 0.8 and far["f1_pr"] < 0.5
     assert set(near) >= {"fd", "fd_std", "mmd_rbf", "precision", "recall", "density", "coverage", "f1_pr", "f1_dc"}
+
+
+def test_gnn_metrics_report_each_seed_and_the_end():
+    calls = []
+    graphs = generate("planar", 8, seed=0)
+    out = gnn_metrics(graphs[:4], graphs[4:], seeds=range(3), progress=lambda *a: calls.append(a))
+    assert calls == [(0, 3), (1, 3), (2, 3), (3, 3)] and out["seeds"] == [0, 1, 2]
+    assert out == gnn_metrics(graphs[:4], graphs[4:], seeds=range(3))  # reporting changes nothing
