@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import typer
@@ -182,20 +183,15 @@ def evaluate(
     write_json(result, json_out)
 
 
+@contextmanager
 def _stage_status():
-    """A context manager giving ``stage(text)``: ``evaluating: text`` beside a spinner on stderr, so
-    a long evaluation (20,000 samples: minutes) shows the step under way; rich draws nothing where
-    stderr is not a terminal, and the line is gone when done."""
-    from contextlib import contextmanager
-
+    """Gives ``stage(text)``: ``evaluating: text`` beside a spinner on stderr, so a long evaluation
+    (20,000 samples: minutes) shows the step under way; rich draws nothing where stderr is not a
+    terminal, and the line is gone when done."""
     from rich.console import Console
 
-    @contextmanager
-    def status():
-        with Console(stderr=True).status("evaluating") as spinner:
-            yield lambda text: spinner.update(f"evaluating: {text}")
-
-    return status()
+    with Console(stderr=True).status("evaluating") as spinner:
+        yield lambda text: spinner.update(f"evaluating: {text}")
 
 
 def _print_result(result: dict, proto, gnn_seeds: int) -> None:
