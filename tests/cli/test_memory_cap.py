@@ -112,3 +112,18 @@ def test_a_request_beyond_the_cap_is_one_line_and_writes_nothing(tmp_path):
     assert bad.returncode == 1 and bad.stderr.strip() == (
         f"graphgen: error: {ENV_VAR} must be 'off' or a positive size such as 16G or 512M, got 'lots'"
     )
+
+
+def test_a_cross_block_too_large_for_the_memory_is_the_one_line_out_of_memory_error(tmp_path, monkeypatch, capsys):
+    """HiGen's coordinated sampler refuses suffix tables larger than the available memory with
+    MemoryError; the command line turns it into its one out-of-memory line, exit 1, no output file."""
+    import graphgen.models.higen.block_sequence as block_sequence
+    from graphgen.cli import main
+
+    monkeypatch.setattr(block_sequence, "available_bytes", lambda: 1 << 10)
+    out = tmp_path / "s.g6"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["sample", "-c", "higen-planar", "-n", "2", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert exit_info.value.code == 1 and not out.exists()
+    assert err.startswith("graphgen: error: out of memory") and len(err.strip().splitlines()) == 1
