@@ -61,7 +61,9 @@ def main(argv: list[str] | None = None) -> None:
     except (MemoryError, RuntimeError) as exc:
         if not _out_of_memory(exc):
             raise
-        typer.echo(f"graphgen: error: out of memory{describe_cap(cap)}; ask for fewer or smaller graphs", err=True)
+        # a MemoryError that says what it needed (HiGen's block tables, numpy's "Unable to allocate ...") says it
+        detail = str(exc) if isinstance(exc, MemoryError) and str(exc) else "ask for fewer or smaller graphs"
+        typer.echo(f"graphgen: error: out of memory{describe_cap(cap)}; {detail}", err=True)
         sys.exit(1)
     except KeyboardInterrupt:
         typer.echo("graphgen: interrupted", err=True)

@@ -116,7 +116,8 @@ def test_a_request_beyond_the_cap_is_one_line_and_writes_nothing(tmp_path):
 
 def test_a_cross_block_too_large_for_the_memory_is_the_one_line_out_of_memory_error(tmp_path, monkeypatch, capsys):
     """HiGen's coordinated sampler refuses suffix tables larger than the available memory with
-    MemoryError; the command line turns it into its one out-of-memory line, exit 1, no output file."""
+    MemoryError; the command line turns it into its one out-of-memory line with what was needed,
+    exit 1, no output file."""
     import graphgen.models.higen.block_sequence as block_sequence
     from graphgen.cli import main
 
@@ -126,4 +127,5 @@ def test_a_cross_block_too_large_for_the_memory_is_the_one_line_out_of_memory_er
         main(["sample", "-c", "higen-planar", "-n", "2", "--out", str(out)])
     err = capsys.readouterr().err
     assert exit_info.value.code == 1 and not out.exists()
-    assert err.startswith("graphgen: error: out of memory") and len(err.strip().splitlines()) == 1
+    assert err.startswith("graphgen: error: out of memory; the coordinated cross edges of ")
+    assert "GiB of suffix tables" in err and len(err.strip().splitlines()) == 1
