@@ -545,12 +545,17 @@ def _nearest_graphs(counts: torch.Tensor, target: int) -> torch.Tensor:
     return (gap == gap.min()).nonzero().flatten()
 
 
+def _scale_to(target: int, counts: torch.Tensor) -> torch.Tensor:
+    """The factors ``target / count`` that scale training graphs to ``target`` (a count of 0 counts as 1)."""
+    return target / counts.clamp(min=1).double()
+
+
 def _nearest(counts: torch.Tensor, target: int, draws: Draws, num_graphs: int):
     """For each of ``num_graphs`` samples, a random training graph among those whose count is nearest
-    ``target``, and the factor ``target / count`` that scales it (a count of 0 counts as 1)."""
+    ``target``, and the factor (:func:`_scale_to`) that scales it."""
     nearest = _nearest_graphs(counts, target)
     pick = nearest[draws.index(nearest.numel(), num_graphs)]
-    return pick, target / counts[pick].clamp(min=1).double()
+    return pick, _scale_to(target, counts[pick])
 
 
 def _isolated_count(g) -> int:
@@ -939,7 +944,7 @@ class HiGen(nn.Module):
             largest = num_edges
         elif num_nodes is not None and self.node_counts.numel() == self.edge_counts.numel() > 0:
             nearest = _nearest_graphs(self.node_counts, num_nodes)
-            scale = num_nodes / self.node_counts[nearest].clamp(min=1).double()
+            scale = _scale_to(num_nodes, self.node_counts[nearest])
             largest = int((self.edge_counts[nearest].double() * scale).round().max())
         else:
             return  # the training graphs' own budgets
