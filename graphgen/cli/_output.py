@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -39,6 +40,35 @@ def stderr_progress(
         transient=transient,
         disable=disable,
     )
+
+
+class LateProgressBar:
+    """A :func:`stderr_progress` bar that starts with its first :meth:`update` coming ``after``
+    seconds or more after it was made (0: the first update), so a command shows it only once its
+    checks have passed, or only when the work runs long; :meth:`close` stops it if it started.
+    ``task`` is the task's first description; the other arguments are :func:`stderr_progress`'s."""
+
+    def __init__(self, *args, task: str, after: float = 0.0, **kwargs):
+        self.progress = stderr_progress(*args, **kwargs)
+        self.task_description, self.after = task, after
+        self.made = time.monotonic()
+        self.task = None
+
+    @property
+    def console(self):
+        return self.progress.console
+
+    def update(self, completed: float, total: float, **fields) -> None:
+        if self.task is None:
+            if time.monotonic() - self.made < self.after:
+                return
+            self.progress.start()
+            self.task = self.progress.add_task(self.task_description, total=total, completed=completed)
+        self.progress.update(self.task, completed=completed, **fields)
+
+    def close(self) -> None:
+        if self.task is not None:
+            self.progress.stop()
 
 
 def make_table(title: str, columns: tuple[str, ...], right: tuple[str, ...] = ()):

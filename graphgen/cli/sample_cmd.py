@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import math
-import time
 from pathlib import Path
 
 import typer
 
-from graphgen.cli._output import check_graph_output, output_file, stderr_progress, write_graph_output
+from graphgen.cli._output import LateProgressBar, check_graph_output, output_file, write_graph_output
 
 
 def sample(
@@ -247,40 +246,28 @@ def _note_size_reached(model, num_nodes: int | None, graphs: list) -> None:
 PROGRESS_AFTER = 1.0  # seconds: a HiGen draw running longer shows a progress bar on stderr
 
 
-class _LateProgressBar:
-    """``HiGen.sample``'s ``progress`` callback: a progress bar on stderr (gone when done) that
-    appears only once the draw has run ``PROGRESS_AFTER`` seconds, so quick draws print nothing while
-    100,000 small graphs, or one graph of 100,000 nodes, show how far they are."""
-
-    def __init__(self, num_graphs: int, after: float = PROGRESS_AFTER):
-        self.num_graphs, self.after = num_graphs, after
-        self.start = time.monotonic()
-        self.bar, self.task = None, None
-
-    def __call__(self, done: float, _num_graphs: int) -> None:
-        if self.bar is None:
-            if time.monotonic() - self.start < self.after:
-                return
-            self.bar = stderr_progress(
-                "sampling", "graphs", transient=True, count="{task.percentage:>3.0f}% of {task.total:,.0f}"
-            )
-            self.bar.start()
-            self.task = self.bar.add_task("graphs", total=self.num_graphs)
-        self.bar.update(self.task, completed=done)
-
-    def close(self) -> None:
-        if self.bar is not None:
-            self.bar.stop()
-
-
 def _sample_with_progress(model, num_graphs: int, generator, options: dict) -> list:
-    """``model.sample``, with a progress bar on stderr once a HiGen draw runs long (:class:`_LateProgressBar`)."""
+    """``model.sample``, with a progress bar on stderr (gone when done) once a HiGen draw has run
+    ``PROGRESS_AFTER`` seconds: quick draws print nothing, while 100,000 small graphs, or one graph
+    of 100,000 nodes, show how far they are."""
     from graphgen.models.higen.model import HiGen
 
     if not isinstance(model, HiGen):
         return model.sample(num_graphs, generator=generator, **options)
-    bar = _LateProgressBar(num_graphs)
+    bar = sampling_bar()
     try:
-        return model.sample(num_graphs, generator=generator, progress=bar, **options)
+        return model.sample(num_graphs, generator=generator, progress=bar.update, **options)
     finally:
         bar.close()
+
+
+def sampling_bar(after: float = PROGRESS_AFTER) -> LateProgressBar:
+    """The bar of :func:`_sample_with_progress`: percent of the graphs drawn, from ``after`` seconds."""
+    return LateProgressBar(
+        "sampling",
+        "graphs",
+        task="graphs",
+        after=after,
+        transient=True,
+        count="{task.percentage:>3.0f}% of {task.total:,.0f}",
+    )

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from graphgen.cli._output import output_file, stderr_progress
+from graphgen.cli._output import LateProgressBar, output_file
 
 app = typer.Typer(
     help="Train a generator and save a self-describing checkpoint.", no_args_is_help=True, rich_markup_mode=None
@@ -419,20 +419,16 @@ def higen(
     }
     if holdout:
         meta["holdout"] = holdout  # the validation split: this share of the protocol's training split
-    # started once every check has passed
-    bar = stderr_progress("[bold]higen[/] {task.description}", transient=False, disable=not main_process)
+    # started by the first report, once every check has passed
+    bar = LateProgressBar("[bold]higen[/] {task.description}", task="epochs", transient=False, disable=not main_process)
     log_lines = main_process and not bar.console.is_terminal  # nohup/redirected runs: one line per epoch
-    task = None
 
     def report(epoch, total, train_loss, val_loss):
-        nonlocal task
-        if task is None:
-            bar.start()
-            task = bar.add_task("epochs", total=total, completed=epoch)
         if train_loss is None:  # the start (or the resumed epoch)
+            bar.update(epoch, total)
             return
         val_text = f", val {val_loss:.4f}" if val_loss is not None else ""
-        bar.update(task, completed=epoch, description=f"train NLL/edge {train_loss:.4f}{val_text}")
+        bar.update(epoch, total, description=f"train NLL/edge {train_loss:.4f}{val_text}")
         if log_lines:
             typer.echo(f"epoch {epoch}/{total}: train NLL/edge {train_loss:.4f}{val_text}", err=True)
 
@@ -448,8 +444,7 @@ def higen(
             progress=report,
         )
     finally:
-        if task is not None:
-            bar.stop()
+        bar.close()
     last = result["history"][-1]
     if not main_process:
         return

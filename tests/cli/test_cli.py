@@ -549,24 +549,26 @@ def test_a_node_count_the_graphs_miss_gets_a_note(capsys, tmp_path):
 def test_the_sampling_progress_bar_appears_only_once_a_draw_runs_long(monkeypatch):
     """graphgen sample hands HiGen a callback that opens a transient stderr bar only after
     PROGRESS_AFTER seconds, then follows the fractional graph count; a quick draw opens none."""
+    from rich.progress import Progress
+
     import graphgen.cli.sample_cmd as sample_cmd
 
-    quick = sample_cmd._LateProgressBar(4, after=3600.0)
-    quick(0.5, 4)
-    quick(4, 4)
-    quick.close()
-    assert quick.bar is None
     opened = []
-    real = sample_cmd.stderr_progress
-    monkeypatch.setattr(sample_cmd, "stderr_progress", lambda *a, **k: opened.append(real(*a, **k)) or opened[-1])
-    slow = sample_cmd._LateProgressBar(4, after=0.0)
-    slow(0.25, 4)
-    slow(2.5, 4)
-    task = slow.bar.tasks[0]
+    real_start = Progress.start
+    monkeypatch.setattr(Progress, "start", lambda self: opened.append(self) or real_start(self))
+    quick = sample_cmd.sampling_bar(after=3600.0)
+    quick.update(0.5, 4)
+    quick.update(4, 4)
+    quick.close()
+    assert quick.task is None and opened == []
+    slow = sample_cmd.sampling_bar(after=0.0)
+    slow.update(0.25, 4)
+    slow.update(2.5, 4)
+    task = slow.progress.tasks[0]
     assert len(opened) == 1 and task.total == 4 and task.completed == 2.5
-    slow(4, 4)
+    slow.update(4, 4)
     slow.close()
-    assert slow.bar.tasks[0].completed == 4 and not slow.bar.live.is_started
+    assert slow.progress.tasks[0].completed == 4 and not slow.progress.live.is_started
 
 
 def test_a_size_far_beyond_the_training_graphs_gets_a_note(capsys):
