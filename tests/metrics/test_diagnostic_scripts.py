@@ -937,3 +937,32 @@ def test_fill_tilt_adds_beta_to_the_sets_that_fill_a_whole_face_of_their_row():
     assert tilted[0, 1, 0] == plain[0, 1, 0] == 1 + 2 + 3  # a run along the outer walk
     assert tilted[1, 0, 0] == plain[1, 0, 0] == 4 + 5 and torch.isinf(tilted[1, 1, 0])  # padding stays -inf
     assert torch.equal(tilt.set_scores(logits, offset, sets), plain)  # beta = 0: the model itself
+
+
+def test_recipe_validation_scores_the_held_out_graphs_and_refuses_different_holdouts(tmp_path, monkeypatch):
+    """higen_recipe_validation: a checkpoint trained with --holdout is scored on exactly the held-out
+    graphs (16 of community_small's 80 training graphs at 0.2), the mean of degree, clustering and orbit
+    is that of the three, the reach rows ask for k times the largest training graph; checkpoints whose
+    holdouts differ (or are none) are refused before any work."""
+    import statistics
+
+    from graphgen.io.checkpoint import load_checkpoint, save_checkpoint
+
+    script = _script("higen_recipe_validation")
+    ckpt = load_checkpoint(_shipped("higen-community-small"))
+    held = tmp_path / "held.pt"
+    ckpt.metadata = {**ckpt.metadata, "holdout": 0.2, "command": "graphgen train higen ... --holdout 0.2"}
+    save_checkpoint(ckpt, held)
+    row = script.candidate(str(held), "community_small", "graphrnn", seeds=1, multiples=[1, 2], graphs=2)
+    assert row["validation_graphs"] == 16 and row["holdout"] == 0.2 and row["std"] is None
+    scores = row["per_seed"][0]
+    assert scores["deg_clus_orbit_mean"] == pytest.approx(statistics.mean(scores[k] for k in script.MEAN_OF))
+    assert [r["num_nodes"] for r in row["num_nodes_reach"]["rows"]] == [20, 40]
+    plain = tmp_path / "plain.pt"
+    ckpt.metadata = {**ckpt.metadata, "holdout": 0.0}
+    save_checkpoint(ckpt, plain)
+    for paths in ([str(held), str(plain)], [str(plain)]):
+        monkeypatch.setattr(sys, "argv", ["higen_recipe_validation.py", str(tmp_path / "o.json"), "x", "y", *paths])
+        with pytest.raises(SystemExit, match="the same --holdout share"):
+            script.main()
+    assert not (tmp_path / "o.json").exists()
