@@ -187,11 +187,20 @@ def evaluate(
 def _stage_status():
     """Gives ``stage(text)``: ``evaluating: text`` beside a spinner on stderr, so a long evaluation
     (20,000 samples: minutes) shows the step under way; rich draws nothing where stderr is not a
-    terminal, and the line is gone when done."""
+    terminal, and the line is gone when done. Each step is drawn as it starts (a short step too), the
+    spinner turning in between."""
     from rich.console import Console
+    from rich.live import Live
+    from rich.spinner import Spinner
 
-    with Console(stderr=True).status("evaluating") as spinner:
-        yield lambda text: spinner.update(f"evaluating: {text}")
+    spinner = Spinner("dots", text="evaluating", style="status.spinner")
+    with Live(spinner, console=Console(stderr=True), transient=True, refresh_per_second=12.5) as live:
+
+        def stage(text: str) -> None:
+            spinner.update(text=f"evaluating: {text}")
+            live.refresh()
+
+        yield stage
 
 
 def _print_result(result: dict, proto, gnn_seeds: int) -> None:

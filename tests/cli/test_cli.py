@@ -577,3 +577,51 @@ def test_a_size_far_beyond_the_training_graphs_gets_a_note(capsys):
     assert "note: --num-nodes 300 is 15x the largest training graph (20 nodes)" in err
     code, _, err = run(capsys, "sample", "-n", "1", "--num-nodes", "100")  # 5x: no note
     assert code == 0 and "note: --num-nodes" not in err
+
+
+def test_the_sampling_bar_renders_its_share_of_the_graphs_on_a_terminal(monkeypatch):
+    """What the bar shows on a terminal (stderr): 'sampling', the bar, the percent of the graphs drawn
+    and their number, then it is erased (transient) when the draw ends."""
+    import io
+
+    import rich.console
+
+    import graphgen.cli.sample_cmd as sample_cmd
+
+    screen = io.StringIO()
+    real_console = rich.console.Console
+    monkeypatch.setattr(rich.console, "Console", lambda **kw: real_console(file=screen, force_terminal=True, width=100))
+    bar = sample_cmd.sampling_bar(after=0.0)
+    bar.update(1.5, 4)
+    bar.progress.refresh()
+    shown = screen.getvalue()
+    assert "sampling" in shown and " 38% of 4 graphs" in shown and "━" in shown
+    bar.close()
+    after = screen.getvalue()[len(shown) :]
+    assert "\x1b[?25h" in after and after.endswith("\x1b[1A\x1b[2K")  # cursor back, the bar's line erased
+
+
+def test_evaluate_names_each_step_beside_its_spinner_on_a_terminal(capsys, monkeypatch):
+    """On a terminal, graphgen evaluate shows 'evaluating: STEP' beside a spinner on stderr, every step
+    drawn as it starts (a short one too), in the order they run (the GNN metrics counting their GINs)."""
+    import io
+
+    import rich.console
+
+    screen = io.StringIO()
+    real_console = rich.console.Console
+    monkeypatch.setattr(rich.console, "Console", lambda **kw: real_console(file=screen, force_terminal=True, width=120))
+    code, _, _ = run(
+        capsys, "evaluate", "-r", "community_small:test", "-s", "community_small:train", "--gnn-seeds", "2"
+    )
+    shown = screen.getvalue()
+    steps = [
+        "evaluating: descriptors and MMDs",
+        "evaluating: the train-vs-reference floor",
+        "evaluating: validity, uniqueness and novelty",
+        "evaluating: GNN metrics, 0/2 GINs",
+        "evaluating: GNN metrics, 1/2 GINs",
+        "evaluating: GNN metrics, 2/2 GINs",
+    ]
+    assert code == 0 and all(step in shown for step in steps)
+    assert [shown.index(step) for step in steps] == sorted(shown.index(step) for step in steps)
