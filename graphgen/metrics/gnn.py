@@ -100,19 +100,51 @@ def frechet_distance(x: np.ndarray, y: np.ndarray) -> float:
     return float(max(value, 0.0))
 
 
+def distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
+    """The distinct rows of ``x`` in order of first occurrence and how often each occurs, or ``(x,
+    None)`` when every row is distinct. Generated sets of small graphs repeat graphs (and so
+    embeddings) often: 5,000 community_small samples have 2,677 distinct ones. Every metric below is
+    a sum or count over pairs of rows, so it is computed over distinct rows weighted by their counts:
+    the same value, with the pair work shrunk by the square of the distinct share."""
+    if len(x) < 2:
+        return x, None
+    _, first, counts = np.unique(x, axis=0, return_index=True, return_counts=True)
+    if len(first) == len(x):
+        return x, None
+    order = np.argsort(first)
+    return x[first[order]], counts[order]
+
+
+def _pair_sum(block: np.ndarray, row_counts: np.ndarray | None, col_counts: np.ndarray | None) -> float:
+    """``Σ_ij r_i B_ij c_j`` (counts ``None``: 1 each, the block's plain sum)."""
+    if row_counts is None and col_counts is None:
+        return block.sum()
+    rows = np.ones(block.shape[0]) if row_counts is None else row_counts
+    cols = np.ones(block.shape[1]) if col_counts is None else col_counts
+    return float(rows @ (block @ cols))
+
+
+def _counts(counts: np.ndarray | None, index) -> np.ndarray | None:
+    return None if counts is None else counts[index]
+
+
 def mmd_rbf_max(x: np.ndarray, y: np.ndarray, multipliers: Sequence[float] = SIGMA_MULTIPLIERS) -> tuple[float, float]:
     """Maximum over σ of the biased RBF MMD² (floored at 0) and the maximising σ.
 
     The squared distances are reduced block by block (:mod:`graphgen.metrics.blocks`), every σ
-    from the same block, so memory stays bounded for any number of graphs."""
+    from the same block, over distinct rows weighted by their counts (:func:`distinct_rows`), so
+    memory stays bounded for any number of graphs."""
     m, n = len(x), len(y)
+    (xs, xc), (ys, yc) = distinct_rows(x), distinct_rows(y)
     dxy_sum = 0.0
-    for rows, cols, weight in pair_blocks(m, n):
-        dxy_sum += weight * cdist(x[rows], y[cols], "sqeuclidean").sum()
+    for rows, cols, weight in pair_blocks(len(xs), len(ys)):
+        dxy_sum += weight * _pair_sum(cdist(xs[rows], ys[cols], "sqeuclidean"), _counts(xc, rows), _counts(yc, cols))
     base = np.sqrt(dxy_sum / (m * n))
     sigmas = [multiplier * base for multiplier in multipliers]
     gammas = [1.0 / (2 * sigma * sigma) if sigma > 0 else 0.0 for sigma in sigmas]
-    sxx, syy, sxy = (_rbf_sums(a, b, gammas) for a, b in ((x, None), (y, None), (x, y)))
+    sxx, syy, sxy = (
+        _rbf_sums(*pair, gammas) for pair in ((xs, xc, None, None), (ys, yc, None, None), (xs, xc, ys, yc))
+    )
     best, best_sigma = 0.0, float("nan")
     for k, sigma in enumerate(sigmas):
         if sigma <= 0:
@@ -123,48 +155,71 @@ def mmd_rbf_max(x: np.ndarray, y: np.ndarray, multipliers: Sequence[float] = SIG
     return best, best_sigma
 
 
-def _rbf_sums(a: np.ndarray, b: np.ndarray | None, gammas: Sequence[float]) -> np.ndarray:
-    """``Σ_ij exp(-γ ‖a_i - b_j‖²)`` for each ``γ`` (``b`` None: within ``a``), block by block."""
+def _rbf_sums(a, a_counts, b, b_counts, gammas: Sequence[float]) -> np.ndarray:
+    """``Σ_ij w_i w_j exp(-γ ‖a_i - b_j‖²)`` for each ``γ`` over rows weighted by their counts
+    (``b`` None: within ``a``), block by block."""
     sums = np.zeros(len(gammas))
-    other = a if b is None else b
+    other, other_counts = (a, a_counts) if b is None else (b, b_counts)
     for rows, cols, weight in pair_blocks(len(a), None if b is None else len(b)):
         d = cdist(a[rows], other[cols], "sqeuclidean")
+        row_counts, col_counts = _counts(a_counts, rows), _counts(other_counts, cols)
         for k, gamma in enumerate(gammas):
             if gamma > 0:
-                sums[k] += weight * np.exp(-gamma * d).sum()
+                sums[k] += weight * _pair_sum(np.exp(-gamma * d), row_counts, col_counts)
     return sums
 
 
-def _knn_radii(x: np.ndarray, k: int) -> np.ndarray:
-    """Distance of each row to its ``k``-th nearest other row (the row itself is at distance 0,
-    index 0 of the partition), block by block."""
+def _knn_radii(x: np.ndarray, k: int, counts: np.ndarray | None = None) -> np.ndarray:
+    """Distance of each row to its ``k``-th nearest other row, block by block. The row itself is at
+    distance 0, index 0 of the partition; with ``counts`` the rows are distinct rows standing for
+    ``counts`` rows each (the row's own copies at distance 0), and the radius is the ``k``-th entry
+    (from 0) of the sorted distances to all of them, which lies among the ``k + 1`` smallest distinct
+    distances."""
     radii = np.empty(len(x))
     for rows, cols, _ in pair_blocks(len(x), len(x)):
-        radii[rows] = np.partition(cdist(x[rows], x[cols]), k, axis=1)[:, k]
+        d = cdist(x[rows], x[cols])
+        if counts is None:
+            radii[rows] = np.partition(d, k, axis=1)[:, k]
+            continue
+        nearest = np.argpartition(d, min(k, d.shape[1] - 1), axis=1)[:, : k + 1]
+        dist = np.take_along_axis(d, nearest, axis=1)
+        order = np.argsort(dist, axis=1, kind="stable")
+        dist, copies = np.take_along_axis(dist, order, axis=1), counts[np.take_along_axis(nearest, order, axis=1)]
+        reached = (np.cumsum(copies, axis=1) <= k).sum(axis=1)  # the first place whose copies pass index k
+        radii[rows] = dist[np.arange(len(dist)), reached]
     return radii
 
 
 def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
-    """Precision, recall, density, coverage and the two F1 scores (distances block by block; the
-    counts are exact whatever the blocks)."""
+    """Precision, recall, density, coverage and the two F1 scores (distances block by block, over
+    distinct rows weighted by their counts; the counts are exact whatever the blocks)."""
     if len(real) <= k or len(fake) <= k:
         raise ValueError(f"precision/recall with k={k} needs more than {k} graphs per set")
-    real_r, fake_r = _knn_radii(real, k), _knn_radii(fake, k)
-    fake_inside_some_real = np.zeros(len(fake), dtype=bool)
-    real_has_fake_inside = np.zeros(len(real), dtype=bool)
-    real_covers_nearest_fake = np.zeros(len(real), dtype=bool)
+    (reals, real_c), (fakes, fake_c) = distinct_rows(real), distinct_rows(fake)
+    real_r, fake_r = _knn_radii(reals, k, real_c), _knn_radii(fakes, k, fake_c)
+    fake_inside_some_real = np.zeros(len(fakes), dtype=bool)
+    real_has_fake_inside = np.zeros(len(reals), dtype=bool)
+    real_covers_nearest_fake = np.zeros(len(reals), dtype=bool)
     inside_count = 0
-    for rows, cols, _ in pair_blocks(len(real), len(fake)):
-        d = cdist(real[rows], fake[cols])  # (block of R, F)
+    for rows, cols, _ in pair_blocks(len(reals), len(fakes)):
+        d = cdist(reals[rows], fakes[cols])  # (block of R, F)
         inside_real = d <= real_r[rows, None]
         fake_inside_some_real |= inside_real.any(axis=0)
-        inside_count += int(inside_real.sum())
+        if real_c is None and fake_c is None:
+            inside_count += int(inside_real.sum())
+        else:
+            per_real = inside_real.astype(np.int64) @ (np.ones(len(fakes), np.int64) if fake_c is None else fake_c)
+            inside_count += int(per_real.sum() if real_c is None else per_real @ real_c[rows])
         real_has_fake_inside[rows] = (d <= fake_r[None, :]).any(axis=1)
         real_covers_nearest_fake[rows] = d.min(axis=1) <= real_r[rows]
-    precision = float(fake_inside_some_real.mean())
-    recall = float(real_has_fake_inside.mean())
+
+    def share(flags: np.ndarray, counts: np.ndarray | None) -> float:
+        return float(flags.mean()) if counts is None else float(flags @ counts / counts.sum())
+
+    precision = share(fake_inside_some_real, fake_c)
+    recall = share(real_has_fake_inside, real_c)
     density = float(inside_count / (k * fake.shape[0]))
-    coverage = float(real_covers_nearest_fake.mean())
+    coverage = share(real_covers_nearest_fake, real_c)
     return {
         "precision": precision,
         "recall": recall,
