@@ -579,31 +579,10 @@ def test_a_size_far_beyond_the_training_graphs_gets_a_note(capsys):
     assert code == 0 and "note: --num-nodes" not in err
 
 
-def test_the_sampling_bar_renders_its_share_of_the_graphs_on_a_terminal(monkeypatch):
-    """What the bar shows on a terminal (stderr): 'sampling', the bar, the percent of the graphs drawn
-    and their number, then it is erased (transient) when the draw ends."""
-    import io
-
-    import rich.console
-
-    import graphgen.cli.sample_cmd as sample_cmd
-
-    screen = io.StringIO()
-    real_console = rich.console.Console
-    monkeypatch.setattr(rich.console, "Console", lambda **kw: real_console(file=screen, force_terminal=True, width=100))
-    bar = sample_cmd.sampling_bar(after=0.0)
-    bar.update(1.5, 4)
-    bar.progress.refresh()
-    shown = screen.getvalue()
-    assert "sampling" in shown and " 38% of 4 graphs" in shown and "━" in shown
-    bar.close()
-    after = screen.getvalue()[len(shown) :]
-    assert "\x1b[?25h" in after and after.endswith("\x1b[1A\x1b[2K")  # cursor back, the bar's line erased
-
-
-def test_evaluate_names_each_step_beside_its_spinner_on_a_terminal(capsys, monkeypatch):
-    """On a terminal, graphgen evaluate shows 'evaluating: STEP' beside a spinner on stderr, every step
-    drawn as it starts (a short one too), in the order they run (the GNN metrics counting their GINs)."""
+@pytest.fixture
+def terminal(monkeypatch):
+    """What rich draws on a 120-column terminal: every rich Console made meanwhile writes to this
+    buffer as it would to a terminal (colours, cursor moves)."""
     import io
 
     import rich.console
@@ -611,10 +590,31 @@ def test_evaluate_names_each_step_beside_its_spinner_on_a_terminal(capsys, monke
     screen = io.StringIO()
     real_console = rich.console.Console
     monkeypatch.setattr(rich.console, "Console", lambda **kw: real_console(file=screen, force_terminal=True, width=120))
+    return screen
+
+
+def test_the_sampling_bar_renders_its_share_of_the_graphs_on_a_terminal(terminal):
+    """What the bar shows on a terminal (stderr): 'sampling', the bar, the percent of the graphs drawn
+    and their number, then it is erased (transient) when the draw ends."""
+    import graphgen.cli.sample_cmd as sample_cmd
+
+    bar = sample_cmd.sampling_bar(after=0.0)
+    bar.update(1.5, 4)
+    bar.progress.refresh()
+    shown = terminal.getvalue()
+    assert "sampling" in shown and " 38% of 4 graphs" in shown and "━" in shown
+    bar.close()
+    after = terminal.getvalue()[len(shown) :]
+    assert "\x1b[?25h" in after and after.endswith("\x1b[1A\x1b[2K")  # cursor back, the bar's line erased
+
+
+def test_evaluate_names_each_step_beside_its_spinner_on_a_terminal(capsys, terminal):
+    """On a terminal, graphgen evaluate shows 'evaluating: STEP' beside a spinner on stderr, every step
+    drawn as it starts (a short one too), in the order they run (the GNN metrics counting their GINs)."""
     code, _, _ = run(
         capsys, "evaluate", "-r", "community_small:test", "-s", "community_small:train", "--gnn-seeds", "2"
     )
-    shown = screen.getvalue()
+    shown = terminal.getvalue()
     steps = [
         "evaluating: descriptors and MMDs",
         "evaluating: the train-vs-reference floor",
