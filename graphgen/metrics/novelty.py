@@ -11,8 +11,10 @@ Generated graphs are visited in order (DiGress ``eval_fraction_unique_non_isomor
 
 Isomorphism: graphs are bucketed by a Weisfeiler–Lehman hash (isomorphic graphs always share it),
 and ``networkx.is_isomorphic`` runs only within a bucket -- exact, and far fewer comparisons than
-the reference's all-pairs loop. Graphs with no nodes count as generated graphs, are never valid,
-and are unique only once.
+the reference's all-pairs loop. A graph equal to a kept one as a labelled graph (the same nodes and
+edges) is a copy without a comparison: generators repeat graphs mostly in the same node order
+(of 13,414 duplicates among 20,000 community_small samples, 12,576 are such copies). Graphs with
+no nodes count as generated graphs, are never valid, and are unique only once.
 """
 
 from __future__ import annotations
@@ -35,22 +37,34 @@ def _wl_hash(g) -> str:
         return f"{g.number_of_nodes()}:{g.number_of_edges()}:" + nx.weisfeiler_lehman_graph_hash(g, iterations=3)
 
 
+def _labelled(g) -> tuple:
+    """``g`` as a labelled graph: equal for two graphs with the same nodes and the same edges."""
+    return frozenset(g.nodes), frozenset(frozenset(edge) for edge in g.edges)
+
+
 class IsomorphismIndex:
-    """A set of graphs supporting "is there an isomorphic copy?" queries by hash bucket."""
+    """A set of graphs supporting "is there an isomorphic copy?" queries by hash bucket.
+
+    ``contains`` and ``add`` take the graph's :func:`_wl_hash` as ``wl`` where the caller has it, so a
+    graph queried and then added is hashed once; ``comparisons`` counts the isomorphism tests run."""
 
     def __init__(self, graphs: Sequence = ()):
         self._buckets: dict[str, list] = defaultdict(list)
+        self._labelled: set[tuple] = set()
         self.comparisons = 0
         for g in graphs:
             self.add(to_nx(g))
 
-    def add(self, g) -> None:
-        self._buckets[_wl_hash(g)].append(g)
+    def add(self, g, wl: str | None = None) -> None:
+        self._buckets[_wl_hash(g) if wl is None else wl].append(g)
+        self._labelled.add(_labelled(g))
 
-    def contains(self, g) -> bool:
+    def contains(self, g, wl: str | None = None) -> bool:
         import networkx as nx
 
-        for other in self._buckets.get(_wl_hash(g), ()):
+        if _labelled(g) in self._labelled:  # the same labelled graph: isomorphic without a test
+            return True
+        for other in self._buckets.get(_wl_hash(g) if wl is None else wl, ()):
             self.comparisons += 1
             if nx.is_isomorphic(g, other):
                 return True
@@ -76,11 +90,12 @@ def uniqueness_novelty_vun(samples: Sequence, train: Sequence, validity: str | C
         g = to_nx(raw)
         is_valid = g.number_of_nodes() > 0 and bool(check(g))
         valid += is_valid
-        if seen.contains(g):
+        wl = _wl_hash(g)
+        if seen.contains(g, wl):
             duplicates += 1
             continue
-        seen.add(g)
-        if train_index.contains(g):
+        seen.add(g, wl)
+        if train_index.contains(g, wl):
             in_train += 1
             continue
         vun += is_valid

@@ -79,3 +79,39 @@ def test_vun_on_a_dataset_split():
     assert r["n_duplicates"] == 5 and r["n_in_train"] == 5 and r["vun"] == 0.5
     with pytest.raises(ValueError):
         uniqueness_novelty_vun([], [])
+
+
+def test_a_labelled_copy_is_found_without_an_isomorphism_test():
+    """A graph with the same nodes and edges as a kept one is a copy at no comparison; a relabelled
+    copy still needs its test; same nodes with other edges are not merged."""
+    index = IsomorphismIndex([nx.path_graph(5)])
+    assert index.contains(nx.Graph([(3, 4), (0, 1), (2, 1), (3, 2)])) and index.comparisons == 0
+    assert index.contains(nx.relabel_nodes(nx.path_graph(5), {0: 4, 4: 0})) and index.comparisons == 1
+    assert not index.contains(nx.star_graph(4))
+
+
+def test_uniqueness_and_novelty_equal_an_all_pairs_count_on_samples_with_repeats():
+    """On 150 samples of the default model (many repeats, most of them in the same node order) the
+    duplicates and training copies are those of the reference's loop over all earlier kept graphs."""
+    import torch
+
+    from graphgen.metrics.validity import to_nx
+    from graphgen.models import HiGen
+
+    def degrees(g):
+        return sorted(d for _, d in g.degree)
+
+    def isomorphic(g, other):  # the degree sequences first: a necessary condition, to keep the loop short
+        return degrees(g) == degrees(other) and nx.is_isomorphic(g, other)
+
+    samples = HiGen.from_pretrained("higen-community-small").sample(150, generator=torch.Generator().manual_seed(3))
+    train = [to_nx(g) for g in load_dataset("community_small", "train")]
+    kept, duplicates, in_train = [], 0, 0
+    for g in map(to_nx, samples):
+        if any(isomorphic(g, other) for other in kept):
+            duplicates += 1
+            continue
+        kept.append(g)
+        in_train += any(isomorphic(g, other) for other in train)
+    r = uniqueness_novelty_vun(samples, train)
+    assert duplicates > 10 and (r["n_duplicates"], r["n_in_train"]) == (duplicates, in_train)
