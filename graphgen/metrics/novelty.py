@@ -37,8 +37,15 @@ def _wl_hash(g) -> str:
         return f"{g.number_of_nodes()}:{g.number_of_edges()}:" + nx.weisfeiler_lehman_graph_hash(g, iterations=3)
 
 
-def _labelled(g) -> tuple:
-    """``g`` as a labelled graph: equal for two graphs with the same nodes and the same edges."""
+def _labelled(g):
+    """``g`` as a labelled graph: equal for two graphs with the same nodes and the same edges. For
+    integer node labels (every graph read from a file or a ``Data``) the sorted nodes and sorted
+    edges as bytes, a few hundred bytes per graph; other labels: sets of nodes and of edges."""
+    import numpy as np
+
+    if all(type(v) is int for v in g):
+        edges = sorted((u, v) if u <= v else (v, u) for u, v in g.edges)
+        return np.array(sorted(g), dtype=np.int64).tobytes(), np.array(edges, dtype=np.int64).tobytes()
     return frozenset(g.nodes), frozenset(frozenset(edge) for edge in g.edges)
 
 
@@ -50,7 +57,7 @@ class IsomorphismIndex:
 
     def __init__(self, graphs: Sequence = ()):
         self._buckets: dict[str, list] = defaultdict(list)
-        self._labelled: set[tuple] = set()
+        self._labelled: set = set()
         self.comparisons = 0
         for g in graphs:
             self.add(to_nx(g))

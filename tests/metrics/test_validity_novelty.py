@@ -115,3 +115,19 @@ def test_uniqueness_and_novelty_equal_an_all_pairs_count_on_samples_with_repeats
         in_train += any(isomorphic(g, other) for other in train)
     r = uniqueness_novelty_vun(samples, train)
     assert duplicates > 10 and (r["n_duplicates"], r["n_in_train"]) == (duplicates, in_train)
+
+
+def test_labelled_keys_tell_graphs_apart_whatever_their_labels():
+    """The labelled key of integer-labelled graphs (bytes) and of other labels (sets): equal exactly
+    for the same nodes and edges, whatever the edge order or direction; an isolated node counts."""
+    from graphgen.metrics.novelty import _labelled
+
+    path = nx.path_graph(4)
+    assert _labelled(path) == _labelled(nx.Graph([(3, 2), (1, 0), (2, 1)]))
+    with_isolated = nx.path_graph(4)
+    with_isolated.add_node(4)
+    assert _labelled(path) != _labelled(with_isolated) and _labelled(path) != _labelled(nx.star_graph(3))
+    assert _labelled(nx.Graph([(0, 1), (2, 3)])) != _labelled(nx.Graph([(0, 2), (1, 3)]))
+    named = nx.relabel_nodes(path, {0: "a", 1: "b", 2: "c", 3: "d"})
+    assert _labelled(named) == _labelled(nx.Graph([("d", "c"), ("b", "a"), ("c", "b")]))
+    assert _labelled(named) != _labelled(nx.relabel_nodes(path, {0: "b", 1: "a", 2: "c", 3: "d"}))
