@@ -179,7 +179,8 @@ def _knn_radii(x: np.ndarray, k: int, counts: np.ndarray | None = None) -> np.nd
     distance 0, index 0 of the partition; with ``counts`` the rows are distinct rows standing for
     ``counts`` rows each (the row's own copies at distance 0), and the radius is the ``k``-th entry
     (from 0) of the sorted distances to all of them, which lies among the ``k + 1`` smallest distinct
-    distances."""
+    distances. ``pair_blocks`` with both sizes given yields whole rows, so a block's column ``j`` is
+    row ``j`` of ``x`` (and of ``counts``)."""
     radii = np.empty(len(x))
     for rows, cols, _ in pair_blocks(len(x), len(x)):
         d = cdist(x[rows], x[cols])
