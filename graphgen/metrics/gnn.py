@@ -37,7 +37,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.spatial.distance import cdist
 
-from graphgen.metrics.blocks import pair_blocks
+from graphgen.metrics.blocks import distinct_rows, pair_blocks, pair_sum, subset
 from graphgen.metrics.graph_set import as_graph_set
 from graphgen.seeding import numpy_rng
 
@@ -105,34 +105,6 @@ def frechet_distance(x: np.ndarray, y: np.ndarray) -> float:
     return float(max(value, 0.0))
 
 
-def distinct_rows(x: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
-    """The distinct rows of ``x`` in order of first occurrence and how often each occurs, or ``(x,
-    None)`` when every row is distinct. Generated sets of small graphs repeat graphs (and so
-    embeddings) often: 5,000 community_small samples have 2,677 distinct ones. Every metric below is
-    a sum or count over pairs of rows, so it is computed over distinct rows weighted by their counts:
-    the same value, with the pair work shrunk by the square of the distinct share."""
-    if len(x) < 2:
-        return x, None
-    _, first, counts = np.unique(x, axis=0, return_index=True, return_counts=True)
-    if len(first) == len(x):
-        return x, None
-    order = np.argsort(first)
-    return x[first[order]], counts[order]
-
-
-def _pair_sum(block: np.ndarray, row_counts: np.ndarray | None, col_counts: np.ndarray | None) -> float:
-    """``Σ_ij r_i B_ij c_j`` (counts ``None``: 1 each, the block's plain sum)."""
-    if row_counts is None and col_counts is None:
-        return block.sum()
-    rows = np.ones(block.shape[0]) if row_counts is None else row_counts
-    cols = np.ones(block.shape[1]) if col_counts is None else col_counts
-    return float(rows @ (block @ cols))
-
-
-def _counts(counts: np.ndarray | None, index) -> np.ndarray | None:
-    return None if counts is None else counts[index]
-
-
 def mmd_rbf_max(x: np.ndarray, y: np.ndarray, multipliers: Sequence[float] = SIGMA_MULTIPLIERS) -> tuple[float, float]:
     """Maximum over σ of the biased RBF MMD² (floored at 0) and the maximising σ.
 
@@ -143,7 +115,7 @@ def mmd_rbf_max(x: np.ndarray, y: np.ndarray, multipliers: Sequence[float] = SIG
     (xs, xc), (ys, yc) = distinct_rows(x), distinct_rows(y)
     dxy_sum = 0.0
     for rows, cols, weight in pair_blocks(len(xs), len(ys)):
-        dxy_sum += weight * _pair_sum(cdist(xs[rows], ys[cols], "sqeuclidean"), _counts(xc, rows), _counts(yc, cols))
+        dxy_sum += weight * pair_sum(cdist(xs[rows], ys[cols], "sqeuclidean"), subset(xc, rows), subset(yc, cols))
     base = np.sqrt(dxy_sum / (m * n))
     sigmas = [multiplier * base for multiplier in multipliers]
     gammas = [1.0 / (2 * sigma * sigma) if sigma > 0 else 0.0 for sigma in sigmas]
@@ -167,10 +139,10 @@ def _rbf_sums(a, a_counts, b, b_counts, gammas: Sequence[float]) -> np.ndarray:
     other, other_counts = (a, a_counts) if b is None else (b, b_counts)
     for rows, cols, weight in pair_blocks(len(a), None if b is None else len(b)):
         d = cdist(a[rows], other[cols], "sqeuclidean")
-        row_counts, col_counts = _counts(a_counts, rows), _counts(other_counts, cols)
+        row_counts, col_counts = subset(a_counts, rows), subset(other_counts, cols)
         for k, gamma in enumerate(gammas):
             if gamma > 0:
-                sums[k] += weight * _pair_sum(np.exp(-gamma * d), row_counts, col_counts)
+                sums[k] += weight * pair_sum(np.exp(-gamma * d), row_counts, col_counts)
     return sums
 
 

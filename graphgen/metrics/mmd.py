@@ -13,7 +13,11 @@ For ``X = {x_i}_{i=1..m}``, ``Y = {y_j}_{j=1..n}`` and a kernel ``k``:
 The Gram matrices are reduced block by block (:mod:`graphgen.metrics.blocks`): memory stays bounded
 for any number of graphs, and the within-set sums visit only the upper block triangle (kernels are
 symmetric, ``k(a, b) = k(b, a)``). Sets of up to about 2,000 graphs are one block each, computed
-exactly as a whole Gram matrix.
+exactly as a whole Gram matrix. A set whose descriptors repeat (generated sets of small graphs
+repeat graphs, and distinct graphs share degree histograms: 20,000 community_small samples have
+1,984 distinct degree histograms) is reduced over its distinct rows weighted by their counts
+(:func:`~graphgen.metrics.blocks.distinct_rows`): the same sums (to summation order) with the pair
+work shrunk by the square of the distinct share; a set without repeats takes the unweighted path.
 
 Example:
     >>> import numpy as np
@@ -27,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from graphgen.metrics.blocks import diagonal_offset, pair_blocks
+from graphgen.metrics.blocks import diagonal_offset, distinct_rows, pair_blocks, pair_sum, subset
 from graphgen.metrics.kernels import Kernel
 
 __all__ = ["mmd2", "ESTIMATORS"]
@@ -44,8 +48,12 @@ def mmd2(x: np.ndarray, y: np.ndarray, kernel: Kernel, estimator: str = "biased"
     m, n = len(x), len(y)
     if m == 0 or n == 0:
         raise ValueError(f"MMD needs two non-empty sets, got {m} and {n} graphs")
-    (sxx, txx), (syy, tyy) = _gram_sums(kernel, x), _gram_sums(kernel, y)
-    sxy, txy = _gram_sums(kernel, x, y)
+    xs, ys = distinct_rows(x), distinct_rows(y)
+    (sxx, txx), (syy, tyy) = _gram_sums(kernel, *xs), _gram_sums(kernel, *ys)
+    if estimator == "ustat":  # its cross trace pairs x_i with y_i: the rows as given
+        sxy, txy = _gram_sums(kernel, x, None, y, None)
+    else:
+        sxy, txy = _gram_sums(kernel, *xs, *ys)
     if estimator == "biased":
         return float(sxx / (m * m) + syy / (n * n) - 2 * (sxy / (m * n)))
     if estimator not in ESTIMATORS:
@@ -60,13 +68,19 @@ def mmd2(x: np.ndarray, y: np.ndarray, kernel: Kernel, estimator: str = "biased"
     return float(within - 2 * (sxy - txy) / (m * (m - 1)))
 
 
-def _gram_sums(kernel: Kernel, x: np.ndarray, y: np.ndarray | None = None) -> tuple[float, float]:
-    """``Σ_ij k(x_i, y_j)`` and the trace ``Σ_i k(x_i, y_i)`` (``y`` None: within ``x``), reduced
-    block by block."""
+def _gram_sums(kernel: Kernel, x, x_counts=None, y=None, y_counts=None) -> tuple[float, float]:
+    """``Σ_ij w_i v_j k(x_i, y_j)`` and the trace ``Σ_i w_i k(x_i, y_i)`` (``y`` None: within ``x``) over
+    rows standing for ``x_counts`` / ``y_counts`` rows each (``None``: one), reduced block by block.
+    The trace is defined within one set, or between two sets given row for row (no counts)."""
     total, trace = 0.0, 0.0
-    other = x if y is None else y
+    other, other_counts = (x, x_counts) if y is None else (y, y_counts)
+    weighted = x_counts is not None or other_counts is not None
     for rows, cols, weight in pair_blocks(len(x), None if y is None else len(y)):
         gram = kernel.gram(x[rows], other[cols])
-        total += weight * gram.sum()
-        trace += np.trace(gram, offset=diagonal_offset(rows, cols))
+        total += weight * pair_sum(gram, subset(x_counts, rows), subset(other_counts, cols))
+        offset = diagonal_offset(rows, cols)
+        if not weighted:
+            trace += np.trace(gram, offset=offset)
+        elif y is None and offset == 0:  # a diagonal block: its entry (i, i) stands for x_counts[i] pairs
+            trace += float(np.diagonal(gram) @ x_counts[rows])
     return total, trace

@@ -76,6 +76,25 @@ def test_mmd2_in_blocks_equals_the_whole_gram_matrices(kernel, estimator, monkey
         assert mmd2(x, y, kernel, estimator) == pytest.approx(whole, rel=1e-12, abs=1e-14)
 
 
+@pytest.mark.parametrize("estimator", ESTIMATORS)
+@pytest.mark.parametrize("kernel", [GaussianTV(0.5), GaussianEMD(1.0, 2.0)], ids=lambda k: type(k).__name__)
+def test_mmd2_over_repeated_rows_equals_the_whole_gram_matrices(kernel, estimator, monkeypatch):
+    """Sets whose rows repeat (descriptor histograms of generated graphs do) are reduced over their
+    distinct rows weighted by their counts, traces included: the whole-matrix value for every
+    estimator (the U-statistic's cross trace pairs the rows as given), in any blocks."""
+    rng = np.random.default_rng(5)
+    x = rng.random((6, 5))[rng.integers(0, 6, 30)]
+    y = rng.random((9, 4))[rng.integers(0, 9, 30 if estimator == "ustat" else 21)] * 1.5
+    whole = _whole_mmd2(x, y, kernel, estimator)
+    for entries in (None, 1, 7, 40):
+        if entries is not None:
+            monkeypatch.setattr(blocks, "PAIR_BLOCK_ENTRIES", entries)
+        assert mmd2(x, y, kernel, estimator) == pytest.approx(whole, rel=1e-12, abs=1e-14)
+        assert mmd2(x, np.unique(y, axis=0), kernel, "biased") == pytest.approx(  # one side repeats
+            _whole_mmd2(x, np.unique(y, axis=0), kernel, "biased"), rel=1e-12, abs=1e-14
+        )
+
+
 def _whole_rbf(x, y, multipliers=(0.01, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)):
     dxx, dyy, dxy = cdist(x, x, "sqeuclidean"), cdist(y, y, "sqeuclidean"), cdist(x, y, "sqeuclidean")
     base = np.sqrt(dxy.mean())
