@@ -17,6 +17,10 @@ to about 2,000 graphs are computed by exactly the operations used before blockin
 Sums over several blocks differ from the whole-matrix sum only by floating-point summation order
 (relative 1e-15 or so).
 
+Sets whose rows repeat are reduced over their distinct rows (:func:`distinct_rows`), each standing
+for its count: a block's sum becomes ``Σ_ij r_i B_ij c_j`` (:func:`pair_sum`; ``subset`` takes the
+counts of a block's rows or columns). A set without repeats keeps ``None`` counts and the plain sums.
+
 Example:
     >>> [(r.start, r.stop, c.start, c.stop, w) for r, c, w in pair_blocks(5, entries=10)]
     [(0, 2, 0, 2, 1), (0, 2, 2, 5, 2), (2, 4, 2, 4, 1), (2, 4, 4, 5, 2), (4, 5, 4, 5, 1)]
