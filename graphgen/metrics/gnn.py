@@ -183,21 +183,13 @@ def prdc(real: np.ndarray, fake: np.ndarray, k: int = 5) -> dict[str, float]:
         d = cdist(reals[rows], fakes[cols])  # (block of R, F)
         inside_real = d <= real_r[rows, None]
         fake_inside_some_real |= inside_real.any(axis=0)
-        if real_c is None and fake_c is None:
-            inside_count += int(inside_real.sum())
-        else:
-            per_real = inside_real.astype(np.int64) @ (np.ones(len(fakes), np.int64) if fake_c is None else fake_c)
-            inside_count += int(per_real.sum() if real_c is None else per_real @ real_c[rows])
+        inside_count += int(pair_sum(inside_real, subset(real_c, rows), fake_c))  # 0/1 sums: exact
         real_has_fake_inside[rows] = (d <= fake_r[None, :]).any(axis=1)
         real_covers_nearest_fake[rows] = d.min(axis=1) <= real_r[rows]
-
-    def share(flags: np.ndarray, counts: np.ndarray | None) -> float:
-        return float(flags.mean()) if counts is None else float(flags @ counts / counts.sum())
-
-    precision = share(fake_inside_some_real, fake_c)
-    recall = share(real_has_fake_inside, real_c)
+    precision = float(np.average(fake_inside_some_real, weights=fake_c))
+    recall = float(np.average(real_has_fake_inside, weights=real_c))
     density = float(inside_count / (k * fake.shape[0]))
-    coverage = share(real_covers_nearest_fake, real_c)
+    coverage = float(np.average(real_covers_nearest_fake, weights=real_c))
     return {
         "precision": precision,
         "recall": recall,
