@@ -31,6 +31,11 @@ def _presets_line(entry) -> str:
     return "presets: " + "; ".join(f"{p.name} ({p.flags()})" for p in entry.presets)
 
 
+def _sized_lines(entry) -> list[str]:
+    """Where a model hardly grows past its training graphs, the shipped model that follows --num-nodes."""
+    return [f"--num-nodes far past its training graphs: -c {entry.sized} follows it"] if entry.sized else []
+
+
 @app.command("list")
 def list_() -> None:
     """Print every shipped model's name, description and sampling presets."""
@@ -38,7 +43,7 @@ def list_() -> None:
 
     for name, entry in PRETRAINED.items():
         typer.echo(name + (" (the default)" if name == DEFAULT_MODEL else ""))
-        for text in (entry.description, _presets_line(entry)):
+        for text in (entry.description, _presets_line(entry), *_sized_lines(entry)):
             typer.echo(_wrap(text, "  "))
     typer.echo("Each preset's choice and its test-split numbers: graphgen models info NAME")
 
@@ -62,3 +67,5 @@ def info(name: str = typer.Argument(..., help="A shipped model's name, e.g. hige
         typer.echo(f"  preset {preset.name}: graphgen sample -c {name} --preset {preset.name}  (= {preset.flags()})")
         for label, text in (("chosen by", preset.chosen_by), ("test split", preset.measured)):
             typer.echo(_wrap(f"{label}: {text}", "    ", "      "))
+    for text in _sized_lines(entry):
+        typer.echo(_wrap(text, "  "))

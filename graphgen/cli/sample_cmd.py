@@ -182,7 +182,7 @@ def sample(
             f"--preset NAME; graphgen models info {label}",
             err=True,
         )
-    _note_size_reached(model, num_nodes, graphs)
+    _note_size_reached(model, num_nodes, graphs, PRETRAINED[label].sized if label in PRETRAINED else None)
     if plot is not None:
         from graphgen.io.plot import MAX_PANELS, plot_graphs
 
@@ -215,12 +215,13 @@ def _note_extrapolation(model, num_nodes: int | None) -> None:
 SIZE_REACH_NOTE = 0.2  # --num-nodes: a note when the graphs' mean node count misses it by more than this share
 
 
-def _note_size_reached(model, num_nodes: int | None, graphs: list) -> None:
+def _note_size_reached(model, num_nodes: int | None, graphs: list, sized: str | None = None) -> None:
     """A one-line note on stderr when a HiGen model's graphs miss ``--num-nodes`` by more than 20 % on
     average: HiGen's node count emerges from the model, and a model whose community sizes and count
     both emerge from its rows hardly grows past its training graphs, while an explicit community count
     scales with the request (``metrics/results/higen-num-nodes-reach.json``; on community_small explicit
-    sizes alone did not help, ``metrics/results/higen-community-small-recipes-validation.json``)."""
+    sizes alone did not help, ``metrics/results/higen-community-small-recipes-validation.json``).
+    ``sized``: a shipped model of the same data that follows the request further, named in the note."""
     from graphgen.models.higen.model import HiGen
 
     if num_nodes is None or not isinstance(model, HiGen) or not graphs:
@@ -234,8 +235,12 @@ def _note_size_reached(model, num_nodes: int | None, graphs: list) -> None:
         largest = f" (up to {int(model.node_counts.max()):,} nodes)" if model.node_counts.numel() else ""
         why = (
             f": this model's community sizes and count both emerge from its rows, which grow little past "
-            f"its training graphs{largest}; models trained with --community-count explicit follow --num-nodes "
-            "further"
+            f"its training graphs{largest}; "
+            + (
+                f"--checkpoint {sized} follows --num-nodes further"
+                if sized
+                else "models trained with --community-count explicit follow --num-nodes further"
+            )
         )
     typer.echo(
         f"note: the graphs have {mean:,.0f} nodes on average ({min(sizes):,}-{max(sizes):,}), not the "

@@ -522,7 +522,8 @@ def test_sampling_more_than_a_chunk_keeps_stdout_to_the_graphs(capsys, monkeypat
 def test_a_node_count_the_graphs_miss_gets_a_note(capsys, tmp_path):
     """HiGen's node count emerges from the model: where the graphs miss --num-nodes by more than 20 % on
     average, a note gives their mean and range, and says why for a model whose community sizes and count
-    both emerge from its rows (the default model: 4x its largest training graph reaches about half)."""
+    both emerge from its rows (the default model: 4x its largest training graph reaches about half),
+    naming the shipped model of the same data that follows the request (which draws 80 within 20 %)."""
     import torch
     from torch_geometric.data import Data
 
@@ -534,7 +535,12 @@ def test_a_node_count_the_graphs_miss_gets_a_note(capsys, tmp_path):
     assert code == 0 and sum(sizes) / 3 < 0.8 * 80
     note = f"note: the graphs have {sum(sizes) / 3:,.0f} nodes on average ({min(sizes)}-{max(sizes)}), not the 80"
     assert note in err and "both emerge from its rows" in err and "(up to 20 nodes)" in err
-    for args in (("-n", "3", "--num-nodes", "20"), ("-c", "higen-enzymes", "-n", "2", "--num-nodes", "250")):
+    assert "(up to 20 nodes); --checkpoint higen-community-small-sized follows --num-nodes further\n" in err
+    for args in (
+        ("-n", "3", "--num-nodes", "20"),
+        ("-c", "higen-enzymes", "-n", "2", "--num-nodes", "250"),
+        ("-c", "higen-community-small-sized", "-n", "3", "--num-nodes", "80"),
+    ):
         code, _, err = run(capsys, "sample", *args, "--out", str(tmp_path / "ok.g6"))  # within 20 %: no note
         assert code == 0 and "note: the graphs have" not in err
     sbm = HiGen.from_pretrained("higen-sbm")  # an explicit community count: the numbers, no explanation
@@ -544,6 +550,13 @@ def test_a_node_count_the_graphs_miss_gets_a_note(capsys, tmp_path):
     _note_size_reached(sbm, 100, [Data(num_nodes=81), Data(num_nodes=81)])
     _note_size_reached(sbm, None, [Data(num_nodes=1)])
     assert capsys.readouterr().err == "" and torch.is_tensor(sbm.node_counts)
+    default = HiGen.from_pretrained("higen-community-small")  # no shipped sibling named: the training flag
+    _note_size_reached(default, 100, [Data(num_nodes=20)])
+    assert (
+        capsys.readouterr()
+        .err.rstrip()
+        .endswith("models trained with --community-count explicit follow --num-nodes further")
+    )
 
 
 def test_the_sampling_progress_bar_appears_only_once_a_draw_runs_long(monkeypatch):

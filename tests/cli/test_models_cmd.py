@@ -12,7 +12,12 @@ def test_models_list_names_every_shipped_model_and_its_presets(capsys):
     assert "higen-community-small (the default)" in out
     faces = "presets: tuned (--temperature 0.7); strips (--temperature 0.8 --planar-strips); "
     assert faces + "valid (--temperature 0.7 --face-rows --planar-strips)" in " ".join(out.split())
-    assert out.count("presets: none (sample its own distribution)") == 4  # community_small, enzymes, SBM, ER
+    assert out.count("presets: none (sample its own distribution)") == 5  # community_small (2), enzymes, SBM, ER
+    default = out.split("higen-community-small (the default)\n")[1].split("\nhigen-")[0]
+    assert "--num-nodes far past its training graphs: -c higen-community-small-sized follows it" in " ".join(
+        default.split()
+    )
+    assert " ".join(out.split()).count("-c higen-community-small-sized follows it") == 1
 
 
 def test_models_info_shows_each_preset_its_choice_and_its_test_numbers(capsys):

@@ -103,6 +103,21 @@ def test_every_shipped_checkpoint_is_small_stripped_matches_its_dataset_and_has_
         assert len(graphs) == 2 and all(g.num_nodes > 0 for g in graphs), name
 
 
+def test_a_sized_sibling_is_a_shipped_model_of_the_same_data_that_draws_its_community_count():
+    """``PretrainedEntry.sized`` (what ``graphgen sample`` names when --num-nodes is missed) is a trained
+    shipped model of the same dataset and split whose number of communities is drawn at the root."""
+    named = [(name, entry.sized) for name, entry in PRETRAINED.items() if entry.sized]
+    assert named == [("higen-community-small", "higen-community-small-sized")]
+    for name, sized in named:
+        model, ckpt = load_model(name)
+        sibling, sibling_ckpt = load_model(sized)
+        assert PRETRAINED[sized].trained and PRETRAINED[sized].sized is None
+        assert sibling.config.explicit_count and not model.config.explicit_count
+        for key in ("dataset", "protocol"):
+            assert sibling_ckpt.metadata.get(key) == ckpt.metadata.get(key), key
+        assert sibling_ckpt.data_fingerprint == ckpt.data_fingerprint
+
+
 def test_trained_split_reads_the_checkpoints_protocol_and_holdout():
     from graphgen.datasets import load_dataset
     from graphgen.errors import CheckpointError
