@@ -118,6 +118,30 @@ def test_a_sized_sibling_is_a_shipped_model_of_the_same_data_that_draws_its_comm
         assert sibling_ckpt.data_fingerprint == ckpt.data_fingerprint
 
 
+def test_the_sized_models_description_quotes_its_records():
+    """The numbers ``higen-community-small-sized``'s description quotes are its records' (reach at 8x and
+    2x of the sibling and of the default, in whole percent; the test-split mean of each, to 3 decimals)."""
+    import json
+    import re
+    from pathlib import Path
+
+    results = Path(__file__).resolve().parents[2] / "metrics" / "results"
+    text = PRETRAINED["higen-community-small-sized"].description
+
+    def reach(record: str, model: str) -> dict:
+        rows = json.loads((results / record).read_text())["models"][model]["rows"]
+        return {row["multiple"] if "multiple" in row else row["num_nodes"] // 20: row["reached"] for row in rows}
+
+    sized = reach("higen-num-nodes-reach-community-small-explicit-count.json", "runs/cnt-s0.pt")
+    default = reach("higen-num-nodes-reach.json", "higen-community-small")
+    quoted = re.search(r"have (\d+) % of the nodes asked for, at 2x (\d+) % \(the default: (\d+) % and (\d+) %", text)
+    assert [int(q) for q in quoted.groups()] == [round(100 * r) for r in (sized[8], sized[2], default[8], default[2])]
+    means = re.search(r"MMD (0\.\d+) against (0\.\d+)", text).groups()
+    for value, name in zip(means, ("higen-community-small-sized", "higen-community-small")):
+        summary = json.loads((results / name / "summary.json").read_text())
+        assert float(value) == round(summary["mean"]["deg_clus_orbit_mean"], 3), name
+
+
 def test_trained_split_reads_the_checkpoints_protocol_and_holdout():
     from graphgen.datasets import load_dataset
     from graphgen.errors import CheckpointError
