@@ -61,7 +61,8 @@ __all__ = [
     "sample_coordinated_blocks",
 ]
 
-PAIR_CHUNK = 65536  # pairs scored at once when autograd is off (sampling)
+PAIR_CHUNK = 4096  # pairs scored at once when autograd is off (sampling); 65536 until session 45, when 4096
+# scored the 2.2 million pairs of a 3,000-node higen-sbm graph in 1.0 s instead of 1.7 s (one thread), bit for bit
 PLANAR_STRIP_TRIES = 50  # draws of a strip under the planar-strips decoding before it is kept as it is
 
 
@@ -375,8 +376,8 @@ class BipartiteNet(nn.Module):
     def scores(self, h: torch.Tensor, pairs: BlockPairs) -> torch.Tensor:
         """Pair scores ``(Q,)`` from node embeddings ``h`` (:meth:`node_embeddings`)."""
         block_features = _block_features(pairs)
-        # without autograd (sampling) the pairs are scored in chunks: the same scores, with peak memory
-        # bounded by the chunk instead of by all n_i n_j pairs of the level at once
+        # without autograd (sampling) the pairs are scored in chunks written into one output: the same
+        # scores, with peak memory bounded by the chunk instead of by all n_i n_j pairs of the level
         # score([a + b, a * b, extra]) with its first linear applied by parts: the a + b part as
         # (W_s h)_a + (W_s h)_b per node and the block part per block (equal up to float rounding)
         step = pairs.pair_block.numel() if torch.is_grad_enabled() else PAIR_CHUNK
@@ -389,6 +390,7 @@ class BipartiteNet(nn.Module):
         earlier = _earlier_features(pairs) if self.config.rounds else None
         earlier_weight = first.weight[:, 2 * width + 2 :].t()
         scores = []
+        out = None if torch.is_grad_enabled() else h.new_empty(pairs.pair_block.numel())
         for start in range(0, pairs.pair_block.numel(), max(step, 1)):
             end = start + step
             left, right = pairs.pair_left[start:end], pairs.pair_right[start:end]
@@ -398,7 +400,13 @@ class BipartiteNet(nn.Module):
             pre = (per_node.index_select(0, left) + per_node.index_select(0, right)) + pre  # exactly symmetric
             if earlier is not None:
                 pre = pre + earlier[start:end] @ earlier_weight
-            scores.append(self.score[2](torch.relu(pre)).squeeze(1))
+            chunk = self.score[2](torch.relu(pre)).squeeze(1)
+            if out is None:
+                scores.append(chunk)
+            else:
+                out[start:end] = chunk
+        if out is not None:
+            return out
         return torch.cat(scores) if scores else h.new_zeros(0)
 
     def literal_scores(self, h: torch.Tensor, pairs: BlockPairs) -> torch.Tensor:
