@@ -47,18 +47,20 @@ def parse_variant(text: str) -> tuple[str, Path, dict]:
 def run(checkout: Path, env: dict, command: str) -> dict:
     """One command in a child process: seconds, peak RSS (MB), minor faults, exit status."""
     environ = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(checkout), **env}
-    start = time.perf_counter()
-    child = subprocess.Popen(
-        [sys.executable, "-m", "graphgen", *shlex.split(command)],
-        cwd=checkout,
-        env=environ,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    _, status, usage = os.wait4(child.pid, 0)
-    seconds = time.perf_counter() - start
-    stderr = child.stderr.read().decode() if child.stderr else ""
-    child.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryFile() as stderr_file:  # a file, not a pipe: a chatty command cannot block on it
+        start = time.perf_counter()
+        child = subprocess.Popen(
+            [sys.executable, "-m", "graphgen", *shlex.split(command)],
+            cwd=checkout,
+            env=environ,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr_file,
+        )
+        _, status, usage = os.wait4(child.pid, 0)
+        seconds = time.perf_counter() - start
+        child.returncode = os.waitstatus_to_exitcode(status)
+        stderr_file.seek(0)
+        stderr = stderr_file.read().decode(errors="replace")
     if child.returncode != 0:
         raise SystemExit(f"graphgen {command} failed in {checkout}: {stderr.strip()[-400:]}")
     return {"seconds": seconds, "peak_rss_mb": usage.ru_maxrss / 1024, "minor_faults": usage.ru_minflt}

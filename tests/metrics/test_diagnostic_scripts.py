@@ -966,3 +966,32 @@ def test_recipe_validation_scores_the_held_out_graphs_and_refuses_different_hold
         with pytest.raises(SystemExit, match="the same --holdout share"):
             script.main()
     assert not (tmp_path / "o.json").exists()
+
+
+def test_cli_ab_runs_each_command_per_variant_and_compares_what_they_wrote(tmp_path, monkeypatch):
+    """cli_ab: variants parse as NAME=DIR[:VAR=VALUE,...]; each command runs once per variant and round
+    in its own process from the variant's checkout, with the variant's environment (here a heap-tuning
+    setting that changes no output), and the record says whether every variant wrote the same files."""
+    import json
+
+    script = _script("cli_ab")
+    repo = SCRIPTS.parents[1]
+    assert script.parse_variant(f"on={repo}") == ("on", repo, {})
+    assert script.parse_variant(f"off={repo}:GRAPHGEN_HEAP_TUNING=off,X=1") == (
+        "off",
+        repo,
+        {"GRAPHGEN_HEAP_TUNING": "off", "X": "1"},
+    )
+    with pytest.raises(SystemExit, match="expected NAME=DIR"):
+        script.parse_variant("nothing")
+    out = tmp_path / "ab.json"
+    argv = ["cli_ab.py", "--variant", f"on={repo}", "--variant", f"off={repo}:GRAPHGEN_HEAP_TUNING=off"]
+    argv += ["--command", "datasets export community_small --split test --out {out}/test.g6", "--rounds", "1"]
+    monkeypatch.setattr(sys, "argv", [*argv, "--json", str(out)])
+    script.main()
+    record = json.loads(out.read_text())
+    assert record["same_outputs"] and set(record["outputs_md5"]["on"]) == {"test.g6"}
+    (row,) = record["results"]
+    assert row["command"].startswith("graphgen datasets export") and set(row["variants"]) == {"on", "off"}
+    assert row["variants"]["on"]["ratio_to_first"] == 1.0 and len(row["variants"]["off"]["seconds"]) == 1
+    assert record["variants"]["off"]["env"] == {"GRAPHGEN_HEAP_TUNING": "off"}
