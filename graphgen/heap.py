@@ -5,16 +5,16 @@ above a *dynamic* threshold (128 KiB at start, raised to the size of each large 
 32 MiB) to its own ``mmap`` and returns it to the kernel when freed, and it gives the top of the heap
 back (``trim``) once more than a small, also dynamic, amount is free there. Graph models allocate and
 free tensors of a few MiB at every step (a GNN's edge messages, a chunk of pair scores), so a process
-can spend much of its time faulting the same pages in again: sampling 40 planar graphs with
-``higen-planar-faces`` took about a million minor page faults. Which threshold a process ends up with
-depends on the sizes it happened to free first, so the same code can be fast or slow after an
-unrelated change in how it chunks its work (session 45: a smaller pair chunk made that draw 50 %
-slower through faults alone).
+can spend much of its time faulting the same pages in again: ``graphgen sample -c higen-planar-faces
+-n 40`` took about 500,000 minor page faults. Which threshold a process ends up with depends on the
+sizes it happened to free first, so the same code can be fast or slow after an unrelated change in
+how it chunks its work (session 45: smaller pair chunks, faster by themselves, made that command with
+``--preset strips`` 1.5 s slower through faults alone).
 
 :func:`tune_heap` fixes both thresholds instead (``mallopt``): blocks up to :data:`MMAP_THRESHOLD`
 come from the heap and are reused, and up to :data:`TRIM_THRESHOLD` of free heap stays with the
-process. The faults fall about tenfold and the draws get faster (numbers in
-``metrics/results/heap-tuning-cli.json``); peak memory stays within a few percent, but memory freed
+process. The faults fall 3- to 9-fold and large draws get faster (``metrics/results/heap-tuning-cli.json``:
+a 3,000-node SBM graph 13.6 s -> 10.9 s, whole commands); peak memory moved by -10 % to +7 %, and memory freed
 after a peak is kept by the process (at most :data:`TRIM_THRESHOLD` at the top of the heap) rather
 than given back. Only the allocator's bookkeeping changes, never a value computed.
 

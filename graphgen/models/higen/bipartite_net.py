@@ -389,8 +389,7 @@ class BipartiteNet(nn.Module):
         # the earlier-rounds part per pair, projected chunk by chunk like the rest
         earlier = _earlier_features(pairs) if self.config.rounds else None
         earlier_weight = first.weight[:, 2 * width + 2 :].t()
-        scores = []
-        out = None if torch.is_grad_enabled() else h.new_empty(pairs.pair_block.numel())
+        out = h.new_empty(pairs.pair_block.numel())
         for start in range(0, pairs.pair_block.numel(), max(step, 1)):
             end = start + step
             left, right = pairs.pair_left[start:end], pairs.pair_right[start:end]
@@ -400,14 +399,8 @@ class BipartiteNet(nn.Module):
             pre = (per_node.index_select(0, left) + per_node.index_select(0, right)) + pre  # exactly symmetric
             if earlier is not None:
                 pre = pre + earlier[start:end] @ earlier_weight
-            chunk = self.score[2](torch.relu(pre)).squeeze(1)
-            if out is None:
-                scores.append(chunk)
-            else:
-                out[start:end] = chunk
-        if out is not None:
-            return out
-        return torch.cat(scores) if scores else h.new_zeros(0)
+            out[start:end] = self.score[2](torch.relu(pre)).squeeze(1)
+        return out
 
     def literal_scores(self, h: torch.Tensor, pairs: BlockPairs) -> torch.Tensor:
         """The pair scores with the score MLP applied to the concatenated input, as written (the
