@@ -30,7 +30,25 @@ def test_a_sampling_point_reports_what_was_generated(tmp_path):
     graphs = generate("large_sbm", 3, num_nodes=80, seed=0, min_size=20, max_size=30)
     config = HiGenConfig(hidden=8, num_layers=1, num_mixtures=1, position_dim=4)
     train_higen(graphs, tmp_path / "m.pt", model_config=config, train_config=TrainConfig(epochs=1, batch_size=3))
-    record = point(str(tmp_path / "m.pt"), 80)
+    import graphgen.models.higen.esp_kernel as esp
+    from graphgen.models.higen import HiGen
+
+    calls = []
+    load, sample = esp.esp_kernel, HiGen.sample
+
+    def loading():
+        calls.append("kernel")
+        return load()
+
+    def sampling(self, *args, **kwargs):
+        calls.append("sample")
+        return sample(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:  # the kernel is loaded (or built) before the timed draw
+        patch.setattr(esp, "esp_kernel", loading)
+        patch.setattr(HiGen, "sample", sampling)
+        record = point(str(tmp_path / "m.pt"), 80)
+    assert calls[:2] == ["kernel", "sample"]
     assert record["target_nodes"] == 80 and record["nodes"] > 0 and record["edges"] > 0
     assert record["seconds"] > 0 and math.isfinite(record["peak_memory_mb"])
     assert 1 <= record["communities"] <= record["nodes"]
