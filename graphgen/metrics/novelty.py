@@ -49,11 +49,27 @@ def _labelled(g):
     return frozenset(g.nodes), frozenset(frozenset(edge) for edge in g.edges)
 
 
+class GraphKeys:
+    """A graph's two lookup keys, each computed at most once: its :func:`_labelled` form (always
+    needed) and its :func:`_wl_hash` (only when no labelled copy answers the query)."""
+
+    def __init__(self, g):
+        self.labelled = _labelled(g)
+        self._graph, self._wl = g, None
+
+    @property
+    def wl(self) -> str:
+        if self._wl is None:
+            self._wl = _wl_hash(self._graph)
+        return self._wl
+
+
 class IsomorphismIndex:
     """A set of graphs supporting "is there an isomorphic copy?" queries by hash bucket.
 
-    ``contains`` and ``add`` take the graph's :func:`_wl_hash` as ``wl`` where the caller has it, so a
-    graph queried and then added is hashed once; ``comparisons`` counts the isomorphism tests run."""
+    ``contains`` and ``add`` take the graph's :class:`GraphKeys` as ``keys`` where the caller has
+    them, so a graph queried in two indexes and added to one computes each key once;
+    ``comparisons`` counts the isomorphism tests run."""
 
     def __init__(self, graphs: Sequence = ()):
         self._buckets: dict[str, list] = defaultdict(list)
@@ -62,16 +78,18 @@ class IsomorphismIndex:
         for g in graphs:
             self.add(to_nx(g))
 
-    def add(self, g, wl: str | None = None) -> None:
-        self._buckets[_wl_hash(g) if wl is None else wl].append(g)
-        self._labelled.add(_labelled(g))
+    def add(self, g, keys: GraphKeys | None = None) -> None:
+        keys = GraphKeys(g) if keys is None else keys
+        self._buckets[keys.wl].append(g)
+        self._labelled.add(keys.labelled)
 
-    def contains(self, g, wl: str | None = None) -> bool:
+    def contains(self, g, keys: GraphKeys | None = None) -> bool:
         import networkx as nx
 
-        if _labelled(g) in self._labelled:  # the same labelled graph: isomorphic without a test
+        keys = GraphKeys(g) if keys is None else keys
+        if keys.labelled in self._labelled:  # the same labelled graph: isomorphic without a test
             return True
-        for other in self._buckets.get(_wl_hash(g) if wl is None else wl, ()):
+        for other in self._buckets.get(keys.wl, ()):
             self.comparisons += 1
             if nx.is_isomorphic(g, other):
                 return True
@@ -97,12 +115,12 @@ def uniqueness_novelty_vun(samples: Sequence, train: Sequence, validity: str | C
         g = to_nx(raw)
         is_valid = g.number_of_nodes() > 0 and bool(check(g))
         valid += is_valid
-        wl = _wl_hash(g)
-        if seen.contains(g, wl):
+        keys = GraphKeys(g)
+        if seen.contains(g, keys):
             duplicates += 1
             continue
-        seen.add(g, wl)
-        if train_index.contains(g, wl):
+        seen.add(g, keys)
+        if train_index.contains(g, keys):
             in_train += 1
             continue
         vun += is_valid

@@ -131,3 +131,28 @@ def test_labelled_keys_tell_graphs_apart_whatever_their_labels():
     named = nx.relabel_nodes(path, {0: "a", 1: "b", 2: "c", 3: "d"})
     assert _labelled(named) == _labelled(nx.Graph([("d", "c"), ("b", "a"), ("c", "b")]))
     assert _labelled(named) != _labelled(nx.relabel_nodes(path, {0: "b", 1: "a", 2: "c", 3: "d"}))
+
+
+def test_each_key_of_a_sample_is_computed_once_and_the_wl_hash_only_when_needed(monkeypatch):
+    """A sample queried in both indexes and added to one takes one labelled key and at most one WL
+    hash; a labelled copy of a kept graph takes none (the labelled key answers)."""
+    import graphgen.metrics.novelty as novelty
+
+    calls = {"labelled": 0, "wl": 0}
+    labelled, wl_hash = novelty._labelled, novelty._wl_hash
+
+    def count(name, fn):
+        def counted(g):
+            calls[name] += 1
+            return fn(g)
+
+        return counted
+
+    monkeypatch.setattr(novelty, "_labelled", count("labelled", labelled))
+    monkeypatch.setattr(novelty, "_wl_hash", count("wl", wl_hash))
+    path, star = nx.path_graph(5), nx.star_graph(4)
+    r = uniqueness_novelty_vun([path, nx.path_graph(5), star], [nx.cycle_graph(4)])
+    assert (r["n_duplicates"], r["n_in_train"]) == (1, 0)
+    # training graph: 1 + 1; path: 1 + 1 (seen empty, then added, then the training index); its copy: 1 + 0;
+    # star: 1 + 1
+    assert calls == {"labelled": 4, "wl": 3}
