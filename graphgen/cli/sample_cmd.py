@@ -160,8 +160,9 @@ def sample(
             planar_strips=planar_strips,
         )
     graphs = _sample_with_progress(model, num_graphs, generator, options)
-    if label in PRETRAINED:
-        what = PRETRAINED[label].description
+    entry = PRETRAINED.get(label)  # None: a checkpoint file, not a shipped name
+    if entry is not None:
+        what = entry.description
     else:
         meta = ckpt.metadata
         what = f"{ckpt.model} trained on {meta.get('dataset', 'unknown data')} ({meta.get('split', '?')} split)"
@@ -175,14 +176,14 @@ def sample(
         + (", planar strips" if planar_strips else "")
     )
     typer.echo(f"sampled {len(graphs)} graphs (seed {seed}{how}) from {label}: {what}", err=True)
-    presets = PRETRAINED[label].presets if label in PRETRAINED else ()
+    presets = entry.presets if entry is not None else ()
     if presets and not given:  # its own distribution, where held-out graphs chose otherwise
         typer.echo(
             f"note: {label} has sampling presets chosen on held-out graphs ({', '.join(p.name for p in presets)}): "
             f"--preset NAME; graphgen models info {label}",
             err=True,
         )
-    _note_size_reached(model, num_nodes, graphs, PRETRAINED[label].sized if label in PRETRAINED else None)
+    _note_size_reached(model, num_nodes, graphs, entry.sized if entry is not None else None)
     if plot is not None:
         from graphgen.io.plot import MAX_PANELS, plot_graphs
 

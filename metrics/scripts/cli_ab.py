@@ -58,7 +58,7 @@ def run(checkout: Path, env: dict, command: str) -> dict:
         )
         _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
-        child.returncode = os.waitstatus_to_exitcode(status)
+        child.returncode = os.waitstatus_to_exitcode(status)  # reaped by wait4: tell Popen, or it warns
         stderr_file.seek(0)
         stderr = stderr_file.read().decode(errors="replace")
     if child.returncode != 0:
