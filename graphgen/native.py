@@ -8,6 +8,15 @@ processes load it in well under a second). Build options are tried in order; if 
 the extension's environment variable is ``0``, :meth:`NativeExtension.load` returns ``None`` and the
 caller takes its pure-Python path, which computes the same results.
 
+One build per Python environment: each name carries :func:`environment_tag`, a hash of the
+interpreter and the torch installation it compiles against. torch caches a build under its name
+alone, and its build file names the torch headers and libraries of the environment that made it, so
+two virtual environments sharing the one cache (a project's and a notebook kernel's, a CI clone's)
+rebuilt each other's copy at every switch (about 25 s for HiGen's kernel) and could load a copy
+built against another torch. A build that is about to happen is announced (``INFO`` on the
+``graphgen.native`` logger, which the ``graphgen`` command prints), since the first call of a
+command waits on it without any other sign.
+
 A stale build lock is cleared: torch guards a build with a ``lock`` file in the build directory and
 waits, without end, while it exists; a process killed during its build (Ctrl-C on the first call, a
 killed test run) leaves it behind, and every later process would hang at "loading". A lock older
@@ -16,12 +25,22 @@ than :data:`STALE_LOCK_SECONDS` (builds take about a minute) is removed with a w
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import sys
+import sysconfig
 import time
 from pathlib import Path
 
-__all__ = ["NativeExtension", "vectorised_build_options", "clear_stale_build_lock", "STALE_LOCK_SECONDS"]
+__all__ = [
+    "NativeExtension",
+    "vectorised_build_options",
+    "clear_stale_build_lock",
+    "environment_tag",
+    "is_built",
+    "STALE_LOCK_SECONDS",
+]
 
 _LOG = logging.getLogger(__name__)
 
@@ -45,6 +64,27 @@ def clear_stale_build_lock(name: str) -> bool:
     return True
 
 
+def environment_tag(torch_version: str | None = None, torch_dir: str | None = None, python: str | None = None) -> str:
+    """Eight hex digits naming this Python environment's builds (module docstring): a hash of the
+    torch version, the directory torch is installed in (its headers and libraries) and the
+    interpreter (version and include directory). Arguments override this process's values (tests)."""
+    import torch
+
+    parts = (
+        torch.__version__ if torch_version is None else torch_version,
+        str(Path(torch.__file__).resolve().parent) if torch_dir is None else torch_dir,
+        f"{sys.version} {sysconfig.get_paths()['include']}" if python is None else python,
+    )
+    return hashlib.sha1("\n".join(parts).encode()).hexdigest()[:8]
+
+
+def is_built(name: str) -> bool:
+    """Whether torch's cache already holds the compiled extension ``name`` (its shared library)."""
+    from torch.utils.cpp_extension import _get_build_directory
+
+    return (Path(_get_build_directory(name, False)) / f"{name}.so").is_file()
+
+
 def vectorised_build_options(name: str) -> list[tuple[str, list[str]]]:
     """``(extension name, compiler flags)`` to try in order for a floating-point kernel.
 
@@ -65,12 +105,13 @@ def vectorised_build_options(name: str) -> list[tuple[str, list[str]]]:
 
 
 class NativeExtension:
-    """A C++ source compiled once per machine and loaded once per process.
+    """A C++ source compiled once per Python environment and loaded once per process.
 
     Args:
         source: C++ source (``#include <torch/extension.h>``).
         functions: the functions to bind.
-        build_options: ``(extension name, compiler flags)`` pairs, tried in order.
+        build_options: ``(extension name, compiler flags)`` pairs, tried in order; each name is
+            given this environment's :func:`environment_tag` when built.
         env_var: setting it to ``0`` disables the extension (the caller's Python path runs).
         description: what it is, for log messages.
     """
@@ -100,10 +141,16 @@ class NativeExtension:
             self._tried = True
             from torch.utils.cpp_extension import load_inline
 
-            _LOG.info("loading the %s (built once per machine, about a minute)", self.description)
-            for name, flags in self.build_options:
+            tag = environment_tag()
+            for base, flags in self.build_options:
+                name = f"{base}_{tag}"
                 try:
                     clear_stale_build_lock(name)
+                    if not is_built(name):
+                        _LOG.info(
+                            "building the %s for this Python environment (once; about half a minute)",
+                            self.description,
+                        )
                     self._module = load_inline(
                         name=name,
                         cpp_sources=self.source,

@@ -1,7 +1,9 @@
+import logging
 import os
 import time
+from pathlib import Path
 
-from graphgen.native import STALE_LOCK_SECONDS, clear_stale_build_lock
+from graphgen.native import STALE_LOCK_SECONDS, NativeExtension, clear_stale_build_lock, environment_tag, is_built
 
 
 def test_a_stale_build_lock_is_removed_and_a_live_one_kept(tmp_path, monkeypatch):
@@ -18,3 +20,68 @@ def test_a_stale_build_lock_is_removed_and_a_live_one_kept(tmp_path, monkeypatch
         then = time.time() - age
         os.utime(lock, (then, then))
         assert clear_stale_build_lock("graphgen_test_ext") is stale and lock.exists() is not stale, age
+
+
+def test_environment_tag_names_the_torch_and_python_a_build_is_made_against():
+    """Builds are cached per environment: the tag is eight hex digits, the same on every call,
+    and changes with the torch version, torch's directory and the interpreter, each alone."""
+    tag = environment_tag()
+    assert len(tag) == 8 and int(tag, 16) >= 0 and tag == environment_tag()
+    base = dict(torch_version="2.13.0", torch_dir="/venv/a/torch", python="3.11.7 /usr/include/python3.11")
+    variants = [
+        dict(base, torch_version="2.12.0"),
+        dict(base, torch_dir="/venv/b/torch"),
+        dict(base, python="3.12.1 /usr/include/python3.12"),
+    ]
+    tags = {environment_tag(**base)} | {environment_tag(**v) for v in variants}
+    assert len(tags) == 4
+
+
+def _fake_load_inline(calls, fail=()):
+    """A stand-in for torch's ``load_inline``: records the names asked for, writes the shared
+    library where torch would (so that ``is_built`` sees it), fails for names starting with ``fail``."""
+
+    def load_inline(name, **kwargs):
+        calls.append(name)
+        if name.startswith(tuple(fail)):
+            raise RuntimeError("Error building extension")
+        from torch.utils.cpp_extension import _get_build_directory
+
+        (Path(_get_build_directory(name, False)) / f"{name}.so").write_bytes(b"")
+        return f"module {name}"
+
+    return load_inline
+
+
+def test_a_build_carries_the_environment_tag_and_is_announced_only_when_it_happens(tmp_path, monkeypatch, caplog):
+    """The name handed to torch is the option's name plus the environment tag; the INFO notice
+    comes before a build and not when the library is already in the cache; an option that fails to
+    build falls through to the next, tagged as well."""
+    import torch.utils.cpp_extension as cpp_extension
+
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    monkeypatch.delenv("GRAPHGEN_TEST_EXT", raising=False)
+    calls = []
+    monkeypatch.setattr(cpp_extension, "load_inline", _fake_load_inline(calls, fail=("graphgen_test_fast",)))
+    tag = environment_tag()
+
+    def extension():
+        options = [("graphgen_test_fast", ["-O3", "-ffast-math"]), ("graphgen_test_plain", ["-O3"])]
+        return NativeExtension("", ["f"], options, "GRAPHGEN_TEST_EXT", "test kernel")
+
+    with caplog.at_level(logging.INFO, logger="graphgen.native"):
+        assert extension().load() == f"module graphgen_test_plain_{tag}"
+    assert calls == [f"graphgen_test_fast_{tag}", f"graphgen_test_plain_{tag}"]
+    assert is_built(f"graphgen_test_plain_{tag}") and not is_built("graphgen_test_plain")
+    building = [r.getMessage() for r in caplog.records if r.getMessage().startswith("building the test kernel")]
+    assert len(building) == 2  # both options were about to be built
+
+    caplog.clear()
+    calls.clear()
+    monkeypatch.setattr(cpp_extension, "load_inline", _fake_load_inline(calls))
+    with caplog.at_level(logging.INFO, logger="graphgen.native"):
+        assert extension().load() == f"module graphgen_test_fast_{tag}"  # now builds: announced
+        assert [r.getMessage().startswith("building") for r in caplog.records] == [True]
+        caplog.clear()
+        assert extension().load() == f"module graphgen_test_fast_{tag}"  # cached: no notice
+        assert caplog.records == []

@@ -107,7 +107,7 @@ def point(checkpoint: str, target: int) -> dict:
 
     torch.set_num_threads(1)
     model = HiGen.from_pretrained(checkpoint)
-    # the C++ suffix table is built once per machine (about half a minute) and loaded once per process:
+    # the C++ suffix table is built once per Python environment (about half a minute) and loaded once per process:
     # both happen here, not in the timed draw (session 45's run timed a build into its first point)
     esp_kernel.esp_kernel()
     with PeakMemory() as memory:

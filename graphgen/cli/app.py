@@ -6,11 +6,15 @@ on stderr and exit status 1; usage errors (unknown flag, bad value) exit with st
 of memory (a size far beyond what a model was trained on, say) is one line and status 1 as well: the
 console script caps its memory at what the machine has available (:mod:`graphgen.cli.memory_cap`), so
 that such a request fails inside the process instead of being killed by the kernel without a word.
-It also fixes glibc's heap thresholds (:mod:`graphgen.heap`: fewer page faults, the same results).
+It also fixes glibc's heap thresholds (:mod:`graphgen.heap`: fewer page faults, the same results)
+and prints the library's log messages of level ``INFO`` and above on stderr as ``graphgen: ...``
+lines (:func:`log_to_stderr`; today: a C++ kernel being built on first use, which otherwise holds
+the first command for half a minute without a word).
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 
 import typer
@@ -35,15 +39,38 @@ app.add_typer(train_cmd.app, name="train")
 app.add_typer(bench_cmd.app, name="bench")
 
 
-@app.callback()
-def _root(
-    version: bool = typer.Option(False, "--version", help="Print the graphgen version and exit.", is_eager=True),
-) -> None:
-    if version:
+def _print_version(value: bool) -> None:
+    """``--version``: answered while the options are parsed, before click asks for a command (a
+    plain option of the callback never ran: ``graphgen --version`` said "Missing command")."""
+    if value:
         from graphgen import __version__
 
         typer.echo(f"graphgen {__version__}")
         raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(
+        False, "--version", help="Print the graphgen version and exit.", is_eager=True, callback=_print_version
+    ),
+) -> None:
+    pass
+
+
+def log_to_stderr() -> logging.Handler:
+    """Print the ``graphgen`` loggers' messages of level ``INFO`` and above on stderr, one
+    ``graphgen: message`` line each (once per process); the handler."""
+    logger = logging.getLogger("graphgen")
+    for handler in logger.handlers:
+        if getattr(handler, "_graphgen_cli", False):
+            return handler
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("graphgen: %(message)s"))
+    handler._graphgen_cli = True
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    return handler
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -57,6 +84,7 @@ def main(argv: list[str] | None = None) -> None:
         if argv is None:  # the console script; called with arguments, leave the caller's process alone
             cap = cap_memory()
             tune_heap()
+            log_to_stderr()
         app(args=argv, prog_name="graphgen")
     except GraphgenError as exc:
         typer.echo(f"graphgen: error: {exc}", err=True)

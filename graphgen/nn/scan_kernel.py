@@ -28,7 +28,7 @@ not depend on which worker finishes first. Memory is ``O(b d L)`` (inputs and ou
 worker, ``(L / 32 + 64) d n`` values of states and decays.
 
 The extension is built by :class:`graphgen.native.NativeExtension` (a C++ compiler and ninja are
-needed; the build is cached in torch's extension directory, about a minute the first time). If
+needed; the build is cached in torch's extension directory per Python environment, about a minute the first time). If
 no build succeeds, or ``GRAPHGEN_SCAN_KERNEL=0`` is set, :func:`scan_kernel` returns ``None`` and
 callers use the pure-PyTorch scans.
 """

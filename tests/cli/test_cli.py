@@ -638,3 +638,11 @@ def test_evaluate_names_each_step_beside_its_spinner_on_a_terminal(capsys, termi
     ]
     assert code == 0 and all(step in shown for step in steps)
     assert [shown.index(step) for step in steps] == sorted(shown.index(step) for step in steps)
+
+
+def test_version_prints_the_package_version_without_a_command(capsys):
+    """``graphgen --version`` alone answers (it once asked for a command: "Missing command")."""
+    from graphgen import __version__
+
+    code, out, err = run(capsys, "--version")
+    assert code == 0 and out.strip() == f"graphgen {__version__}" and err == ""
