@@ -19,11 +19,20 @@ import sys
 
 import typer
 
-from graphgen.cli import bench_cmd, datasets_cmd, evaluate_cmd, models_cmd, sample_cmd, train_cmd, value_cmd
+from graphgen.cli import (
+    bench_cmd,
+    datasets_cmd,
+    evaluate_cmd,
+    models_cmd,
+    sample_cmd,
+    score_cmd,
+    train_cmd,
+    value_cmd,
+)
 
 app = typer.Typer(
     name="graphgen",
-    help="Graph generation and graph learning: sample, evaluate, value, train, datasets, models, bench.",
+    help="Graph generation and graph learning: sample, evaluate, score, value, train, datasets, models, bench.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
@@ -34,6 +43,7 @@ app.add_typer(datasets_cmd.app, name="datasets")
 app.add_typer(models_cmd.app, name="models")
 app.command("sample")(sample_cmd.sample)
 app.command("evaluate")(evaluate_cmd.evaluate)
+app.command("score")(score_cmd.score)
 app.command("value")(value_cmd.value)
 app.add_typer(train_cmd.app, name="train")
 app.add_typer(bench_cmd.app, name="bench")

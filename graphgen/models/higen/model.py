@@ -558,6 +558,13 @@ def _nearest(counts: torch.Tensor, target: int, draws: Draws, num_graphs: int):
     return pick, _scale_to(target, counts[pick])
 
 
+def _block_graphs(pairs: BlockPairs, node_graph: torch.Tensor) -> torch.Tensor:
+    """The graph ``(B,)`` of every block of ``pairs``, read from its pairs' left nodes (``node_graph``:
+    the graph of every node of the level)."""
+    graph = torch.zeros(pairs.block_weight.numel(), dtype=torch.long)
+    return graph.index_copy_(0, pairs.pair_block, node_graph[pairs.pair_left])
+
+
 def _isolated_count(g) -> int:
     n = int(g.num_nodes)
     return int((torch.bincount(g.edge_index[0], minlength=n) == 0).sum()) if n else 0
@@ -740,7 +747,67 @@ class HiGen(nn.Module):
             raise ValueError(f"unknown parts {sorted(unknown)}; the model's parts are {', '.join(self.part_names)}")
         wanted = set(self.part_names if parts is None else parts)
         prepared = batch if isinstance(batch, PreparedBatch) else self.prepare(batch)
+        community, bipartite, terms = self._negative_log_likelihood(prepared, row_fraction, wanted, per_graph=False)
+        edges = max(prepared.num_edges, 1)
+        return {
+            "loss": (community + bipartite) / edges,
+            "community_nll": community / edges,
+            "bipartite_nll": bipartite / edges,
+            "parts": {name: nll / edges for name, nll in terms.items()},
+        }
+
+    def log_likelihood(self, graphs) -> torch.Tensor:
+        """Log-likelihood of each graph in nats, ``(len(graphs),)`` float64: the terms of
+        :meth:`loss` summed per graph,
+
+        ``log p(H, π | |V|, |E|[, N]) = Σ_l [ Σ_i log p(C_i^l | G^{l-1}) + Σ_(i,j) log p(B_ij^l | G^{l-1}, {C^l}) ]``
+
+        (``i`` the graph's communities of level ``l``, ``(i, j)`` its blocks)
+
+        of the graph's own hierarchy ``H`` (Louvain at the configuration's ``partition_seed``) and
+        generation order ``π``, given its root: the same conditional likelihood the model is trained
+        on (module docstring: the node and edge counts, and with an explicit count the number of
+        communities, are conditioning inputs, drawn apart by the root/size model). It is a lower bound
+        of ``log p(G | |V|, |E|)``, which sums over every hierarchy and order (intractable). Isolated
+        nodes are set aside as in training (they add nothing). Batches change nothing: each graph's
+        value is what it gets alone (tested), and ``-log_likelihood(graphs).sum() / |E|`` is
+        :meth:`loss`'s ``"loss"``. Runs under ``torch.no_grad`` in evaluation mode."""
+        from graphgen.errors import InvalidGraphError
+
+        graphs = list(graphs)
+        if not graphs:
+            return torch.zeros(0, dtype=torch.float64)
+        edgeless = [k for k, g in enumerate(graphs) if int(g.edge_index.shape[1]) == 0]
+        if edgeless:
+            raise InvalidGraphError(
+                f"graph {edgeless[0]} has no edges ({len(edgeless)} such graph(s)); HiGen's likelihood is that of a "
+                "graph's edges given their count, and an edgeless graph has none to generate"
+            )
+        was_training = self.training
+        self.eval()
+        try:
+            with torch.no_grad():
+                community, bipartite, _ = self._negative_log_likelihood(
+                    self.prepare(graphs), 1.0, set(self.part_names), per_graph=True
+                )
+        finally:
+            self.train(was_training)
+        return -(community + bipartite)
+
+    def _negative_log_likelihood(
+        self, prepared: PreparedBatch, row_fraction: float, wanted: set, per_graph: bool
+    ) -> tuple[torch.Tensor, torch.Tensor, dict]:
+        """``(community, bipartite, terms)`` NLL of ``prepared``: summed over the batch, or with
+        ``per_graph`` each a ``(B,)`` vector over its graphs (the same values, summed per graph)."""
         h = prepared.hierarchy
+        num_graphs = h.num_graphs
+
+        def total(values: torch.Tensor, graph: torch.Tensor | None) -> torch.Tensor:
+            # the loss takes the plain sum (bit for bit as before); per graph, the same values by graph
+            if not per_graph:
+                return values.sum()
+            return torch.zeros(num_graphs, dtype=torch.float64).index_add_(0, graph, values.to(torch.float64))
+
         community = torch.zeros((), dtype=torch.float64)
         bipartite = torch.zeros((), dtype=torch.float64)
         terms = {name: torch.zeros((), dtype=torch.float64) for name in self.part_names}
@@ -768,26 +835,24 @@ class HiGen(nn.Module):
                     runs=net.row_runs,
                     faces=net.row_faces,
                 )
-                community = community - row_lp.sum() / row_fraction
+                row_graph = h.levels[lv - 1].batch[rows.community] if per_graph else None
+                community = community - total(row_lp, row_graph) / row_fraction
                 if self.config.explicit_size and rows.leaf:  # -log p(N | W) of every community, at its first row
                     first = rows.position == 0
                     size_probs = self.size_distribution_of_rows(h, lv, rows, pb)
                     size_lp = community_size_log_prob(rows.size[first], rows.budget[first], *size_probs)
-                    community = community - size_lp.sum() / row_fraction
+                    community = (
+                        community - total(size_lp, None if row_graph is None else row_graph[first]) / row_fraction
+                    )
             terms[f"community_nets.{lv - 1}"] = community - before
             if pairs is not None and pairs.pair_block.numel() and f"bipartite_nets.{lv - 2}" in wanted:
                 net, parent = self.bipartite_nets[lv - 2], h.assignments[lv - 1]
                 logits = net(h.levels[lv], parent, pairs)
-                block_nll = -blocks_log_likelihood(net, pairs, logits, h.levels[lv], parent).sum()
+                block_lp = blocks_log_likelihood(net, pairs, logits, h.levels[lv], parent)
+                block_nll = -total(block_lp, _block_graphs(pairs, h.levels[lv].batch) if per_graph else None)
                 terms[f"bipartite_nets.{lv - 2}"] = block_nll
                 bipartite = bipartite + block_nll
-        edges = max(prepared.num_edges, 1)
-        return {
-            "loss": (community + bipartite) / edges,
-            "community_nll": community / edges,
-            "bipartite_nll": bipartite / edges,
-            "parts": {name: nll / edges for name, nll in terms.items()},
-        }
+        return community, bipartite, terms
 
     def size_distribution_of_rows(self, h: Hierarchy, lv: int, rows, pb):
         """``(log β, s, ν)`` of the node count of every community whose first row is among ``rows``

@@ -1959,3 +1959,41 @@ def test_many_graphs_are_drawn_in_chunks_from_one_generator_with_their_reports_s
     assert [g.edge_index.tolist() for g in model.sample(7, generator=torch.Generator().manual_seed(3), **options)] != [
         g.edge_index.tolist() for g in parts
     ]
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"num_levels": 3},
+        {"community_size": "explicit", "row_stop": True, "size_concentration": True, "size_share": True},
+        {"community_count": "explicit", "fair_share": True},
+        {"cross_strips": True, "row_faces": True, "leaf_rows": "conditional_bernoulli", "triangle_features": True},
+    ],
+    ids=["default", "three-levels", "explicit-sizes", "explicit-count", "strips-faces"],
+)
+def test_log_likelihood_of_each_graph_is_its_value_alone_and_the_loss_sums_them(options):
+    """Each graph's log-likelihood in a batch equals its value alone (nothing leaks between the
+    graphs of a batch: Louvain, orders, prefix graphs, blocks), follows its graph when the batch is
+    reordered, and ``-Σ / |E|`` is the batch loss; the model's training mode is restored."""
+    planar = "row_faces" in options
+    graphs = load_dataset("planar" if planar else "community_small", "train")[: 3 if planar else 6]
+    torch.manual_seed(0)
+    model = HiGen(replace(SMALL, **options)).fit_size_model(graphs)
+    model.train()
+    ll = model.log_likelihood(graphs)
+    assert model.training and ll.dtype == torch.float64 and ll.shape == (len(graphs),)
+    assert bool((ll < 0).all()) and bool(torch.isfinite(ll).all())
+    alone = torch.cat([model.log_likelihood([g]) for g in graphs])
+    torch.testing.assert_close(ll, alone, rtol=1e-6, atol=1e-6)
+    assert (
+        len(set(ll.tolist())) > 1
+    )  # the values are the graphs' own (graphs 0 and 2 of community_small are isomorphic)
+    reordered = model.log_likelihood(graphs[::-1])
+    torch.testing.assert_close(reordered, ll.flip(0), rtol=1e-6, atol=1e-6)
+    model.eval()
+    with torch.no_grad():
+        loss = model.loss(graphs)["loss"].item()
+    edges = sum(int(g.edge_index.shape[1]) // 2 for g in graphs)
+    assert -ll.sum().item() / edges == pytest.approx(loss, rel=1e-9)
+    assert model.log_likelihood([]).shape == (0,)

@@ -1,0 +1,69 @@
+import json
+
+import pytest
+import torch
+
+from graphgen.cli import main, score_cmd
+from graphgen.cli.score_cmd import edge_chunks
+from graphgen.data import from_edge_array
+from graphgen.datasets import load_dataset
+from graphgen.io import write_graphs
+from graphgen.models import HiGen
+
+
+def run(capsys, *args):
+    with pytest.raises(SystemExit) as info:
+        main(list(args))
+        raise SystemExit(0)
+    out = capsys.readouterr()
+    return info.value.code or 0, out.out, out.err
+
+
+def _graph(edges, n):
+    return from_edge_array(n, torch.tensor(edges, dtype=torch.long).reshape(-1, 2))
+
+
+def test_edge_chunks_hold_consecutive_graphs_up_to_the_edge_limit():
+    graphs = [_graph([(i, i + 1) for i in range(e)], e + 1) for e in (3, 2, 5, 1, 1, 9, 2)]
+    assert edge_chunks(graphs, 5) == [(0, 2), (2, 3), (3, 5), (5, 6), (6, 7)]  # 3+2 | 5 | 1+1 | 9 alone | 2
+    assert edge_chunks(graphs, 100) == [(0, 7)]
+    assert edge_chunks([], 5) == []
+
+
+def test_score_reports_each_graphs_log_likelihood_and_the_nll_per_edge(capsys, tmp_path, monkeypatch):
+    """The JSON holds HiGen.log_likelihood of every graph of the split, in order; the summary is their
+    sum over the edges; splitting the graphs into more model calls changes no value."""
+    out = tmp_path / "score.json"
+    code, stdout, err = run(capsys, "score", "community_small:test", "--json", str(out))
+    assert code == 0 and "NLL per edge" in stdout and f"wrote {out}" in err
+    result = json.loads(out.read_text())
+    graphs = load_dataset("community_small", "test")
+    expected = HiGen.from_pretrained("higen-community-small").log_likelihood(graphs)
+    got = torch.tensor([g["log_likelihood"] for g in result["per_graph"]], dtype=torch.float64)
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+    edges = sum(int(g.edge_index.shape[1]) // 2 for g in graphs)
+    assert result["num_graphs"] == len(graphs) and result["num_edges"] == edges
+    assert result["nll_per_edge"] == pytest.approx(-expected.sum().item() / edges, rel=1e-12)
+    assert result["least_likely_graph"] == int(torch.argmin(expected))
+    assert f"{result['nll_per_edge']:.4f}" in stdout
+
+    monkeypatch.setattr(score_cmd, "EDGES_PER_CALL", 40)  # about one graph per call
+    code, _, _ = run(capsys, "score", "community_small:test", "--json", str(out))
+    again = torch.tensor([g["log_likelihood"] for g in json.loads(out.read_text())["per_graph"]], dtype=torch.float64)
+    assert code == 0
+    torch.testing.assert_close(again, got, rtol=1e-6, atol=1e-6)
+
+
+def test_score_refuses_what_it_cannot_score_in_one_line(capsys, tmp_path):
+    edgeless = tmp_path / "edgeless.g6"
+    write_graphs([_graph([(0, 1)], 2), _graph([], 3)], edgeless)
+    cases = [
+        (("score", str(edgeless)), "graph 1 has no edges"),
+        (("score", "community_small:test", "-c", "er-community-small"), "is not a HiGen model"),
+        (("score", str(tmp_path / "missing.g6")), "neither an existing file nor a dataset split"),
+    ]
+    for args, message in cases:
+        json_out = tmp_path / "never.json"
+        code, stdout, err = run(capsys, *args, "--json", str(json_out))
+        assert code == 1 and message in err and "Traceback" not in err, (args, err)
+        assert len(err.strip().splitlines()) == 1 and not json_out.exists()
