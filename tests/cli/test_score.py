@@ -3,20 +3,13 @@ import json
 import pytest
 import torch
 
-from graphgen.cli import main, score_cmd
+from graphgen.cli import score_cmd
 from graphgen.cli.score_cmd import edge_chunks
 from graphgen.data import from_edge_array
 from graphgen.datasets import load_dataset
 from graphgen.io import write_graphs
 from graphgen.models import HiGen
-
-
-def run(capsys, *args):
-    with pytest.raises(SystemExit) as info:
-        main(list(args))
-        raise SystemExit(0)
-    out = capsys.readouterr()
-    return info.value.code or 0, out.out, out.err
+from tests.cli.test_cli import run
 
 
 def _graph(edges, n):
