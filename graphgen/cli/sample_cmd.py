@@ -164,8 +164,7 @@ def sample(
     if entry is not None:
         what = entry.description
     else:
-        meta = ckpt.metadata
-        what = f"{ckpt.model} trained on {meta.get('dataset', 'unknown data')} ({meta.get('split', '?')} split)"
+        what = trained_on(ckpt)
     how = (
         ("" if preset is None else f", preset {preset}")
         + ("" if decoding == "sample" else f", {decoding} decoding")
@@ -192,6 +191,16 @@ def sample(
         typer.echo(f"wrote {plot}{drawn}", err=True)
     if write_graph_output(graphs, out, format) != "stdout":
         typer.echo(f"wrote {out}", err=True)
+
+
+def trained_on(ckpt) -> str:
+    """What a checkpoint file's model was trained on, from its metadata: a dataset's split, or the
+    graphs of a file (``graphgen train ... --graphs FILE``)."""
+    meta = ckpt.metadata
+    if "graphs_file" in meta:
+        count = meta.get("num_training_graphs", meta.get("graphs_in_file", "?"))
+        return f"{ckpt.model} trained on {count} graphs of {meta['graphs_file']}"
+    return f"{ckpt.model} trained on {meta.get('dataset', 'unknown data')} ({meta.get('split', '?')} split)"
 
 
 EXTRAPOLATION_NOTE = 10  # --num-nodes above this many times the largest training graph gets a note

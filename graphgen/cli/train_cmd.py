@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import typer
@@ -13,9 +14,14 @@ app = typer.Typer(
 )
 
 
+DATASET_HELP = "Dataset name, e.g. community_small (or --graphs FILE)."
+GRAPHS_HELP = "Train on the graphs of this file instead of a dataset (graph6, sparse6, edge list, .pt)."
+
+
 @app.command("erdos-renyi")
 def erdos_renyi(
-    dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name, e.g. community_small."),
+    dataset: str = typer.Option(None, "--dataset", "-d", help=DATASET_HELP),
+    graphs_file: Path = typer.Option(None, "--graphs", help=GRAPHS_HELP),
     out: Path = typer.Option(
         None,
         "--out",
@@ -23,27 +29,109 @@ def erdos_renyi(
         callback=output_file,
         help="Checkpoint file to write (atomically); default er-DATASET.pt here, never over an existing file.",
     ),
-    split: str = typer.Option("train", "--split", help="Split to fit on."),
+    split: str = typer.Option("train", "--split", help="Split to fit on (a dataset's)."),
     protocol: str = typer.Option(None, "--protocol", "-p", help="Split protocol (default: the dataset's)."),
 ) -> None:
     """Fit the Erdős–Rényi G(n, m) baseline (the floor every learned model must beat)."""
-    from graphgen.datasets import dataset_info, load_dataset
+    import sys
+
     from graphgen.io import save_checkpoint
     from graphgen.models.baselines import ErdosRenyiBaseline
 
-    info = dataset_info(dataset)
-    out = checkpoint_path(out, None, f"er-{info.name}.pt")
-    graphs = load_dataset(info.name, split, protocol=protocol)
-    model = ErdosRenyiBaseline().fit(graphs)
-    meta = {
-        "dataset": info.name,
-        "split": split,
-        "protocol": protocol or info.default_protocol,
-        "num_training_graphs": len(graphs),
-        "command": f"graphgen train erdos-renyi --dataset {info.name} --split {split} --out {out.name}",
-    }
+    data = training_data(dataset, graphs_file, protocol=protocol, split=split)
+    out = checkpoint_path(out, None, f"er-{data.name}.pt")
+    model = ErdosRenyiBaseline().fit(data.train)
+    meta = {**data.metadata, "num_training_graphs": len(data.train), "command": "graphgen " + " ".join(sys.argv[1:])}
     save_checkpoint(model.to_checkpoint(meta), out)
-    typer.echo(f"fitted erdos-renyi on {len(graphs)} {info.name} {split} graphs; wrote {out}", err=True)
+    typer.echo(f"fitted erdos-renyi on {len(data.train)} {data.described} graphs; wrote {out}", err=True)
+
+
+@dataclass
+class TrainingData:
+    """What a training command fits on: ``train`` and ``val`` graphs (``val`` may be ``None``), a
+    ``name`` for default file names, a ``described`` phrase for messages, and the checkpoint
+    ``metadata`` that says where the graphs came from."""
+
+    train: list
+    val: list | None
+    name: str
+    described: str
+    metadata: dict
+
+
+def training_data(
+    dataset: str | None,
+    graphs_file: Path | None,
+    *,
+    val_file: Path | None = None,
+    protocol: str | None = None,
+    holdout: float = 0.0,
+    split: str = "train",
+    graph_kind_only: bool = False,
+) -> TrainingData:
+    """The graphs of ``--dataset NAME`` (its ``split``, and its validation split where it has one) or
+    of ``--graphs FILE`` (all of them; validation: ``--val-graphs FILE``, or ``--holdout F`` of them,
+    seeded like a dataset's held-out share). Exactly one of the two; every bad combination is one line.
+    A file's checkpoint records its name, SHA-256 and graph count (``graphs_file``, ...)."""
+    from graphgen.errors import GraphgenError, InvalidArgumentError
+
+    if (dataset is None) == (graphs_file is None):
+        raise InvalidArgumentError("name the training graphs: --dataset NAME or --graphs FILE (one of the two)")
+    if val_file is not None and graphs_file is None:
+        raise InvalidArgumentError("--val-graphs goes with --graphs FILE (a dataset brings its own validation split)")
+    if val_file is not None and holdout:
+        raise InvalidArgumentError("choose --val-graphs FILE or --holdout F for the validation graphs, not both")
+    if graphs_file is not None:
+        if protocol is not None:
+            raise InvalidArgumentError("--protocol chooses a dataset's split; --graphs FILE has none")
+        return _file_training_data(graphs_file, val_file, holdout)
+    from graphgen.datasets import dataset_info, load_dataset, split_indices
+
+    info = dataset_info(dataset)
+    if graph_kind_only and info.kind != "graphs":
+        raise GraphgenError(f"HiGen trains on graph datasets; {info.name} holds molecules")
+    train = load_dataset(info.name, split, protocol=protocol, holdout=holdout)
+    try:
+        split_indices(info.name, "val", protocol=protocol, holdout=holdout)
+        val = load_dataset(info.name, "val", protocol=protocol, holdout=holdout)
+    except GraphgenError:
+        val = None
+    meta = {"dataset": info.name, "split": split, "protocol": protocol or info.default_protocol}
+    if holdout:
+        meta["holdout"] = holdout  # the validation split: this share of the protocol's training split
+    return TrainingData(train, val, info.name, f"{info.name} {split}", meta)
+
+
+def _file_training_data(graphs_file: Path, val_file: Path | None, holdout: float) -> TrainingData:
+    import hashlib
+
+    from graphgen.datasets.loader import holdout_split
+    from graphgen.errors import GraphFormatError
+    from graphgen.io import read_graphs
+
+    def read(path: Path) -> list:
+        if not path.exists():
+            raise GraphFormatError(f"{path} does not exist")
+        graphs = read_graphs(path)
+        if not graphs:
+            raise GraphFormatError(f"{path} holds no graphs")
+        return graphs
+
+    graphs = read(graphs_file)
+    meta = {
+        "graphs_file": graphs_file.name,
+        "graphs_sha256": hashlib.sha256(graphs_file.read_bytes()).hexdigest(),
+        "graphs_in_file": len(graphs),
+    }
+    val = None
+    if val_file is not None:
+        val = read(val_file)
+        meta.update(val_graphs_file=val_file.name, val_graphs_sha256=hashlib.sha256(val_file.read_bytes()).hexdigest())
+    elif holdout:
+        graphs, val = holdout_split(graphs, holdout)
+        meta["holdout"] = holdout  # the validation graphs: this seeded share of the file's graphs
+    meta["num_training_graphs"] = len(graphs)
+    return TrainingData(graphs, val, graphs_file.stem, graphs_file.name, meta)
 
 
 def checkpoint_path(out: Path | None, resume: Path | None, default_name: str) -> Path:
@@ -118,7 +206,11 @@ def validation_graphs_in_training(dataset: str, protocol: str | None, holdout: f
 
 @app.command("higen")
 def higen(
-    dataset: str = typer.Option(..., "--dataset", "-d", help="Dataset name, e.g. community_small."),
+    dataset: str = typer.Option(None, "--dataset", "-d", help=DATASET_HELP),
+    graphs_file: Path = typer.Option(None, "--graphs", help=GRAPHS_HELP),
+    val_file: Path = typer.Option(
+        None, "--val-graphs", help="With --graphs: validation graphs from this file (or --holdout F of --graphs)."
+    ),
     out: Path = typer.Option(
         None,
         "--out",
@@ -320,11 +412,12 @@ def higen(
         "--holdout",
         min=0.0,
         max=0.5,
-        help="Hold out this share of the training split as the validation split (seeded, the same for every "
-        "--seed; replaces the protocol's own; recorded in the checkpoint). 0: none.",
+        help="Hold out this share of the training split (or of --graphs) as the validation split (seeded, the same"
+        " for every --seed; replaces the protocol's own; recorded in the checkpoint). 0: none.",
     ),
 ) -> None:
-    """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split.
+    """Train HiGen (hierarchical generation, Karami ICLR 2024) on a dataset's training split, or on
+    the graphs of a file (--graphs).
 
     Runs under ``torchrun --nproc-per-node N -m graphgen train higen ...`` as N DDP processes (gloo on
     CPU); rank 0 reports and writes the checkpoints.
@@ -333,27 +426,21 @@ def higen(
     import sys
 
     from graphgen.data.hierarchy_order import WITHIN_COMMUNITY_ORDERS
-    from graphgen.datasets import dataset_info, load_dataset, split_indices
     from graphgen.errors import GraphgenError
     from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
     from graphgen.models.higen.train import check_train_config
 
-    info = dataset_info(dataset)
-    if info.kind != "graphs":
-        raise GraphgenError(f"HiGen trains on graph datasets; {info.name} holds molecules")
-    out = checkpoint_path(out, resume, f"higen-{info.name}.pt")
+    data = training_data(
+        dataset, graphs_file, val_file=val_file, protocol=protocol, holdout=holdout, graph_kind_only=True
+    )
+    train, val = data.train, data.val
+    out = checkpoint_path(out, resume, f"higen-{data.name}.pt")
     if within_order not in WITHIN_COMMUNITY_ORDERS:
         raise GraphgenError(f"unknown order {within_order!r}; choose one of {', '.join(WITHIN_COMMUNITY_ORDERS)}")
-    train = load_dataset(info.name, "train", protocol=protocol, holdout=holdout)
-    try:
-        split_indices(info.name, "val", protocol=protocol, holdout=holdout)
-        val = load_dataset(info.name, "val", protocol=protocol, holdout=holdout)
-    except GraphgenError:
-        val = None
-    shared = validation_graphs_in_training(info.name, protocol, holdout) if val is not None else 0
+    shared = validation_graphs_in_training(data.name, protocol, holdout) if val is not None and dataset else 0
     if shared:
         typer.echo(
-            f"warning: {shared} of the {len(val)} validation graphs of {info.name} (protocol "
+            f"warning: {shared} of the {len(val)} validation graphs of {data.name} (protocol "
             f"{protocol or 'default'}) are training graphs: the lowest-validation checkpoints are chosen "
             "on training data",
             err=True,
@@ -411,14 +498,7 @@ def higen(
     except ValueError as exc:
         raise GraphgenError(_flag_names(str(exc))) from None
     main_process = int(os.environ.get("RANK", "0")) == 0
-    meta = {
-        "dataset": info.name,
-        "split": "train",
-        "protocol": protocol or info.default_protocol,
-        "command": "graphgen " + " ".join(sys.argv[1:]),
-    }
-    if holdout:
-        meta["holdout"] = holdout  # the validation split: this share of the protocol's training split
+    meta = {**data.metadata, "command": "graphgen " + " ".join(sys.argv[1:])}
     # started by the first report, once every check has passed
     bar = LateProgressBar("[bold]higen[/] {task.description}", task="epochs", transient=False, disable=not main_process)
     log_lines = main_process and not bar.console.is_terminal  # nohup/redirected runs: one line per epoch
@@ -463,7 +543,7 @@ def higen(
         else ""
     )
     typer.echo(
-        f"trained higen on {len(train)} {info.name} graphs for {epochs} epochs in {result['seconds']:.0f} s "
+        f"trained higen on {len(train)} {data.described} graphs for {epochs} epochs in {result['seconds']:.0f} s "
         f"(train NLL/edge {last['train_nll_per_edge']:.4f}{refit_text}); wrote {out}{selected_text}",
         err=True,
     )

@@ -23,7 +23,7 @@ from torch_geometric.data import Data
 from graphgen.datasets.catalog import dataset_file, dataset_info
 from graphgen.errors import DatasetError
 
-__all__ = ["load_dataset", "load_smiles", "split_indices", "SPLITS"]
+__all__ = ["load_dataset", "load_smiles", "split_indices", "holdout_split", "SPLITS"]
 
 SPLITS = ("train", "val", "test", "all")
 # split names used in the source files -> graphgen's names
@@ -63,26 +63,26 @@ def _protocol_splits(name: str, protocol: str | None, root) -> tuple[str, dict[s
 HOLDOUT_SEED = 0  # the held-out share of a training split is the same for every training seed
 
 
-def _holdout(splits: dict[str, list[int]], fraction: float) -> dict[str, list[int]]:
-    """``splits`` with ``train`` divided into a kept part and a held-out ``val`` (module-level seed).
-
-    ``round(fraction * n)`` training graphs, at least one, chosen by a seeded permutation
-    (:data:`HOLDOUT_SEED`), become the validation split in their original order; the protocol's own
-    validation split, if any, is replaced.
-    """
+def holdout_split(items: list, fraction: float) -> tuple[list, list]:
+    """``(kept, held_out)``: ``round(fraction * n)`` of ``items``, at least one, chosen by a seeded
+    permutation (:data:`HOLDOUT_SEED`, the same for every caller and training seed), are held out;
+    both parts keep the items' order. ``fraction`` must lie in ``(0, 1)`` and leave an item kept."""
     if not 0.0 < fraction < 1.0:
         raise DatasetError(f"the held-out share of the training split must lie in (0, 1), got {fraction}")
-    train = list(splits["train"])
-    count = max(1, round(fraction * len(train)))
-    if count >= len(train):
-        raise DatasetError(f"holding out {count} of {len(train)} training graphs leaves none to train on")
-    order = torch.randperm(len(train), generator=torch.Generator().manual_seed(HOLDOUT_SEED)).tolist()
+    items = list(items)
+    count = max(1, round(fraction * len(items)))
+    if count >= len(items):
+        raise DatasetError(f"holding out {count} of {len(items)} training graphs leaves none to train on")
+    order = torch.randperm(len(items), generator=torch.Generator().manual_seed(HOLDOUT_SEED)).tolist()
     held = set(order[:count])
-    return {
-        **splits,
-        "train": [g for i, g in enumerate(train) if i not in held],
-        "val": [g for i, g in enumerate(train) if i in held],
-    }
+    return [g for i, g in enumerate(items) if i not in held], [g for i, g in enumerate(items) if i in held]
+
+
+def _holdout(splits: dict[str, list[int]], fraction: float) -> dict[str, list[int]]:
+    """``splits`` with ``train`` divided into a kept part and a held-out ``val``
+    (:func:`holdout_split`); the protocol's own validation split, if any, is replaced."""
+    train, val = holdout_split(splits["train"], fraction)
+    return {**splits, "train": train, "val": val}
 
 
 def split_indices(

@@ -41,7 +41,7 @@ from graphgen.metrics.blocks import distinct_rows, pair_blocks, pair_sum, subset
 from graphgen.metrics.graph_set import as_graph_set
 from graphgen.seeding import numpy_rng
 
-__all__ = ["RandomGIN", "frechet_distance", "mmd_rbf_max", "prdc", "distinct_rows", "gnn_metrics", "SIGMA_MULTIPLIERS"]
+__all__ = ["RandomGIN", "frechet_distance", "mmd_rbf_max", "prdc", "gnn_metrics", "SIGMA_MULTIPLIERS"]
 
 SIGMA_MULTIPLIERS = (0.01, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0)
 _BN_SCALE = 1.0 / np.sqrt(1.0 + 1e-5)

@@ -5,8 +5,11 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from graphgen.cli import main
+from graphgen.data import from_edge_array
+from graphgen.datasets import load_dataset
 from graphgen.io import read_graphs
 
 
@@ -646,3 +649,69 @@ def test_version_prints_the_package_version_without_a_command(capsys):
 
     code, out, err = run(capsys, "--version")
     assert code == 0 and out.strip() == f"graphgen {__version__}" and err == ""
+
+
+def test_train_higen_on_a_graph_file_with_a_held_out_share_then_sample_it(capsys, tmp_path):
+    """--graphs FILE trains on the file's graphs; --holdout takes the same seeded share as for a
+    dataset (holdout_split); the checkpoint names the file and its SHA-256, resumes only on the same
+    graphs, and `sample` says what it was trained on."""
+    import hashlib
+
+    from graphgen.datasets.loader import holdout_split
+    from graphgen.io import load_checkpoint, write_graphs
+    from graphgen.models import HiGen
+
+    graphs = load_dataset("community_small", "train")[:20]
+    path = tmp_path / "mine.g6"
+    write_graphs(graphs, path)
+    ckpt = tmp_path / "mine.pt"
+    args = ["train", "higen", "--graphs", str(path), "--holdout", "0.25", "--hidden", "16", "--num-layers", "1"]
+    code, _, err = run(capsys, *args, "--epochs", "2", "--out", str(ckpt))
+    assert code == 0 and "trained higen on 15 mine.g6 graphs" in err and "val " in err
+    meta = load_checkpoint(ckpt).metadata
+    assert meta["graphs_file"] == "mine.g6" and meta["graphs_in_file"] == 20 and meta["num_training_graphs"] == 15
+    assert meta["graphs_sha256"] == hashlib.sha256(path.read_bytes()).hexdigest() and meta["holdout"] == 0.25
+    kept, held = holdout_split(read_graphs(path), 0.25)
+    model = HiGen.from_checkpoint(load_checkpoint(ckpt))
+    assert model.edge_counts.tolist() == [int(g.edge_index.shape[1]) // 2 for g in kept] and len(held) == 5
+    code, _, _ = run(capsys, *args, "--epochs", "3", "--resume", str(ckpt))  # the same graphs: resumes
+    assert code == 0
+    code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "2")
+    assert code == 0 and "trained on 15 graphs of mine.g6" in err and len(out.splitlines()) == 2
+
+
+def test_train_on_a_graph_file_refuses_bad_combinations_and_bad_graphs_in_one_line(capsys, tmp_path):
+    from graphgen.io import write_graphs
+
+    good, edgeless = tmp_path / "good.g6", tmp_path / "edgeless.g6"
+    write_graphs(load_dataset("community_small", "train")[:4], good)
+    write_graphs([from_edge_array(3, torch.zeros((0, 2), dtype=torch.long))], edgeless)
+    cases = [
+        (["higen", "--dataset", "community_small", "--graphs", str(good)], "--dataset NAME or --graphs FILE"),
+        (["higen"], "--dataset NAME or --graphs FILE"),
+        (["higen", "--dataset", "community_small", "--val-graphs", str(good)], "--val-graphs goes with --graphs"),
+        (["higen", "--graphs", str(good), "--val-graphs", str(good), "--holdout", "0.1"], "not both"),
+        (["higen", "--graphs", str(tmp_path / "missing.g6")], "does not exist"),
+        (["higen", "--graphs", str(good), "--protocol", "gdss"], "has none"),
+        (["higen", "--graphs", str(edgeless)], "have no edges"),
+        (["higen", "--graphs", str(good), "--resume", str(tmp_path / "none.pt")], "none.pt"),
+        (["erdos-renyi", "--graphs", str(tmp_path / "missing.g6")], "does not exist"),
+    ]
+    for args, message in cases:
+        out = tmp_path / "never.pt"
+        epochs = ["--epochs", "1"] if args[0] == "higen" else []
+        code, stdout, err = run(capsys, "train", *args, *epochs, "--out", str(out))
+        assert code == 1 and message in err and "Traceback" not in err and stdout == "", (args, err)
+        assert not out.exists()
+
+
+def test_train_erdos_renyi_on_a_graph_file(capsys, tmp_path):
+    from graphgen.io import write_graphs
+
+    path = tmp_path / "grids.g6"
+    write_graphs(load_dataset("grid", "train")[:5], path)
+    ckpt = tmp_path / "er.pt"
+    code, _, err = run(capsys, "train", "erdos-renyi", "--graphs", str(path), "--out", str(ckpt))
+    assert code == 0 and "fitted erdos-renyi on 5 grids.g6 graphs" in err
+    code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "2")
+    assert code == 0 and "trained on 5 graphs of grids.g6" in err and len(out.splitlines()) == 2
