@@ -1,4 +1,5 @@
-"""``graphgen score``: the log-likelihood of given graphs under a HiGen model."""
+"""``graphgen score``: the log-likelihood of given graphs under a generator (HiGen, or the
+Erdős–Rényi baseline for comparison)."""
 
 from __future__ import annotations
 
@@ -38,15 +39,16 @@ def score(
         None,
         "--checkpoint",
         "-c",
-        help="A shipped HiGen model name or a checkpoint file (default: the shipped default).",
+        help="A shipped model name or a checkpoint file (default: the shipped default).",
     ),
     json_out: Path = typer.Option(
         None, "--json", callback=output_file, help="Also write every graph's value to this JSON file."
     ),
 ) -> None:
-    """Log-likelihood of graphs under a HiGen model, in nats: each graph's own hierarchy and
+    """Log-likelihood of graphs under a model, in nats. HiGen: each graph's own hierarchy and
     generation order given its node and edge counts (a lower bound of log p(G | |V|, |E|)), the
-    quantity the model was trained on. Lower NLL per edge: graphs more typical of the model."""
+    quantity it was trained on; the Erdős–Rényi baseline: the labelled graph given the same counts.
+    Lower NLL per edge: graphs more typical of the model."""
     import math
 
     import torch
@@ -58,8 +60,8 @@ def score(
 
     _, label = resolve_checkpoint(checkpoint)
     model, _ = load_model(checkpoint)
-    if not isinstance(model, HiGen):
-        raise GraphgenError(f"{label} is not a HiGen model; graphgen score computes HiGen's likelihood")
+    if not hasattr(model, "log_likelihood"):
+        raise GraphgenError(f"{label} ({type(model).__name__}) has no likelihood to score graphs with")
     data, _ = _load(graphs, "graphs")
     if not data:
         raise GraphgenError(f"{graphs} holds no graphs")
@@ -92,8 +94,12 @@ def score(
         "log_likelihood_mean": float(ll.mean()),
         "log_likelihood_std": float(ll.std()) if len(data) > 1 else 0.0,
         "least_likely_graph": worst,
-        "quantity": "log p(H, pi | |V|, |E|) in nats: each graph's own Louvain hierarchy and generation order "
-        "given its node and edge counts (and community count where the model draws it), isolated nodes set aside",
+        "quantity": (
+            "log p(H, pi | |V|, |E|) in nats: each graph's own Louvain hierarchy and generation order given its "
+            "node and edge counts (and community count where the model draws it), isolated nodes set aside"
+            if isinstance(model, HiGen)
+            else "log p(A | |V|, |E|) in nats: the labelled graph given its node and edge counts"
+        ),
         "per_graph": [
             {"nodes": n, "edges": int(e), "log_likelihood": float(v), "nll_per_edge": float(p)}
             for n, e, v, p in zip(nodes, edges.tolist(), ll.tolist(), per_edge.tolist(), strict=True)

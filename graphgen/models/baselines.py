@@ -73,6 +73,18 @@ class ErdosRenyiBaseline:
         if self.num_nodes_ is None:
             raise RuntimeError("ErdosRenyiBaseline is not fitted; call fit(graphs) first")
 
+    def log_likelihood(self, graphs: Sequence[Data]) -> torch.Tensor:
+        """Log-probability of each graph in nats, ``(len(graphs),)`` float64, given its node and edge
+        counts: ``G(n, m)`` is uniform over the ``C(N, m)`` labelled graphs with ``m`` of the
+        ``N = n(n-1)/2`` node pairs, so ``log p(A | n, m) = -log C(N, m)`` (the conditioning of
+        :meth:`HiGen.log_likelihood <graphgen.models.higen.HiGen.log_likelihood>`, which
+        ``graphgen score`` reports beside it)."""
+        graphs = list(graphs)
+        n = torch.tensor([int(g.num_nodes) for g in graphs], dtype=torch.float64)
+        m = torch.tensor([num_undirected_edges(g) for g in graphs], dtype=torch.float64)
+        pairs = n * (n - 1) / 2
+        return -(torch.lgamma(pairs + 1) - torch.lgamma(m + 1) - torch.lgamma(pairs - m + 1))
+
     def sample(
         self,
         num_graphs: int,

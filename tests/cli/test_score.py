@@ -1,4 +1,5 @@
 import json
+import math
 
 import pytest
 import torch
@@ -52,7 +53,6 @@ def test_score_refuses_what_it_cannot_score_in_one_line(capsys, tmp_path):
     write_graphs([_graph([(0, 1)], 2), _graph([], 3)], edgeless)
     cases = [
         (("score", str(edgeless)), "graph 1 has no edges"),
-        (("score", "community_small:test", "-c", "er-community-small"), "is not a HiGen model"),
         (("score", str(tmp_path / "missing.g6")), "neither an existing file nor a dataset split"),
     ]
     for args, message in cases:
@@ -60,3 +60,14 @@ def test_score_refuses_what_it_cannot_score_in_one_line(capsys, tmp_path):
         code, stdout, err = run(capsys, *args, "--json", str(json_out))
         assert code == 1 and message in err and "Traceback" not in err, (args, err)
         assert len(err.strip().splitlines()) == 1 and not json_out.exists()
+
+
+def test_score_with_the_erdos_renyi_baseline_is_minus_log_binomial(capsys, tmp_path):
+    """The baseline's value is log p(A | n, m) = -log C(n(n-1)/2, m), beside HiGen's on the same graphs."""
+    out = tmp_path / "er.json"
+    code, _, _ = run(capsys, "score", "community_small:test", "-c", "er-community-small", "--json", str(out))
+    assert code == 0
+    per_graph = json.loads(out.read_text())["per_graph"]
+    for row in per_graph:
+        pairs = row["nodes"] * (row["nodes"] - 1) // 2
+        assert row["log_likelihood"] == pytest.approx(-math.log(math.comb(pairs, row["edges"])), rel=1e-12)

@@ -231,3 +231,26 @@ def test_every_generator_refuses_a_bad_sample_request_by_name(train, args, kwarg
 def test_a_whole_number_tensor_is_a_valid_count(train):
     graphs = ErdosRenyiBaseline().fit(train).sample(torch.tensor(2), num_nodes=torch.tensor(7))
     assert [int(g.num_nodes) for g in graphs] == [7, 7]
+
+
+def test_log_likelihood_sums_to_one_over_every_labelled_graph_of_each_size():
+    """Enumerate every labelled graph on 4 nodes: for each edge count m the probabilities given
+    (n, m) sum to 1, each being 1 / C(6, m)."""
+    import itertools
+    import math
+
+    from graphgen.data import from_edge_array
+
+    model = ErdosRenyiBaseline()
+    pairs = list(itertools.combinations(range(4), 2))
+    graphs, counts = [], []
+    for m in range(len(pairs) + 1):
+        for chosen in itertools.combinations(pairs, m):
+            graphs.append(from_edge_array(4, torch.tensor(chosen, dtype=torch.long).reshape(-1, 2)))
+            counts.append(m)
+    ll = model.log_likelihood(graphs)
+    assert ll.dtype == torch.float64 and ll.shape == (64,)
+    counts = torch.tensor(counts)
+    for m in range(len(pairs) + 1):
+        assert ll[counts == m].exp().sum().item() == pytest.approx(1.0, rel=1e-12)
+        assert ll[counts == m][0].item() == pytest.approx(-math.log(math.comb(6, m)), rel=1e-12, abs=1e-12)
