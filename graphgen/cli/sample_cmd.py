@@ -59,6 +59,15 @@ def sample(
         help="HiGen with strip-shaped cross edges, with --face-rows: draw every leaf block as an untwisted strip"
         " along the kept outer faces that meets earlier strips only at an end (a constrained decoding).",
     ),
+    keep_valid: str = typer.Option(
+        None,
+        "--keep-valid",
+        help="Keep only graphs that pass this validity test (planar, tree, lobster, grid, sbm_modularity), drawing"
+        " until -n pass: samples of the model conditioned on validity (rejection sampling), not of the model.",
+    ),
+    max_draws: int = typer.Option(
+        None, "--max-draws", min=1, help="With --keep-valid: draw at most this many graphs (default 100 per graph)."
+    ),
     preset: str = typer.Option(
         None,
         "--preset",
@@ -83,6 +92,17 @@ def sample(
         )
     if plot is not None and plot.suffix.lower() != ".png":
         raise typer.BadParameter("the plot is written as PNG: give a .png file", param_hint="--plot")
+    if max_draws is not None and keep_valid is None:
+        raise typer.BadParameter("goes with --keep-valid TEST", param_hint="--max-draws")
+    if keep_valid is not None:
+        from graphgen.models.valid_samples import validity_test
+
+        try:
+            validity_test(keep_valid)
+        except InvalidArgumentError as exc:
+            raise typer.BadParameter(str(exc), param_hint="--keep-valid") from None
+        if max_draws is not None and max_draws < num_graphs:
+            raise typer.BadParameter(f"is below the {num_graphs} graphs asked for", param_hint="--max-draws")
     _, label = resolve_checkpoint(checkpoint)
     given = [  # the HiGen-only sampling options on the command line
         flag
@@ -159,7 +179,20 @@ def sample(
             face_rows=face_rows,
             planar_strips=planar_strips,
         )
-    graphs = _sample_with_progress(model, num_graphs, generator, options)
+    kept = None
+    if keep_valid is None:
+        graphs = _sample_with_progress(model, num_graphs, generator, options)
+    else:
+        from graphgen.models.valid_samples import sample_valid
+
+        kept = sample_valid(
+            model,
+            num_graphs,
+            keep_valid,
+            max_draws=max_draws,
+            draw=lambda k: _sample_with_progress(model, k, generator, options),
+        )
+        graphs = kept.graphs
     entry = PRETRAINED.get(label)  # None: a checkpoint file, not a shipped name
     if entry is not None:
         what = entry.description
@@ -175,6 +208,13 @@ def sample(
         + (", planar strips" if planar_strips else "")
     )
     typer.echo(f"sampled {len(graphs)} graphs (seed {seed}{how}) from {label}: {what}", err=True)
+    if kept is not None:
+        typer.echo(
+            f"kept the first {len(graphs)} valid graphs: {kept.passed} of {kept.draws} draws "
+            f"({100 * kept.share:.0f} %) pass the {kept.test} test; samples of the model conditioned on validity, "
+            "not of the model itself",
+            err=True,
+        )
     presets = entry.presets if entry is not None else ()
     if presets and not given:  # its own distribution, where held-out graphs chose otherwise
         typer.echo(

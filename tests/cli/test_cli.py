@@ -715,3 +715,23 @@ def test_train_erdos_renyi_on_a_graph_file(capsys, tmp_path):
     assert code == 0 and "fitted erdos-renyi on 5 grids.g6 graphs" in err
     code, out, err = run(capsys, "sample", "-c", str(ckpt), "-n", "2")
     assert code == 0 and "trained on 5 graphs of grids.g6" in err and len(out.splitlines()) == 2
+
+
+def test_sample_keep_valid_writes_only_passing_graphs_and_says_what_it_threw_away(capsys, tmp_path):
+    from graphgen.metrics.validity import is_planar_graph
+
+    out = tmp_path / "valid.g6"
+    code, _, err = run(capsys, "sample", "-n", "6", "--keep-valid", "planar", "--out", str(out))
+    assert code == 0 and "kept the first 6 valid graphs" in err and "pass the planar test" in err
+    graphs = read_graphs(out)
+    assert len(graphs) == 6 and all(is_planar_graph(g) for g in graphs)
+    never = tmp_path / "never.g6"
+    code, _, err = run(capsys, "sample", "-n", "6", "--keep-valid", "tree", "--max-draws", "12", "--out", str(never))
+    assert code == 1 and "of 12 draws pass the tree test" in err and not never.exists()
+    for args, message in (
+        (["--max-draws", "10"], "goes with --keep-valid"),
+        (["--keep-valid", "planr"], "unknown validity test"),
+        (["--keep-valid", "planar", "--max-draws", "3"], "below the 6 graphs"),
+    ):
+        code, _, err = run(capsys, "sample", "-n", "6", *args)
+        assert code == 2 and message in err, (args, err)
