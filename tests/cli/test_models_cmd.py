@@ -31,7 +31,7 @@ def test_models_info_shows_each_preset_its_choice_and_its_test_numbers(capsys):
     assert out.count("test split:") == 3 and "V.U.N. 81 %" in out
     code, out, err = run(capsys, "models", "info", "higen-planr")
     assert code == 1 and out == "" and len(err.strip().splitlines()) == 1
-    assert "no shipped model named 'higen-planr' (shipped: higen-community-small" in err
+    assert "no shipped model named 'higen-planr' and no such checkpoint file (shipped: higen-community-small" in err
 
 
 def test_sample_with_a_preset_draws_what_its_flags_draw_and_says_so(capsys):
@@ -60,3 +60,32 @@ def test_a_preset_with_other_sampling_options_or_on_a_model_without_it_is_refuse
         code, out, err = run(capsys, "sample", "-n", "2", "--out", str(tmp_path / "s.g6"), *args)
         assert code in (1, 2) and message in " ".join(err.split()), args
         assert out == "" and not (tmp_path / "s.g6").exists()
+
+
+def test_models_info_of_a_checkpoint_file_reads_what_it_holds(capsys, tmp_path):
+    """A run's own checkpoint: its graphs file and hash, command, last and lowest validation epochs,
+    the options that differ from the defaults, and that it resumes; its stripped .best.pt does not;
+    a shipped checkpoint file lists the refits run after its training command."""
+    from graphgen.datasets import load_dataset
+    from graphgen.io import write_graphs
+    from graphgen.models.pretrained import resolve_checkpoint
+
+    graphs = tmp_path / "mine.g6"
+    write_graphs(load_dataset("community_small", "train")[:12], graphs)
+    ckpt = tmp_path / "mine.pt"
+    args = ["--graphs", str(graphs), "--holdout", "0.25", "--epochs", "2", "--hidden", "16", "--out", str(ckpt)]
+    assert run(capsys, "train", "higen", *args)[0] == 0
+    code, out, _ = run(capsys, "models", "info", str(ckpt))
+    text = " ".join(out.split())  # the lines are wrapped
+    assert code == 0 and "trained on 9 graphs of mine.g6 (SHA-256" in text and "0.25 of it held out" in text
+    assert "epoch 2 of 2: train NLL/edge" in text and "lowest" in text and "configuration: hidden=16" in text
+    assert "resumable: yes" in text
+    code, out, _ = run(capsys, "models", "info", str(tmp_path / "mine.best.pt"))
+    assert code == 0 and "resumable: no" in " ".join(out.split())
+    path, _ = resolve_checkpoint("higen-planar-faces")
+    code, out, _ = run(capsys, "models", "info", str(path))
+    text = " ".join(out.split())
+    assert code == 0 and "trained on planar (train split), protocol spectre" in text
+    assert "then: python metrics/scripts/higen_cross_refit.py" in text and "row_faces=True" in text
+    code, _, err = run(capsys, "models", "info", str(graphs))
+    assert code == 1 and "not a PyTorch checkpoint" in err
