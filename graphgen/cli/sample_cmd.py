@@ -23,6 +23,9 @@ def sample(
     num_nodes: int = typer.Option(
         None, "--num-nodes", min=1, help="Nodes per graph (exact for the ER baseline, approximate for HiGen)."
     ),
+    num_edges: int = typer.Option(
+        None, "--num-edges", min=1, help="HiGen: edges per graph (its root budget |E|, spent exactly)."
+    ),
     plot: Path = typer.Option(
         None, "--plot", callback=output_file, help="Also draw the graphs, coloured by community, to this PNG."
     ),
@@ -135,6 +138,14 @@ def sample(
     model, ckpt = load_model(checkpoint)
     generator = torch.Generator().manual_seed(seed)
     options = {"num_nodes": num_nodes}
+    if num_edges is not None:
+        from graphgen.models.higen.model import HiGen
+
+        if not isinstance(model, HiGen):
+            raise typer.BadParameter(
+                f"{label} is not a HiGen model; it takes --num-nodes only", param_hint="--num-edges"
+            )
+        options["num_edges"] = num_edges
     _note_extrapolation(model, num_nodes)
     if given:
         from graphgen.models.higen.model import DECODINGS, HiGen

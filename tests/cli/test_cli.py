@@ -735,3 +735,13 @@ def test_sample_keep_valid_writes_only_passing_graphs_and_says_what_it_threw_awa
     ):
         code, _, err = run(capsys, "sample", "-n", "6", *args)
         assert code == 2 and message in err, (args, err)
+
+
+def test_sample_num_edges_gives_every_graph_that_many_edges_and_is_higen_only(capsys, tmp_path):
+    out = tmp_path / "e.g6"
+    code, _, _ = run(capsys, "sample", "-n", "3", "--num-edges", "45", "--seed", "2", "--out", str(out))
+    assert code == 0 and [int(g.edge_index.shape[1]) // 2 for g in read_graphs(out)] == [45, 45, 45]
+    code, _, err = run(capsys, "sample", "-n", "2", "--num-edges", "45", "-c", "er-community-small")
+    assert code == 2 and "is not a HiGen model" in err
+    code, _, err = run(capsys, "sample", "-n", "1", "--num-edges", "100000000")
+    assert code == 1 and "16,777,215" in err and len(err.strip().splitlines()) == 1
