@@ -49,8 +49,6 @@ def score(
     generation order given its node and edge counts (a lower bound of log p(G | |V|, |E|)), the
     quantity it was trained on; the Erdős–Rényi baseline: the labelled graph given the same counts.
     Lower NLL per edge: graphs more typical of the model."""
-    import math
-
     import torch
 
     from graphgen.cli.evaluate_cmd import _load
@@ -83,17 +81,23 @@ def score(
     ll = torch.cat(values)
     edges = torch.tensor([int(g.edge_index.shape[1]) // 2 for g in data], dtype=torch.float64)
     nodes = [int(g.num_nodes) for g in data]
-    per_edge = -ll / edges
-    worst = int(torch.argmin(ll))
+    with_edges = edges > 0  # an edgeless graph (the baseline scores one) has no NLL per edge
+    per_edge = torch.where(with_edges, -ll / edges.clamp(min=1) + 0.0, torch.full_like(ll, float("nan")))
+    # the least typical graph: the highest NLL per edge (the lowest log-likelihood is merely the largest graph)
+    worst = (
+        int(torch.argmax(torch.where(with_edges, per_edge, torch.full_like(ll, -float("inf")))))
+        if bool(with_edges.any())
+        else None
+    )
     result = {
         "checkpoint": label,
         "graphs": graphs,
         "num_graphs": len(data),
         "num_edges": int(edges.sum()),
-        "nll_per_edge": float(-ll.sum() / edges.sum()),
+        "nll_per_edge": float(-ll.sum() / edges.sum()) + 0.0 if bool(with_edges.any()) else None,  # no -0.0
         "log_likelihood_mean": float(ll.mean()),
         "log_likelihood_std": float(ll.std()) if len(data) > 1 else 0.0,
-        "least_likely_graph": worst,
+        "least_typical_graph": worst,
         "quantity": (
             "log p(H, pi | |V|, |E|) in nats: each graph's own Louvain hierarchy and generation order given its "
             "node and edge counts (and community count where the model draws it), isolated nodes set aside"
@@ -101,7 +105,7 @@ def score(
             else "log p(A | |V|, |E|) in nats: the labelled graph given its node and edge counts"
         ),
         "per_graph": [
-            {"nodes": n, "edges": int(e), "log_likelihood": float(v), "nll_per_edge": float(p)}
+            {"nodes": n, "edges": int(e), "log_likelihood": float(v), "nll_per_edge": float(p) if e else None}
             for n, e, v, p in zip(nodes, edges.tolist(), ll.tolist(), per_edge.tolist(), strict=True)
         ],
     }
@@ -111,16 +115,18 @@ def score(
     table.add_column("quantity")
     table.add_column("value", justify="right")
     table.add_row("graphs / edges", f"{len(data):,} / {int(edges.sum()):,}")
-    table.add_row("NLL per edge (nats, all graphs)", f"{result['nll_per_edge']:.4f}")
+    nll = result["nll_per_edge"]
+    table.add_row("NLL per edge (nats, all graphs)", "no edges" if nll is None else f"{nll:.4f}")
     table.add_row(
         "log-likelihood per graph (nats)", f"{result['log_likelihood_mean']:.2f} ± {result['log_likelihood_std']:.2f}"
     )
-    table.add_row(
-        "least likely graph",
-        f"#{worst}: {nodes[worst]} nodes, {int(edges[worst])} edges, {ll[worst].item():.2f} "
-        f"({per_edge[worst].item():.3f} per edge)",
-    )
+    if worst is not None:
+        table.add_row(
+            "least typical graph (highest NLL per edge)",
+            f"#{worst}: {nodes[worst]} nodes, {int(edges[worst])} edges, {ll[worst].item():.2f} "
+            f"({per_edge[worst].item():.3f} per edge)",
+        )
     wide_console(100).print(table)
-    if not math.isfinite(result["nll_per_edge"]):
+    if not bool(torch.isfinite(ll).all()):
         typer.echo("note: some graphs have probability 0 under this model (log-likelihood -inf)", err=True)
     write_json(result, json_out)

@@ -38,7 +38,8 @@ def test_score_reports_each_graphs_log_likelihood_and_the_nll_per_edge(capsys, t
     edges = sum(int(g.edge_index.shape[1]) // 2 for g in graphs)
     assert result["num_graphs"] == len(graphs) and result["num_edges"] == edges
     assert result["nll_per_edge"] == pytest.approx(-expected.sum().item() / edges, rel=1e-12)
-    assert result["least_likely_graph"] == int(torch.argmin(expected))
+    per_edge = -expected / torch.tensor([int(g.edge_index.shape[1]) // 2 for g in graphs], dtype=torch.float64)
+    assert result["least_typical_graph"] == int(torch.argmax(per_edge))
     assert f"{result['nll_per_edge']:.4f}" in stdout
 
     monkeypatch.setattr(score_cmd, "EDGES_PER_CALL", 40)  # about one graph per call

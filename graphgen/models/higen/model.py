@@ -769,7 +769,7 @@ class HiGen(nn.Module):
         on (module docstring: the node and edge counts, and with an explicit count the number of
         communities, are conditioning inputs, drawn apart by the root/size model). It is a lower bound
         of ``log p(G | |V|, |E|)``, which sums over every hierarchy and order (intractable). Isolated
-        nodes are set aside as in training (they add nothing). Batches change nothing: each graph's
+        nodes are set aside as in training (they add nothing). Batches change nothing (to float rounding): each graph's
         value is what it gets alone (tested), and ``-log_likelihood(graphs).sum() / |E|`` is
         :meth:`loss`'s ``"loss"``. Runs under ``torch.no_grad`` in evaluation mode."""
         from graphgen.errors import InvalidGraphError
