@@ -9,10 +9,12 @@ falls on all of them. Recorded per command and variant: the wall-clock seconds o
 their median, the peak resident memory (``ru_maxrss`` of the child) and its minor page faults, and
 the md5 of every file the commands wrote (checkpoints aside), so that the variants can be checked to compute the same
 thing. ``{out}`` in a command is the variant's output folder (inputs such as samples to evaluate are
-best files in the repository, the same for every variant).
+best files in the repository, the same for every variant). ``--python NAME=PATH`` runs a variant
+under another interpreter (another virtual environment's, e.g. to measure what switching
+environments costs); by default every variant runs under this script's.
 
     python metrics/scripts/cli_ab.py --variant NAME=DIR[:VAR=VALUE,...] ... --command "sample ..." ...
-        [--rounds 3] [--json OUT]
+        [--python NAME=PATH ...] [--rounds 3] [--json OUT]
 """
 
 from __future__ import annotations
@@ -44,13 +46,13 @@ def parse_variant(text: str) -> tuple[str, Path, dict]:
     return name, Path(where).resolve(), env
 
 
-def run(checkout: Path, env: dict, command: str) -> dict:
-    """One command in a child process: seconds, peak RSS (MB), minor faults, exit status."""
+def run(checkout: Path, env: dict, command: str, python: str = sys.executable) -> dict:
+    """One command in a child process under ``python``: seconds, peak RSS (MB), minor faults."""
     environ = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(checkout), **env}
     with tempfile.TemporaryFile() as stderr_file:  # a file, not a pipe: a chatty command cannot block on it
         start = time.perf_counter()
         child = subprocess.Popen(
-            [sys.executable, "-m", "graphgen", *shlex.split(command)],
+            [python, "-m", "graphgen", *shlex.split(command)],
             cwd=checkout,
             env=environ,
             stdout=subprocess.DEVNULL,
@@ -76,10 +78,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variant", action="append", required=True, help="NAME=DIR[:VAR=VALUE,...]")
     parser.add_argument("--command", action="append", required=True, help="graphgen arguments; {out}: output folder")
+    parser.add_argument("--python", action="append", default=[], help="NAME=PATH: the variant's interpreter")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args()
     variants = [parse_variant(v) for v in args.variant]
+    pythons = dict(item.split("=", 1) for item in args.python)
+    unknown = set(pythons) - {name for name, _, _ in variants}
+    if unknown:
+        raise SystemExit(f"--python names no variant: {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory() as tmp:
         outs = {name: Path(tmp) / name for name, _, _ in variants}
         for folder in outs.values():
@@ -89,7 +96,8 @@ def main() -> None:
             rows = {name: [] for name, _, _ in variants}
             for _ in range(args.rounds):
                 for name, checkout, env in variants:
-                    rows[name].append(run(checkout, env, command.format(out=outs[name])))
+                    python = pythons.get(name, sys.executable)
+                    rows[name].append(run(checkout, env, command.format(out=outs[name]), python))
                     print(f"{name:>12} {command[:60]:<60} {rows[name][-1]['seconds']:7.2f} s", flush=True)
             entry = {"command": "graphgen " + command, "variants": {}}
             first = statistics.median(x["seconds"] for x in rows[variants[0][0]])
@@ -107,7 +115,10 @@ def main() -> None:
         outputs = {name: md5s(folder) for name, folder in outs.items()}
     same = all(outputs[name] == outputs[variants[0][0]] for name in outputs)
     record = {
-        "variants": {name: {"checkout": str(checkout), "env": env} for name, checkout, env in variants},
+        "variants": {
+            name: {"checkout": str(checkout), "env": env, "python": pythons.get(name, sys.executable)}
+            for name, checkout, env in variants
+        },
         "rounds": args.rounds,
         "threads": 1,
         "results": results,

@@ -995,3 +995,7 @@ def test_cli_ab_runs_each_command_per_variant_and_compares_what_they_wrote(tmp_p
     assert row["command"].startswith("graphgen datasets export") and set(row["variants"]) == {"on", "off"}
     assert row["variants"]["on"]["ratio_to_first"] == 1.0 and len(row["variants"]["off"]["seconds"]) == 1
     assert record["variants"]["off"]["env"] == {"GRAPHGEN_HEAP_TUNING": "off"}
+    assert record["variants"]["on"]["python"] == sys.executable  # the default interpreter, recorded
+    monkeypatch.setattr(sys, "argv", [*argv, "--python", "elsewhere=/usr/bin/python3"])
+    with pytest.raises(SystemExit, match="--python names no variant: elsewhere"):
+        script.main()
