@@ -9,26 +9,7 @@ import typer
 
 from graphgen.cli._output import LateProgressBar, output_file, wide_console, write_json
 
-# graphs per model call: consecutive graphs up to this many edges (at least one graph). Memory grows with
-# the edges of a call (planar, SBM: ~50-80 KB per edge); the values do not depend on the split (a batch
-# changes nothing, HiGen.log_likelihood).
-EDGES_PER_CALL = 4096
 PROGRESS_AFTER = 1.0  # seconds before a progress bar shows
-
-
-def edge_chunks(graphs, max_edges: int) -> list[tuple[int, int]]:
-    """``(start, stop)`` ranges of consecutive graphs holding at most ``max_edges`` edges each (a
-    graph with more is a range of its own)."""
-    ranges, start, edges = [], 0, 0
-    for k, g in enumerate(graphs):
-        e = int(g.edge_index.shape[1]) // 2
-        if k > start and edges + e > max_edges:
-            ranges.append((start, k))
-            start, edges = k, 0
-        edges += e
-    if start < len(graphs):
-        ranges.append((start, len(graphs)))
-    return ranges
 
 
 def score(
@@ -71,14 +52,10 @@ def score(
         transient=True,
         count="{task.completed:,.0f}/{task.total:,.0f}",
     )
-    values = []
-    try:
-        for start, stop in edge_chunks(data, EDGES_PER_CALL):
-            values.append(model.log_likelihood(data[start:stop]))
-            bar.update(stop, len(data))
+    try:  # HiGen scores consecutive graphs of at most 4,096 edges at a time (its memory), reporting each
+        ll = model.log_likelihood(data, progress=bar.update) if isinstance(model, HiGen) else model.log_likelihood(data)
     finally:
         bar.close()
-    ll = torch.cat(values)
     edges = torch.tensor([int(g.edge_index.shape[1]) // 2 for g in data], dtype=torch.float64)
     nodes = [int(g.num_nodes) for g in data]
     with_edges = edges > 0  # an edgeless graph (the baseline scores one) has no NLL per edge

@@ -44,6 +44,7 @@ __all__ = [
     "segment_arange",
     "segment_logsumexp",
     "self_loop_weights",
+    "edge_chunks",
 ]
 
 
@@ -237,3 +238,18 @@ def self_loop_weights(edge_index: torch.Tensor, edge_weight: torch.Tensor, num_n
     """The self-loop weight of every node (0 without a loop), ``(N,)`` in ``edge_weight``'s dtype."""
     loops = edge_index[0] == edge_index[1]
     return torch.zeros(num_nodes, dtype=edge_weight.dtype).index_put_((edge_index[0, loops],), edge_weight[loops])
+
+
+def edge_chunks(graphs, max_edges: int) -> list[tuple[int, int]]:
+    """``(start, stop)`` ranges of consecutive ``graphs`` holding at most ``max_edges`` undirected
+    edges each (a graph with more is a range of its own): batches whose memory is bounded by edges."""
+    ranges, start, edges = [], 0, 0
+    for k, g in enumerate(graphs):
+        e = int(g.edge_index.shape[1]) // 2
+        if k > start and edges + e > max_edges:
+            ranges.append((start, k))
+            start, edges = k, 0
+        edges += e
+    if start < len(graphs):
+        ranges.append((start, len(graphs)))
+    return ranges

@@ -98,7 +98,7 @@ from torch_geometric.data import Data
 from graphgen.data.convert import from_edge_array
 from graphgen.data.hierarchy import Hierarchy, build_hierarchy
 from graphgen.data.hierarchy_order import order_hierarchy
-from graphgen.data.ops import segment_arange, self_loop_weights
+from graphgen.data.ops import edge_chunks, segment_arange, self_loop_weights
 from graphgen.data.ordering import permute_graph
 from graphgen.data.partition import LouvainPartitioner
 from graphgen.models.higen.bipartite import sample_block
@@ -756,7 +756,9 @@ class HiGen(nn.Module):
             "parts": {name: nll / edges for name, nll in terms.items()},
         }
 
-    def log_likelihood(self, graphs) -> torch.Tensor:
+    def log_likelihood(
+        self, graphs, *, edges_per_call: int = 4096, progress: Callable[[int, int], None] | None = None
+    ) -> torch.Tensor:
         """Log-likelihood of each graph in nats, ``(len(graphs),)`` float64: the terms of
         :meth:`loss` summed per graph,
 
@@ -771,7 +773,9 @@ class HiGen(nn.Module):
         of ``log p(G | |V|, |E|)``, which sums over every hierarchy and order (intractable). Isolated
         nodes are set aside as in training (they add nothing). Batches change nothing (to float rounding): each graph's
         value is what it gets alone (tested), and ``-log_likelihood(graphs).sum() / |E|`` is
-        :meth:`loss`'s ``"loss"``. Runs under ``torch.no_grad`` in evaluation mode."""
+        :meth:`loss`'s ``"loss"``. Runs under ``torch.no_grad`` in evaluation mode, on consecutive
+        graphs of at most ``edges_per_call`` edges at a time (memory grows with a call's edges: planar
+        and SBM take some 50-80 KB per edge); ``progress(done, total)`` after each call."""
         from graphgen.errors import InvalidGraphError
 
         graphs = list(graphs)
@@ -785,14 +789,19 @@ class HiGen(nn.Module):
             )
         was_training = self.training
         self.eval()
+        values = []
         try:
             with torch.no_grad():
-                community, bipartite, _ = self._negative_log_likelihood(
-                    self.prepare(graphs), 1.0, set(self.part_names), per_graph=True
-                )
+                for start, stop in edge_chunks(graphs, edges_per_call):
+                    community, bipartite, _ = self._negative_log_likelihood(
+                        self.prepare(graphs[start:stop]), 1.0, set(self.part_names), per_graph=True
+                    )
+                    values.append(-(community + bipartite))
+                    if progress is not None:
+                        progress(stop, len(graphs))
         finally:
             self.train(was_training)
-        return -(community + bipartite)
+        return torch.cat(values)
 
     def _negative_log_likelihood(
         self, prepared: PreparedBatch, row_fraction: float, wanted: set, per_graph: bool

@@ -1991,6 +1991,10 @@ def test_log_likelihood_of_each_graph_is_its_value_alone_and_the_loss_sums_them(
     )  # the values are the graphs' own (graphs 0 and 2 of community_small are isomorphic)
     reordered = model.log_likelihood(graphs[::-1])
     torch.testing.assert_close(reordered, ll.flip(0), rtol=1e-6, atol=1e-6)
+    calls = []
+    chunked = model.log_likelihood(graphs, edges_per_call=60, progress=lambda done, total: calls.append((done, total)))
+    torch.testing.assert_close(chunked, ll, rtol=1e-6, atol=1e-6)  # calls of about one graph each
+    assert len(calls) > 1 and calls[-1] == (len(graphs), len(graphs))
     model.eval()
     with torch.no_grad():
         loss = model.loss(graphs)["loss"].item()
