@@ -225,6 +225,32 @@ class Hierarchy:
             edge_weight=weight,
         )
 
+    def graph_signatures(self) -> list[bytes]:
+        """One digest per graph of everything its hierarchy holds, as numbered: every level's edges
+        and weights and every assignment, in the graph's own (local) node ids. Two hierarchies of a
+        graph get the same digest exactly when their tensors are equal, so after ``order_hierarchy``
+        equal digests mean the same generation sequence."""
+        import hashlib
+
+        digests = [hashlib.sha1() for _ in range(self.num_graphs)]
+        for lv, level in enumerate(self.levels):
+            graph = batch_vector(level)
+            start = torch.cumsum(nodes_per_graph(level), 0) - nodes_per_graph(level)
+            ei, w = level.edge_index, level.edge_weight
+            owner = graph[ei[0]]
+            parts = [(owner, torch.cat([(ei - start[owner]).t(), w.view(-1, 1)], 1))]
+            if lv + 1 < len(self.levels):  # the assignment of the level below, in local ids on both sides
+                child = self.levels[lv + 1]
+                child_graph = batch_vector(child)
+                local = self.assignments[lv] - start[child_graph]
+                parts.append((child_graph, local.view(-1, 1)))
+            for tag, (owner_of, rows) in enumerate(parts):
+                for i in range(self.num_graphs):
+                    mine = rows[owner_of == i].to(torch.int64).contiguous()
+                    digests[i].update(f"|{lv}.{tag}:{tuple(mine.shape)}|".encode())
+                    digests[i].update(mine.numpy().tobytes())
+        return [d.digest() for d in digests]
+
     def reassemble(self, level: int) -> Data:
         """Rebuild ``levels[level]`` (global ids, whole batch) from its communities and blocks."""
         comm = self.communities(level)

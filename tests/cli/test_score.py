@@ -64,3 +64,19 @@ def test_score_with_the_erdos_renyi_baseline_is_minus_log_binomial(capsys, tmp_p
     for row in per_graph:
         pairs = row["nodes"] * (row["nodes"] - 1) // 2
         assert row["log_likelihood"] == pytest.approx(-math.log(math.comb(pairs, row["edges"])), rel=1e-12)
+
+
+def test_score_over_several_hierarchies_is_the_models_bound_and_higen_only(capsys, tmp_path):
+    out = tmp_path / "k.json"
+    code, stdout, _ = run(
+        capsys, "score", "enzymes:test", "-c", "higen-enzymes", "--hierarchies", "3", "--json", str(out)
+    )
+    result = json.loads(out.read_text())
+    expected = HiGen.from_pretrained("higen-enzymes").log_likelihood(load_dataset("enzymes", "test"), hierarchies=3)
+    got = torch.tensor([g["log_likelihood"] for g in result["per_graph"]], dtype=torch.float64)
+    assert code == 0 and result["hierarchies"] == 3 and "3 hierarchies" in stdout
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+    code, _, err = run(capsys, "score", "community_small:test", "-c", "er-community-small", "--hierarchies", "2")
+    assert code == 2 and "HiGen only" in err
+    code, _, err = run(capsys, "score", "sbm:test", "-c", "higen-sbm", "--hierarchies", "2")
+    assert code == 1 and "community count emerges" in err and len(err.strip().splitlines()) == 1

@@ -208,3 +208,19 @@ def test_bad_inputs():
         build_hierarchy(from_edge_array(3, []), partitioner=FixedPartitioner((torch.tensor([0, 2, 2]),)))
     with pytest.raises(ValueError, match="num_levels"):
         build_hierarchy(from_edge_array(3, []), num_levels=0)
+
+
+def test_graph_signatures_name_each_graphs_own_hierarchy_whatever_the_batch():
+    """A graph's digest is the same alone and in any batch, equal for equal hierarchies, and
+    different when its partition differs (FixedPartitioner with another assignment)."""
+    a, b, c = (random_graph(n, 0.3, seed=s) for n, s in ((9, 1), (12, 2), (9, 1)))  # c == a
+    alone = [build_hierarchy([g], num_levels=2, seed=0).graph_signatures()[0] for g in (a, b)]
+    together = build_hierarchy([b, a, c], num_levels=2, seed=0).graph_signatures()
+    assert together == [alone[1], alone[0], alone[0]] and alone[0] != alone[1]
+    n = int(a.num_nodes)
+    halves = torch.arange(n) * 2 // n
+    thirds = torch.arange(n) * 3 // n
+    one = build_hierarchy([a], num_levels=2, partitioner=FixedPartitioner([halves])).graph_signatures()
+    other = build_hierarchy([a], num_levels=2, partitioner=FixedPartitioner([thirds])).graph_signatures()
+    same = build_hierarchy([a], num_levels=2, partitioner=FixedPartitioner([halves])).graph_signatures()
+    assert one == same and one != other

@@ -757,7 +757,12 @@ class HiGen(nn.Module):
         }
 
     def log_likelihood(
-        self, graphs, *, edges_per_call: int = 4096, progress: Callable[[int, int], None] | None = None
+        self,
+        graphs,
+        *,
+        hierarchies: int = 1,
+        edges_per_call: int = 4096,
+        progress: Callable[[int, int], None] | None = None,
     ) -> torch.Tensor:
         """Log-likelihood of each graph in nats, ``(len(graphs),)`` float64: the terms of
         :meth:`loss` summed per graph,
@@ -775,8 +780,16 @@ class HiGen(nn.Module):
         value is what it gets alone (tested), and ``-log_likelihood(graphs).sum() / |E|`` is
         :meth:`loss`'s ``"loss"``. Runs under ``torch.no_grad`` in evaluation mode, on consecutive
         graphs of at most ``edges_per_call`` edges at a time (memory grows with a call's edges: planar
-        and SBM take some 50-80 KB per edge); ``progress(done, total)`` after each call."""
-        from graphgen.errors import InvalidGraphError
+        and SBM take some 50-80 KB per edge); ``progress(done, total)`` after each call.
+
+        ``hierarchies = K > 1`` tightens the bound: the hierarchies of Louvain seeds
+        ``partition_seed + 0 .. K-1`` (those training augmentation uses) are distinct generation
+        sequences of the same graph wherever their ordered tensors differ
+        (:meth:`~graphgen.data.hierarchy.Hierarchy.graph_signatures`), so their probabilities add:
+        ``log Σ_{distinct k} p(H_k, π_k | |V|, |E|) <= log p(G | |V|, |E|)``, never below the single
+        term. Not with an explicit community count, whose conditioning ``N`` changes with the
+        hierarchy (refused)."""
+        from graphgen.errors import InvalidArgumentError, InvalidGraphError
 
         graphs = list(graphs)
         if not graphs:
@@ -787,16 +800,34 @@ class HiGen(nn.Module):
                 f"graph {edgeless[0]} has no edges ({len(edgeless)} such graph(s)); HiGen's likelihood is that of a "
                 "graph's edges given their count, and an edgeless graph has none to generate"
             )
+        if isinstance(hierarchies, bool) or not isinstance(hierarchies, int) or hierarchies < 1:
+            raise InvalidArgumentError(f"hierarchies must be a whole number >= 1, got {hierarchies!r}")
+        if hierarchies > 1 and self.config.explicit_count:
+            raise InvalidArgumentError(
+                "hierarchies > 1 needs a model whose community count emerges: with an explicit count the "
+                "likelihood is conditioned on each hierarchy's own count, so its terms do not add"
+            )
+        seeds = [self.config.partition_seed + k for k in range(hierarchies)]
         was_training = self.training
         self.eval()
         values = []
         try:
             with torch.no_grad():
                 for start, stop in edge_chunks(graphs, edges_per_call):
-                    community, bipartite, _ = self._negative_log_likelihood(
-                        self.prepare(graphs[start:stop]), 1.0, set(self.part_names), per_graph=True
-                    )
-                    values.append(-(community + bipartite))
+                    terms, seen = [], [set() for _ in range(stop - start)]
+                    for seed in seeds:
+                        prepared = self.prepare(graphs[start:stop], partition_seed=seed)
+                        community, bipartite, _ = self._negative_log_likelihood(
+                            prepared, 1.0, set(self.part_names), per_graph=True
+                        )
+                        ll = -(community + bipartite)
+                        if hierarchies > 1:  # a sequence already counted adds nothing
+                            for i, signature in enumerate(prepared.hierarchy.graph_signatures()):
+                                if signature in seen[i]:
+                                    ll[i] = -math.inf
+                                seen[i].add(signature)
+                        terms.append(ll)
+                    values.append(torch.logsumexp(torch.stack(terms), 0))
                     if progress is not None:
                         progress(stop, len(graphs))
         finally:

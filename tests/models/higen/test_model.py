@@ -2001,3 +2001,35 @@ def test_log_likelihood_of_each_graph_is_its_value_alone_and_the_loss_sums_them(
     edges = sum(int(g.edge_index.shape[1]) // 2 for g in graphs)
     assert -ll.sum().item() / edges == pytest.approx(loss, rel=1e-9)
     assert model.log_likelihood([]).shape == (0,)
+
+
+def test_log_likelihood_over_several_hierarchies_adds_the_distinct_ones_only():
+    """hierarchies=K: the log of the sum of p over the distinct ordered hierarchies of Louvain seeds
+    partition_seed + 0..K-1, computed here by hand from each seed's per-graph values and digests;
+    K=1 is the plain value, the bound never falls as K grows, and an explicit count is refused."""
+    graphs = load_dataset("planar", "train")[:3]
+    torch.manual_seed(0)
+    model = HiGen(replace(SMALL, resolution=0.3)).fit_size_model(graphs)
+    model.eval()
+    one = model.log_likelihood(graphs)
+    assert torch.equal(model.log_likelihood(graphs, hierarchies=1), one)
+    by_seed = []
+    for seed in range(4):
+        prepared = model.prepare(graphs, partition_seed=seed)
+        with torch.no_grad():
+            community, bipartite, _ = model._negative_log_likelihood(prepared, 1.0, set(model.part_names), True)
+        by_seed.append((-(community + bipartite), prepared.hierarchy.graph_signatures()))
+    expected = []
+    for i in range(len(graphs)):
+        distinct = {signatures[i]: ll[i] for ll, signatures in reversed(by_seed)}  # one value per digest
+        expected.append(torch.logsumexp(torch.stack(list(distinct.values())), 0))
+    assert any(len({s[i] for _, s in by_seed}) > 1 for i in range(len(graphs)))  # planar: seeds differ
+    four = model.log_likelihood(graphs, hierarchies=4)
+    torch.testing.assert_close(four, torch.stack(expected), rtol=1e-6, atol=1e-6)
+    two = model.log_likelihood(graphs, hierarchies=2)
+    assert bool((two >= one - 1e-9).all()) and bool((four >= two - 1e-9).all()) and bool((four > one).any())
+    with pytest.raises(InvalidArgumentError, match="whole number >= 1"):
+        model.log_likelihood(graphs, hierarchies=0)
+    counted = HiGen(replace(SMALL, community_count="explicit")).fit_size_model(graphs)
+    with pytest.raises(InvalidArgumentError, match="community count emerges"):
+        counted.log_likelihood(graphs, hierarchies=2)
