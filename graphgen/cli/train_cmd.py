@@ -38,7 +38,7 @@ def erdos_renyi(
     from graphgen.io import save_checkpoint
     from graphgen.models.baselines import ErdosRenyiBaseline
 
-    data = training_data(dataset, graphs_file, protocol=protocol, split=split)
+    data = training_data(dataset, graphs_file, protocol=protocol, split=split, validation=False)
     out = checkpoint_path(out, None, f"er-{data.name}.pt")
     model = ErdosRenyiBaseline().fit(data.train)
     meta = {**data.metadata, "num_training_graphs": len(data.train), "command": "graphgen " + " ".join(sys.argv[1:])}
@@ -68,10 +68,12 @@ def training_data(
     holdout: float = 0.0,
     split: str = "train",
     graph_kind_only: bool = False,
+    validation: bool = True,
 ) -> TrainingData:
     """The graphs of ``--dataset NAME`` (its ``split``, and its validation split where it has one) or
     of ``--graphs FILE`` (all of them; validation: ``--val-graphs FILE``, or ``--holdout F`` of them,
-    seeded like a dataset's held-out share). Exactly one of the two; every bad combination is one line.
+    seeded like a dataset's held-out share; ``validation=False``: no validation graphs are loaded, for a
+    fit that has no use for them). Exactly one of the two; every bad combination is one line.
     A file's checkpoint records its name, SHA-256 and graph count (``graphs_file``, ...)."""
     from graphgen.errors import GraphgenError, InvalidArgumentError
 
@@ -91,11 +93,13 @@ def training_data(
     if graph_kind_only and info.kind != "graphs":
         raise GraphgenError(f"HiGen trains on graph datasets; {info.name} holds molecules")
     train = load_dataset(info.name, split, protocol=protocol, holdout=holdout)
-    try:
-        split_indices(info.name, "val", protocol=protocol, holdout=holdout)
-        val = load_dataset(info.name, "val", protocol=protocol, holdout=holdout)
-    except GraphgenError:
-        val = None
+    val = None
+    if validation:
+        try:
+            split_indices(info.name, "val", protocol=protocol, holdout=holdout)
+            val = load_dataset(info.name, "val", protocol=protocol, holdout=holdout)
+        except GraphgenError:
+            val = None
     meta = {"dataset": info.name, "split": split, "protocol": protocol or info.default_protocol}
     if holdout:
         meta["holdout"] = holdout  # the validation split: this share of the protocol's training split

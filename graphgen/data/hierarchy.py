@@ -244,11 +244,12 @@ class Hierarchy:
                 child_graph = batch_vector(child)
                 local = self.assignments[lv] - start[child_graph]
                 parts.append((child_graph, local.view(-1, 1)))
-            for tag, (owner_of, rows) in enumerate(parts):
-                for i in range(self.num_graphs):
-                    mine = rows[owner_of == i].to(torch.int64).contiguous()
-                    digests[i].update(f"|{lv}.{tag}:{tuple(mine.shape)}|".encode())
-                    digests[i].update(mine.numpy().tobytes())
+            for tag, (owner_of, rows) in enumerate(parts):  # each graph's rows, in order: one stable sort
+                order = torch.argsort(owner_of, stable=True)
+                counts = torch.bincount(owner_of, minlength=self.num_graphs).tolist()
+                for digest, mine in zip(digests, torch.split(rows[order].to(torch.int64), counts), strict=True):
+                    digest.update(f"|{lv}.{tag}:{tuple(mine.shape)}|".encode())
+                    digest.update(mine.contiguous().numpy().tobytes())
         return [d.digest() for d in digests]
 
     def reassemble(self, level: int) -> Data:
