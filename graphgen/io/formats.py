@@ -192,12 +192,31 @@ def _read_edgelist(path: Path) -> list[Data]:
             line = next(ln for ln, v in rows if min(v[:2]) < 0)
             raise _line_error(path, line, GraphFormatError("node ids must be >= 0"))
         n = nodes if nodes is not None else (int(edges.max()) + 1 if edges.size else 0)
+        _check_edge_rows(path, rows, n, allow_self_loops=weighted)
         weights = np.array([v[2] for _, v in rows], dtype=np.int64) if weighted else None
         try:
             graphs.append(from_edge_array(n, edges, weights, allow_self_loops=weighted))
         except InvalidGraphError as exc:
             raise _line_error(path, header_line, exc) from None
     return graphs
+
+
+def _check_edge_rows(path: Path, rows: list, num_nodes: int, *, allow_self_loops: bool) -> None:
+    """Name the line of the first edge outside ``0..num_nodes-1``, self-loop (unless allowed) or
+    repeated pair (with the line it repeats), so an edge-list error points at the line to fix."""
+    seen: dict[tuple[int, int], int] = {}
+    for lineno, values in rows:
+        u, v = values[0], values[1]
+        if max(u, v) >= num_nodes:
+            raise _line_error(
+                path, lineno, InvalidGraphError(f"node {max(u, v)} is outside the graph's {num_nodes} nodes")
+            )
+        if u == v and not allow_self_loops:
+            raise _line_error(path, lineno, InvalidGraphError(f"self-loop on node {u}"))
+        key = (min(u, v), max(u, v))
+        if key in seen:
+            raise _line_error(path, lineno, InvalidGraphError(f"duplicate edge ({u}, {v}), first on line {seen[key]}"))
+        seen[key] = lineno
 
 
 def _write_edgelist(graphs: Sequence[Data], path: Path) -> None:

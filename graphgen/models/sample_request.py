@@ -13,11 +13,12 @@ import torch
 
 from graphgen.errors import InvalidArgumentError
 
-__all__ = ["check_sample_request"]
+__all__ = ["check_sample_request", "whole_number"]
 
 
-def _whole(value, name: str, minimum: int) -> int:
-    """``value`` as an ``int`` (bool refused) that is at least ``minimum``."""
+def whole_number(value, name: str, minimum: int) -> int:
+    """``value`` as an ``int`` (bool refused) that is at least ``minimum``, else
+    :class:`~graphgen.errors.InvalidArgumentError` naming ``name``."""
     try:
         if isinstance(value, bool):
             raise TypeError
@@ -40,7 +41,7 @@ def check_sample_request(
             f"got {type(generator).__name__}"
         )
     return (
-        _whole(num_graphs, "number of graphs", 0),
-        None if num_nodes is None else _whole(num_nodes, "number of nodes", 1),
-        None if num_edges is None else _whole(num_edges, "number of edges", 0),
+        whole_number(num_graphs, "number of graphs", 0),
+        None if num_nodes is None else whole_number(num_nodes, "number of nodes", 1),
+        None if num_edges is None else whole_number(num_edges, "number of edges", 0),
     )

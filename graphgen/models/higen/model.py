@@ -800,8 +800,9 @@ class HiGen(nn.Module):
                 f"graph {edgeless[0]} has no edges ({len(edgeless)} such graph(s)); HiGen's likelihood is that of a "
                 "graph's edges given their count, and an edgeless graph has none to generate"
             )
-        if isinstance(hierarchies, bool) or not isinstance(hierarchies, int) or hierarchies < 1:
-            raise InvalidArgumentError(f"hierarchies must be a whole number >= 1, got {hierarchies!r}")
+        from graphgen.models.sample_request import whole_number
+
+        hierarchies = whole_number(hierarchies, "hierarchies", 1)
         if hierarchies > 1 and self.config.explicit_count:
             raise InvalidArgumentError(
                 "hierarchies > 1 needs a model whose community count emerges: with an explicit count the "
