@@ -240,6 +240,13 @@ def higen(
     ),
     within_order: str = typer.Option("bfsdc", "--order", help="bfsdc, dfs, bfs or degree inside communities."),
     checkpoint_every: int = typer.Option(10, "--checkpoint-every", min=1),
+    keep_every: int = typer.Option(
+        0,
+        "--keep-every",
+        min=0,
+        help="Also keep the model of every K-th epoch as OUT.epochNNNN.pt (to sample or score along training; "
+        "0: none).",
+    ),
     protocol: str = typer.Option(None, "--protocol", "-p", help="Split protocol (default: the dataset's)."),
     lr_schedule: str = typer.Option("constant", "--lr-schedule", help="constant, or cosine decay to --lr-min."),
     lr_min: float = typer.Option(0.0, "--lr-min", min=0.0),
@@ -489,6 +496,7 @@ def higen(
             lr=lr,
             seed=seed,
             checkpoint_every=checkpoint_every,
+            keep_every=keep_every,
             lr_schedule=lr_schedule,
             lr_min=lr_min,
             grad_clip_norm=grad_clip,

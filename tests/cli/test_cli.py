@@ -394,6 +394,19 @@ def test_train_higen_then_sample(capsys, tmp_path):
     assert code == 1 and "unknown --cross-edges 'pairs'" in err and not out_json.exists(), err
 
 
+def test_train_higen_keep_every_keeps_samplable_snapshots(capsys, tmp_path):
+    """--keep-every K reaches the run: OUT.epochNNNN.pt after epochs K, 2K, ...; each samples."""
+    ckpt = tmp_path / "h.pt"
+    code, _, err = run(
+        capsys, "train", "higen", "-d", "community_small", "-e", "3", "--hidden", "8", "--num-layers", "1",
+        "--keep-every", "1", "-o", str(ckpt),
+    )  # fmt: skip
+    assert code == 0, err
+    assert sorted(p.name for p in tmp_path.glob("h.epoch*.pt")) == [f"h.epoch000{e}.pt" for e in (1, 2, 3)]
+    code, out, err = run(capsys, "sample", "-c", str(tmp_path / "h.epoch0002.pt"), "-n", "2", "--seed", "0")
+    assert code == 0 and len(out.splitlines()) == 2, err
+
+
 def test_train_higen_levels(capsys, tmp_path):
     """--levels reaches the model: a flat (GRAN-style) model and a three-level one train and sample."""
     from graphgen.io import load_checkpoint

@@ -69,6 +69,7 @@ __all__ = [
     "train_higen",
     "best_checkpoint_path",
     "best_parts_checkpoint_path",
+    "snapshot_checkpoint_path",
     "check_train_config",
     "refit_size_head",
 ]
@@ -81,6 +82,7 @@ class TrainConfig:
     lr: float = 1e-3
     seed: int = 0
     checkpoint_every: int = 10
+    keep_every: int = 0  # also keep the model of every keep_every-th epoch (snapshot_checkpoint_path); 0: none
     threads: int = 1  # torch intra-op threads while training (see the module docstring)
     lr_schedule: str = "constant"  # "constant" or "cosine" (decays to lr_min over the epochs)
     lr_min: float = 0.0
@@ -98,6 +100,8 @@ class TrainConfig:
             raise ValueError(f"size_head_refit_lr must be > 0, got {self.size_head_refit_lr}")
         if self.hierarchies < 1:
             raise ValueError(f"hierarchies must be >= 1, got {self.hierarchies}")
+        if self.keep_every < 0:
+            raise ValueError(f"keep_every must be >= 0, got {self.keep_every}")
         if not 0 < self.row_fraction <= 1:
             raise ValueError(f"row_fraction must be in (0, 1], got {self.row_fraction}")
         if self.lr_schedule not in LR_SCHEDULES:
@@ -144,6 +148,16 @@ def best_checkpoint_path(out: str | Path) -> Path:
     """
     out = Path(out)
     return out.with_name(f"{out.stem}.best{out.suffix or '.pt'}")
+
+
+def snapshot_checkpoint_path(out: str | Path, epoch: int) -> Path:
+    """Where a run writing ``out`` keeps its model after ``epoch`` (``TrainConfig.keep_every``).
+
+    >>> snapshot_checkpoint_path("runs/higen-sbm.pt", 40).as_posix()
+    'runs/higen-sbm.epoch0040.pt'
+    """
+    out = Path(out)
+    return out.with_name(f"{out.stem}.epoch{epoch:04d}{out.suffix or '.pt'}")
 
 
 def refit_size_head(model: HiGen, batches, steps: int, lr: float = 0.003) -> dict:
@@ -437,8 +451,8 @@ def _train(train_graphs, out, model_config, tc, val_graphs, resume, metadata, pr
         processes.close()
 
 
-# a resumed run may run longer, save more often, or change the size-head refit done after its last epoch
-RESUME_MAY_CHANGE = ("epochs", "checkpoint_every", "size_head_refit_steps", "size_head_refit_lr")
+# a resumed run may run longer, save or keep more often, or change the size-head refit done after its last epoch
+RESUME_MAY_CHANGE = ("epochs", "checkpoint_every", "keep_every", "size_head_refit_steps", "size_head_refit_lr")
 
 
 def _check_same_run(resume, ckpt, model_config: HiGenConfig | None, tc: TrainConfig) -> None:
@@ -506,10 +520,11 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
     fingerprint = graphs_fingerprint(train_graphs)
     started = time.perf_counter()
 
-    def save(epoch: int, path=out, resumable: bool = True, parts: _BestParts | None = None) -> None:
+    def save(epoch: int, path=out, resumable: bool = True, parts: _BestParts | None = None, extra=None) -> None:
         if processes.rank != 0:
             return
         meta = {**(metadata or {}), "history": history, "train_config": asdict(tc), "processes": processes.world}
+        meta.update(extra or {})
         if refit is not None:
             meta["size_head_refit"] = refit
         ckpt = model.to_checkpoint(meta, fingerprint)
@@ -575,6 +590,12 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
             save(epoch + 1, parts_path, resumable=False, parts=best_parts)
         if progress is not None and processes.rank == 0:
             progress(epoch + 1, tc.epochs, total / max(edges, 1), val)
+        if tc.keep_every and (epoch + 1) % tc.keep_every == 0:
+            # the model as it stands after this epoch, to sample or score later (a curve of samples'
+            # quality against training time); not resumable, so a few MB each
+            seconds = time.perf_counter() - started
+            snapshot = {"epoch": epoch + 1, "seconds_in_this_process": seconds, "process_started_at_epoch": start_epoch}
+            save(epoch + 1, snapshot_checkpoint_path(out, epoch + 1), resumable=False, extra={"snapshot": snapshot})
         if (epoch + 1) % tc.checkpoint_every == 0 or epoch + 1 == tc.epochs:
             save(epoch + 1)
     if tc.size_head_refit_steps and refit is None:

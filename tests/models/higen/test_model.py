@@ -172,6 +172,47 @@ def test_training_resumes_exactly_and_checkpoints_load(train, tmp_path):
             )
 
 
+def test_kept_snapshots_are_the_models_of_runs_stopped_at_their_epochs(train, tmp_path):
+    """keep_every=K keeps <out>.epochNNNN.pt after every K-th epoch (and no other): each holds the
+    parameters a run stopped at that epoch ends with, and the history up to it; a run killed midway
+    and resumed keeps the same snapshots; snapshots are not resumable."""
+    from graphgen.errors import TrainingError
+    from graphgen.models.higen.train import snapshot_checkpoint_path
+
+    def cfg(epochs, keep=2):
+        return TrainConfig(epochs=epochs, batch_size=8, checkpoint_every=1, seed=1, keep_every=keep)
+
+    train_higen(train, tmp_path / "a.pt", model_config=SMALL, train_config=cfg(5))
+    assert sorted(p.name for p in tmp_path.glob("a.epoch*.pt")) == ["a.epoch0002.pt", "a.epoch0004.pt"]
+    train_higen(train, tmp_path / "stop.pt", model_config=SMALL, train_config=cfg(4, keep=0))
+    assert not list(tmp_path.glob("stop.epoch*"))
+    kept, stopped = (
+        load_checkpoint(snapshot_checkpoint_path(tmp_path / "a.pt", 4)),
+        load_checkpoint(tmp_path / "stop.pt"),
+    )
+    assert kept.state_dict.keys() == stopped.state_dict.keys()
+    assert all(torch.equal(kept.state_dict[k], stopped.state_dict[k]) for k in kept.state_dict)
+    assert kept.metadata["history"] == stopped.metadata["history"]
+    assert kept.metadata["snapshot"]["epoch"] == 4 and kept.metadata["snapshot"]["seconds_in_this_process"] > 0
+    assert "epoch" not in kept.extra  # samples and scores; training cannot continue from it
+    with pytest.raises(TrainingError, match="holds no training state"):
+        train_higen(
+            train,
+            snapshot_checkpoint_path(tmp_path / "a.pt", 4),
+            model_config=SMALL,
+            train_config=cfg(6),
+            resume=snapshot_checkpoint_path(tmp_path / "a.pt", 4),
+        )
+    train_higen(train, tmp_path / "b.pt", model_config=SMALL, train_config=cfg(3))  # killed after epoch 3
+    train_higen(train, tmp_path / "b.pt", model_config=SMALL, train_config=cfg(5), resume=tmp_path / "b.pt")
+    for epoch in (2, 4):
+        a, b = (load_checkpoint(snapshot_checkpoint_path(tmp_path / f"{x}.pt", epoch)) for x in "ab")
+        assert all(torch.equal(a.state_dict[k], b.state_dict[k]) for k in a.state_dict)
+        assert b.metadata["snapshot"]["process_started_at_epoch"] == (0 if epoch == 2 else 3)
+    with pytest.raises(ValueError, match="keep_every must be >= 0"):
+        TrainConfig(keep_every=-1)
+
+
 def test_hierarchy_augmentation_cycles_partitions_and_resumes_exactly(tmp_path):
     train = load_dataset("planar", "train")[:8]  # Louvain's seed changes these partitions
 
