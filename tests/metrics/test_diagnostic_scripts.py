@@ -999,3 +999,38 @@ def test_cli_ab_runs_each_command_per_variant_and_compares_what_they_wrote(tmp_p
     monkeypatch.setattr(sys, "argv", [*argv, "--python", "elsewhere=/usr/bin/python3"])
     with pytest.raises(SystemExit, match="--python names no variant: elsewhere"):
         script.main()
+
+
+def test_training_curve_scores_each_snapshot_as_the_command_line_does(capsys, tmp_path):
+    """higen_training_curve: the snapshots in epoch order then the .best.pt, other files left out; a
+    point's seed-S values are those of ``graphgen sample --seed S`` scored by ``graphgen evaluate``."""
+    import json
+
+    from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
+    from graphgen.datasets import load_dataset
+    from tests.cli.test_cli import run
+
+    curve = _script("higen_training_curve")
+    train, val = load_dataset("community_small", "train")[:24], load_dataset("community_small", "train")[24:32]
+    config = HiGenConfig(hidden=8, num_layers=1, num_mixtures=2)
+    out = tmp_path / "r.pt"
+    train_higen(train, out, model_config=config, val_graphs=val,
+                train_config=TrainConfig(epochs=4, batch_size=8, keep_every=2, checkpoint_every=4))  # fmt: skip
+    (tmp_path / "r.epoch12.txt").write_text("not a snapshot")
+    (tmp_path / "other.epoch0002.pt").write_bytes(b"")
+    assert [p.name for p in curve.snapshots(out)] == ["r.epoch0002.pt", "r.epoch0004.pt", "r.best.pt"]
+    point = curve.score_point(tmp_path / "r.epoch0002.pt", "community_small", "graphrnn", 2, 0.8, None)
+    assert point["epoch"] == 2 and point["kind"] == "snapshot"
+    assert point["val_nll_per_edge"] is not None and point["training_seconds_in_process"] > 0
+    for seed in range(2):
+        samples, result = tmp_path / f"s{seed}.g6", tmp_path / f"e{seed}.json"
+        code, _, err = run(capsys, "sample", "-c", str(tmp_path / "r.epoch0002.pt"), "-n", "20", "--seed", str(seed),
+                           "--temperature", "0.8", "--out", str(samples))  # fmt: skip
+        assert code == 0, err
+        code, _, err = run(capsys, "evaluate", "-r", "community_small:test", "-s", str(samples), "-p", "graphrnn",
+                           "--no-floor", "--gnn-seeds", "0", "--json", str(result))  # fmt: skip
+        assert code == 0, err
+        recorded = json.loads(result.read_text())
+        for key in curve.KEYS:
+            assert point["per_seed"][seed][key] == pytest.approx(recorded[key], rel=1e-12)
+        assert point["per_seed"][seed]["vun"] == recorded["vun"]["vun"]

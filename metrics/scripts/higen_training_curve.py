@@ -1,0 +1,168 @@
+"""Samples' quality against training time: MMDs and V.U.N. of the snapshots one training run kept.
+
+    python metrics/scripts/higen_training_curve.py RUN.pt DATASET [--protocol gran] [--seeds 10]
+        [--temperature 1.0 ...] [--check-record DIR] --json OUT.json
+
+``RUN.pt`` is the ``--out`` of a ``graphgen train higen ... --keep-every K`` run: its kept snapshots
+``RUN.epochNNNN.pt`` (``graphgen.models.higen.train.snapshot_checkpoint_path``) and, when present, its
+lowest-validation model ``RUN.best.pt`` are each sampled ``--seeds`` times (seed ``S`` draws as many
+graphs as the test split holds with ``torch.Generator().manual_seed(S)``, what ``graphgen sample --seed S``
+does) at every ``--temperature``, and scored against the test split of the split protocol the run trained
+under with the MMD ``--protocol`` (what ``graphgen evaluate -r DATASET:test`` reports, without its floor
+and GNN metrics) and V.U.N. against the training split. Per point: the epoch, the training seconds the
+snapshot's process had spent (``seconds_in_this_process``; a resumed run restarts that clock, and the
+point says where), the run's training and validation NLL per edge at that epoch, and the mean and std
+over seeds. The test split is only reported here: nothing is chosen by it.
+
+``--check-record DIR`` (e.g. ``metrics/results/higen-planar``) compares the best model's seed-0 sample at
+temperature 1 with ``DIR/gran_seed0.json`` (a record made by ``evaluate_higen.py`` through the command
+line), so a reproduced run is seen to be the shipped model and this script to score as the CLI does.
+Points already in ``--json`` (same checkpoint file size and mtime) are kept, so a run that is still
+training can be scored as its snapshots appear.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import sys
+import time
+from pathlib import Path
+
+KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
+DEFAULT_VALIDITY = {"planar": "planar", "tree": "tree", "lobster": "lobster", "grid": "grid", "sbm": "sbm_modularity"}
+
+
+def snapshots(run: Path) -> list[Path]:
+    """The run's kept snapshots in epoch order, then its ``.best.pt`` when present."""
+    pattern = re.compile(re.escape(run.stem) + r"\.epoch(\d+)" + re.escape(run.suffix or ".pt") + "$")
+    kept = sorted((p for p in run.parent.iterdir() if pattern.match(p.name)), key=lambda p: p.name)
+    from graphgen.models.higen.train import best_checkpoint_path
+
+    best = best_checkpoint_path(run)
+    return kept + ([best] if best.exists() else [])
+
+
+def score_point(path: Path, dataset: str, protocol: str, seeds: int, temperature: float, validity) -> dict:
+    import torch
+
+    from graphgen.datasets import load_dataset
+    from graphgen.io.checkpoint import load_checkpoint
+    from graphgen.metrics import evaluate
+    from graphgen.metrics.novelty import uniqueness_novelty_vun
+    from graphgen.models.pretrained import load_model
+
+    ckpt = load_checkpoint(path)
+    split = ckpt.metadata.get("protocol")
+    test = load_dataset(dataset, "test", protocol=split)
+    train = load_dataset(dataset, "train", protocol=split)
+    model, _ = load_model(path)
+    history = ckpt.metadata.get("history", [])
+    snap = ckpt.metadata.get("snapshot")
+    epoch = snap["epoch"] if snap else max(history, key=lambda h: -(h["val_nll_per_edge"] or float("inf")))["epoch"]
+    at = history[epoch - 1]
+    per_seed = []
+    started = time.perf_counter()
+    for seed in range(seeds):
+        graphs = model.sample(len(test), generator=torch.Generator().manual_seed(seed), temperature=temperature)
+        result = {k: float(v) for k, v in evaluate(test, graphs, protocol).items() if k in KEYS}
+        result["vun"] = uniqueness_novelty_vun(graphs, train, validity)["vun"]
+        per_seed.append(result)
+    keys = (*KEYS, "vun")
+    return {
+        "checkpoint": path.name,
+        "kind": "snapshot" if snap else "lowest validation NLL (.best.pt)",
+        "epoch": epoch,
+        "training_seconds_in_process": snap["seconds_in_this_process"] if snap else None,
+        "process_started_at_epoch": snap["process_started_at_epoch"] if snap else None,
+        "train_nll_per_edge": at["train_nll_per_edge"],
+        "val_nll_per_edge": at["val_nll_per_edge"],
+        "temperature": temperature,
+        "seeds": seeds,
+        "mean": {k: statistics.mean(r[k] for r in per_seed) for k in keys},
+        "std": {k: statistics.pstdev(r[k] for r in per_seed) for k in keys},
+        "per_seed": per_seed,
+        "scoring_seconds": time.perf_counter() - started,
+        "file": {"bytes": path.stat().st_size, "mtime": path.stat().st_mtime},
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("run", type=Path)
+    parser.add_argument("dataset")
+    parser.add_argument("--protocol", default="gran")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--temperature", type=float, action="append")
+    parser.add_argument("--check-record", type=Path)
+    parser.add_argument("--json", type=Path, required=True)
+    args = parser.parse_args()
+    temperatures = args.temperature or [1.0]
+
+    from graphgen.bench.record import provenance
+    from graphgen.cli._output import write_json
+
+    validity = DEFAULT_VALIDITY.get(args.dataset)
+    old = json.loads(args.json.read_text()) if args.json.exists() else {}
+    done = {(p["checkpoint"], p["temperature"], p["seeds"], p["file"]["bytes"], p["file"]["mtime"]): p
+            for p in old.get("points", [])}  # fmt: skip
+    points = []
+    for path in snapshots(args.run):
+        for temperature in temperatures:
+            stat = path.stat()
+            key = (path.name, temperature, args.seeds, stat.st_size, stat.st_mtime)
+            point = done.get(key) or score_point(path, args.dataset, args.protocol, args.seeds, temperature, validity)
+            points.append(point)
+            mean, val = point["mean"], point["val_nll_per_edge"]
+            print(
+                f"{path.name} T={temperature:g}: epoch {point['epoch']}, val "
+                + ("-" if val is None else f"{val:.4f}")
+                + ", "
+                + " / ".join(f"{mean[k]:.4f}" for k in KEYS)
+                + f", V.U.N. {mean['vun']:.3f}",
+                file=sys.stderr,
+            )
+            record = {
+                "run": str(args.run),
+                "training_command": _training_command(args.run),
+                "dataset": args.dataset,
+                "protocol": args.protocol,
+                "validity": validity,
+                "points": points,
+                **provenance("python metrics/scripts/higen_training_curve.py " + " ".join(sys.argv[1:])),
+            }
+            write_json(record, args.json)  # after every point: a long scan can be read (and resumed) midway
+    if args.check_record is not None:
+        record["record_check"] = _check_record(points, args.check_record)
+        write_json(record, args.json)
+        print(json.dumps(record["record_check"], indent=1))
+
+
+def _training_command(run: Path) -> str | None:
+    from graphgen.io.checkpoint import load_checkpoint
+
+    kept = snapshots(run)
+    return load_checkpoint(kept[0]).metadata.get("command") if kept else None
+
+
+def _check_record(points: list[dict], directory: Path) -> dict:
+    """The best model's seed-0 values at temperature 1 against ``directory/gran_seed0.json``."""
+    best = [p for p in points if p["checkpoint"].endswith(".best.pt") and p["temperature"] == 1.0]
+    if not best:
+        return {"checked": False, "why": "no .best.pt point at temperature 1"}
+    recorded = json.loads((directory / "gran_seed0.json").read_text())
+    ours = best[0]["per_seed"][0]
+    differences = {k: abs(ours[k] - recorded[k]) for k in KEYS}
+    differences["vun"] = abs(ours["vun"] - recorded["vun"]["vun"])
+    return {
+        "checked": True,
+        "record": str(directory / "gran_seed0.json"),
+        "max_abs_difference": max(differences.values()),
+        "differences": differences,
+    }
+
+
+if __name__ == "__main__":
+    main()
