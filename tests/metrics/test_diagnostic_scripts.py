@@ -1006,8 +1006,8 @@ def test_training_curve_scores_each_snapshot_as_the_command_line_does(capsys, tm
     point's seed-S values are those of ``graphgen sample --seed S`` scored by ``graphgen evaluate``."""
     import json
 
-    from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
     from graphgen.datasets import load_dataset
+    from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
     from tests.cli.test_cli import run
 
     curve = _script("higen_training_curve")
