@@ -520,11 +520,11 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
     fingerprint = graphs_fingerprint(train_graphs)
     started = time.perf_counter()
 
-    def save(epoch: int, path=out, resumable: bool = True, parts: _BestParts | None = None, extra=None) -> None:
+    def save(epoch: int, path=out, resumable: bool = True, parts: _BestParts | None = None, more=None) -> None:
         if processes.rank != 0:
             return
         meta = {**(metadata or {}), "history": history, "train_config": asdict(tc), "processes": processes.world}
-        meta.update(extra or {})
+        meta.update(more or {})  # e.g. a kept snapshot's epoch and time
         if refit is not None:
             meta["size_head_refit"] = refit
         ckpt = model.to_checkpoint(meta, fingerprint)
@@ -595,7 +595,7 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
             # quality against training time); not resumable, so a few MB each
             seconds = time.perf_counter() - started
             snapshot = {"epoch": epoch + 1, "seconds_in_this_process": seconds, "process_started_at_epoch": start_epoch}
-            save(epoch + 1, snapshot_checkpoint_path(out, epoch + 1), resumable=False, extra={"snapshot": snapshot})
+            save(epoch + 1, snapshot_checkpoint_path(out, epoch + 1), resumable=False, more={"snapshot": snapshot})
         if (epoch + 1) % tc.checkpoint_every == 0 or epoch + 1 == tc.epochs:
             save(epoch + 1)
     if tc.size_head_refit_steps and refit is None:
