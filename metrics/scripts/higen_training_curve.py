@@ -1,7 +1,7 @@
 """Samples' quality against training time: MMDs and V.U.N. of the snapshots one training run kept.
 
     python metrics/scripts/higen_training_curve.py RUN.pt DATASET [--protocol gran] [--seeds 10]
-        [--temperature 1.0 ...] [--check-record DIR] --json OUT.json
+        [--temperature 1.0 ...] [--split test|val] [--check-record DIR] --json OUT.json
 
 ``RUN.pt`` is the ``--out`` of a ``graphgen train higen ... --keep-every K`` run: its kept snapshots
 ``RUN.epochNNNN.pt`` (``graphgen.models.higen.train.snapshot_checkpoint_path``) and, when present, its
@@ -12,7 +12,9 @@ under with the MMD ``--protocol`` (what ``graphgen evaluate -r DATASET:test`` re
 and GNN metrics) and V.U.N. against the training split. Per point: the epoch, the training seconds the
 snapshot's process had spent (``seconds_in_this_process``; a resumed run restarts that clock, and the
 point says where), the run's training and validation NLL per edge at that epoch, and the mean and std
-over seeds. The test split is only reported here: nothing is chosen by it.
+over seeds. The test split is only reported here: nothing is chosen by it. ``--split val`` scores
+against the validation split instead (as many graphs as it holds), where a choice among snapshots
+may be made.
 
 ``--check-record DIR`` (e.g. ``metrics/results/higen-planar``) compares the best model's seed-0 sample at
 temperature 1 with ``DIR/gran_seed0.json`` (a record made by ``evaluate_higen.py`` through the command
@@ -45,7 +47,9 @@ def snapshots(run: Path) -> list[Path]:
     return kept + ([best] if best.exists() else [])
 
 
-def score_point(path: Path, dataset: str, protocol: str, seeds: int, temperature: float, validity) -> dict:
+def score_point(
+    path: Path, dataset: str, protocol: str, seeds: int, temperature: float, validity, split: str = "test"
+) -> dict:
     import torch
 
     from graphgen.datasets import load_dataset
@@ -55,9 +59,8 @@ def score_point(path: Path, dataset: str, protocol: str, seeds: int, temperature
     from graphgen.models.pretrained import load_model
 
     ckpt = load_checkpoint(path)
-    split = ckpt.metadata.get("protocol")
-    test = load_dataset(dataset, "test", protocol=split)
-    train = load_dataset(dataset, "train", protocol=split)
+    reference = load_dataset(dataset, split, protocol=ckpt.metadata.get("protocol"))
+    train = load_dataset(dataset, "train", protocol=ckpt.metadata.get("protocol"))
     model, _ = load_model(path)
     history = ckpt.metadata.get("history", [])
     snap = ckpt.metadata.get("snapshot")
@@ -66,8 +69,8 @@ def score_point(path: Path, dataset: str, protocol: str, seeds: int, temperature
     per_seed = []
     started = time.perf_counter()
     for seed in range(seeds):
-        graphs = model.sample(len(test), generator=torch.Generator().manual_seed(seed), temperature=temperature)
-        result = {k: float(v) for k, v in evaluate(test, graphs, protocol).items() if k in KEYS}
+        graphs = model.sample(len(reference), generator=torch.Generator().manual_seed(seed), temperature=temperature)
+        result = {k: float(v) for k, v in evaluate(reference, graphs, protocol).items() if k in KEYS}
         result["vun"] = uniqueness_novelty_vun(graphs, train, validity)["vun"]
         per_seed.append(result)
     keys = (*KEYS, "vun")
@@ -80,6 +83,7 @@ def score_point(path: Path, dataset: str, protocol: str, seeds: int, temperature
         "train_nll_per_edge": at["train_nll_per_edge"],
         "val_nll_per_edge": at["val_nll_per_edge"],
         "temperature": temperature,
+        "split": split,
         "seeds": seeds,
         "mean": {k: statistics.mean(r[k] for r in per_seed) for k in keys},
         "std": {k: statistics.pstdev(r[k] for r in per_seed) for k in keys},
@@ -96,6 +100,7 @@ def main() -> None:
     parser.add_argument("--protocol", default="gran")
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--temperature", type=float, action="append")
+    parser.add_argument("--split", default="test", choices=("test", "val"))
     parser.add_argument("--check-record", type=Path)
     parser.add_argument("--json", type=Path, required=True)
     args = parser.parse_args()
@@ -106,14 +111,16 @@ def main() -> None:
 
     validity = DEFAULT_VALIDITY.get(args.dataset)
     old = json.loads(args.json.read_text()) if args.json.exists() else {}
-    done = {(p["checkpoint"], p["temperature"], p["seeds"], p["file"]["bytes"], p["file"]["mtime"]): p
-            for p in old.get("points", [])}  # fmt: skip
+    done = {(p["checkpoint"], p["temperature"], p.get("split", "test"), p["seeds"], p["file"]["bytes"],
+             p["file"]["mtime"]): p for p in old.get("points", [])}  # fmt: skip
     points = []
     for path in snapshots(args.run):
         for temperature in temperatures:
             stat = path.stat()
-            key = (path.name, temperature, args.seeds, stat.st_size, stat.st_mtime)
-            point = done.get(key) or score_point(path, args.dataset, args.protocol, args.seeds, temperature, validity)
+            key = (path.name, temperature, args.split, args.seeds, stat.st_size, stat.st_mtime)
+            point = done.get(key) or score_point(
+                path, args.dataset, args.protocol, args.seeds, temperature, validity, args.split
+            )
             points.append(point)
             mean, val = point["mean"], point["val_nll_per_edge"]
             print(
@@ -129,6 +136,7 @@ def main() -> None:
                 "training_command": _training_command(args.run),
                 "dataset": args.dataset,
                 "protocol": args.protocol,
+                "split": args.split,
                 "validity": validity,
                 "points": points,
                 **provenance("python metrics/scripts/higen_training_curve.py " + " ".join(sys.argv[1:])),
@@ -150,6 +158,8 @@ def _training_command(run: Path) -> str | None:
 def _check_record(points: list[dict], directory: Path) -> dict:
     """The best model's seed-0 values at temperature 1 against ``directory/gran_seed0.json``."""
     best = [p for p in points if p["checkpoint"].endswith(".best.pt") and p["temperature"] == 1.0]
+    if any(p.get("split", "test") != "test" for p in best):
+        return {"checked": False, "why": "evaluate_higen.py's records are of the test split"}
     if not best:
         return {"checked": False, "why": "no .best.pt point at temperature 1"}
     recorded = json.loads((directory / "gran_seed0.json").read_text())

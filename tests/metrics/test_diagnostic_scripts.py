@@ -1034,3 +1034,27 @@ def test_training_curve_scores_each_snapshot_as_the_command_line_does(capsys, tm
         for key in curve.KEYS:
             assert point["per_seed"][seed][key] == pytest.approx(recorded[key], rel=1e-12)
         assert point["per_seed"][seed]["vun"] == recorded["vun"]["vun"]
+
+
+def test_training_curve_scores_against_the_validation_split_on_request(tmp_path):
+    """--split val: as many samples as the validation split holds, scored against it (community20: 16)."""
+    import torch
+
+    from graphgen.datasets import load_dataset
+    from graphgen.metrics import evaluate
+    from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
+    from graphgen.models.pretrained import load_model
+
+    curve = _script("higen_training_curve")
+    train = load_dataset("community20", "train")[:16]
+    out = tmp_path / "r.pt"
+    config = HiGenConfig(hidden=8, num_layers=1, num_mixtures=2)
+    train_higen(train, out, model_config=config, train_config=TrainConfig(epochs=1, batch_size=8, keep_every=1))
+    point = curve.score_point(tmp_path / "r.epoch0001.pt", "community20", "gran", 1, 1.0, None, "val")
+    val = load_dataset("community20", "val")
+    model, _ = load_model(tmp_path / "r.epoch0001.pt")
+    graphs = model.sample(len(val), generator=torch.Generator().manual_seed(0))
+    assert point["split"] == "val" and len(val) == 16
+    for key, value in evaluate(val, graphs, "gran").items():
+        if key in curve.KEYS:
+            assert point["per_seed"][0][key] == pytest.approx(float(value), rel=1e-12)
