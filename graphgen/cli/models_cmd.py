@@ -130,10 +130,18 @@ def _file_info(path) -> None:
         lines.append("configuration: " + (", ".join(changed) if changed else "HiGenConfig's defaults"))
     parameters = sum(t.numel() for t in ckpt.state_dict.values() if hasattr(t, "numel"))
     lines.append(f"parameters: {parameters:,} ({path.stat().st_size / 1e6:.1f} MB on disk)")
+    snapshot = meta.get("snapshot")
+    if isinstance(snapshot, dict) and "epoch" in snapshot:
+        lines.append(
+            f"a snapshot kept after epoch {snapshot['epoch']} (--keep-every), "
+            f"{snapshot.get('seconds_in_this_process', 0):.0f} s into a training process that started at epoch "
+            f"{snapshot.get('process_started_at_epoch', 0)}"
+        )
     if "optimizer" in ckpt.extra:
         lines.append(f"resumable: yes (graphgen train {ckpt.model} ... --resume {path}, with the run's own options)")
     else:
-        lines.append("resumable: no (a stripped checkpoint: it samples and scores, training cannot continue)")
+        kind = "a snapshot" if isinstance(snapshot, dict) else "a stripped checkpoint"
+        lines.append(f"resumable: no ({kind}: it samples and scores, training cannot continue)")
     if ckpt.data_fingerprint:
         lines.append(f"training graphs' fingerprint: {ckpt.data_fingerprint}")
     for text in lines:

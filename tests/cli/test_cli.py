@@ -405,6 +405,9 @@ def test_train_higen_keep_every_keeps_samplable_snapshots(capsys, tmp_path):
     assert sorted(p.name for p in tmp_path.glob("h.epoch*.pt")) == [f"h.epoch000{e}.pt" for e in (1, 2, 3)]
     code, out, err = run(capsys, "sample", "-c", str(tmp_path / "h.epoch0002.pt"), "-n", "2", "--seed", "0")
     assert code == 0 and len(out.splitlines()) == 2, err
+    code, out, err = run(capsys, "models", "info", str(tmp_path / "h.epoch0002.pt"))
+    assert code == 0 and "a snapshot kept after epoch 2 (--keep-every)" in " ".join(out.split()), err
+    assert "epoch 2 of 3" in out and "resumable: no (a snapshot" in out
 
 
 def test_train_higen_levels(capsys, tmp_path):
