@@ -4,8 +4,9 @@
         [--temperature 1.0 ...] [--split test|val] [--check-record DIR] --json OUT.json
 
 ``RUN.pt`` is the ``--out`` of a ``graphgen train higen ... --keep-every K`` run: its kept snapshots
-``RUN.epochNNNN.pt`` (``graphgen.models.higen.train.snapshot_checkpoint_path``) and, when present, its
-lowest-validation model ``RUN.best.pt`` are each sampled ``--seeds`` times (seed ``S`` draws as many
+``RUN.epochNNNN.pt`` (``graphgen.models.higen.train.snapshot_checkpoint_path``), when present its
+lowest-validation model ``RUN.best.pt``, and ``RUN.pt`` itself when its size head was refitted after the
+last epoch (``--refit-size-head``; the snapshots are from before that refit) are each sampled ``--seeds`` times (seed ``S`` draws as many
 graphs as the test split holds with ``torch.Generator().manual_seed(S)``, what ``graphgen sample --seed S``
 does) at every ``--temperature``, and scored against the test split of the split protocol the run trained
 under with the MMD ``--protocol`` (what ``graphgen evaluate -r DATASET:test`` reports, without its floor
@@ -38,13 +39,28 @@ DEFAULT_VALIDITY = {"planar": "planar", "tree": "tree", "lobster": "lobster", "g
 
 
 def snapshots(run: Path) -> list[Path]:
-    """The run's kept snapshots in epoch order, then its ``.best.pt`` when present."""
+    """The run's kept snapshots in epoch order, then its ``.best.pt`` when present, then ``run`` itself
+    when its size head was refitted after the last epoch (``--refit-size-head``: then the final model
+    differs from the last snapshot)."""
     pattern = re.compile(re.escape(run.stem) + r"\.epoch(\d+)" + re.escape(run.suffix or ".pt") + "$")
     kept = sorted((p for p in run.parent.iterdir() if pattern.match(p.name)), key=lambda p: p.name)
+    from graphgen.io.checkpoint import load_checkpoint
     from graphgen.models.higen.train import best_checkpoint_path
 
     best = best_checkpoint_path(run)
-    return kept + ([best] if best.exists() else [])
+    refitted = run.exists() and "size_head_refit" in load_checkpoint(run).metadata
+    return kept + ([best] if best.exists() else []) + ([run] if refitted else [])
+
+
+def _kind_and_epoch(ckpt) -> tuple[str, int]:
+    """What a checkpoint of the run is, and the epoch its parameters are from."""
+    history = ckpt.metadata.get("history", [])
+    snap = ckpt.metadata.get("snapshot")
+    if snap:
+        return "snapshot", snap["epoch"]
+    if (ckpt.metadata.get("size_head_refit") or {}).get("epoch") == history[-1]["epoch"]:  # the run's own refit
+        return "the run's final model, size head refitted after the last epoch", history[-1]["epoch"]
+    return "lowest validation NLL (.best.pt)", min(history, key=lambda h: h["val_nll_per_edge"])["epoch"]
 
 
 def score_point(
@@ -64,7 +80,7 @@ def score_point(
     model, _ = load_model(path)
     history = ckpt.metadata.get("history", [])
     snap = ckpt.metadata.get("snapshot")
-    epoch = snap["epoch"] if snap else max(history, key=lambda h: -(h["val_nll_per_edge"] or float("inf")))["epoch"]
+    kind, epoch = _kind_and_epoch(ckpt)
     at = history[epoch - 1]
     per_seed = []
     started = time.perf_counter()
@@ -76,7 +92,7 @@ def score_point(
     keys = (*KEYS, "vun")
     return {
         "checkpoint": path.name,
-        "kind": "snapshot" if snap else "lowest validation NLL (.best.pt)",
+        "kind": kind,
         "epoch": epoch,
         "training_seconds_in_process": snap["seconds_in_this_process"] if snap else None,
         "process_started_at_epoch": snap["process_started_at_epoch"] if snap else None,

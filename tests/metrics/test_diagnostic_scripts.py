@@ -1058,3 +1058,27 @@ def test_training_curve_scores_against_the_validation_split_on_request(tmp_path)
     for key, value in evaluate(val, graphs, "gran").items():
         if key in curve.KEYS:
             assert point["per_seed"][0][key] == pytest.approx(float(value), rel=1e-12)
+
+
+def test_training_curve_adds_the_final_model_when_its_size_head_was_refitted(tmp_path):
+    """With --refit-size-head the run's final checkpoint differs from its last snapshot: it is a point of
+    its own, after the .best.pt (whose own refit does not make it the final model)."""
+    from graphgen.datasets import load_dataset
+    from graphgen.io.checkpoint import load_checkpoint
+    from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
+
+    curve = _script("higen_training_curve")
+    train, val = load_dataset("community20", "train")[:16], load_dataset("community20", "val")[:8]
+    config = HiGenConfig(hidden=8, num_layers=1, num_mixtures=2, community_size="explicit")
+    cfg = TrainConfig(epochs=2, batch_size=8, keep_every=1, size_head_refit_steps=3)
+    out = tmp_path / "r.pt"
+    train_higen(train, out, model_config=config, train_config=cfg, val_graphs=val)
+    paths = curve.snapshots(out)
+    assert [p.name for p in paths] == ["r.epoch0001.pt", "r.epoch0002.pt", "r.best.pt", "r.pt"]
+    kinds = [curve._kind_and_epoch(load_checkpoint(p)) for p in paths]
+    assert kinds[0] == ("snapshot", 1) and kinds[1] == ("snapshot", 2)
+    assert kinds[2][0].startswith("lowest validation")
+    assert kinds[3] == ("the run's final model, size head refitted after the last epoch", 2)
+    plain = tmp_path / "p.pt"
+    train_higen(train, plain, model_config=config, train_config=TrainConfig(epochs=1, batch_size=8, keep_every=1))
+    assert [p.name for p in curve.snapshots(plain)] == ["p.epoch0001.pt"]  # no refit: the final is the snapshot
