@@ -3,22 +3,22 @@
     python metrics/scripts/higen_training_curve.py RUN.pt DATASET [--protocol gran] [--seeds 10]
         [--temperature 1.0 ...] [--split test|val] [--check-record DIR] --json OUT.json
 
-``RUN.pt`` is the ``--out`` of a ``graphgen train higen ... --keep-every K`` run: its kept snapshots
-``RUN.epochNNNN.pt`` (``graphgen.models.higen.train.snapshot_checkpoint_path``), when present its
-lowest-validation model ``RUN.best.pt``, and ``RUN.pt`` itself when its size head was refitted after the
-last epoch (``--refit-size-head``; the snapshots are from before that refit) are each sampled ``--seeds`` times (seed ``S`` draws as many
-graphs as the test split holds with ``torch.Generator().manual_seed(S)``, what ``graphgen sample --seed S``
-does) at every ``--temperature``, and scored against the test split of the split protocol the run trained
-under with the MMD ``--protocol`` (what ``graphgen evaluate -r DATASET:test`` reports, without its floor
-and GNN metrics) and V.U.N. against the training split. Per point: the epoch, the training seconds the
-snapshot's process had spent (``seconds_in_this_process``; a resumed run restarts that clock, and the
-point says where), the run's training and validation NLL per edge at that epoch, and the mean and std
-over seeds. The test split is only reported here: nothing is chosen by it. ``--split val`` scores
-against the validation split instead (as many graphs as it holds), where a choice among snapshots
-may be made.
+``RUN.pt`` is the ``--out`` of a ``graphgen train higen ... --keep-every K`` run. Its kept snapshots
+``RUN.epochNNNN.pt`` (``graphgen.models.higen.train.snapshot_checkpoint_path``), its lowest-validation
+model ``RUN.best.pt`` when present, and ``RUN.pt`` itself when its size head was refitted after the
+last epoch (``--refit-size-head``; the snapshots precede that refit) are each sampled ``--seeds`` times
+(seed ``S`` draws as many graphs as the test split holds with ``torch.Generator().manual_seed(S)``,
+what ``graphgen sample --seed S`` does) at every ``--temperature``, and scored against the test split
+of the split protocol the run trained under with the MMD ``--protocol`` (what ``graphgen evaluate -r
+DATASET:test`` reports, without its floor and GNN metrics) and V.U.N. against the training split. Per
+point: the epoch, the training seconds the snapshot's process had spent (``seconds_in_this_process``;
+a resumed run restarts that clock, and the point says where), the run's training and validation NLL
+per edge at that epoch, and the mean and std over seeds. The test split is only reported here:
+nothing is chosen by it. ``--split val`` scores against the validation split instead (as many graphs
+as it holds), where a choice among snapshots may be made.
 
 ``--check-record DIR`` (e.g. ``metrics/results/higen-planar``) compares the best model's seed-0 sample at
-temperature 1 with ``DIR/gran_seed0.json`` (a record made by ``evaluate_higen.py`` through the command
+temperature 1 with ``DIR/PROTOCOL_seed0.json`` (a record made by ``evaluate_higen.py`` through the command
 line), so a reproduced run is seen to be the shipped model and this script to score as the CLI does.
 Points already in ``--json`` (same checkpoint file size and mtime) are kept, so a run that is still
 training can be scored as its snapshots appear.
@@ -43,6 +43,8 @@ def snapshots(run: Path) -> list[Path]:
     when its size head was refitted after the last epoch (``--refit-size-head``: then the final model
     differs from the last snapshot)."""
     pattern = re.compile(re.escape(run.stem) + r"\.epoch(\d+)" + re.escape(run.suffix or ".pt") + "$")
+    if not run.parent.is_dir():
+        raise SystemExit(f"{run.parent} is not a folder")
     kept = sorted((p for p in run.parent.iterdir() if pattern.match(p.name)), key=lambda p: p.name)
     from graphgen.io.checkpoint import load_checkpoint
     from graphgen.models.higen.train import best_checkpoint_path
@@ -129,8 +131,14 @@ def main() -> None:
     old = json.loads(args.json.read_text()) if args.json.exists() else {}
     done = {(p["checkpoint"], p["temperature"], p.get("split", "test"), p["seeds"], p["file"]["bytes"],
              p["file"]["mtime"]): p for p in old.get("points", [])}  # fmt: skip
+    paths = snapshots(args.run)
+    if not paths:
+        raise SystemExit(f"no snapshots of {args.run} (train with --keep-every K) and no .best.pt beside it")
+    from graphgen.io.checkpoint import load_checkpoint
+
+    command = load_checkpoint(paths[0]).metadata.get("command")
     points = []
-    for path in snapshots(args.run):
+    for path in paths:
         for temperature in temperatures:
             stat = path.stat()
             key = (path.name, temperature, args.split, args.seeds, stat.st_size, stat.st_mtime)
@@ -149,7 +157,7 @@ def main() -> None:
             )
             record = {
                 "run": str(args.run),
-                "training_command": _training_command(args.run),
+                "training_command": command,
                 "dataset": args.dataset,
                 "protocol": args.protocol,
                 "split": args.split,
@@ -159,32 +167,26 @@ def main() -> None:
             }
             write_json(record, args.json)  # after every point: a long scan can be read (and resumed) midway
     if args.check_record is not None:
-        record["record_check"] = _check_record(points, args.check_record)
+        record["record_check"] = _check_record(points, args.check_record, args.protocol)
         write_json(record, args.json)
         print(json.dumps(record["record_check"], indent=1))
 
 
-def _training_command(run: Path) -> str | None:
-    from graphgen.io.checkpoint import load_checkpoint
-
-    kept = snapshots(run)
-    return load_checkpoint(kept[0]).metadata.get("command") if kept else None
-
-
-def _check_record(points: list[dict], directory: Path) -> dict:
-    """The best model's seed-0 values at temperature 1 against ``directory/gran_seed0.json``."""
+def _check_record(points: list[dict], directory: Path, protocol: str) -> dict:
+    """The best model's seed-0 values at temperature 1 against ``directory/PROTOCOL_seed0.json``."""
     best = [p for p in points if p["checkpoint"].endswith(".best.pt") and p["temperature"] == 1.0]
     if any(p.get("split", "test") != "test" for p in best):
         return {"checked": False, "why": "evaluate_higen.py's records are of the test split"}
     if not best:
         return {"checked": False, "why": "no .best.pt point at temperature 1"}
-    recorded = json.loads((directory / "gran_seed0.json").read_text())
+    recorded_path = directory / f"{protocol}_seed0.json"
+    recorded = json.loads(recorded_path.read_text())
     ours = best[0]["per_seed"][0]
     differences = {k: abs(ours[k] - recorded[k]) for k in KEYS}
     differences["vun"] = abs(ours["vun"] - recorded["vun"]["vun"])
     return {
         "checked": True,
-        "record": str(directory / "gran_seed0.json"),
+        "record": str(recorded_path),
         "max_abs_difference": max(differences.values()),
         "differences": differences,
     }
