@@ -546,7 +546,7 @@ def higen(
         if refit
         else ""
     )
-    from graphgen.models.higen.train import best_checkpoint_path, best_parts_checkpoint_path
+    from graphgen.models.higen.train import best_checkpoint_path, best_parts_checkpoint_path, snapshot_checkpoint_path
 
     selected = [str(path) for path in (best_checkpoint_path(out), best_parts_checkpoint_path(out)) if path.exists()]
     selected_text = (
@@ -554,8 +554,13 @@ def higen(
         if len(selected) == 2
         else ""
     )
+    kept = [snapshot_checkpoint_path(out, e) for e in range(keep_every, epochs + 1, keep_every)] if keep_every else []
+    kept = [path for path in kept if path.exists()]
+    kept_text = (
+        f"; kept {len(kept)} snapshot(s) {kept[0]}" + (f" ... {kept[-1]}" if len(kept) > 1 else "") if kept else ""
+    )
     typer.echo(
         f"trained higen on {len(train)} {data.described} graphs for {epochs} epochs in {result['seconds']:.0f} s "
-        f"(train NLL/edge {last['train_nll_per_edge']:.4f}{refit_text}); wrote {out}{selected_text}",
+        f"(train NLL/edge {last['train_nll_per_edge']:.4f}{refit_text}); wrote {out}{selected_text}{kept_text}",
         err=True,
     )

@@ -403,6 +403,9 @@ def test_train_higen_keep_every_keeps_samplable_snapshots(capsys, tmp_path):
     )  # fmt: skip
     assert code == 0, err
     assert sorted(p.name for p in tmp_path.glob("h.epoch*.pt")) == [f"h.epoch000{e}.pt" for e in (1, 2, 3)]
+    assert f"kept 3 snapshot(s) {tmp_path / 'h.epoch0001.pt'} ... {tmp_path / 'h.epoch0003.pt'}" in " ".join(
+        err.split()
+    )
     code, out, err = run(capsys, "sample", "-c", str(tmp_path / "h.epoch0002.pt"), "-n", "2", "--seed", "0")
     assert code == 0 and len(out.splitlines()) == 2, err
     code, out, err = run(capsys, "models", "info", str(tmp_path / "h.epoch0002.pt"))
