@@ -87,7 +87,7 @@ def training_data(
         if protocol is not None:
             raise InvalidArgumentError("--protocol chooses a dataset's split; --graphs FILE has none")
         return _file_training_data(graphs_file, val_file, holdout)
-    from graphgen.datasets import dataset_info, load_dataset, split_indices
+    from graphgen.datasets import dataset_info, load_dataset
 
     info = dataset_info(dataset)
     if graph_kind_only and info.kind != "graphs":
@@ -95,8 +95,7 @@ def training_data(
     train = load_dataset(info.name, split, protocol=protocol, holdout=holdout)
     val = None
     if validation:
-        try:
-            split_indices(info.name, "val", protocol=protocol, holdout=holdout)
+        try:  # a dataset without a validation split under this protocol: load_dataset says so first
             val = load_dataset(info.name, "val", protocol=protocol, holdout=holdout)
         except GraphgenError:
             val = None
