@@ -25,6 +25,23 @@ def test_shipped_data_resolves_independently_of_the_working_directory(tmp_path, 
     assert len(load_dataset("ego_small", "test")) == 40
 
 
+LAZY_PACKAGES = ("graphgen.models", "graphgen.io", "graphgen.datasets")
+
+
+@pytest.mark.parametrize("package", LAZY_PACKAGES)
+def test_lazy_package_exports_are_the_submodules_objects(package):
+    module = importlib.import_module(package)
+    assert set(module.__all__) == set(module._EXPORTS) and set(module.__all__) <= set(dir(module))
+    for name, submodule in module._EXPORTS.items():
+        defined_in = importlib.import_module(f"{package}.{submodule}")
+        assert getattr(module, name) is getattr(defined_in, name), name
+    with pytest.raises(AttributeError, match="has no attribute 'no_such_name'"):
+        module.no_such_name  # noqa: B018
+    namespace: dict = {}
+    exec(f"from {package} import *", namespace)
+    assert set(module.__all__) <= set(namespace)
+
+
 MODULES = sorted(
     m.name for m in pkgutil.walk_packages(graphgen.__path__, "graphgen.") if not m.name.startswith("graphgen.cli")
 )

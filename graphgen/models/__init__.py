@@ -1,20 +1,30 @@
 """Generative models sharing one contract: ``sample(n, *, generator, device) -> list[Data]``, and
-``log_likelihood(graphs)`` (nats per graph, given the node and edge counts)."""
+``log_likelihood(graphs)`` (nats per graph, given the node and edge counts).
 
-from graphgen.models.baselines import ErdosRenyiBaseline, ErdosRenyiConfig
-from graphgen.models.higen import HiGen, HiGenConfig
-from graphgen.models.pretrained import DEFAULT_MODEL, PRETRAINED, load_model, resolve_checkpoint, sampling_preset
-from graphgen.models.valid_samples import sample_valid
+The names below are imported on first use (:mod:`graphgen._lazy`), so that reading the catalogue of
+shipped checkpoints does not import torch."""
 
-__all__ = [
-    "ErdosRenyiBaseline",
-    "ErdosRenyiConfig",
-    "HiGen",
-    "HiGenConfig",
-    "DEFAULT_MODEL",
-    "PRETRAINED",
-    "load_model",
-    "resolve_checkpoint",
-    "sampling_preset",
-    "sample_valid",
-]
+from typing import TYPE_CHECKING
+
+from graphgen._lazy import lazy_exports
+
+_EXPORTS = {
+    "ErdosRenyiBaseline": "baselines",
+    "ErdosRenyiConfig": "baselines",
+    "HiGen": "higen",
+    "HiGenConfig": "higen",
+    "DEFAULT_MODEL": "pretrained",
+    "PRETRAINED": "pretrained",
+    "load_model": "pretrained",
+    "resolve_checkpoint": "pretrained",
+    "sampling_preset": "pretrained",
+    "sample_valid": "valid_samples",
+}
+__all__ = list(_EXPORTS)
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+
+if TYPE_CHECKING:
+    from graphgen.models.baselines import ErdosRenyiBaseline, ErdosRenyiConfig
+    from graphgen.models.higen import HiGen, HiGenConfig
+    from graphgen.models.pretrained import DEFAULT_MODEL, PRETRAINED, load_model, resolve_checkpoint, sampling_preset
+    from graphgen.models.valid_samples import sample_valid

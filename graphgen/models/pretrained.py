@@ -20,9 +20,12 @@ import os
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from graphgen.errors import CheckpointError, InvalidArgumentError
-from graphgen.io.checkpoint import Checkpoint, load_checkpoint
+
+if TYPE_CHECKING:  # torch is imported only to load a checkpoint, not to list the shipped ones
+    from graphgen.io.checkpoint import Checkpoint
 
 __all__ = [
     "SamplingPreset",
@@ -259,6 +262,8 @@ def resolve_checkpoint(name_or_path: str | os.PathLike | None) -> tuple[Path, st
 def load_model(name_or_path: str | os.PathLike | None = None):
     """Load a generator from a shipped name or a checkpoint file; returns ``(model, checkpoint)``."""
     path, _ = resolve_checkpoint(name_or_path)
+    from graphgen.io.checkpoint import load_checkpoint
+
     ckpt: Checkpoint = load_checkpoint(path)
     classes = _model_classes()
     if ckpt.model not in classes:

@@ -222,6 +222,18 @@ def test_import_graphgen_is_light_and_help_needs_no_torch():
     assert out.stdout.strip() == "[]"
 
 
+def test_models_list_needs_no_torch():
+    # the catalogue of shipped models is text: listing it should not pay torch's and PyG's imports
+    code = (
+        "import sys; from graphgen.cli import main\n"
+        "try:\n    main(['models', 'list'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        "heavy = [m for m in ('torch', 'torch_geometric', 'rdkit', 'ot', 'networkx') if m in sys.modules]\n"
+        "print(heavy, file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "higen-planar-faces" in out.stdout and out.stderr.strip() == "[]"
+
+
 def test_evaluate_graphs_and_molecules(capsys, tmp_path):
     code, out, _ = run(
         capsys,
