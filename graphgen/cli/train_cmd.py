@@ -113,8 +113,6 @@ def _file_training_data(graphs_file: Path, val_file: Path | None, holdout: float
     from graphgen.io import read_graphs
 
     def read(path: Path) -> list:
-        if not path.exists():
-            raise GraphFormatError(f"{path} does not exist")
         graphs = read_graphs(path)
         if not graphs:
             raise GraphFormatError(f"{path} holds no graphs")
@@ -545,7 +543,12 @@ def higen(
         if refit
         else ""
     )
-    from graphgen.models.higen.train import best_checkpoint_path, best_parts_checkpoint_path, snapshot_checkpoint_path
+    from graphgen.models.higen.train import (
+        best_checkpoint_path,
+        best_parts_checkpoint_path,
+        snapshot_checkpoint_path,
+        snapshot_epochs,
+    )
 
     selected = [str(path) for path in (best_checkpoint_path(out), best_parts_checkpoint_path(out)) if path.exists()]
     selected_text = (
@@ -553,8 +556,8 @@ def higen(
         if len(selected) == 2
         else ""
     )
-    kept = [snapshot_checkpoint_path(out, e) for e in range(keep_every, epochs + 1, keep_every)] if keep_every else []
-    kept = [path for path in kept if path.exists()]
+    kept = [snapshot_checkpoint_path(out, e) for e in snapshot_epochs(epochs, keep_every)]
+    kept = [path for path in kept if path.exists()]  # a resumed run lists its earlier snapshots too
     kept_text = (
         f"; kept {len(kept)} snapshot(s) {kept[0]}" + (f" ... {kept[-1]}" if len(kept) > 1 else "") if kept else ""
     )

@@ -58,11 +58,16 @@ class GraphFormat:
 
 
 # ----------------------------------------------------------------------------------------- helpers
-def _read_lines(path: Path) -> list[bytes]:
-    if not path.exists():
-        raise GraphFormatError(f"{path}: no such file")
+def _check_graph_file(path: Path) -> None:
+    """One wording for every format (the ``.pt`` reader's :func:`safe_torch_load` says the same)."""
     if path.is_dir():
         raise GraphFormatError(f"{path} is a folder, not a graph file")
+    if not path.is_file():
+        raise GraphFormatError(f"graph file {path} does not exist")
+
+
+def _read_lines(path: Path) -> list[bytes]:
+    _check_graph_file(path)
     lines = path.read_bytes().splitlines()
     if not any(line.strip() for line in lines):
         raise GraphFormatError(f"{path} is empty: it holds no graphs")
@@ -318,8 +323,7 @@ def resolve_format(path: str | os.PathLike, format: str | None = None) -> GraphF
 
 def read_graphs(path: str | os.PathLike, format: str | None = None) -> list[Data]:
     """Read every graph in ``path``. Raises :class:`GraphFormatError` with the file and line."""
-    if Path(path).is_dir():
-        raise GraphFormatError(f"{path} is a folder, not a graph file")
+    _check_graph_file(Path(path))
     return resolve_format(path, format).read(Path(path))
 
 

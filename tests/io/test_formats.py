@@ -107,8 +107,11 @@ def test_pt_from_other_programs_is_refused(tmp_path):
 
 
 def test_missing_file_and_unknown_extension(tmp_path):
-    with pytest.raises(GraphFormatError, match="no such file"):
-        read_graphs(tmp_path / "nope.g6")
+    for name in ("nope.g6", "nope.s6", "nope.txt", "nope.smi", "nope.pt"):  # one wording for every format
+        with pytest.raises(GraphFormatError, match=f"^graph file .*{name} does not exist$"):
+            read_graphs(tmp_path / name)
+    with pytest.raises(GraphFormatError, match="is a folder, not a graph file"):
+        read_graphs(tmp_path)
     with pytest.raises(GraphFormatError, match="cannot tell the format"):
         resolve_format(tmp_path / "x.csv")
     with pytest.raises(GraphFormatError, match="unknown format"):

@@ -150,6 +150,15 @@ def best_checkpoint_path(out: str | Path) -> Path:
     return out.with_name(f"{out.stem}.best{out.suffix or '.pt'}")
 
 
+def snapshot_epochs(epochs: int, keep_every: int) -> range:
+    """The epochs after which a run of ``epochs`` epochs keeps a snapshot (``TrainConfig.keep_every``).
+
+    >>> list(snapshot_epochs(10, 4)), list(snapshot_epochs(10, 0))
+    ([4, 8], [])
+    """
+    return range(keep_every, epochs + 1, keep_every) if keep_every else range(0)
+
+
 def snapshot_checkpoint_path(out: str | Path, epoch: int) -> Path:
     """Where a run writing ``out`` keeps its model after ``epoch`` (``TrainConfig.keep_every``).
 
@@ -590,7 +599,7 @@ def _train_loop(train_graphs, out, model_config, tc, val_graphs, resume, metadat
             save(epoch + 1, parts_path, resumable=False, parts=best_parts)
         if progress is not None and processes.rank == 0:
             progress(epoch + 1, tc.epochs, total / max(edges, 1), val)
-        if tc.keep_every and (epoch + 1) % tc.keep_every == 0:
+        if epoch + 1 in snapshot_epochs(tc.epochs, tc.keep_every):
             # the model as it stands after this epoch, to sample or score later (a curve of samples'
             # quality against training time); not resumable, so a few MB each
             seconds = time.perf_counter() - started
