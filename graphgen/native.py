@@ -18,6 +18,12 @@ built against another torch. A build that is about to happen is announced (``INF
 ``graphgen.native`` logger, which the ``graphgen`` command prints), since the first call of a
 command waits on it without any other sign.
 
+Builds of environments that are gone are removed: each virtual environment (a CI clone's, a deleted
+project's) leaves its own copies, about 2 MB each, and nothing else would ever delete them. Before
+graphgen builds an extension it removes the cached builds of the same extension whose ``build.ninja``
+links against a torch library directory that no longer exists (:func:`remove_orphaned_builds`); a
+build whose torch is still installed, one without a ``build.ninja`` or one holding a build lock is kept.
+
 A stale build lock is cleared: torch guards a build with a ``lock`` file in the build directory and
 waits, without end, while it exists; a process killed during its build (Ctrl-C on the first call, a
 killed test run) leaves it behind, and every later process would hang at "loading". A lock older
@@ -29,6 +35,8 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
+import shutil
 import sys
 import sysconfig
 import time
@@ -40,6 +48,7 @@ __all__ = [
     "clear_stale_build_lock",
     "environment_tag",
     "is_built",
+    "remove_orphaned_builds",
     "STALE_LOCK_SECONDS",
 ]
 
@@ -84,6 +93,34 @@ def is_built(name: str) -> bool:
     from torch.utils.cpp_extension import _get_build_directory
 
     return (Path(_get_build_directory(name, False)) / f"{name}.so").is_file()
+
+
+_TORCH_LIBRARY_DIR = re.compile(r"^ldflags\s*=.*?-L(\S+)", re.M)
+
+
+def remove_orphaned_builds(name: str) -> list[Path]:
+    """Remove the cached builds of extension ``name``'s base (``name`` without its environment tag)
+    made in other environments whose torch library directory no longer exists (module docstring);
+    returns the folders removed. ``name`` itself is never touched."""
+    from torch.utils.cpp_extension import _get_build_directory
+
+    own = Path(_get_build_directory(name, False))
+    base = name.rsplit("_", 1)[0]
+    sibling = re.compile(re.escape(base) + r"_[0-9a-f]{8}$")
+    removed = []
+    for folder in sorted(own.parent.iterdir()):
+        if folder == own or not folder.is_dir() or not sibling.match(folder.name) or (folder / "lock").exists():
+            continue
+        try:
+            found = _TORCH_LIBRARY_DIR.search((folder / "build.ninja").read_text(errors="replace"))
+        except OSError:
+            continue
+        if found is None or Path(found.group(1)).exists():
+            continue
+        shutil.rmtree(folder, ignore_errors=True)
+        _LOG.info("removed a build of %s for a torch that is no longer installed (%s)", base, found.group(1))
+        removed.append(folder)
+    return removed
 
 
 def vectorised_build_options(name: str) -> list[tuple[str, list[str]]]:
@@ -148,6 +185,7 @@ class NativeExtension:
                 try:
                     clear_stale_build_lock(name)
                     if not is_built(name):
+                        remove_orphaned_builds(name)
                         _LOG.info(
                             "building the %s for this Python environment (once; about half a minute)",
                             self.description,

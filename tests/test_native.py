@@ -3,7 +3,14 @@ import os
 import time
 from pathlib import Path
 
-from graphgen.native import STALE_LOCK_SECONDS, NativeExtension, clear_stale_build_lock, environment_tag, is_built
+from graphgen.native import (
+    STALE_LOCK_SECONDS,
+    NativeExtension,
+    clear_stale_build_lock,
+    environment_tag,
+    is_built,
+    remove_orphaned_builds,
+)
 
 
 def test_a_stale_build_lock_is_removed_and_a_live_one_kept(tmp_path, monkeypatch):
@@ -85,3 +92,44 @@ def test_a_build_carries_the_environment_tag_and_is_announced_only_when_it_happe
         caplog.clear()
         assert extension().load() == f"module graphgen_test_fast_{tag}"  # cached: no notice
         assert caplog.records == []
+
+
+def test_builds_of_environments_whose_torch_is_gone_are_removed_and_no_other(tmp_path, monkeypatch, caplog):
+    """Before a build, the same extension's cached copies that link against a torch library folder
+    that no longer exists are removed; copies whose torch exists, copies without build.ninja (a build
+    under way or foreign), copies holding a lock, other extensions and the one being built are kept."""
+    monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
+    from torch.utils.cpp_extension import _get_build_directory
+
+    own = "graphgen_test_kernel_avx2_0000aaaa"
+    root = Path(_get_build_directory(own, False)).parent
+    live_torch = tmp_path / "venv-live" / "torch" / "lib"
+    live_torch.mkdir(parents=True)
+    gone_torch = tmp_path / "venv-deleted" / "torch" / "lib"
+
+    def build(name, torch_lib=None, lock=False):
+        folder = root / name
+        folder.mkdir(exist_ok=True)
+        if torch_lib is not None:
+            (folder / "build.ninja").write_text(f"cflags = -O3\nldflags = -shared -L{torch_lib} -lc10 -ltorch\n")
+        if lock:
+            (folder / "lock").touch()
+        return folder
+
+    orphans = [
+        build("graphgen_test_kernel_avx2_1111bbbb", gone_torch),
+        build("graphgen_test_kernel_avx2_2222cccc", gone_torch),
+    ]
+    kept = [
+        build(own, gone_torch),  # the one asked for: torch rebuilds it in place
+        build("graphgen_test_kernel_avx2_3333dddd", live_torch),
+        build("graphgen_test_kernel_avx2_4444eeee"),  # no build.ninja
+        build("graphgen_test_kernel_avx2_5555ffff", gone_torch, lock=True),
+        build("graphgen_test_kernel_plain_6666aaaa", gone_torch),  # another build option's name
+        build("graphgen_other_avx2_7777bbbb", gone_torch),
+    ]
+    with caplog.at_level(logging.INFO, logger="graphgen.native"):
+        assert remove_orphaned_builds(own) == orphans
+    assert not any(p.exists() for p in orphans) and all(p.exists() for p in kept)
+    assert sum("no longer installed" in r.getMessage() for r in caplog.records) == 2
+    assert remove_orphaned_builds(own) == []
