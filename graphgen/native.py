@@ -21,8 +21,12 @@ command waits on it without any other sign.
 Builds of environments that are gone are removed: each virtual environment (a CI clone's, a deleted
 project's) leaves its own copies, about 2 MB each, and nothing else would ever delete them. Before
 graphgen builds an extension it removes the cached builds of the same extension whose ``build.ninja``
-links against a torch library directory that no longer exists (:func:`remove_orphaned_builds`); a
-build whose torch is still installed, one without a ``build.ninja`` or one holding a build lock is kept.
+links against a torch library directory that no longer exists and that no process has built or
+loaded for :data:`ORPHAN_AGE_DAYS` days (:func:`remove_orphaned_builds`); a build whose torch is still
+installed, one without a ``build.ninja`` or one holding a build lock is kept. The age matters where
+one cache serves several containers that see different paths: a build whose torch is invisible from
+here may still be in use there, and without the age each side would delete the other's build at every
+switch; with it, such a build is made again at most once a month.
 
 A stale build lock is cleared: torch guards a build with a ``lock`` file in the build directory and
 waits, without end, while it exists; a process killed during its build (Ctrl-C on the first call, a
@@ -50,11 +54,13 @@ __all__ = [
     "is_built",
     "remove_orphaned_builds",
     "STALE_LOCK_SECONDS",
+    "ORPHAN_AGE_DAYS",
 ]
 
 _LOG = logging.getLogger(__name__)
 
 STALE_LOCK_SECONDS = 900  # a build lock older than this was left by a killed process
+ORPHAN_AGE_DAYS = 30  # a build for a torch that is gone, unused this long, is removed
 
 
 def clear_stale_build_lock(name: str) -> bool:
@@ -98,10 +104,22 @@ def is_built(name: str) -> bool:
 _TORCH_LIBRARY_DIR = re.compile(r"^ldflags\s*=.*?-L(\S+)", re.M)
 
 
+def _last_used(folder: Path) -> float:
+    """When a build folder was last written, or its shared library last loaded (its access time, which
+    some mounts keep coarse or not at all; then the build time counts). Reading ``build.ninja`` here
+    must not count as use, so only the libraries' access times do."""
+    times = [folder.stat().st_mtime]
+    for path in folder.iterdir():
+        stat = path.stat()
+        times += [stat.st_mtime, stat.st_atime] if path.suffix == ".so" else [stat.st_mtime]
+    return max(times)
+
+
 def remove_orphaned_builds(name: str) -> list[Path]:
     """Remove the cached builds of extension ``name``'s base (``name`` without its environment tag)
-    made in other environments whose torch library directory no longer exists (module docstring);
-    returns the folders removed. ``name`` itself is never touched."""
+    made in other environments whose torch library directory no longer exists and which were not
+    built or loaded for :data:`ORPHAN_AGE_DAYS` days (module docstring); returns the folders removed.
+    ``name`` itself is never touched."""
     from torch.utils.cpp_extension import _get_build_directory
 
     own = Path(_get_build_directory(name, False))
@@ -112,6 +130,8 @@ def remove_orphaned_builds(name: str) -> list[Path]:
         if folder == own or not folder.is_dir() or not sibling.match(folder.name) or (folder / "lock").exists():
             continue
         try:
+            if time.time() - _last_used(folder) < ORPHAN_AGE_DAYS * 86400:
+                continue
             found = _TORCH_LIBRARY_DIR.search((folder / "build.ninja").read_text(errors="replace"))
         except OSError:
             continue

@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from graphgen.native import (
+    ORPHAN_AGE_DAYS,
     STALE_LOCK_SECONDS,
     NativeExtension,
     clear_stale_build_lock,
@@ -96,8 +97,9 @@ def test_a_build_carries_the_environment_tag_and_is_announced_only_when_it_happe
 
 def test_builds_of_environments_whose_torch_is_gone_are_removed_and_no_other(tmp_path, monkeypatch, caplog):
     """Before a build, the same extension's cached copies that link against a torch library folder
-    that no longer exists are removed; copies whose torch exists, copies without build.ninja (a build
-    under way or foreign), copies holding a lock, other extensions and the one being built are kept."""
+    that no longer exists and were not built or loaded for ORPHAN_AGE_DAYS are removed; recent ones
+    (another container may see that torch), copies whose torch exists, copies without build.ninja (a
+    build under way or foreign), copies holding a lock, other extensions and the one being built are kept."""
     monkeypatch.setenv("TORCH_EXTENSIONS_DIR", str(tmp_path))
     from torch.utils.cpp_extension import _get_build_directory
 
@@ -107,13 +109,17 @@ def test_builds_of_environments_whose_torch_is_gone_are_removed_and_no_other(tmp
     live_torch.mkdir(parents=True)
     gone_torch = tmp_path / "venv-deleted" / "torch" / "lib"
 
-    def build(name, torch_lib=None, lock=False):
+    def build(name, torch_lib=None, lock=False, days=ORPHAN_AGE_DAYS + 1):
         folder = root / name
         folder.mkdir(exist_ok=True)
         if torch_lib is not None:
             (folder / "build.ninja").write_text(f"cflags = -O3\nldflags = -shared -L{torch_lib} -lc10 -ltorch\n")
+        (folder / f"{name}.so").write_bytes(b"")
         if lock:
             (folder / "lock").touch()
+        then = time.time() - days * 86400
+        for path in (*folder.iterdir(), folder):
+            os.utime(path, (then, then))
         return folder
 
     orphans = [
@@ -125,6 +131,7 @@ def test_builds_of_environments_whose_torch_is_gone_are_removed_and_no_other(tmp
         build("graphgen_test_kernel_avx2_3333dddd", live_torch),
         build("graphgen_test_kernel_avx2_4444eeee"),  # no build.ninja
         build("graphgen_test_kernel_avx2_5555ffff", gone_torch, lock=True),
+        build("graphgen_test_kernel_avx2_8888cccc", gone_torch, days=ORPHAN_AGE_DAYS - 1),  # loaded lately
         build("graphgen_test_kernel_plain_6666aaaa", gone_torch),  # another build option's name
         build("graphgen_other_avx2_7777bbbb", gone_torch),
     ]
