@@ -145,6 +145,7 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "temperature 0.7 (--temperature 0.7), about 1 % planar samples: gran-protocol MMDs in "
         "metrics/results/higen-planar/",
         trained=True,
+        sized="higen-planar-sized",
         presets=(
             SamplingPreset(
                 "tuned",
@@ -153,6 +154,26 @@ PRETRAINED: dict[str, PretrainedEntry] = {
                 "degree / clustering / orbit / spectral MMD 0.0011 / 0.074 / 0.0090 / 0.012, V.U.N. 2.5 % "
                 "(its own distribution: 0.0013 / 0.127 / 0.027 / 0.015, 0 %); "
                 "metrics/results/higen-planar-24-hierarchies-temperature/",
+            ),
+        ),
+    ),
+    "higen-planar-sized": PretrainedEntry(
+        "higen-planar-sized.pt",
+        "higen-planar's recipe with the number of communities drawn at the root (--community-count explicit "
+        "--fair-share, training seed 1, lowest validation NLL at epoch 219, session 48), so that it follows "
+        "--num-nodes: at 8x its largest training graph its graphs have 92 % of the nodes asked for, at 4x 92 % "
+        "(higen-planar: 46 % and 66 %; metrics/results/higen-num-nodes-reach-planar-sized.json); at the training "
+        "size its samples are a little worse than higen-planar's (test clustering MMD 0.133 against 0.127 at "
+        "temperature 1, 0.092 against 0.074 at 0.7): gran-protocol MMDs in metrics/results/higen-planar-sized/",
+        trained=True,
+        presets=(
+            SamplingPreset(
+                "tuned",
+                {"temperature": 0.7},
+                "metrics/results/higen-temperature-planar-sized-seed-1.json",
+                "degree / clustering / orbit / spectral MMD 0.0014 / 0.092 / 0.011 / 0.011, V.U.N. 1.25 % "
+                "(its own distribution: 0.0014 / 0.133 / 0.038 / 0.015, 0 %); "
+                "metrics/results/higen-planar-sized-temperature-0.7/",
             ),
         ),
     ),
@@ -168,6 +189,7 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "gran-protocol MMDs in metrics/results/higen-planar-strips/ (session 34; session 33's three-layer model: "
         "metrics/results/higen-planar-strips-before-s34/)",
         trained=True,
+        sized="higen-planar-sized",
         presets=(
             SamplingPreset(
                 "tuned",
@@ -196,6 +218,7 @@ PRETRAINED: dict[str, PretrainedEntry] = {
         "gran-protocol MMDs in metrics/results/higen-planar-faces/ and "
         "metrics/results/higen-planar-7-layers-strips-row-faces-*-seed-1/",
         trained=True,
+        sized="higen-planar-sized",
         presets=(
             SamplingPreset(
                 "tuned",

@@ -107,7 +107,12 @@ def test_a_sized_sibling_is_a_shipped_model_of_the_same_data_that_draws_its_comm
     """``PretrainedEntry.sized`` (what ``graphgen sample`` names when --num-nodes is missed) is a trained
     shipped model of the same dataset and split whose number of communities is drawn at the root."""
     named = [(name, entry.sized) for name, entry in PRETRAINED.items() if entry.sized]
-    assert named == [("higen-community-small", "higen-community-small-sized")]
+    assert named == [
+        ("higen-community-small", "higen-community-small-sized"),
+        ("higen-planar", "higen-planar-sized"),
+        ("higen-planar-strips", "higen-planar-sized"),
+        ("higen-planar-faces", "higen-planar-sized"),
+    ]
     for name, sized in named:
         model, ckpt = load_model(name)
         sibling, sibling_ckpt = load_model(sized)
@@ -140,6 +145,40 @@ def test_the_sized_models_description_quotes_its_records():
     for value, name in zip(means, ("higen-community-small-sized", "higen-community-small")):
         summary = json.loads((results / name / "summary.json").read_text())
         assert float(value) == round(summary["mean"]["deg_clus_orbit_mean"], 3), name
+
+
+def test_the_planar_sized_models_description_quotes_its_records():
+    """``higen-planar-sized``'s description: reach at 8x and 4x of it and of ``higen-planar`` (one record,
+    one run), in whole percent; the test-split clustering MMD of both at temperatures 1 and 0.7, to 3 decimals."""
+    import json
+    import re
+    from pathlib import Path
+
+    results = Path(__file__).resolve().parents[2] / "metrics" / "results"
+    text = PRETRAINED["higen-planar-sized"].description
+    record = json.loads((results / "higen-num-nodes-reach-planar-sized.json").read_text())["models"]
+
+    def reach(model: str) -> dict:
+        return {row["multiple"]: row["reached"] for row in record[model]["rows"]}
+
+    sized, default = reach("runs/pl-sized-s1.best.pt"), reach("higen-planar")
+    quoted = re.search(r"have (\d+) % of the nodes asked for, at 4x (\d+) % \(higen-planar: (\d+) % and (\d+) %", text)
+    assert [int(q) for q in quoted.groups()] == [round(100 * r) for r in (sized[8], sized[4], default[8], default[4])]
+    quoted = re.search(r"MMD (0\.\d+) against (0\.\d+) at temperature 1, (0\.\d+) against (0\.\d+) at 0.7", text)
+    records = (
+        "higen-planar-sized",
+        "higen-planar",
+        "higen-planar-sized-temperature-0.7",
+        "higen-planar-24-hierarchies-temperature",
+    )
+    for value, name in zip(quoted.groups(), records):
+        summary = json.loads((results / name / "summary.json").read_text())
+        assert float(value) == round(summary["mean"]["clustering_mmd"], 3), name
+    assert (
+        PRETRAINED["higen-planar"]
+        .presets[0]
+        .measured.endswith("metrics/results/higen-planar-24-hierarchies-temperature/")
+    )
 
 
 def test_trained_split_reads_the_checkpoints_protocol_and_holdout():

@@ -39,6 +39,7 @@ def _expected_flags(preset: SamplingPreset) -> dict:
 def test_the_presets_are_named_uniquely_and_set_only_sampling_options():
     assert {name for name, _ in PRESETS} == {
         "higen-planar",
+        "higen-planar-sized",
         "higen-planar-strips",
         "higen-planar-faces",
         "higen-enzymes-graphrnn",
