@@ -12,14 +12,17 @@ import importlib
 from collections.abc import Callable
 
 
-def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str], object], Callable[[], list[str]]]:
-    """Return ``(__getattr__, __dir__)`` for ``package`` whose public names live in submodules.
+def lazy_exports(
+    package: str, submodules: dict[str, tuple[str, ...]]
+) -> tuple[Callable[[str], object], Callable[[], list[str]], list[str]]:
+    """Return ``(__getattr__, __dir__, __all__)`` for ``package`` whose public names live in submodules.
 
-    ``exports`` maps each public name to the submodule (relative to ``package``, e.g. ``"pretrained"``)
-    that defines it. Reading a name imports that submodule once and caches the value in the package's
+    ``submodules`` maps each submodule (relative to ``package``, e.g. ``"pretrained"``) to the public
+    names it defines. Reading a name imports its submodule once and caches the value in the package's
     namespace, so later reads are plain attribute lookups. Unknown names raise ``AttributeError`` as a
     module without ``__getattr__`` would.
     """
+    exports = {name: submodule for submodule, names in submodules.items() for name in names}
 
     def __getattr__(name: str) -> object:
         submodule = exports.get(name)
@@ -32,4 +35,4 @@ def lazy_exports(package: str, exports: dict[str, str]) -> tuple[Callable[[str],
     def __dir__() -> list[str]:
         return sorted(set(vars(importlib.import_module(package))) | set(exports))
 
-    return __getattr__, __dir__
+    return __getattr__, __dir__, list(exports)

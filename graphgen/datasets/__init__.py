@@ -6,30 +6,26 @@ from typing import TYPE_CHECKING
 
 from graphgen._lazy import lazy_exports
 
-_EXPORTS = {
-    "DatasetInfo": "catalog",
-    "data_root": "catalog",
-    "dataset_file": "catalog",
-    "dataset_info": "catalog",
-    "list_datasets": "catalog",
-    "SPLITS": "loader",
-    "load_dataset": "loader",
-    "load_smiles": "loader",
-    "split_indices": "loader",
-    "GENERATORS": "synthetic",
-    "generate": "synthetic",
-    "community_graphs": "synthetic",
-    "grid_graphs": "synthetic",
-    "planar_graphs": "synthetic",
-    "sbm_graphs": "synthetic",
-    "tree_graphs": "synthetic",
-    "lobster_graphs": "synthetic",
-    "ego_graphs": "synthetic",
-    "erdos_renyi_graphs": "synthetic",
-    "barabasi_albert_graphs": "synthetic",
-}
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "catalog": ("DatasetInfo", "data_root", "dataset_file", "dataset_info", "list_datasets"),
+        "loader": ("SPLITS", "load_dataset", "load_smiles", "split_indices"),
+        "synthetic": (
+            "GENERATORS",
+            "generate",
+            "community_graphs",
+            "grid_graphs",
+            "planar_graphs",
+            "sbm_graphs",
+            "tree_graphs",
+            "lobster_graphs",
+            "ego_graphs",
+            "erdos_renyi_graphs",
+            "barabasi_albert_graphs",
+        ),
+    },
+)
 
 if TYPE_CHECKING:
     from graphgen.datasets.catalog import DatasetInfo, data_root, dataset_file, dataset_info, list_datasets

@@ -6,24 +6,15 @@ from typing import TYPE_CHECKING
 
 from graphgen._lazy import lazy_exports
 
-_EXPORTS = {
-    "Checkpoint": "checkpoint",
-    "save_checkpoint": "checkpoint",
-    "load_checkpoint": "checkpoint",
-    "graphs_fingerprint": "checkpoint",
-    "FORMATS": "formats",
-    "GraphFormat": "formats",
-    "read_graphs": "formats",
-    "write_graphs": "formats",
-    "resolve_format": "formats",
-    "decode_graph6": "graph6",
-    "encode_graph6": "graph6",
-    "smiles_to_graph": "molecules",
-    "graph_to_smiles": "molecules",
-    "canonical_smiles": "molecules",
-}
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "checkpoint": ("Checkpoint", "save_checkpoint", "load_checkpoint", "graphs_fingerprint"),
+        "formats": ("FORMATS", "GraphFormat", "read_graphs", "write_graphs", "resolve_format"),
+        "graph6": ("decode_graph6", "encode_graph6"),
+        "molecules": ("smiles_to_graph", "graph_to_smiles", "canonical_smiles"),
+    },
+)
 
 if TYPE_CHECKING:
     from graphgen.io.checkpoint import Checkpoint, graphs_fingerprint, load_checkpoint, save_checkpoint

@@ -8,20 +8,15 @@ from typing import TYPE_CHECKING
 
 from graphgen._lazy import lazy_exports
 
-_EXPORTS = {
-    "ErdosRenyiBaseline": "baselines",
-    "ErdosRenyiConfig": "baselines",
-    "HiGen": "higen",
-    "HiGenConfig": "higen",
-    "DEFAULT_MODEL": "pretrained",
-    "PRETRAINED": "pretrained",
-    "load_model": "pretrained",
-    "resolve_checkpoint": "pretrained",
-    "sampling_preset": "pretrained",
-    "sample_valid": "valid_samples",
-}
-__all__ = list(_EXPORTS)
-__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
+__getattr__, __dir__, __all__ = lazy_exports(
+    __name__,
+    {
+        "baselines": ("ErdosRenyiBaseline", "ErdosRenyiConfig"),
+        "higen": ("HiGen", "HiGenConfig"),
+        "pretrained": ("DEFAULT_MODEL", "PRETRAINED", "load_model", "resolve_checkpoint", "sampling_preset"),
+        "valid_samples": ("sample_valid",),
+    },
+)
 
 if TYPE_CHECKING:
     from graphgen.models.baselines import ErdosRenyiBaseline, ErdosRenyiConfig
