@@ -108,7 +108,7 @@ def training_data(
 def _file_training_data(graphs_file: Path, val_file: Path | None, holdout: float) -> TrainingData:
     import hashlib
 
-    from graphgen.datasets.loader import holdout_split
+    from graphgen.datasets.splits import holdout_split
     from graphgen.errors import GraphFormatError
     from graphgen.io import read_graphs
 

@@ -10,7 +10,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
     __name__,
     {
         "catalog": ("DatasetInfo", "data_root", "dataset_file", "dataset_info", "list_datasets"),
-        "loader": ("SPLITS", "load_dataset", "load_smiles", "split_indices"),
+        "loader": ("load_dataset", "load_smiles"),
+        "splits": ("SPLITS", "split_indices"),
         "synthetic": (
             "GENERATORS",
             "generate",
@@ -29,7 +30,8 @@ __getattr__, __dir__, __all__ = lazy_exports(
 
 if TYPE_CHECKING:
     from graphgen.datasets.catalog import DatasetInfo, data_root, dataset_file, dataset_info, list_datasets
-    from graphgen.datasets.loader import SPLITS, load_dataset, load_smiles, split_indices
+    from graphgen.datasets.loader import load_dataset, load_smiles
+    from graphgen.datasets.splits import SPLITS, split_indices
     from graphgen.datasets.synthetic import (
         GENERATORS,
         barabasi_albert_graphs,

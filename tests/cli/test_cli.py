@@ -222,16 +222,17 @@ def test_import_graphgen_is_light_and_help_needs_no_torch():
     assert out.stdout.strip() == "[]"
 
 
-def test_models_list_needs_no_torch():
-    # the catalogue of shipped models is text: listing it should not pay torch's and PyG's imports
+@pytest.mark.parametrize(("command", "shows"), [("models", "higen-planar-faces"), ("datasets", "community_small")])
+def test_listing_models_or_datasets_needs_no_torch(command, shows):
+    # the catalogues are text and tables: listing them should not pay torch's and PyG's imports
     code = (
         "import sys; from graphgen.cli import main\n"
-        "try:\n    main(['models', 'list'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        f"try:\n    main(['{command}', 'list'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         "heavy = [m for m in ('torch', 'torch_geometric', 'rdkit', 'ot', 'networkx') if m in sys.modules]\n"
         "print(heavy, file=sys.stderr)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert "higen-planar-faces" in out.stdout and out.stderr.strip() == "[]"
+    assert shows in out.stdout and out.stderr.strip() == "[]"
 
 
 def test_evaluate_graphs_and_molecules(capsys, tmp_path):
@@ -688,7 +689,7 @@ def test_train_higen_on_a_graph_file_with_a_held_out_share_then_sample_it(capsys
     graphs, and `sample` says what it was trained on."""
     import hashlib
 
-    from graphgen.datasets.loader import holdout_split
+    from graphgen.datasets.splits import holdout_split
     from graphgen.io import load_checkpoint, write_graphs
     from graphgen.models import HiGen
 

@@ -126,3 +126,21 @@ def test_holdout_divides_the_training_split_the_same_way_every_time():
     for bad in (-0.1, 1.0, 1.5):
         with pytest.raises(DatasetError, match="held-out share"):
             split_indices("enzymes", "val", holdout=bad)
+
+
+def test_dataset_summary_equals_what_the_loaded_graphs_give():
+    """``graphgen datasets list``'s summary reads only split tables and graph6 sizes; its counts and
+    node ranges equal the cards' statistics, which load every graph."""
+    from graphgen.datasets.cards import dataset_summary, split_statistics
+
+    for info in list_datasets():
+        stats = split_statistics(info.name)
+        summary = dataset_summary(info.name)
+        expected = {r["split"]: r["graphs"] for r in stats if r["protocol"] == info.default_protocol}
+        all_row = next(r for r in stats if r["split"] == "all")
+        assert summary["splits"] == expected and summary["total"] == all_row["graphs"], info.name
+        if all_row["nodes"]:
+            lo, _, hi = all_row["nodes"].split(" / ")
+            assert summary["nodes"] == f"{lo}–{hi}", info.name
+        else:
+            assert summary["nodes"] == "–" and info.kind == "molecules", info.name
