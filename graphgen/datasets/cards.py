@@ -14,7 +14,24 @@ from graphgen.datasets.catalog import data_root, dataset_file, dataset_info, lis
 from graphgen.datasets.splits import split_indices
 from graphgen.errors import DatasetError
 
-__all__ = ["split_statistics", "render_card", "render_index", "write_cards"]
+__all__ = ["graph_sizes", "split_statistics", "render_card", "render_index", "write_cards"]
+
+
+def graph_sizes(name: str) -> tuple[list[int], list[int]]:
+    """Node and edge counts of every graph of a graph dataset, in ``all.g6`` order.
+
+    Decoded from the checksummed graph6 lines (no graph is built, neither torch nor PyG imported:
+    ``graphgen datasets list`` and ``info`` answer in well under a second); equal to the counts of
+    the graphs :func:`~graphgen.datasets.load_dataset` builds (tested).
+    """
+    from graphgen.io.graph6 import decode_graph6
+
+    info = dataset_info(name)
+    if info.kind != "graphs":
+        raise DatasetError(f"dataset {info.name} holds {info.kind}, not graphs")
+    lines = [line for line in dataset_file(info.name, "all.g6").read_bytes().splitlines() if line.strip()]
+    decoded = [decode_graph6(line) for line in lines]
+    return [n for n, _ in decoded], [len(e) for _, e in decoded]
 
 
 def _fmt_stats(values: list[int]) -> str:
@@ -24,7 +41,7 @@ def _fmt_stats(values: list[int]) -> str:
 
 
 def split_statistics(name: str) -> list[dict]:
-    """Per (protocol, split): graph count and node/edge min/mean/max (molecules: heavy atoms/bonds)."""
+    """Per (protocol, split): graph count and node/edge min/mean/max (molecules: the count only)."""
     info = dataset_info(name)
     rows = []
     if info.kind == "molecules":
@@ -38,11 +55,7 @@ def split_statistics(name: str) -> list[dict]:
         total = len(split_indices(name, "all"))
         rows.append({"protocol": "-", "split": "all", "graphs": total, "nodes": None, "edges": None})
         return rows
-    from graphgen.datasets.loader import load_dataset  # the cards' statistics read every graph
-
-    all_graphs = load_dataset(name, "all")
-    nodes = [int(g.num_nodes) for g in all_graphs]
-    edges = [int(g.edge_index.shape[1]) // 2 for g in all_graphs]
+    nodes, edges = graph_sizes(name)
     for protocol in info.protocols:
         for split in ("train", "val", "test"):
             try:
@@ -62,7 +75,7 @@ def split_statistics(name: str) -> list[dict]:
         {
             "protocol": "-",
             "split": "all",
-            "graphs": len(all_graphs),
+            "graphs": len(nodes),
             "nodes": _fmt_stats(nodes),
             "edges": _fmt_stats(edges),
         }
@@ -109,11 +122,7 @@ def render_card(name: str) -> str:
 def dataset_summary(name: str) -> dict:
     """Graphs per split (default protocol), node range and source of a dataset, for tables.
 
-    Reads the split table and each graph6 line's node count only, never building graphs (so neither
-    torch nor PyG is imported: ``graphgen datasets list`` starts in about a second); the same numbers
-    as :func:`split_statistics`' (tested)."""
-    from graphgen.io.graph6 import decode_graph6
-
+    Reads the split table and the graph6 lines' sizes (:func:`graph_sizes`), never building graphs."""
     info = dataset_info(name)
     per_split = {}
     for split in ("train", "val", "test"):
@@ -123,8 +132,7 @@ def dataset_summary(name: str) -> dict:
             continue
     node_range = "–"
     if info.kind == "graphs":
-        lines = [line for line in dataset_file(info.name, "all.g6").read_bytes().splitlines() if line.strip()]
-        sizes = [decode_graph6(line)[0] for line in lines]
+        sizes, _ = graph_sizes(info.name)
         node_range = f"{min(sizes)}–{max(sizes)}"
     return {
         "name": info.name,

@@ -222,12 +222,19 @@ def test_import_graphgen_is_light_and_help_needs_no_torch():
     assert out.stdout.strip() == "[]"
 
 
-@pytest.mark.parametrize(("command", "shows"), [("models", "higen-planar-faces"), ("datasets", "community_small")])
+@pytest.mark.parametrize(
+    ("command", "shows"),
+    [
+        ("models list", "higen-planar-faces"),
+        ("datasets list", "community_small"),
+        ("datasets info planar", "| spectre | test | 40 | 64 / 64.00 / 64 | 174 / 177.93 / 181 |"),
+    ],
+)
 def test_listing_models_or_datasets_needs_no_torch(command, shows):
-    # the catalogues are text and tables: listing them should not pay torch's and PyG's imports
+    # the catalogues and cards are text and tables: showing them should not pay torch's and PyG's imports
     code = (
         "import sys; from graphgen.cli import main\n"
-        f"try:\n    main(['{command}', 'list'])\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        f"try:\n    main({command.split()!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
         "heavy = [m for m in ('torch', 'torch_geometric', 'rdkit', 'ot', 'networkx') if m in sys.modules]\n"
         "print(heavy, file=sys.stderr)"
     )

@@ -129,9 +129,10 @@ def test_holdout_divides_the_training_split_the_same_way_every_time():
 
 
 def test_dataset_summary_equals_what_the_loaded_graphs_give():
-    """``graphgen datasets list``'s summary reads only split tables and graph6 sizes; its counts and
-    node ranges equal the cards' statistics, which load every graph."""
-    from graphgen.datasets.cards import dataset_summary, split_statistics
+    """``graphgen datasets list`` and the cards read only split tables and graph6 sizes
+    (``graph_sizes``); those equal the counts of the graphs ``load_dataset`` builds, and the
+    summary's counts and node ranges equal the cards' statistics."""
+    from graphgen.datasets.cards import dataset_summary, graph_sizes, split_statistics
 
     for info in list_datasets():
         stats = split_statistics(info.name)
@@ -139,8 +140,14 @@ def test_dataset_summary_equals_what_the_loaded_graphs_give():
         expected = {r["split"]: r["graphs"] for r in stats if r["protocol"] == info.default_protocol}
         all_row = next(r for r in stats if r["split"] == "all")
         assert summary["splits"] == expected and summary["total"] == all_row["graphs"], info.name
-        if all_row["nodes"]:
-            lo, _, hi = all_row["nodes"].split(" / ")
-            assert summary["nodes"] == f"{lo}–{hi}", info.name
-        else:
-            assert summary["nodes"] == "–" and info.kind == "molecules", info.name
+        if info.kind == "molecules":
+            assert summary["nodes"] == "–" and all_row["nodes"] is None, info.name
+            with pytest.raises(DatasetError, match="holds molecules"):
+                graph_sizes(info.name)
+            continue
+        graphs = load_dataset(info.name, "all")
+        nodes, edges = graph_sizes(info.name)
+        assert nodes == [int(g.num_nodes) for g in graphs], info.name
+        assert edges == [int(g.edge_index.shape[1]) // 2 for g in graphs], info.name
+        lo, _, hi = all_row["nodes"].split(" / ")
+        assert summary["nodes"] == f"{lo}–{hi}" == f"{min(nodes)}–{max(nodes)}", info.name
