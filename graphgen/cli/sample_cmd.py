@@ -24,7 +24,10 @@ def sample(
         None, "--num-nodes", min=1, help="Nodes per graph (exact for the ER baseline, approximate for HiGen)."
     ),
     num_edges: int = typer.Option(
-        None, "--num-edges", min=1, help="HiGen: edges per graph (its root budget |E|, spent exactly)."
+        None,
+        "--num-edges",
+        min=1,
+        help="HiGen: edges per graph (its root budget |E|, spent exactly); with --num-nodes, conditioned on both.",
     ),
     plot: Path = typer.Option(
         None, "--plot", callback=output_file, help="Also draw the graphs, coloured by community, to this PNG."

@@ -1,8 +1,9 @@
 """The arguments every generator's ``sample(n, *, generator, ...)`` takes, checked once for all of them.
 
 A bad request (a float or negative graph count, a seed where a ``torch.Generator`` belongs, a node or
-edge count below its minimum) raises :class:`~graphgen.errors.InvalidArgumentError` naming the argument,
-before any work, instead of a ``TypeError`` from inside torch.
+edge count below its minimum, more edges than the nodes can hold) raises
+:class:`~graphgen.errors.InvalidArgumentError` naming the argument, before any work, instead of a
+``TypeError`` from inside torch.
 """
 
 from __future__ import annotations
@@ -34,14 +35,28 @@ def check_sample_request(
     num_graphs, generator=None, *, num_nodes=None, num_edges=None
 ) -> tuple[int, int | None, int | None]:
     """``(num_graphs, num_nodes, num_edges)`` as ints after checking: ``num_graphs >= 0``,
-    ``num_nodes >= 1`` and ``num_edges >= 0`` where given, ``generator`` a ``torch.Generator`` or ``None``."""
+    ``num_nodes >= 1`` and ``num_edges >= 0`` where given, no more edges than ``num_nodes`` nodes can
+    hold (``num_nodes * (num_nodes - 1) / 2``, simple graphs) where both are given, ``generator`` a
+    ``torch.Generator`` or ``None``.
+
+    Example:
+        >>> check_sample_request(4, num_nodes=3, num_edges=3)
+        (4, 3, 3)
+        >>> check_sample_request(4, num_nodes=3, num_edges=4)
+        Traceback (most recent call last):
+        ...
+        graphgen.errors.InvalidArgumentError: graphs of 3 nodes hold at most 3 edges, not 4
+    """
     if generator is not None and not isinstance(generator, torch.Generator):
         raise InvalidArgumentError(
             "generator must be a torch.Generator (e.g. torch.Generator().manual_seed(0)), "
             f"got {type(generator).__name__}"
         )
-    return (
-        whole_number(num_graphs, "number of graphs", 0),
-        None if num_nodes is None else whole_number(num_nodes, "number of nodes", 1),
-        None if num_edges is None else whole_number(num_edges, "number of edges", 0),
-    )
+    num_graphs = whole_number(num_graphs, "number of graphs", 0)
+    num_nodes = None if num_nodes is None else whole_number(num_nodes, "number of nodes", 1)
+    num_edges = None if num_edges is None else whole_number(num_edges, "number of edges", 0)
+    if num_nodes is not None and num_edges is not None and num_edges > num_nodes * (num_nodes - 1) // 2:
+        raise InvalidArgumentError(
+            f"graphs of {num_nodes:,} nodes hold at most {num_nodes * (num_nodes - 1) // 2:,} edges, not {num_edges:,}"
+        )
+    return num_graphs, num_nodes, num_edges

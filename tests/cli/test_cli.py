@@ -784,3 +784,19 @@ def test_sample_num_edges_gives_every_graph_that_many_edges_and_is_higen_only(ca
     assert code == 2 and "is not a HiGen model" in err
     code, _, err = run(capsys, "sample", "-n", "1", "--num-edges", "100000000")
     assert code == 1 and "16,777,215" in err and len(err.strip().splitlines()) == 1
+    code, _, err = run(capsys, "sample", "-n", "1", "--num-nodes", "3", "--num-edges", "4", "--out", str(out))
+    assert code == 1 and err.strip() == "graphgen: error: graphs of 3 nodes hold at most 3 edges, not 4"
+
+
+def test_sample_num_nodes_with_num_edges_conditions_on_both(capsys, tmp_path):
+    """Both given: every graph has exactly --num-edges edges, and the node count follows --num-nodes
+    (it used to be ignored: the graphs of 150 and of 300 nodes asked for were the same)."""
+    means = []
+    for nodes in (150, 300):
+        out = tmp_path / f"{nodes}.g6"
+        args = ["-c", "higen-sbm", "-n", "4", "--num-nodes", str(nodes), "--num-edges", "1500", "--out", str(out)]
+        code, _, _ = run(capsys, "sample", *args)
+        graphs = read_graphs(out)
+        assert code == 0 and [int(g.edge_index.shape[1]) // 2 for g in graphs] == [1500] * 4
+        means.append(sum(int(g.num_nodes) for g in graphs) / 4)
+    assert means[1] - means[0] > 40, means  # 208 and 273 nodes (ad hoc, seed 0)

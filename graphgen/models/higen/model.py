@@ -943,9 +943,13 @@ class HiGen(nn.Module):
 
         Args:
             num_edges: force the root budget ``|E|`` (every graph then has exactly this many edges,
-                unless a leaf block overflows; see ``last_sample_report``).
-            num_nodes: aim at about this many nodes: the budget is the edge count of a random
-                training graph among those of the nearest size, scaled by ``num_nodes / n``, and
+                unless a leaf block overflows; see ``last_sample_report``). Alone, the rows are
+                conditioned on the ``|V|`` of a training graph of the nearest edge count, scaled; with
+                ``num_nodes``, on ``num_nodes`` (which may not hold more than ``num_nodes *
+                (num_nodes - 1) / 2`` edges: ``InvalidArgumentError``).
+            num_nodes: aim at about this many nodes: the budget (unless ``num_edges`` gives it) is
+                the edge count of a random training graph among those of the nearest size, scaled by
+                ``num_nodes / n``, and
                 (``size_context``) the rows are conditioned on this size. The node count itself
                 emerges from the model, so it is approximate: a model whose community sizes and
                 count both emerge from its rows reaches about half of a request at 4-8 times its
@@ -1078,18 +1082,21 @@ class HiGen(nn.Module):
         if explicit_count and self.community_counts.numel() != self.edge_counts.numel():
             raise RuntimeError("HiGen has no community counts: call fit_size_model(train_graphs) first")
         pick, scale, sizes = None, None, None
-        if num_edges is not None:
+        if num_nodes is not None:  # |V| given: a training graph of the nearest size, scaled to it
+            pick, scale = _nearest(self.node_counts, num_nodes, draws, num_graphs)
+            if num_edges is None:
+                budgets = (self.edge_counts[pick].double() * scale).round().long().clamp(min=0)
+            else:  # both given: |E| exact, the rows (and community count) conditioned on |V|
+                budgets = torch.full((num_graphs,), int(num_edges), dtype=torch.long)
+            isolated = (isolated_counts[pick].double() * scale).round().long()
+            sizes = (num_nodes - isolated).clamp(min=1)
+        elif num_edges is not None:
             budgets = torch.full((num_graphs,), int(num_edges), dtype=torch.long)
             if self.config.size_context or explicit_count:  # |V| (and N) of a graph of the nearest edge count
                 if self.edge_counts.numel() == 0:
                     raise RuntimeError("HiGen has no size model: call fit_size_model(train_graphs) first")
                 pick, scale = _nearest(self.edge_counts, int(num_edges), draws, num_graphs)
                 sizes = (connected[pick].double() * scale).round().long().clamp(min=1)
-        elif num_nodes is not None:
-            pick, scale = _nearest(self.node_counts, num_nodes, draws, num_graphs)
-            budgets = (self.edge_counts[pick].double() * scale).round().long().clamp(min=0)
-            isolated = (isolated_counts[pick].double() * scale).round().long()
-            sizes = (num_nodes - isolated).clamp(min=1)
         else:
             pick = draws.index(self.edge_counts.numel(), num_graphs)
             budgets, isolated, sizes = self.edge_counts[pick], isolated_counts[pick], connected[pick]
