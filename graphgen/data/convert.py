@@ -166,11 +166,14 @@ def check_undirected_graph(data: Data, *, what: str = "graph", allow_self_loops:
     ei = data.edge_index
     if ei is None:
         raise InvalidGraphError(f"{what} has no edge_index")
+    if not torch.is_tensor(ei) or ei.dtype not in (torch.int64, torch.int32, torch.int16, torch.int8, torch.uint8):
+        raise InvalidGraphError(f"{what}: edge_index must be a tensor of integer node ids, got {_kind(ei)}")
     if ei.dim() != 2 or ei.shape[0] != 2:
         raise InvalidGraphError(f"{what}: edge_index must have shape (2, E), got {tuple(ei.shape)}")
     if ei.numel() == 0:
         return
     check_node_ids(ei, n, what)
+    ei = ei.long()
     if not allow_self_loops and bool((ei[0] == ei[1]).any()):
         i = int(ei[0][ei[0] == ei[1]][0])
         raise InvalidGraphError(f"{what} has a self-loop on node {i}")
@@ -183,6 +186,10 @@ def check_undirected_graph(data: Data, *, what: str = "graph", allow_self_loops:
     weight = getattr(data, "edge_weight", None)
     if weight is not None and not torch.equal(weight[forward.indices], weight[backward.indices]):
         raise InvalidGraphError(f"{what} is not undirected (an edge's weight differs from its reverse's)")
+
+
+def _kind(value) -> str:
+    return f"a {value.dtype} tensor" if torch.is_tensor(value) else type(value).__name__
 
 
 def from_networkx(graph, *, weight: str | None = None) -> Data:

@@ -98,9 +98,15 @@ class GraphSet:
         }
 
 
-def _edges_of(graph) -> tuple[int, np.ndarray]:
-    if hasattr(graph, "edge_index"):  # PyG Data
+def _edges_of(graph, what: str = "graph") -> tuple[int, np.ndarray]:
+    if hasattr(graph, "edge_index"):  # PyG Data; no edge_index: no edges, as PyG reads it
         n = int(graph.num_nodes or 0)
+        if graph.edge_index is None:
+            return n, np.zeros((0, 2), dtype=np.int64)
+        if graph.edge_index.is_floating_point() or graph.edge_index.is_complex():
+            from graphgen.errors import InvalidGraphError
+
+            raise InvalidGraphError(f"{what}: edge_index must hold integer node ids, got {graph.edge_index.dtype}")
         e = graph.edge_index.detach().cpu().numpy().T.astype(np.int64)
         return n, e.reshape(-1, 2)
     if hasattr(graph, "number_of_nodes"):  # networkx
@@ -140,7 +146,7 @@ def as_graph_set(graphs, *, name: str = "graphs") -> GraphSet:
     sizes, edges, kept = [], [], []
     n_empty = n_loops = n_dups = 0
     for k, g in enumerate(graphs):
-        n, e = _edges_of(g)
+        n, e = _edges_of(g, f"{name}: graph {k}")
         check_node_ids(e, n, f"{name}: graph {k}")  # an id outside would wrap into other pairs below
         if n == 0:
             n_empty += 1

@@ -30,7 +30,7 @@ from torch_geometric.data import Data
 from graphgen.data.convert import from_edge_array, num_undirected_edges
 from graphgen.errors import CheckpointError, InvalidGraphError
 from graphgen.io.checkpoint import Checkpoint, graphs_fingerprint
-from graphgen.models.sample_request import check_sample_request
+from graphgen.models.sample_request import check_device, check_sample_request
 
 __all__ = ["ErdosRenyiConfig", "ErdosRenyiBaseline"]
 
@@ -104,6 +104,7 @@ class ErdosRenyiBaseline:
         """
         self._require_fit()
         num_graphs, num_nodes, _ = check_sample_request(num_graphs, generator, num_nodes=num_nodes)
+        device = check_device(device)
         picks = torch.randint(self.num_nodes_.numel(), (num_graphs,), generator=generator)
         graphs = []
         for k in picks.tolist():

@@ -14,7 +14,7 @@ import torch
 
 from graphgen.errors import InvalidArgumentError
 
-__all__ = ["check_sample_request", "whole_number"]
+__all__ = ["check_sample_request", "whole_number", "real_number", "check_device"]
 
 
 def whole_number(value, name: str, minimum: int) -> int:
@@ -29,6 +29,35 @@ def whole_number(value, name: str, minimum: int) -> int:
     if number < minimum:
         raise InvalidArgumentError(f"{name} must be >= {minimum}, got {number}")
     return number
+
+
+def real_number(value, name: str) -> float:
+    """``value`` as a ``float`` (bool and strings refused), else
+    :class:`~graphgen.errors.InvalidArgumentError` naming ``name``; the range is the caller's to check."""
+    if isinstance(value, (bool, str, bytes)):
+        raise InvalidArgumentError(f"{name} must be a number, got {value!r}")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"{name} must be a number, got {value!r}") from None
+
+
+def check_device(device) -> torch.device | None:
+    """``device`` as a ``torch.device`` (``None`` stays ``None``), refusing before any work one that
+    this torch cannot use (``"cuda"`` on a CPU-only build or without a GPU, a misspelt name)."""
+    if device is None:
+        return None
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError):
+        raise InvalidArgumentError(f"unknown device {device!r} (e.g. 'cpu', 'cuda', 'cuda:1')") from None
+    if device.type == "cuda":
+        available = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if device.index is not None and device.index >= available or not available:
+            raise InvalidArgumentError(
+                f"device {str(device)!r}: torch {torch.__version__} sees {available} CUDA GPU(s) here"
+            )
+    return device
 
 
 def check_sample_request(

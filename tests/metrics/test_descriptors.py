@@ -124,3 +124,18 @@ def test_duplicates_counted_and_node_statistics_cached():
     assert gs.triangles().tolist() == [0] * 5
     with pytest.raises(ValueError):
         gs.degrees()[0] = 7  # cached arrays are read-only
+
+
+def test_a_graph_without_edge_index_is_edgeless_and_float_ids_are_refused():
+    """PyG reads ``Data(num_nodes=3)`` as three nodes and no edges; so do the metrics (it used to
+    raise AttributeError). Float ``edge_index`` entries are not node ids: one InvalidGraphError."""
+    from torch_geometric.data import Data
+
+    from graphgen.errors import InvalidGraphError
+
+    gs = as_graph_set([Data(num_nodes=3), from_edge_array(2, [[0, 1]])])
+    assert gs.num_nodes.tolist() == [3, 2] and gs.edges[0].shape == (0, 2)
+    assert degree_histograms(gs).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    floats = Data(edge_index=torch.tensor([[0.0, 1.0], [1.0, 0.0]]), num_nodes=2)
+    with pytest.raises(InvalidGraphError, match="samples: graph 0: edge_index must hold integer node ids"):
+        as_graph_set([floats], name="samples")

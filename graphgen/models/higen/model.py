@@ -565,6 +565,17 @@ def _block_graphs(pairs: BlockPairs, node_graph: torch.Tensor) -> torch.Tensor:
     return graph.index_copy_(0, pairs.pair_block, node_graph[pairs.pair_left])
 
 
+def _check_leaf_graphs(graphs: list, what: str) -> list[int]:
+    """Check that every graph is simple and undirected as graphgen stores graphs
+    (:func:`~graphgen.data.convert.check_simple_graph`: integer ids in range, both directions, no
+    self-loop or repeat; one ``InvalidGraphError`` naming ``what k``); the indices of the edgeless ones."""
+    from graphgen.data.convert import check_simple_graph
+
+    for k, g in enumerate(graphs):
+        check_simple_graph(g, what=f"{what} {k}")
+    return [k for k, g in enumerate(graphs) if int(g.edge_index.shape[1]) == 0]
+
+
 def _isolated_count(g) -> int:
     n = int(g.num_nodes)
     return int((torch.bincount(g.edge_index[0], minlength=n) == 0).sum()) if n else 0
@@ -657,7 +668,7 @@ class HiGen(nn.Module):
         graphs = list(graphs)
         if not graphs:
             raise InvalidGraphError("HiGen needs at least one training graph")
-        edgeless = [k for k, g in enumerate(graphs) if int(g.edge_index.shape[1]) == 0]
+        edgeless = _check_leaf_graphs(graphs, "training graph")
         if edgeless:
             raise InvalidGraphError(
                 f"{len(edgeless)} training graph(s) have no edges (the first: graph {edgeless[0]}); HiGen "
@@ -794,7 +805,7 @@ class HiGen(nn.Module):
         graphs = list(graphs)
         if not graphs:
             return torch.zeros(0, dtype=torch.float64)
-        edgeless = [k for k, g in enumerate(graphs) if int(g.edge_index.shape[1]) == 0]
+        edgeless = _check_leaf_graphs(graphs, "graph")
         if edgeless:
             raise InvalidGraphError(
                 f"graph {edgeless[0]} has no edges ({len(edgeless)} such graph(s)); HiGen's likelihood is that of a "
@@ -983,11 +994,14 @@ class HiGen(nn.Module):
                 number of graphs drawn so far.
         """
         from graphgen.errors import InvalidArgumentError
-        from graphgen.models.sample_request import check_sample_request
+        from graphgen.models.sample_request import check_device, check_sample_request, real_number
 
         num_graphs, num_nodes, num_edges = check_sample_request(
             num_graphs, generator, num_nodes=num_nodes, num_edges=num_edges
         )
+        device = check_device(device)
+        temperature = real_number(temperature, "sampling temperature")
+        size_temperature = None if size_temperature is None else real_number(size_temperature, "size temperature")
         if decoding not in DECODINGS:
             raise InvalidArgumentError(f"unknown decoding {decoding!r}; choose one of {', '.join(DECODINGS)}")
         if decoding == "mode" and (temperature != 1.0 or size_temperature is not None):

@@ -1932,6 +1932,35 @@ def test_training_refuses_no_graphs_and_edgeless_graphs_by_name(tmp_path):
     assert not (tmp_path / "a.pt").exists()
 
 
+@pytest.mark.parametrize(
+    "edge_index, message",
+    [
+        (torch.tensor([[0, 1], [1, 2]]), "graph 1 is not undirected"),
+        (torch.tensor([[0, 5], [5, 0]]), "graph 1 has an edge at node 5, outside its 3 nodes"),
+        (torch.tensor([[-1, 0], [0, -1]]), "graph 1 has an edge at node -1"),
+        (torch.tensor([[0.0, 1.0], [1.0, 0.0]]), "graph 1: edge_index must be a tensor of integer node ids"),
+        (torch.tensor([[0, 0, 1], [0, 1, 0]]), "graph 1 has a self-loop on node 0"),
+        (torch.tensor([[0, 1, 0, 1], [1, 0, 1, 0]]), "graph 1 has duplicate edges"),
+        (None, "graph 1 has no edge_index"),
+    ],
+)
+def test_likelihood_and_training_refuse_graphs_graphgen_does_not_store_by_name(edge_index, message, tmp_path):
+    """A graph the Python API is handed, not read from a file, is checked as the readers check theirs:
+    one InvalidGraphError naming it (these were an IndexError, a bincount RuntimeError, an
+    AttributeError, or for a one-way edge list a likelihood of the wrong graph)."""
+    from torch_geometric.data import Data
+
+    from graphgen.errors import InvalidGraphError
+
+    graphs = [from_edge_array(3, [[0, 1], [1, 2]]), Data(edge_index=edge_index, num_nodes=3)]
+    model = HiGen.from_pretrained("higen-community-small")
+    with pytest.raises(InvalidGraphError, match=message):
+        model.log_likelihood(graphs)
+    with pytest.raises(InvalidGraphError, match="training " + message):
+        train_higen(graphs, tmp_path / "a.pt", model_config=SMALL, train_config=TrainConfig(epochs=1))
+    assert not (tmp_path / "a.pt").exists()
+
+
 def test_a_budget_beyond_what_the_sampler_draws_is_refused_before_any_work():
     """A row's mass is a categorical over 0..|E| and torch.multinomial takes at most 2^24
     categories: a larger budget is one clear error, not torch's message from deep inside (and not
