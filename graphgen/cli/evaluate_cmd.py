@@ -46,9 +46,16 @@ def _load_smiles(spec: str, what: str) -> list[str]:
     """SMILES of a .smi file (first field per line) or of a molecule dataset split NAME:SPLIT."""
     from graphgen.datasets import load_smiles
     from graphgen.errors import GraphFormatError, GraphgenError
+    from graphgen.io.formats import FORMATS
 
     path = Path(spec)
     if path.exists():
+        graph_format = next((f.name for f in FORMATS.values() if path.suffix.lower() in f.extensions), None)
+        if graph_format not in (None, "smiles", "edgelist") or path.suffix.lower() in (".edgelist", ".edges"):
+            raise GraphFormatError(
+                f"{what} {path} is a graph file ({graph_format}): the molecule metrics compare molecules, "
+                "given as SMILES (.smi) or a molecule dataset split"
+            )
         lines = [
             line.split()[0]
             for line in path.read_text(encoding="utf-8", errors="replace").splitlines()

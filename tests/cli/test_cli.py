@@ -10,7 +10,7 @@ import torch
 from graphgen.cli import main
 from graphgen.data import from_edge_array
 from graphgen.datasets import load_dataset
-from graphgen.io import read_graphs
+from graphgen.io import read_graphs, write_graphs
 
 
 def run(capsys, *args):
@@ -278,6 +278,10 @@ def test_evaluate_graphs_and_molecules(capsys, tmp_path):
     assert code == 0
     metrics = json.loads((tmp_path / "m.json").read_text())["metrics"]
     assert metrics["validity"] == pytest.approx(2 / 3) and metrics["n_reference"] == 4
+    # graphs against molecules: refused in one line (a graph6 file was read as SMILES, all "invalid")
+    write_graphs([from_edge_array(3, [[0, 1], [1, 2]])], tmp_path / "g.g6")
+    code, _, err = run(capsys, "evaluate", "-r", str(tmp_path / "ref.smi"), "-s", str(tmp_path / "g.g6"))
+    assert code == 1 and err.strip().startswith("graphgen: error: samples") and "is a graph file (graph6)" in err
 
 
 def test_validation_graphs_in_training_are_counted():
