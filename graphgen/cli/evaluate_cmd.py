@@ -75,7 +75,7 @@ def _load_smiles(spec: str, what: str) -> list[str]:
 def _evaluate_molecules(reference: str, samples: str, train_spec: str | None, floor: bool, seed: int) -> dict:
     from rich.table import Table
 
-    from graphgen.metrics.molecules import molecule_metrics
+    from graphgen.metrics.molecules import MoleculeReference, molecule_metrics
 
     ref, gen = _load_smiles(reference, "reference"), _load_smiles(samples, "samples")
     train = None
@@ -83,17 +83,18 @@ def _evaluate_molecules(reference: str, samples: str, train_spec: str | None, fl
         train = _load_smiles(train_spec, "train")
     elif ":" in reference and not Path(reference).exists():
         train = _load_smiles(reference.split(":")[0] + ":train", "train")
+    prepared = MoleculeReference(ref, train)  # the reference's statistics, computed once for both rows
     result = {
         "mode": "molecules",
         "reference": reference,
         "samples": samples,
-        "metrics": molecule_metrics(gen, ref, train),
+        "metrics": molecule_metrics(gen, prepared),
     }
     if floor and train is not None:
         from graphgen.seeding import numpy_rng
 
         pick = numpy_rng(seed).choice(len(train), size=min(len(gen), len(train)), replace=False)
-        result["floor"] = molecule_metrics([train[i] for i in sorted(pick)], ref, train)
+        result["floor"] = molecule_metrics([train[i] for i in sorted(pick)], prepared)
         result["floor"]["what"] = f"seeded subset of the training molecules (seed {seed}) vs the reference"
     table = Table(title="graphgen evaluate — molecules (MOSES definitions)")
     table.add_column("metric")

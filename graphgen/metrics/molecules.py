@@ -27,10 +27,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
+from functools import cached_property, lru_cache
 
 import numpy as np
 
-__all__ = ["canonical_valid", "molecule_metrics", "morgan_fingerprints", "tanimoto_matrix", "mol_to_labelled_nx"]
+__all__ = [
+    "MoleculeReference",
+    "canonical_valid",
+    "molecule_metrics",
+    "morgan_fingerprints",
+    "tanimoto_matrix",
+    "mol_to_labelled_nx",
+]
 
 
 def _chem():
@@ -162,33 +170,117 @@ def mol_to_labelled_nx(smiles: str):
     return g
 
 
-def _fcd(gen: Sequence[str], ref: Sequence[str]) -> float:
-    import torch
-
+@lru_cache(maxsize=1)
+def _fcd_model():
     try:
         from fcd_torch import FCD
     except ImportError as exc:  # pragma: no cover - a core dependency
         raise ImportError("FCD needs fcd-torch: pip install fcd-torch") from exc
+    return FCD(device="cpu", n_jobs=1)
+
+
+def _fcd_statistics(smiles: Sequence[str]) -> dict:
+    """ChemNet activations' mean and covariance (fcd-torch's ``precalc``); ``{}`` below 2 molecules."""
     import warnings
 
+    import torch
+
+    if len(smiles) < 2:
+        return {}
     threads = torch.get_num_threads()
     torch.set_num_threads(1)  # ChemNet is ~4x faster with one thread on two shared cores
     try:
         with warnings.catch_warnings():  # fcd-torch 1.0.7 calls numpy's deprecated row_stack
             warnings.simplefilter("ignore", DeprecationWarning)
-            return max(float(FCD(device="cpu", n_jobs=1)(list(gen), list(ref))), 0.0)
+            return _fcd_model().precalc(list(smiles))
     finally:
         torch.set_num_threads(threads)
 
 
+def _frechet_distance(generated: dict, reference: dict) -> float | None:
+    """FCD of two sets' ChemNet statistics, clamped at 0; ``None`` when either has none."""
+    import warnings
+
+    if not generated or not reference:
+        return None
+    with warnings.catch_warnings():  # fcd-torch's scipy sqrtm(disp=...) is deprecated in scipy 1.16
+        warnings.simplefilter("ignore", DeprecationWarning)
+        # fcd-torch's argument order (generated first), as FCD()(gen, ref) had it: the same digits
+        return max(float(_fcd_model().metric(generated, reference)), 0.0)
+
+
+class MoleculeReference:
+    """The reference side of :func:`molecule_metrics`, computed once and reused.
+
+    ``graphgen evaluate`` scores the samples and then the floor (training molecules) against the
+    same reference; with a 13,000-molecule reference (qm9's test split) its fingerprints, fragments,
+    scaffolds, properties, NSPDK mean embedding and ChemNet statistics are nearly all the work, so
+    each is computed on first use and kept. Pass it to :func:`molecule_metrics` as ``reference``.
+
+    Args:
+        reference: reference molecules (SMILES or molecule graphs); only the valid ones count, each
+            as the canonical SMILES of its largest fragment (none valid: ``InvalidSmilesError``).
+        train: training molecules for novelty (default: ``reference``).
+    """
+
+    def __init__(self, reference: Sequence, train: Sequence | None = None) -> None:
+        from graphgen.errors import InvalidSmilesError
+
+        self.smiles = [s for s in canonical_valid(reference)[0] if s is not None]
+        if not self.smiles:
+            raise InvalidSmilesError(f"the reference holds no valid molecule ({len(reference)} given)")
+        self._train = train
+
+    def __len__(self) -> int:
+        return len(self.smiles)
+
+    @cached_property
+    def train_set(self) -> set[str]:
+        if self._train is None:
+            return set(self.smiles)
+        return {s for s in canonical_valid(self._train)[0] if s is not None}
+
+    @cached_property
+    def fingerprints(self) -> np.ndarray:
+        return morgan_fingerprints(self.smiles)
+
+    @cached_property
+    def fragments(self) -> Counter:
+        return _fragments(self.smiles)
+
+    @cached_property
+    def scaffolds(self) -> Counter:
+        return _scaffolds(self.smiles)
+
+    @cached_property
+    def properties(self) -> dict[str, np.ndarray]:
+        return _properties(self.smiles)
+
+    @cached_property
+    def nspdk_mean(self) -> np.ndarray:
+        from graphgen.metrics.nspdk import nspdk_mean_embedding
+
+        return nspdk_mean_embedding([mol_to_labelled_nx(s) for s in self.smiles])
+
+    @cached_property
+    def fcd_statistics(self) -> dict:
+        return _fcd_statistics(self.smiles)
+
+
 def molecule_metrics(
-    samples: Sequence, reference: Sequence, train: Sequence | None = None, *, fcd: bool = True, nspdk: bool = True
+    samples: Sequence,
+    reference: Sequence | MoleculeReference,
+    train: Sequence | None = None,
+    *,
+    fcd: bool = True,
+    nspdk: bool = True,
 ) -> dict:
     """All molecule metrics of ``samples`` against ``reference`` (and ``train`` for novelty).
 
     Args:
         samples: generated molecules (SMILES or molecule graphs).
-        reference: reference molecules (e.g. the test split).
+        reference: reference molecules (e.g. the test split), or a :class:`MoleculeReference` of
+            them (which then holds the training molecules too) to reuse across calls.
         train: training molecules for novelty (default: ``reference``).
         fcd, nspdk: compute the two slower metrics.
     """
@@ -196,9 +288,13 @@ def molecule_metrics(
 
     if len(samples) == 0:
         raise ValueError("no generated molecules")
+    if isinstance(reference, MoleculeReference):
+        if train is not None:
+            raise ValueError("a MoleculeReference holds its training molecules: pass train to it, not here")
+        ref = reference
+    else:
+        ref = MoleculeReference(reference, train)
     gen, connected = canonical_valid(samples)
-    ref = [s for s in canonical_valid(reference)[0] if s is not None]
-    train_set = set(s for s in canonical_valid(train)[0] if s is not None) if train is not None else set(ref)
     valid = [s for s in gen if s is not None]
     out: dict = {
         "n_samples": len(samples),
@@ -211,21 +307,22 @@ def molecule_metrics(
         return out
     unique = set(valid)
     out["uniqueness"] = len(unique) / len(valid)
-    out["novelty"] = len(unique - train_set) / len(unique)
-    fg, fr = morgan_fingerprints(valid), morgan_fingerprints(ref)
-    out["snn"] = float(tanimoto_matrix(fg, fr).max(axis=1).mean())
+    out["novelty"] = len(unique - ref.train_set) / len(unique)
+    fg = morgan_fingerprints(valid)
+    out["snn"] = float(tanimoto_matrix(fg, ref.fingerprints).max(axis=1).mean())
     t = tanimoto_matrix(fg, fg)
     out["int_div"] = float(1 - t.mean(axis=1).mean())
     out["int_div2"] = float(1 - np.sqrt((t**2).mean(axis=1)).mean())
-    out["frag"] = _cosine_counts(_fragments(valid), _fragments(ref))
-    out["scaf"] = _cosine_counts(_scaffolds(valid), _scaffolds(ref))
-    pg, pr = _properties(valid), _properties(ref)
+    out["frag"] = _cosine_counts(_fragments(valid), ref.fragments)
+    out["scaf"] = _cosine_counts(_scaffolds(valid), ref.scaffolds)
+    pg, pr = _properties(valid), ref.properties
     for key in pg:
         out[f"w1_{key}"] = float(wasserstein_distance(pg[key], pr[key]))
     if nspdk:
         from graphgen.metrics.nspdk import nspdk_mmd
 
-        out["nspdk_mmd"] = nspdk_mmd([mol_to_labelled_nx(s) for s in ref], [mol_to_labelled_nx(s) for s in valid])
+        out["nspdk_mmd"] = nspdk_mmd(ref.nspdk_mean, [mol_to_labelled_nx(s) for s in valid])
     if fcd:
-        out["fcd"] = _fcd(valid, ref) if len(valid) >= 2 and len(ref) >= 2 else None
+        stats = _fcd_statistics(valid)
+        out["fcd"] = _frechet_distance(stats, ref.fcd_statistics) if stats else None
     return out

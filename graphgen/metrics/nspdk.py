@@ -34,7 +34,7 @@ from collections import defaultdict, deque
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["nspdk_features", "nspdk_mmd"]
+__all__ = ["nspdk_features", "nspdk_mean_embedding", "nspdk_mmd"]
 
 _MASK = 2**32 - 1  # EDeN's module-level bitmask
 
@@ -127,8 +127,23 @@ def nspdk_features(graphs, r: int = 4, d: int = 4, nbits: int = 16) -> sp.csr_ma
     return sp.csr_matrix((vals, (rows, cols)), shape=(len(graphs), mask + 2))
 
 
+def nspdk_mean_embedding(graphs, r: int = 4, d: int = 4, nbits: int = 16) -> np.ndarray:
+    """The mean NSPDK feature vector of labelled networkx graphs (dense, ``2^nbits + 1`` entries):
+    with a linear kernel, everything the MMD needs from one side, so a reference set's is computed
+    once and reused (:class:`graphgen.metrics.molecules.MoleculeReference`)."""
+    if len(graphs) == 0:
+        raise ValueError("the NSPDK mean embedding of no graphs is undefined")
+    return np.asarray(nspdk_features(graphs, r, d, nbits).mean(axis=0)).ravel()
+
+
 def nspdk_mmd(reference, samples, r: int = 4, d: int = 4, nbits: int = 16) -> float:
-    """Biased MMD² with the linear NSPDK kernel between two lists of labelled networkx graphs."""
-    x, y = nspdk_features(reference, r, d, nbits), nspdk_features(samples, r, d, nbits)
-    kxx, kyy, kxy = (x @ x.T).toarray(), (y @ y.T).toarray(), (x @ y.T).toarray()
-    return float(np.mean(kxx) + np.mean(kyy) - 2 * np.mean(kxy))
+    """Biased MMD² with the linear NSPDK kernel between two lists of labelled networkx graphs
+    (``reference`` may instead be its :func:`nspdk_mean_embedding`).
+
+    With a linear kernel the biased estimator's three kernel means are inner products of the mean
+    embeddings, ``mean_ij <φ(x_i), φ(x_j)> = <μ_x, μ_x>``, so ``MMD² = <μ_x, μ_x> + <μ_y, μ_y> -
+    2 <μ_x, μ_y>``: no ``n x n`` kernel matrix (a 13,000-molecule reference made a 1.4 GB one). Equal
+    to the pairwise form to float rounding (tested)."""
+    mx = reference if isinstance(reference, np.ndarray) else nspdk_mean_embedding(reference, r, d, nbits)
+    my = nspdk_mean_embedding(samples, r, d, nbits)
+    return float(mx @ mx + my @ my - 2 * mx @ my)

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from graphgen.errors import InvalidSmilesError
 from graphgen.io import smiles_to_graph
 from graphgen.metrics.molecules import canonical_valid, mol_to_labelled_nx, molecule_metrics, tanimoto_matrix
 from graphgen.metrics.nspdk import nspdk_features, nspdk_mmd
@@ -51,6 +52,39 @@ def test_nspdk_mmd_properties():
     assert nspdk_mmd(a, b) > 0
     feats = nspdk_features(a)
     assert np.allclose(np.sqrt(feats.multiply(feats).sum(axis=1)), 1)  # unit norm
+
+
+def test_nspdk_mmd_by_mean_embeddings_equals_the_pairwise_kernel_means():
+    """The linear kernel's MMD from mean embeddings is the biased estimator of the kernel matrices."""
+    from graphgen.metrics.nspdk import nspdk_mean_embedding
+
+    a = [mol_to_labelled_nx(s) for s in ["CCO", "CCN", "c1ccccc1", "CC(=O)O", "C1CCOC1"]]
+    b = [mol_to_labelled_nx(s) for s in ["CCCCCC", "OCCO", "c1ccncc1"]]
+    x, y = nspdk_features(a), nspdk_features(b)
+    pairwise = (x @ x.T).toarray().mean() + (y @ y.T).toarray().mean() - 2 * (x @ y.T).toarray().mean()
+    assert nspdk_mmd(a, b) == pytest.approx(pairwise, rel=1e-12, abs=1e-15) and pairwise > 0.05
+    assert nspdk_mmd(nspdk_mean_embedding(a), b) == nspdk_mmd(a, b)
+
+
+def test_a_molecule_reference_gives_the_same_metrics_and_computes_its_side_once(monkeypatch):
+    """graphgen evaluate scores the samples and the floor against one MoleculeReference: the same
+    numbers as passing the lists, the reference's statistics computed on the first call only."""
+    from graphgen.metrics import molecules
+
+    reference, train = ["CCO", "CCN", "c1ccccc1", "CC(=O)O", "CCCl"], ["CCO", "CCC", "CCCC"]
+    samples = ["OCC", "C(C)O", "CCCl", "C1CC", "c1ccncc1", "CC=O"]
+    direct = molecule_metrics(samples, reference, train)
+    prepared = molecules.MoleculeReference(reference, train)
+    assert molecule_metrics(samples, prepared) == direct
+    calls = []
+    monkeypatch.setattr(molecules, "_properties", lambda smiles: calls.append(len(smiles)) or {})
+    monkeypatch.setattr(molecules, "_fcd_statistics", lambda smiles: calls.append(len(smiles)) or {})
+    molecule_metrics(["CCO", "CCN"], prepared)  # the reference's properties and ChemNet statistics are kept
+    assert calls == [2, 2]  # the samples' only
+    with pytest.raises(ValueError, match="holds its training molecules"):
+        molecule_metrics(samples, prepared, train)
+    with pytest.raises(InvalidSmilesError, match=r"the reference holds no valid molecule \(2 given\)"):
+        molecule_metrics(samples, ["C1CC", "xx"])  # an IndexError-like numpy error before
 
 
 def test_validity_canonicalisation_and_fragments():
