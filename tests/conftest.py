@@ -27,6 +27,22 @@ def _pin_openblas_kernel() -> None:
 
 _pin_openblas_kernel()
 
+
+def _private_cache_folder() -> None:
+    """graphgen's cache folder (graphgen.cache) in a temporary folder of this test run, removed at
+    exit: tests neither read a user's cache entries nor leave their own in the home folder."""
+    import atexit
+    import shutil
+    import tempfile
+
+    folder = tempfile.mkdtemp(prefix="graphgen-test-cache-")
+    os.environ["GRAPHGEN_CACHE_DIR"] = folder
+    os.environ.pop("GRAPHGEN_CACHE", None)
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
+_private_cache_folder()
+
 import numpy as np  # noqa: E402  (after the kernel is chosen)
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -25,11 +25,14 @@ Inputs are SMILES strings or molecule graphs (``Data`` with ``x``/``edge_attr``,
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Sequence
 from functools import cached_property, lru_cache
 
 import numpy as np
+
+from graphgen.io._atomic import atomic_write
 
 __all__ = [
     "MoleculeReference",
@@ -209,6 +212,26 @@ def _frechet_distance(generated: dict, reference: dict) -> float | None:
         return max(float(_fcd_model().metric(generated, reference)), 0.0)
 
 
+# Bump when a stored quantity's definition changes: entries of other numbers are never read.
+REFERENCE_CACHE_FORMAT = 1
+
+# How each stored quantity of a MoleculeReference is written to and read from its cache entry.
+_CODECS = {
+    "smiles": ("json", list, list),
+    "train_set": ("json", lambda v: sorted(v), set),
+    "fragments": ("json", dict, Counter),
+    "scaffolds": ("json", dict, Counter),
+    "fingerprints": (
+        "npz",
+        lambda v: {"bits": np.packbits(v, axis=1), "width": np.array(v.shape[1])},
+        lambda a: np.unpackbits(a["bits"], axis=1, count=int(a["width"])).astype(np.uint8),
+    ),
+    "properties": ("npz", dict, dict),
+    "nspdk_mean": ("npz", lambda v: {"mean": v}, lambda a: a["mean"]),
+    "fcd_statistics": ("npz", dict, dict),
+}
+
+
 class MoleculeReference:
     """The reference side of :func:`molecule_metrics`, computed once and reused.
 
@@ -217,19 +240,75 @@ class MoleculeReference:
     scaffolds, properties, NSPDK mean embedding and ChemNet statistics are nearly all the work, so
     each is computed on first use and kept. Pass it to :func:`molecule_metrics` as ``reference``.
 
+    Each quantity is also stored in graphgen's cache folder (:mod:`graphgen.cache`; ``cache=False``
+    or ``GRAPHGEN_CACHE=off`` to skip), under a digest of the reference's and the training set's
+    SMILES, the versions of graphgen, RDKit and fcd-torch and :data:`REFERENCE_CACHE_FORMAT`, so a
+    later evaluation against the same molecules reads it instead of computing it (only when both
+    are given as SMILES strings; molecule graphs are computed every time). The values are the same
+    either way (tested).
+
     Args:
         reference: reference molecules (SMILES or molecule graphs); only the valid ones count, each
             as the canonical SMILES of its largest fragment (none valid: ``InvalidSmilesError``).
         train: training molecules for novelty (default: ``reference``).
+        cache: read and write the cache folder.
     """
 
-    def __init__(self, reference: Sequence, train: Sequence | None = None) -> None:
+    def __init__(self, reference: Sequence, train: Sequence | None = None, *, cache: bool = True) -> None:
         from graphgen.errors import InvalidSmilesError
 
-        self.smiles = [s for s in canonical_valid(reference)[0] if s is not None]
+        self._reference, self._train = reference, train
+        self._entry = self._cache_entry(reference, train) if cache else None
+        self.smiles = self._stored("smiles", lambda: [s for s in canonical_valid(reference)[0] if s is not None])
         if not self.smiles:
             raise InvalidSmilesError(f"the reference holds no valid molecule ({len(reference)} given)")
-        self._train = train
+
+    @staticmethod
+    def _cache_entry(reference: Sequence, train: Sequence | None):
+        from importlib.metadata import PackageNotFoundError, version
+
+        import graphgen
+        from graphgen.cache import cache_dir, digest
+
+        if not all(isinstance(s, str) for s in reference) or not (
+            train is None or all(isinstance(s, str) for s in train)
+        ):
+            return None
+        folder = cache_dir("molecule-reference")
+        if folder is None:
+            return None
+        try:
+            versions = [version(p) for p in ("rdkit", "fcd-torch")]
+        except PackageNotFoundError:
+            return None
+        key = digest(REFERENCE_CACHE_FORMAT, graphgen.__version__, versions, list(reference), train and list(train))
+        return folder / key
+
+    def _stored(self, name: str, compute):
+        """The quantity ``name``: read from the cache entry if there (and readable), else computed
+        and, where there is an entry, written to it atomically."""
+        kind, encode, decode = _CODECS[name]
+        path = None if self._entry is None else self._entry / f"{name}.{kind}"
+        if path is not None and path.is_file():
+            try:
+                if kind == "json":
+                    return decode(json.loads(path.read_text(encoding="utf-8")))
+                with np.load(path, allow_pickle=False) as arrays:
+                    return decode({k: arrays[k] for k in arrays.files})
+            except (OSError, ValueError, KeyError):
+                pass  # unreadable: computed again and replaced below
+        value = compute()
+        if path is not None:
+            try:
+                self._entry.mkdir(exist_ok=True)
+                with atomic_write(path, "w" if kind == "json" else "wb") as handle:
+                    if kind == "json":
+                        json.dump(encode(value), handle)
+                    else:
+                        np.savez(handle, **encode(value))
+            except OSError:
+                pass  # a cache that cannot be written is no cache, not an error
+        return value
 
     def __len__(self) -> int:
         return len(self.smiles)
@@ -238,33 +317,33 @@ class MoleculeReference:
     def train_set(self) -> set[str]:
         if self._train is None:
             return set(self.smiles)
-        return {s for s in canonical_valid(self._train)[0] if s is not None}
+        return self._stored("train_set", lambda: {s for s in canonical_valid(self._train)[0] if s is not None})
 
     @cached_property
     def fingerprints(self) -> np.ndarray:
-        return morgan_fingerprints(self.smiles)
+        return self._stored("fingerprints", lambda: morgan_fingerprints(self.smiles))
 
     @cached_property
     def fragments(self) -> Counter:
-        return _fragments(self.smiles)
+        return self._stored("fragments", lambda: _fragments(self.smiles))
 
     @cached_property
     def scaffolds(self) -> Counter:
-        return _scaffolds(self.smiles)
+        return self._stored("scaffolds", lambda: _scaffolds(self.smiles))
 
     @cached_property
     def properties(self) -> dict[str, np.ndarray]:
-        return _properties(self.smiles)
+        return self._stored("properties", lambda: _properties(self.smiles))
 
     @cached_property
     def nspdk_mean(self) -> np.ndarray:
         from graphgen.metrics.nspdk import nspdk_mean_embedding
 
-        return nspdk_mean_embedding([mol_to_labelled_nx(s) for s in self.smiles])
+        return self._stored("nspdk_mean", lambda: nspdk_mean_embedding([mol_to_labelled_nx(s) for s in self.smiles]))
 
     @cached_property
     def fcd_statistics(self) -> dict:
-        return _fcd_statistics(self.smiles)
+        return self._stored("fcd_statistics", lambda: _fcd_statistics(self.smiles))
 
 
 def molecule_metrics(

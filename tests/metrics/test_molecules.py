@@ -87,6 +87,61 @@ def test_a_molecule_reference_gives_the_same_metrics_and_computes_its_side_once(
         molecule_metrics(samples, ["C1CC", "xx"])  # an IndexError-like numpy error before
 
 
+def _reference_values(ref) -> dict:
+    return {
+        "smiles": ref.smiles,
+        "train_set": ref.train_set,
+        "fingerprints": ref.fingerprints.tolist(),
+        "fragments": ref.fragments,
+        "scaffolds": ref.scaffolds,
+        "properties": {k: v.tolist() for k, v in ref.properties.items()},
+        "nspdk_mean": ref.nspdk_mean.tolist(),
+        "fcd": {k: v.tolist() for k, v in ref.fcd_statistics.items()},
+    }
+
+
+def test_a_molecule_reference_is_stored_in_the_cache_folder_and_read_back(tmp_path, monkeypatch):
+    """The second reference of the same SMILES reads every quantity from the cache folder (nothing is
+    computed: the computing functions are replaced by ones that fail) and equals the first; another
+    training set is another entry; an unreadable file is computed again; GRAPHGEN_CACHE=off and
+    molecule graphs write nothing."""
+    from graphgen.metrics import molecules
+
+    monkeypatch.setenv("GRAPHGEN_CACHE_DIR", str(tmp_path))
+    reference, train = ["CCO", "CCN", "c1ccccc1", "CC(=O)O", "C1CCC2CCCCC2C1"], ["CCO", "CCC"]
+    first = _reference_values(molecules.MoleculeReference(reference, train))
+    entries = list((tmp_path / "molecule-reference").iterdir())
+    assert len(entries) == 1 and len(list(entries[0].iterdir())) == 8
+    computed = {}
+    for name in (
+        "canonical_valid",
+        "morgan_fingerprints",
+        "_fragments",
+        "_scaffolds",
+        "_properties",
+        "_fcd_statistics",
+    ):
+        real = getattr(molecules, name)
+        monkeypatch.setattr(
+            molecules, name, lambda *a, _real=real, _name=name, **k: computed.setdefault(_name, 0) or _real(*a, **k)
+        )
+    monkeypatch.setattr("graphgen.metrics.nspdk.nspdk_mean_embedding", lambda *a, **k: computed.setdefault("nspdk", 0))
+    assert _reference_values(molecules.MoleculeReference(reference, train)) == first and computed == {}
+    monkeypatch.undo()
+    monkeypatch.setenv("GRAPHGEN_CACHE_DIR", str(tmp_path))
+    (entries[0] / "properties.npz").write_bytes(b"not an npz file")
+    assert _reference_values(molecules.MoleculeReference(reference, train)) == first
+    with np.load(entries[0] / "properties.npz") as arrays:  # replaced by a good one
+        assert sorted(arrays.files) == ["logp", "qed", "sa", "weight"]
+    molecules.MoleculeReference(reference, ["CCO"]).train_set  # noqa: B018 - another entry
+    assert len(list((tmp_path / "molecule-reference").iterdir())) == 2
+    monkeypatch.setenv("GRAPHGEN_CACHE", "off")
+    molecules.MoleculeReference(reference, ["CCN"]).fingerprints  # noqa: B018
+    monkeypatch.delenv("GRAPHGEN_CACHE")
+    molecules.MoleculeReference([smiles_to_graph(s) for s in reference], ["CCN"]).fingerprints  # noqa: B018
+    assert len(list((tmp_path / "molecule-reference").iterdir())) == 2
+
+
 def test_validity_canonicalisation_and_fragments():
     smiles, connected = canonical_valid(["OCC", "C(O)C", "C1CC", "CC.O", "", smiles_to_graph("c1ccccc1")])
     assert smiles[:2] == ["CCO", "CCO"] and smiles[2] is None and smiles[3] == "CC" and smiles[4] is None
