@@ -112,22 +112,24 @@ def _file_training_data(graphs_file: Path, val_file: Path | None, holdout: float
     from graphgen.errors import GraphFormatError
     from graphgen.io import read_graphs
 
-    def read(path: Path) -> list:
+    def read(path: Path) -> tuple[list, str]:
+        """The graphs and the sha256 of the bytes they were read from (the file hashed before and
+        after reading: one that changed in between is refused, so the checkpoint's digest is
+        always that of the graphs it trained on)."""
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
         graphs = read_graphs(path)
         if not graphs:
             raise GraphFormatError(f"{path} holds no graphs")
-        return graphs
+        if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            raise GraphFormatError(f"{path} changed while it was read; train again once it is written")
+        return graphs, digest
 
-    graphs = read(graphs_file)
-    meta = {
-        "graphs_file": graphs_file.name,
-        "graphs_sha256": hashlib.sha256(graphs_file.read_bytes()).hexdigest(),
-        "graphs_in_file": len(graphs),
-    }
+    graphs, digest = read(graphs_file)
+    meta = {"graphs_file": graphs_file.name, "graphs_sha256": digest, "graphs_in_file": len(graphs)}
     val = None
     if val_file is not None:
-        val = read(val_file)
-        meta.update(val_graphs_file=val_file.name, val_graphs_sha256=hashlib.sha256(val_file.read_bytes()).hexdigest())
+        val, val_digest = read(val_file)
+        meta.update(val_graphs_file=val_file.name, val_graphs_sha256=val_digest)
     elif holdout:
         graphs, val = holdout_split(graphs, holdout)
         meta["holdout"] = holdout  # the validation graphs: this seeded share of the file's graphs

@@ -780,6 +780,29 @@ def test_sample_keep_valid_writes_only_passing_graphs_and_says_what_it_threw_awa
         assert code == 2 and message in err, (args, err)
 
 
+def test_a_graph_file_that_changes_while_it_is_read_is_refused(tmp_path, monkeypatch):
+    """The checkpoint records the sha256 of the graphs it trained on: the file is hashed before and
+    after it is read, and one written to in between is refused instead of recorded wrongly."""
+    import graphgen.io
+    from graphgen.cli.train_cmd import _file_training_data
+    from graphgen.errors import GraphFormatError
+
+    path = tmp_path / "g.g6"
+    write_graphs([from_edge_array(3, [[0, 1], [1, 2]])] * 2, path)
+    assert _file_training_data(path, None, 0.0).metadata["graphs_in_file"] == 2
+    real = graphgen.io.read_graphs
+
+    def read_while_written(p, *args, **kwargs):
+        graphs = real(p, *args, **kwargs)
+        with open(p, "ab") as handle:
+            handle.write(b"Bw\n")
+        return graphs
+
+    monkeypatch.setattr(graphgen.io, "read_graphs", read_while_written)
+    with pytest.raises(GraphFormatError, match="changed while it was read"):
+        _file_training_data(path, None, 0.0)
+
+
 def test_sample_num_edges_gives_every_graph_that_many_edges_and_is_higen_only(capsys, tmp_path):
     out = tmp_path / "e.g6"
     code, _, _ = run(capsys, "sample", "-n", "3", "--num-edges", "45", "--seed", "2", "--out", str(out))
