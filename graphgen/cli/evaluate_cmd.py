@@ -51,7 +51,7 @@ def _load_smiles(spec: str, what: str) -> list[str]:
     path = Path(spec)
     if path.exists():
         graph_format = next((f.name for f in FORMATS.values() if path.suffix.lower() in f.extensions), None)
-        if graph_format not in (None, "smiles", "edgelist") or path.suffix.lower() in (".edgelist", ".edges"):
+        if graph_format not in (None, "smiles") and path.suffix.lower() != ".txt":  # .txt: SMILES or edges
             raise GraphFormatError(
                 f"{what} {path} is a graph file ({graph_format}): the molecule metrics compare molecules, "
                 "given as SMILES (.smi) or a molecule dataset split"

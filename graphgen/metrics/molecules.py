@@ -257,7 +257,7 @@ class MoleculeReference:
     def __init__(self, reference: Sequence, train: Sequence | None = None, *, cache: bool = True) -> None:
         from graphgen.errors import InvalidSmilesError
 
-        self._reference, self._train = reference, train
+        self._train = train
         self._entry = self._cache_entry(reference, train) if cache else None
         self.smiles = self._stored("smiles", lambda: [s for s in canonical_valid(reference)[0] if s is not None])
         if not self.smiles:
