@@ -50,7 +50,12 @@ def score(
         raise GraphgenError(f"{label} ({type(model).__name__}) has no likelihood to score graphs with")
     if hierarchies > 1 and not isinstance(model, HiGen):
         raise typer.BadParameter(f"{label} has no hierarchies (HiGen only)", param_hint="--hierarchies")
-    data, _ = _load(graphs, "graphs")
+    data, source = _load(graphs, "graphs")
+    if source is not None and isinstance(model, HiGen):
+        from graphgen.datasets import dataset_info
+
+        if dataset_info(source[0]).kind == "molecules":  # as graphgen train higen refuses them
+            raise GraphgenError(f"HiGen scores graph datasets; {source[0]} holds molecules")
     if not data:
         raise GraphgenError(f"{graphs} holds no graphs")
     bar = LateProgressBar(

@@ -47,6 +47,7 @@ def test_score_refuses_what_it_cannot_score_in_one_line(capsys, tmp_path):
     cases = [
         (("score", str(edgeless)), "graph 1 has no edges"),
         (("score", str(tmp_path / "missing.g6")), "neither an existing file nor a dataset split"),
+        (("score", "qm9:test"), "HiGen scores graph datasets; qm9 holds molecules"),
     ]
     for args, message in cases:
         json_out = tmp_path / "never.json"
