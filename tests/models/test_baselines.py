@@ -149,36 +149,39 @@ def test_the_sized_models_description_quotes_its_records():
 
 def test_the_planar_sized_models_description_quotes_its_records():
     """``higen-planar-sized``'s description: reach at 8x and 4x of it and of ``higen-planar`` (one record,
-    one run), in whole percent; the test-split clustering MMD of both at temperatures 1 and 0.7, to 3 decimals."""
+    one run), in whole percent; the test-split clustering MMD of both at temperature 1 and at each one's
+    chosen temperature (its `tuned` preset), to 3 decimals."""
     import json
     import re
     from pathlib import Path
 
     results = Path(__file__).resolve().parents[2] / "metrics" / "results"
     text = PRETRAINED["higen-planar-sized"].description
-    record = json.loads((results / "higen-num-nodes-reach-planar-sized.json").read_text())["models"]
+    record = json.loads((results / "higen-num-nodes-reach-planar-sized-seed-0.json").read_text())["models"]
 
     def reach(model: str) -> dict:
         return {row["multiple"]: row["reached"] for row in record[model]["rows"]}
 
-    sized, default = reach("runs/pl-sized-s1.best.pt"), reach("higen-planar")
+    shipped = json.loads((results / "higen-planar-sized" / "summary.json").read_text())["checkpoint"]
+    sized, default = reach(shipped), reach("higen-planar")
     quoted = re.search(r"have (\d+) % of the nodes asked for, at 4x (\d+) % \(higen-planar: (\d+) % and (\d+) %", text)
     assert [int(q) for q in quoted.groups()] == [round(100 * r) for r in (sized[8], sized[4], default[8], default[4])]
-    quoted = re.search(r"MMD (0\.\d+) against (0\.\d+) at temperature 1, (0\.\d+) against (0\.\d+) at 0.7", text)
+    quoted = re.search(
+        r"MMD (0\.\d+) against (0\.\d+) at temperature 1, (0\.\d+) at its chosen (0\.\d+) against (0\.\d+) at "
+        r"higen-planar's (0\.\d+)",
+        text,
+    ).groups()
+    tuned = {name: PRETRAINED[name].presets[0] for name in ("higen-planar-sized", "higen-planar")}
+    assert [float(quoted[3]), float(quoted[5])] == [tuned[name].options["temperature"] for name in tuned]
     records = (
         "higen-planar-sized",
         "higen-planar",
-        "higen-planar-sized-temperature-0.7",
-        "higen-planar-24-hierarchies-temperature",
+        re.findall(r"metrics/results/([\w.-]+)/", tuned["higen-planar-sized"].measured)[-1],
+        re.findall(r"metrics/results/([\w.-]+)/", tuned["higen-planar"].measured)[-1],
     )
-    for value, name in zip(quoted.groups(), records):
+    for value, name in zip(quoted[:3] + quoted[4:5], records):
         summary = json.loads((results / name / "summary.json").read_text())
         assert float(value) == round(summary["mean"]["clustering_mmd"], 3), name
-    assert (
-        PRETRAINED["higen-planar"]
-        .presets[0]
-        .measured.endswith("metrics/results/higen-planar-24-hierarchies-temperature/")
-    )
 
 
 def test_trained_split_reads_the_checkpoints_protocol_and_holdout():
