@@ -113,14 +113,24 @@ def _file_training_data(graphs_file: Path, val_file: Path | None, holdout: float
     from graphgen.io import read_graphs
 
     def read(path: Path) -> tuple[list, str]:
-        """The graphs and the sha256 of the bytes they were read from (the file hashed before and
-        after reading: one that changed in between is refused, so the checkpoint's digest is
-        always that of the graphs it trained on)."""
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        """The graphs and the sha256 of the file they were read from. The file's size and
+        modification time are taken before reading and after hashing: one that changed in between is
+        refused, so the checkpoint's digest is always that of the graphs it trained on. A missing or
+        malformed file gets the readers' own one-line errors."""
+
+        def stamp() -> tuple | None:
+            try:
+                info = path.stat()
+            except OSError:
+                return None
+            return info.st_size, info.st_mtime_ns
+
+        before = stamp()
         graphs = read_graphs(path)
         if not graphs:
             raise GraphFormatError(f"{path} holds no graphs")
-        if hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if before is None or stamp() != before:
             raise GraphFormatError(f"{path} changed while it was read; train again once it is written")
         return graphs, digest
 
