@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from graphgen.datasets.catalog import data_root, dataset_file, dataset_info, list_datasets
-from graphgen.datasets.splits import split_indices
+from graphgen.datasets.splits import protocol_splits
 from graphgen.errors import DatasetError
 
 __all__ = ["graph_sizes", "split_statistics", "render_card", "render_index", "write_cards"]
@@ -43,43 +43,19 @@ def _fmt_stats(values: list[int]) -> str:
 def split_statistics(name: str) -> list[dict]:
     """Per (protocol, split): graph count and node/edge min/mean/max (molecules: the count only)."""
     info = dataset_info(name)
+    sizes = graph_sizes(name) if info.kind == "graphs" else None
+
+    def row(protocol: str, split: str, idx) -> dict:
+        out = {"protocol": protocol, "split": split, "graphs": len(idx), "nodes": None, "edges": None}
+        if sizes is not None:
+            out["nodes"], out["edges"] = (_fmt_stats([values[i] for i in idx]) for values in sizes)
+        return out
+
     rows = []
-    if info.kind == "molecules":
-        for protocol in info.protocols:
-            for split in ("train", "val", "test"):
-                try:
-                    count = len(split_indices(name, split, protocol=protocol))
-                except Exception:
-                    continue
-                rows.append({"protocol": protocol, "split": split, "graphs": count, "nodes": None, "edges": None})
-        total = len(split_indices(name, "all"))
-        rows.append({"protocol": "-", "split": "all", "graphs": total, "nodes": None, "edges": None})
-        return rows
-    nodes, edges = graph_sizes(name)
     for protocol in info.protocols:
-        for split in ("train", "val", "test"):
-            try:
-                idx = split_indices(name, split, protocol=protocol)
-            except Exception:
-                continue
-            rows.append(
-                {
-                    "protocol": protocol,
-                    "split": split,
-                    "graphs": len(idx),
-                    "nodes": _fmt_stats([nodes[i] for i in idx]),
-                    "edges": _fmt_stats([edges[i] for i in idx]),
-                }
-            )
-    rows.append(
-        {
-            "protocol": "-",
-            "split": "all",
-            "graphs": len(nodes),
-            "nodes": _fmt_stats(nodes),
-            "edges": _fmt_stats(edges),
-        }
-    )
+        splits = protocol_splits(name, protocol)
+        rows += [row(protocol, split, splits[split]) for split in ("train", "val", "test") if split in splits]
+    rows.append(row("-", "all", range(len(sizes[0])) if sizes is not None else protocol_splits(name)["all"]))
     return rows
 
 
@@ -124,12 +100,8 @@ def dataset_summary(name: str) -> dict:
 
     Reads the split table and the graph6 lines' sizes (:func:`graph_sizes`), never building graphs."""
     info = dataset_info(name)
-    per_split = {}
-    for split in ("train", "val", "test"):
-        try:
-            per_split[split] = len(split_indices(name, split))
-        except DatasetError:  # no such split under the default protocol
-            continue
+    splits = protocol_splits(name)  # the default protocol's
+    per_split = {split: len(splits[split]) for split in ("train", "val", "test") if split in splits}
     node_range = "–"
     if info.kind == "graphs":
         sizes, _ = graph_sizes(info.name)
@@ -138,7 +110,7 @@ def dataset_summary(name: str) -> dict:
         "name": info.name,
         "kind": info.kind,
         "splits": per_split,
-        "total": len(split_indices(name, "all")),
+        "total": len(splits["all"]),
         "nodes": node_range,
         "default_protocol": info.default_protocol,
         "protocols": list(info.protocols),

@@ -17,7 +17,7 @@ from pathlib import Path
 from graphgen.datasets.catalog import dataset_file, dataset_info
 from graphgen.errors import DatasetError
 
-__all__ = ["SPLITS", "split_indices", "holdout_split", "HOLDOUT_SEED"]
+__all__ = ["SPLITS", "split_indices", "protocol_splits", "holdout_split", "HOLDOUT_SEED"]
 
 SPLITS = ("train", "val", "test", "all")
 # split names used in the source files -> graphgen's names
@@ -52,6 +52,12 @@ def _protocol_splits(name: str, protocol: str | None, root) -> tuple[str, dict[s
     splits = {_SPLIT_ALIASES.get(k, k): v for k, v in raw["protocols"][protocol].items()}
     splits["all"] = list(range(int(raw["num_graphs"])))
     return protocol, splits
+
+
+def protocol_splits(name: str, protocol: str | None = None, *, root=None) -> dict[str, list[int]]:
+    """Every split of a protocol (the dataset's default if ``None``), as :func:`split_indices` reads
+    them one at a time, and ``all``: the split table read once for all of them."""
+    return _protocol_splits(name, protocol, root)[1]
 
 
 HOLDOUT_SEED = 0  # the held-out share of a training split is the same for every training seed

@@ -151,3 +151,15 @@ def test_dataset_summary_equals_what_the_loaded_graphs_give():
         assert edges == [int(g.edge_index.shape[1]) // 2 for g in graphs], info.name
         lo, _, hi = all_row["nodes"].split(" / ")
         assert summary["nodes"] == f"{lo}–{hi}" == f"{min(nodes)}–{max(nodes)}", info.name
+
+
+def test_protocol_splits_reads_every_split_as_split_indices_does():
+    from graphgen.datasets.splits import protocol_splits
+
+    for info in list_datasets():
+        for protocol in info.protocols:
+            splits = protocol_splits(info.name, protocol)
+            assert {"train", "test", "all"} <= set(splits), (info.name, protocol)
+            for split, indices in splits.items():
+                assert indices == split_indices(info.name, split, protocol=protocol), (info.name, protocol, split)
+        assert protocol_splits(info.name) == protocol_splits(info.name, info.default_protocol)
