@@ -147,20 +147,16 @@ def valuation(
 
 
 def _check_cuda_device(device: str) -> None:
-    """A one-line error unless ``device`` names a CUDA GPU that torch sees here."""
+    """A one-line error unless ``device`` names a CUDA GPU that torch sees here (the check of
+    :func:`graphgen.models.sample_request.check_device`, which samplers use too)."""
     import re
 
-    import torch
-
     from graphgen.errors import GraphgenError
+    from graphgen.models.sample_request import check_device
 
     if not re.fullmatch(r"cuda(:\d+)?", device):
         raise GraphgenError(f"unknown --device {device!r}; choose cpu, cuda or cuda:N")
-    if not torch.cuda.is_available():
-        raise GraphgenError(f"--device {device}: torch {torch.__version__} sees no CUDA GPU here")
-    index = int(device.partition(":")[2] or 0)
-    if index >= torch.cuda.device_count():
-        raise GraphgenError(f"--device {device}: torch sees {torch.cuda.device_count()} CUDA GPU(s) here")
+    check_device(device)
 
 
 @app.command("encoders")

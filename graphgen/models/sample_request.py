@@ -52,10 +52,11 @@ def check_device(device) -> torch.device | None:
     except (RuntimeError, TypeError):
         raise InvalidArgumentError(f"unknown device {device!r} (e.g. 'cpu', 'cuda', 'cuda:1')") from None
     if device.type == "cuda":
-        available = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        if device.index is not None and device.index >= available or not available:
+        if not torch.cuda.is_available():
+            raise InvalidArgumentError(f"device {str(device)!r}: torch {torch.__version__} sees no CUDA GPU here")
+        if device.index is not None and device.index >= torch.cuda.device_count():
             raise InvalidArgumentError(
-                f"device {str(device)!r}: torch {torch.__version__} sees {available} CUDA GPU(s) here"
+                f"device {str(device)!r}: torch {torch.__version__} sees {torch.cuda.device_count()} CUDA GPU(s) here"
             )
     return device
 
