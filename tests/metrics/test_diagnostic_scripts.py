@@ -1082,3 +1082,38 @@ def test_training_curve_adds_the_final_model_when_its_size_head_was_refitted(tmp
     plain = tmp_path / "p.pt"
     train_higen(train, plain, model_config=config, train_config=TrainConfig(epochs=1, batch_size=8, keep_every=1))
     assert [p.name for p in curve.snapshots(plain)] == ["p.epoch0001.pt"]  # no refit: the final is the snapshot
+
+
+def test_snapshot_average_is_the_mean_of_the_window_and_its_validation_nll_the_training_loops(tmp_path):
+    """higen_snapshot_average: every floating-point parameter of RUN.avgA-B.pt is the mean of the
+    snapshots A..B (nothing else changes), and its validation NLL of a single snapshot is the one the
+    training loop recorded for that epoch."""
+    import torch
+
+    from graphgen.datasets import load_dataset
+    from graphgen.io.checkpoint import load_checkpoint
+    from graphgen.models.higen import HiGenConfig, TrainConfig, train_higen
+
+    script = _script("higen_snapshot_average")
+    train, val = load_dataset("community20", "train")[:16], load_dataset("community20", "val")  # the split it reads
+    out = tmp_path / "r.pt"
+    config = HiGenConfig(hidden=8, num_layers=1, num_mixtures=2)
+    train_higen(train, out, model_config=config, val_graphs=val,
+                train_config=TrainConfig(epochs=3, batch_size=8, keep_every=1))  # fmt: skip
+    averaged = load_checkpoint(script.average_snapshots(out, 2, 3))
+    snaps = [load_checkpoint(tmp_path / f"r.epoch000{e}.pt").state_dict for e in (2, 3)]
+    assert averaged.metadata["averaged_epochs"] == [2, 3] and set(averaged.state_dict) == set(snaps[0])
+    moved = 0
+    for key, value in averaged.state_dict.items():
+        if value.is_floating_point():
+            assert torch.allclose(value, (snaps[0][key] + snaps[1][key]) / 2, rtol=0, atol=1e-12)
+            moved += not torch.equal(snaps[0][key], snaps[1][key])
+        else:
+            assert torch.equal(value, snaps[1][key])
+    assert moved > 0  # the window's snapshots differ, so the average is a new model
+    one = script.average_snapshots(out, 3, 3)
+    nll, parts = script.validation_nll_of(one, "community20")
+    recorded = load_checkpoint(out).metadata["history"][2]
+    assert nll == pytest.approx(recorded["val_nll_per_edge"], rel=1e-12)
+    with pytest.raises(SystemExit, match="missing snapshots r.epoch0004.pt"):
+        script.average_snapshots(out, 3, 4)
