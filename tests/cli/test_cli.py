@@ -242,6 +242,19 @@ def test_listing_models_or_datasets_needs_no_torch(command, shows):
     assert shows in out.stdout and out.stderr.strip() == "[]"
 
 
+def test_sampling_the_default_model_imports_neither_networkx_nor_rdkit(tmp_path):
+    # graphgen sample pays torch's and PyG's imports; networkx (0.3 s, the planar face rows only) and
+    # RDKit are not needed to draw and write the default model's graphs
+    code = (
+        "import sys; from graphgen.cli import main\n"
+        f"try:\n    main(['sample', '-n', '2', '--out', {str(tmp_path / 's.g6')!r}])\n"
+        "except SystemExit as e:\n    assert not e.code, e.code\n"
+        "print([m for m in ('networkx', 'rdkit', 'ot') if m in sys.modules], file=sys.stderr)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stderr.strip().splitlines()[-1] == "[]" and (tmp_path / "s.g6").read_text().count("\n") == 2
+
+
 def test_evaluate_graphs_and_molecules(capsys, tmp_path):
     code, out, _ = run(
         capsys,

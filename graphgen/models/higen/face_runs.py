@@ -98,7 +98,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import networkx as nx
 import torch
 
 __all__ = [
@@ -195,6 +194,8 @@ def data_face_sets(rows) -> list[list[tuple[int, ...]]]:
     (:func:`prefix_faces`, :func:`row_options`; teacher forcing of ``row_faces``): no sets for a first
     row, a row of no edges, or a row ``t >= 2`` of a non-planar community; a second row's only set is
     the first node."""
+    import networkx as nx  # here, not at import: graphgen sample loads this module and never needs it (0.3 s)
+
     chosen = rows.entry_count > 0
     later = rows.position[rows.entry_row[chosen]].tolist()
     earlier = rows.entry_node[chosen].tolist()
