@@ -1,5 +1,6 @@
 """The command line, run in-process through its entry point (so the error boundary is tested)."""
 
+import json
 import os
 import subprocess
 import sys
@@ -232,27 +233,29 @@ def test_import_graphgen_is_light_and_help_needs_no_torch():
 )
 def test_listing_models_or_datasets_needs_no_torch(command, shows):
     # the catalogues and cards are text and tables: showing them should not pay torch's and PyG's imports
-    code = (
-        "import sys; from graphgen.cli import main\n"
-        f"try:\n    main({command.split()!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
-        "heavy = [m for m in ('torch', 'torch_geometric', 'rdkit', 'ot', 'networkx') if m in sys.modules]\n"
-        "print(heavy, file=sys.stderr)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert shows in out.stdout and out.stderr.strip() == "[]"
+    stdout, loaded = _run_and_list_loaded(command.split(), ("torch", "torch_geometric", "rdkit", "ot", "networkx"))
+    assert shows in stdout and loaded == []
 
 
 def test_sampling_the_default_model_imports_neither_networkx_nor_rdkit(tmp_path):
     # graphgen sample pays torch's and PyG's imports; networkx (0.3 s, the planar face rows only) and
     # RDKit are not needed to draw and write the default model's graphs
+    _, loaded = _run_and_list_loaded(
+        ["sample", "-n", "2", "--out", str(tmp_path / "s.g6")], ("networkx", "rdkit", "ot")
+    )
+    assert loaded == [] and (tmp_path / "s.g6").read_text().count("\n") == 2
+
+
+def _run_and_list_loaded(argv: list[str], modules: tuple[str, ...]) -> tuple[str, list[str]]:
+    """Run ``graphgen ARGV`` in a fresh interpreter (it must succeed); its stdout and which of
+    ``modules`` it had imported by the end."""
     code = (
-        "import sys; from graphgen.cli import main\n"
-        f"try:\n    main(['sample', '-n', '2', '--out', {str(tmp_path / 's.g6')!r}])\n"
-        "except SystemExit as e:\n    assert not e.code, e.code\n"
-        "print([m for m in ('networkx', 'rdkit', 'ot') if m in sys.modules], file=sys.stderr)"
+        "import json, sys; from graphgen.cli import main\n"
+        f"try:\n    main({argv!r})\nexcept SystemExit as e:\n    assert not e.code, e.code\n"
+        f"print(json.dumps([m for m in {modules!r} if m in sys.modules]), file=sys.stderr)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stderr.strip().splitlines()[-1] == "[]" and (tmp_path / "s.g6").read_text().count("\n") == 2
+    return out.stdout, json.loads(out.stderr.strip().splitlines()[-1])
 
 
 def test_evaluate_graphs_and_molecules(capsys, tmp_path):
