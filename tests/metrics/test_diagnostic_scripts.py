@@ -1117,3 +1117,28 @@ def test_snapshot_average_is_the_mean_of_the_window_and_its_validation_nll_the_t
     assert nll == pytest.approx(recorded["val_nll_per_edge"], rel=1e-12)
     with pytest.raises(SystemExit, match="missing snapshots r.epoch0004.pt"):
         script.average_snapshots(out, 3, 4)
+
+
+def test_size_temperature_pool_averages_the_runs_and_applies_the_guarded_rule():
+    """--pool: per temperature the mean over runs of each run's means; the choice is the lowest pooled
+    degree MMD among temperatures whose pooled clustering and orbit stay within 1.1x of tau = 1's
+    (here 0.3 has the lowest degree but a worse pooled clustering, so 0.5 is chosen)."""
+    script = _script("higen_size_temperature")
+
+    def record(rows):
+        temps = {t: {"mean": dict(zip(script.KEYS, row))} for t, row in rows.items()}
+        return {"dataset": "enzymes:val (70 graphs)", "temperatures": temps, "chosen": "1"}
+
+    a = record(
+        {"1": (0.006, 0.030, 0.003, 0.01), "0.5": (0.005, 0.031, 0.003, 0.01), "0.3": (0.003, 0.036, 0.003, 0.01)}
+    )
+    b = record(
+        {"1": (0.006, 0.030, 0.003, 0.01), "0.5": (0.004, 0.032, 0.003, 0.01), "0.3": (0.004, 0.034, 0.003, 0.01)}
+    )
+    pooled = script.pool([a, b], ["seed_0", "seed_1"])
+    assert pooled["pooled_mean"]["0.5"]["degree_mmd"] == pytest.approx(0.0045)
+    assert pooled["pooled_mean"]["0.3"]["clustering_mmd"] == pytest.approx(0.035)  # > 1.1 x 0.030
+    assert pooled["pooled_chosen"] == "0.5" and set(pooled["per_training_seed"]) == {"seed_0", "seed_1"}
+    b["temperatures"].pop("0.3")
+    with pytest.raises(SystemExit, match="different temperatures"):
+        script.pool([a, b], ["seed_0", "seed_1"])
