@@ -48,7 +48,8 @@ def choose(temperatures: dict[str, dict]) -> str:
 
 def pool(records: list[dict], names: list[str]) -> dict:
     """The pooled choice over runs' ``--split val`` records (module docstring): every record must have
-    swept the same temperatures, in the same order, on the same graphs."""
+    swept the same temperatures, in the same order, on the same split (their dataset labels, split and
+    graph count, agree; ``--holdout`` holds out the same graphs whatever the training seed)."""
     temperatures = list(records[0]["temperatures"])
     for record in records:
         if list(record["temperatures"]) != temperatures or record["dataset"] != records[0]["dataset"]:
