@@ -46,11 +46,14 @@ def _load_smiles(spec: str, what: str) -> list[str]:
     """SMILES of a .smi file (first field per line) or of a molecule dataset split NAME:SPLIT."""
     from graphgen.datasets import load_smiles
     from graphgen.errors import GraphFormatError, GraphgenError
-    from graphgen.io.formats import FORMATS
+    from graphgen.io.formats import resolve_format
 
     path = Path(spec)
     if path.exists():
-        graph_format = next((f.name for f in FORMATS.values() if path.suffix.lower() in f.extensions), None)
+        try:
+            graph_format = resolve_format(path).name  # the readers' own extension table
+        except GraphFormatError:  # no graph file extension: read as SMILES lines
+            graph_format = None
         if graph_format not in (None, "smiles") and path.suffix.lower() != ".txt":  # .txt: SMILES or edges
             raise GraphFormatError(
                 f"{what} {path} is a graph file ({graph_format}): the molecule metrics compare molecules, "
