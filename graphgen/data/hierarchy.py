@@ -38,7 +38,7 @@ from dataclasses import dataclass
 import torch
 from torch_geometric.data import Batch, Data
 
-from graphgen.data.convert import _symmetrise, check_node_ids, from_edge_array
+from graphgen.data.convert import _symmetrise, check_simple_graph, from_edge_array
 from graphgen.data.ops import batch_vector, nodes_per_graph, num_graphs
 from graphgen.data.partition import LouvainPartitioner, Partitioner
 from graphgen.errors import InvalidGraphError
@@ -276,10 +276,8 @@ def _as_batch(graphs: Data | Batch | Sequence[Data]) -> Batch:
     for k, g in enumerate(data_list):
         if int(g.num_nodes or 0) == 0:
             raise InvalidGraphError(f"graph {k} has no nodes; a hierarchy needs at least one node")
-        ei = g.edge_index
-        check_node_ids(ei, int(g.num_nodes), f"graph {k}")
-        if bool((ei[0] == ei[1]).any()):
-            raise InvalidGraphError(f"graph {k} has self-loops; leaf graphs must be simple")
+        check_simple_graph(g, what=f"graph {k}")  # ids in range, both directions, no self-loop or repeat
+        ei = g.edge_index.long()
         w = getattr(g, "edge_weight", None)
         d = Data(edge_index=ei, num_nodes=int(g.num_nodes))
         d.edge_weight = torch.ones(ei.shape[1], dtype=torch.long) if w is None else w.to(torch.long)

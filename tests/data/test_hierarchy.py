@@ -197,8 +197,14 @@ def test_edgeless_and_isolated_nodes():
 def test_bad_inputs():
     with pytest.raises(InvalidGraphError, match="no nodes"):
         build_hierarchy(from_edge_array(0, []))
-    with pytest.raises(InvalidGraphError, match="self-loops"):
+    with pytest.raises(InvalidGraphError, match="graph 0 has a self-loop on node 0"):
         build_hierarchy(from_edge_array(2, [[0, 0]], allow_self_loops=True))
+    one_way = Data(edge_index=torch.tensor([[0, 1], [1, 2]]), num_nodes=3)
+    with pytest.raises(InvalidGraphError, match=r"graph 1 is not undirected \(an edge lacks its reverse\)"):
+        build_hierarchy([from_edge_array(2, [[0, 1]]), one_way])
+    repeated = Data(edge_index=torch.tensor([[0, 1, 0, 1], [1, 0, 1, 0]]), num_nodes=2)
+    with pytest.raises(InvalidGraphError, match="graph 0 has duplicate edges"):
+        build_hierarchy(repeated)
     with pytest.raises(InvalidGraphError, match="zero graphs"):
         build_hierarchy([])
     outside = Data(edge_index=torch.tensor([[0, 5], [5, 0]]), num_nodes=3)  # was an IndexError in Louvain
