@@ -141,6 +141,27 @@ def _normalized_laplacian_dense(n: int, edges: np.ndarray) -> np.ndarray:
     return lap
 
 
+def _check_spectral_memory(num_nodes: np.ndarray) -> None:
+    """Raise ``MemoryError`` naming the graph before building a dense Laplacian (``8 n^2`` bytes, one
+    per worker at a time) larger than the memory available now: every eigenvalue is needed, so there
+    is no sparse way round it, and a graph of 150,000 nodes would ask for 168 GiB deep inside numpy."""
+    from graphgen.system_memory import available_bytes
+
+    if len(num_nodes) == 0:
+        return
+    largest = np.sort(num_nodes.astype(np.int64))[::-1][: max(SPECTRAL_WORKERS, 1)]
+    needed = 8 * int((largest**2).sum())
+    if needed < 2**28:  # under 256 MiB: not worth reading /proc/meminfo
+        return
+    available = available_bytes()
+    if available is not None and needed > available:
+        k = int(np.argmax(num_nodes))
+        raise MemoryError(
+            f"the spectral descriptor needs the dense normalised Laplacian of graph {k} ({int(num_nodes[k]):,} "
+            f"nodes): {needed / 2**30:,.2f} GiB, more than the {available / 2**30:,.2f} GiB available"
+        )
+
+
 def spectral_histograms(
     graphs,
     bins: int = 200,
@@ -160,6 +181,7 @@ def spectral_histograms(
     from threadpoolctl import threadpool_limits
 
     gs = as_graph_set(graphs)
+    _check_spectral_memory(gs.num_nodes)
     spectra: list[np.ndarray] = [np.zeros(0)] * len(gs)
 
     def spectrum(k: int) -> None:

@@ -139,3 +139,18 @@ def test_a_graph_without_edge_index_is_edgeless_and_float_ids_are_refused():
     floats = Data(edge_index=torch.tensor([[0.0, 1.0], [1.0, 0.0]]), num_nodes=2)
     with pytest.raises(InvalidGraphError, match="samples: graph 0: edge_index must hold integer node ids"):
         as_graph_set([floats], name="samples")
+
+
+def test_spectral_refuses_a_laplacian_larger_than_the_memory_available(monkeypatch):
+    """A graph whose dense Laplacian (8 n^2 bytes) exceeds the memory available is refused before
+    numpy allocates it, naming the graph; the small graphs beside it would fit."""
+    import graphgen.system_memory
+
+    monkeypatch.setattr(graphgen.system_memory, "available_bytes", lambda: 2**28)  # 256 MiB
+    graphs = [from_edge_array(3, [[0, 1]]), from_edge_array(6000, [[0, 1], [1, 2]])]  # 6,000^2 * 8 B = 268.2 MiB
+    with pytest.raises(
+        MemoryError, match=r"normalised Laplacian of graph 1 \(6,000 nodes\): 0\.27 GiB, more than the 0\.25 GiB"
+    ):
+        spectral_histograms(graphs)
+    monkeypatch.setattr(graphgen.system_memory, "available_bytes", lambda: 0)
+    assert spectral_histograms([graphs[0]]).shape == (1, 200)  # a small Laplacian is built without asking
