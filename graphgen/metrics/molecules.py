@@ -245,7 +245,8 @@ class MoleculeReference:
     SMILES, the versions of graphgen, RDKit and fcd-torch and :data:`REFERENCE_CACHE_FORMAT`, so a
     later evaluation against the same molecules reads it instead of computing it (only when both
     are given as SMILES strings; molecule graphs are computed every time). The values are the same
-    either way (tested).
+    either way (tested). Making an entry removes the entries unused for
+    :data:`graphgen.cache.UNUSED_AGE_DAYS` days; reading one marks it used.
 
     Args:
         reference: reference molecules (SMILES or molecule graphs); only the valid ones count, each
@@ -290,6 +291,9 @@ class MoleculeReference:
         kind, encode, decode = _CODECS[name]
         path = None if self._entry is None else self._entry / f"{name}.{kind}"
         if path is not None and path.is_file():
+            from graphgen.cache import mark_used
+
+            mark_used(self._entry)
             try:
                 if kind == "json":
                     return decode(json.loads(path.read_text(encoding="utf-8")))
@@ -300,7 +304,12 @@ class MoleculeReference:
         value = compute()
         if path is not None:
             try:
+                new = not self._entry.is_dir()
                 self._entry.mkdir(exist_ok=True)
+                if new:  # making an entry removes the unused ones of its kind (graphgen.cache)
+                    from graphgen.cache import remove_unused
+
+                    remove_unused(self._entry.parent, keep=self._entry)
                 with atomic_write(path, "w" if kind == "json" else "wb") as handle:
                     if kind == "json":
                         json.dump(encode(value), handle)
