@@ -18,6 +18,8 @@ Example:
 
 from __future__ import annotations
 
+import re
+
 import torch
 from torch_geometric.data import Data
 
@@ -34,33 +36,61 @@ def _rdkit():
     return Chem
 
 
-def _parse(smiles: str):
-    """RDKit molecule of ``smiles`` or ``None``; RDKit's own log lines are muted for this call only
-    (our exception says what went wrong), leaving the user's RDKit logging settings untouched."""
-    from rdkit.rdBase import BlockLogs
+_LOG_STAMP = re.compile(r"^\[\d\d:\d\d:\d\d\] ")
+
+
+def _parse_with_reason(smiles: str):
+    """``(molecule, None)``, or ``(None, reason)`` where ``reason`` is RDKit's first error message
+    without its time stamp and prefix ("unclosed ring", "syntax error around position 3", "explicit
+    valence for atom # 0 C, 5, is greater than permitted"; RDKit before 2025 cannot hand its messages
+    over: then ``None``). RDKit's own log lines are muted for this call only (our exception says what
+    went wrong), leaving the user's RDKit logging settings untouched."""
+    from rdkit import rdBase
 
     Chem = _rdkit()
     if not smiles:
-        return None
-    _block = BlockLogs()  # noqa: F841 - logs stay blocked while this object lives
-    mol = Chem.MolFromSmiles(smiles)
-    return mol if mol is not None and mol.GetNumAtoms() > 0 else None
+        return None, "empty"
+    _block = rdBase.BlockLogs()  # noqa: F841 - logs stay blocked while this object lives
+    capture = getattr(rdBase, "CaptureErrorLog", None)
+    if capture is None:  # pragma: no cover - older RDKit
+        mol, messages = Chem.MolFromSmiles(smiles), ""
+    else:
+        with capture() as log:
+            mol = Chem.MolFromSmiles(smiles)
+        messages = log.messages
+    if mol is not None and mol.GetNumAtoms() > 0:
+        return mol, None
+    lines = [_LOG_STAMP.sub("", line).removeprefix("SMILES Parse Error: ") for line in messages.splitlines()]
+    lines = [line for line in lines if line.strip()]
+    if not lines:
+        return None, "no atoms" if mol is not None else None
+    reason = re.sub(r" (for input|while parsing): .*$", "", lines[0])
+    position = next((m[1] for line in lines if (m := re.search(r"around position (\d+)", line))), None)
+    if position is not None:
+        reason += f" around position {position}"
+    reason = " ".join(reason.split())
+    return None, reason[:1].lower() + reason[1:]
+
+
+def _invalid(smiles: str, reason: str | None) -> InvalidSmilesError:
+    return InvalidSmilesError(f"invalid SMILES {smiles!r}" + (f": {reason}" if reason else ""))
 
 
 def canonical_smiles(smiles: str) -> str:
-    """RDKit canonical SMILES of ``smiles``; raises :class:`InvalidSmilesError` if it does not parse."""
-    mol = _parse(smiles)
+    """RDKit canonical SMILES of ``smiles``; raises :class:`InvalidSmilesError` (saying why, in
+    RDKit's words) if it does not parse."""
+    mol, reason = _parse_with_reason(smiles)
     if mol is None:
-        raise InvalidSmilesError(f"invalid SMILES {smiles!r}")
+        raise _invalid(smiles, reason)
     return _rdkit().MolToSmiles(mol)
 
 
 def smiles_to_graph(smiles: str) -> Data:
     """Parse ``smiles`` with RDKit into a molecule graph (see the module docstring for the fields)."""
     Chem = _rdkit()
-    mol = _parse(smiles)
+    mol, reason = _parse_with_reason(smiles)
     if mol is None:
-        raise InvalidSmilesError(f"invalid SMILES {smiles!r}")
+        raise _invalid(smiles, reason)
     canonical = Chem.MolToSmiles(mol)
     Chem.Kekulize(mol, clearAromaticFlags=True)
     x = torch.tensor(

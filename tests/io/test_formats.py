@@ -68,7 +68,7 @@ def test_edgelist_header_keeps_isolated_nodes(tmp_path):
         (".edgelist", b"0 -1\n", ">= 0"),
         (".edgelist", b"# graph 0 nodes 2\n0 1\n0 5\n", "line 3: node 5 is outside the graph's 2 nodes"),
         (".edgelist", b"0 1 1\n1 2\n", "mixes weighted"),
-        (".smi", b"CCO\nC1CC\n", r"line 2: invalid SMILES 'C1CC'"),
+        (".smi", b"CCO\nC1CC\n", r"line 2: invalid SMILES 'C1CC': unclosed ring"),
         (".pt", b"not a zip", "not a PyTorch graph file"),
     ],
 )
