@@ -8,7 +8,6 @@ permutation.
 
 from __future__ import annotations
 
-import csv
 import gzip
 import json
 from functools import lru_cache
@@ -25,11 +24,25 @@ _SPLIT_ALIASES = {"validate(subset_of_train)": "val", "valid": "val", "validatio
 
 
 @lru_cache(maxsize=8)
-def _molecule_split_table(path: Path, mtime_ns: int) -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    """Header and rows of a molecule split CSV, cached per file version."""
-    with gzip.open(path, "rt", encoding="ascii") as fh:
-        rows = list(csv.reader(fh))
-    return tuple(rows[0]), tuple(tuple(r) for r in rows[1:])
+def _molecule_split_table(path: Path, mtime_ns: int) -> dict[str, dict[str, list[int]]]:
+    """Every protocol's splits of a molecule split CSV (``index`` column, then one column per
+    protocol naming each row's split): ``{protocol: {split: row numbers}}``, cached per file version.
+    The file is read whole and split by hand (no field holds a comma or a quote), several times
+    faster than a ``csv`` reader on qm9's 130,831 rows."""
+    import numpy as np
+
+    with gzip.open(path, "rb") as fh:
+        lines = fh.read().decode("ascii").splitlines()
+    header = lines[0].split(",")
+    fields = ",".join(lines[1:]).split(",")  # one split for the whole file
+    if len(lines) < 2 or len(fields) != (len(lines) - 1) * len(header):
+        raise DatasetError(f"{path}: every row must have the {len(header)} fields of its header")
+    table = np.array(fields, dtype=object).reshape(len(lines) - 1, len(header))
+    out: dict[str, dict[str, list[int]]] = {}
+    for column, protocol in enumerate(header[1:], start=1):
+        names = table[:, column].astype(str)
+        out[protocol] = {str(split): np.flatnonzero(names == split).tolist() for split in dict.fromkeys(names)}
+    return out
 
 
 def _protocol_splits(name: str, protocol: str | None, root) -> tuple[str, dict[str, list[int]]]:
@@ -41,12 +54,11 @@ def _protocol_splits(name: str, protocol: str | None, root) -> tuple[str, dict[s
         )
     if info.kind == "molecules":
         path = dataset_file(info.name, "qm9_splits.csv.gz", root)
-        header, rows = _molecule_split_table(path, path.stat().st_mtime_ns)
-        column = header.index(protocol)
-        splits: dict[str, list[int]] = {}
-        for i, row in enumerate(rows):
-            splits.setdefault(row[column], []).append(i)
-        splits["all"] = list(range(len(rows)))
+        table = _molecule_split_table(path, path.stat().st_mtime_ns)
+        if protocol not in table:
+            raise DatasetError(f"{path}: no column for split protocol {protocol!r}")
+        splits = {split: list(rows) for split, rows in table[protocol].items()}  # the caller's own lists
+        splits["all"] = list(range(sum(len(rows) for rows in splits.values())))
         return protocol, splits
     raw = json.loads(dataset_file(info.name, "splits.json", root).read_text(encoding="utf-8"))
     splits = {_SPLIT_ALIASES.get(k, k): v for k, v in raw["protocols"][protocol].items()}

@@ -62,6 +62,72 @@ def test_molecules_carry_features_and_targets():
     assert len(smiles) == 20042 and torch.isfinite(targets).all()
 
 
+def test_qm9_smiles_targets_and_splits_equal_a_plain_csv_reading():
+    """load_smiles (whole-file numpy parsing, cached) gives exactly what the csv module reads from the
+    shipped files, row for row, for every split of both protocols."""
+    import csv
+    import gzip
+
+    def rows(name):
+        with gzip.open(data_root() / "qm9" / name, "rt", encoding="ascii") as fh:
+            return list(csv.DictReader(fh))
+
+    smiles_rows, target_rows, split_rows = (
+        rows("qm9_smiles.csv.gz"),
+        rows("qm9_targets.csv.gz"),
+        rows("qm9_splits.csv.gz"),
+    )
+    names = ["mu", "alpha", "homo", "lumo", "gap"]
+    for protocol in ("digress", "gdss"):
+        for split in EXPECTED[("qm9", protocol)]:
+            chosen = [i for i, row in enumerate(split_rows) if row[protocol] == split]
+            smiles, targets, target_names = load_smiles("qm9", split, protocol=protocol)
+            assert split_indices("qm9", split, protocol=protocol) == chosen and target_names == names
+            assert smiles == [smiles_rows[i]["smiles"] for i in chosen]
+            expected = torch.tensor([[float(target_rows[i][k]) for k in names] for i in chosen], dtype=torch.float64)
+            assert targets.dtype == torch.float64 and torch.equal(targets, expected)
+    mols = load_dataset("qm9", "test", limit=3)
+    first = split_rows.index(next(row for row in split_rows if row["digress"] == "test"))
+    assert mols[0].qm9_index == int(smiles_rows[first]["index"])
+    load_smiles("qm9", "test")[1][0, 0] = 1e9  # the caller's copy: the cached table is not changed
+    assert float(load_smiles("qm9", "test")[1][0, 0]) == float(target_rows[first]["mu"])
+
+
+def test_a_malformed_molecule_table_is_one_clear_error(tmp_path):
+    import gzip
+
+    from graphgen.datasets.loader import _molecule_table
+
+    def table(smiles: str, targets: str):
+        paths = tmp_path / "s.csv.gz", tmp_path / "t.csv.gz"
+        for path, text in zip(paths, (smiles, targets)):
+            path.write_bytes(gzip.compress(text.encode("ascii")))
+        return _molecule_table(*paths, (len(smiles), len(targets)))
+
+    smiles, index, targets, names = table("index,smiles\n1,C\n2,CO\n", "index,mu,gap\n1,0.5,1\n2,-1,2e-3\n")
+    assert smiles == ("C", "CO") and index.tolist() == [1, 2] and names == ("mu", "gap")
+    assert targets.tolist() == [[0.5, 1.0], [-1.0, 0.002]]
+    with pytest.raises(DatasetError, match="expected a CSV header starting 'index,smiles'"):
+        table("idx,smiles\n1,C\n", "index,mu\n1,0\n")
+    with pytest.raises(DatasetError, match="malformed molecule CSV"):
+        table("index,smiles\n1,C,C\n", "index,mu\n1,0\n")  # a comma in a SMILES field
+    with pytest.raises(DatasetError, match="malformed molecule CSV"):
+        table("index,smiles\n1,C\n", "index,mu\n1,zero\n")
+    with pytest.raises(DatasetError, match="do not list the same molecules"):
+        table("index,smiles\n1,C\n2,N\n", "index,mu\n1,0\n3,0\n")
+    from graphgen.datasets.splits import _molecule_split_table
+
+    splits = tmp_path / "splits.csv.gz"
+    splits.write_bytes(gzip.compress(b"index,gdss,digress\n1,train,test\n2,test,train\n3,train,val\n"))
+    assert _molecule_split_table(splits, 0) == {
+        "gdss": {"train": [0, 2], "test": [1]},
+        "digress": {"test": [0], "train": [1], "val": [2]},
+    }
+    splits.write_bytes(gzip.compress(b"index,gdss,digress\n1,train,test\n2,test\n"))
+    with pytest.raises(DatasetError, match="every row must have the 3 fields of its header"):
+        _molecule_split_table(splits, 1)
+
+
 def test_names_are_normalised_and_unknown_ones_suggest():
     assert dataset_info("Community-Small").name == "community_small"
     with pytest.raises(UnknownDatasetError, match="did you mean planar"):
