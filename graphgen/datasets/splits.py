@@ -33,7 +33,7 @@ def _molecule_split_table(path: Path, mtime_ns: int) -> dict[str, dict[str, list
 
     with gzip.open(path, "rb") as fh:
         lines = fh.read().decode("ascii").splitlines()
-    header = lines[0].split(",")
+    header = lines[0].split(",") if lines else []
     fields = ",".join(lines[1:]).split(",")  # one split for the whole file
     if len(lines) < 2 or len(fields) != (len(lines) - 1) * len(header):
         raise DatasetError(f"{path}: every row must have the {len(header)} fields of its header")

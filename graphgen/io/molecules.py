@@ -42,8 +42,8 @@ _LOG_STAMP = re.compile(r"^\[\d\d:\d\d:\d\d\] ")
 def _parse_with_reason(smiles: str):
     """``(molecule, None)``, or ``(None, reason)`` where ``reason`` is RDKit's first error message
     without its time stamp and prefix ("unclosed ring", "syntax error around position 3", "explicit
-    valence for atom # 0 C, 5, is greater than permitted"; RDKit before 2025 cannot hand its messages
-    over: then ``None``). RDKit's own log lines are muted for this call only (our exception says what
+    valence for atom # 0 C, 5, is greater than permitted"; ``None`` from an RDKit without
+    ``rdBase.CaptureErrorLog``, which cannot hand its messages over). RDKit's own log lines are muted for this call only (our exception says what
     went wrong), leaving the user's RDKit logging settings untouched."""
     from rdkit import rdBase
 
