@@ -43,8 +43,9 @@ def _parse_with_reason(smiles: str):
     """``(molecule, None)``, or ``(None, reason)`` where ``reason`` is RDKit's first error message
     without its time stamp and prefix ("unclosed ring", "syntax error around position 3", "explicit
     valence for atom # 0 C, 5, is greater than permitted"; ``None`` from an RDKit without
-    ``rdBase.CaptureErrorLog``, which cannot hand its messages over). RDKit's own log lines are muted for this call only (our exception says what
-    went wrong), leaving the user's RDKit logging settings untouched."""
+    ``rdBase.CaptureErrorLog``, which cannot hand its messages over). RDKit's own log lines are
+    muted for this call only (our exception says what went wrong), leaving the user's RDKit logging
+    settings untouched."""
     from rdkit import rdBase
 
     Chem = _rdkit()
