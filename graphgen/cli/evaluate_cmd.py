@@ -131,7 +131,7 @@ def evaluate(
         None, "--train", help="Training graphs for novelty/V.U.N. (default: the reference dataset's train split)."
     ),
     validity: str = typer.Option(
-        None, "--validity", help="planar, tree, lobster, grid or sbm_modularity (default: by dataset)."
+        None, "--validity", help="connected, planar, tree, lobster, grid or sbm_modularity (default: by dataset)."
     ),
     gnn_seeds: int = typer.Option(
         10, "--gnn-seeds", min=0, help="Random-GIN seeds for the GNN metrics (0: skip them)."

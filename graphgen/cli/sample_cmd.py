@@ -68,8 +68,9 @@ def sample(
     keep_valid: str = typer.Option(
         None,
         "--keep-valid",
-        help="Keep only graphs that pass this validity test (planar, tree, lobster, grid, sbm_modularity), drawing"
-        " until -n pass: samples of the model conditioned on validity (rejection sampling), not of the model.",
+        help="Keep only graphs that pass this validity test (connected, planar, tree, lobster, grid,"
+        " sbm_modularity), drawing until -n pass: samples of the model conditioned on validity (rejection"
+        " sampling), not of the model.",
     ),
     max_draws: int = typer.Option(
         None, "--max-draws", min=1, help="With --keep-valid: draw at most this many graphs (default 100 per graph)."

@@ -1,7 +1,10 @@
-"""Validity tests of the synthetic benchmark families (SPECTRE / DiGress / GRAN definitions).
+"""Validity tests: connectedness, and those of the synthetic benchmark families (SPECTRE / DiGress /
+GRAN definitions).
 
 Each test takes one graph (``Data`` or networkx) and returns ``bool``; inputs are never modified.
 
+* ``connected``: at least one node and connected: the one test that applies to any dataset
+  (enzymes, proteins and ego graphs, a user's own files).
 * ``planar``: connected and planar (``networkx.check_planarity``).
 * ``tree``: a tree.
 * ``lobster``: a tree that becomes a path (or a single node / nothing) after removing its leaves
@@ -24,6 +27,7 @@ from collections.abc import Callable
 import numpy as np
 
 __all__ = [
+    "is_connected_graph",
     "is_planar_graph",
     "is_tree_graph",
     "is_lobster_graph",
@@ -44,6 +48,13 @@ def to_nx(graph):
 
         return to_networkx(graph)
     return nx.Graph(graph)
+
+
+def is_connected_graph(graph) -> bool:
+    import networkx as nx
+
+    g = to_nx(graph)
+    return g.number_of_nodes() > 0 and nx.is_connected(g)
 
 
 def is_planar_graph(graph) -> bool:
@@ -154,6 +165,7 @@ def is_sbm_graph_modularity(
 
 
 VALIDITY: dict[str, Callable] = {
+    "connected": is_connected_graph,
     "planar": is_planar_graph,
     "tree": is_tree_graph,
     "lobster": is_lobster_graph,

@@ -1,8 +1,8 @@
 """Valid samples only: rejection sampling against a validity test.
 
 ``sample_valid(model, n, "planar", generator=g)`` draws graphs from ``model.sample`` in rounds and
-keeps, in draw order, those that pass the test (:data:`graphgen.metrics.validity.VALIDITY`: planar,
-tree, lobster, grid, sbm_modularity, or any ``Data -> bool``) until ``n`` are kept. Rejection
+keeps, in draw order, those that pass the test (:data:`graphgen.metrics.validity.VALIDITY`: connected,
+planar, tree, lobster, grid, sbm_modularity, or any ``Data -> bool``) until ``n`` are kept. Rejection
 sampling is exact: the kept graphs are independent draws of the model's distribution *conditioned on
 validity*, not of the model itself, so their MMDs and V.U.N. are not the model's (every recorded
 number of a shipped model is of its own draws). Every draw is tested and the share that passed is

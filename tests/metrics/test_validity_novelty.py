@@ -5,6 +5,8 @@ from graphgen.data import from_networkx
 from graphgen.datasets import generate, load_dataset
 from graphgen.metrics.novelty import IsomorphismIndex, uniqueness_novelty_vun
 from graphgen.metrics.validity import (
+    VALIDITY,
+    is_connected_graph,
     is_grid_graph,
     is_lobster_graph,
     is_planar_graph,
@@ -27,6 +29,16 @@ def test_family_tests_on_hand_built_graphs():
     g = nx.grid_2d_graph(5, 5)
     g.add_edge((0, 0), (1, 1))
     assert not is_grid_graph(g)
+
+
+def test_connected_test_on_hand_built_graphs_and_data():
+    assert is_connected_graph(nx.path_graph(4)) and is_connected_graph(nx.empty_graph(1))
+    assert not is_connected_graph(nx.Graph([(0, 1), (2, 3)]))
+    assert not is_connected_graph(nx.empty_graph(0))  # no graph, not a valid one
+    assert not is_connected_graph(nx.empty_graph(3))  # isolated nodes
+    two_triangles = from_networkx(nx.disjoint_union(nx.cycle_graph(3), nx.cycle_graph(3)))
+    assert not is_connected_graph(two_triangles) and is_connected_graph(from_networkx(nx.cycle_graph(6)))
+    assert VALIDITY["connected"] is is_connected_graph
 
 
 def test_inputs_are_not_mutated():
