@@ -108,7 +108,13 @@ def write_json(result: dict, path: Path | None, *, with_provenance: bool = True)
 
 def check_graph_output(out: Path | None, format: str | None) -> None:
     """Refuse, before any work, a ``--format`` that stdout cannot carry: without ``--out`` graphs go
-    to stdout as graph6 lines."""
+    to stdout as graph6 lines; a format name that is none of graphgen's is refused as such first."""
+    from graphgen.io.formats import FORMATS
+
+    if format is not None and format not in FORMATS:
+        raise typer.BadParameter(
+            f"unknown format {format!r}; choose one of {', '.join(FORMATS)}", param_hint="--format"
+        )
     if out is None and format not in (None, "graph6"):
         raise typer.BadParameter("--format other than graph6 needs --out FILE", param_hint="--format")
 

@@ -135,7 +135,7 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
             "--row-runs needs",
         ),
         # a bad output is refused before sampling: one line, nothing written
-        (["sample", "--format", "xyz", "--out", "{tmp}/a.xyz"], 1, "unknown format 'xyz'"),
+        (["sample", "--format", "xyz", "--out", "{tmp}/a.xyz"], 2, "unknown format 'xyz'"),
         (["sample", "--out", "{tmp}/a.foo"], 1, "cannot tell the format"),
         # a file whose folder does not exist is refused before any work, by every command
         (["sample", "--out", "{tmp}/missing/a.g6"], 1, "missing does not exist"),
@@ -147,6 +147,7 @@ def test_train_erdos_renyi_writes_a_loadable_checkpoint(capsys, tmp_path):
         (["value", "-b", "planar:test", "-s", "planar:val", "--json", "{tmp}/missing/v.json"], 1, "missing does"),
         (["sample", "--out", "{tmp}/a.smi"], 2, "without atom types"),
         (["sample", "--format", "edgelist"], 2, "needs --out FILE"),
+        (["sample", "--format", "xyz"], 2, "unknown format 'xyz'; choose one of graph6"),
         (["datasets", "generate", "ego", "-o", "{tmp}/e.g6", "--seed", "-1"], 2, "--seed"),  # was numpy's traceback
         (["evaluate", "-r", "planar:test", "-s", "{tmp}/none.g6"], 1, "neither an existing file"),
         (["evaluate", "-r", "planar:test", "-s", "planar:val", "-p", "nope"], 1, "unknown protocol"),
