@@ -109,12 +109,14 @@ def write_json(result: dict, path: Path | None, *, with_provenance: bool = True)
 def check_graph_output(out: Path | None, format: str | None) -> None:
     """Refuse, before any work, a ``--format`` that stdout cannot carry: without ``--out`` graphs go
     to stdout as graph6 lines; a format name that is none of graphgen's is refused as such first."""
-    from graphgen.io.formats import FORMATS
+    from graphgen.errors import GraphFormatError
+    from graphgen.io.formats import format_named
 
-    if format is not None and format not in FORMATS:
-        raise typer.BadParameter(
-            f"unknown format {format!r}; choose one of {', '.join(FORMATS)}", param_hint="--format"
-        )
+    if format is not None:
+        try:
+            format_named(format)
+        except GraphFormatError as err:
+            raise typer.BadParameter(str(err), param_hint="--format") from None
     if out is None and format not in (None, "graph6"):
         raise typer.BadParameter("--format other than graph6 needs --out FILE", param_hint="--format")
 

@@ -306,13 +306,18 @@ FORMATS: dict[str, GraphFormat] = {
 }
 
 
+def format_named(format: str) -> GraphFormat:
+    """The :class:`GraphFormat` called ``format``; :class:`GraphFormatError` naming the formats otherwise."""
+    try:
+        return FORMATS[format]
+    except KeyError:
+        raise GraphFormatError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}") from None
+
+
 def resolve_format(path: str | os.PathLike, format: str | None = None) -> GraphFormat:
     """The :class:`GraphFormat` named ``format``, or the one matching ``path``'s extension."""
     if format is not None:
-        try:
-            return FORMATS[format]
-        except KeyError:
-            raise GraphFormatError(f"unknown format {format!r}; choose one of {', '.join(FORMATS)}") from None
+        return format_named(format)
     suffix = Path(path).suffix.lower()
     for fmt in FORMATS.values():
         if suffix in fmt.extensions:

@@ -61,7 +61,7 @@ def is_planar_graph(graph) -> bool:
     import networkx as nx
 
     g = to_nx(graph)
-    return g.number_of_nodes() > 0 and nx.is_connected(g) and nx.check_planarity(g)[0]
+    return is_connected_graph(g) and nx.check_planarity(g)[0]
 
 
 def is_tree_graph(graph) -> bool:
