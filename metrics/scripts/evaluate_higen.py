@@ -2,15 +2,16 @@
 
     python metrics/scripts/evaluate_higen.py CHECKPOINT NAME DATASET PROTOCOL [--seeds 3] [--ship]
         [--target KEY=VALUE ...] [--note TEXT] [--decoding sample|mode] [--temperature T]
-        [--size-temperature T] [--run-rows | --face-rows] [--planar-strips]
+        [--size-temperature T] [--run-rows | --face-rows] [--planar-strips] [--validity NAME]
 
 For each seed: ``graphgen sample --checkpoint CHECKPOINT -n |test| --seed S`` then ``graphgen evaluate
 -r DATASET:test:SPLIT -p PROTOCOL --json``, through the command line exactly as a user would run it. Writes
 ``metrics/results/NAME/{PROTOCOL}_seed{S}.json``, the samples, and ``summary.json`` (per-seed and mean
 MMDs, V.U.N., GNN F1, the train/test floor, the training curve and command from the checkpoint,
-the targets and whether each is met; for a checkpoint one of whose networks
-``metrics/scripts/higen_cross_refit.py`` or ``higen_row_refit.py`` retrained, that command and its curve
-too). With ``--ship`` the checkpoint is copied without its training state to
+the targets and whether each is met, the fraction of valid samples per seed (``--validity``, e.g.
+``connected``, passed on to ``graphgen evaluate``; by default the dataset's own test); for a
+checkpoint one of whose networks ``metrics/scripts/higen_cross_refit.py`` or ``higen_row_refit.py``
+retrained, that command and its curve too). With ``--ship`` the checkpoint is copied without its training state to
 ``graphgen/checkpoints/NAME.pt`` (its sha256 recorded).
 
 ``SPLIT`` is the split protocol the checkpoint was trained under (its metadata, e.g. ``gdss`` or
@@ -57,6 +58,9 @@ def main() -> None:
     parser.add_argument(
         "--size-temperature", type=float, default=None, help="temperature of the leaf sizes alone (graphgen sample)"
     )
+    parser.add_argument(
+        "--validity", default=None, help="validity test for V.U.N. (graphgen evaluate --validity; default: by dataset)"
+    )
     add_decoding_options(parser)  # --run-rows, --face-rows, --planar-strips, passed on to graphgen sample
     args = parser.parse_args()
     targets = {}
@@ -93,6 +97,8 @@ def main() -> None:
             sample_args += ["--size-temperature", f"{args.size_temperature:g}"]
         sample_args += decoding_flags(args)
         eval_args = ["evaluate", "-r", reference, "-s", str(samples), "-p", args.protocol]
+        if args.validity is not None:
+            eval_args += ["--validity", args.validity]
         graphgen(*sample_args, "--out", str(samples))
         graphgen(*eval_args, "--json", str(result))
         commands.append(" ".join(["graphgen", *sample_args, "--out", str(samples.relative_to(ROOT))]))
@@ -131,6 +137,8 @@ def main() -> None:
         "mean": mean,
         "std": std,
         "vun": [r.get("vun", {}).get("vun") for r in per_seed],
+        "validity": args.validity,
+        "frac_valid": [r.get("vun", {}).get("frac_valid") for r in per_seed],
         "gnn_f1_pr": [r.get("gnn", {}).get("f1_pr") for r in per_seed],
         "floor_train_vs_test": per_seed[0].get("floor"),
         "targets": {k: {"target": v, "mean": mean[k], "met": mean[k] <= v} for k, v in targets.items()},
