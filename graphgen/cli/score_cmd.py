@@ -29,6 +29,13 @@ def score(
         help="HiGen: add the likelihoods of the distinct hierarchies of this many Louvain seeds (a tighter lower"
         " bound; K times the work; not for an explicit community count).",
     ),
+    random_ties: bool = typer.Option(
+        False,
+        "--random-ties",
+        help="HiGen, with --hierarchies K > 1: variants 1..K-1 also relabel each graph at random, adding"
+        " generation orders as well as partitions (the sum a model trained with --random-ties spreads its"
+        " probability over).",
+    ),
     json_out: Path = typer.Option(
         None, "--json", callback=output_file, help="Also write every graph's value to this JSON file."
     ),
@@ -50,6 +57,10 @@ def score(
         raise GraphgenError(f"{label} ({type(model).__name__}) has no likelihood to score graphs with")
     if hierarchies > 1 and not isinstance(model, HiGen):
         raise typer.BadParameter(f"{label} has no hierarchies (HiGen only)", param_hint="--hierarchies")
+    if random_ties and hierarchies == 1:
+        raise typer.BadParameter(
+            "adds orders to --hierarchies K > 1; with one variant it changes nothing", param_hint="--random-ties"
+        )
     data, source = _load(graphs, "graphs")
     if source is not None and isinstance(model, HiGen):
         from graphgen.datasets import dataset_info
@@ -68,7 +79,7 @@ def score(
     )
     try:  # HiGen scores consecutive graphs of at most 4,096 edges at a time (its memory), reporting each
         if isinstance(model, HiGen):
-            ll = model.log_likelihood(data, hierarchies=hierarchies, progress=bar.update)
+            ll = model.log_likelihood(data, hierarchies=hierarchies, random_ties=random_ties, progress=bar.update)
         else:
             ll = model.log_likelihood(data)
     finally:
@@ -93,6 +104,7 @@ def score(
         "log_likelihood_std": float(ll.std()) if len(data) > 1 else 0.0,
         "least_typical_graph": worst,
         "hierarchies": hierarchies,
+        "random_ties": random_ties,
         "quantity": (
             "log p(H, pi | |V|, |E|) in nats: each graph's own Louvain hierarchy and generation order given its "
             "node and edge counts (and community count where the model draws it), isolated nodes set aside"
@@ -101,6 +113,7 @@ def score(
                 if hierarchies == 1
                 else "; log of the sum over the distinct hierarchies of Louvain seeds partition_seed + 0.."
                 + str(hierarchies - 1)
+                + (", seeds 1.. on randomly relabelled graphs (random ties)" if random_ties else "")
             )
             if isinstance(model, HiGen)
             else "log p(A | |V|, |E|) in nats: the labelled graph given its node and edge counts"
@@ -112,7 +125,7 @@ def score(
     }
     from rich.table import Table
 
-    over = "" if hierarchies == 1 else f", {hierarchies} hierarchies"
+    over = "" if hierarchies == 1 else f", {hierarchies} hierarchies" + (" (random ties)" if random_ties else "")
     table = Table(title=f"graphgen score — {label} on {graphs}{over}")
     table.add_column("quantity")
     table.add_column("value", justify="right")

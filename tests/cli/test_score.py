@@ -81,3 +81,23 @@ def test_score_over_several_hierarchies_is_the_models_bound_and_higen_only(capsy
     assert code == 2 and "HiGen only" in err
     code, _, err = run(capsys, "score", "sbm:test", "-c", "higen-sbm", "--hierarchies", "2")
     assert code == 1 and "community count emerges" in err and len(err.strip().splitlines()) == 1
+
+
+def test_score_with_random_ties_is_the_models_bound_over_relabelled_graphs(capsys, tmp_path):
+    """--random-ties: the model's log_likelihood(random_ties=True), recorded and named in the title;
+    on the default model (trained on random orders) it tightens the bound of --hierarchies alone,
+    which adds nothing on community_small; without --hierarchies K > 1 it is a usage error."""
+    graphs = load_dataset("community_small", "test")[:5]
+    path = tmp_path / "five.g6"
+    write_graphs(graphs, path)
+    out = tmp_path / "k.json"
+    code, stdout, _ = run(capsys, "score", str(path), "--hierarchies", "4", "--random-ties", "--json", str(out))
+    result = json.loads(out.read_text())
+    model = HiGen.from_pretrained("higen-community-small")
+    expected = model.log_likelihood(graphs, hierarchies=4, random_ties=True)
+    got = torch.tensor([g["log_likelihood"] for g in result["per_graph"]], dtype=torch.float64)
+    assert code == 0 and result["random_ties"] is True and "4 hierarchies (random ties)" in " ".join(stdout.split())
+    torch.testing.assert_close(got, expected, rtol=1e-9, atol=1e-9)
+    assert bool((expected > model.log_likelihood(graphs, hierarchies=4)).all())
+    code, _, err = run(capsys, "score", str(path), "--random-ties")
+    assert code == 2 and "--hierarchies K > 1" in err

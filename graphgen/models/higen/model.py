@@ -591,6 +591,19 @@ def _without_isolated_nodes(g) -> Data:
     return Data(edge_index=edge_index, num_nodes=int(keep.sum()))
 
 
+def _relabelling(g, variant: int) -> torch.Tensor:
+    """A uniform random permutation of ``g``'s nodes for likelihood variant ``variant``
+    (:meth:`HiGen.log_likelihood` with ``random_ties``), from a generator seeded by the variant and
+    the graph's own node count and edge list: the same graph gets the same one whatever it is
+    scored with."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{variant}|{int(g.num_nodes)}|".encode())
+    digest.update(g.edge_index.to(torch.int64).contiguous().numpy().tobytes())
+    seed = int.from_bytes(digest.digest()[:8], "little") & (2**63 - 1)
+    return torch.randperm(int(g.num_nodes), generator=torch.Generator().manual_seed(seed))
+
+
 class HiGen(nn.Module):
     """Hierarchical graph generator (Karami, ICLR 2024); see the module docstring."""
 
@@ -772,6 +785,7 @@ class HiGen(nn.Module):
         graphs,
         *,
         hierarchies: int = 1,
+        random_ties: bool = False,
         edges_per_call: int = 4096,
         progress: Callable[[int, int], None] | None = None,
     ) -> torch.Tensor:
@@ -799,7 +813,17 @@ class HiGen(nn.Module):
         (:meth:`~graphgen.data.hierarchy.Hierarchy.graph_signatures`), so their probabilities add:
         ``log Σ_{distinct k} p(H_k, π_k | |V|, |E|) <= log p(G | |V|, |E|)``, never below the single
         term. Not with an explicit community count, whose conditioning ``N`` changes with the
-        hierarchy (refused)."""
+        hierarchy (refused).
+
+        ``random_ties=True`` (as training's ``--random-ties``) makes the variants ``k >= 1`` also
+        relabel each graph by a uniform permutation before partitioning and ordering, so that they
+        add generation orders as well as partitions: the sum a model trained on random orders spreads
+        its probability over (on community_small every Louvain seed gives the same partition, so
+        without it ``K`` adds nothing). Variant 0 keeps the graph's own labels (``K = 1`` is the plain
+        value). Each permutation is drawn from a generator seeded by ``k`` and the graph's own edge
+        list (:func:`_relabelling`), so a graph's value still does not depend on the graphs scored
+        with it; equal ordered tensors are still counted once, so the sum is over distinct sequences
+        and stays a lower bound."""
         from graphgen.errors import InvalidArgumentError, InvalidGraphError
 
         graphs = list(graphs)
@@ -820,6 +844,7 @@ class HiGen(nn.Module):
                 "likelihood is conditioned on each hierarchy's own count, so its terms do not add"
             )
         seeds = [self.config.partition_seed + k for k in range(hierarchies)]
+        relabel = [random_ties and k > 0 for k in range(hierarchies)]
         was_training = self.training
         self.eval()
         values = []
@@ -827,8 +852,11 @@ class HiGen(nn.Module):
             with torch.no_grad():
                 for start, stop in edge_chunks(graphs, edges_per_call):
                     terms, seen = [], [set() for _ in range(stop - start)]
-                    for seed in seeds:
-                        prepared = self.prepare(graphs[start:stop], partition_seed=seed)
+                    for k, (seed, relabelled) in enumerate(zip(seeds, relabel, strict=True)):
+                        chunk = graphs[start:stop]
+                        if relabelled:
+                            chunk = [permute_graph(g, _relabelling(g, k)) for g in chunk]
+                        prepared = self.prepare(chunk, partition_seed=seed)
                         community, bipartite, _ = self._negative_log_likelihood(
                             prepared, 1.0, set(self.part_names), per_graph=True
                         )

@@ -2103,3 +2103,44 @@ def test_log_likelihood_over_several_hierarchies_adds_the_distinct_ones_only():
     counted = HiGen(replace(SMALL, community_count="explicit")).fit_size_model(graphs)
     with pytest.raises(InvalidArgumentError, match="community count emerges"):
         counted.log_likelihood(graphs, hierarchies=2)
+
+
+def test_log_likelihood_with_random_ties_adds_the_distinct_orders_of_relabelled_graphs():
+    """random_ties: variants 1..K-1 relabel each graph by a permutation seeded by the variant and the
+    graph's edge list before partitioning; computed here by hand from each variant's per-graph values
+    and digests. On community_small, whose Louvain partitions do not move with the seed, K hierarchies
+    alone add nothing but relabelled ones do; K=1 is the plain value; a graph's value does not depend
+    on its batchmates; an explicit count is refused."""
+    from graphgen.data.ordering import permute_graph
+    from graphgen.models.higen.model import _relabelling
+
+    graphs = load_dataset("community_small", "train")[:3]
+    torch.manual_seed(0)
+    model = HiGen(SMALL).fit_size_model(graphs)
+    model.eval()
+    one = model.log_likelihood(graphs)
+    assert torch.equal(model.log_likelihood(graphs, hierarchies=4), one)  # the same partition for every seed
+    assert torch.equal(model.log_likelihood(graphs, hierarchies=1, random_ties=True), one)
+    by_variant = []
+    for k in range(4):
+        chunk = [permute_graph(g, _relabelling(g, k)) for g in graphs] if k else graphs
+        prepared = model.prepare(chunk, partition_seed=k)
+        with torch.no_grad():
+            community, bipartite, _ = model._negative_log_likelihood(prepared, 1.0, set(model.part_names), True)
+        by_variant.append((-(community + bipartite), prepared.hierarchy.graph_signatures()))
+    expected = []
+    for i in range(len(graphs)):
+        distinct = {signatures[i]: ll[i] for ll, signatures in reversed(by_variant)}
+        assert len(distinct) > 1  # relabelling gives other generation orders
+        expected.append(torch.logsumexp(torch.stack(list(distinct.values())), 0))
+    four = model.log_likelihood(graphs, hierarchies=4, random_ties=True)
+    torch.testing.assert_close(four, torch.stack(expected), rtol=1e-6, atol=1e-6)
+    assert bool((four > one).all())
+    alone = model.log_likelihood(graphs[1:2], hierarchies=4, random_ties=True)
+    torch.testing.assert_close(alone, four[1:2], rtol=1e-6, atol=1e-6)
+    # each variant's permutation is uniform: over many variants every node takes every position
+    positions = torch.stack([_relabelling(graphs[0], k) for k in range(400)])
+    assert all(len(set(positions[:, j].tolist())) == int(graphs[0].num_nodes) for j in range(positions.shape[1]))
+    counted = HiGen(replace(SMALL, community_count="explicit")).fit_size_model(graphs)
+    with pytest.raises(InvalidArgumentError, match="community count emerges"):
+        counted.log_likelihood(graphs, hierarchies=2, random_ties=True)
