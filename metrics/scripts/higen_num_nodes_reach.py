@@ -5,7 +5,8 @@
 
 For each shipped HiGen model and each multiple ``k`` of its largest training graph ``n_max``, draws
 ``--graphs`` graphs with ``HiGen.sample(num_nodes=k * n_max)`` (seed ``--seed``) and records the node
-counts reached (mean, min, max, and the mean over the request), the edges, and the wall seconds.
+counts reached (mean, min, max, and the mean over the request), the edges, the share of connected
+graphs (``connected``, since session 53), and the wall seconds.
 The model's size mechanism is recorded beside them: community sizes ``emergent`` (a community ends
 when its rows have spent its budget) or ``explicit`` (drawn by the size head), and the top-level
 community count ``emergent`` or ``explicit``.
@@ -17,6 +18,7 @@ import time
 import torch
 
 from graphgen.bench.record import write_record
+from graphgen.metrics.validity import is_connected_graph
 from graphgen.models import HiGen
 from graphgen.models.pretrained import PRETRAINED
 
@@ -27,6 +29,7 @@ def reach(model: HiGen, num_nodes: int, graphs: int, seed: int) -> dict:
     seconds = time.perf_counter() - start
     nodes = [int(g.num_nodes) for g in sampled]
     edges = [int(g.edge_index.shape[1]) // 2 for g in sampled]
+    connected = sum(map(is_connected_graph, sampled))
     return {
         "num_nodes": num_nodes,
         "nodes_mean": sum(nodes) / len(nodes),
@@ -34,6 +37,7 @@ def reach(model: HiGen, num_nodes: int, graphs: int, seed: int) -> dict:
         "nodes_max": max(nodes),
         "reached": sum(nodes) / len(nodes) / num_nodes,
         "edges_mean": sum(edges) / len(edges),
+        "connected": connected / len(sampled),
         "seconds": seconds,
     }
 

@@ -7,8 +7,9 @@ Every checkpoint must have been trained with ``--holdout`` (the same share for a
 the same validation graphs; checked). For each: its training command and lowest / last validation
 NLL per edge (from the checkpoint's history); sampling seeds ``0..S-1`` of as many graphs as the
 validation split holds at temperature 1, scored against it under ``PROTOCOL`` (degree, clustering,
-orbit and spectral MMD², their per-seed values, and the mean of the first three); and the node counts
-reached by ``HiGen.sample(num_nodes=k * n_max)`` (``higen_num_nodes_reach.reach``: 8 graphs per
+orbit and spectral MMD², their per-seed values, and the mean of the first three; the share of connected
+samples, ``connected``, since session 53); and the node counts (and connected share) reached by
+``HiGen.sample(num_nodes=k * n_max)`` (``higen_num_nodes_reach.reach``: 8 graphs per
 multiple ``k`` of the largest training graph, seed 0). The test split is never read.
 """
 
@@ -23,10 +24,15 @@ from higen_num_nodes_reach import reach
 
 from graphgen.bench.record import write_record
 from graphgen.io.checkpoint import load_checkpoint
+from graphgen.metrics.validity import is_connected_graph
 from graphgen.models import HiGen
 
 KEYS = ("degree_mmd", "clustering_mmd", "orbit_mmd", "spectral_mmd")
 MEAN_OF = KEYS[:3]  # the community_small target reads the mean of degree, clustering and orbit
+
+
+def connected_share(samples: list) -> dict:
+    return {"connected": sum(map(is_connected_graph, samples)) / len(samples)}
 
 
 def candidate(path: str, dataset: str, protocol: str, seeds: int, multiples: list[int], graphs: int) -> dict:
@@ -34,10 +40,10 @@ def candidate(path: str, dataset: str, protocol: str, seeds: int, multiples: lis
     history = [row["val_nll_per_edge"] for row in ckpt.metadata.get("history", []) if row.get("val_nll_per_edge")]
     model = HiGen.from_pretrained(path).eval()
     val = model_split(path, dataset, "val")
-    runs = temperature_sweep(model, val, protocol, [1.0], seeds, KEYS, "temperature")[1.0]
+    runs = temperature_sweep(model, val, protocol, [1.0], seeds, KEYS, "temperature", extra=connected_share)[1.0]
     for row in runs["per_seed"]:
         row["deg_clus_orbit_mean"] = statistics.mean(row[k] for k in MEAN_OF)
-    names = (*KEYS, "deg_clus_orbit_mean")
+    names = (*KEYS, "deg_clus_orbit_mean", "connected")
     largest = int(model.node_counts.max())
     return {
         "training_command": ckpt.metadata.get("command"),

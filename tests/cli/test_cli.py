@@ -788,13 +788,18 @@ def test_sample_keep_valid_writes_only_passing_graphs_and_says_what_it_threw_awa
     assert code == 0 and "kept the first 6 valid graphs" in err and "pass the planar test" in err
     graphs = read_graphs(out)
     assert len(graphs) == 6 and all(is_planar_graph(g) for g in graphs)
-    # a model whose first draws at seed 0 include disconnected graphs (the default's do not)
-    sized = ("-c", "higen-community-small-sized", "-n", "6")
+    # G(n, m) fitted on enzymes graphs (mean degree about 4): some of its draws are disconnected
+    from graphgen.io import write_graphs
+
+    enzymes, er = tmp_path / "enzymes.g6", tmp_path / "er-enzymes.pt"
+    write_graphs(load_dataset("enzymes", "train")[:5], enzymes)
+    assert run(capsys, "train", "erdos-renyi", "--graphs", str(enzymes), "--out", str(er))[0] == 0
+    sparse = ("-c", str(er), "-n", "6")
     connected = tmp_path / "connected.g6"
-    code, _, err = run(capsys, "sample", *sized, "--keep-valid", "connected", "--out", str(connected))
+    code, _, err = run(capsys, "sample", *sparse, "--keep-valid", "connected", "--out", str(connected))
     assert code == 0 and "pass the connected test" in err
     assert [nx.is_connected(to_networkx(g)) for g in read_graphs(connected)] == [True] * 6
-    first_draws = run(capsys, "sample", *sized)[1].splitlines()  # the same seed, unfiltered
+    first_draws = run(capsys, "sample", *sparse)[1].splitlines()  # the same seed, unfiltered
     assert not all(nx.is_connected(nx.from_graph6_bytes(line.encode())) for line in first_draws)
     never = tmp_path / "never.g6"
     code, _, err = run(capsys, "sample", "-n", "6", "--keep-valid", "tree", "--max-draws", "12", "--out", str(never))
