@@ -137,7 +137,7 @@ def test_the_sized_models_description_quotes_its_records():
         rows = json.loads((results / record).read_text())["models"][model]["rows"]
         return {row["multiple"] if "multiple" in row else row["num_nodes"] // 20: row["reached"] for row in rows}
 
-    sized = reach("higen-num-nodes-reach-community-small-explicit-count.json", "runs/cnt-s0.pt")
+    sized = reach("higen-num-nodes-reach-community-small.json", "higen-community-small-sized")
     default = reach("higen-num-nodes-reach-community-small.json", "higen-community-small")
     quoted = re.search(r"have (\d+) % of the nodes asked for, at 2x (\d+) % \(the default: (\d+) % and (\d+) %", text)
     assert [int(q) for q in quoted.groups()] == [round(100 * r) for r in (sized[8], sized[2], default[8], default[2])]
