@@ -2073,6 +2073,23 @@ def test_log_likelihood_of_each_graph_is_its_value_alone_and_the_loss_sums_them(
     assert model.log_likelihood([]).shape == (0,)
 
 
+def _sum_over_distinct_sequences(model, variants) -> tuple[torch.Tensor, list[int]]:
+    """By hand: per graph, log Σ p over its distinct ordered hierarchies (one value per digest) among
+    ``variants``, (graphs, partition seed) pairs of the same graphs; and how many were distinct."""
+    by_variant = []
+    for graphs, seed in variants:
+        prepared = model.prepare(graphs, partition_seed=seed)
+        with torch.no_grad():
+            community, bipartite, _ = model._negative_log_likelihood(prepared, 1.0, set(model.part_names), True)
+        by_variant.append((-(community + bipartite), prepared.hierarchy.graph_signatures()))
+    sums, counts = [], []
+    for i in range(len(variants[0][0])):
+        distinct = {signatures[i]: ll[i] for ll, signatures in reversed(by_variant)}
+        sums.append(torch.logsumexp(torch.stack(list(distinct.values())), 0))
+        counts.append(len(distinct))
+    return torch.stack(sums), counts
+
+
 def test_log_likelihood_over_several_hierarchies_adds_the_distinct_ones_only():
     """hierarchies=K: the log of the sum of p over the distinct ordered hierarchies of Louvain seeds
     partition_seed + 0..K-1, computed here by hand from each seed's per-graph values and digests;
@@ -2083,19 +2100,10 @@ def test_log_likelihood_over_several_hierarchies_adds_the_distinct_ones_only():
     model.eval()
     one = model.log_likelihood(graphs)
     assert torch.equal(model.log_likelihood(graphs, hierarchies=1), one)
-    by_seed = []
-    for seed in range(4):
-        prepared = model.prepare(graphs, partition_seed=seed)
-        with torch.no_grad():
-            community, bipartite, _ = model._negative_log_likelihood(prepared, 1.0, set(model.part_names), True)
-        by_seed.append((-(community + bipartite), prepared.hierarchy.graph_signatures()))
-    expected = []
-    for i in range(len(graphs)):
-        distinct = {signatures[i]: ll[i] for ll, signatures in reversed(by_seed)}  # one value per digest
-        expected.append(torch.logsumexp(torch.stack(list(distinct.values())), 0))
-    assert any(len({s[i] for _, s in by_seed}) > 1 for i in range(len(graphs)))  # planar: seeds differ
+    expected, distinct = _sum_over_distinct_sequences(model, [(graphs, seed) for seed in range(4)])
+    assert any(count > 1 for count in distinct)  # planar: seeds differ
     four = model.log_likelihood(graphs, hierarchies=4)
-    torch.testing.assert_close(four, torch.stack(expected), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(four, expected, rtol=1e-6, atol=1e-6)
     two = model.log_likelihood(graphs, hierarchies=2)
     assert bool((two >= one - 1e-9).all()) and bool((four >= two - 1e-9).all()) and bool((four > one).any())
     with pytest.raises(InvalidArgumentError, match="hierarchies must be >= 1, got 0"):
@@ -2121,20 +2129,11 @@ def test_log_likelihood_with_random_ties_adds_the_distinct_orders_of_relabelled_
     one = model.log_likelihood(graphs)
     assert torch.equal(model.log_likelihood(graphs, hierarchies=4), one)  # the same partition for every seed
     assert torch.equal(model.log_likelihood(graphs, hierarchies=1, random_ties=True), one)
-    by_variant = []
-    for k in range(4):
-        chunk = [permute_graph(g, _relabelling(g, k)) for g in graphs] if k else graphs
-        prepared = model.prepare(chunk, partition_seed=k)
-        with torch.no_grad():
-            community, bipartite, _ = model._negative_log_likelihood(prepared, 1.0, set(model.part_names), True)
-        by_variant.append((-(community + bipartite), prepared.hierarchy.graph_signatures()))
-    expected = []
-    for i in range(len(graphs)):
-        distinct = {signatures[i]: ll[i] for ll, signatures in reversed(by_variant)}
-        assert len(distinct) > 1  # relabelling gives other generation orders
-        expected.append(torch.logsumexp(torch.stack(list(distinct.values())), 0))
+    relabelled = [([permute_graph(g, _relabelling(g, k)) for g in graphs] if k else graphs, k) for k in range(4)]
+    expected, distinct = _sum_over_distinct_sequences(model, relabelled)
+    assert all(count > 1 for count in distinct)  # relabelling gives other generation orders
     four = model.log_likelihood(graphs, hierarchies=4, random_ties=True)
-    torch.testing.assert_close(four, torch.stack(expected), rtol=1e-6, atol=1e-6)
+    torch.testing.assert_close(four, expected, rtol=1e-6, atol=1e-6)
     assert bool((four > one).all())
     alone = model.log_likelihood(graphs[1:2], hierarchies=4, random_ties=True)
     torch.testing.assert_close(alone, four[1:2], rtol=1e-6, atol=1e-6)
