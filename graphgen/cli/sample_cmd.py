@@ -238,6 +238,7 @@ def sample(
             err=True,
         )
     _note_size_reached(model, num_nodes, graphs, entry.sized if entry is not None else None)
+    _note_disconnected_past_training(model, num_nodes, graphs)
     if plot is not None:
         from graphgen.io.plot import MAX_PANELS, plot_graphs
 
@@ -312,6 +313,27 @@ def _note_size_reached(model, num_nodes: int | None, graphs: list, sized: str | 
         f"{num_nodes:,} --num-nodes asked for{why}",
         err=True,
     )
+
+
+def _note_disconnected_past_training(model, num_nodes: int | None, graphs: list) -> None:
+    """A one-line note on stderr when ``--num-nodes`` asks a HiGen model for more nodes than its largest
+    training graph and some of its graphs are disconnected: there the model extrapolates how its
+    communities join (``higen-community-small-sized``, trained on graphs of two communities: 4 of 8
+    graphs connected at twice its largest training graph, none at 4x or 8x, while every training graph
+    is connected; ``metrics/results/higen-num-nodes-reach-community-small.json``)."""
+    from graphgen.metrics.validity import is_connected_graph
+    from graphgen.models.higen.model import HiGen
+
+    if num_nodes is None or not isinstance(model, HiGen) or not graphs or not model.node_counts.numel():
+        return
+    largest = int(model.node_counts.max())
+    apart = sum(not is_connected_graph(g) for g in graphs) if num_nodes > largest else 0
+    if apart:
+        typer.echo(
+            f"note: {apart} of {len(graphs)} graphs are disconnected; --num-nodes {num_nodes:,} is past this "
+            f"model's largest training graph ({largest:,} nodes), where it extrapolates how its communities join",
+            err=True,
+        )
 
 
 PROGRESS_AFTER = 1.0  # seconds: a HiGen draw running longer shows a progress bar on stderr

@@ -582,6 +582,35 @@ def test_sampling_more_than_a_chunk_keeps_stdout_to_the_graphs(capsys, monkeypat
     assert out.splitlines() == [encode_graph6(int(g.num_nodes), upper_edges(g).numpy()).decode() for g in graphs]
 
 
+def test_disconnected_graphs_past_the_training_sizes_get_a_note(capsys, tmp_path):
+    """--num-nodes past a HiGen model's largest training graph: a note counts the disconnected graphs
+    (higen-community-small-sized at 4x its 20-node training graphs: its communities seldom all join);
+    none within the training sizes, none when every graph is connected, none without --num-nodes."""
+    import networkx as nx
+    from torch_geometric.data import Data
+
+    from graphgen.cli.sample_cmd import _note_disconnected_past_training
+    from graphgen.data.convert import to_networkx
+    from graphgen.models import HiGen
+
+    out = tmp_path / "big.g6"
+    code, _, err = run(
+        capsys, "sample", "-c", "higen-community-small-sized", "-n", "3", "--num-nodes", "80", "--out", str(out)
+    )
+    apart = sum(not nx.is_connected(to_networkx(g)) for g in read_graphs(out))
+    assert code == 0 and apart > 0
+    note = f"note: {apart} of 3 graphs are disconnected; --num-nodes 80 is past this model's largest training graph"
+    assert f"{note} (20 nodes)" in err
+    model = HiGen.from_pretrained("higen-community-small-sized")
+    split = Data(edge_index=torch.tensor([[0, 1, 2, 3], [1, 0, 3, 2]]), num_nodes=4)  # two separate edges
+    joined = Data(edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]), num_nodes=3)  # a path
+    _note_disconnected_past_training(model, 40, [split, joined])
+    assert capsys.readouterr().err.startswith("note: 1 of 2 graphs are disconnected; --num-nodes 40 is past")
+    for num_nodes, graphs in ((20, [split]), (40, [joined]), (None, [split])):
+        _note_disconnected_past_training(model, num_nodes, graphs)
+    assert capsys.readouterr().err == ""
+
+
 def test_a_node_count_the_graphs_miss_gets_a_note(capsys, tmp_path):
     """HiGen's node count emerges from the model: where the graphs miss --num-nodes by more than 20 % on
     average, a note gives their mean and range, and says why for a model whose community sizes and count
