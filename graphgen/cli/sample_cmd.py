@@ -327,7 +327,9 @@ def _note_disconnected_past_training(model, num_nodes: int | None, graphs: list)
     if num_nodes is None or not isinstance(model, HiGen) or not graphs or not model.node_counts.numel():
         return
     largest = int(model.node_counts.max())
-    apart = sum(not is_connected_graph(g) for g in graphs) if num_nodes > largest else 0
+    if num_nodes <= largest:
+        return
+    apart = sum(not is_connected_graph(g) for g in graphs)
     if apart:
         typer.echo(
             f"note: {apart} of {len(graphs)} graphs are disconnected; --num-nodes {num_nodes:,} is past this "

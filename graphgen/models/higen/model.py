@@ -844,7 +844,6 @@ class HiGen(nn.Module):
                 "likelihood is conditioned on each hierarchy's own count, so its terms do not add"
             )
         seeds = [self.config.partition_seed + k for k in range(hierarchies)]
-        relabel = [random_ties and k > 0 for k in range(hierarchies)]
         was_training = self.training
         self.eval()
         values = []
@@ -852,9 +851,9 @@ class HiGen(nn.Module):
             with torch.no_grad():
                 for start, stop in edge_chunks(graphs, edges_per_call):
                     terms, seen = [], [set() for _ in range(stop - start)]
-                    for k, (seed, relabelled) in enumerate(zip(seeds, relabel, strict=True)):
+                    for k, seed in enumerate(seeds):
                         chunk = graphs[start:stop]
-                        if relabelled:
+                        if random_ties and k > 0:  # variant 0 keeps the graphs' own labels
                             chunk = [permute_graph(g, _relabelling(g, k)) for g in chunk]
                         prepared = self.prepare(chunk, partition_seed=seed)
                         community, bipartite, _ = self._negative_log_likelihood(
